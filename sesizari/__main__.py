@@ -1,0 +1,3 @@
+from sesizari.cli import main
+
+main()

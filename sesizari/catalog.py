@@ -1,0 +1,262 @@
+"""A city's reference data: the city itself, districts, departments, categories,
+routing rules and users.  Used by the demo loader, the tests and (later) the
+admin pages, so the same validation applies to all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from shapely.geometry import MultiPolygon, Polygon, mapping, shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy.engine import Connection
+
+from sesizari.errors import NotFoundError, ValidationError
+from sesizari.vocab import Role
+
+
+@dataclass(frozen=True)
+class City:
+    """The few city fields every other module needs."""
+
+    city_id: int
+    slug: str
+    name_ro: str
+    name_en: str
+    registry_prefix: str
+    timezone: str
+    settings: dict
+
+
+def _multipolygon(geom: BaseGeometry | dict, field: str) -> str:
+    """Validate a (multi)polygon and return it as GeoJSON text for ``ST_GeomFromGeoJSON``."""
+    if isinstance(geom, dict):
+        try:
+            geom = shape(geom)
+        except Exception as exc:  # shapely raises several types on bad GeoJSON
+            raise ValidationError(field, f"not a valid GeoJSON geometry ({exc})") from None
+    if isinstance(geom, Polygon):
+        geom = MultiPolygon([geom])
+    if not isinstance(geom, MultiPolygon) or geom.is_empty:
+        raise ValidationError(field, "must be a Polygon or MultiPolygon")
+    if not geom.is_valid:
+        raise ValidationError(field, "the polygon is not valid (self-intersecting?)")
+    minx, miny, maxx, maxy = geom.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise ValidationError(field, "coordinates must be longitude/latitude (EPSG:4326)")
+    return json.dumps(mapping(geom))
+
+
+def create_city(
+    conn: Connection,
+    *,
+    slug: str,
+    name_ro: str,
+    name_en: str,
+    registry_prefix: str,
+    boundary: BaseGeometry | dict,
+    timezone: str = "Europe/Bucharest",
+    settings: dict | None = None,
+) -> int:
+    """Insert a city and return its ``city_id``."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,39}", slug):
+        raise ValidationError("slug", "use 2-40 lowercase letters, digits or '-'")
+    if not re.fullmatch(r"[A-Z]{2,6}", registry_prefix):
+        raise ValidationError("registry_prefix", "use 2-6 capital letters, e.g. LUG")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError("timezone", f"unknown time zone {timezone!r}") from None
+    return conn.execute(
+        sa.text(
+            "INSERT INTO cities (slug, name_ro, name_en, registry_prefix, timezone, boundary,"
+            " settings) VALUES (:slug, :name_ro, :name_en, :prefix, :tz,"
+            " ST_SetSRID(ST_GeomFromGeoJSON(:boundary), 4326), CAST(:settings AS jsonb))"
+            " RETURNING city_id"
+        ),
+        {
+            "slug": slug,
+            "name_ro": name_ro,
+            "name_en": name_en,
+            "prefix": registry_prefix,
+            "tz": timezone,
+            "boundary": _multipolygon(boundary, "boundary"),
+            "settings": json.dumps(settings or {}),
+        },
+    ).scalar_one()
+
+
+def get_city(conn: Connection, slug: str) -> City:
+    """The city with this slug, or :class:`NotFoundError`."""
+    row = conn.execute(
+        sa.text(
+            "SELECT city_id, slug, name_ro, name_en, registry_prefix, timezone, settings"
+            " FROM cities WHERE slug = :slug"
+        ),
+        {"slug": slug},
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"No city {slug!r}; known cities: {', '.join(list_city_slugs(conn))}")
+    return City(*row)
+
+
+def list_city_slugs(conn: Connection) -> list[str]:
+    return list(conn.execute(sa.text("SELECT slug FROM cities ORDER BY slug")).scalars())
+
+
+def create_district(conn: Connection, city_id: int, name: str, geom: BaseGeometry | dict) -> int:
+    return conn.execute(
+        sa.text(
+            "INSERT INTO districts (city_id, name, geom)"
+            " VALUES (:c, :name, ST_SetSRID(ST_GeomFromGeoJSON(:g), 4326)) RETURNING district_id"
+        ),
+        {"c": city_id, "name": name, "g": _multipolygon(geom, "geom")},
+    ).scalar_one()
+
+
+def create_department(conn: Connection, city_id: int, code: str, name_ro: str, name_en: str) -> int:
+    if not re.fullmatch(r"[a-z0-9_]{2,40}", code):
+        raise ValidationError("code", "use 2-40 lowercase letters, digits or '_'")
+    return conn.execute(
+        sa.text(
+            "INSERT INTO departments (city_id, code, name_ro, name_en)"
+            " VALUES (:c, :code, :ro, :en) RETURNING department_id"
+        ),
+        {"c": city_id, "code": code, "ro": name_ro, "en": name_en},
+    ).scalar_one()
+
+
+def department_id(conn: Connection, city_id: int, code: str) -> int:
+    found = conn.execute(
+        sa.text("SELECT department_id FROM departments WHERE city_id = :c AND code = :code"),
+        {"c": city_id, "code": code},
+    ).scalar_one_or_none()
+    if found is None:
+        raise ValidationError("department", f"unknown department {code!r} in this city")
+    return found
+
+
+def create_category(
+    conn: Connection,
+    city_id: int,
+    code: str,
+    name_ro: str,
+    name_en: str,
+    department_code: str,
+    target_hours: float,
+    sensitive: bool = False,
+) -> int:
+    if not re.fullmatch(r"[a-z0-9_]{2,40}", code):
+        raise ValidationError("code", "use 2-40 lowercase letters, digits or '_'")
+    if not target_hours or target_hours <= 0:
+        raise ValidationError("target_hours", "must be a positive number of hours")
+    return conn.execute(
+        sa.text(
+            "INSERT INTO categories (city_id, code, name_ro, name_en, default_department_id,"
+            " target_hours, sensitive) VALUES (:c, :code, :ro, :en, :d, :t, :s)"
+            " RETURNING category_id"
+        ),
+        {
+            "c": city_id,
+            "code": code,
+            "ro": name_ro,
+            "en": name_en,
+            "d": department_id(conn, city_id, department_code),
+            "t": target_hours,
+            "s": sensitive,
+        },
+    ).scalar_one()
+
+
+def create_routing_rule(
+    conn: Connection,
+    city_id: int,
+    *,
+    name: str,
+    category_code: str,
+    department_code: str,
+    area: BaseGeometry | dict | None = None,
+    assignee_username: str | None = None,
+) -> int:
+    category = conn.execute(
+        sa.text("SELECT category_id FROM categories WHERE city_id = :c AND code = :code"),
+        {"c": city_id, "code": category_code},
+    ).scalar_one_or_none()
+    if category is None:
+        raise ValidationError("category", f"unknown category {category_code!r}")
+    assignee = None
+    if assignee_username is not None:
+        assignee = conn.execute(
+            sa.text("SELECT user_id FROM users WHERE city_id = :c AND username = :u"),
+            {"c": city_id, "u": assignee_username},
+        ).scalar_one_or_none()
+        if assignee is None:
+            raise ValidationError("assignee", f"unknown user {assignee_username!r}")
+    return conn.execute(
+        sa.text(
+            "INSERT INTO routing_rules (city_id, name, category_id, area, department_id,"
+            " assignee_user_id) VALUES (:c, :name, :cat,"
+            " ST_SetSRID(ST_GeomFromGeoJSON(:area), 4326), :dep, :who) RETURNING rule_id"
+        ),
+        {
+            "c": city_id,
+            "name": name,
+            "cat": category,
+            "area": None if area is None else _multipolygon(area, "area"),
+            "dep": department_id(conn, city_id, department_code),
+            "who": assignee,
+        },
+    ).scalar_one()
+
+
+def create_user(
+    conn: Connection,
+    city_id: int,
+    *,
+    username: str,
+    full_name: str,
+    role: Role | str,
+    department_code: str | None = None,
+    email: str | None = None,
+    password_hash: str | None = None,
+) -> int:
+    try:
+        role = Role(role)
+    except ValueError:
+        raise ValidationError(
+            "role", f"unknown role {role!r}; use one of {[r.value for r in Role]}"
+        ) from None
+    if not re.fullmatch(r"[a-z0-9._-]{2,60}", username):
+        raise ValidationError("username", "use 2-60 lowercase letters, digits, '.', '_' or '-'")
+    if role in (Role.STAFF, Role.DEPT_HEAD) and not department_code:
+        raise ValidationError("department", f"a {role.value} user needs a department")
+    dep = department_id(conn, city_id, department_code) if department_code else None
+    return conn.execute(
+        sa.text(
+            "INSERT INTO users (city_id, username, full_name, email, role, department_id,"
+            " password_hash) VALUES (:c, :u, :n, :e, :r, :d, :p) RETURNING user_id"
+        ),
+        {
+            "c": city_id,
+            "u": username,
+            "n": full_name,
+            "e": email,
+            "r": role.value,
+            "d": dep,
+            "p": password_hash,
+        },
+    ).scalar_one()
+
+
+def get_user_id(conn: Connection, city_id: int, username: str) -> int:
+    found = conn.execute(
+        sa.text("SELECT user_id FROM users WHERE city_id = :c AND username = :u"),
+        {"c": city_id, "u": username},
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFoundError(f"No user {username!r} in this city")
+    return found

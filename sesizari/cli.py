@@ -1,0 +1,121 @@
+"""``python -m sesizari``: manage the database and the demo.
+
+python -m sesizari db start|stop|status|url|migrate
+python -m sesizari demo [--incidents N] [--seed S]
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from sesizari import db
+from sesizari.errors import SesizariError
+from sesizari.settings import load_settings, mask_url
+
+app = typer.Typer(help="Sesizari: city incident reports on a map.", no_args_is_help=True)
+db_app = typer.Typer(help="The PostGIS database (embedded cluster unless DATABASE_URL is set).")
+app.add_typer(db_app, name="db")
+
+
+def _fail(exc: Exception) -> None:
+    typer.secho(f"Error: {exc}", fg="red", err=True)
+    raise typer.Exit(1)
+
+
+def _embedded_only(action: str) -> None:
+    if not load_settings().embedded:
+        typer.echo(f"DATABASE_URL is set: `{action}` manages only the embedded cluster.")
+        raise typer.Exit(0)
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Initialise (first time) and start the embedded cluster; create the database; migrate."""
+    _embedded_only("db start")
+    try:
+        url = db.database_url()
+        applied = db.migrate(url)
+    except SesizariError as exc:
+        _fail(exc)
+    typer.echo(db.embedded_cluster().status())
+    typer.echo(f"migrations applied: {len(applied)}")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded cluster (data is kept)."""
+    _embedded_only("db stop")
+    try:
+        db.embedded_cluster().stop()
+    except SesizariError as exc:
+        _fail(exc)
+    typer.echo(db.embedded_cluster().status())
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show where the database is and whether it runs."""
+    settings = load_settings()
+    if not settings.embedded:
+        typer.echo(f"external database: {mask_url(settings.database_url)}")
+        return
+    typer.echo(db.embedded_cluster(settings).status())
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the SQLAlchemy URL in use (password masked)."""
+    try:
+        typer.echo(mask_url(db.database_url()))
+    except SesizariError as exc:
+        _fail(exc)
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending migrations from sql/migrations."""
+    try:
+        applied = db.migrate(db.database_url())
+    except SesizariError as exc:
+        _fail(exc)
+    typer.echo(f"applied: {', '.join(applied) or 'nothing (up to date)'}")
+
+
+@app.command("demo")
+def demo(
+    incidents: int = typer.Option(20_000, "--incidents", "-n", min=10, help="Total incidents."),
+    seed: int = typer.Option(42, help="Random seed: same seed and --as-of give the same data."),
+    as_of: datetime = typer.Option(None, help="End of the demo history (default: now)."),
+) -> None:
+    """Load the demo cities (Lugoj, Alba Iulia) unless they are already there."""
+    from sesizari.demo.load import load_demo
+
+    try:
+        engine = db.get_engine()
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            disable=not sys.stderr.isatty(),
+        ) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(label: str, done: int, total: int) -> None:
+                if label not in tasks:
+                    tasks[label] = bar.add_task(label, total=total)
+                bar.update(tasks[label], completed=done, total=total)
+
+            loaded = load_demo(engine, incidents, seed, as_of, progress)
+    except SesizariError as exc:
+        _fail(exc)
+    for slug, n in loaded.items():
+        typer.echo(f"{slug}: {n} incidents loaded" if n else f"{slug}: already present, skipped")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,202 @@
+"""Write the demo into PostGIS: reference rows through the catalog API, the
+bulk (incidents, contacts, events) with COPY in one transaction per city.
+
+A city that already exists is skipped, so ``make run`` can call this on every
+start without duplicating anything.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from sesizari import catalog
+from sesizari.demo.generate import DemoCity, generate, heritage_zone
+from sesizari.demo.reference import CATEGORIES, DEPARTMENTS
+
+Progress = Callable[[str, int, int], None]
+CHUNK = 100_000
+
+
+def _quiet(_label: str, _done: int, _total: int) -> None:
+    pass
+
+
+def _copy(conn: Connection, table: str, frame: pd.DataFrame, progress: Progress) -> None:
+    """COPY ``frame`` (columns named as the table's) into ``table``, in chunks."""
+    raw = conn.connection.driver_connection
+    cols = ", ".join(frame.columns)
+    total = len(frame)
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv)") as cp:
+        for start in range(0, total, CHUNK):
+            buf = io.StringIO()
+            frame.iloc[start : start + CHUNK].to_csv(
+                buf, header=False, index=False, date_format="%Y-%m-%d %H:%M:%S.%f+00"
+            )
+            cp.write(buf.getvalue())
+            progress(table, min(start + CHUNK, total), total)
+
+
+def _reference(conn: Connection, city: DemoCity) -> tuple[int, dict, dict, dict]:
+    spec = city.spec
+    city_id = catalog.create_city(
+        conn,
+        slug=spec.slug,
+        name_ro=spec.name_ro,
+        name_en=spec.name_en,
+        registry_prefix=spec.prefix,
+        boundary=city.boundary,
+        settings={"resolution_photo_required": False, "demo": True},
+    )
+    district_ids = {
+        name: catalog.create_district(conn, city_id, name, geom)
+        for name, geom in city.districts.items()
+        if not geom.is_empty
+    }
+    dep_ids = {
+        d.code: catalog.create_department(conn, city_id, d.code, d.name_ro, d.name_en)
+        for d in DEPARTMENTS
+    }
+    cat_ids = {
+        c.code: catalog.create_category(
+            conn, city_id, c.code, c.name_ro, c.name_en, c.department, c.target_hours, c.sensitive
+        )
+        for c in CATEGORIES
+    }
+    catalog.create_user(conn, city_id, username="admin", full_name="Administrator", role="admin")
+    catalog.create_user(conn, city_id, username="manager", full_name="Manager oraș", role="manager")
+    catalog.create_user(
+        conn, city_id, username="dispecer", full_name="Dispecerat", role="dispatcher"
+    )
+    for d in DEPARTMENTS:
+        catalog.create_user(
+            conn, city_id, username=f"sef.{d.code}", full_name=f"Șef {d.name_ro}",
+            role="dept_head", department_code=d.code,
+        )  # fmt: skip
+        for k in (1, 2):
+            catalog.create_user(
+                conn, city_id, username=f"agent{k}.{d.code}", full_name=f"Agent {k} {d.name_ro}",
+                role="staff", department_code=d.code,
+            )  # fmt: skip
+    # Area rule: street lights in the centre go straight to one technician.
+    catalog.create_routing_rule(
+        conn, city_id, name="Iluminat centru", category_code="street_light",
+        department_code="lighting", area=heritage_zone(spec), assignee_username="agent1.lighting",
+    )  # fmt: skip
+    return city_id, district_ids, dep_ids, cat_ids
+
+
+def load_city(conn: Connection, city: DemoCity, progress: Progress = _quiet) -> int:
+    """Insert one generated city; returns its ``city_id``."""
+    city_id, district_ids, dep_ids, cat_ids = _reference(conn, city)
+    inc = city.incidents
+    base = conn.execute(sa.text("SELECT COALESCE(max(incident_id), 0) FROM incidents")).scalar_one()
+    ids = inc["local_id"] + base + 1
+
+    # Area routing applies to the demo rows exactly as to live submissions.
+    zone = heritage_zone(city.spec)
+    in_zone = (inc["category"] == "street_light") & shapely.contains_xy(
+        zone, inc["lon"].to_numpy(), inc["lat"].to_numpy()
+    )
+    lighting_tech = catalog.get_user_id(conn, city_id, "agent1.lighting")
+
+    rows = pd.DataFrame(
+        {
+            "city_id": city_id,
+            "incident_id": ids,
+            "registry_number": inc["registry_number"],
+            "category_id": inc["category"].map(cat_ids),
+            "department_id": inc["department"].map(dep_ids),
+            "assignee_user_id": pd.array(
+                [lighting_tech if z else None for z in in_zone], dtype="Int64"
+            ),
+            "district_id": pd.array(inc["district"].map(district_ids), dtype="Int64"),
+            "status": inc["status"],
+            "channel": inc["channel"],
+            "geom": "SRID=4326;POINT("
+            + inc["lon"].astype(str)
+            + " "
+            + inc["lat"].astype(str)
+            + ")",
+            "address": inc["address"],
+            "description": inc["description"],
+            "created_at": inc["created_at"],
+            "acknowledged_at": inc["acknowledged_at"],
+            "resolved_at": inc["resolved_at"],
+            "closed_at": inc["closed_at"],
+            "updated_at": inc["updated_at"],
+            "resolution_text": inc["resolution_text"],
+            "duplicate_of": inc["duplicate_of_local"] + base + 1,
+        }
+    )
+    _copy(conn, "incidents", rows, progress)
+    conn.execute(
+        sa.text(
+            "SELECT setval(pg_get_serial_sequence('incidents', 'incident_id'),"
+            " (SELECT max(incident_id) FROM incidents))"
+        )
+    )
+    counters = inc.groupby("year")["seq"].max()
+    for year, last in counters.items():
+        conn.execute(
+            sa.text(
+                "INSERT INTO registry_counters (city_id, year, last_value) VALUES (:c, :y, :v)"
+            ),
+            {"c": city_id, "y": int(year), "v": int(last)},
+        )
+    contacts = city.contacts.assign(
+        city_id=city_id, incident_id=city.contacts["local_id"] + base + 1
+    )
+    _copy(
+        conn,
+        "incident_contacts",
+        contacts[["city_id", "incident_id", "name", "phone", "email", "consent_at"]],
+        progress,
+    )
+    ev = city.events
+    events = pd.DataFrame(
+        {
+            "city_id": city_id,
+            "incident_id": ev["local_id"] + base + 1,
+            "kind": ev["kind"],
+            "from_status": ev["from_status"],
+            "to_status": ev["to_status"],
+            "actor_label": ev["kind"].map({"created": "citizen"}).fillna("demo-staff"),
+            "channel": ev["kind"].map({"created": "web"}).fillna("staff"),
+            "is_public": True,
+            "body": ev["body"],
+            "created_at": ev["created_at"],
+        }
+    )
+    _copy(conn, "incident_events", events, progress)
+    return city_id
+
+
+def load_demo(
+    engine: Engine,
+    total: int = 20_000,
+    seed: int = 42,
+    as_of: datetime | None = None,
+    progress: Progress = _quiet,
+    cities: Iterable[DemoCity] | None = None,
+) -> dict[str, int]:
+    """Load the demo cities that are not in the database yet; returns slug -> incidents loaded."""
+    loaded: dict[str, int] = {}
+    with engine.connect() as conn:
+        existing = set(catalog.list_city_slugs(conn))
+    for city in cities if cities is not None else generate(total, seed, as_of):
+        if city.spec.slug in existing:
+            loaded[city.spec.slug] = 0
+            continue
+        with engine.begin() as conn:
+            load_city(conn, city, progress)
+        loaded[city.spec.slug] = len(city.incidents)
+    with engine.begin() as conn:
+        conn.execute(sa.text("ANALYZE"))
+    return loaded

@@ -1,0 +1,571 @@
+"""The incident domain API: create, route, number, and move through the workflow.
+
+Every entry point (dashboard forms, dispatcher desk, ETL, HTTP API) goes
+through these functions, so the rules hold everywhere:
+
+* input is validated before anything is written, and errors name the field;
+* each call is one transaction: it happens whole, with its event row, or not at all;
+* every action writes an ``incident_events`` row with actor, time and channel.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from sesizari import registry, routing
+from sesizari.catalog import City, department_id, get_city
+from sesizari.errors import NotFoundError, TransitionError, ValidationError
+from sesizari.vocab import TRANSITIONS, Action, Channel, EventKind, Status, next_status
+
+MAX_DESCRIPTION = 5000
+MAX_ADDRESS = 500
+MAX_TEXT = 5000
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does something: a staff user, a citizen, a feed.  Recorded on every event."""
+
+    label: str
+    user_id: int | None = None
+    channel: str = "staff"
+
+
+CITIZEN = Actor("citizen", None, Channel.WEB.value)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Reporter contact details: personal data, stored apart from the incident."""
+
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    consent: bool = False
+
+
+@dataclass(frozen=True)
+class NewIncident:
+    """A report as received, from any channel."""
+
+    city: str
+    category: str
+    latitude: float
+    longitude: float
+    description: str
+    channel: Channel | str = Channel.WEB
+    address: str | None = None
+    contact: Contact | None = None
+    created_at: datetime | None = None
+    source: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CreatedIncident:
+    incident_id: int
+    registry_number: str
+    department_code: str
+    assignee_username: str | None
+    status: Status = Status.NEW
+
+
+@dataclass(frozen=True)
+class IncidentRef:
+    """A locked incident row, as the workflow functions need it."""
+
+    city: City
+    incident_id: int
+    registry_number: str
+    status: Status
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# -- validation -------------------------------------------------------------
+
+
+def _validate_new(new: NewIncident) -> Channel:
+    for name, value, lo, hi in (
+        ("latitude", new.latitude, -90.0, 90.0),
+        ("longitude", new.longitude, -180.0, 180.0),
+    ):
+        if value is None or not isinstance(value, (int, float)) or math.isnan(value):
+            raise ValidationError(name, "a number is required")
+        if not lo <= value <= hi:
+            raise ValidationError(name, f"must be between {lo:g} and {hi:g}, got {value}")
+    description = (new.description or "").strip()
+    if not description:
+        raise ValidationError("description", "describe the problem (it is empty)")
+    if len(description) > MAX_DESCRIPTION:
+        raise ValidationError("description", f"at most {MAX_DESCRIPTION} characters")
+    if new.address is not None and len(new.address) > MAX_ADDRESS:
+        raise ValidationError("address", f"at most {MAX_ADDRESS} characters")
+    if (new.source is None) != (new.external_id is None):
+        raise ValidationError("external_id", "source and external id go together")
+    try:
+        channel = Channel(new.channel)
+    except ValueError:
+        raise ValidationError(
+            "channel", f"unknown channel {new.channel!r}; use one of {[c.value for c in Channel]}"
+        ) from None
+    if new.contact is not None:
+        c = new.contact
+        if c.email and ("@" not in c.email or len(c.email) > 254):
+            raise ValidationError("email", "not a valid e-mail address")
+        if c.phone and len(c.phone) > 40:
+            raise ValidationError("phone", "at most 40 characters")
+        if c.name and len(c.name) > 200:
+            raise ValidationError("name", "at most 200 characters")
+        if (c.name or c.phone or c.email) and not c.consent:
+            raise ValidationError("consent", "contact details need the consent box ticked")
+    return channel
+
+
+def _city(conn: Connection, slug: str) -> City:
+    try:
+        return get_city(conn, slug)
+    except NotFoundError as exc:
+        raise ValidationError("city", str(exc)) from None
+
+
+def _category_id(conn: Connection, city_id: int, code: str) -> int:
+    found = conn.execute(
+        sa.text(
+            "SELECT category_id FROM categories WHERE city_id = :c AND code = :code AND active"
+        ),
+        {"c": city_id, "code": code},
+    ).scalar_one_or_none()
+    if found is None:
+        raise ValidationError("category", f"unknown category {code!r} in this city")
+    return found
+
+
+# -- creation ---------------------------------------------------------------
+
+
+def create_incident(
+    engine: Engine, new: NewIncident, actor: Actor | None = None
+) -> CreatedIncident:
+    """Validate, route, number and store a new report, in one transaction."""
+    with engine.begin() as conn:
+        return create_incident_in(conn, new, actor)
+
+
+def create_incident_in(
+    conn: Connection, new: NewIncident, actor: Actor | None = None
+) -> CreatedIncident:
+    """:func:`create_incident` inside a transaction the caller owns (ETL batches)."""
+    channel = _validate_new(new)
+    actor = actor or Actor("citizen", None, channel.value)
+    city = _city(conn, new.city)
+    category_id = _category_id(conn, city.city_id, new.category)
+    inside, district_id = conn.execute(
+        sa.text(
+            "SELECT ST_Covers(c.boundary, p.geom),"
+            " (SELECT d.district_id FROM districts d WHERE d.city_id = c.city_id"
+            "  AND ST_Covers(d.geom, p.geom) ORDER BY d.district_id LIMIT 1)"
+            " FROM cities c, (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom) p"
+            " WHERE c.city_id = :c"
+        ),
+        {"c": city.city_id, "lon": new.longitude, "lat": new.latitude},
+    ).one()
+    if not inside:
+        raise ValidationError(
+            "location", f"the point is outside {city.name_ro}; place it inside the city boundary"
+        )
+    target = routing.route(conn, city.city_id, category_id, new.longitude, new.latitude)
+    year = registry.local_year(conn, new.created_at, city.timezone)
+    number = registry.next_number(conn, city.city_id, city.registry_prefix, year)
+    incident_id = conn.execute(
+        sa.text(
+            "INSERT INTO incidents (city_id, registry_number, category_id, department_id,"
+            " assignee_user_id, district_id, status, channel, geom, address, description,"
+            " created_at, updated_at, source, external_id)"
+            " VALUES (:c, :num, :cat, :dep, :who, :dist, 'new', :ch,"
+            " ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :addr, :descr,"
+            " COALESCE(:at, now()), COALESCE(:at, now()), :src, :ext)"
+            " RETURNING incident_id"
+        ),
+        {
+            "c": city.city_id,
+            "num": number,
+            "cat": category_id,
+            "dep": target.department_id,
+            "who": target.assignee_user_id,
+            "dist": district_id,
+            "ch": channel.value,
+            "lon": new.longitude,
+            "lat": new.latitude,
+            "addr": new.address,
+            "descr": new.description.strip(),
+            "at": new.created_at,
+            "src": new.source,
+            "ext": new.external_id,
+        },
+    ).scalar_one()
+    if new.contact is not None and (new.contact.name or new.contact.phone or new.contact.email):
+        conn.execute(
+            sa.text(
+                "INSERT INTO incident_contacts (city_id, incident_id, name, phone, email,"
+                " consent_at) VALUES (:c, :i, :n, :p, :e, now())"
+            ),
+            {
+                "c": city.city_id,
+                "i": incident_id,
+                "n": new.contact.name,
+                "p": new.contact.phone,
+                "e": new.contact.email,
+            },
+        )
+    _event(
+        conn,
+        city.city_id,
+        incident_id,
+        EventKind.CREATED,
+        actor,
+        to_status=Status.NEW,
+        public=True,
+        data={"department": target.department_code, "rule_id": target.rule_id},
+        at=new.created_at,
+    )
+    return CreatedIncident(incident_id, number, target.department_code, target.assignee_username)
+
+
+# -- workflow ---------------------------------------------------------------
+
+
+def _event(
+    conn: Connection,
+    city_id: int,
+    incident_id: int,
+    kind: EventKind,
+    actor: Actor,
+    *,
+    from_status: Status | None = None,
+    to_status: Status | None = None,
+    public: bool = False,
+    body: str | None = None,
+    data: dict | None = None,
+    at: datetime | None = None,
+) -> None:
+    conn.execute(
+        sa.text(
+            "INSERT INTO incident_events (city_id, incident_id, kind, from_status, to_status,"
+            " actor_user_id, actor_label, channel, is_public, body, data, created_at)"
+            " VALUES (:c, :i, :k, :f, :t, :u, :l, :ch, :pub, :b, CAST(:d AS jsonb),"
+            " COALESCE(:at, now()))"
+        ),
+        {
+            "c": city_id,
+            "i": incident_id,
+            "k": kind.value,
+            "f": from_status.value if from_status else None,
+            "t": to_status.value if to_status else None,
+            "u": actor.user_id,
+            "l": actor.label,
+            "ch": actor.channel,
+            "pub": public,
+            "b": body,
+            "d": json.dumps(data or {}),
+            "at": at,
+        },
+    )
+
+
+def _lock(conn: Connection, city_slug: str, registry_number: str) -> IncidentRef:
+    city = _city(conn, city_slug)
+    row = conn.execute(
+        sa.text(
+            "SELECT incident_id, status FROM incidents"
+            " WHERE city_id = :c AND registry_number = :n FOR UPDATE"
+        ),
+        {"c": city.city_id, "n": (registry_number or "").strip().upper()},
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"No incident {registry_number!r} in {city.name_ro}")
+    return IncidentRef(city, row.incident_id, registry_number, Status(row.status))
+
+
+def _text(value: str | None, field: str, required: bool) -> str | None:
+    value = (value or "").strip() or None
+    if required and value is None:
+        raise ValidationError(field, "this text is required")
+    if value is not None and len(value) > MAX_TEXT:
+        raise ValidationError(field, f"at most {MAX_TEXT} characters")
+    return value
+
+
+#: Which actions need a text, and whether it is shown on the public timeline.
+_ACTION_TEXT: dict[Action, tuple[bool, bool]] = {
+    Action.ACKNOWLEDGE: (False, True),
+    Action.START: (False, True),
+    Action.RESOLVE: (True, True),
+    Action.CLOSE: (False, True),
+    Action.REJECT: (True, True),
+    Action.MARK_DUPLICATE: (False, True),
+    Action.REOPEN: (True, True),
+}
+
+
+def perform(
+    engine: Engine,
+    city: str,
+    registry_number: str,
+    action: Action | str,
+    actor: Actor,
+    *,
+    text: str | None = None,
+    duplicate_of: str | None = None,
+    at: datetime | None = None,
+) -> Status:
+    """Apply a workflow action; return the new status.
+
+    Refuses actions not allowed from the current status (:class:`TransitionError`),
+    a resolution or rejection without text, and a duplicate link to an unknown
+    or self-referencing incident (:class:`ValidationError`).
+    """
+    action = Action(action)
+    text_required, public = _ACTION_TEXT[action]
+    body = _text(text, "resolution_text" if action is Action.RESOLVE else "text", text_required)
+    with engine.begin() as conn:
+        ref = _lock(conn, city, registry_number)
+        target = next_status(ref.status, action)
+        if target is None:
+            allowed = sorted(s.value for s in TRANSITIONS[action][0])
+            raise TransitionError(
+                f"Cannot {action.name.lower().replace('_', ' ')} {registry_number}: it is "
+                f"{ref.status.value}; allowed from {', '.join(allowed)}"
+            )
+        params: dict[str, Any] = {
+            "c": ref.city.city_id,
+            "i": ref.incident_id,
+            "s": target.value,
+            "at": at,
+        }
+        sets = ["status = :s", "updated_at = COALESCE(:at, now())"]
+        data: dict[str, Any] = {}
+        if action in (Action.ACKNOWLEDGE, Action.START):
+            sets.append("acknowledged_at = COALESCE(acknowledged_at, :at, now())")
+        elif action is Action.RESOLVE:
+            sets += ["resolved_at = COALESCE(:at, now())", "resolution_text = :body"]
+            sets.append("acknowledged_at = COALESCE(acknowledged_at, :at, now())")
+            params["body"] = body
+        elif action is Action.CLOSE:
+            sets.append("closed_at = COALESCE(:at, now())")
+        elif action is Action.MARK_DUPLICATE:
+            original = _duplicate_target(conn, ref, duplicate_of)
+            sets.append("duplicate_of = :dup")
+            params["dup"] = original[0]
+            data["duplicate_of"] = original[1]
+        elif action is Action.REOPEN:
+            sets += [
+                "resolved_at = NULL",
+                "closed_at = NULL",
+                "resolution_text = NULL",
+                "duplicate_of = NULL",
+            ]
+        conn.execute(
+            sa.text(
+                # ``sets`` holds only fixed fragments from this function; values are bound.
+                f"UPDATE incidents SET {', '.join(sets)}"  # noqa: S608
+                " WHERE city_id = :c AND incident_id = :i"
+            ),
+            params,
+        )
+        _event(
+            conn,
+            ref.city.city_id,
+            ref.incident_id,
+            EventKind(action.value),
+            actor,
+            from_status=ref.status,
+            to_status=target,
+            public=public,
+            body=body,
+            data=data,
+            at=at,
+        )
+    return target
+
+
+def _duplicate_target(conn: Connection, ref: IncidentRef, number: str | None) -> tuple[int, str]:
+    if not number or not number.strip():
+        raise ValidationError("duplicate_of", "give the registry number of the original incident")
+    number = number.strip().upper()
+    if number == ref.registry_number.strip().upper():
+        raise ValidationError("duplicate_of", "an incident cannot duplicate itself")
+    row = conn.execute(
+        sa.text(
+            "SELECT incident_id, status FROM incidents WHERE city_id = :c AND registry_number = :n"
+        ),
+        {"c": ref.city.city_id, "n": number},
+    ).one_or_none()
+    if row is None:
+        raise ValidationError("duplicate_of", f"no incident {number} in {ref.city.name_ro}")
+    if row.status == Status.DUPLICATE:
+        raise ValidationError("duplicate_of", f"{number} is itself a duplicate; link its original")
+    return row.incident_id, number
+
+
+def assign(engine: Engine, city: str, registry_number: str, username: str, actor: Actor) -> None:
+    """Give the incident to a person of its department."""
+    with engine.begin() as conn:
+        ref = _lock(conn, city, registry_number)
+        user = conn.execute(
+            sa.text(
+                "SELECT u.user_id, u.department_id = i.department_id AS same_dep"
+                " FROM users u JOIN incidents i ON i.city_id = u.city_id AND i.incident_id = :i"
+                " WHERE u.city_id = :c AND u.username = :u AND u.active"
+            ),
+            {"c": ref.city.city_id, "i": ref.incident_id, "u": username},
+        ).one_or_none()
+        if user is None:
+            raise ValidationError("assignee", f"no active user {username!r} in this city")
+        if not user.same_dep:
+            raise ValidationError(
+                "assignee", f"{username} is not in the incident's department; re-route it first"
+            )
+        conn.execute(
+            sa.text(
+                "UPDATE incidents SET assignee_user_id = :u, updated_at = now()"
+                " WHERE city_id = :c AND incident_id = :i"
+            ),
+            {"u": user.user_id, "c": ref.city.city_id, "i": ref.incident_id},
+        )
+        _event(
+            conn,
+            ref.city.city_id,
+            ref.incident_id,
+            EventKind.ASSIGNED,
+            actor,
+            data={"assignee": username},
+        )
+
+
+def reroute(
+    engine: Engine,
+    city: str,
+    registry_number: str,
+    actor: Actor,
+    *,
+    reason: str,
+    category: str | None = None,
+    department: str | None = None,
+) -> str:
+    """Move the incident to another category and/or department; returns the new department code.
+
+    A new category without a department re-runs routing for the incident's point.
+    The assignee is cleared: the receiving department decides who works on it.
+    """
+    reason_text = _text(reason, "reason", required=True)
+    if category is None and department is None:
+        raise ValidationError("category", "choose a new category or department")
+    with engine.begin() as conn:
+        ref = _lock(conn, city, registry_number)
+        if ref.status not in (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS):
+            raise TransitionError(f"Cannot re-route {registry_number}: it is {ref.status.value}")
+        cur = conn.execute(
+            sa.text(
+                "SELECT i.category_id, c.code AS category, i.department_id, d.code AS department,"
+                " ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat FROM incidents i"
+                " JOIN categories c USING (city_id, category_id)"
+                " JOIN departments d ON d.city_id = i.city_id AND d.department_id = i.department_id"
+                " WHERE i.city_id = :c AND i.incident_id = :i"
+            ),
+            {"c": ref.city.city_id, "i": ref.incident_id},
+        ).one()
+        category_id = (
+            _category_id(conn, ref.city.city_id, category) if category else cur.category_id
+        )
+        if department is not None:
+            dep_id, dep_code = department_id(conn, ref.city.city_id, department), department
+        else:
+            target = routing.route(conn, ref.city.city_id, category_id, cur.lon, cur.lat)
+            dep_id, dep_code = target.department_id, target.department_code
+        conn.execute(
+            sa.text(
+                "UPDATE incidents SET category_id = :cat, department_id = :dep,"
+                " assignee_user_id = NULL, updated_at = now()"
+                " WHERE city_id = :c AND incident_id = :i"
+            ),
+            {"cat": category_id, "dep": dep_id, "c": ref.city.city_id, "i": ref.incident_id},
+        )
+        _event(
+            conn,
+            ref.city.city_id,
+            ref.incident_id,
+            EventKind.REROUTED,
+            actor,
+            body=reason_text,
+            data={
+                "from": {"category": cur.category, "department": cur.department},
+                "to": {"category": category or cur.category, "department": dep_code},
+            },
+        )
+    return dep_code
+
+
+def add_note(
+    engine: Engine, city: str, registry_number: str, actor: Actor, text: str, public: bool = False
+) -> None:
+    """An internal note (``public=False``) or a public update shown on the Track page."""
+    body = _text(text, "text", required=True)
+    with engine.begin() as conn:
+        ref = _lock(conn, city, registry_number)
+        _event(
+            conn,
+            ref.city.city_id,
+            ref.incident_id,
+            EventKind.PUBLIC_UPDATE if public else EventKind.NOTE,
+            actor,
+            public=public,
+            body=body,
+        )
+
+
+def get_incident(conn: Connection, city: str, registry_number: str) -> dict[str, Any]:
+    """The incident's fields (no personal data) as a dict, or :class:`NotFoundError`."""
+    city_row = _city(conn, city)
+    row = conn.execute(
+        sa.text(
+            "SELECT i.incident_id, i.registry_number, i.status, i.channel, c.code AS category,"
+            " d.code AS department, u.username AS assignee, i.description, i.address,"
+            " i.resolution_text, i.created_at, i.acknowledged_at, i.resolved_at, i.closed_at,"
+            " ST_Y(i.geom) AS latitude, ST_X(i.geom) AS longitude, dup.registry_number AS"
+            " duplicate_of FROM incidents i"
+            " JOIN categories c USING (city_id, category_id)"
+            " JOIN departments d ON d.city_id = i.city_id AND d.department_id = i.department_id"
+            " LEFT JOIN users u ON u.city_id = i.city_id AND u.user_id = i.assignee_user_id"
+            " LEFT JOIN incidents dup ON dup.city_id = i.city_id"
+            "  AND dup.incident_id = i.duplicate_of"
+            " WHERE i.city_id = :c AND i.registry_number = :n"
+        ),
+        {"c": city_row.city_id, "n": (registry_number or "").strip().upper()},
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"No incident {registry_number!r} in {city_row.name_ro}")
+    return dict(row._mapping)
+
+
+def get_events(
+    conn: Connection, city: str, registry_number: str, public_only: bool = False
+) -> list[dict[str, Any]]:
+    """The incident's history, oldest first (``public_only`` for the citizen's timeline)."""
+    incident = get_incident(conn, city, registry_number)
+    rows = conn.execute(
+        sa.text(
+            "SELECT e.kind, e.from_status, e.to_status, e.actor_label, e.channel, e.is_public,"
+            " e.body, e.data, e.created_at FROM incident_events e JOIN cities c USING (city_id)"
+            " WHERE c.slug = :city AND e.incident_id = :i AND (NOT :pub OR e.is_public)"
+            " ORDER BY e.created_at, e.event_id"
+        ),
+        {"city": city, "i": incident["incident_id"], "pub": public_only},
+    )
+    return [dict(r._mapping) for r in rows]

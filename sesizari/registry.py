@@ -1,0 +1,53 @@
+"""Registry numbers: ``{PREFIX}-{YYYY}-{NNNNNN}``, per city and calendar year.
+
+The counter row of (city, year) is incremented inside the transaction that
+inserts the incident.  Concurrent submissions queue on that row lock, and a
+rolled-back submission rolls its increment back too: no duplicates, no gaps.
+(A sequence would leave gaps; ``max()+1`` would give duplicates.)
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+REGISTRY_RE = re.compile(r"^(?P<prefix>[A-Z]{2,6})-(?P<year>\d{4})-(?P<seq>\d{6,})$")
+
+
+def format_number(prefix: str, year: int, seq: int) -> str:
+    """``format_number("LUG", 2026, 123) == "LUG-2026-000123"``."""
+    return f"{prefix}-{year:04d}-{seq:06d}"
+
+
+def parse_number(number: str) -> tuple[str, int, int] | None:
+    """Split a registry number into (prefix, year, sequence); None when malformed."""
+    m = REGISTRY_RE.match(number.strip().upper())
+    if not m:
+        return None
+    return m["prefix"], int(m["year"]), int(m["seq"])
+
+
+def next_number(conn: Connection, city_id: int, prefix: str, year: int) -> str:
+    """Take the next number of (city, year); must run in the inserting transaction."""
+    seq = conn.execute(
+        sa.text(
+            "INSERT INTO registry_counters AS rc (city_id, year, last_value) VALUES (:c, :y, 1)"
+            " ON CONFLICT (city_id, year) DO UPDATE SET last_value = rc.last_value + 1"
+            " RETURNING last_value"
+        ),
+        {"c": city_id, "y": year},
+    ).scalar_one()
+    return format_number(prefix, year, seq)
+
+
+def local_year(conn: Connection, at: datetime | None, timezone: str) -> int:
+    """Calendar year of ``at`` (default: now) in the city's time zone, computed by PostgreSQL."""
+    return int(
+        conn.execute(
+            sa.text("SELECT extract(year FROM COALESCE(:at, now()) AT TIME ZONE :tz)"),
+            {"at": at, "tz": timezone},
+        ).scalar_one()
+    )

@@ -1,0 +1,102 @@
+"""One settings object, read from the environment.
+
+Every knob of the project is declared here once, with its default and a line
+of documentation; ``.env.example`` mirrors this table and a test checks that
+they agree.  Secrets never appear in ``repr`` (see :func:`mask_url`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: name -> (default, documentation).  ``None`` default means "unset".
+SETTINGS_DOC: dict[str, tuple[str | None, str]] = {
+    "DATABASE_URL": (
+        None,
+        "SQLAlchemy URL of an existing PostGIS database "
+        "(postgresql+psycopg://user:pass@host/db). Unset: use the embedded cluster.",
+    ),
+    "SESIZARI_DATA_DIR": (
+        str(REPO_ROOT / "var"),
+        "Folder for the embedded PostgreSQL cluster and the photo store.",
+    ),
+    "SESIZARI_PG_PORT": ("5439", "Port number of the embedded cluster (its socket file name)."),
+    "SESIZARI_PG_LISTEN": (
+        "",
+        "TCP address the embedded cluster also listens on (e.g. 127.0.0.1); empty = socket only.",
+    ),
+    "SESIZARI_PG_USER": (
+        "postgres",
+        "Unprivileged system user that runs the embedded server when started as root.",
+    ),
+    "SESIZARI_REFRESH_SECONDS": ("60", "Default auto-refresh interval of the live map."),
+    "SESIZARI_POINTS_LIMIT": (
+        "5000",
+        "Largest filtered set drawn as individual points; above it maps show aggregates.",
+    ),
+}
+
+
+def mask_url(url: str | None) -> str | None:
+    """Return ``url`` with its password replaced, safe for logs and reprs."""
+    if url is None:
+        return None
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The project's configuration; build it with :func:`load_settings`."""
+
+    database_url: str | None = field(repr=False)
+    data_dir: Path
+    pg_port: int
+    pg_listen: str
+    pg_user: str
+    refresh_seconds: int
+    points_limit: int
+
+    def __repr__(self) -> str:  # pragma: no cover - trivial
+        return (
+            f"Settings(database_url={mask_url(self.database_url)!r}, data_dir={self.data_dir!s}, "
+            f"pg_port={self.pg_port})"
+        )
+
+    @property
+    def embedded(self) -> bool:
+        """True when the project manages its own PostgreSQL cluster."""
+        return not self.database_url
+
+
+def _get(env: dict[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value is None or value == "":
+        return SETTINGS_DOC[name][0]
+    return value
+
+
+def _int(env: dict[str, str], name: str) -> int:
+    raw = _get(env, name)
+    try:
+        return int(raw or "")
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read the settings from ``env`` (default: the process environment)."""
+    env = dict(os.environ if env is None else env)
+    return Settings(
+        database_url=_get(env, "DATABASE_URL"),
+        data_dir=Path(_get(env, "SESIZARI_DATA_DIR") or "").resolve(),
+        pg_port=_int(env, "SESIZARI_PG_PORT"),
+        pg_listen=_get(env, "SESIZARI_PG_LISTEN") or "",
+        pg_user=_get(env, "SESIZARI_PG_USER") or "postgres",
+        refresh_seconds=_int(env, "SESIZARI_REFRESH_SECONDS"),
+        points_limit=_int(env, "SESIZARI_POINTS_LIMIT"),
+    )

@@ -1,0 +1,108 @@
+"""Migrations from an empty database, and the schema's readiness for Citus."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from sesizari import db
+from sesizari.vocab import Channel, EventKind, Status
+from tests.conftest import clone_database
+
+#: Reference tables (replicated to every node under Citus) and the migration tool's own.
+REFERENCE_TABLES = {"cities", "spatial_ref_sys"}
+
+
+def test_migrations_apply_from_empty_database(pg_cluster):
+    pg_cluster.ensure_database("empty_for_migrations")
+    url = pg_cluster.url("empty_for_migrations")
+    applied = db.migrate(url)
+    assert applied and applied[0].startswith("0001_")
+    assert db.migrate(url) == []  # a second run applies nothing
+    eng = db.make_engine(url)
+    with eng.connect() as conn:
+        tables = set(
+            conn.execute(
+                sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            ).scalars()
+        )
+    eng.dispose()
+    assert {
+        "cities",
+        "districts",
+        "departments",
+        "users",
+        "categories",
+        "routing_rules",
+        "registry_counters",
+        "incidents",
+        "incident_contacts",
+        "incident_events",
+        "photos",
+    } <= tables
+
+
+def _domain_tables(conn) -> list[str]:
+    return [
+        t
+        for t in conn.execute(
+            sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+        ).scalars()
+        if t not in REFERENCE_TABLES and not t.startswith("_yoyo") and t != "yoyo_lock"
+    ]
+
+
+def test_every_domain_table_is_distributable_by_city(engine):
+    """Every table has city_id, and every key and foreign key includes it (Citus rule)."""
+    with engine.connect() as conn:
+        tables = _domain_tables(conn)
+        assert len(tables) >= 10
+        for table in tables:
+            cols = set(
+                conn.execute(
+                    sa.text(
+                        "SELECT column_name FROM information_schema.columns WHERE table_name = :t"
+                    ),
+                    {"t": table},
+                ).scalars()
+            )
+            assert "city_id" in cols, f"{table} has no city_id"
+            constraints = conn.execute(
+                sa.text(
+                    "SELECT c.conname, c.contype, array_agg(a.attname::text) AS cols"
+                    " FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid"
+                    " AND a.attnum = ANY (c.conkey) WHERE c.conrelid = CAST(:t AS regclass)"
+                    " AND c.contype IN ('p', 'u', 'f') GROUP BY c.conname, c.contype"
+                ),
+                {"t": table},
+            ).all()
+            assert any(c.contype == "p" for c in constraints), f"{table} has no primary key"
+            for name, kind, ccols in constraints:
+                if kind == "f" and name.endswith("city_id_fkey") and ccols == ["city_id"]:
+                    continue  # the reference to `cities` itself
+                assert "city_id" in ccols, f"{table}.{name} ({kind}) lacks city_id: {ccols}"
+
+
+def test_sql_checks_match_the_vocabulary(engine):
+    with engine.connect() as conn:
+        defs = {
+            name: src
+            for name, src in conn.execute(
+                sa.text(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                    " WHERE contype = 'c' AND conrelid IN ('incidents'::regclass,"
+                    " 'incident_events'::regclass)"
+                )
+            )
+        }
+    status_check = next(v for k, v in defs.items() if k == "incidents_status_check")
+    assert all(f"'{s.value}'" in status_check for s in Status)
+    channel_check = next(v for k, v in defs.items() if k == "incidents_channel_check")
+    assert all(f"'{c.value}'" in channel_check for c in Channel)
+    kind_check = next(v for k, v in defs.items() if k == "incident_events_kind_check")
+    assert all(f"'{k.value}'" in kind_check for k in EventKind)
+
+
+def test_template_clone_is_isolated(pg_cluster, engine):
+    other = clone_database(pg_cluster, "sesizari_template")
+    assert other
+    pg_cluster.psql(f'DROP DATABASE "{other}"')

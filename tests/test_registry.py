@@ -1,0 +1,86 @@
+"""Registry numbers: sequential per city and local year, no duplicates, no gaps."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from sesizari import registry
+from sesizari.incidents import NewIncident, create_incident, create_incident_in
+from tests.conftest import TEST_LAT, TEST_LON
+
+
+def _new(**kw) -> NewIncident:
+    base = dict(
+        city="testville",
+        category="pothole",
+        latitude=TEST_LAT,
+        longitude=TEST_LON,
+        description="Groapă",
+    )
+    base.update(kw)
+    return NewIncident(**base)
+
+
+def test_format_and_parse():
+    assert registry.format_number("LUG", 2026, 123) == "LUG-2026-000123"
+    assert registry.parse_number(" lug-2026-000123 ") == ("LUG", 2026, 123)
+    assert registry.parse_number("LUG-26-1") is None
+
+
+def test_fifty_concurrent_submissions_get_distinct_consecutive_numbers(engine, city):
+    year = datetime.now(UTC).year  # the test runs well away from New Year in Bucharest
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(
+            pool.map(lambda i: create_incident(engine, _new(description=f"n{i}")), range(60))
+        )
+    numbers = sorted(r.registry_number for r in results)
+    assert len(set(numbers)) == 60
+    seqs = sorted(registry.parse_number(n)[2] for n in numbers)
+    assert seqs == list(range(1, 61))
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT last_value FROM registry_counters")).scalar_one() == 60
+        prefixes = {registry.parse_number(n)[:2] for n in numbers}
+    assert prefixes in ({("TST", year)}, {("TST", year + 1)})
+
+
+def test_rolled_back_submission_leaves_no_gap(engine, city):
+    first = create_incident(engine, _new())
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        create_incident_in(conn, _new())
+        raise RuntimeError("rollback after numbering")
+    second = create_incident(engine, _new())
+    assert registry.parse_number(first.registry_number)[2] == 1
+    assert registry.parse_number(second.registry_number)[2] == 2
+
+
+def test_year_follows_the_city_time_zone(engine, city):
+    # 22:30 UTC on 31 December is already 00:30 on 1 January in Bucharest (UTC+2).
+    late = create_incident(engine, _new(created_at=datetime(2025, 12, 31, 21, 30, tzinfo=UTC)))
+    new_year = create_incident(engine, _new(created_at=datetime(2025, 12, 31, 22, 30, tzinfo=UTC)))
+    assert late.registry_number == "TST-2025-000001"
+    assert new_year.registry_number == "TST-2026-000001"
+
+
+def test_numbers_are_per_city(engine, city):
+    from sesizari import catalog
+    from tests.conftest import TEST_BOUNDARY
+
+    with engine.begin() as conn:
+        cid = catalog.create_city(
+            conn,
+            slug="other",
+            name_ro="Alt",
+            name_en="Other",
+            registry_prefix="OTH",
+            boundary=TEST_BOUNDARY,
+        )
+        catalog.create_department(conn, cid, "roads", "Drumuri", "Roads")
+        catalog.create_category(conn, cid, "pothole", "Groapă", "Pothole", "roads", 72)
+    a = create_incident(engine, _new())
+    b = create_incident(engine, _new(city="other"))
+    assert a.registry_number.endswith("-000001") and a.registry_number.startswith("TST-")
+    assert b.registry_number.endswith("-000001") and b.registry_number.startswith("OTH-")
