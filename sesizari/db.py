@@ -53,10 +53,13 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     return sa.create_engine(url, **options)
 
 
-@functools.cache
 def get_engine() -> Engine:
-    """The process-wide engine for the configured database (migrated)."""
-    url = database_url()
+    """The process-wide engine for the configured database, migrated on first use."""
+    return _engine_for(database_url())
+
+
+@functools.cache
+def _engine_for(url: str) -> Engine:
     migrate(url)
     return make_engine(url)
 

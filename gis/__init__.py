@@ -1,0 +1,1 @@
+"""Pure spatial computation: GeoDataFrames in, GeoDataFrames out, no I/O."""
