@@ -1,0 +1,114 @@
+"""Time every analytics query over a demo of N incidents, with varied filters.
+
+Usage::
+
+    .venv/bin/python bench/dashboard_bench.py --incidents 100000 --runs 20
+
+Loads the demo into its own database (``sesizari_bench_<N>`` on the embedded
+cluster, or ``DATABASE_URL`` when set) once, then runs each query ``runs``
+times cycling through realistic filter combinations and prints p50 / p95
+latency and the payload (rows, and bytes of the JSON the page would send).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pandas as pd
+
+from sesizari import db, queries
+from sesizari.demo.load import load_demo
+from sesizari.settings import load_settings
+
+AS_OF = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+FILTERS = [
+    queries.Filters("alba-iulia"),
+    queries.Filters("alba-iulia", start=date(2026, 1, 1), end=date(2026, 7, 1)),
+    queries.Filters("alba-iulia", categories=("pothole", "garbage")),
+    queries.Filters("alba-iulia", statuses=("new", "acknowledged", "in_progress")),
+    queries.Filters("alba-iulia", districts=("Centru",), department="roads"),
+    queries.Filters("lugoj", departments=("water", "lighting"), start=date(2026, 6, 1)),
+]
+
+
+def engine_for(n: int):
+    settings = load_settings()
+    if settings.database_url:
+        url = settings.database_url
+    else:
+        cluster = db.embedded_cluster(settings)
+        cluster.start()
+        name = f"sesizari_bench_{n}"
+        cluster.ensure_database(name)
+        url = cluster.url(name)
+    db.migrate(url)
+    engine = db.make_engine(url)
+    t0 = time.perf_counter()
+    loaded = load_demo(engine, total=n, seed=42, as_of=AS_OF)
+    if any(loaded.values()):
+        print(f"loaded {loaded} in {time.perf_counter() - t0:.1f} s")
+    return engine
+
+
+def payload_bytes(result: object) -> int:
+    if result is None:
+        return 0
+    if hasattr(result, "geometry") and hasattr(result, "to_json"):
+        return len(result.drop(columns=["polygon"], errors="ignore").to_json())
+    if isinstance(result, pd.DataFrame):
+        return len(result.to_json(orient="records", date_format="iso", default_handler=str))
+    return len(str(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    engine = engine_for(args.incidents)
+    cases: dict[str, Callable[[queries.Filters], object]] = {
+        "kpis": lambda f: queries.kpis(engine, f, now=AS_OF),
+        "daily_trend": lambda f: queries.daily_trend(engine, f),
+        "hexagons(250m)": lambda f: queries.hexagons(engine, f, 250),
+        "clusters(50m,8)": lambda f: queries.clusters(engine, f, 50, 8),
+        "hotspots_gi(300m)": lambda f: queries.hotspots_gi(engine, f, 300),
+        "points(5000)": lambda f: queries.points(engine, f, 5000, now=AS_OF),
+        "resolution_stats": lambda f: queries.resolution_stats(engine, f, "department"),
+        "weekly_trend": lambda f: queries.weekly_trend(engine, f),
+        "resolution_distribution": lambda f: queries.resolution_distribution(engine, f),
+        "share_within_target": lambda f: queries.share_within_target(engine, f),
+        "backlog_ageing": lambda f: queries.backlog_ageing(engine, f, now=AS_OF),
+        "district_medians": lambda f: queries.district_medians(engine, f),
+        "department_performance": lambda f: queries.department_performance(engine, f, AS_OF),
+        "department_overdue": lambda f: queries.department_overdue(
+            engine, f, f.department or "roads", 50, AS_OF
+        ),
+    }
+    queries.hotspots_gi(engine, FILTERS[0], 300)  # warm imports (esda, libpysal)
+    print(f"{args.incidents} incidents, {args.runs} runs per query\n")
+    print("| query | p50 ms | p95 ms | max rows | max payload KB |")
+    print("|---|---:|---:|---:|---:|")
+    for name, fn in cases.items():
+        times, rows, sizes = [], [], []
+        for k in range(args.runs):
+            f = FILTERS[k % len(FILTERS)]
+            t0 = time.perf_counter()
+            result = fn(f)
+            times.append((time.perf_counter() - t0) * 1000)
+            rows.append(0 if result is None else len(result))
+            sizes.append(payload_bytes(result))
+        p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 1 else times[0]
+        print(f"| {name} | {statistics.median(times):.0f} | {p95:.0f} | {max(rows)} |"
+              f" {max(sizes) / 1024:.1f} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

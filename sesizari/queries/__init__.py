@@ -1,0 +1,55 @@
+"""The analytics query layer: every number the dashboard shows comes from here.
+
+Each function takes an SQLAlchemy Engine (or Connection) and a frozen
+:class:`Filters`, runs parameterised SQL over the same filtered incident set,
+and returns a DataFrame or GeoDataFrame.  No UI code: pages only lay out what
+these functions return, so figures are tested once, here.
+"""
+
+from sesizari.queries.departments import department_overdue, department_performance
+from sesizari.queries.filters import Filters
+from sesizari.queries.hotspots import hotspot_summary, hotspots_gi
+from sesizari.queries.maps import (
+    city_boundary,
+    clusters,
+    district_boundaries,
+    districts_geojson,
+    hexagons,
+    points,
+)
+from sesizari.queries.overview import daily_trend, kpis
+from sesizari.queries.reference import categories, cities, departments, district_names
+from sesizari.queries.resolution import (
+    backlog_ageing,
+    district_medians,
+    resolution_distribution,
+    resolution_stats,
+    share_within_target,
+    weekly_trend,
+)
+
+__all__ = [
+    "Filters",
+    "backlog_ageing",
+    "categories",
+    "cities",
+    "city_boundary",
+    "clusters",
+    "daily_trend",
+    "department_overdue",
+    "department_performance",
+    "departments",
+    "district_boundaries",
+    "district_medians",
+    "district_names",
+    "districts_geojson",
+    "hexagons",
+    "hotspot_summary",
+    "hotspots_gi",
+    "kpis",
+    "points",
+    "resolution_distribution",
+    "resolution_stats",
+    "share_within_target",
+    "weekly_trend",
+]

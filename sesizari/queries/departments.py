@@ -1,0 +1,210 @@
+"""Department scorecards: volume, speed and reliability, ranked.
+
+The reporting period is the filters' date range, or the 30 local days up to
+``now`` when none is set; the previous period is the equally long span just
+before it, so "change" compares like with like.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+from sesizari.errors import ValidationError
+from sesizari.queries.filters import (
+    OPEN,
+    Bind,
+    Filters,
+    city_exists,
+    filtered_sql,
+    now_param,
+    read_frame,
+)
+
+DEFAULT_PERIOD_DAYS = 30
+
+_PERF = filtered_sql(
+    """,
+t AS (SELECT COALESCE(CAST(:now AS timestamptz), now()) AS now),
+p AS (
+    SELECT (CAST(:p_start AS date) + time '00:00') AT TIME ZONE city.timezone AS cur0,
+           (CAST(:p_end AS date) + time '00:00') AT TIME ZONE city.timezone AS cur1,
+           (CAST(:q_start AS date) + time '00:00') AT TIME ZONE city.timezone AS prev0
+    FROM city
+),
+x AS (
+    SELECT f.*,
+           CASE WHEN f.created_at >= p.cur0 AND f.created_at < p.cur1 THEN 'cur'
+                WHEN f.created_at >= p.prev0 AND f.created_at < p.cur0 THEN 'prev' END
+               AS period,
+           (f.resolved_at >= p.cur0 AND f.resolved_at < p.cur1) AS resolved_cur,
+           (f.resolved_at >= p.prev0 AND f.resolved_at < p.cur0) AS resolved_prev,
+           extract(epoch FROM f.acknowledged_at - f.created_at) / 3600.0 AS ack_h,
+           extract(epoch FROM f.resolved_at - f.created_at) / 3600.0 AS resolve_h
+    FROM f CROSS JOIN p
+),
+deps AS (
+    SELECT d.code, d.name_ro, d.name_en
+    FROM city JOIN departments d ON d.city_id = city.city_id
+    WHERE (CAST(:deps AS text[]) IS NULL OR d.code = ANY(CAST(:deps AS text[])))
+      AND (CAST(:scope_dep AS text) IS NULL OR d.code = CAST(:scope_dep AS text))
+)
+SELECT deps.code AS department_code, deps.name_ro AS department_ro,
+       deps.name_en AS department_en,
+       count(x.incident_id) FILTER (WHERE x.period = 'cur') AS received,
+       count(x.incident_id) FILTER (WHERE x.resolved_cur) AS resolved,
+       count(x.incident_id) FILTER (WHERE x.status = ANY(CAST(:open AS text[]))
+                                    AND x.created_at <= t.now) AS open,
+       count(x.resolved_at) FILTER (WHERE x.period = 'cur') AS received_resolved,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY x.ack_h) FILTER (WHERE x.period = 'cur')
+           AS ack_median_h,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY x.ack_h) FILTER (WHERE x.period = 'cur')
+           AS ack_p90_h,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY x.resolve_h) FILTER (WHERE x.period = 'cur')
+           AS resolve_median_h,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY x.resolve_h) FILTER (WHERE x.period = 'cur')
+           AS resolve_p90_h,
+       count(*) FILTER (WHERE x.period = 'cur' AND x.resolve_h <= x.target_hours)
+           AS within_target,
+       count(x.incident_id) FILTER (WHERE x.period = 'prev') AS prev_received,
+       count(x.incident_id) FILTER (WHERE x.resolved_prev) AS prev_resolved,
+       count(x.resolved_at) FILTER (WHERE x.period = 'prev') AS prev_received_resolved,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY x.resolve_h) FILTER (WHERE x.period = 'prev')
+           AS prev_resolve_median_h,
+       count(*) FILTER (WHERE x.period = 'prev' AND x.resolve_h <= x.target_hours)
+           AS prev_within_target
+FROM deps
+CROSS JOIN t
+LEFT JOIN x ON x.department_code = deps.code
+GROUP BY deps.code, deps.name_ro, deps.name_en
+ORDER BY deps.code
+"""
+)
+
+
+def period(filters: Filters, today: date) -> tuple[date, date, date]:
+    """(previous start, current start, current end) as local dates, end exclusive."""
+    end = filters.end or (today + timedelta(days=1))
+    start = filters.start or (end - timedelta(days=DEFAULT_PERIOD_DAYS))
+    return start - (end - start), start, end
+
+
+def department_performance(
+    bind: Bind, filters: Filters, now: datetime | None = None
+) -> pd.DataFrame:
+    """One scorecard row per department, with the change vs the previous period.
+
+    Definitions (current period P, previous period Q of equal length):
+
+    * ``received``: created in P; ``resolved``: resolved in P (whenever created);
+      ``open``: open now (current status), whatever the period;
+    * ``resolution_rate``: share of the incidents received in P that are resolved;
+    * ``ack_*_h`` / ``resolve_*_h``: hours for the incidents received in P;
+    * ``within_target_pct``: % of P's resolved receipts fixed within the
+      category's target hours (NaN when none resolved);
+    * ``*_change``: current minus previous; ``rank``: 1 = best
+      ``within_target_pct``, ties broken by the shorter median.
+
+    Returns
+    -------
+    DataFrame with ``department_code``, ``department_ro``, ``department_en``,
+    ``received``, ``resolved``, ``open``, ``resolution_rate``, ``ack_median_h``,
+    ``ack_p90_h``, ``resolve_median_h``, ``resolve_p90_h``,
+    ``within_target_pct``, ``prev_received``, ``prev_resolved``,
+    ``prev_resolve_median_h``, ``prev_within_target_pct``,
+    ``received_change``, ``resolve_median_change_h``,
+    ``within_target_change_pct``, ``rank``, ``period_start``, ``period_end``.
+    """
+    city_exists(bind, filters.city)
+    now = now_param(now)
+    today = read_frame(
+        bind,
+        filtered_sql(
+            "SELECT CAST(COALESCE(CAST(:now AS timestamptz), now())"
+            " AT TIME ZONE city.timezone AS date) AS today FROM city"
+        ),
+        filters.params() | {"now": now},
+    )["today"].iloc[0]
+    q_start, p_start, p_end = period(filters, today)
+    params = filters.without_dates().params() | {
+        "now": now,
+        "open": OPEN,
+        "p_start": p_start,
+        "p_end": p_end,
+        "q_start": q_start,
+    }
+    df = read_frame(bind, _PERF, params)
+    rate = df["received_resolved"] / df["received"].where(df["received"] > 0)
+    df.insert(df.columns.get_loc("received_resolved"), "resolution_rate", rate)
+    df["within_target_pct"] = 100.0 * df["within_target"] / df["received_resolved"].where(
+        df["received_resolved"] > 0
+    )
+    df["prev_within_target_pct"] = 100.0 * df["prev_within_target"] / df[
+        "prev_received_resolved"
+    ].where(df["prev_received_resolved"] > 0)
+    df["received_change"] = df["received"] - df["prev_received"]
+    df["resolve_median_change_h"] = df["resolve_median_h"] - df["prev_resolve_median_h"]
+    df["within_target_change_pct"] = df["within_target_pct"] - df["prev_within_target_pct"]
+    order = df.sort_values(
+        ["within_target_pct", "resolve_median_h", "department_code"],
+        ascending=[False, True, True],
+        na_position="last",
+    ).index
+    df.loc[order, "rank"] = range(1, len(df) + 1)
+    df["rank"] = df["rank"].astype("int64")
+    df["period_start"], df["period_end"] = p_start, p_end
+    helpers = ["received_resolved", "within_target", "prev_received_resolved", "prev_within_target"]
+    return df.drop(columns=helpers)
+
+
+_OVERDUE = filtered_sql(
+    """,
+t AS (SELECT COALESCE(CAST(:now AS timestamptz), now()) AS now)
+SELECT f.registry_number, f.category_code, f.category_ro, f.category_en, f.status,
+       f.district, f.created_at,
+       extract(epoch FROM t.now - f.created_at) / 3600.0 AS age_h,
+       f.target_hours,
+       extract(epoch FROM t.now - f.created_at) / 3600.0 - f.target_hours AS overdue_h
+FROM f CROSS JOIN t
+WHERE f.department_code = :dep
+  AND f.status = ANY(CAST(:open AS text[]))
+  AND t.now - f.created_at > f.target_hours * interval '1 hour'
+ORDER BY f.created_at, f.registry_number
+LIMIT :limit
+"""
+)
+
+
+def department_overdue(
+    bind: Bind,
+    filters: Filters,
+    department: str,
+    limit: int = 50,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """The department's oldest overdue incidents (open beyond the category target).
+
+    A scoped user (``filters.department``) can only ask for their own
+    department; asking for another one is refused, not silently emptied.
+
+    Returns
+    -------
+    DataFrame, oldest first, with ``registry_number``, ``category_code``,
+    ``category_ro``, ``category_en``, ``status``, ``district``, ``created_at``,
+    ``age_h``, ``target_hours``, ``overdue_h``.  No description or contact.
+    """
+    if filters.department is not None and department != filters.department:
+        raise ValidationError(
+            "department", f"access is limited to {filters.department!r}, not {department!r}"
+        )
+    if int(limit) < 1:
+        raise ValidationError("limit", f"must be at least 1, got {limit}")
+    city_exists(bind, filters.city)
+    params = filters.params() | {
+        "dep": department,
+        "open": OPEN,
+        "limit": int(limit),
+        "now": now_param(now),
+    }
+    return read_frame(bind, _OVERDUE, params)

@@ -1,0 +1,171 @@
+"""The dashboard's filter state and the one SQL fragment that applies it.
+
+Every analytics query starts from the same filtered set of incidents (the CTE
+``f`` built by :func:`filtered_sql`), so a figure on one page can never be
+computed over a different population than the figure next to it.  Filter
+values only ever travel as bound parameters; the SQL text is assembled from
+module constants alone, never from user input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from sesizari.errors import ValidationError
+from sesizari.vocab import OPEN_STATUSES
+
+Bind = Engine | Connection
+
+#: The statuses counted as open, as plain strings for SQL parameters.
+OPEN = [s.value for s in OPEN_STATUSES]
+
+
+def _as_tuple(value: Iterable[str] | str | None, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    out = tuple(value)
+    for item in out:
+        if not isinstance(item, str):
+            raise ValidationError(name, f"expected text values, got {item!r}")
+    return out
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user selected, plus the access scope of who is looking.
+
+    Parameters
+    ----------
+    city:
+        City slug (required): every figure belongs to exactly one city.
+    start, end:
+        Half-open range ``[start, end)`` of *local* dates (the city's time zone)
+        on the incident's creation time; either may be None (unbounded).
+    categories, departments, statuses, districts:
+        Codes (categories, departments), status values and district names.
+        Empty means "no restriction", as an empty multiselect does in the UI.
+    department:
+        Access scope: a department head sees only their department's incidents,
+        whatever the other filters say.  None for city-wide roles.
+    """
+
+    city: str
+    start: date | None = None
+    end: date | None = None
+    categories: tuple[str, ...] = field(default=())
+    departments: tuple[str, ...] = field(default=())
+    statuses: tuple[str, ...] = field(default=())
+    districts: tuple[str, ...] = field(default=())
+    department: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.city, str) or not self.city.strip():
+            raise ValidationError("city", "a city slug is required")
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if isinstance(value, datetime):
+                # A datetime is a date subclass; keep the calendar day only.
+                object.__setattr__(self, name, value.date())
+            elif value is not None and not isinstance(value, date):
+                raise ValidationError(name, f"expected a date, got {value!r}")
+        if self.start is not None and self.end is not None and self.start >= self.end:
+            raise ValidationError(
+                "end", f"the range is empty: end {self.end} is not after start {self.start}"
+            )
+        for name in ("categories", "departments", "statuses", "districts"):
+            object.__setattr__(self, name, _as_tuple(getattr(self, name), name))
+        if self.department is not None and not isinstance(self.department, str):
+            raise ValidationError(
+                "department", f"expected a department code, got {self.department!r}"
+            )
+
+    def without_dates(self) -> Filters:
+        """The same filters over all time (for figures with their own time window)."""
+        return replace(self, start=None, end=None)
+
+    def params(self) -> dict[str, Any]:
+        """Bound parameters of :data:`FILTERED_CTE` (None = no restriction)."""
+        return {
+            "city": self.city,
+            "start": self.start,
+            "end": self.end,
+            "cats": list(self.categories) or None,
+            "deps": list(self.departments) or None,
+            "statuses": list(self.statuses) or None,
+            "districts": list(self.districts) or None,
+            "scope_dep": self.department,
+        }
+
+
+#: ``city`` (one row: the selected city) and ``f`` (its filtered incidents,
+#: joined to their category, department and district).  No personal data:
+#: contacts are never joined, descriptions never selected.
+FILTERED_CTE = """
+city AS (
+    SELECT city_id, timezone, boundary FROM cities WHERE slug = :city
+),
+f AS (
+    SELECT i.incident_id, i.registry_number, i.status, i.geom,
+           i.created_at, i.acknowledged_at, i.resolved_at,
+           c.code AS category_code, c.name_ro AS category_ro, c.name_en AS category_en,
+           CAST(c.target_hours AS float8) AS target_hours, c.sensitive,
+           d.code AS department_code, d.name_ro AS department_ro, d.name_en AS department_en,
+           di.name AS district, city.timezone AS tz
+    FROM city
+    JOIN incidents i ON i.city_id = city.city_id
+    JOIN categories c ON c.city_id = i.city_id AND c.category_id = i.category_id
+    JOIN departments d ON d.city_id = i.city_id AND d.department_id = i.department_id
+    LEFT JOIN districts di ON di.city_id = i.city_id AND di.district_id = i.district_id
+    WHERE (CAST(:start AS date) IS NULL
+           OR i.created_at >= (CAST(:start AS date) + time '00:00') AT TIME ZONE city.timezone)
+      AND (CAST(:end AS date) IS NULL
+           OR i.created_at < (CAST(:end AS date) + time '00:00') AT TIME ZONE city.timezone)
+      AND (CAST(:cats AS text[]) IS NULL OR c.code = ANY(CAST(:cats AS text[])))
+      AND (CAST(:deps AS text[]) IS NULL OR d.code = ANY(CAST(:deps AS text[])))
+      AND (CAST(:statuses AS text[]) IS NULL OR i.status = ANY(CAST(:statuses AS text[])))
+      AND (CAST(:districts AS text[]) IS NULL OR di.name = ANY(CAST(:districts AS text[])))
+      AND (CAST(:scope_dep AS text) IS NULL OR d.code = CAST(:scope_dep AS text))
+)
+"""
+
+
+def filtered_sql(body: str) -> sa.TextClause:
+    """``WITH city, f AS (...) <body>``: a query over the filtered incidents.
+
+    Both pieces are constants of this package; user values are bound
+    parameters only (``:city``, ``:cats``...), so this concatenation cannot
+    carry an injection.
+    """
+    return sa.text("".join(("WITH ", FILTERED_CTE, body)))
+
+
+def read_frame(bind: Bind, query: sa.TextClause, params: Mapping[str, Any]) -> pd.DataFrame:
+    """Run ``query`` on an Engine (own short connection) or a caller's Connection."""
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return pd.read_sql(query, conn, params=dict(params))
+    return pd.read_sql(query, bind, params=dict(params))
+
+
+def city_exists(bind: Bind, slug: str) -> None:
+    """Raise a clear error for an unknown city instead of returning silent zeros."""
+    query = sa.text("SELECT slug FROM cities ORDER BY slug")
+    known = list(read_frame(bind, query, {})["slug"])
+    if slug not in known:
+        raise ValidationError("city", f"unknown city {slug!r}; known cities: {', '.join(known)}")
+
+
+def now_param(now: datetime | None) -> datetime | None:
+    """Validate the reference time: aware datetimes only (naive ones are ambiguous)."""
+    if now is not None and now.tzinfo is None:
+        raise ValidationError("now", "pass a time-zone aware datetime (e.g. tzinfo=UTC)")
+    return now

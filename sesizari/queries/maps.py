@@ -1,0 +1,241 @@
+"""Map layers computed in the database, so the browser payload stays small.
+
+Density (hexagons) and clusters are aggregated server-side in Stereo70
+(EPSG:3844, metres) and returned as a few hundred polygons at most, whatever
+the number of incidents.  Individual points are only returned for small
+selections, and never carry personal data or free text.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+
+from sesizari.errors import ValidationError
+from sesizari.queries.filters import (
+    OPEN,
+    Bind,
+    Filters,
+    city_exists,
+    filtered_sql,
+    now_param,
+    read_frame,
+)
+from sesizari.vocab import WGS84
+
+#: Hexagon edge lengths accepted (metres): smaller grids explode in size,
+#: larger ones say nothing inside a town.
+MIN_HEX_M, MAX_HEX_M = 25.0, 5000.0
+
+#: The city's hexagon grid (cells touching the boundary) and, for every
+#: filtered incident, the one cell it falls in.  The join runs in EPSG:4326
+#: against the incidents' GiST index; a point on a shared edge goes to the
+#: cell with the smallest (i, j), so counts add up to the number of incidents.
+GRID_CTE = """,
+bounds AS (
+    SELECT ST_Transform(city.boundary, 3844) AS geom FROM city
+),
+grid AS (
+    SELECT h.i, h.j, h.geom AS geom3844, ST_Transform(h.geom, 4326) AS geom
+    FROM bounds b, ST_HexagonGrid(CAST(:size AS float8), b.geom) h
+    WHERE ST_Intersects(h.geom, b.geom)
+),
+hit AS (
+    SELECT DISTINCT ON (f.incident_id) f.incident_id, f.status, g.i, g.j
+    FROM f JOIN grid g ON ST_Intersects(g.geom, f.geom)
+    ORDER BY f.incident_id, g.i, g.j
+),
+cells AS (
+    SELECT g.i, g.j, g.geom, count(h.incident_id) AS n,
+           count(h.incident_id) FILTER (WHERE h.status = ANY(CAST(:open AS text[]))) AS n_open
+    FROM grid g LEFT JOIN hit h ON h.i = g.i AND h.j = g.j
+    GROUP BY g.i, g.j, g.geom
+)
+"""
+
+_HEXAGONS = filtered_sql(
+    GRID_CTE
+    + """
+SELECT i, j, n, n_open, ST_X(ST_Centroid(geom)) AS lon, ST_Y(ST_Centroid(geom)) AS lat,
+       ST_AsBinary(geom) AS wkb
+FROM cells WHERE n > 0 ORDER BY i, j
+"""
+)
+
+
+def check_hex_size(size_m: float) -> float:
+    """Refuse grids that would be uselessly fine or coarse (clear message for the UI)."""
+    size = float(size_m)
+    if not MIN_HEX_M <= size <= MAX_HEX_M:
+        raise ValidationError(
+            "size_m",
+            f"hexagon size must be between {MIN_HEX_M:g} and {MAX_HEX_M:g} m, got {size:g}",
+        )
+    return size
+
+
+def to_geodataframe(frame: pd.DataFrame, column: str = "wkb") -> gpd.GeoDataFrame:
+    """Turn a WKB column from PostGIS into an EPSG:4326 GeoDataFrame."""
+    geometry = shapely.from_wkb([bytes(b) for b in frame[column]]) if len(frame) else []
+    return gpd.GeoDataFrame(frame.drop(columns=[column]), geometry=geometry, crs=WGS84)
+
+
+def _polygon_coords(geom: Any) -> list[list[float]]:
+    return [[round(x, 6), round(y, 6)] for x, y in geom.exterior.coords]
+
+
+def hexagons(bind: Bind, filters: Filters, size_m: float = 250.0) -> gpd.GeoDataFrame:
+    """Incident density per hexagon, non-empty cells only.
+
+    Parameters
+    ----------
+    size_m:
+        Hexagon edge length in metres (EPSG:3844), 25 to 5000.
+
+    Returns
+    -------
+    GeoDataFrame (EPSG:4326) with columns ``i``, ``j`` (cell index in the
+    ST_HexagonGrid of the city), ``n`` (incidents), ``n_open``, ``lon``, ``lat``
+    (cell centre), ``polygon`` (list of [lon, lat], ready for a deck.gl
+    PolygonLayer) and ``geometry``.
+    """
+    city_exists(bind, filters.city)
+    params = filters.params() | {"size": check_hex_size(size_m), "open": OPEN}
+    gdf = to_geodataframe(read_frame(bind, _HEXAGONS, params))
+    gdf["polygon"] = [_polygon_coords(g) for g in gdf.geometry]
+    return gdf
+
+
+_CLUSTERS = filtered_sql(
+    """,
+pts AS (
+    SELECT f.*, ST_ClusterDBSCAN(ST_Transform(f.geom, 3844),
+                                 eps := CAST(:eps AS float8), minpoints := :minpts) OVER () AS cid
+    FROM f
+)
+SELECT cid, count(*) AS n,
+       count(*) FILTER (WHERE status = ANY(CAST(:open AS text[]))) AS n_open,
+       avg(ST_X(geom)) AS lon, avg(ST_Y(geom)) AS lat,
+       mode() WITHIN GROUP (ORDER BY category_code) AS dominant_category,
+       mode() WITHIN GROUP (ORDER BY district) AS dominant_district,
+       ST_AsBinary(ST_ConvexHull(ST_Collect(geom))) AS wkb
+FROM pts
+WHERE cid IS NOT NULL
+GROUP BY cid
+"""
+)
+
+
+def clusters(
+    bind: Bind, filters: Filters, eps_m: float = 50.0, min_points: int = 5
+) -> gpd.GeoDataFrame:
+    """Dense groups of incidents (DBSCAN in EPSG:3844), e.g. one street's potholes.
+
+    Parameters
+    ----------
+    eps_m:
+        Neighbourhood radius in metres.
+    min_points:
+        Minimum incidents (the point itself included) to form a cluster core.
+
+    Returns
+    -------
+    GeoDataFrame (EPSG:4326), largest first, with ``cluster`` (1 = largest),
+    ``n``, ``n_open``, ``lon``, ``lat`` (mean position), ``dominant_category``
+    (category code; ties go to the alphabetically first), ``dominant_district``
+    and ``geometry`` (convex hull: a polygon, or a line/point for degenerate
+    clusters).  Incidents in no cluster are not returned.
+    """
+    if not eps_m or eps_m <= 0 or eps_m > 5000:
+        raise ValidationError("eps_m", f"radius must be in (0, 5000] metres, got {eps_m}")
+    if int(min_points) < 2:
+        raise ValidationError("min_points", f"a cluster needs at least 2 points, got {min_points}")
+    city_exists(bind, filters.city)
+    params = filters.params() | {"eps": float(eps_m), "minpts": int(min_points), "open": OPEN}
+    frame = read_frame(bind, _CLUSTERS, params)
+    frame = frame.sort_values(["n", "lon"], ascending=[False, True], kind="stable")
+    frame.insert(0, "cluster", range(1, len(frame) + 1))
+    return to_geodataframe(frame.drop(columns=["cid"]).reset_index(drop=True))
+
+
+_POINTS_COUNT = filtered_sql(
+    "SELECT count(*) AS n FROM f WHERE CAST(:sensitive AS boolean) OR NOT f.sensitive"
+)
+_POINTS = filtered_sql(
+    """
+SELECT f.registry_number, f.category_code, f.category_ro, f.category_en, f.status,
+       extract(epoch FROM COALESCE(CAST(:now AS timestamptz), now()) - f.created_at) / 86400.0
+           AS age_days,
+       ST_X(f.geom) AS lon, ST_Y(f.geom) AS lat
+FROM f
+WHERE CAST(:sensitive AS boolean) OR NOT f.sensitive
+ORDER BY f.created_at DESC, f.registry_number
+"""
+)
+
+
+def points(
+    bind: Bind,
+    filters: Filters,
+    limit: int = 5000,
+    now: datetime | None = None,
+    include_sensitive: bool = False,
+) -> pd.DataFrame | None:
+    """Individual incidents for the map, but only for a small selection.
+
+    Returns None when more than ``limit`` incidents match: the caller should
+    show the hexagon layer instead (the browser cannot draw a million dots, and
+    a full dump is what the open-data export is for).  Sensitive categories
+    (e.g. public order) are left out unless ``include_sensitive``: their exact
+    location can point at the person who reported them.
+
+    Returns
+    -------
+    DataFrame with ``registry_number``, ``category_code``, ``category_ro``,
+    ``category_en``, ``status``, ``age_days`` (float, since creation), ``lon``,
+    ``lat``; newest first.  No description, address or contact.
+    """
+    if int(limit) < 1:
+        raise ValidationError("limit", f"must be at least 1, got {limit}")
+    city_exists(bind, filters.city)
+    params = filters.params() | {"sensitive": bool(include_sensitive), "now": now_param(now)}
+    n = int(read_frame(bind, _POINTS_COUNT, params)["n"].iloc[0])
+    if n > int(limit):
+        return None
+    return read_frame(bind, _POINTS, params)
+
+
+_DISTRICTS = sa.text(
+    """
+SELECT d.name, ST_AsBinary(d.geom) AS wkb
+FROM districts d JOIN cities c ON c.city_id = d.city_id
+WHERE c.slug = :city
+ORDER BY d.name
+"""
+)
+
+
+def district_boundaries(bind: Bind, city: str) -> gpd.GeoDataFrame:
+    """The city's districts (``name``, ``geometry`` in EPSG:4326) for the map layer."""
+    city_exists(bind, city)
+    return to_geodataframe(read_frame(bind, _DISTRICTS, {"city": city}))
+
+
+def districts_geojson(bind: Bind, city: str) -> dict[str, Any]:
+    """The districts as a GeoJSON FeatureCollection (``properties.name``)."""
+    return json.loads(district_boundaries(bind, city).to_json(drop_id=True))
+
+
+_BOUNDARY = sa.text("SELECT ST_AsBinary(boundary) AS wkb FROM cities WHERE slug = :city")
+
+
+def city_boundary(bind: Bind, city: str) -> gpd.GeoDataFrame:
+    """The city's administrative boundary (one row, EPSG:4326), to frame the map."""
+    city_exists(bind, city)
+    return to_geodataframe(read_frame(bind, _BOUNDARY, {"city": city}))

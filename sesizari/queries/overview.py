@@ -1,0 +1,170 @@
+"""Headline figures: what is open, new, overdue, and how fast things get fixed.
+
+A KPI tile shows a value and how it moved, so every figure comes with the
+same figure one period earlier.  Past states are rebuilt from the event
+history (the status an incident had before its first status change after a
+moment), because the incidents table only knows the current status.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from sesizari.queries.filters import OPEN, Bind, Filters, filtered_sql, now_param, read_frame
+
+_KPIS = filtered_sql(
+    """,
+w AS (
+    SELECT t.now,
+           ((t.now AT TIME ZONE city.timezone) - interval '1 day') AT TIME ZONE city.timezone
+               AS prev,
+           date_trunc('day', t.now AT TIME ZONE city.timezone) AT TIME ZONE city.timezone
+               AS today0,
+           (date_trunc('day', t.now AT TIME ZONE city.timezone) - interval '1 day')
+               AT TIME ZONE city.timezone AS yday0
+    FROM city, (SELECT COALESCE(CAST(:now AS timestamptz), now()) AS now) t
+),
+status_events AS (
+    SELECT e.incident_id, e.from_status, e.created_at, e.event_id
+    FROM city
+    JOIN incident_events e ON e.city_id = city.city_id
+    CROSS JOIN w
+    WHERE e.to_status IS NOT NULL AND e.created_at > w.prev
+),
+after_now AS (
+    SELECT DISTINCT ON (s.incident_id) s.incident_id, s.from_status
+    FROM status_events s CROSS JOIN w
+    WHERE s.created_at > w.now
+    ORDER BY s.incident_id, s.created_at, s.event_id
+),
+after_prev AS (
+    SELECT DISTINCT ON (s.incident_id) s.incident_id, s.from_status
+    FROM status_events s
+    ORDER BY s.incident_id, s.created_at, s.event_id
+),
+st AS (
+    SELECT f.created_at, f.resolved_at, f.target_hours,
+           f.created_at <= w.now AND COALESCE(an.from_status, f.status) = ANY(:open)
+               AS open_now,
+           f.created_at <= w.prev AND COALESCE(ap.from_status, f.status) = ANY(:open)
+               AS open_prev
+    FROM f
+    CROSS JOIN w
+    LEFT JOIN after_now an ON an.incident_id = f.incident_id
+    LEFT JOIN after_prev ap ON ap.incident_id = f.incident_id
+)
+SELECT
+    w.now AS as_of,
+    count(*) FILTER (WHERE st.open_now) AS open_now,
+    count(*) FILTER (WHERE st.open_prev) AS open_prev,
+    count(*) FILTER (WHERE st.created_at >= w.today0 AND st.created_at <= w.now) AS new_now,
+    count(*) FILTER (WHERE st.created_at >= w.yday0 AND st.created_at <= w.prev) AS new_prev,
+    count(*) FILTER (WHERE st.open_now
+        AND w.now - st.created_at > st.target_hours * interval '1 hour') AS overdue_now,
+    count(*) FILTER (WHERE st.open_prev
+        AND w.prev - st.created_at > st.target_hours * interval '1 hour') AS overdue_prev,
+    percentile_cont(0.5) WITHIN GROUP (
+        ORDER BY extract(epoch FROM st.resolved_at - st.created_at) / 3600.0)
+        FILTER (WHERE st.resolved_at > w.now - interval '30 days' AND st.resolved_at <= w.now)
+        AS median_now,
+    percentile_cont(0.5) WITHIN GROUP (
+        ORDER BY extract(epoch FROM st.resolved_at - st.created_at) / 3600.0)
+        FILTER (WHERE st.resolved_at > w.now - interval '60 days'
+                AND st.resolved_at <= w.now - interval '30 days')
+        AS median_prev
+FROM w LEFT JOIN st ON true
+GROUP BY w.now
+"""
+)
+
+#: metric name -> (column prefix, what the previous value is)
+KPI_METRICS: dict[str, tuple[str, str]] = {
+    "open": ("open", "open at the same local time yesterday"),
+    "new_today": ("new", "created yesterday up to the same local time"),
+    "overdue": ("overdue", "open beyond the category target, same time yesterday"),
+    "median_resolution_hours_30d": ("median", "median over the 30 days before"),
+}
+
+
+def kpis(bind: Bind, filters: Filters, now: datetime | None = None) -> pd.DataFrame:
+    """The four headline tiles, each with its previous value and the change.
+
+    The date range of ``filters`` is ignored: each KPI has its own window
+    (today, the last 30 days...) and a range would make "open now" meaningless.
+
+    Parameters
+    ----------
+    now:
+        Reference time (aware); None means the database's ``now()``.
+
+    Returns
+    -------
+    DataFrame indexed by ``metric`` (``open``, ``new_today``, ``overdue``,
+    ``median_resolution_hours_30d``) with columns ``value``, ``previous``,
+    ``change`` (value - previous), ``change_pct`` (NaN when previous is 0 or
+    missing), ``previous_is`` (plain-words definition) and ``as_of``.
+    """
+    params = filters.without_dates().params() | {"now": now_param(now), "open": OPEN}
+    row = read_frame(bind, _KPIS, params).iloc[0]
+    records = []
+    for metric, (prefix, meaning) in KPI_METRICS.items():
+        value = row[f"{prefix}_now"]
+        prev = row[f"{prefix}_prev"]
+        value = float(value) if value is not None and pd.notna(value) else np.nan
+        prev = float(prev) if prev is not None and pd.notna(prev) else np.nan
+        change = value - prev
+        pct = change / prev * 100.0 if prev and not np.isnan(prev) else np.nan
+        records.append(
+            {
+                "metric": metric,
+                "value": value,
+                "previous": prev,
+                "change": change,
+                "change_pct": pct,
+                "previous_is": meaning,
+                "as_of": row["as_of"],
+            }
+        )
+    return pd.DataFrame.from_records(records).set_index("metric")
+
+
+_DAILY = filtered_sql(
+    """
+SELECT day, sum(received) AS received, sum(resolved) AS resolved
+FROM (
+    SELECT CAST(f.created_at AT TIME ZONE f.tz AS date) AS day, 1 AS received, 0 AS resolved
+    FROM f
+    UNION ALL
+    SELECT CAST(f.resolved_at AT TIME ZONE f.tz AS date), 0, 1
+    FROM f WHERE f.resolved_at IS NOT NULL
+) x
+GROUP BY day
+ORDER BY day
+"""
+)
+
+
+def daily_trend(bind: Bind, filters: Filters) -> pd.DataFrame:
+    """Incidents received and resolved per local calendar day (city time zone).
+
+    Days are cut at local midnight, so a DST day has 23 or 25 hours; days
+    without any incident appear with zeros so a line chart has no gaps.
+    ``resolved`` counts the filtered incidents by the day they were resolved.
+
+    Returns
+    -------
+    DataFrame with columns ``day`` (date), ``received``, ``resolved`` (int).
+    """
+    frame = read_frame(bind, _DAILY, filters.params())
+    if frame.empty:
+        return pd.DataFrame({"day": [], "received": [], "resolved": []}).astype(
+            {"received": "int64", "resolved": "int64"}
+        )
+    frame["day"] = pd.to_datetime(frame["day"])
+    full = pd.date_range(frame["day"].min(), frame["day"].max(), freq="D")
+    frame = frame.set_index("day").reindex(full, fill_value=0).rename_axis("day").reset_index()
+    frame["day"] = frame["day"].dt.date
+    return frame.astype({"received": "int64", "resolved": "int64"})

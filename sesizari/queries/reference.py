@@ -1,0 +1,59 @@
+"""Selector contents: cities, categories, departments (codes and both names)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from sesizari.queries.filters import Bind, city_exists, read_frame
+
+_CITIES = sa.text("SELECT slug, name_ro, name_en, timezone FROM cities ORDER BY name_ro")
+_CATEGORIES = sa.text(
+    """
+SELECT c.code, c.name_ro, c.name_en, d.code AS department_code,
+       CAST(c.target_hours AS float8) AS target_hours, c.sensitive, c.active
+FROM categories c
+JOIN cities ci ON ci.city_id = c.city_id
+JOIN departments d ON d.city_id = c.city_id AND d.department_id = c.default_department_id
+WHERE ci.slug = :city
+ORDER BY c.name_ro
+"""
+)
+_DEPARTMENTS = sa.text(
+    """
+SELECT d.code, d.name_ro, d.name_en, d.active
+FROM departments d JOIN cities ci ON ci.city_id = d.city_id
+WHERE ci.slug = :city
+ORDER BY d.name_ro
+"""
+)
+_DISTRICT_NAMES = sa.text(
+    """
+SELECT d.name FROM districts d JOIN cities ci ON ci.city_id = d.city_id
+WHERE ci.slug = :city ORDER BY d.name
+"""
+)
+
+
+def cities(bind: Bind) -> pd.DataFrame:
+    """All cities: ``slug``, ``name_ro``, ``name_en``, ``timezone``."""
+    return read_frame(bind, _CITIES, {})
+
+
+def categories(bind: Bind, city: str) -> pd.DataFrame:
+    """The city's categories: ``code``, ``name_ro``, ``name_en``, ``department_code``,
+    ``target_hours``, ``sensitive``, ``active`` (inactive ones still have history)."""
+    city_exists(bind, city)
+    return read_frame(bind, _CATEGORIES, {"city": city})
+
+
+def departments(bind: Bind, city: str) -> pd.DataFrame:
+    """The city's departments: ``code``, ``name_ro``, ``name_en``, ``active``."""
+    city_exists(bind, city)
+    return read_frame(bind, _DEPARTMENTS, {"city": city})
+
+
+def district_names(bind: Bind, city: str) -> list[str]:
+    """District names for the district selector, alphabetically."""
+    city_exists(bind, city)
+    return list(read_frame(bind, _DISTRICT_NAMES, {"city": city})["name"])

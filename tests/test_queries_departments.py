@@ -1,0 +1,110 @@
+"""Department scorecards and overdue lists against pandas recomputations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sesizari.errors import ValidationError
+from sesizari.queries import Filters, department_overdue, department_performance
+from tests import raw_tables as raw
+from tests.conftest import DEMO_AS_OF
+
+
+def _local_midnight(d: date) -> pd.Timestamp:
+    return pd.Timestamp(d).tz_localize(raw.TZ).tz_convert("UTC")
+
+
+def _scorecard(inc: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
+    t0, t1 = _local_midnight(start), _local_midnight(end)
+    cohort = inc[(inc["created_at"] >= t0) & (inc["created_at"] < t1)]
+    resolved_in = inc[(inc["resolved_at"] >= t0) & (inc["resolved_at"] < t1)]
+    g = cohort.groupby("department_code")
+    done = cohort[cohort["resolve_h"].notna()]
+    return pd.DataFrame(
+        {
+            "received": g.size(),
+            "resolved": resolved_in.groupby("department_code").size(),
+            "resolution_rate": g["resolve_h"].count() / g.size(),
+            "ack_median_h": g["ack_h"].median(),
+            "ack_p90_h": g["ack_h"].quantile(0.9),
+            "resolve_median_h": g["resolve_h"].median(),
+            "resolve_p90_h": g["resolve_h"].quantile(0.9),
+            "within_target_pct": 100
+            * (done["resolve_h"] <= done["target_hours"]).groupby(done["department_code"]).mean(),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [Filters("lugoj"), Filters("alba-iulia", start=date(2026, 3, 1), end=date(2026, 6, 1))],
+    ids=["last-30-days", "spring"],
+)
+def test_department_performance_matches_pandas(demo_engine, filters):
+    got = department_performance(demo_engine, filters, now=DEMO_AS_OF).set_index(
+        "department_code"
+    )
+    inc = raw.incidents(demo_engine, filters.city)
+    end = filters.end or date(2026, 11, 21)  # DEMO_AS_OF is 20 Nov, 14:00 local
+    start = filters.start or date(2026, 10, 22)
+    prev_start = start - (end - start)
+    cur = _scorecard(inc, start, end)
+    prev = _scorecard(inc, prev_start, start)
+    deps = raw.read(
+        demo_engine,
+        "SELECT d.code FROM departments d JOIN cities c USING (city_id) WHERE c.slug = :s",
+        s=filters.city,
+    )["code"]
+    assert sorted(got.index) == sorted(deps)
+    cur = cur.reindex(got.index)
+    cur[["received", "resolved"]] = cur[["received", "resolved"]].fillna(0)
+    prev = prev.reindex(got.index)
+    prev[["received", "resolved"]] = prev[["received", "resolved"]].fillna(0)
+    for col in cur.columns:
+        assert np.allclose(got[col], cur[col], equal_nan=True, rtol=1e-9), col
+    assert np.allclose(got["prev_received"], prev["received"])
+    assert np.allclose(got["prev_resolved"], prev["resolved"])
+    assert np.allclose(got["prev_resolve_median_h"], prev["resolve_median_h"], equal_nan=True)
+    assert np.allclose(
+        got["within_target_change_pct"],
+        cur["within_target_pct"] - prev["within_target_pct"],
+        equal_nan=True,
+    )
+    open_now = inc[inc["status"].isin(raw.OPEN)].groupby("department_code").size()
+    assert (got["open"] == open_now.reindex(got.index, fill_value=0)).all()
+    ranked = got.sort_values("rank")
+    scores = ranked["within_target_pct"].dropna()
+    assert scores.is_monotonic_decreasing
+    assert sorted(got["rank"]) == list(range(1, len(got) + 1))
+    assert (got["period_start"] == start).all() and (got["period_end"] == end).all()
+
+
+def test_department_scope_limits_the_scorecard(demo_engine):
+    got = department_performance(demo_engine, Filters("lugoj", department="water"), DEMO_AS_OF)
+    assert list(got["department_code"]) == ["water"]
+
+
+def test_department_overdue_matches_pandas(demo_engine):
+    got = department_overdue(demo_engine, Filters("lugoj"), "roads", limit=7, now=DEMO_AS_OF)
+    inc = raw.incidents(demo_engine, "lugoj")
+    age = (pd.Timestamp(DEMO_AS_OF) - inc["created_at"]).dt.total_seconds() / 3600
+    overdue = inc[
+        (inc["department_code"] == "roads")
+        & inc["status"].isin(raw.OPEN)
+        & (age > inc["target_hours"])
+    ].sort_values(["created_at", "registry_number"])
+    assert list(got["registry_number"]) == list(overdue["registry_number"].head(7))
+    assert np.allclose(got["overdue_h"], (age - inc["target_hours"]).loc[overdue.index[:7]])
+    assert "description" not in got.columns
+
+
+def test_department_overdue_respects_access_scope(demo_engine):
+    scoped = Filters("lugoj", department="water")
+    with pytest.raises(ValidationError, match="limited to 'water'"):
+        department_overdue(demo_engine, scoped, "roads")
+    assert (department_overdue(demo_engine, scoped, "water", now=DEMO_AS_OF)["registry_number"]
+            .str.startswith("LUG-").all())  # fmt: skip

@@ -1,0 +1,121 @@
+"""Filters filter, scope, validate, and never let a value into the SQL text."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from sesizari.errors import ValidationError
+from sesizari.queries import (
+    Filters,
+    backlog_ageing,
+    categories,
+    cities,
+    clusters,
+    departments,
+    district_names,
+    hexagons,
+    kpis,
+    points,
+    resolution_stats,
+)
+from tests import raw_tables as raw
+from tests.conftest import DEMO_AS_OF
+
+INJECTION = "x'); DROP TABLE incidents; --"
+
+
+def _registry(engine, filters: Filters) -> set[str]:
+    return set(points(engine, filters, limit=1_000_000, include_sensitive=True)["registry_number"])
+
+
+@pytest.mark.parametrize(
+    "narrow",
+    [
+        {"categories": ("pothole", "street_light")},
+        {"departments": ("water",)},
+        {"statuses": ("new", "in_progress")},
+        {"districts": ("Centru", "Nord")},
+        {"department": "sanitation"},
+        {"start": date(2026, 2, 1), "end": date(2026, 4, 1)},
+    ],
+    ids=lambda d: "-".join(d),
+)
+def test_filters_return_a_subset(demo_engine, narrow):
+    everything = _registry(demo_engine, Filters("lugoj"))
+    subset = _registry(demo_engine, Filters("lugoj", **narrow))
+    assert subset and subset < everything
+    inc = raw.incidents(demo_engine, "lugoj")
+    column = {
+        "categories": "category_code",
+        "departments": "department_code",
+        "statuses": "status",
+        "districts": "district",
+        "department": "department_code",
+    }
+    for key, value in narrow.items():
+        if key in column:
+            allowed = {value} if isinstance(value, str) else set(value)
+            expected = set(inc.loc[inc[column[key]].isin(allowed), "registry_number"])
+            assert subset == expected
+    stats = resolution_stats(demo_engine, Filters("lugoj", **narrow))
+    assert stats["n"].sum() == len(subset)
+    assert hexagons(demo_engine, Filters("lugoj", **narrow), 300)["n"].sum() == len(subset)
+
+
+def test_filters_combine_with_and(demo_engine):
+    both = _registry(demo_engine, Filters("lugoj", categories=("pothole",), districts=("Centru",)))
+    cat = _registry(demo_engine, Filters("lugoj", categories=("pothole",)))
+    dist = _registry(demo_engine, Filters("lugoj", districts=("Centru",)))
+    assert both == cat & dist
+
+
+@pytest.mark.parametrize("field", ["categories", "departments", "statuses", "districts"])
+def test_injection_payload_returns_empty_results(demo_engine, field):
+    filters = Filters("lugoj", **{field: (INJECTION,)})
+    assert points(demo_engine, filters, limit=10).empty
+    assert resolution_stats(demo_engine, filters).empty
+    assert hexagons(demo_engine, filters, 300).empty
+    assert clusters(demo_engine, filters, 50, 3).empty
+    assert kpis(demo_engine, filters, now=DEMO_AS_OF).loc["open", "value"] == 0
+    assert backlog_ageing(demo_engine, filters, now=DEMO_AS_OF).empty
+    scoped = Filters("lugoj", department=INJECTION)
+    assert points(demo_engine, scoped, limit=10).empty
+    assert len(raw.incidents(demo_engine, "lugoj")) > 0  # the table is still there
+
+
+def test_unknown_city_is_a_clear_error(demo_engine):
+    with pytest.raises(ValidationError, match="unknown city 'atlantis'; known cities"):
+        points(demo_engine, Filters("atlantis"), limit=10)
+    with pytest.raises(ValidationError, match="unknown city"):
+        categories(demo_engine, INJECTION)
+
+
+def test_filters_validate_their_values():
+    with pytest.raises(ValidationError, match="city"):
+        Filters("")
+    with pytest.raises(ValidationError, match="range is empty"):
+        Filters("lugoj", start=date(2026, 5, 1), end=date(2026, 5, 1))
+    with pytest.raises(ValidationError, match="text values"):
+        Filters("lugoj", categories=(1,))
+    f = Filters("lugoj", categories=["pothole"], districts="Centru")
+    assert f.categories == ("pothole",) and f.districts == ("Centru",)
+    assert hash(f) == hash(Filters("lugoj", categories=("pothole",), districts=("Centru",)))
+    assert f.without_dates() == f
+
+
+def test_selectors_list_codes_and_both_names(demo_engine):
+    assert set(cities(demo_engine)["slug"]) == {"lugoj", "alba-iulia"}
+    cats = categories(demo_engine, "lugoj")
+    raw_cats = raw.read(
+        demo_engine,
+        "SELECT c.code FROM categories c JOIN cities ci USING (city_id) WHERE ci.slug = 'lugoj'",
+    )
+    assert sorted(cats["code"]) == sorted(raw_cats["code"])
+    assert {"code", "name_ro", "name_en", "department_code", "target_hours"} <= set(cats.columns)
+    deps = departments(demo_engine, "alba-iulia")
+    assert {"code", "name_ro", "name_en"} <= set(deps.columns) and len(deps) == 8
+    assert district_names(demo_engine, "lugoj") == sorted(
+        raw.incidents(demo_engine, "lugoj")["district"].dropna().unique()
+    )

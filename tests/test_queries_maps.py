@@ -1,0 +1,185 @@
+"""Map layers against independent geometry: hexagon counts, DBSCAN, Gi*, points."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.cluster import DBSCAN
+
+from sesizari.errors import ValidationError
+from sesizari.queries import (
+    Filters,
+    clusters,
+    district_boundaries,
+    districts_geojson,
+    hexagons,
+    hotspots_gi,
+    points,
+)
+from tests import raw_tables as raw
+from tests.conftest import DEMO_AS_OF
+
+
+def _points_gdf(inc: pd.DataFrame) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(inc, geometry=gpd.points_from_xy(inc["lon"], inc["lat"]), crs=4326)
+
+
+@pytest.mark.parametrize("size_m", [150, 400])
+def test_hexagon_counts_match_points_in_polygons(demo_engine, size_m):
+    filters = Filters("lugoj", categories=("pothole", "garbage", "street_light"))
+    hexes = hexagons(demo_engine, filters, size_m)
+    inc = raw.incidents(demo_engine, "lugoj")
+    inc = inc[inc["category_code"].isin(filters.categories)]
+    joined = gpd.sjoin(_points_gdf(inc), hexes[["i", "j", "geometry"]], predicate="within")
+    assert joined["incident_id"].is_unique  # each incident in exactly one returned cell
+    assert len(joined) == len(inc) == hexes["n"].sum()
+    per_cell = joined.groupby(["i", "j"]).size()
+    got = hexes.set_index(["i", "j"])["n"]
+    pd.testing.assert_series_equal(got.sort_index(), per_cell.sort_index(), check_names=False)
+    opened = joined[joined["status"].isin(raw.OPEN)].groupby(["i", "j"]).size()
+    assert (hexes.set_index(["i", "j"])["n_open"] == opened.reindex(got.index, fill_value=0)).all()
+    assert (hexes["n"] > 0).all()
+    # Regular hexagons of the requested edge length (area 3*sqrt(3)/2 * s^2) in Stereo70.
+    area = hexes.to_crs(3844).area
+    assert np.allclose(area, 3 * np.sqrt(3) / 2 * size_m**2, rtol=1e-3)
+    assert all(len(p) == 7 for p in hexes["polygon"])
+
+
+def test_hexagon_payload_is_bounded_by_cells_not_incidents(demo_engine):
+    hexes = hexagons(demo_engine, Filters("alba-iulia"), 500)
+    assert len(hexes) < 400
+    assert hexes["n"].sum() == len(raw.incidents(demo_engine, "alba-iulia"))
+
+
+def test_hexagon_size_is_validated(demo_engine):
+    with pytest.raises(ValidationError, match="hexagon size"):
+        hexagons(demo_engine, Filters("lugoj"), 1)
+
+
+@pytest.mark.parametrize(("eps", "minpts"), [(60, 6), (120, 10)])
+def test_clusters_match_sklearn_dbscan(demo_engine, eps, minpts):
+    got = clusters(demo_engine, Filters("alba-iulia"), eps_m=eps, min_points=minpts)
+    inc = raw.incidents(demo_engine, "alba-iulia")
+    xy = _points_gdf(inc).to_crs(3844)
+    labels = DBSCAN(eps=eps, min_samples=minpts).fit(
+        np.column_stack([xy.geometry.x, xy.geometry.y])
+    ).labels_
+    inc = inc.assign(label=labels)[labels >= 0]
+
+    def mode(values: pd.Series) -> str | None:
+        counts = values.dropna().value_counts()
+        if counts.empty:
+            return None
+        return sorted(counts[counts == counts.max()].index)[0]
+
+    expected = (
+        inc.groupby("label")
+        .agg(
+            n=("incident_id", "size"),
+            n_open=("status", lambda s: s.isin(raw.OPEN).sum()),
+            lon=("lon", "mean"),
+            lat=("lat", "mean"),
+            dominant_category=("category_code", mode),
+            dominant_district=("district", mode),
+        )
+        .sort_values(["n", "lon"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
+    assert len(got) == len(expected) > 0
+    cols = ["n", "n_open", "dominant_category", "dominant_district"]
+    pd.testing.assert_frame_equal(got[cols], expected[cols], check_dtype=False)
+    assert np.allclose(got[["lon", "lat"]], expected[["lon", "lat"]], atol=1e-9)
+    assert list(got["cluster"]) == list(range(1, len(got) + 1))
+    assert got.geometry.geom_type.isin(["Polygon", "LineString", "Point"]).all()
+
+
+def test_points_columns_and_no_personal_data(demo_engine):
+    filters = Filters("lugoj", categories=("sidewalk",))
+    got = points(demo_engine, filters, limit=10_000, now=DEMO_AS_OF)
+    assert list(got.columns) == [
+        "registry_number", "category_code", "category_ro", "category_en",
+        "status", "age_days", "lon", "lat",
+    ]  # fmt: skip
+    inc = raw.incidents(demo_engine, "lugoj")
+    inc = inc[inc["category_code"] == "sidewalk"].set_index("registry_number")
+    assert set(got["registry_number"]) == set(inc.index)
+    age = (pd.Timestamp(DEMO_AS_OF) - inc["created_at"]).dt.total_seconds() / 86400
+    got = got.set_index("registry_number")
+    assert np.allclose(got["age_days"], age.loc[got.index])
+    assert np.allclose(got["lon"], inc.loc[got.index, "lon"])
+
+
+def test_points_refuse_above_limit(demo_engine):
+    filters = Filters("lugoj", categories=("pothole",))
+    n = len(points(demo_engine, filters, limit=100_000))
+    assert n > 10
+    assert points(demo_engine, filters, limit=n - 1) is None
+    assert len(points(demo_engine, filters, limit=n)) == n
+
+
+def test_points_leave_out_sensitive_categories(demo_engine):
+    filters = Filters("lugoj", categories=("public_order",))
+    assert points(demo_engine, filters, limit=10_000).empty
+    inc = raw.incidents(demo_engine, "lugoj")
+    shown = points(demo_engine, filters, limit=10_000, include_sensitive=True)
+    assert len(shown) == (inc["category_code"] == "public_order").sum() > 0
+
+
+def test_district_layers(demo_engine):
+    gdf = district_boundaries(demo_engine, "lugoj")
+    names = raw.read(
+        demo_engine,
+        "SELECT d.name FROM districts d JOIN cities c USING (city_id) WHERE c.slug = 'lugoj'",
+    )["name"]
+    assert sorted(gdf["name"]) == sorted(names)
+    assert gdf.crs.to_epsg() == 4326 and gdf.is_valid.all()
+    fc = districts_geojson(demo_engine, "lugoj")
+    assert fc["type"] == "FeatureCollection"
+    assert sorted(f["properties"]["name"] for f in fc["features"]) == sorted(names)
+
+
+def _gi_star(y: np.ndarray, x: np.ndarray, yy: np.ndarray, size_m: float) -> np.ndarray:
+    """Getis-Ord Gi* (binary weights, self included) from the textbook formula."""
+    d = np.hypot(x[:, None] - x[None, :], yy[:, None] - yy[None, :])
+    w = (d <= np.sqrt(3) * size_m * 1.1).astype(float)  # includes the diagonal (d = 0)
+    n = len(y)
+    mean, s = y.mean(), np.sqrt((y**2).mean() - y.mean() ** 2)
+    wsum = w.sum(axis=1)
+    num = w @ y - mean * wsum
+    den = s * np.sqrt((n * (w**2).sum(axis=1) - wsum**2) / (n - 1))
+    return num / den
+
+
+@pytest.mark.parametrize(("slug", "size_m"), [("lugoj", 300), ("alba-iulia", 400)])
+def test_gi_star_matches_textbook_formula(demo_engine, slug, size_m):
+    got = hotspots_gi(demo_engine, Filters(slug), size_m)
+    inc = raw.incidents(demo_engine, slug)
+    assert got["n"].sum() == len(inc)
+    assert (got["n"] == 0).any()  # empty cells inside the boundary take part
+    boundary = raw.read(
+        demo_engine, "SELECT ST_AsText(boundary) AS wkt FROM cities WHERE slug = :s", s=slug
+    )
+    city = gpd.GeoSeries.from_wkt(boundary["wkt"], crs=4326).to_crs(3844).iloc[0]
+    cells = got.to_crs(3844)
+    assert cells.intersects(city).all()
+    centres = cells.centroid
+    expected = _gi_star(got["n"].to_numpy(float), centres.x.to_numpy(), centres.y.to_numpy(),
+                        size_m)  # fmt: skip
+    assert np.allclose(got["z"], expected, atol=1e-6)
+    p = 2 * stats.norm.sf(np.abs(expected))
+    assert np.allclose(got["p"], p, atol=1e-9)
+    hot99 = (expected > 0) & (p < 0.01)
+    assert (got.loc[hot99, "class"] == "hot 99%").all() and hot99.any()
+    ns = p >= 0.10
+    assert (got.loc[ns, "class"] == "not significant").all()
+    hot90 = (expected > 0) & (p >= 0.05) & (p < 0.10)
+    assert (got.loc[hot90, "class"] == "hot 90%").all()
+
+
+def test_gi_star_without_incidents_is_not_significant(engine, city):
+    got = hotspots_gi(engine, Filters("testville"), 500)
+    assert len(got) > 3 and (got["n"] == 0).all()
+    assert (got["class"] == "not significant").all()

@@ -1,0 +1,142 @@
+"""KPIs and the daily trend against pandas recomputations, incl. DST days."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sesizari.errors import ValidationError
+from sesizari.incidents import NewIncident, create_incident
+from sesizari.queries import Filters, daily_trend, kpis, points, weekly_trend
+from tests import raw_tables as raw
+from tests.conftest import DEMO_AS_OF, TEST_LAT, TEST_LON
+
+
+def _expected_kpis(engine, slug: str, now: datetime, categories=None) -> dict[str, tuple]:
+    inc = raw.incidents(engine, slug)
+    if categories:
+        inc = inc[inc["category_code"].isin(categories)]
+    events = raw.status_events(engine, slug)
+    t = pd.Timestamp(now)
+    local = t.tz_convert(raw.TZ)
+    prev = (local - pd.DateOffset(days=1)).tz_convert("UTC")
+    today0 = local.normalize()
+    yday0 = (local.normalize() - pd.DateOffset(days=1))
+    out = {}
+    opens = {}
+    for key, moment in (("now", t), ("prev", prev)):
+        st = inc["incident_id"].map(status_at := raw.status_at(events, moment))
+        assert status_at is not None
+        opens[key] = st.isin(raw.OPEN) & (inc["created_at"] <= moment)
+    out["open"] = (opens["now"].sum(), opens["prev"].sum())
+    out["new_today"] = (
+        ((inc["local_created"] >= today0) & (inc["created_at"] <= t)).sum(),
+        ((inc["local_created"] >= yday0) & (inc["created_at"] <= prev)).sum(),
+    )
+    age_now = (t - inc["created_at"]).dt.total_seconds() / 3600
+    age_prev = (prev - inc["created_at"]).dt.total_seconds() / 3600
+    out["overdue"] = (
+        (opens["now"] & (age_now > inc["target_hours"])).sum(),
+        (opens["prev"] & (age_prev > inc["target_hours"])).sum(),
+    )
+    d30 = pd.Timedelta(days=30)
+    cur = inc[(inc["resolved_at"] > t - d30) & (inc["resolved_at"] <= t)]["resolve_h"]
+    old = inc[(inc["resolved_at"] > t - 2 * d30) & (inc["resolved_at"] <= t - d30)]["resolve_h"]
+    out["median_resolution_hours_30d"] = (cur.median(), old.median())
+    return out
+
+
+@pytest.mark.parametrize("slug", ["lugoj", "alba-iulia"])
+@pytest.mark.parametrize(
+    "now", [DEMO_AS_OF, datetime(2026, 6, 3, 9, 30, tzinfo=UTC)], ids=["as_of", "june"]
+)
+def test_kpis_match_pandas(demo_engine, slug, now):
+    got = kpis(demo_engine, Filters(slug), now=now)
+    expected = _expected_kpis(demo_engine, slug, now)
+    assert list(got.index) == list(expected)
+    for metric, (value, previous) in expected.items():
+        assert got.loc[metric, "value"] == pytest.approx(value, rel=1e-9), metric
+        assert got.loc[metric, "previous"] == pytest.approx(previous, rel=1e-9), metric
+        assert got.loc[metric, "change"] == pytest.approx(value - previous, rel=1e-9, abs=1e-9)
+    assert got.loc["open", "value"] > 0
+
+
+def test_kpis_with_category_filter_and_dates_ignored(demo_engine):
+    cats = ("pothole", "garbage")
+    filters = Filters("lugoj", categories=cats, start=date(2026, 1, 1), end=date(2026, 2, 1))
+    got = kpis(demo_engine, filters, now=DEMO_AS_OF)
+    expected = _expected_kpis(demo_engine, "lugoj", DEMO_AS_OF, categories=cats)
+    for metric, (value, previous) in expected.items():
+        assert got.loc[metric, "value"] == pytest.approx(value, rel=1e-9)
+        assert got.loc[metric, "previous"] == pytest.approx(previous, rel=1e-9)
+
+
+def test_kpis_refuse_naive_now(demo_engine):
+    with pytest.raises(ValidationError, match="aware"):
+        kpis(demo_engine, Filters("lugoj"), now=datetime(2026, 1, 1))
+
+
+def test_daily_trend_matches_pandas(demo_engine):
+    filters = Filters("alba-iulia", start=date(2026, 3, 1), end=date(2026, 5, 1))
+    got = daily_trend(demo_engine, filters)
+    inc = raw.incidents(demo_engine, "alba-iulia")
+    day = inc["local_created"].dt.date
+    sel = inc[(day >= date(2026, 3, 1)) & (day < date(2026, 5, 1))]
+    received = sel["local_created"].dt.date.value_counts()
+    resolved = sel["resolved_at"].dropna().dt.tz_convert(raw.TZ).dt.date.value_counts()
+    assert got["received"].sum() == len(sel)
+    assert got["resolved"].sum() == sel["resolved_at"].notna().sum()
+    for _, row in got.iterrows():
+        assert row["received"] == received.get(row["day"], 0)
+        assert row["resolved"] == resolved.get(row["day"], 0)
+    assert got["day"].diff().dropna().map(lambda d: d.days).eq(1).all()
+
+
+# Around the spring-forward night of 2026-03-29 (03:00 EET -> 04:00 EEST).
+DST_TIMES = {
+    datetime(2026, 3, 28, 21, 30, tzinfo=UTC): date(2026, 3, 28),  # 23:30 EET
+    datetime(2026, 3, 28, 22, 30, tzinfo=UTC): date(2026, 3, 29),  # 00:30 EET
+    datetime(2026, 3, 29, 20, 30, tzinfo=UTC): date(2026, 3, 29),  # 23:30 EEST
+    datetime(2026, 3, 29, 21, 30, tzinfo=UTC): date(2026, 3, 30),  # 00:30 EEST
+}
+
+
+@pytest.fixture
+def dst_city(engine, city):
+    numbers = {}
+    for at, local_day in DST_TIMES.items():
+        new = NewIncident("testville", "pothole", TEST_LAT, TEST_LON, "Groapă", created_at=at)
+        numbers[create_incident(engine, new).registry_number] = local_day
+    return numbers
+
+
+def test_local_day_bucketing_across_dst(engine, dst_city):
+    got = daily_trend(engine, Filters("testville"))
+    assert dict(zip(got["day"], got["received"], strict=True)) == {
+        date(2026, 3, 28): 1,
+        date(2026, 3, 29): 2,
+        date(2026, 3, 30): 1,
+    }
+    one_day = Filters("testville", start=date(2026, 3, 29), end=date(2026, 3, 30))
+    pts = points(engine, one_day, limit=10)
+    assert sorted(pts["registry_number"]) == sorted(
+        n for n, d in dst_city.items() if d == date(2026, 3, 29)
+    )
+    weeks = weekly_trend(engine, Filters("testville"))
+    assert dict(zip(weeks["week"], weeks["received"], strict=True)) == {
+        date(2026, 3, 23): 3,
+        date(2026, 3, 30): 1,
+    }
+
+
+def test_new_today_on_the_dst_day(engine, dst_city):
+    # 23:45 local on 29 March: that day had 23 hours; yesterday's cut is 23:45 EET.
+    got = kpis(engine, Filters("testville"), now=datetime(2026, 3, 29, 20, 45, tzinfo=UTC))
+    assert got.loc["new_today", "value"] == 2
+    assert got.loc["new_today", "previous"] == 1
+    assert got.loc["open", "value"] == 3
+    assert got.loc["open", "previous"] == 1
+    assert np.isnan(got.loc["median_resolution_hours_30d", "value"])

@@ -1,0 +1,173 @@
+"""Resolution figures against pandas recomputations on the demo data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sesizari.errors import ValidationError
+from sesizari.queries import (
+    Filters,
+    backlog_ageing,
+    district_medians,
+    resolution_distribution,
+    resolution_stats,
+    share_within_target,
+    weekly_trend,
+)
+from tests import raw_tables as raw
+from tests.conftest import DEMO_AS_OF
+
+KEYS = {"category": "category_code", "department": "department_code", "district": "district"}
+FILTERS = [
+    Filters("lugoj"),
+    Filters(
+        "alba-iulia",
+        start=date(2025, 12, 1),
+        end=date(2026, 6, 1),
+        statuses=("resolved", "closed", "in_progress"),
+    ),
+]
+
+
+def _select(inc: pd.DataFrame, f: Filters) -> pd.DataFrame:
+    day = inc["local_created"].dt.date
+    keep = pd.Series(True, index=inc.index)
+    if f.start:
+        keep &= day >= f.start
+    if f.end:
+        keep &= day < f.end
+    for attr, col in (("categories", "category_code"), ("departments", "department_code"),
+                      ("statuses", "status"), ("districts", "district")):  # fmt: skip
+        if getattr(f, attr):
+            keep &= inc[col].isin(getattr(f, attr))
+    if f.department:
+        keep &= inc["department_code"] == f.department
+    return inc[keep]
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=["lugoj", "alba-iulia-range"])
+@pytest.mark.parametrize("by", list(KEYS))
+def test_resolution_stats_match_pandas(demo_engine, filters, by):
+    got = resolution_stats(demo_engine, filters, by=by).set_index("key")
+    inc = _select(raw.incidents(demo_engine, filters.city), filters)
+    g = inc.groupby(KEYS[by], dropna=False)
+    expected = pd.DataFrame(
+        {
+            "n": g.size(),
+            "n_acknowledged": g["ack_h"].count(),
+            "ack_median_h": g["ack_h"].median(),
+            "ack_p90_h": g["ack_h"].quantile(0.9),
+            "ack_mean_h": g["ack_h"].mean(),
+            "n_resolved": g["resolve_h"].count(),
+            "resolve_median_h": g["resolve_h"].median(),
+            "resolve_p90_h": g["resolve_h"].quantile(0.9),
+            "resolve_mean_h": g["resolve_h"].mean(),
+        }
+    )
+    got.index = got.index.where(got.index.notna(), np.nan)
+    assert sorted(map(str, got.index)) == sorted(map(str, expected.index))
+    expected.index = expected.index.map(str)
+    got.index = got.index.map(str)
+    pd.testing.assert_frame_equal(
+        got[expected.columns].sort_index(), expected.sort_index(), check_dtype=False, rtol=1e-9,
+        check_names=False,
+    )
+    if by == "category":
+        names = inc.groupby("category_code")["category_en"].first()
+        assert (got.loc[names.index, "name_en"] == names).all()
+
+
+def test_resolution_stats_rejects_unknown_grouping(demo_engine):
+    with pytest.raises(ValidationError, match="group by"):
+        resolution_stats(demo_engine, Filters("lugoj"), by="registry_number; DROP TABLE x")
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=["lugoj", "alba-iulia-range"])
+def test_weekly_trend_matches_pandas(demo_engine, filters):
+    got = weekly_trend(demo_engine, filters).set_index("week")
+    inc = _select(raw.incidents(demo_engine, filters.city), filters)
+
+    def monday(ts: pd.Series) -> pd.Series:
+        local = ts.dt.tz_convert(raw.TZ)
+        return (local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")).dt.date
+
+    received = monday(inc["created_at"]).value_counts()
+    res = inc[inc["resolved_at"].notna()]
+    res_week = monday(res["resolved_at"])
+    resolved = res_week.value_counts()
+    medians = res.groupby(res_week)["resolve_h"].median()
+    assert got["received"].sum() == len(inc)
+    assert got["resolved"].sum() == len(res)
+    for week, row in got.iterrows():
+        assert week.weekday() == 0
+        assert row["received"] == received.get(week, 0)
+        assert row["resolved"] == resolved.get(week, 0)
+        if week in medians.index:
+            assert row["resolve_median_h"] == pytest.approx(medians[week], rel=1e-9)
+        else:
+            assert np.isnan(row["resolve_median_h"])
+
+
+def test_resolution_distribution_matches_numpy(demo_engine):
+    filters = Filters("lugoj", departments=("roads", "water"))
+    bins = (0, 6, 24, 72, 240)
+    got = resolution_distribution(demo_engine, filters, bins)
+    inc = _select(raw.incidents(demo_engine, "lugoj"), filters)
+    hours = inc["resolve_h"].dropna().to_numpy()
+    counts, _ = np.histogram(hours, bins=[*bins, np.inf])
+    assert list(got["n"]) == list(counts)
+    assert got["share"].sum() == pytest.approx(1.0)
+    assert list(got["label"]) == ["0-6 h", "6-24 h", "24-72 h", "72-240 h", ">240 h"]
+    with pytest.raises(ValidationError, match="increase"):
+        resolution_distribution(demo_engine, filters, (0, 5, 5))
+
+
+@pytest.mark.parametrize("by", list(KEYS))
+def test_share_within_target_matches_pandas(demo_engine, by):
+    filters = Filters("alba-iulia", start=date(2026, 1, 1))
+    got = share_within_target(demo_engine, filters, by=by)
+    inc = _select(raw.incidents(demo_engine, "alba-iulia"), filters)
+    res = inc[inc["resolve_h"].notna()]
+    within = res["resolve_h"] <= res["target_hours"]
+    g = within.groupby(res[KEYS[by]].astype(str))
+    got.index = got["key"].astype(str)
+    assert sorted(got.index) == sorted(g.size().index)
+    assert (got["n_resolved"] == g.size().loc[got.index]).all()
+    assert (got["n_within"] == g.sum().loc[got.index]).all()
+    assert np.allclose(got["share_within"], g.mean().loc[got.index])
+
+
+def test_backlog_ageing_matches_pandas(demo_engine):
+    filters = Filters("lugoj")
+    got = backlog_ageing(demo_engine, filters, now=DEMO_AS_OF).set_index("department_code")
+    inc = raw.incidents(demo_engine, "lugoj")
+    open_ = inc[inc["status"].isin(raw.OPEN)]
+    age = (pd.Timestamp(DEMO_AS_OF) - open_["created_at"]).dt.total_seconds() / 86400
+    bucket = pd.cut(age, [0, 1, 3, 7, 30, np.inf], right=False,
+                    labels=["lt_1d", "d1_3", "d3_7", "d7_30", "gt_30d"])  # fmt: skip
+    expected = pd.crosstab(open_["department_code"], bucket).reindex(
+        columns=["lt_1d", "d1_3", "d3_7", "d7_30", "gt_30d"], fill_value=0
+    )
+    got_b = got[expected.columns].loc[expected.index]
+    assert (got_b.to_numpy() == expected.to_numpy()).all()
+    assert (got["total"] == got[expected.columns].sum(axis=1)).all()
+    assert got["total"].sum() == len(open_)
+
+
+def test_district_medians_match_pandas(demo_engine):
+    filters = Filters("alba-iulia", categories=("pothole", "water_fault", "garbage"))
+    got = district_medians(demo_engine, filters).set_index("district")
+    inc = _select(raw.incidents(demo_engine, "alba-iulia"), filters)
+    inc = inc[inc["district"].notna()]
+    g = inc.groupby("district")
+    assert (got.loc[g.size().index, "n"] == g.size()).all()
+    assert (got.loc[g.size().index, "n_open"] == g["status"].apply(
+        lambda s: s.isin(raw.OPEN).sum())).all()  # fmt: skip
+    assert np.allclose(got.loc[g.size().index, "resolve_median_h"], g["resolve_h"].median())
+    assert got.crs.to_epsg() == 4326
+    only = district_medians(demo_engine, Filters("alba-iulia", districts=("Centru",)))
+    assert list(only["district"]) == ["Centru"]
