@@ -175,6 +175,17 @@ def _sniff_other(data: bytes) -> str | None:
     return None
 
 
+def _sniff_allowed(data: bytes) -> str | None:
+    """The accepted type ``data`` claims to be by its signature, if any."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    return None
+
+
 def _refuse_size(width: int, height: int) -> None:
     if width <= 0 or height <= 0:
         raise PhotoError(Reason.CORRUPT, f"not a valid image: it declares {width}x{height} pixels")
@@ -204,6 +215,12 @@ def _open(data: bytes) -> Image.Image:
     except Image.DecompressionBombError as exc:
         raise _bomb(exc) from None
     except UnidentifiedImageError:
+        claimed = _sniff_allowed(data)
+        if claimed:
+            raise PhotoError(
+                Reason.CORRUPT,
+                f"the file starts like a {claimed} image but is damaged and cannot be read",
+            ) from None
         other = _sniff_other(data)
         if other:
             raise PhotoError(
