@@ -69,6 +69,8 @@ MAX_DECLARED_SIDE = 16_383
 MAX_SIDE = 2048
 #: Longest side of the thumbnail.
 THUMB_SIDE = 320
+#: Age after which :func:`remove_orphans` treats a temporary file as an interrupted write.
+TMP_MIN_AGE_SECONDS = 600
 #: Encoder quality of stored photos and thumbnails.
 QUALITY = 85
 
@@ -240,7 +242,14 @@ def _open(data: bytes) -> Image.Image:
 
 
 def _decode(data: bytes) -> tuple[Image.Image, str]:
-    """Fully decode the first frame, refusing bombs, truncation and corruption."""
+    """Fully decode the first frame, refusing bombs, truncation and corruption.
+
+    Pillow's global limits (``Image.MAX_IMAGE_PIXELS``,
+    ``ImageFile.LOAD_TRUNCATED_IMAGES``) are left as they are: the stricter
+    limits of this module are checked here, on the declared size, before any
+    pixel is decoded.  The warnings filter is process-wide while it is set;
+    at worst it turns a concurrent bomb warning elsewhere into an error.
+    """
     with warnings.catch_warnings():
         # Pillow warns (rather than fails) between its own limit and twice it.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -461,6 +470,10 @@ def attach_photo(
     ``stage`` is ``report`` (what the citizen saw) or ``resolution`` (the fix).
     Attaching the same photo again to the same incident and stage changes
     nothing and returns the existing row with ``created=False``.
+
+    The event is a ``note`` for a private photo and a ``public_update`` for a
+    public one, so it appears on the citizen's timeline exactly when the photo
+    does; its ``data.photo`` names the photo row.
     """
     if stage not in STAGES:
         raise ValidationError("stage", f"unknown stage {stage!r}; use one of {list(STAGES)}")
@@ -472,8 +485,8 @@ def attach_photo(
         with engine.begin() as conn:
             ref = _lock(conn, city_slug, registry_number)
             _take_lock(conn, photo.content_hash)
+            wrote = True  # set first: a half-done _store is cleaned up too
             _store(photo, root)
-            wrote = True
             photo_id = conn.execute(
                 sa.text(
                     "INSERT INTO photos (city_id, incident_id, stage, content_hash, mime, bytes,"
@@ -603,16 +616,21 @@ def remove_orphans(
     """
     root = root or photo_dir()
     grace_s = grace.total_seconds() if isinstance(grace, timedelta) else float(grace)
-    cutoff = time.time() - grace_s
+    now = time.time()
+    cutoff = now - grace_s
+    # A temporary file lives for the milliseconds of one write; only one far
+    # older than that is an interrupted write, whatever ``grace`` says.
+    tmp_cutoff = now - max(grace_s, TMP_MIN_AGE_SECONDS)
     candidates: set[str] = set()
     recent: set[str] = set()
     for path in _stored_files(root):
         try:
-            old = path.stat().st_mtime < cutoff
+            mtime = path.stat().st_mtime
         except FileNotFoundError:
             continue
+        old = mtime < cutoff
         if path.name.startswith(".tmp-"):
-            if old:
+            if mtime < tmp_cutoff:
                 path.unlink(missing_ok=True)  # an interrupted write
             continue
         m = _KEY_RE.match(path.relative_to(root).as_posix())

@@ -11,10 +11,12 @@ import hashlib
 import io
 import os
 import struct
+import threading
 import time
 import zipfile
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -496,3 +498,46 @@ def test_photos_of_a_deleted_incident_are_collected(engine, city, store):
 def test_photos_for_unknown_incident(engine, city):
     with engine.connect() as conn, pytest.raises(NotFoundError):
         photos_for(conn, "testville", "TST-2026-000404")
+
+
+def test_unusable_icc_profile_is_ignored():
+    upload = _save(_gradient((64, 48)), "JPEG", icc_profile=b"CANARY-ICC-6666" * 40)
+    out = process_photo(upload)
+    assert b"CANARY-ICC" not in out.data
+    assert "icc_profile" not in _decoded(out.data).info
+
+
+def test_concurrent_attach_and_clean_up_never_lose_a_file(engine, city, store):
+    """Clean-up running flat out (no grace) while the same photo is attached everywhere."""
+    numbers = [_incident(engine) for _ in range(6)]
+    upload = _jpeg((90, 70))
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def sweep() -> None:
+        while not stop.is_set():
+            try:
+                remove_orphans(engine, 0)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+                return
+
+    sweeper = threading.Thread(target=sweep)
+    sweeper.start()
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            done = list(
+                pool.map(
+                    lambda n: attach_photo(engine, "testville", n, upload, "report", CLERK),
+                    numbers * 2,
+                )
+            )
+    finally:
+        stop.set()
+        sweeper.join()
+    assert not errors
+    assert sum(a.created for a in done) == len(numbers)
+    assert count(engine, "photos") == len(numbers)
+    key = done[0].storage_key
+    assert photo_path(key).is_file() and photo_path(thumb_key(key)).is_file()
+    assert remove_orphans(engine, 0) == []
