@@ -263,7 +263,7 @@ def _decode(data: bytes) -> tuple[Image.Image, str]:
             fmt = img.format or "?"
             if fmt == "JPEG":
                 # Let libjpeg decode at a reduced DCT scale when the photo is
-                # far larger than what is kept: same result, less memory.
+                # far larger than what is kept: a near-identical result, less memory.
                 img.draft("RGB", (MAX_SIDE, MAX_SIDE))
             img.load()
         except PhotoError:
@@ -354,9 +354,10 @@ def process_photo(data: bytes) -> ProcessedPhoto:
     img = _oriented(decoded)
     img = _to_srgb(img, icc if isinstance(icc, bytes) else None)
     img = _normalised(img)
-    # A brand-new image holding only the pixels: no info, EXIF, XMP, comments.
+    # Shrink before copying, so the copy costs at most MAX_SIDE² pixels of memory.
+    img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    # A brand-new image holding only the pixels: no info, EXIF, XMP, ICC, comments.
     clean = Image.frombytes(img.mode, img.size, img.tobytes())
-    clean.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     mime = "image/webp" if clean.mode == "RGBA" else "image/jpeg"
     stored = _encode(clean, mime)
     thumb = clean.copy()
