@@ -25,6 +25,10 @@ SETTINGS_DOC: dict[str, tuple[str | None, str]] = {
         str(REPO_ROOT / "var"),
         "Folder for the embedded PostgreSQL cluster and the photo store.",
     ),
+    "SESIZARI_PHOTO_DIR": (
+        None,
+        "Folder of the content-addressed photo store. Unset: <SESIZARI_DATA_DIR>/photos.",
+    ),
     "SESIZARI_PG_PORT": ("5439", "Port number of the embedded cluster (its socket file name)."),
     "SESIZARI_PG_LISTEN": (
         "",
@@ -55,6 +59,7 @@ class Settings:
 
     database_url: str | None = field(repr=False)
     data_dir: Path
+    photo_dir: Path
     pg_port: int
     pg_listen: str
     pg_user: str
@@ -91,9 +96,12 @@ def _int(env: dict[str, str], name: str) -> int:
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: the process environment)."""
     env = dict(os.environ if env is None else env)
+    data_dir = Path(_get(env, "SESIZARI_DATA_DIR") or "").resolve()
+    photo_dir = _get(env, "SESIZARI_PHOTO_DIR")
     return Settings(
         database_url=_get(env, "DATABASE_URL"),
-        data_dir=Path(_get(env, "SESIZARI_DATA_DIR") or "").resolve(),
+        data_dir=data_dir,
+        photo_dir=Path(photo_dir).resolve() if photo_dir else data_dir / "photos",
         pg_port=_int(env, "SESIZARI_PG_PORT"),
         pg_listen=_get(env, "SESIZARI_PG_LISTEN") or "",
         pg_user=_get(env, "SESIZARI_PG_USER") or "postgres",
