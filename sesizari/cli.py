@@ -2,6 +2,7 @@
 
 python -m sesizari db start|stop|status|url|migrate
 python -m sesizari demo [--incidents N] [--seed S]
+python -m sesizari photos clean [--grace-minutes M]
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from sesizari.settings import load_settings, mask_url
 app = typer.Typer(help="Sesizari: city incident reports on a map.", no_args_is_help=True)
 db_app = typer.Typer(help="The PostGIS database (embedded cluster unless DATABASE_URL is set).")
 app.add_typer(db_app, name="db")
+photos_app = typer.Typer(help="The photo store (SESIZARI_PHOTO_DIR).")
+app.add_typer(photos_app, name="photos")
 
 
 def _fail(exc: Exception) -> None:
@@ -115,6 +118,26 @@ def demo(
         _fail(exc)
     for slug, n in loaded.items():
         typer.echo(f"{slug}: {n} incidents loaded" if n else f"{slug}: already present, skipped")
+
+
+@photos_app.command("clean")
+def photos_clean(
+    grace_minutes: float = typer.Option(
+        60, min=0, help="Keep files younger than this: uploads may still be committing."
+    ),
+) -> None:
+    """Delete stored photo files that no photo row refers to (run periodically)."""
+    from datetime import timedelta
+
+    from sesizari.photos import remove_orphans
+
+    try:
+        removed = remove_orphans(db.get_engine(), timedelta(minutes=grace_minutes))
+    except SesizariError as exc:
+        _fail(exc)
+    for key in removed:
+        typer.echo(f"removed {key}")
+    typer.echo(f"orphan photos removed: {len(removed)}")
 
 
 def main() -> None:

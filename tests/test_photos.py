@@ -541,3 +541,25 @@ def test_concurrent_attach_and_clean_up_never_lose_a_file(engine, city, store):
     key = done[0].storage_key
     assert photo_path(key).is_file() and photo_path(thumb_key(key)).is_file()
     assert remove_orphans(engine, 0) == []
+
+
+def test_clean_command(engine, city, store, monkeypatch: pytest.MonkeyPatch):
+    from typer.testing import CliRunner
+
+    from sesizari import db
+    from sesizari.cli import app
+
+    orphan = process_photo(_jpeg((50, 50)))
+    photos._store(orphan, store)
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    db.get_engine.cache_clear()
+    try:
+        young = CliRunner().invoke(app, ["photos", "clean"])
+        now = CliRunner().invoke(app, ["photos", "clean", "--grace-minutes", "0"])
+    finally:
+        db.get_engine().dispose()
+        db.get_engine.cache_clear()
+    assert young.exit_code == 0 and "removed: 0" in young.output
+    assert now.exit_code == 0, now.output
+    assert f"removed {orphan.storage_key}" in now.output
+    assert _files(store) == []
