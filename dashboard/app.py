@@ -1,4 +1,8 @@
-"""Sesizari dashboard: only a router.  Pages live in ``dashboard/views``."""
+"""Sesizari dashboard: only a router.  Pages live in ``dashboard/views``.
+
+The page list is built per session from the signed-in user's role: a page
+that is not in the list cannot be opened, even by URL.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 import streamlit as st  # noqa: E402
 
 from dashboard.i18n import LANGUAGES, current_language, t  # noqa: E402
+from sesizari.vocab import Role  # noqa: E402
 
 st.set_page_config(page_title="Sesizari", page_icon="📍", layout="wide")
 
@@ -25,5 +30,41 @@ if chosen != lang:
 st.session_state["lang"] = lang
 
 VIEWS = Path(__file__).resolve().parent / "views"
-pages = [st.Page(VIEWS / "live_map.py", title=t("nav.live_map"), icon="🗺️", url_path="map")]
-st.navigation(pages).run()
+
+
+def page(name: str, icon: str, default: bool = False) -> st.Page:
+    return st.Page(
+        VIEWS / f"{name}.py", title=t(f"nav.{name}"), icon=icon, url_path=name, default=default
+    )
+
+
+pages = {
+    "live_map": page("live_map", "🗺️", default=True),
+    "report": page("report", "📝"),
+    "track": page("track", "🔎"),
+}
+sections = {t("nav.public"): [pages["live_map"], pages["report"], pages["track"]]}
+
+user = st.session_state.get("user")
+if user is None:
+    pages["login"] = page("login", "🔐")
+    sections[t("nav.staff")] = [pages["login"]]
+else:
+    pages["queue"] = page("queue", "📋")
+    pages["incident"] = page("incident", "🧾")
+    staff = [pages["queue"], pages["incident"]]
+    if user.role in (Role.DISPATCHER, Role.MANAGER, Role.ADMIN):
+        pages["dispatch"] = page("dispatch", "☎️")
+        staff.append(pages["dispatch"])
+    if user.role is Role.ADMIN:
+        pages["admin"] = page("admin", "⚙️")
+        staff.append(pages["admin"])
+    sections[t("nav.staff")] = staff
+    st.sidebar.caption(t("signed_in_as", name=user.full_name, role=user.role.value))
+    if st.sidebar.button(t("nav.logout"), key="logout"):
+        for key in ("user", "incident_id"):
+            st.session_state.pop(key, None)
+        st.rerun()
+st.session_state["pages"] = pages
+
+st.navigation(sections).run()

@@ -9,39 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.texts import MESSAGES
+
 LANGUAGES = {"ro": "Română", "en": "English"}
 DEFAULT = "ro"
-
-MESSAGES: dict[str, dict[str, str]] = {
-    "ro": {
-        "app.title": "Sesizări",
-        "nav.live_map": "Harta sesizărilor",
-        "lang.label": "Limba",
-        "city.label": "Oraș",
-        "city.none": "Nu există încă niciun oraș în baza de date. Rulați `make run` pentru demo.",
-        "map.title": "Sesizări pe hartă ({city})",
-        "map.caption": "Densitatea sesizărilor pe hexagoane de {size} m, calculată pe server.",
-        "map.tooltip": "{incidents} sesizări",
-        "map.hex_size": "Mărimea hexagonului (m)",
-        "map.cells": "Hexagoane afișate",
-        "map.total": "Sesizări în total",
-        "map.offline": "Harta de bază nu se încarcă fără internet; datele se afișează oricum.",
-    },
-    "en": {
-        "app.title": "Sesizari",
-        "nav.live_map": "Incident map",
-        "lang.label": "Language",
-        "city.label": "City",
-        "city.none": "There is no city in the database yet. Run `make run` for the demo.",
-        "map.title": "Incidents on the map ({city})",
-        "map.caption": "Incident density on {size} m hexagons, computed on the server.",
-        "map.tooltip": "{incidents} incidents",
-        "map.hex_size": "Hexagon size (m)",
-        "map.cells": "Hexagons shown",
-        "map.total": "Incidents in total",
-        "map.offline": "The base map needs no internet; the data shows on a plain background.",
-    },
-}
 
 
 def current_language() -> str:

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pandas as pd
 import pydeck as pdk
 
-HEX_COLUMNS = ["polygon", "incidents"]
+HEX_COLUMNS = ["polygon", "n"]
 
 #: A MapLibre style with no sources, inlined as a data URL: a plain background
 #: drawn without any network request (Streamlit would otherwise fetch Carto tiles).
@@ -33,8 +33,8 @@ PLAIN_STYLE = "data:application/json," + quote(
 def hexagon_deck(hexes: pd.DataFrame, view: dict[str, float], tooltip: str) -> pdk.Deck:
     """Hexagon density layer; colour and height grow with the count."""
     data = hexes[HEX_COLUMNS].copy()
-    top = max(int(data["incidents"].max()) if len(data) else 1, 1)
-    share = data["incidents"] / top
+    top = max(int(data["n"].max()) if len(data) else 1, 1)
+    share = data["n"] / top
     data["color"] = [[255, int(200 - 170 * s), int(60 - 40 * s), 190] for s in share]
     layer = pdk.Layer(
         "PolygonLayer",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 
+import sqlalchemy as sa
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -138,6 +139,42 @@ def photos_clean(
     for key in removed:
         typer.echo(f"removed {key}")
     typer.echo(f"orphan photos removed: {len(removed)}")
+
+
+@app.command("create-admin")
+def create_admin(
+    city: str = typer.Option(..., help="City slug, e.g. lugoj."),
+    username: str = typer.Option("admin", help="Login name of the new administrator."),
+    full_name: str = typer.Option("Administrator", help="Name shown in the history."),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters."
+    ),
+) -> None:
+    """Create the first administrator of a city (or reset that user's password)."""
+    from sesizari import auth, catalog
+
+    try:
+        engine = db.get_engine()
+        with engine.begin() as conn:
+            city_row = catalog.get_city(conn, city)
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM users WHERE city_id = :c AND username = :u"),
+                {"c": city_row.city_id, "u": username},
+            ).first()
+            if exists:
+                auth.set_password(conn, city_row.city_id, username, password)
+            else:
+                catalog.create_user(
+                    conn,
+                    city_row.city_id,
+                    username=username,
+                    full_name=full_name,
+                    role="admin",
+                    password_hash=auth.hash_password(password),
+                )
+    except SesizariError as exc:
+        _fail(exc)
+    typer.echo(f"{username} can now sign in to {city} as administrator.")
 
 
 def main() -> None:

@@ -147,9 +147,17 @@ class Cluster:
         if self.initialised:
             return
         self._run(
-            "initdb", "-D", str(self.data), "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8",
-            "--auth-local=trust", "--auth-host=scram-sha-256",
-        )  # fmt: skip
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+        )
         conf = [
             "# Written by sesizari.cluster",
             f"port = {self.port}",
@@ -210,9 +218,23 @@ class Cluster:
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Run ``sql`` as the superuser (bootstrap work only) and return its output."""
         proc = self._run(
-            "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-h", str(self.socket_dir),
-            "-p", str(self.port), "-U", "postgres", "-d", database, "-c", sql,
-        )  # fmt: skip
+            "psql",
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-At",
+            "-h",
+            str(self.socket_dir),
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-c",
+            sql,
+        )
         return proc.stdout.strip()
 
     def ensure_database(self, database: str = APP_DB, owner: str = APP_ROLE) -> None:

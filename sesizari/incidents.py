@@ -302,6 +302,11 @@ def _text(value: str | None, field: str, required: bool) -> str | None:
     return value
 
 
+def require_text(value: str | None, field: str) -> str:
+    """A non-empty text of at most :data:`MAX_TEXT` characters, or :class:`ValidationError`."""
+    return _text(value, field, required=True) or ""
+
+
 #: Which actions need a text, and whether it is shown on the public timeline.
 _ACTION_TEXT: dict[Action, tuple[bool, bool]] = {
     Action.ACKNOWLEDGE: (False, True),

@@ -459,7 +459,7 @@ def attach_photo(
     engine: Engine,
     city_slug: str,
     registry_number: str,
-    data: bytes,
+    data: bytes | ProcessedPhoto,
     stage: str,
     actor: Actor,
     public: bool = False,
@@ -478,7 +478,9 @@ def attach_photo(
     """
     if stage not in STAGES:
         raise ValidationError("stage", f"unknown stage {stage!r}; use one of {list(STAGES)}")
-    photo = process_photo(data)  # outside the transaction: CPU work holds no lock
+    # outside the transaction: CPU work holds no lock.  Callers that must refuse a
+    # whole batch before writing anything pass photos they already processed.
+    photo = data if isinstance(data, ProcessedPhoto) else process_photo(data)
     root = root or photo_dir()
     key = photo.storage_key
     wrote = False

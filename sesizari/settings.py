@@ -43,6 +43,18 @@ SETTINGS_DOC: dict[str, tuple[str | None, str]] = {
         "5000",
         "Largest filtered set drawn as individual points; above it maps show aggregates.",
     ),
+    "SESIZARI_RATE_LIMIT": (
+        "10",
+        "Public reports accepted per client connection and city in one hour.",
+    ),
+    "SESIZARI_SECRET": (
+        "change-me",
+        "Secret salt for hashing client addresses (rate limiting). Set a random value.",
+    ),
+    "SESIZARI_TILE_URL": (
+        "",
+        "XYZ tile URL for the report map (e.g. the city's tile server); empty = plain background.",
+    ),
 }
 
 
@@ -65,6 +77,9 @@ class Settings:
     pg_user: str
     refresh_seconds: int
     points_limit: int
+    rate_limit_per_hour: int = 10
+    secret: str = field(default="change-me", repr=False)
+    tile_url: str = ""
 
     def __repr__(self) -> str:  # pragma: no cover - trivial
         return (
@@ -107,4 +122,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         pg_user=_get(env, "SESIZARI_PG_USER") or "postgres",
         refresh_seconds=_int(env, "SESIZARI_REFRESH_SECONDS"),
         points_limit=_int(env, "SESIZARI_POINTS_LIMIT"),
+        rate_limit_per_hour=_int(env, "SESIZARI_RATE_LIMIT"),
+        secret=_get(env, "SESIZARI_SECRET") or "change-me",
+        tile_url=_get(env, "SESIZARI_TILE_URL") or "",
     )

@@ -9,11 +9,11 @@ With ``TEST_DATABASE_URL`` unset this never touches any other server.
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import socket
 import tempfile
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +34,6 @@ DEMO_TEMPLATE = "sesizari_demo"
 #: Fixed end of the demo history in tests, so figures are reproducible.
 DEMO_AS_OF = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 DEMO_INCIDENTS = 3000
-_counter = itertools.count()
 
 
 def _free_port() -> int:
@@ -57,7 +56,8 @@ def pg_cluster() -> Iterator[Cluster]:
 
 
 def clone_database(cluster: Cluster, template: str) -> str:
-    name = f"t_{os.getpid()}_{next(_counter)}"
+    # uuid, not a counter: this module is imported twice (as conftest and as tests.conftest)
+    name = f"t_{uuid.uuid4().hex[:16]}"
     cluster.psql(f'CREATE DATABASE "{name}" TEMPLATE "{template}" OWNER sesizari')
     return name
 
@@ -73,8 +73,8 @@ def engine(pg_cluster: Cluster) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="session")
-def demo_database(pg_cluster: Cluster) -> str:
-    """Name of a read-only database holding a small, fixed demo (3,000 incidents)."""
+def demo_template(pg_cluster: Cluster) -> str:
+    """A database holding a small, fixed demo (3,000 incidents), used only as a template."""
     from sesizari.demo.load import load_demo
 
     pg_cluster.psql(f'CREATE DATABASE "{DEMO_TEMPLATE}" TEMPLATE "{TEMPLATE}" OWNER sesizari')
@@ -82,6 +82,20 @@ def demo_database(pg_cluster: Cluster) -> str:
     load_demo(eng, total=DEMO_INCIDENTS, seed=7, as_of=DEMO_AS_OF)
     eng.dispose()
     return DEMO_TEMPLATE
+
+
+@pytest.fixture(scope="session")
+def demo_database(pg_cluster: Cluster, demo_template: str) -> str:
+    """Name of a session-wide copy of the demo, for tests that only read."""
+    return clone_database(pg_cluster, demo_template)
+
+
+@pytest.fixture
+def demo_copy(pg_cluster: Cluster, demo_template: str) -> Iterator[str]:
+    """URL of a private copy of the demo, for one test that writes."""
+    name = clone_database(pg_cluster, demo_template)
+    yield pg_cluster.url(name)
+    pg_cluster.psql(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

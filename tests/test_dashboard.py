@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.i18n import MESSAGES
@@ -16,6 +17,8 @@ APP = str(REPO / "dashboard" / "app.py")
 def demo_url(pg_cluster, demo_database, monkeypatch) -> str:
     url = pg_cluster.url(demo_database)
     monkeypatch.setenv("DATABASE_URL", url)
+    st.cache_data.clear()  # Streamlit caches are process-wide: start each test afresh
+    st.cache_resource.clear()
     return url
 
 

@@ -552,13 +552,13 @@ def test_clean_command(engine, city, store, monkeypatch: pytest.MonkeyPatch):
     orphan = process_photo(_jpeg((50, 50)))
     photos._store(orphan, store)
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    db.get_engine.cache_clear()
+    db._engine_for.cache_clear()
     try:
         young = CliRunner().invoke(app, ["photos", "clean"])
         now = CliRunner().invoke(app, ["photos", "clean", "--grace-minutes", "0"])
     finally:
         db.get_engine().dispose()
-        db.get_engine.cache_clear()
+        db._engine_for.cache_clear()
     assert young.exit_code == 0 and "removed: 0" in young.output
     assert now.exit_code == 0, now.output
     assert f"removed {orphan.storage_key}" in now.output

@@ -86,8 +86,11 @@ def districts(spec: CitySpec, city_boundary: MultiPolygon) -> dict[str, MultiPol
         polys = [g for g in getattr(geom, "geoms", [geom]) if isinstance(g, shapely.Polygon)]
         result[name] = shapely.make_valid(MultiPolygon(polys)) if polys else MultiPolygon()
         if not isinstance(result[name], MultiPolygon):
-            parts = [g for g in getattr(result[name], "geoms", [result[name]])
-                     if isinstance(g, shapely.Polygon)]  # fmt: skip
+            parts = [
+                g
+                for g in getattr(result[name], "geoms", [result[name]])
+                if isinstance(g, shapely.Polygon)
+            ]
             result[name] = MultiPolygon(parts)
     return result
 
@@ -123,10 +126,12 @@ def _points(rng: np.random.Generator, spec: CitySpec, poly: MultiPolygon, n: int
         m = int((n - len(lon)) * 1.3) + 16
         which = rng.integers(0, n_hot, m)
         in_hot = rng.random(m) < 0.4
-        dx = np.where(in_hot, hot_x[which] + rng.normal(0, 1, m) * hot_sigma[which],
-                      rng.normal(0, 1300, m))  # fmt: skip
-        dy = np.where(in_hot, hot_y[which] + rng.normal(0, 1, m) * hot_sigma[which],
-                      rng.normal(0, 1100, m))  # fmt: skip
+        dx = np.where(
+            in_hot, hot_x[which] + rng.normal(0, 1, m) * hot_sigma[which], rng.normal(0, 1300, m)
+        )
+        dy = np.where(
+            in_hot, hot_y[which] + rng.normal(0, 1, m) * hot_sigma[which], rng.normal(0, 1100, m)
+        )
         x, y = _offset(spec.center, dx, dy)
         ok = shapely.contains_xy(poly, x, y)
         lon = np.concatenate([lon, x[ok]])
@@ -139,8 +144,34 @@ def _times(
     rng: np.random.Generator, season: np.ndarray, start: np.datetime64, n: int
 ) -> np.ndarray:
     """n sorted creation times (naive UTC) with daily/weekly rhythm, the season and growth."""
-    hour_w = np.array([0.15, 0.1, 0.08, 0.08, 0.1, 0.2, 0.45, 0.8, 1.0, 1.0, 1.0, 0.95,
-                       0.9, 0.9, 0.9, 0.85, 0.85, 0.8, 0.75, 0.7, 0.6, 0.45, 0.3, 0.2])  # fmt: skip
+    hour_w = np.array(
+        [
+            0.15,
+            0.1,
+            0.08,
+            0.08,
+            0.1,
+            0.2,
+            0.45,
+            0.8,
+            1.0,
+            1.0,
+            1.0,
+            0.95,
+            0.9,
+            0.9,
+            0.9,
+            0.85,
+            0.85,
+            0.8,
+            0.75,
+            0.7,
+            0.6,
+            0.45,
+            0.3,
+            0.2,
+        ]
+    )
     dow_w = np.array([1.0, 1.0, 0.98, 0.97, 0.92, 0.6, 0.5])
     span_s = HISTORY_DAYS * 86400
     out: list[np.ndarray] = []
@@ -305,14 +336,31 @@ def build_events(incidents: pd.DataFrame) -> pd.DataFrame:
     st = incidents["status"]
     acked = incidents["acknowledged_at"].notna()
     add(pd.Series(True, index=incidents.index), "created", "created_at", None, "new")
-    add(acked & st.isin(["acknowledged", "resolved", "closed"]), "acknowledged", "acknowledged_at",
-        "new", "acknowledged")  # fmt: skip
+    add(
+        acked & st.isin(["acknowledged", "resolved", "closed"]),
+        "acknowledged",
+        "acknowledged_at",
+        "new",
+        "acknowledged",
+    )
     add(acked & (st == "in_progress"), "started", "acknowledged_at", "new", "in_progress")
-    add(st == "rejected", "rejected", "acknowledged_at", "new", "rejected",
-        "Sesizarea nu intră în competența primăriei.")  # fmt: skip
+    add(
+        st == "rejected",
+        "rejected",
+        "acknowledged_at",
+        "new",
+        "rejected",
+        "Sesizarea nu intră în competența primăriei.",
+    )
     add(st == "duplicate", "duplicate", "acknowledged_at", "new", "duplicate")
-    add(incidents["resolved_at"].notna(), "resolved", "resolved_at", "acknowledged", "resolved",
-        incidents["resolution_text"])  # fmt: skip
+    add(
+        incidents["resolved_at"].notna(),
+        "resolved",
+        "resolved_at",
+        "acknowledged",
+        "resolved",
+        incidents["resolution_text"],
+    )
     add(incidents["closed_at"].notna(), "closed", "closed_at", "resolved", "closed")
     events = pd.concat(frames, ignore_index=True)
     return events.sort_values(["created_at", "local_id"], kind="stable").reset_index(drop=True)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from sesizari import catalog
+from sesizari.auth import hash_password
 from sesizari.demo.generate import DemoCity, generate, heritage_zone
 from sesizari.demo.reference import CATEGORIES, DEPARTMENTS
 
@@ -43,8 +44,13 @@ def _copy(conn: Connection, table: str, frame: pd.DataFrame, progress: Progress)
             progress(table, min(start + CHUNK, total), total)
 
 
+#: Password of every demo account (demo cities only; see README).
+DEMO_PASSWORD = "sesizari-demo"
+
+
 def _reference(conn: Connection, city: DemoCity) -> tuple[int, dict, dict, dict]:
     spec = city.spec
+    pw = hash_password(DEMO_PASSWORD)
     city_id = catalog.create_city(
         conn,
         slug=spec.slug,
@@ -69,26 +75,44 @@ def _reference(conn: Connection, city: DemoCity) -> tuple[int, dict, dict, dict]
         )
         for c in CATEGORIES
     }
-    catalog.create_user(conn, city_id, username="admin", full_name="Administrator", role="admin")
-    catalog.create_user(conn, city_id, username="manager", full_name="Manager oraș", role="manager")
-    catalog.create_user(
-        conn, city_id, username="dispecer", full_name="Dispecerat", role="dispatcher"
-    )
+    for username, full_name, role in (
+        ("admin", "Administrator", "admin"),
+        ("manager", "Manager oraș", "manager"),
+        ("dispecer", "Dispecerat", "dispatcher"),
+    ):
+        catalog.create_user(
+            conn, city_id, username=username, full_name=full_name, role=role, password_hash=pw
+        )
     for d in DEPARTMENTS:
         catalog.create_user(
-            conn, city_id, username=f"sef.{d.code}", full_name=f"Șef {d.name_ro}",
-            role="dept_head", department_code=d.code,
-        )  # fmt: skip
+            conn,
+            city_id,
+            username=f"sef.{d.code}",
+            full_name=f"Șef {d.name_ro}",
+            role="dept_head",
+            department_code=d.code,
+            password_hash=pw,
+        )
         for k in (1, 2):
             catalog.create_user(
-                conn, city_id, username=f"agent{k}.{d.code}", full_name=f"Agent {k} {d.name_ro}",
-                role="staff", department_code=d.code,
-            )  # fmt: skip
+                conn,
+                city_id,
+                username=f"agent{k}.{d.code}",
+                full_name=f"Agent {k} {d.name_ro}",
+                role="staff",
+                department_code=d.code,
+                password_hash=pw,
+            )
     # Area rule: street lights in the centre go straight to one technician.
     catalog.create_routing_rule(
-        conn, city_id, name="Iluminat centru", category_code="street_light",
-        department_code="lighting", area=heritage_zone(spec), assignee_username="agent1.lighting",
-    )  # fmt: skip
+        conn,
+        city_id,
+        name="Iluminat centru",
+        category_code="street_light",
+        department_code="lighting",
+        area=heritage_zone(spec),
+        assignee_username="agent1.lighting",
+    )
     return city_id, district_ids, dep_ids, cat_ids
 
 

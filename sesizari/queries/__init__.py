@@ -18,7 +18,13 @@ from sesizari.queries.maps import (
     points,
 )
 from sesizari.queries.overview import daily_trend, kpis
-from sesizari.queries.reference import categories, cities, departments, district_names
+from sesizari.queries.reference import (
+    categories,
+    cities,
+    city_view,
+    departments,
+    district_names,
+)
 from sesizari.queries.resolution import (
     backlog_ageing,
     district_medians,
@@ -34,6 +40,7 @@ __all__ = [
     "categories",
     "cities",
     "city_boundary",
+    "city_view",
     "clusters",
     "daily_trend",
     "department_overdue",

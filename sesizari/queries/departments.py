@@ -137,12 +137,14 @@ def department_performance(
     df = read_frame(bind, _PERF, params)
     rate = df["received_resolved"] / df["received"].where(df["received"] > 0)
     df.insert(df.columns.get_loc("received_resolved"), "resolution_rate", rate)
-    df["within_target_pct"] = 100.0 * df["within_target"] / df["received_resolved"].where(
-        df["received_resolved"] > 0
+    df["within_target_pct"] = (
+        100.0 * df["within_target"] / df["received_resolved"].where(df["received_resolved"] > 0)
     )
-    df["prev_within_target_pct"] = 100.0 * df["prev_within_target"] / df[
-        "prev_received_resolved"
-    ].where(df["prev_received_resolved"] > 0)
+    df["prev_within_target_pct"] = (
+        100.0
+        * df["prev_within_target"]
+        / df["prev_received_resolved"].where(df["prev_received_resolved"] > 0)
+    )
     df["received_change"] = df["received"] - df["prev_received"]
     df["resolve_median_change_h"] = df["resolve_median_h"] - df["prev_resolve_median_h"]
     df["within_target_change_pct"] = df["within_target_pct"] - df["prev_within_target_pct"]

@@ -57,3 +57,24 @@ def district_names(bind: Bind, city: str) -> list[str]:
     """District names for the district selector, alphabetically."""
     city_exists(bind, city)
     return list(read_frame(bind, _DISTRICT_NAMES, {"city": city})["name"])
+
+
+_VIEW = sa.text(
+    """
+SELECT COALESCE(ST_X(s.c), ST_X(ST_Centroid(ci.boundary))) AS longitude,
+       COALESCE(ST_Y(s.c), ST_Y(ST_Centroid(ci.boundary))) AS latitude
+FROM cities ci
+LEFT JOIN LATERAL (
+    SELECT ST_Centroid(ST_Collect(i.geom)) AS c FROM incidents i WHERE i.city_id = ci.city_id
+) s ON true
+WHERE ci.slug = :city
+"""
+)
+
+
+def city_view(bind: Bind, city: str, zoom: float = 12.5) -> dict[str, float]:
+    """Initial map view: the centre of the city's incidents (the town, not the whole
+    administrative unit with its villages), or of the boundary when there are none."""
+    city_exists(bind, city)
+    row = read_frame(bind, _VIEW, {"city": city}).iloc[0]
+    return {"longitude": float(row["longitude"]), "latitude": float(row["latitude"]), "zoom": zoom}

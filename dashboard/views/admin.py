@@ -1,0 +1,101 @@
+"""Admin page: users, categories and targets, routing rules, city settings."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from dashboard import data, widgets
+from dashboard.i18n import t
+from sesizari import admin
+from sesizari.errors import SesizariError
+from sesizari.vocab import Role
+
+user = st.session_state["user"]
+city = user.city
+st.subheader(t("admin.title", city=city))
+engine = data.engine()
+choices = data.choices(city)
+dep_codes = list(choices["departments"]["code"])
+tab_users, tab_cats, tab_rules, tab_settings = st.tabs(
+    [t("admin.users"), t("admin.categories"), t("admin.rules"), t("admin.settings")]
+)
+
+with tab_users:
+    st.dataframe(admin.users(engine, user), hide_index=True, use_container_width=True)
+    with st.form("new_user"):
+        st.markdown(f"**{t('admin.new_user')}**")
+        c1, c2 = st.columns(2)
+        username = c1.text_input(t("login.username"), key="nu_username")
+        full_name = c2.text_input(t("admin.full_name"), key="nu_full_name")
+        role = c1.selectbox(t("admin.role"), [r.value for r in Role], key="nu_role")
+        dep = c2.selectbox(t("admin.department"), [None, *dep_codes], key="nu_department")
+        password = st.text_input(t("login.password"), type="password", key="nu_password")
+        if st.form_submit_button(t("admin.create")):
+            try:
+                admin.create_user(
+                    engine,
+                    user,
+                    username=username,
+                    full_name=full_name,
+                    role=role,
+                    department=dep,
+                    password=password,
+                )
+                st.success(t("admin.created"))
+            except SesizariError as exc:
+                st.error(t("error", message=exc))
+
+with tab_cats:
+    cats = choices["categories"]
+    with st.form("targets"):
+        targets = {}
+        for row in cats.itertuples():
+            targets[row.code] = st.number_input(
+                f"{getattr(row, widgets.name_column())} — {t('admin.target_hours')}",
+                min_value=0.5,
+                max_value=8760.0,
+                value=float(row.target_hours),
+                key=f"tg_{row.code}",
+            )
+        if st.form_submit_button(t("incident.save")):
+            try:
+                admin.set_targets(engine, user, targets)
+                data.choices.clear()
+                st.success(t("admin.saved"))
+            except SesizariError as exc:
+                st.error(t("error", message=exc))
+
+with tab_rules:
+    st.dataframe(admin.rules(engine, user), hide_index=True, use_container_width=True)
+    with st.form("new_rule"):
+        name = st.text_input(t("admin.rule_name"), key="rule_name")
+        cat_names = dict(zip(cats["code"], cats[widgets.name_column()], strict=True))
+        rule_cat = st.selectbox(
+            t("report.category"), list(cat_names), format_func=cat_names.get, key="rule_category"
+        )
+        rule_dep = st.selectbox(t("admin.department"), dep_codes, key="rule_department")
+        area_file = st.file_uploader(
+            t("admin.rule_area"), type=["geojson", "json"], key="rule_area"
+        )
+        if st.form_submit_button(t("admin.create")):
+            try:
+                area = json.loads(area_file.getvalue()) if area_file else None
+                admin.create_rule(
+                    engine, user, name=name, category=rule_cat, department=rule_dep, area=area
+                )
+                st.success(t("admin.created"))
+            except (SesizariError, ValueError) as exc:
+                st.error(t("error", message=exc))
+
+with tab_settings, st.form("settings"):
+    current = admin.city_settings(engine, user)
+    required = st.checkbox(
+        t("admin.photo_required"),
+        value=bool(current.get("resolution_photo_required")),
+        key="set_photo_required",
+    )
+    if st.form_submit_button(t("incident.save")):
+        admin.update_settings(engine, user, {"resolution_photo_required": required})
+        st.success(t("admin.saved"))

@@ -1,0 +1,155 @@
+"""Staff page: one incident with map, contact, history, photos, and every action."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+
+from dashboard import data, maps, widgets
+from dashboard.i18n import current_language, t
+from sesizari import workspace
+from sesizari.errors import SesizariError
+from sesizari.vocab import TRANSITIONS, Action
+
+user = st.session_state["user"]
+number = st.text_input(
+    t("incident.choose"),
+    value=st.session_state.get("incident_id") or st.query_params.get("id", ""),
+    key="incident_number",
+)
+if not number:
+    st.stop()
+try:
+    inc = workspace.incident_detail(data.engine(), user, number)
+except SesizariError as exc:
+    st.error(t("error", message=exc))
+    st.stop()
+number = inc["registry_number"]
+st.session_state["incident_id"] = number
+st.subheader(t("incident.title", number=number))
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(t("col.status"), widgets.label("status", inc["status"]))
+c2.metric(t("col.category"), inc["category"])
+c3.metric(t("col.assignee"), inc["assignee"] or "—")
+c4.metric(t("track.department"), inc["department"])
+st.text(inc["description"])
+if inc["address"]:
+    st.caption(inc["address"])
+
+left, right = st.columns(2)
+with left:
+    point = pd.DataFrame({"lon": [inc["longitude"]], "lat": [inc["latitude"]]})
+    st.pydeck_chart(
+        pdk.Deck(
+            layers=[
+                pdk.Layer(
+                    "ScatterplotLayer",
+                    point,
+                    get_position=["lon", "lat"],
+                    get_radius=12,
+                    radius_min_pixels=6,
+                    get_fill_color=[200, 30, 30],
+                )
+            ],
+            initial_view_state=pdk.ViewState(
+                latitude=inc["latitude"], longitude=inc["longitude"], zoom=15
+            ),
+            map_provider=None,
+            map_style=maps.PLAIN_STYLE,
+        ),
+        height=260,
+    )
+with right:
+    st.markdown(f"**{t('incident.contact')}**")
+    contact = inc["contact"]
+    if contact:
+        st.text("\n".join(v for v in contact.values() if v))
+    else:
+        st.caption(t("incident.no_contact"))
+
+st.markdown(f"**{t('incident.history')}**")
+history = pd.DataFrame(inc["events"])
+st.dataframe(
+    pd.DataFrame(
+        {
+            t("col.when"): history["created_at"],
+            t("col.what"): history["kind"].map(lambda k: widgets.label("event", k)),
+            t("col.who"): history["actor_label"],
+            t("col.text"): history["body"].fillna(""),
+        }
+    ),
+    hide_index=True,
+    use_container_width=True,
+)
+
+st.markdown(f"**{t('incident.actions')}**")
+allowed = [a for a in Action if inc["status"] in TRANSITIONS[a][0]]
+tab_action, tab_assign, tab_reroute, tab_note = st.tabs(
+    [t("incident.action"), t("incident.assign"), t("incident.reroute"), t("incident.note")]
+)
+with tab_action, st.form("action_form"):
+    action = st.selectbox(
+        t("incident.action"),
+        [a.value for a in allowed],
+        format_func=lambda a: t(f"action.{a}"),
+        key="action",
+    )
+    text = st.text_area(t("incident.text"), max_chars=5000, key="action_text")
+    dup = st.text_input(t("incident.duplicate_of"), key="action_dup")
+    fix_photos = st.file_uploader(
+        t("incident.resolution_photos"),
+        type=["jpg", "jpeg", "png", "webp"],
+        accept_multiple_files=True,
+        key="action_photos",
+    )
+    if st.form_submit_button(t("incident.apply"), type="primary"):
+        try:
+            if action == Action.RESOLVE:
+                status = workspace.resolve(
+                    data.engine(),
+                    user,
+                    number,
+                    text,
+                    [p.getvalue() for p in fix_photos or []],
+                )
+            else:
+                status = workspace.act(
+                    data.engine(), user, number, action, text=text or None, duplicate_of=dup or None
+                )
+            st.success(t("incident.done", status=widgets.label("status", status)))
+            st.rerun()
+        except SesizariError as exc:
+            st.error(t("error", message=exc))
+with tab_assign, st.form("assign_form"):
+    people = workspace.department_users(data.engine(), user, inc["department"])
+    who = st.selectbox(t("incident.assignee"), people, key="assignee")
+    if st.form_submit_button(t("incident.save")):
+        try:
+            workspace.assign(data.engine(), user, number, who)
+            st.rerun()
+        except SesizariError as exc:
+            st.error(t("error", message=exc))
+with tab_reroute, st.form("reroute_form"):
+    cats = data.choices(user.city)["categories"]
+    names = dict(zip(cats["code"], cats[f"name_{current_language()}"], strict=True))
+    new_cat = st.selectbox(
+        t("incident.new_category"), list(names), format_func=names.get, key="reroute_category"
+    )
+    reason = st.text_input(t("incident.reason"), key="reroute_reason")
+    if st.form_submit_button(t("incident.save")):
+        try:
+            workspace.reroute(data.engine(), user, number, reason=reason, category=new_cat)
+            st.rerun()
+        except SesizariError as exc:
+            st.error(t("error", message=exc))
+with tab_note, st.form("note_form"):
+    note = st.text_area(t("incident.note"), max_chars=5000, key="note_text")
+    public = st.checkbox(t("incident.note_public"), key="note_public")
+    if st.form_submit_button(t("incident.save")):
+        try:
+            workspace.note(data.engine(), user, number, note, public)
+            st.rerun()
+        except SesizariError as exc:
+            st.error(t("error", message=exc))

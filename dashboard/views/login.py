@@ -1,0 +1,26 @@
+"""Staff sign-in (city, username, password)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, widgets
+from dashboard.i18n import t
+from sesizari import auth
+
+st.subheader(t("login.title"))
+city = widgets.city_selector(sidebar=False)
+if city is None:
+    st.stop()
+with st.form("login"):
+    username = st.text_input(t("login.username"), key="login_user")
+    password = st.text_input(t("login.password"), type="password", key="login_password")
+    submitted = st.form_submit_button(t("login.submit"), type="primary")
+if submitted:
+    with data.engine().connect() as conn:
+        user = auth.authenticate(conn, city, username, password)
+    if user is None:
+        st.error(t("login.failed"))
+    else:
+        st.session_state["user"] = user
+        st.rerun()

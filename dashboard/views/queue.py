@@ -1,0 +1,76 @@
+"""Staff page: the work queue of the user's department (city-wide roles: the city)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, widgets
+from dashboard.i18n import current_language, t
+from sesizari import workspace
+from sesizari.vocab import Status
+
+user = st.session_state["user"]
+scope = user.department if not user.city_wide else t("queue.city_wide")
+st.subheader(t("queue.title", scope=scope))
+
+c1, c2, c3 = st.columns([3, 1, 1])
+statuses = c1.multiselect(
+    t("queue.statuses"),
+    [s.value for s in Status],
+    default=["new", "acknowledged", "in_progress"],
+    format_func=lambda s: widgets.label("status", s),
+    key="queue_statuses",
+)
+overdue_only = c2.checkbox(t("queue.overdue_only"), key="queue_overdue")
+sort = c3.radio(
+    t("queue.sort"),
+    ["age", "overdue"],
+    key="queue_sort",
+    format_func=lambda s: t(f"queue.sort_{s}"),
+)
+queue = workspace.work_queue(data.engine(), user, tuple(statuses), overdue_only)
+if queue.empty:
+    st.info(t("queue.empty"))
+    st.stop()
+if sort == "overdue":
+    queue["over_by"] = queue["age_hours"] - queue["target_hours"]
+    queue = queue.sort_values("over_by", ascending=False)
+lang = current_language()
+table = queue.assign(
+    category=queue[f"category_{lang}"],
+    status=queue["status"].map(lambda s: widgets.label("status", s)),
+    age_days=(queue["age_hours"] / 24).round(1),
+)[
+    [
+        "registry_number",
+        "category",
+        "status",
+        "age_days",
+        "overdue",
+        "assignee",
+        "district",
+        "address",
+        "description",
+    ]
+]
+table.columns = [t(f"col.{c}") for c in table.columns]
+st.caption(t("queue.open_hint"))
+picked = st.dataframe(
+    table,
+    hide_index=True,
+    use_container_width=True,
+    key="queue_table",
+    on_select="rerun",
+    selection_mode="single-row",
+)
+st.download_button(
+    t("queue.download"),
+    table.to_csv(index=False).encode(),
+    "queue.csv",
+    "text/csv",
+    key="queue_csv",
+)
+rows = picked.selection.rows if picked else []
+if rows:
+    st.session_state["incident_id"] = queue["registry_number"].iloc[rows[0]]
+    st.switch_page(st.session_state["pages"]["incident"])

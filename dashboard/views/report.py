@@ -1,0 +1,111 @@
+"""Public page: report a problem (no login)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, widgets
+from dashboard.i18n import t
+from sesizari import intake
+from sesizari.errors import SesizariError
+from sesizari.incidents import Contact, NewIncident, create_incident
+
+MAX_PHOTOS = 5
+
+st.subheader(t("report.title"))
+city = widgets.city_selector(sidebar=False)
+if city is None:
+    st.stop()
+
+done = st.session_state.get("report_done")
+if done:
+    st.success(t("report.done", number=done["number"], department=done["department"]))
+    st.markdown(t("report.track_link", link=f"[?id={done['number']}](track?id={done['number']})"))
+    for warning in done.get("warnings", []):
+        st.warning(warning)
+
+st.markdown(f"**{t('report.where')}**")
+point = widgets.pick_point(city, key="report")
+
+st.markdown(f"**{t('report.what')}**")
+cats = data.choices(city)["categories"]
+names = dict(zip(cats["code"], cats[widgets.name_column()], strict=True))
+category = st.selectbox(t("report.category"), list(names), format_func=names.get, key="category")
+
+if point is not None:
+    nearby = intake.nearby_open(data.engine(), city, category, point[1], point[0])
+    if not nearby.empty:
+        st.info(t("report.nearby"))
+        for row in nearby.itertuples():
+            c1, c2 = st.columns([3, 1])
+            c1.text(f"{row.registry_number} · {row.distance_m:.0f} m · {row.description[:120]}")
+            if c2.button(t("report.support", number=row.registry_number), key=f"sup_{row[0]}"):
+                count = intake.add_support(data.engine(), city, row.registry_number)
+                st.success(t("report.supported", number=row.registry_number, count=count))
+
+st.markdown(f"**{t('report.details')}**")
+with st.form("report_form", clear_on_submit=False):
+    description = st.text_area(t("report.description"), max_chars=2000, key="description")
+    address = st.text_input(t("report.address"), max_chars=300, key="address")
+    photos = st.file_uploader(
+        t("report.photos"),
+        type=["jpg", "jpeg", "png", "webp"],
+        accept_multiple_files=True,
+        key="photos",
+    )
+    st.markdown(f"*{t('report.contact')}*")
+    c1, c2, c3 = st.columns(3)
+    name = c1.text_input(t("report.name"), max_chars=200, key="name")
+    phone = c2.text_input(t("report.phone"), max_chars=40, key="phone")
+    email = c3.text_input(t("report.email"), max_chars=254, key="email")
+    consent = st.checkbox(t("report.consent"), key="consent")
+    with st.container(key="hp"):  # hidden by CSS: only robots fill it in
+        honeypot = st.text_input(t("report.honeypot"), key="website")
+    submitted = st.form_submit_button(t("report.submit"), type="primary")
+st.html("<style>.st-key-hp {display: none;}</style>")
+
+if submitted:
+    if point is None:
+        st.error(t("report.no_point"))
+        st.stop()
+    if honeypot:
+        st.session_state["report_done"] = {"number": "—", "department": "—"}
+        st.stop()  # robots get no number and store nothing
+    client = widgets.client_key()
+    try:
+        intake.check_rate(data.engine(), city, client)
+        created = create_incident(
+            data.engine(),
+            NewIncident(
+                city=city,
+                category=category,
+                latitude=point[0],
+                longitude=point[1],
+                description=description,
+                address=address or None,
+                channel="web",
+                contact=Contact(name or None, phone or None, email or None, consent),
+            ),
+        )
+    except SesizariError as exc:
+        st.error(t("error", message=exc))
+        st.stop()
+    warnings = []
+    for upload in (photos or [])[:MAX_PHOTOS]:
+        try:
+            intake.attach_report_photo(
+                data.engine(), city, created.registry_number, upload.getvalue()
+            )
+        except SesizariError as exc:
+            warnings.append(t("report.photo_rejected", name=upload.name, reason=exc))
+    if photos and len(photos) > MAX_PHOTOS:
+        warnings.append(t("report.too_many_photos"))
+    deps = data.choices(city)["departments"]
+    dep_names = dict(zip(deps["code"], deps[widgets.name_column()], strict=True))
+    st.session_state["report_done"] = {
+        "number": created.registry_number,
+        "department": dep_names.get(created.department_code, created.department_code),
+        "warnings": warnings,
+    }
+    st.session_state.pop("report_point", None)
+    st.rerun()

@@ -1,0 +1,52 @@
+"""Public page: track a report by its registration number (no login)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, widgets
+from dashboard.i18n import current_language, t
+from sesizari import photos as photo_store
+from sesizari import tracking
+from sesizari.errors import SesizariError
+
+st.subheader(t("track.title"))
+number = st.text_input(t("track.number"), value=st.query_params.get("id", ""), key="track_id")
+if not number:
+    st.stop()
+st.query_params["id"] = number.strip().upper()
+try:
+    view = tracking.track(data.engine(), number)
+except SesizariError as exc:
+    st.error(t("error", message=exc))
+    st.stop()
+
+lang = current_language()
+c1, c2, c3 = st.columns(3)
+c1.metric(t("track.status"), widgets.label("status", view["status"]))
+c2.metric(t("track.category"), view[f"category_{lang}"])
+c3.metric(t("track.department"), view[f"department_{lang}"])
+st.caption(f"{t('track.created')}: {view['created_at']:%d.%m.%Y %H:%M} UTC")
+if view["duplicate_of"]:
+    st.info(t("track.duplicate", number=view["duplicate_of"]))
+
+st.markdown(f"**{t('track.timeline')}**")
+timeline = pd.DataFrame(
+    {
+        t("col.when"): [e["created_at"] for e in view["timeline"]],
+        t("col.what"): [widgets.label("event", e["kind"]) for e in view["timeline"]],
+        t("col.text"): [e["text"] or "" for e in view["timeline"]],
+    }
+)
+st.dataframe(timeline, hide_index=True, use_container_width=True)
+
+if view["resolution_text"]:
+    st.markdown(f"**{t('track.resolution')}**")
+    st.text(view["resolution_text"])  # citizen-visible text is rendered as plain text
+fix_photos = [p for p in view["photos"] if p["stage"] == "resolution"]
+if fix_photos:
+    st.markdown(f"**{t('track.photos')}**")
+    cols = st.columns(min(len(fix_photos), 3))
+    for i, p in enumerate(fix_photos):
+        cols[i % len(cols)].image(str(photo_store.photo_path(p["storage_key"])))

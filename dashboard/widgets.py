@@ -1,0 +1,114 @@
+"""Widgets shared by several pages: city selector, point picker, labels.
+
+The point picker is a Leaflet map (streamlit-folium) whose script and style
+are served from ``dashboard/static`` and whose tiles come only from the
+configured ``SESIZARI_TILE_URL``: with none, the city outline is drawn on a
+plain background and nothing is fetched from the internet.
+"""
+
+from __future__ import annotations
+
+import folium
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import data
+from dashboard.i18n import current_language, t
+
+folium.Map.default_js = [("leaflet", "/app/static/leaflet/leaflet.js")]
+folium.Map.default_css = [("leaflet_css", "/app/static/leaflet/leaflet.css")]
+
+
+def city_selector(sidebar: bool = True) -> str | None:
+    """Pick a city (kept in ``?city=``); None when the database has none."""
+    cities = data.cities()
+    if cities.empty:
+        st.info(t("city.none"))
+        return None
+    names = dict(zip(cities["slug"], cities[f"name_{current_language()}"], strict=True))
+    slugs = list(names)
+    wanted = st.query_params.get("city", slugs[0])
+    where = st.sidebar if sidebar else st
+    city = where.selectbox(
+        t("city.label"),
+        slugs,
+        index=slugs.index(wanted) if wanted in slugs else 0,
+        format_func=names.get,
+        key="city",
+    )
+    st.query_params["city"] = city
+    return city
+
+
+def label(kind: str, value: str | None) -> str:
+    """Translated label of a status/event/channel value (``label("status", "new")``)."""
+    return t(f"{kind}.{value}") if value else ""
+
+
+def name_column() -> str:
+    return f"name_{current_language()}"
+
+
+def pick_point(city: str, key: str) -> tuple[float, float] | None:
+    """A map to click on plus coordinate inputs; returns (lat, lon) or None."""
+    state_key = f"{key}_point"
+    view = data.view(city)
+    point = st.session_state.get(state_key)
+    centre = point or (view["latitude"], view["longitude"])
+    fmap = folium.Map(location=list(centre), zoom_start=14, tiles=None, control_scale=True)
+    tile_url = data.settings().tile_url
+    if tile_url:
+        folium.TileLayer(tiles=tile_url, attr="© OpenStreetMap contributors").add_to(fmap)
+    folium.GeoJson(
+        data.outline(city),
+        style_function=lambda f: {
+            "color": "#333" if f["properties"]["kind"] == "boundary" else "#888",
+            "weight": 2 if f["properties"]["kind"] == "boundary" else 1,
+            "fillOpacity": 0.03,
+        },
+    ).add_to(fmap)
+    if point:
+        folium.Marker(list(point)).add_to(fmap)
+    out = st_folium(
+        fmap,
+        key=f"{key}_map",
+        height=380,
+        use_container_width=True,
+        returned_objects=["last_clicked"],
+    )
+    clicked = (out or {}).get("last_clicked")
+    if clicked and (clicked["lat"], clicked["lng"]) != point:
+        st.session_state[state_key] = (clicked["lat"], clicked["lng"])
+        st.rerun()
+    c1, c2 = st.columns(2)
+    lat = c1.number_input(
+        t("report.lat"),
+        value=point[0] if point else None,
+        format="%.6f",
+        min_value=-90.0,
+        max_value=90.0,
+        key=f"{key}_lat",
+    )
+    lon = c2.number_input(
+        t("report.lon"),
+        value=point[1] if point else None,
+        format="%.6f",
+        min_value=-180.0,
+        max_value=180.0,
+        key=f"{key}_lon",
+    )
+    if lat is None or lon is None:
+        return None
+    if point != (lat, lon):
+        st.session_state[state_key] = (lat, lon)
+    return lat, lon
+
+
+def client_key() -> str:
+    """Who is submitting, for rate limiting: the proxy's X-Forwarded-For client when the
+    app runs behind one (as in production), else the socket address, else "local"."""
+    forwarded = st.context.headers.get("X-Forwarded-For") if st.context.headers else None
+    if forwarded:
+        return forwarded.split(",")[0].strip()
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else "local"

@@ -1,0 +1,171 @@
+"""City administration by an admin user: users, targets, routing rules, settings.
+
+Each function checks the acting user is an admin of the city, validates
+through :mod:`sesizari.catalog`, and writes in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from sesizari import auth, catalog
+from sesizari.auth import StaffUser
+from sesizari.errors import PermissionDeniedError, ValidationError
+from sesizari.vocab import Role
+
+#: City settings an admin may change, with their types.
+SETTINGS: dict[str, type] = {"resolution_photo_required": bool}
+
+
+def _require_admin(user: StaffUser) -> None:
+    if user.role is not Role.ADMIN:
+        raise PermissionDeniedError("only a city administrator may change this")
+
+
+def users(engine: Engine, user: StaffUser) -> pd.DataFrame:
+    _require_admin(user)
+    with engine.connect() as conn:
+        return pd.read_sql(
+            sa.text(
+                "SELECT u.username, u.full_name, u.role, d.code AS department, u.active"
+                " FROM users u LEFT JOIN departments d ON d.city_id = u.city_id"
+                " AND d.department_id = u.department_id WHERE u.city_id = :c ORDER BY u.username"
+            ),
+            conn,
+            params={"c": user.city_id},
+        )
+
+
+def create_user(
+    engine: Engine,
+    user: StaffUser,
+    *,
+    username: str,
+    full_name: str,
+    role: str,
+    department: str | None,
+    password: str,
+) -> int:
+    _require_admin(user)
+    if not (full_name or "").strip():
+        raise ValidationError("full_name", "a name is required")
+    hashed = auth.hash_password(password)
+    with engine.begin() as conn:
+        taken = conn.execute(
+            sa.text("SELECT 1 FROM users WHERE city_id = :c AND username = :u"),
+            {"c": user.city_id, "u": username},
+        ).first()
+        if taken:
+            raise ValidationError("username", f"{username!r} is already taken")
+        return catalog.create_user(
+            conn,
+            user.city_id,
+            username=username,
+            full_name=full_name.strip(),
+            role=role,
+            department_code=department,
+            password_hash=hashed,
+        )
+
+
+def set_targets(engine: Engine, user: StaffUser, targets: dict[str, float]) -> None:
+    """Set the target resolution hours of several categories at once."""
+    _require_admin(user)
+    for code, hours in targets.items():
+        if not hours or hours <= 0 or hours > 8760:
+            raise ValidationError("target_hours", f"{code}: use 0.5 to 8760 hours")
+    with engine.begin() as conn:
+        for code, hours in targets.items():
+            done = conn.execute(
+                sa.text(
+                    "UPDATE categories SET target_hours = :h WHERE city_id = :c AND code = :code"
+                ),
+                {"h": hours, "c": user.city_id, "code": code},
+            ).rowcount
+            if not done:
+                raise ValidationError("category", f"unknown category {code!r}")
+
+
+def rules(engine: Engine, user: StaffUser) -> pd.DataFrame:
+    _require_admin(user)
+    with engine.connect() as conn:
+        return pd.read_sql(
+            sa.text(
+                "SELECT r.name, c.code AS category, d.code AS department, u.username AS assignee,"
+                " r.area IS NOT NULL AS has_area,"
+                " round((ST_Area(r.area::geography) / 1e6)::numeric, 3) AS area_km2"
+                " FROM routing_rules r JOIN categories c USING (city_id, category_id)"
+                " JOIN departments d ON d.city_id = r.city_id AND d.department_id = r.department_id"
+                " LEFT JOIN users u ON u.city_id = r.city_id AND u.user_id = r.assignee_user_id"
+                " WHERE r.city_id = :c ORDER BY r.rule_id"
+            ),
+            conn,
+            params={"c": user.city_id},
+        )
+
+
+def _geometry(area: dict | None) -> dict | None:
+    """The (single) geometry of an uploaded GeoJSON object."""
+    if area is None:
+        return None
+    if not isinstance(area, dict) or "type" not in area:
+        raise ValidationError("area", "not a GeoJSON object")
+    if area["type"] == "FeatureCollection":
+        features = area.get("features") or []
+        if len(features) != 1:
+            raise ValidationError("area", "upload exactly one polygon feature")
+        area = features[0]
+    if area["type"] == "Feature":
+        area = area.get("geometry") or {}
+    return area
+
+
+def create_rule(
+    engine: Engine,
+    user: StaffUser,
+    *,
+    name: str,
+    category: str,
+    department: str,
+    area: dict | None = None,
+    assignee: str | None = None,
+) -> int:
+    _require_admin(user)
+    if not (name or "").strip():
+        raise ValidationError("name", "give the rule a name")
+    with engine.begin() as conn:
+        return catalog.create_routing_rule(
+            conn,
+            user.city_id,
+            name=name.strip(),
+            category_code=category,
+            department_code=department,
+            area=_geometry(area),
+            assignee_username=assignee,
+        )
+
+
+def city_settings(engine: Engine, user: StaffUser) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.text("SELECT settings FROM cities WHERE city_id = :c"), {"c": user.city_id}
+        ).scalar_one()
+
+
+def update_settings(engine: Engine, user: StaffUser, changes: dict[str, Any]) -> None:
+    _require_admin(user)
+    for key, value in changes.items():
+        if key not in SETTINGS or not isinstance(value, SETTINGS[key]):
+            raise ValidationError(key, "unknown setting or wrong type")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE cities SET settings = settings || CAST(:s AS jsonb) WHERE city_id = :c"
+            ),
+            {"s": json.dumps(changes), "c": user.city_id},
+        )

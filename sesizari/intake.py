@@ -1,0 +1,136 @@
+"""Citizen intake: duplicates nearby, support instead of a new report, rate limits.
+
+The dashboard's Report page and the dispatcher desk call these before and
+around :func:`sesizari.incidents.create_incident`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from sesizari.errors import NotFoundError, ValidationError
+from sesizari.settings import load_settings
+
+NEARBY_METRES = 50
+NEARBY_DAYS = 30
+
+_NEARBY_SQL = sa.text(
+    """
+    SELECT i.registry_number, i.status, i.description, i.created_at,
+           round(ST_Distance(ST_Transform(i.geom, 3844),
+                             ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 3844)))
+               AS distance_m,
+           (SELECT count(*) FROM incident_supports s
+             WHERE s.city_id = i.city_id AND s.incident_id = i.incident_id) AS supporters
+    FROM incidents i
+    JOIN cities ci USING (city_id)
+    JOIN categories c USING (city_id, category_id)
+    WHERE ci.slug = :city AND c.code = :category
+      AND i.status IN ('new', 'acknowledged', 'in_progress')
+      AND i.created_at >= now() - make_interval(days => :days)
+      AND ST_DWithin(ST_Transform(i.geom, 3844),
+                     ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 3844), :radius)
+    ORDER BY distance_m, i.created_at DESC
+    LIMIT 10
+    """
+)
+
+
+def nearby_open(
+    engine: Engine,
+    city: str,
+    category: str,
+    lon: float,
+    lat: float,
+    radius_m: float = NEARBY_METRES,
+    days: int = NEARBY_DAYS,
+) -> pd.DataFrame:
+    """Open incidents of ``category`` within ``radius_m`` (metric CRS) from the last ``days``."""
+    with engine.connect() as conn:
+        return pd.read_sql(
+            _NEARBY_SQL,
+            conn,
+            params={
+                "city": city,
+                "category": category,
+                "lon": lon,
+                "lat": lat,
+                "radius": radius_m,
+                "days": days,
+            },
+        )
+
+
+def add_support(engine: Engine, city: str, number: str, channel: str = "web") -> int:
+    """Record a citizen's support for an existing open incident; returns the supporter count."""
+    with engine.begin() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT i.city_id, i.incident_id, i.status FROM incidents i JOIN cities c"
+                " USING (city_id) WHERE c.slug = :city AND i.registry_number = :n"
+            ),
+            {"city": city, "n": (number or "").strip().upper()},
+        ).one_or_none()
+        if row is None:
+            raise NotFoundError(f"No incident {number!r}")
+        if row.status not in ("new", "acknowledged", "in_progress"):
+            raise ValidationError("incident", f"{number} is no longer open")
+        conn.execute(
+            sa.text(
+                "INSERT INTO incident_supports (city_id, incident_id, channel) VALUES (:c, :i, :ch)"
+            ),
+            {"c": row.city_id, "i": row.incident_id, "ch": channel},
+        )
+        return conn.execute(
+            sa.text(
+                "SELECT count(*) FROM incident_supports WHERE city_id = :c AND incident_id = :i"
+            ),
+            {"c": row.city_id, "i": row.incident_id},
+        ).scalar_one()
+
+
+def client_hash(client: str) -> str:
+    """A salted hash of a client address: countable, not reversible to the address."""
+    return hashlib.sha256(f"{load_settings().secret}:{client}".encode()).hexdigest()
+
+
+def check_rate(engine: Engine, city: str, client: str, limit: int | None = None) -> None:
+    """Count this attempt; refuse it when the client exceeded ``limit`` submissions this hour."""
+    limit = load_settings().rate_limit_per_hour if limit is None else limit
+    digest = client_hash(client)
+    with engine.begin() as conn:
+        city_id = conn.execute(
+            sa.text("SELECT city_id FROM cities WHERE slug = :s"), {"s": city}
+        ).scalar_one_or_none()
+        if city_id is None:
+            raise ValidationError("city", f"No city {city!r}")
+        conn.execute(
+            sa.text("DELETE FROM submission_attempts WHERE created_at < now() - interval '1 day'")
+        )
+        recent = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM submission_attempts WHERE city_id = :c"
+                " AND client_hash = :h AND created_at > now() - interval '1 hour'"
+            ),
+            {"c": city_id, "h": digest},
+        ).scalar_one()
+        if recent >= limit:
+            raise ValidationError(
+                "rate_limit", "too many reports from this connection; try again in an hour"
+            )
+        conn.execute(
+            sa.text("INSERT INTO submission_attempts (city_id, client_hash) VALUES (:c, :h)"),
+            {"c": city_id, "h": digest},
+        )
+
+
+def attach_report_photo(engine: Engine, city: str, number: str, data: bytes) -> None:
+    """Attach a citizen's photo to their new report (validated and stripped of metadata)."""
+    from sesizari import photos
+    from sesizari.incidents import CITIZEN
+
+    photos.attach_photo(engine, city, number, data, "report", CITIZEN)

@@ -1,0 +1,82 @@
+"""The citizen's view of one report, found by its registry number alone.
+
+The prefix of the number names the city (``LUG-2026-000123`` -> Lugoj), so a
+tracking link needs nothing else.  Only public fields leave this module: no
+reporter contact, no internal notes, no staff names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from sesizari.errors import NotFoundError, ValidationError
+from sesizari.registry import parse_number
+
+#: Event kinds shown on the public timeline (internal notes never are).
+PUBLIC_KINDS = (
+    "created",
+    "acknowledged",
+    "started",
+    "resolved",
+    "closed",
+    "rejected",
+    "duplicate",
+    "reopened",
+    "rerouted",
+    "public_update",
+)
+
+
+def track(engine: Engine, number: str) -> dict[str, Any]:
+    """Public fields, timeline and resolution photos of the incident ``number``."""
+    parsed = parse_number(number or "")
+    if parsed is None:
+        raise ValidationError("registry_number", "use the form LUG-2026-000123")
+    normalized = f"{parsed[0]}-{parsed[1]:04d}-{parsed[2]:06d}"
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT i.city_id, i.incident_id, i.registry_number, ci.slug AS city,"
+                " ci.name_ro AS city_ro, ci.name_en AS city_en, i.status,"
+                " c.name_ro AS category_ro, c.name_en AS category_en,"
+                " d.name_ro AS department_ro, d.name_en AS department_en,"
+                " i.created_at, i.resolved_at, i.closed_at, i.resolution_text, i.address,"
+                " ST_Y(i.geom) AS latitude, ST_X(i.geom) AS longitude,"
+                " dup.registry_number AS duplicate_of"
+                " FROM incidents i JOIN cities ci USING (city_id)"
+                " JOIN categories c USING (city_id, category_id)"
+                " JOIN departments d ON d.city_id = i.city_id AND d.department_id = i.department_id"
+                " LEFT JOIN incidents dup ON dup.city_id = i.city_id"
+                "  AND dup.incident_id = i.duplicate_of"
+                " WHERE ci.registry_prefix = :prefix AND i.registry_number = :n"
+            ),
+            {"prefix": parsed[0], "n": normalized},
+        ).one_or_none()
+        if row is None:
+            raise NotFoundError(f"No report {normalized}")
+        incident = dict(row._mapping)
+        timeline = conn.execute(
+            sa.text(
+                "SELECT kind, to_status, CASE WHEN kind IN ('public_update', 'resolved',"
+                " 'rejected', 'reopened') THEN body END AS text, created_at"
+                " FROM incident_events WHERE city_id = :c AND incident_id = :i"
+                " AND is_public AND kind = ANY(:kinds) ORDER BY created_at, event_id"
+            ),
+            {"c": row.city_id, "i": row.incident_id, "kinds": list(PUBLIC_KINDS)},
+        )
+        incident["timeline"] = [dict(r._mapping) for r in timeline]
+        photos = conn.execute(
+            sa.text(
+                "SELECT stage, storage_key, width, height FROM photos"
+                " WHERE city_id = :c AND incident_id = :i"
+                " AND (stage = 'resolution' OR is_public) ORDER BY uploaded_at, photo_id"
+            ),
+            {"c": row.city_id, "i": row.incident_id},
+        )
+        incident["photos"] = [dict(r._mapping) for r in photos]
+    for private in ("city_id", "incident_id"):
+        incident.pop(private)
+    return incident

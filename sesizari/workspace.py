@@ -1,0 +1,178 @@
+"""The staff workspace: what a signed-in user may see and do.
+
+Every staff action goes through here, which checks the user's scope before
+calling the domain API: staff and department heads act only on incidents of
+their own department, city-wide roles on the whole city.  Nothing in the
+dashboard bypasses this module to change an incident.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from sesizari import incidents
+from sesizari.auth import StaffUser
+from sesizari.errors import PermissionDeniedError, TransitionError, ValidationError
+from sesizari.incidents import Actor
+from sesizari.vocab import Action, Role, next_status
+
+_QUEUE_SQL = sa.text(
+    """
+    SELECT i.registry_number, c.code AS category, c.name_ro AS category_ro,
+           c.name_en AS category_en, d.code AS department, i.status,
+           u.username AS assignee, ds.name AS district, i.address, i.description,
+           i.created_at,
+           extract(epoch FROM (now() - i.created_at)) / 3600 AS age_hours,
+           c.target_hours,
+           (now() - i.created_at) > make_interval(secs => c.target_hours * 3600) AS overdue
+    FROM incidents i
+    JOIN cities ci USING (city_id)
+    JOIN categories c USING (city_id, category_id)
+    JOIN departments d ON d.city_id = i.city_id AND d.department_id = i.department_id
+    LEFT JOIN users u ON u.city_id = i.city_id AND u.user_id = i.assignee_user_id
+    LEFT JOIN districts ds ON ds.city_id = i.city_id AND ds.district_id = i.district_id
+    WHERE i.city_id = :city_id
+      AND (CAST(:dep AS integer) IS NULL OR i.department_id = :dep)
+      AND i.status = ANY(:statuses)
+      AND (NOT :overdue_only
+           OR (now() - i.created_at) > make_interval(secs => c.target_hours * 3600))
+    ORDER BY i.created_at
+    LIMIT :limit
+    """
+)
+
+
+def scope(user: StaffUser) -> int | None:
+    """The department a user is limited to, or None for city-wide roles."""
+    return None if user.city_wide else user.department_id
+
+
+def work_queue(
+    engine: Engine,
+    user: StaffUser,
+    statuses: tuple[str, ...] = ("new", "acknowledged", "in_progress"),
+    overdue_only: bool = False,
+    limit: int = 500,
+) -> pd.DataFrame:
+    """Open work of the user's department (city-wide roles: the city), oldest first."""
+    with engine.connect() as conn:
+        return pd.read_sql(
+            _QUEUE_SQL,
+            conn,
+            params={
+                "city_id": user.city_id,
+                "dep": scope(user),
+                "statuses": list(statuses),
+                "overdue_only": overdue_only,
+                "limit": limit,
+            },
+        )
+
+
+def check_scope(engine: Engine, user: StaffUser, number: str) -> None:
+    with engine.connect() as conn:
+        dep = conn.execute(
+            sa.text(
+                "SELECT department_id FROM incidents WHERE city_id = :c AND registry_number = :n"
+            ),
+            {"c": user.city_id, "n": (number or "").strip().upper()},
+        ).scalar_one_or_none()
+    if dep is None:
+        raise incidents.NotFoundError(f"No incident {number!r} in this city")
+    if scope(user) is not None and dep != scope(user):
+        raise PermissionDeniedError(f"{number} belongs to another department")
+
+
+def incident_detail(engine: Engine, user: StaffUser, number: str) -> dict[str, Any]:
+    """Incident, full history and reporter contact, for a user allowed to see them."""
+    check_scope(engine, user, number)
+    with engine.connect() as conn:
+        detail = incidents.get_incident(conn, user.city, number)
+        detail["events"] = incidents.get_events(conn, user.city, number)
+        contact = conn.execute(
+            sa.text(
+                "SELECT name, phone, email FROM incident_contacts"
+                " WHERE city_id = :c AND incident_id = :i"
+            ),
+            {"c": user.city_id, "i": detail["incident_id"]},
+        ).one_or_none()
+    detail["contact"] = dict(contact._mapping) if contact else None
+    return detail
+
+
+def actor(user: StaffUser) -> Actor:
+    return Actor(user.username, user.user_id, "staff")
+
+
+def act(engine: Engine, user: StaffUser, number: str, action: Action | str, **kwargs: Any):
+    """A workflow action by ``user`` (see :func:`sesizari.incidents.perform`)."""
+    check_scope(engine, user, number)
+    return incidents.perform(engine, user.city, number, action, actor(user), **kwargs)
+
+
+def resolve(engine: Engine, user: StaffUser, number: str, text: str, images: list[bytes]):
+    """Resolve with a description and "after" photos; the city may require at least one.
+
+    Everything that can be refused is checked before anything is stored: scope,
+    status, text, the photo requirement, and every photo (decoded and cleaned).
+    """
+    from sesizari import photos
+
+    check_scope(engine, user, number)
+    incidents.require_text(text, "resolution_text")
+    with engine.connect() as conn:
+        status = incidents.get_incident(conn, user.city, number)["status"]
+        required = conn.execute(
+            sa.text(
+                "SELECT COALESCE((settings->>'resolution_photo_required')::boolean, false)"
+                " FROM cities WHERE city_id = :c"
+            ),
+            {"c": user.city_id},
+        ).scalar_one()
+    if next_status(status, Action.RESOLVE) is None:
+        raise TransitionError(f"Cannot resolve {number}: it is {status}")
+    if required and not images:
+        raise ValidationError("photo", "this city requires at least one photo of the fix")
+    processed = [photos.process_photo(data) for data in images]
+    for photo in processed:
+        photos.attach_photo(engine, user.city, number, photo, "resolution", actor(user), True)
+    return incidents.perform(engine, user.city, number, Action.RESOLVE, actor(user), text=text)
+
+
+def assign(engine: Engine, user: StaffUser, number: str, username: str) -> None:
+    check_scope(engine, user, number)
+    incidents.assign(engine, user.city, number, username, actor(user))
+
+
+def reroute(engine: Engine, user: StaffUser, number: str, **kwargs: Any) -> str:
+    check_scope(engine, user, number)
+    return incidents.reroute(engine, user.city, number, actor(user), **kwargs)
+
+
+def note(engine: Engine, user: StaffUser, number: str, text: str, public: bool = False) -> None:
+    check_scope(engine, user, number)
+    incidents.add_note(engine, user.city, number, actor(user), text, public)
+
+
+def department_users(engine: Engine, user: StaffUser, department: str | None) -> list[str]:
+    """Usernames a user may assign work to."""
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                sa.text(
+                    "SELECT u.username FROM users u JOIN departments d"
+                    " ON d.city_id = u.city_id AND d.department_id = u.department_id"
+                    " WHERE u.city_id = :c AND d.code = :dep AND u.active"
+                    " AND u.role IN ('staff', 'dept_head') ORDER BY u.username"
+                ),
+                {"c": user.city_id, "dep": department},
+            ).scalars()
+        )
+
+
+def can_dispatch(user: StaffUser) -> bool:
+    return user.role in (Role.DISPATCHER, Role.MANAGER, Role.ADMIN)

@@ -1,0 +1,76 @@
+"""Nearby duplicates, supporting an existing report, rate limits, public tracking."""
+
+from __future__ import annotations
+
+import pytest
+
+from sesizari import intake, tracking
+from sesizari.errors import NotFoundError, ValidationError
+from sesizari.incidents import (
+    Actor,
+    Contact,
+    NewIncident,
+    add_note,
+    create_incident,
+    perform,
+)
+from tests.conftest import TEST_LAT, TEST_LON
+
+CLERK = Actor("ana", None, "staff")
+
+
+def _report(engine, category="pothole", lat=TEST_LAT, lon=TEST_LON, **kw):
+    return create_incident(
+        engine, NewIncident("testville", category, lat, lon, "Groapă", **kw)
+    ).registry_number
+
+
+def test_nearby_open_same_category_within_50_m(engine, city):
+    near = _report(engine)
+    _report(engine, lat=TEST_LAT + 0.0009)  # ~100 m north: too far
+    _report(engine, category="street_light")  # other category
+    closed = _report(engine)
+    perform(engine, "testville", closed, "resolved", CLERK, text="ok")
+    found = intake.nearby_open(engine, "testville", "pothole", TEST_LON + 0.0003, TEST_LAT)
+    assert list(found["registry_number"]) == [near]  # ~23 m east
+    assert 20 <= found["distance_m"].iloc[0] <= 26
+
+
+def test_support_counts_and_refuses_closed(engine, city):
+    number = _report(engine)
+    assert intake.add_support(engine, "testville", number) == 1
+    assert intake.add_support(engine, "testville", number) == 2
+    perform(engine, "testville", number, "rejected", CLERK, text="nu")
+    with pytest.raises(ValidationError, match="no longer open"):
+        intake.add_support(engine, "testville", number)
+    with pytest.raises(NotFoundError):
+        intake.add_support(engine, "testville", "TST-2000-000001")
+
+
+def test_rate_limit_per_client(engine, city):
+    for _ in range(3):
+        intake.check_rate(engine, "testville", "10.0.0.1", limit=3)
+    with pytest.raises(ValidationError) as err:
+        intake.check_rate(engine, "testville", "10.0.0.1", limit=3)
+    assert err.value.field == "rate_limit"
+    intake.check_rate(engine, "testville", "10.0.0.2", limit=3)  # another client is fine
+
+
+def test_track_shows_public_timeline_only(engine, city):
+    number = _report(
+        engine, contact=Contact(name="Secret Name", email="s@example.ro", consent=True)
+    )
+    add_note(engine, "testville", number, CLERK, "internal remark")
+    add_note(engine, "testville", number, CLERK, "Echipa vine mâine", public=True)
+    perform(engine, "testville", number, "resolved", CLERK, text="Plombat")
+    view = tracking.track(engine, number.lower())
+    assert view["registry_number"] == number
+    assert [e["kind"] for e in view["timeline"]] == ["created", "public_update", "resolved"]
+    assert view["resolution_text"] == "Plombat"
+    flat = repr(view)
+    for secret in ("Secret Name", "s@example.ro", "internal remark", "ana"):
+        assert secret not in flat
+    with pytest.raises(ValidationError):
+        tracking.track(engine, "not a number")
+    with pytest.raises(NotFoundError):
+        tracking.track(engine, "TST-2026-999999")

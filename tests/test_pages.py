@@ -1,0 +1,191 @@
+"""Citizen and staff pages in AppTest, on a private copy of the demo database."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from sesizari import auth, db
+from sesizari.incidents import NewIncident, create_incident
+from tests.conftest import REPO
+
+APP = str(REPO / "dashboard" / "app.py")
+XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+
+
+@pytest.fixture
+def demo(demo_copy, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", demo_copy)
+    monkeypatch.setenv("SESIZARI_RATE_LIMIT", "3")
+    st.cache_data.clear()  # Streamlit caches are process-wide: start each test afresh
+    st.cache_resource.clear()
+    eng = db.make_engine(demo_copy)
+    yield eng
+    eng.dispose()
+
+
+def _app(page: str | None = None, user=None, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    if user is not None:
+        at.session_state["user"] = user
+    at.run()
+    if page:
+        at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _user(engine, username, city="lugoj"):
+    with engine.connect() as conn:
+        return auth.load_user(conn, city, username)
+
+
+def _count(engine, sql="SELECT count(*) FROM incidents"):
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql)).scalar_one()
+
+
+def _click(at: AppTest, label: str) -> AppTest:
+    """Click the button labelled ``label`` (positions change with the sidebar)."""
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _fill_report(at: AppTest, description: str) -> AppTest:
+    at.selectbox(key="city").set_value("lugoj").run()
+    at.number_input(key="report_lat").set_value(45.6887).run()
+    at.number_input(key="report_lon").set_value(21.9035).run()
+    at.selectbox(key="category").set_value("pothole")
+    at.text_area(key="description").set_value(description)
+    return at
+
+
+def test_citizen_reports_and_tracks(demo):
+    before = _count(demo)
+    at = _fill_report(_app("report"), "Groapă mare " + XSS)
+    _click(at, "Trimite sesizarea")
+    assert not at.exception
+    assert _count(demo) == before + 1
+    success = at.success[0].value
+    number = success.split()[success.split().index("numărul") + 1]
+    assert number.startswith("LUG-")
+    with demo.connect() as conn:
+        row = conn.execute(
+            sa.text("SELECT channel, description FROM incidents WHERE registry_number = :n"),
+            {"n": number},
+        ).one()
+    assert row.channel == "web" and XSS in row.description
+    track = _app("track", id=number)
+    assert track.metric[0].value == "Nouă"
+    # user text is never rendered as markdown/HTML on the page
+    assert all(XSS not in m.value for m in track.markdown)
+
+
+def test_honeypot_stores_nothing(demo):
+    before = _count(demo)
+    at = _fill_report(_app("report"), "robot text")
+    at.text_input(key="website").set_value("http://spam.example")
+    _click(at, "Trimite sesizarea")
+    assert _count(demo) == before
+
+
+def test_missing_point_and_empty_description_are_explained(demo):
+    at = _app("report")
+    at.selectbox(key="city").set_value("lugoj").run()
+    _click(at, "Trimite sesizarea")
+    assert "hartă" in at.error[0].value
+    at = _fill_report(_app("report"), "   ")
+    _click(at, "Trimite sesizarea")
+    assert "description" in at.error[0].value
+
+
+def test_rate_limit_on_public_submission(demo):
+    before = _count(demo)
+    for i in range(4):
+        at = _fill_report(_app("report"), f"report {i}")
+        _click(at, "Trimite sesizarea")
+    assert _count(demo) == before + 3
+    assert "rate_limit" in at.error[0].value
+
+
+def test_login_and_staff_navigation(demo):
+    at = _app("login")
+    at.selectbox(key="city").set_value("lugoj").run()
+    at.text_input(key="login_user").set_value("agent1.roads")
+    at.text_input(key="login_password").set_value("wrong-password")
+    _click(at, "Intră")
+    assert at.error and "user" not in at.session_state
+    at.text_input(key="login_password").set_value("sesizari-demo")
+    _click(at, "Intră")
+    assert at.session_state["user"].username == "agent1.roads"
+
+
+def test_queue_shows_only_the_users_department(demo):
+    user = _user(demo, "agent1.roads")
+    at = _app("queue", user=user)
+    shown = at.dataframe[0].value
+    numbers = set(shown.iloc[:, 0])
+    with demo.connect() as conn:
+        roads_open = set(
+            conn.execute(
+                sa.text(
+                    "SELECT registry_number FROM incidents i JOIN departments d"
+                    " ON d.city_id = i.city_id AND d.department_id = i.department_id"
+                    " JOIN cities c ON c.city_id = i.city_id WHERE c.slug = 'lugoj'"
+                    " AND d.code = 'roads' AND status IN ('new', 'acknowledged', 'in_progress')"
+                )
+            ).scalars()
+        )
+    assert numbers == roads_open and numbers
+
+
+def test_staff_resolves_and_other_department_is_refused(demo):
+    number = create_incident(
+        demo, NewIncident("lugoj", "pothole", 45.6887, 21.9035, "Groapă " + XSS)
+    ).registry_number
+    light = _user(demo, "agent1.lighting")
+    at = _app("incident", user=light, id=number)
+    assert "another department" in at.error[0].value
+    roads = _user(demo, "agent1.roads")
+    at = _app("incident", user=roads, id=number)
+    assert all(XSS not in m.value for m in at.markdown)
+    at.selectbox(key="action").set_value("resolved")
+    at.text_area(key="action_text").set_value("Plombat cu asfalt")
+    _click(at, "Aplică")
+    assert not at.exception and not at.error
+    with demo.connect() as conn:
+        assert conn.execute(
+            sa.text("SELECT status FROM incidents WHERE registry_number = :n"), {"n": number}
+        ).scalar_one() == "resolved"
+    track = _app("track", id=number)
+    assert any("Plombat cu asfalt" in x.value for x in track.text)
+
+
+def test_dispatcher_and_admin_pages_follow_roles(demo):
+    staff = _app(user=_user(demo, "agent1.roads"))
+    assert {"queue", "incident"} <= set(staff.session_state["pages"])
+    assert not {"admin", "dispatch", "login"} & set(staff.session_state["pages"])
+    anonymous = _app()
+    assert not {"queue", "incident", "admin", "dispatch"} & set(anonymous.session_state["pages"])
+    assert {"admin", "dispatch"} <= set(_app(user=_user(demo, "admin")).session_state["pages"])
+    admin = _app("admin", user=_user(demo, "admin"))
+    assert admin.dataframe[0].value.shape[0] >= 20  # users of the city
+    dispatcher = _app("dispatch", user=_user(demo, "dispecer"))
+    before = _count(demo)
+    dispatcher.number_input(key="dispatch_lat").set_value(45.6887).run()
+    dispatcher.number_input(key="dispatch_lon").set_value(21.9035).run()
+    dispatcher.radio(key="dispatch_channel").set_value("phone")
+    dispatcher.selectbox(key="dispatch_category").set_value("street_light")
+    dispatcher.text_area(key="dispatch_text").set_value("Bec ars, sunat la dispecerat")
+    dispatcher.text_input(key="dispatch_name").set_value("Ion Popescu")
+    dispatcher.checkbox(key="dispatch_consent").check()
+    _click(dispatcher, "Trimite sesizarea")
+    assert not dispatcher.error, dispatcher.error
+    assert _count(demo) == before + 1
+    assert _count(demo, "SELECT count(*) FROM incidents WHERE channel = 'phone'"
+                  " AND description LIKE 'Bec ars, sunat%'") == 1
