@@ -18,7 +18,11 @@ import streamlit as st  # noqa: E402
 from dashboard.i18n import LANGUAGES, current_language, t  # noqa: E402
 from sesizari.vocab import Role  # noqa: E402
 
-st.set_page_config(page_title="Sesizari", page_icon="📍", layout="wide")
+st.set_page_config(
+    page_title="Sesizari",
+    page_icon=str(Path(__file__).resolve().parent / "static" / "icon.png"),
+    layout="wide",
+)
 
 lang = current_language()
 chosen = st.sidebar.selectbox(
@@ -38,26 +42,34 @@ def page(name: str, icon: str, default: bool = False) -> st.Page:
     )
 
 
-pages = {
-    "live_map": page("live_map", "🗺️", default=True),
-    "report": page("report", "📝"),
-    "track": page("track", "🔎"),
-}
-sections = {t("nav.public"): [pages["live_map"], pages["report"], pages["track"]]}
-
 user = st.session_state.get("user")
+head = user is not None and user.role is Role.DEPT_HEAD
+pages = {
+    "live_map": page("live_map", ":material/map:", default=not head),
+    "resolution": page("resolution", ":material/timer:"),
+    "departments": page(
+        "departments", ":material/apartment:", default=head
+    ),  # a head lands on their own
+    "report": page("report", ":material/edit_note:"),
+    "track": page("track", ":material/search:"),
+}
+sections = {
+    t("nav.analytics"): [pages["live_map"], pages["resolution"], pages["departments"]],
+    t("nav.public"): [pages["report"], pages["track"]],
+}
+
 if user is None:
-    pages["login"] = page("login", "🔐")
+    pages["login"] = page("login", ":material/login:")
     sections[t("nav.staff")] = [pages["login"]]
 else:
-    pages["queue"] = page("queue", "📋")
-    pages["incident"] = page("incident", "🧾")
+    pages["queue"] = page("queue", ":material/checklist:")
+    pages["incident"] = page("incident", ":material/description:")
     staff = [pages["queue"], pages["incident"]]
     if user.role in (Role.DISPATCHER, Role.MANAGER, Role.ADMIN):
-        pages["dispatch"] = page("dispatch", "☎️")
+        pages["dispatch"] = page("dispatch", ":material/call:")
         staff.append(pages["dispatch"])
     if user.role is Role.ADMIN:
-        pages["admin"] = page("admin", "⚙️")
+        pages["admin"] = page("admin", ":material/settings:")
         staff.append(pages["admin"])
     sections[t("nav.staff")] = staff
     st.sidebar.caption(t("signed_in_as", name=user.full_name, role=user.role.value))

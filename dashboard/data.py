@@ -65,3 +65,83 @@ def choices(city: str) -> dict[str, pd.DataFrame]:
     cats = queries.categories(engine(), city)
     deps = queries.departments(engine(), city)
     return {"categories": cats[cats["active"]], "departments": deps[deps["active"]]}
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def district_names(city: str) -> list[str]:
+    return queries.district_names(engine(), city)
+
+
+# Analytics: each takes the frozen Filters (which carries the access scope) as its key.
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def kpis(filters: Filters) -> pd.DataFrame:
+    return queries.kpis(engine(), filters)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def clusters(filters: Filters, eps_m: int, min_points: int) -> pd.DataFrame:
+    return _plain(queries.clusters(engine(), filters, eps_m, min_points))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def hotspots(filters: Filters, size_m: int) -> pd.DataFrame:
+    return _plain(queries.hotspots_gi(engine(), filters, size_m))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def points(filters: Filters, limit: int, include_sensitive: bool) -> pd.DataFrame | None:
+    return queries.points(engine(), filters, limit, include_sensitive=include_sensitive)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def count(filters: Filters) -> int:
+    return queries.count_incidents(engine(), filters)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def resolution_stats(filters: Filters, by: str) -> pd.DataFrame:
+    return queries.resolution_stats(engine(), filters, by)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def weekly_trend(filters: Filters) -> pd.DataFrame:
+    return queries.weekly_trend(engine(), filters)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def resolution_distribution(filters: Filters) -> pd.DataFrame:
+    return queries.resolution_distribution(engine(), filters)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def share_within_target(filters: Filters, by: str) -> pd.DataFrame:
+    return queries.share_within_target(engine(), filters, by)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def backlog_ageing(filters: Filters) -> pd.DataFrame:
+    return queries.backlog_ageing(engine(), filters)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def district_medians(filters: Filters) -> pd.DataFrame:
+    return _plain(queries.district_medians(engine(), filters))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def department_performance(filters: Filters) -> pd.DataFrame:
+    return queries.department_performance(engine(), filters)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def department_overdue(filters: Filters, department: str) -> pd.DataFrame:
+    return queries.department_overdue(engine(), filters, department)
+
+
+def _plain(gdf) -> pd.DataFrame:
+    """A GeoDataFrame as plain columns (GeoJSON-like dicts) that caches and pickles cheaply."""
+    frame = pd.DataFrame(gdf.drop(columns="geometry"))
+    frame["geojson"] = [g.__geo_interface__ if g is not None else None for g in gdf.geometry]
+    return frame

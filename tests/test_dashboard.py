@@ -1,4 +1,4 @@
-"""The Streamlit app in AppTest (widgets, numbers, languages) against the demo database."""
+"""The Streamlit app in AppTest: every page with each role, key numbers against the database."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.i18n import MESSAGES
+from sesizari import auth
 from tests.conftest import REPO
 
 APP = str(REPO / "dashboard" / "app.py")
+ANALYTICS = ["live_map", "resolution", "departments"]
 
 
 @pytest.fixture
@@ -22,33 +24,90 @@ def demo_url(pg_cluster, demo_database, monkeypatch) -> str:
     return url
 
 
-def _count(demo_engine, slug: str) -> int:
-    with demo_engine.connect() as conn:
-        return conn.execute(
-            sa.text("SELECT count(*) FROM incidents JOIN cities USING (city_id) WHERE slug = :s"),
-            {"s": slug},
-        ).scalar_one()
+def _run(user=None, page=None, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for k, v in params.items():
+        at.query_params[k] = v
+    if user is not None:
+        at.session_state["user"] = user
+    at.run()
+    if page:
+        at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _scalar(engine, sql, **params):
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar_one()
+
+
+def _user(engine, username, city="lugoj"):
+    with engine.connect() as conn:
+        return auth.load_user(conn, city, username)
 
 
 def test_both_languages_have_the_same_texts():
     assert MESSAGES["ro"].keys() == MESSAGES["en"].keys()
+    assert all(MESSAGES["en"][k] for k in MESSAGES["en"])
 
 
-def test_live_map_shows_the_chosen_city(demo_url, demo_engine):
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    assert not at.exception
-    assert at.selectbox(key="city").value == "alba-iulia"  # first by Romanian name
-    total = at.metric[0].value.replace(".", "")
-    assert int(total) == _count(demo_engine, "alba-iulia")
-    assert "Sesizări pe hartă" in at.subheader[0].value  # Romanian by default
-    at.selectbox(key="city").set_value("lugoj").run()
-    assert int(at.metric[0].value.replace(".", "")) == _count(demo_engine, "lugoj")
-    assert at.query_params["city"] == "lugoj"
+def test_live_map_kpis_match_the_database(demo_url, demo_engine):
+    at = _run(city="lugoj")
+    assert at.selectbox(key="city").value == "lugoj"
+    open_now = _scalar(
+        demo_engine,
+        "SELECT count(*) FROM incidents JOIN cities USING (city_id) WHERE slug ="
+        " 'lugoj' AND status IN ('new', 'acknowledged', 'in_progress')",
+    )
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Deschise acum"] == f"{open_now:,}".replace(",", ".")
+    assert "Harta sesizărilor" in at.subheader[0].value
+
+
+@pytest.mark.parametrize("layer", ["hexagons", "clusters", "hotspots", "points"])
+def test_every_layer_renders(demo_url, layer):
+    at = _run(city="lugoj", layer=layer)
+    assert at.query_params["layer"] == layer
+    if layer == "points":  # 1,260 incidents over 180 days: below the 5,000 limit, points shown
+        assert not at.warning
+
+
+def test_points_refused_above_the_limit(demo_url, monkeypatch):
+    monkeypatch.setenv("SESIZARI_POINTS_LIMIT", "10")
+    at = _run(city="lugoj", layer="points")
+    assert "prea multe" in at.warning[0].value
+
+
+def test_filters_round_trip_through_the_url(demo_url):
+    at = _run(city="lugoj", cat="pothole,garbage,nonsense", status="new")
+    assert at.multiselect(key="f_cat").value == ["pothole", "garbage"]
+    assert at.multiselect(key="f_status").value == ["new"]
+    at.multiselect(key="f_dep").set_value(["roads"]).run()
+    assert at.query_params["dep"] == "roads"
+
+
+@pytest.mark.parametrize("role", [None, "manager", "sef.roads", "agent1.roads"])
+@pytest.mark.parametrize("page", ANALYTICS)
+def test_analytics_pages_for_each_role(demo_url, demo_engine, role, page):
+    user = _user(demo_engine, role) if role else None
+    at = _run(user=user, page=page, city="lugoj")
+    if page == "departments":
+        table = at.dataframe[0].value
+        if user is not None and not user.city_wide:
+            assert at.selectbox(key="dep_pick").options == ["Drumuri și poduri"]
+        else:
+            assert len(table) == 8  # every department ranked
+
+
+def test_department_head_lands_on_own_department(demo_url, demo_engine):
+    at = _run(user=_user(demo_engine, "sef.water"), city="lugoj")
+    assert at.selectbox(key="dep_pick").value == "water"
+    received = at.dataframe[0].value
+    assert list(received.iloc[:, 1]) == ["Apă-Canal"]  # scoped: one department only
 
 
 def test_english_from_the_query_string(demo_url):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["lang"] = "en"
-    at.run()
-    assert not at.exception
-    assert "Incidents on the map" in at.subheader[0].value
+    at = _run(lang="en", city="lugoj")
+    assert "Incident map" in at.subheader[0].value
+    assert at.metric[0].label == "Open now"

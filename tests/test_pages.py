@@ -159,9 +159,12 @@ def test_staff_resolves_and_other_department_is_refused(demo):
     _click(at, "Aplică")
     assert not at.exception and not at.error
     with demo.connect() as conn:
-        assert conn.execute(
-            sa.text("SELECT status FROM incidents WHERE registry_number = :n"), {"n": number}
-        ).scalar_one() == "resolved"
+        assert (
+            conn.execute(
+                sa.text("SELECT status FROM incidents WHERE registry_number = :n"), {"n": number}
+            ).scalar_one()
+            == "resolved"
+        )
     track = _app("track", id=number)
     assert any("Plombat cu asfalt" in x.value for x in track.text)
 
@@ -187,5 +190,11 @@ def test_dispatcher_and_admin_pages_follow_roles(demo):
     _click(dispatcher, "Trimite sesizarea")
     assert not dispatcher.error, dispatcher.error
     assert _count(demo) == before + 1
-    assert _count(demo, "SELECT count(*) FROM incidents WHERE channel = 'phone'"
-                  " AND description LIKE 'Bec ars, sunat%'") == 1
+    assert (
+        _count(
+            demo,
+            "SELECT count(*) FROM incidents WHERE channel = 'phone'"
+            " AND description LIKE 'Bec ars, sunat%'",
+        )
+        == 1
+    )

@@ -45,9 +45,7 @@ def _scorecard(inc: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
     ids=["last-30-days", "spring"],
 )
 def test_department_performance_matches_pandas(demo_engine, filters):
-    got = department_performance(demo_engine, filters, now=DEMO_AS_OF).set_index(
-        "department_code"
-    )
+    got = department_performance(demo_engine, filters, now=DEMO_AS_OF).set_index("department_code")
     inc = raw.incidents(demo_engine, filters.city)
     end = filters.end or date(2026, 11, 21)  # DEMO_AS_OF is 20 Nov, 14:00 local
     start = filters.start or date(2026, 10, 22)

@@ -64,9 +64,11 @@ def test_clusters_match_sklearn_dbscan(demo_engine, eps, minpts):
     got = clusters(demo_engine, Filters("alba-iulia"), eps_m=eps, min_points=minpts)
     inc = raw.incidents(demo_engine, "alba-iulia")
     xy = _points_gdf(inc).to_crs(3844)
-    labels = DBSCAN(eps=eps, min_samples=minpts).fit(
-        np.column_stack([xy.geometry.x, xy.geometry.y])
-    ).labels_
+    labels = (
+        DBSCAN(eps=eps, min_samples=minpts)
+        .fit(np.column_stack([xy.geometry.x, xy.geometry.y]))
+        .labels_
+    )
     inc = inc.assign(label=labels)[labels >= 0]
 
     def mode(values: pd.Series) -> str | None:

@@ -24,7 +24,7 @@ def _expected_kpis(engine, slug: str, now: datetime, categories=None) -> dict[st
     local = t.tz_convert(raw.TZ)
     prev = (local - pd.DateOffset(days=1)).tz_convert("UTC")
     today0 = local.normalize()
-    yday0 = (local.normalize() - pd.DateOffset(days=1))
+    yday0 = local.normalize() - pd.DateOffset(days=1)
     out = {}
     opens = {}
     for key, moment in (("now", t), ("prev", prev)):

@@ -73,7 +73,10 @@ def test_resolution_stats_match_pandas(demo_engine, filters, by):
     expected.index = expected.index.map(str)
     got.index = got.index.map(str)
     pd.testing.assert_frame_equal(
-        got[expected.columns].sort_index(), expected.sort_index(), check_dtype=False, rtol=1e-9,
+        got[expected.columns].sort_index(),
+        expected.sort_index(),
+        check_dtype=False,
+        rtol=1e-9,
         check_names=False,
     )
     if by == "category":

@@ -1,24 +1,142 @@
-"""Live map page: a city's incidents as server-side hexagons."""
+"""Live map: KPIs and the incident map with switchable layers, refreshed in place."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import streamlit as st
 
-from dashboard import data, maps, widgets
-from dashboard.i18n import t
-from sesizari.queries import Filters
+from dashboard import data, filters, maps, widgets
+from dashboard.i18n import current_language, t
 
 city = widgets.city_selector()
 if city is None:
     st.stop()
-names = dict(zip(data.cities()["slug"], data.cities()[widgets.name_column()], strict=True))
-size = st.sidebar.select_slider(t("map.hex_size"), options=[100, 150, 250, 400, 600], value=250)
+chosen = filters.sidebar_filters(city)
+user = st.session_state.get("user")
+lang = current_language()
+cat_names = dict(
+    zip(
+        data.choices(city)["categories"]["code"],
+        data.choices(city)["categories"][f"name_{lang}"],
+        strict=True,
+    )
+)
 
-st.subheader(t("map.title", city=names[city]))
-hexes = data.hexagons(Filters(city), size)
-c1, c2 = st.columns(2)
-c1.metric(t("map.total"), f"{int(hexes['n'].sum()):,}".replace(",", "."))
-c2.metric(t("map.cells"), len(hexes))
-tooltip = t("map.tooltip", incidents="{n}")
-st.pydeck_chart(maps.hexagon_deck(hexes, data.view(city), tooltip))
-st.caption(t("map.caption", size=size) + " " + t("map.offline"))
+city_names = dict(zip(data.cities()["slug"], data.cities()[f"name_{lang}"], strict=True))
+st.subheader(t("live.title", city=city_names[city]))
+layers = ["hexagons", "clusters", "hotspots", "points"]
+c1, c2, c3 = st.columns([2, 1, 1])
+layer = c1.radio(
+    t("layer.label"),
+    layers,
+    horizontal=True,
+    key="layer",
+    index=layers.index(st.query_params.get("layer", "hexagons"))
+    if st.query_params.get("layer") in layers
+    else 0,
+    format_func=lambda x: t(f"layer.{x}"),
+)
+st.query_params["layer"] = layer
+show_districts = c2.toggle(t("layer.districts"), value=True, key="show_districts")
+paused = c3.toggle(t("refresh.pause"), value=False, key="refresh_paused")
+every = st.sidebar.number_input(
+    t("refresh.every"),
+    min_value=10,
+    max_value=3600,
+    value=data.settings().refresh_seconds,
+    step=10,
+    key="refresh_every",
+)
+size = 250
+eps, min_points = 60, 5
+if layer == "clusters":
+    k1, k2 = st.columns(2)
+    eps = k1.slider(t("layer.eps"), 20, 300, 60, step=10, key="eps")
+    min_points = k2.slider(t("layer.min_points"), 3, 50, 5, key="min_points")
+
+
+@st.fragment(run_every=None if paused else int(every))
+def live() -> None:
+    """KPIs and map, re-run on a timer without reloading the page (pan/zoom survive)."""
+    now = datetime.now(UTC)
+    previous = st.session_state.get("last_refresh")
+    kpis = data.kpis(chosen)
+    cols = st.columns(len(kpis))
+    for col, (metric, row) in zip(cols, kpis.iterrows(), strict=True):
+        value = row["value"]
+        shown = "—" if value is None or value != value else f"{value:,.0f}".replace(",", ".")
+        delta = row["change"]
+        col.metric(
+            t(f"kpi.{metric}"),
+            shown,
+            delta=None if delta is None or delta != delta else f"{delta:+,.0f}",
+            delta_color="inverse",
+            help=t("kpi.help", previous=row["previous_is"]),
+        )
+
+    map_layers = []
+    tooltip = {"text": "{tip}"}
+    if layer == "hexagons":
+        hexes = data.hexagons(chosen, size)
+        map_layers.append(maps.hexagon_layer(hexes, t("tooltip.hex")))
+    elif layer == "clusters":
+        found = data.clusters(chosen, eps, min_points)
+        map_layers += [
+            maps.cluster_layer(found, cat_names, t("tooltip.cluster")),
+            maps.cluster_label_layer(found),
+        ]
+    elif layer == "hotspots":
+        cells = data.hotspots(chosen, size)
+        labels = {
+            c: c.replace("hot", t("gi.hot")).replace("cold", t("gi.cold")) for c in maps.GI_COLORS
+        }
+        map_layers.append(maps.gi_layer(cells, labels, t("tooltip.gi")))
+        st.caption(t("layer.legend_gi"))
+    else:
+        limit = data.settings().points_limit
+        staff = user is not None
+        pts = data.points(chosen, limit, staff)
+        if pts is None:
+            st.warning(t("layer.too_many", n=data.count(chosen), limit=limit))
+        else:
+            since = previous or now
+            fresh = [
+                bool(a * 86400 < (now - since).total_seconds() + 1) and previous is not None
+                for a in pts["age_days"]
+            ]
+            tips = [
+                t(
+                    "tooltip.point",
+                    registry_number=r.registry_number,
+                    category=getattr(r, f"category_{lang}"),
+                    status_label=widgets.label("status", r.status),
+                    age_days=f"{r.age_days:.0f}",
+                )
+                for r in pts.itertuples()
+            ]
+            map_layers.append(maps.point_layer(pts, tips, fresh))
+    if show_districts:
+        map_layers.insert(0, maps.district_layer(data.outline(city)))
+    st.pydeck_chart(maps.deck(map_layers, data.view(city), tooltip), height=560)
+    new = 0
+    if previous is not None:
+        new = int(data.count(chosen) - st.session_state.get("last_count", 0))
+    st.session_state["last_count"] = data.count(chosen)
+    st.session_state["last_refresh"] = now
+    st.caption(t("refresh.last", time=now.astimezone().strftime("%H:%M:%S"), new=max(new, 0)))
+    if layer == "clusters" and len(found):
+        table = found[["cluster", "n", "n_open", "dominant_category", "dominant_district"]].copy()
+        table["dominant_category"] = table["dominant_category"].map(cat_names)
+        st.markdown(f"**{t('layer.clusters_table')}**")
+        st.dataframe(table, hide_index=True, use_container_width=True)
+        st.download_button(
+            t("download.csv"),
+            table.to_csv(index=False).encode(),
+            "clusters.csv",
+            "text/csv",
+            key="clusters_csv",
+        )
+
+
+live()

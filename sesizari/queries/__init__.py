@@ -12,6 +12,7 @@ from sesizari.queries.hotspots import hotspot_summary, hotspots_gi
 from sesizari.queries.maps import (
     city_boundary,
     clusters,
+    count_incidents,
     district_boundaries,
     districts_geojson,
     hexagons,
@@ -42,6 +43,7 @@ __all__ = [
     "city_boundary",
     "city_view",
     "clusters",
+    "count_incidents",
     "daily_trend",
     "department_overdue",
     "department_performance",

@@ -211,6 +211,13 @@ def points(
     return read_frame(bind, _POINTS, params)
 
 
+def count_incidents(bind: Bind, filters: Filters, include_sensitive: bool = True) -> int:
+    """How many incidents the filters select (to tell the user why points are hidden)."""
+    city_exists(bind, filters.city)
+    params = filters.params() | {"sensitive": bool(include_sensitive)}
+    return int(read_frame(bind, _POINTS_COUNT, params)["n"].iloc[0])
+
+
 _DISTRICTS = sa.text(
     """
 SELECT d.name, ST_AsBinary(d.geom) AS wkb

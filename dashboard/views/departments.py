@@ -1,0 +1,113 @@
+"""Department performance: one comparable table, then one department in depth."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from dashboard import data, filters, maps, widgets
+from dashboard.i18n import current_language, t
+
+city = widgets.city_selector()
+if city is None:
+    st.stop()
+chosen = filters.sidebar_filters(city)
+lang = current_language()
+perf = data.department_performance(chosen)
+start = perf["period_start"].iloc[0] if len(perf) else ""
+end = perf["period_end"].iloc[0] if len(perf) else ""
+st.subheader(t("dep.title", start=start, end=end))
+perf["department"] = perf[f"department_{lang}"]
+perf["resolution_rate"] = (perf["resolution_rate"] * 100).round(1)
+columns = [
+    "rank",
+    "department",
+    "received",
+    "resolved",
+    "open",
+    "resolution_rate",
+    "ack_median_h",
+    "ack_p90_h",
+    "resolve_median_h",
+    "resolve_p90_h",
+    "within_target_pct",
+    "received_change",
+    "resolve_median_change_h",
+    "within_target_change_pct",
+]
+shown = perf.sort_values("rank")[columns].round(1)
+shown.columns = [t(f"col.{c}") for c in columns]
+st.dataframe(shown, hide_index=True, use_container_width=True)
+st.download_button(
+    t("download.csv"),
+    shown.to_csv(index=False).encode(),
+    "departments.csv",
+    "text/csv",
+    key="csv_departments",
+)
+
+st.markdown(f"**{t('dep.drill')}**")
+codes = list(perf["department_code"])
+if not codes:
+    st.stop()
+user = st.session_state.get("user")
+own = user.department if user is not None and user.department in codes else None
+if chosen.department:  # a department head or staff member sees only their department
+    codes = [chosen.department]
+names = dict(zip(perf["department_code"], perf["department"], strict=True))
+wanted = st.query_params.get("department", own or codes[0])
+department = st.selectbox(
+    t("col.department"),
+    codes,
+    format_func=names.get,
+    key="dep_pick",
+    index=codes.index(wanted) if wanted in codes else 0,
+)
+st.query_params["department"] = department
+scoped = replace(chosen, departments=(department,))
+
+left, right = st.columns(2)
+with left:
+    st.markdown(f"**{t('dep.categories')}**")
+    cats = data.resolution_stats(scoped, "category")
+    cats["name"] = cats[f"name_{lang}"]
+    view = cats[["name", "n", "n_resolved", "resolve_median_h", "resolve_p90_h"]].round(1)
+    view.columns = [
+        t(f"col.{c}") for c in ["name", "n", "n_resolved", "resolve_median_h", "resolve_p90_h"]
+    ]
+    st.dataframe(view, hide_index=True, use_container_width=True)
+with right:
+    st.markdown(f"**{t('dep.map')}**")
+    hexes = data.hexagons(scoped, 250)
+    st.pydeck_chart(
+        maps.deck(
+            [maps.hexagon_layer(hexes, t("tooltip.hex"))], data.view(city), {"text": "{tip}"}
+        ),
+        height=360,
+    )
+
+st.markdown(f"**{t('dep.overdue')}**")
+overdue = data.department_overdue(chosen, department)
+overdue["category"] = overdue[f"category_{lang}"]
+overdue["status"] = overdue["status"].map(lambda s: widgets.label("status", s))
+cols = [
+    "registry_number",
+    "category",
+    "status",
+    "district",
+    "created_at",
+    "age_h",
+    "target_hours",
+    "overdue_h",
+]
+table = overdue[cols].round({"age_h": 1, "target_hours": 1, "overdue_h": 1})
+table.columns = [t(f"col.{c}") for c in cols]
+st.dataframe(table, hide_index=True, use_container_width=True)
+st.download_button(
+    t("download.csv"),
+    table.to_csv(index=False).encode(),
+    "overdue.csv",
+    "text/csv",
+    key="csv_overdue",
+)

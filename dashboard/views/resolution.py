@@ -1,0 +1,122 @@
+"""Resolution times: by category, department and district, trends, targets, backlog."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, filters, maps, widgets
+from dashboard.i18n import current_language, t
+
+city = widgets.city_selector()
+if city is None:
+    st.stop()
+chosen = filters.sidebar_filters(city)
+lang = current_language()
+st.subheader(t("res.title"))
+
+
+def table(frame: pd.DataFrame, columns: list[str], name: str) -> None:
+    """A table with translated headers and a CSV download (user text stays plain text)."""
+    shown = frame[columns].copy()
+    shown.columns = [t(f"col.{c}") for c in columns]
+    st.dataframe(shown, hide_index=True, use_container_width=True)
+    st.download_button(
+        t("download.csv"),
+        shown.to_csv(index=False).encode(),
+        f"{name}.csv",
+        "text/csv",
+        key=f"csv_{name}",
+    )
+
+
+by = st.radio(
+    t("res.by"),
+    ["category", "department", "district"],
+    horizontal=True,
+    key="res_by",
+    format_func=lambda b: t(f"res.by.{b}"),
+)
+stats = data.resolution_stats(chosen, by)
+stats["name"] = stats[f"name_{lang}"].fillna(stats["key"])
+st.markdown(f"**{t('res.table', by=t(f'res.by.{by}'))}**")
+table(
+    stats.round(1),
+    [
+        "name",
+        "n",
+        "ack_median_h",
+        "ack_p90_h",
+        "ack_mean_h",
+        "n_resolved",
+        "resolve_median_h",
+        "resolve_p90_h",
+        "resolve_mean_h",
+    ],
+    f"resolution_{by}",
+)
+
+within = data.share_within_target(chosen, by)
+within["name"] = within[f"name_{lang}"].fillna(within["key"])
+within["share_within"] = (within["share_within"] * 100).round(1)
+st.markdown(f"**{t('res.within', by=t(f'res.by.{by}'))}**")
+st.bar_chart(
+    within,
+    x="name",
+    y="share_within",
+    x_label=t("col.name"),
+    y_label=t("col.share_within"),
+    horizontal=True,
+)
+table(within, ["name", "n_resolved", "share_within"], f"within_target_{by}")
+
+left, right = st.columns(2)
+trend = data.weekly_trend(chosen)
+with left:
+    st.markdown(f"**{t('res.trend')}**")
+    st.line_chart(
+        trend, x="week", y="resolve_median_h", x_label=t("col.week"), y_label=t("col.hours")
+    )
+with right:
+    st.markdown(f"**{t('res.trend_counts')}**")
+    counts = trend.rename(columns={"received": t("col.received"), "resolved": t("col.resolved")})
+    st.line_chart(
+        counts,
+        x="week",
+        y=[t("col.received"), t("col.resolved")],
+        x_label=t("col.week"),
+        y_label=t("col.incidents"),
+    )
+
+dist = data.resolution_distribution(chosen)
+st.markdown(f"**{t('res.distribution')}**")
+st.bar_chart(dist, x="label", y="n", x_label=t("col.bin"), y_label=t("col.incidents"), sort=False)
+
+backlog = data.backlog_ageing(chosen)
+backlog["name"] = backlog[f"department_{lang}"]
+st.markdown(f"**{t('res.backlog')}**")
+buckets = ["lt_1d", "d1_3", "d3_7", "d7_30", "gt_30d"]
+labels = {"lt_1d": "< 1 d", "d1_3": "1–3 d", "d3_7": "3–7 d", "d7_30": "7–30 d", "gt_30d": "> 30 d"}
+st.bar_chart(
+    backlog.rename(columns=labels),
+    x="name",
+    y=[labels[b] for b in buckets],
+    x_label=t("col.department"),
+    y_label=t("col.incidents"),
+    horizontal=True,
+)
+shown = backlog[["name", *buckets, "total"]].rename(columns=labels)
+st.dataframe(shown, hide_index=True, use_container_width=True)
+st.download_button(
+    t("download.csv"),
+    shown.to_csv(index=False).encode(),
+    "backlog.csv",
+    "text/csv",
+    key="csv_backlog",
+)
+
+st.markdown(f"**{t('res.choropleth')}**")
+medians = data.district_medians(chosen)
+st.pydeck_chart(
+    maps.deck([maps.choropleth_layer(medians)], data.view(city), {"text": "{tip}"}), height=420
+)
