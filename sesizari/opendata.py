@@ -257,12 +257,18 @@ def _public_incidents(
     params = _query_params(city, start, end, categories, statuses, districts, limit)
     rows = conn.execute(sa.text(_PUBLIC_SQL), params).all()
     columns = [c for c in PUBLIC_COLUMNS if c != "geometry"]
-    df = pd.DataFrame([tuple(r)[:-1] for r in rows], columns=columns)
-    for col in _TIME_COLUMNS:
-        df[col] = pd.to_datetime(df[col], utc=True)
-    for col in columns:
-        if col not in _TIME_COLUMNS:
-            df[col] = df[col].astype(object)
+    # Text columns stay ``object`` with None for missing values (not NaN), so
+    # "no district" reads the same in every output.
+    df = pd.DataFrame(
+        {
+            col: (
+                pd.to_datetime(pd.Series([r[i] for r in rows], dtype=object), utc=True)
+                if col in _TIME_COLUMNS
+                else pd.Series([r[i] for r in rows], dtype=object)
+            )
+            for i, col in enumerate(columns)
+        }
+    )
     geometry = shapely.from_wkb([bytes(r.geometry) for r in rows])
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)
 
@@ -315,11 +321,12 @@ def to_csv(gdf: gpd.GeoDataFrame) -> bytes:
     for col in df.columns:
         if pd.api.types.is_datetime64_any_dtype(df[col]):
             df[col] = [None if pd.isna(v) else v.isoformat() for v in df[col]]
-        elif df[col].dtype == object:
-            df[col] = df[col].map(_defuse)
+        elif df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
+            df[col] = [_defuse(v) for v in df[col]]
     df["lon"] = [None if g is None else g.x for g in geom]
     df["lat"] = [None if g is None else g.y for g in geom]
-    return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    # CRLF per RFC 4180; it also makes the writer quote any field holding CR or LF.
+    return df.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def to_geoparquet(gdf: gpd.GeoDataFrame) -> bytes:
