@@ -27,6 +27,33 @@ API_VERSION = "0.1.0"
 #: Largest open-data download one request may ask for (rows).
 MAX_EXPORT_ROWS = 1_000_000
 
+
+def _error_doc(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {}, "application/xml": {}}}
+
+
+#: Documented responses of the Open311 routes: the URL's extension picks the format.
+OPEN311_RESPONSES: dict[int | str, dict] = {
+    200: {"content": {"application/json": {}, "application/xml": {}}},
+    400: _error_doc("Bad input: [{code, description}], the description starts with the field"),
+    404: _error_doc("Unknown city, service or request"),
+}
+POST_RESPONSES: dict[int | str, dict] = {
+    **OPEN311_RESPONSES,
+    403: _error_doc("Missing, invalid or revoked api_key"),
+}
+DATA_RESPONSES: dict[int | str, dict] = {
+    200: {
+        "content": {
+            "application/geo+json": {},
+            "text/csv": {},
+            "application/vnd.apache.parquet": {},
+        }
+    },
+    400: _error_doc("Bad filter"),
+    404: _error_doc("Unknown city"),
+}
+
 JurisdictionId = Annotated[
     str | None,
     Query(description="The city's slug (e.g. lugoj); required when the server has several."),
@@ -116,14 +143,22 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return errors(_format_of(request), exc.status_code, [str(exc.detail)])
 
-    @app.get("/services.{fmt}", summary="List the services (report categories)")
+    @app.get(
+        "/services.{fmt}",
+        summary="List the services (report categories)",
+        responses=OPEN311_RESPONSES,
+    )
     def get_services(fmt: Format, jurisdiction_id: JurisdictionId = None) -> Response:
         with db().connect() as conn:
             city = open311.resolve_city(conn, jurisdiction_id)
             services = open311.list_services(conn, city)
         return respond(fmt, services, "services", "service")
 
-    @app.get("/services/{service_code}.{fmt}", summary="A service's definition (attributes)")
+    @app.get(
+        "/services/{service_code}.{fmt}",
+        summary="A service's definition (attributes)",
+        responses=OPEN311_RESPONSES,
+    )
     def get_service_definition(
         service_code: str, fmt: Format, jurisdiction_id: JurisdictionId = None
     ) -> Response:
@@ -132,12 +167,20 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             definition = open311.service_definition(conn, city, service_code)
         return respond(fmt, definition, "service_definition", None)
 
-    @app.post("/requests.{fmt}", summary="Create a service request (needs an api_key)")
+    @app.post(
+        "/requests.{fmt}",
+        summary="Create a service request (needs an api_key)",
+        responses=POST_RESPONSES,
+    )
     def post_request(fmt: Format, fields: Annotated[ServiceRequestFields, Form()]) -> Response:
         created = open311.submit(db(), open311.ServiceRequestForm(**fields.model_dump()))
         return respond(fmt, [created], "service_requests", "request")
 
-    @app.get("/requests.{fmt}", summary="Search service requests (newest first, max 1000)")
+    @app.get(
+        "/requests.{fmt}",
+        summary="Search service requests (newest first, max 1000)",
+        responses=OPEN311_RESPONSES,
+    )
     def get_requests(
         fmt: Format,
         jurisdiction_id: JurisdictionId = None,
@@ -162,7 +205,11 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             )
         return respond(fmt, found, "service_requests", "request")
 
-    @app.get("/requests/{service_request_id}.{fmt}", summary="One service request")
+    @app.get(
+        "/requests/{service_request_id}.{fmt}",
+        summary="One service request",
+        responses=OPEN311_RESPONSES,
+    )
     def get_request(
         service_request_id: str, fmt: Format, jurisdiction_id: JurisdictionId = None
     ) -> Response:
@@ -171,7 +218,11 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             found = open311.get_request(conn, city, service_request_id)
         return respond(fmt, [found], "service_requests", "request")
 
-    @app.get("/opendata/incidents.{fmt}", summary="All public incidents as an open-data file")
+    @app.get(
+        "/opendata/incidents.{fmt}",
+        summary="All public incidents as an open-data file",
+        responses=DATA_RESPONSES,
+    )
     def get_open_data(
         fmt: DataFormat,
         jurisdiction_id: JurisdictionId = None,

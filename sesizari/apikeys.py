@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -70,3 +71,15 @@ def check_key(conn: Connection, city_id: int, key: str | None) -> ApiKey | None:
         {"c": city_id, "h": hash_key(key)},
     ).one_or_none()
     return None if row is None else ApiKey(*row)
+
+
+def list_keys(conn: Connection, city_id: int) -> list[dict[str, Any]]:
+    """The city's keys without their hashes, oldest first."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT key_id, name, created_at, revoked_at FROM api_keys"
+            " WHERE city_id = :c ORDER BY key_id"
+        ),
+        {"c": city_id},
+    )
+    return [dict(r._mapping) for r in rows]

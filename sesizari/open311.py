@@ -284,7 +284,9 @@ def find_requests(
 def get_request(conn: Connection, city: City, service_request_id: str) -> dict[str, Any]:
     """``GET /requests/{id}``: one request, or :class:`NotFoundError`."""
     number = clean(service_request_id, "service_request_id", 100)
-    found = find_requests(conn, city, service_request_id=number) if number else []
+    # One id only: a comma here is not the list syntax of GET /requests.
+    valid = number is not None and "," not in number
+    found = find_requests(conn, city, service_request_id=number) if valid else []
     if not found:
         raise NotFoundError(
             f"service_request_id: no request {service_request_id!r} in {city.name_ro}"

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from api_support import REPO, client, form, new_key, parse_xml, validate
-from conftest import TEST_LAT, TEST_LON
 from shapely.geometry import box
 
 from sesizari import apikeys, catalog
 from sesizari.incidents import Actor, NewIncident, create_incident, get_incident, perform
+from tests.api_support import REPO, client, form, new_key, parse_xml, validate
+from tests.conftest import TEST_LAT, TEST_LON
 
 STAFF = Actor("ana", None, "staff")
 
@@ -442,3 +442,30 @@ def test_cli_help():
         check=True,
     ).stdout
     assert "--port" in out and "Open311" in out
+
+
+def test_one_request_id_with_a_comma_is_404(api, engine):
+    a, b = _report(engine), _report(engine)
+    assert api.get(f"/requests/{a},{b}.json").status_code == 404
+
+
+def test_apikey_cli_issues_lists_and_revokes(engine, city, monkeypatch):
+    from typer.testing import CliRunner
+
+    from sesizari.cli import app as cli
+
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    runner = CliRunner()
+    issued = runner.invoke(cli, ["apikey", "issue", "--city", "testville", "--name", "Harta app"])
+    assert issued.exit_code == 0, issued.output
+    key = issued.output.strip()
+    fields = form(api_key=key, service_code="pothole", lat=TEST_LAT, long=TEST_LON, description="x")
+    assert client(engine).post("/requests.json", data=fields).status_code == 200
+    listed = runner.invoke(cli, ["apikey", "list", "--city", "testville"])
+    assert "Harta app" in listed.output and "active" in listed.output and key not in listed.output
+    key_id = listed.output.split("\t")[0]
+    revoked = runner.invoke(cli, ["apikey", "revoke", "--city", "testville", "--key-id", key_id])
+    assert revoked.exit_code == 0, revoked.output
+    assert client(engine).post("/requests.json", data=fields).status_code == 403
+    unknown = runner.invoke(cli, ["apikey", "list", "--city", "nowhere"])
+    assert unknown.exit_code == 1

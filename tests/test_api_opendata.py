@@ -9,8 +9,6 @@ import json
 import geopandas as gpd
 import pytest
 import sqlalchemy as sa
-from api_support import client
-from conftest import TEST_BOUNDARY, TEST_LAT, TEST_LON
 from pyproj import Transformer
 from shapely.geometry import box
 
@@ -23,6 +21,8 @@ from sesizari.incidents import (
     perform,
     set_description_public,
 )
+from tests.api_support import client
+from tests.conftest import TEST_BOUNDARY, TEST_LAT, TEST_LON
 
 STAFF = Actor("ana", None, "staff")
 TO_3844 = Transformer.from_crs(4326, 3844, always_xy=True)

@@ -6,8 +6,7 @@ import io
 import re
 
 import geopandas as gpd
-from api_support import client, form, new_key
-from conftest import TEST_LAT, TEST_LON
+import sqlalchemy as sa
 
 from sesizari import catalog, opendata
 from sesizari.incidents import (
@@ -17,9 +16,12 @@ from sesizari.incidents import (
     add_note,
     assign,
     create_incident,
+    get_incident,
     perform,
     set_description_public,
 )
+from tests.api_support import client, form, new_key
+from tests.conftest import TEST_LAT, TEST_LON
 
 CANARY = re.compile(rb"canary|0799123", re.IGNORECASE)
 STAFF = Actor("ana", None, "staff")
@@ -80,19 +82,15 @@ def _seed(engine, city) -> list[str]:
         if i % 5 == 0:
             set_description_public(engine, "testville", number, False, STAFF)
             with engine.begin() as conn:
-                from sqlalchemy import text
-
                 conn.execute(
-                    text("UPDATE incidents SET description = :d WHERE registry_number = :n"),
+                    sa.text("UPDATE incidents SET description = :d WHERE registry_number = :n"),
                     {"d": f"CANARY-HIDDEN-DESCRIPTION {i}", "n": number},
                 )
-        incident = number
         if i % 3 == 0:
-            from sesizari.incidents import get_incident
-
             with engine.connect() as conn:
-                if get_incident(conn, "testville", incident)["department"] == "roads":
-                    assign(engine, "testville", incident, "canary.staff", STAFF)
+                department = get_incident(conn, "testville", number)["department"]
+            if department == "roads":
+                assign(engine, "testville", number, "canary.staff", STAFF)
         if i % 4 == 1:
             perform(engine, "testville", number, "resolved", STAFF, text=f"Rezolvat {i}")
         numbers.append(number)
@@ -141,10 +139,8 @@ def test_no_public_output_contains_personal_data(engine, city):
         assert not CANARY.search(writer(gdf))
 
     # The canaries are really stored (the test would prove nothing otherwise).
-    from sqlalchemy import text
-
     with engine.connect() as conn:
         stored = conn.execute(
-            text("SELECT count(*) FROM incident_contacts WHERE email LIKE 'canary%'")
+            sa.text("SELECT count(*) FROM incident_contacts WHERE email LIKE 'canary%'")
         ).scalar_one()
     assert stored == 50

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import schemathesis
-from api_support import new_key
 from hypothesis import HealthCheck, given, settings
 
 from api.app import create_app
+from tests.api_support import new_key
 
 #: Examples per operation: enough to find crashes, small enough for ~1 minute in all.
 MAX_EXAMPLES = 30
