@@ -7,6 +7,7 @@ Errors follow the GeoReport v2 shape, in the format the URL asked for.
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -119,13 +120,17 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         ),
     )
     state: dict[str, Engine | None] = {"engine": engine}
+    # Handlers run in a thread pool: the first requests must not all start and
+    # migrate the database at once (they would queue on the migration lock).
+    engine_lock = threading.Lock()
 
     def db() -> Engine:
-        if state["engine"] is None:
-            from sesizari.db import get_engine
+        with engine_lock:
+            if state["engine"] is None:
+                from sesizari.db import get_engine
 
-            state["engine"] = get_engine()
-        return state["engine"]
+                state["engine"] = get_engine()
+            return state["engine"]
 
     @app.exception_handler(SesizariError)
     def domain_error(request: Request, exc: SesizariError) -> Response:
@@ -141,7 +146,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return errors(_format_of(request), exc.status_code, [str(exc.detail)])
+        response = errors(_format_of(request), exc.status_code, [str(exc.detail)])
+        response.headers.update(exc.headers or {})  # e.g. Allow on 405
+        return response
 
     @app.get(
         "/services.{fmt}",

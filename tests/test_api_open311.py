@@ -469,3 +469,19 @@ def test_apikey_cli_issues_lists_and_revokes(engine, city, monkeypatch):
     assert client(engine).post("/requests.json", data=fields).status_code == 403
     unknown = runner.invoke(cli, ["apikey", "list", "--city", "nowhere"])
     assert unknown.exit_code == 1
+
+
+def test_sensitive_requests_hide_address_and_exact_point(api, engine):
+    number = _report(engine, category="noise", dlon=0.0011, dlat=0.0007, address="Str. Mică 3")
+    [found] = api.get(f"/requests/{number}.json").json()
+    assert found["address"] is None
+    assert (found["long"], found["lat"]) != pytest.approx((TEST_LON + 0.0011, TEST_LAT + 0.0007))
+    assert b"Str. Mic" not in api.get("/requests.xml").content
+
+
+def test_unknown_route_and_method_use_the_error_format(api):
+    r = api.get("/nothing.xml")
+    assert r.status_code == 404 and parse_xml(r.content).findtext("error/code") == "404"
+    r = api.delete("/services.json")
+    assert r.status_code == 405 and "GET" in r.headers["allow"]
+    assert r.json()[0]["code"] == 405
