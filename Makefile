@@ -3,7 +3,7 @@ PY := .venv/bin/python
 PORT ?= 8501
 INCIDENTS ?= 20000
 
-.PHONY: setup setup-test run test lint db-start db-stop db-status demo bench clean-db
+.PHONY: setup setup-test run api test lint db-start db-stop db-status demo bench clean-db
 
 setup:
 	bash scripts/setup.sh
@@ -15,6 +15,10 @@ run: setup
 	$(PY) -m sesizari db start
 	$(PY) -m sesizari demo --incidents $(INCIDENTS)
 	$(PY) -m streamlit run dashboard/app.py --server.port $(PORT)
+
+api: setup
+	$(PY) -m sesizari db start
+	$(PY) -m api --port 8000
 
 test: setup-test
 	$(PY) -m ruff check .

@@ -3,6 +3,7 @@
 python -m sesizari db start|stop|status|url|migrate
 python -m sesizari demo [--incidents N] [--seed S]
 python -m sesizari photos clean [--grace-minutes M]
+python -m sesizari apikey issue|revoke|list --city SLUG
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ db_app = typer.Typer(help="The PostGIS database (embedded cluster unless DATABAS
 app.add_typer(db_app, name="db")
 photos_app = typer.Typer(help="The photo store (SESIZARI_PHOTO_DIR).")
 app.add_typer(photos_app, name="photos")
+key_app = typer.Typer(help="API keys of the apps that file reports through the HTTP API.")
+app.add_typer(key_app, name="apikey")
 
 
 def _fail(exc: Exception) -> None:
@@ -175,6 +178,54 @@ def create_admin(
     except SesizariError as exc:
         _fail(exc)
     typer.echo(f"{username} can now sign in to {city} as administrator.")
+@key_app.command("issue")
+def apikey_issue(
+    city: str = typer.Option(..., help="City slug, e.g. lugoj."),
+    name: str = typer.Option(..., help="The app the key is for."),
+) -> None:
+    """Issue a key and print it: it is shown only this once (only its hash is stored)."""
+    from sesizari import apikeys
+    from sesizari.catalog import get_city
+
+    try:
+        with db.get_engine().begin() as conn:
+            key = apikeys.issue_key(conn, get_city(conn, city).city_id, name)
+    except SesizariError as exc:
+        _fail(exc)
+    typer.echo(key)
+
+
+@key_app.command("revoke")
+def apikey_revoke(
+    city: str = typer.Option(..., help="City slug."),
+    key_id: int = typer.Option(..., help="Key id, as `apikey list` shows it."),
+) -> None:
+    """Stop accepting a key."""
+    from sesizari import apikeys
+    from sesizari.catalog import get_city
+
+    try:
+        with db.get_engine().begin() as conn:
+            apikeys.revoke_key(conn, get_city(conn, city).city_id, key_id)
+    except SesizariError as exc:
+        _fail(exc)
+    typer.echo(f"key {key_id} revoked")
+
+
+@key_app.command("list")
+def apikey_list(city: str = typer.Option(..., help="City slug.")) -> None:
+    """The city's keys (id, app, created, revoked); never the keys themselves."""
+    from sesizari import apikeys
+    from sesizari.catalog import get_city
+
+    try:
+        with db.get_engine().connect() as conn:
+            keys = apikeys.list_keys(conn, get_city(conn, city).city_id)
+    except SesizariError as exc:
+        _fail(exc)
+    for k in keys:
+        revoked = f"revoked {k['revoked_at']:%Y-%m-%d}" if k["revoked_at"] else "active"
+        typer.echo(f"{k['key_id']}\t{k['name']}\t{k['created_at']:%Y-%m-%d}\t{revoked}")
 
 
 def main() -> None:

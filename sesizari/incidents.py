@@ -574,3 +574,26 @@ def get_events(
         {"city": city, "i": incident["incident_id"], "pub": public_only},
     )
     return [dict(r._mapping) for r in rows]
+
+
+def set_description_public(
+    engine: Engine, city: str, registry_number: str, public: bool, actor: Actor
+) -> None:
+    """Show or hide the description in public outputs (it may name a person, a plate...)."""
+    with engine.begin() as conn:
+        ref = _lock(conn, city, registry_number)
+        conn.execute(
+            sa.text(
+                "UPDATE incidents SET description_public = :p, updated_at = now()"
+                " WHERE city_id = :c AND incident_id = :i"
+            ),
+            {"p": public, "c": ref.city.city_id, "i": ref.incident_id},
+        )
+        _event(
+            conn,
+            ref.city.city_id,
+            ref.incident_id,
+            EventKind.UPDATED,
+            actor,
+            data={"description_public": public},
+        )

@@ -1,0 +1,269 @@
+"""The FastAPI application: Open311 GeoReport v2 and open-data downloads.
+
+``create_app(engine)`` builds the app around an engine (the tests pass their
+own database); without one it uses the configured database on first request.
+Errors follow the GeoReport v2 shape, in the format the URL asked for.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI, Form, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.render import Format, errors, respond
+from sesizari import open311, opendata
+from sesizari.errors import NotFoundError, PermissionDeniedError, SesizariError
+
+API_VERSION = "0.1.0"
+
+#: Largest open-data download one request may ask for (rows).
+MAX_EXPORT_ROWS = 1_000_000
+
+
+def _error_doc(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {}, "application/xml": {}}}
+
+
+#: Documented responses of the Open311 routes: the URL's extension picks the format.
+OPEN311_RESPONSES: dict[int | str, dict] = {
+    200: {"content": {"application/json": {}, "application/xml": {}}},
+    400: _error_doc("Bad input: [{code, description}], the description starts with the field"),
+    404: _error_doc("Unknown city, service or request"),
+}
+POST_RESPONSES: dict[int | str, dict] = {
+    **OPEN311_RESPONSES,
+    403: _error_doc("Missing, invalid or revoked api_key"),
+}
+DATA_RESPONSES: dict[int | str, dict] = {
+    200: {
+        "content": {
+            "application/geo+json": {},
+            "text/csv": {},
+            "application/vnd.apache.parquet": {},
+        }
+    },
+    400: _error_doc("Bad filter"),
+    404: _error_doc("Unknown city"),
+}
+
+JurisdictionId = Annotated[
+    str | None,
+    Query(description="The city's slug (e.g. lugoj); required when the server has several."),
+]
+
+
+class DataFormat(StrEnum):
+    """Open-data file formats (the URL's extension)."""
+
+    GEOJSON = "geojson"
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+_DATA_TYPES = {
+    DataFormat.GEOJSON: ("application/geo+json", opendata.to_geojson),
+    DataFormat.CSV: ("text/csv; charset=utf-8", opendata.to_csv),
+    DataFormat.PARQUET: ("application/vnd.apache.parquet", opendata.to_geoparquet),
+}
+
+
+class ServiceRequestFields(BaseModel):
+    """Form fields of ``POST /requests`` (``application/x-www-form-urlencoded``)."""
+
+    api_key: str | None = None
+    jurisdiction_id: str | None = None
+    service_code: str | None = None
+    lat: str | None = None
+    long: str | None = None
+    address_string: str | None = None
+    address_id: str | None = None
+    email: str | None = None
+    device_id: str | None = None
+    account_id: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    description: str | None = None
+    media_url: str | None = None
+
+
+def _format_of(request: Request) -> Format:
+    """The format an error should use: the one the URL asked for, else JSON."""
+    return Format.XML if request.url.path.endswith(".xml") else Format.JSON
+
+
+def _status_of(exc: SesizariError) -> int:
+    if isinstance(exc, PermissionDeniedError):
+        return 403
+    if isinstance(exc, NotFoundError):
+        return 404
+    return 400
+
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    """The API application, on ``engine`` (default: the configured database)."""
+    app = FastAPI(
+        title="Sesizari API",
+        version=API_VERSION,
+        description=(
+            "Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2) for citizen "
+            f"reports, and open-data downloads. Open data licence: {opendata.LICENCE}"
+        ),
+    )
+    state: dict[str, Engine | None] = {"engine": engine}
+    # Handlers run in a thread pool: the first requests must not all start and
+    # migrate the database at once (they would queue on the migration lock).
+    engine_lock = threading.Lock()
+
+    def db() -> Engine:
+        with engine_lock:
+            if state["engine"] is None:
+                from sesizari.db import get_engine
+
+                state["engine"] = get_engine()
+            return state["engine"]
+
+    @app.exception_handler(SesizariError)
+    def domain_error(request: Request, exc: SesizariError) -> Response:
+        return errors(_format_of(request), _status_of(exc), [str(exc)])
+
+    @app.exception_handler(RequestValidationError)
+    def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        messages = [
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: {e.get('msg')}"
+            for e in exc.errors()
+        ]
+        return errors(_format_of(request), 400, messages or ["bad request"])
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        response = errors(_format_of(request), exc.status_code, [str(exc.detail)])
+        response.headers.update(exc.headers or {})  # e.g. Allow on 405
+        return response
+
+    @app.get(
+        "/services.{fmt}",
+        summary="List the services (report categories)",
+        responses=OPEN311_RESPONSES,
+    )
+    def get_services(fmt: Format, jurisdiction_id: JurisdictionId = None) -> Response:
+        with db().connect() as conn:
+            city = open311.resolve_city(conn, jurisdiction_id)
+            services = open311.list_services(conn, city)
+        return respond(fmt, services, "services", "service")
+
+    @app.get(
+        "/services/{service_code}.{fmt}",
+        summary="A service's definition (attributes)",
+        responses=OPEN311_RESPONSES,
+    )
+    def get_service_definition(
+        service_code: str, fmt: Format, jurisdiction_id: JurisdictionId = None
+    ) -> Response:
+        with db().connect() as conn:
+            city = open311.resolve_city(conn, jurisdiction_id)
+            definition = open311.service_definition(conn, city, service_code)
+        return respond(fmt, definition, "service_definition", None)
+
+    @app.post(
+        "/requests.{fmt}",
+        summary="Create a service request (needs an api_key)",
+        responses=POST_RESPONSES,
+    )
+    def post_request(fmt: Format, fields: Annotated[ServiceRequestFields, Form()]) -> Response:
+        created = open311.submit(db(), open311.ServiceRequestForm(**fields.model_dump()))
+        return respond(fmt, [created], "service_requests", "request")
+
+    @app.get(
+        "/requests.{fmt}",
+        summary="Search service requests (newest first, max 1000)",
+        responses=OPEN311_RESPONSES,
+    )
+    def get_requests(
+        fmt: Format,
+        jurisdiction_id: JurisdictionId = None,
+        service_request_id: Annotated[
+            str | None, Query(description="Comma-separated ids; other filters then ignored.")
+        ] = None,
+        service_code: Annotated[str | None, Query(description="Comma-separated codes.")] = None,
+        start_date: Annotated[str | None, Query(description="W3C date/time.")] = None,
+        end_date: Annotated[str | None, Query(description="W3C date/time.")] = None,
+        status: Annotated[str | None, Query(description="open or closed.")] = None,
+    ) -> Response:
+        with db().connect() as conn:
+            city = open311.resolve_city(conn, jurisdiction_id)
+            found = open311.find_requests(
+                conn,
+                city,
+                service_request_id=service_request_id,
+                service_code=service_code,
+                start_date=start_date,
+                end_date=end_date,
+                status=status,
+            )
+        return respond(fmt, found, "service_requests", "request")
+
+    @app.get(
+        "/requests/{service_request_id}.{fmt}",
+        summary="One service request",
+        responses=OPEN311_RESPONSES,
+    )
+    def get_request(
+        service_request_id: str, fmt: Format, jurisdiction_id: JurisdictionId = None
+    ) -> Response:
+        with db().connect() as conn:
+            city = open311.resolve_city(conn, jurisdiction_id)
+            found = open311.get_request(conn, city, service_request_id)
+        return respond(fmt, [found], "service_requests", "request")
+
+    @app.get(
+        "/opendata/incidents.{fmt}",
+        summary="All public incidents as an open-data file",
+        responses=DATA_RESPONSES,
+    )
+    def get_open_data(
+        fmt: DataFormat,
+        jurisdiction_id: JurisdictionId = None,
+        start: Annotated[str | None, Query(description="W3C date/time (inclusive).")] = None,
+        end: Annotated[str | None, Query(description="W3C date/time (exclusive).")] = None,
+        category: Annotated[list[str] | None, Query(description="Category codes.")] = None,
+        status: Annotated[list[str] | None, Query(description="Statuses.")] = None,
+        district: Annotated[list[str] | None, Query(description="District names.")] = None,
+        limit: Annotated[int | None, Query(ge=1, le=MAX_EXPORT_ROWS)] = None,
+    ) -> Response:
+        with db().connect() as conn:
+            city = open311.resolve_city(conn, jurisdiction_id)
+            tz = ZoneInfo(city.timezone)
+            gdf = opendata.public_incidents(
+                conn,
+                city.slug,
+                start=open311.parse_w3c(start, "start", tz),
+                end=open311.parse_w3c(end, "end", tz),
+                categories=category,
+                statuses=status,
+                districts=district,
+                limit=limit,
+            )
+        media_type, writer = _DATA_TYPES[fmt]
+        stamp = datetime.now().strftime("%Y%m%d")
+        return Response(
+            writer(gdf),
+            media_type=media_type,
+            headers={
+                "Content-Disposition": (
+                    f'attachment; filename="{city.slug}-incidents-{stamp}.{fmt.value}"'
+                ),
+                "X-Licence": opendata.LICENCE,
+            },
+        )
+
+    return app

@@ -1,0 +1,146 @@
+"""No personal data in any public output: canary values searched in the raw bytes."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import geopandas as gpd
+import sqlalchemy as sa
+
+from sesizari import catalog, opendata
+from sesizari.incidents import (
+    Actor,
+    Contact,
+    NewIncident,
+    add_note,
+    assign,
+    create_incident,
+    get_incident,
+    perform,
+    set_description_public,
+)
+from tests.api_support import client, form, new_key
+from tests.conftest import TEST_LAT, TEST_LON
+
+CANARY = re.compile(rb"canary|0799123", re.IGNORECASE)
+STAFF = Actor("ana", None, "staff")
+
+
+def _seed(engine, city) -> list[str]:
+    """50 reports full of canaries where only staff may see them."""
+    with engine.begin() as conn:
+        catalog.create_user(
+            conn,
+            city["city_id"],
+            username="canary.staff",
+            full_name="CANARY-STAFF-NAME",
+            role="staff",
+            department_code="roads",
+            email="canary.staff@example.ro",
+        )
+    api = client(engine)
+    key = new_key(engine)
+    numbers = []
+    for i in range(50):
+        dlon, dlat = (i % 7) * 0.003, (i // 7) * 0.003
+        if i % 2:
+            r = api.post(
+                "/requests.json",
+                data=form(
+                    api_key=key,
+                    service_code=("pothole", "noise", "street_light")[i % 3],
+                    lat=TEST_LAT + dlat,
+                    long=TEST_LON + dlon,
+                    description=f"Problemă {i}",
+                    first_name=f"CANARY-NAME-{i:03d}",
+                    last_name="CANARY-SURNAME",
+                    email=f"canary{i:03d}@example.ro",
+                    phone=f"0799123{i:03d}",
+                ),
+            )
+            assert r.status_code == 200, r.text
+            number = r.json()[0]["service_request_id"]
+        else:
+            number = create_incident(
+                engine,
+                NewIncident(
+                    city="testville",
+                    category=("pothole", "noise")[i % 4 // 2],
+                    latitude=TEST_LAT + dlat,
+                    longitude=TEST_LON + dlon,
+                    description=f"Problemă {i}",
+                    contact=Contact(
+                        f"CANARY-NAME-{i:03d}",
+                        f"0799123{i:03d}",
+                        f"canary{i:03d}@example.ro",
+                        consent=True,
+                    ),
+                ),
+            ).registry_number
+        add_note(engine, "testville", number, STAFF, f"CANARY-NOTE-{i} internal only")
+        if i % 5 == 0:
+            set_description_public(engine, "testville", number, False, STAFF)
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text("UPDATE incidents SET description = :d WHERE registry_number = :n"),
+                    {"d": f"CANARY-HIDDEN-DESCRIPTION {i}", "n": number},
+                )
+        if i % 3 == 0:
+            with engine.connect() as conn:
+                department = get_incident(conn, "testville", number)["department"]
+            if department == "roads":
+                assign(engine, "testville", number, "canary.staff", STAFF)
+        if i % 4 == 1:
+            perform(engine, "testville", number, "resolved", STAFF, text=f"Rezolvat {i}")
+        numbers.append(number)
+    return numbers
+
+
+def test_no_public_output_contains_personal_data(engine, city):
+    numbers = _seed(engine, city)
+    api = client(engine)
+    urls = [
+        "/services.json",
+        "/services.xml",
+        "/services/pothole.json",
+        "/services/noise.xml",
+        "/requests.json",
+        "/requests.xml",
+        "/requests.json?status=open",
+        "/requests.json?status=closed",
+        "/requests.xml?status=closed",
+        "/requests.json?service_code=noise,pothole",
+        "/requests.json?start_date=2000-01-01T00:00:00Z",
+        f"/requests.json?service_request_id={','.join(numbers)}",
+        f"/requests.xml?service_request_id={','.join(numbers)}",
+        "/opendata/incidents.geojson",
+        "/opendata/incidents.csv",
+        "/opendata/incidents.parquet",
+        "/opendata/incidents.csv?status=resolved",
+    ]
+    urls += [f"/requests/{n}.json" for n in numbers] + [f"/requests/{n}.xml" for n in numbers]
+    for url in urls:
+        r = api.get(url)
+        assert r.status_code == 200, (url, r.text)
+        assert not CANARY.search(r.content), (url, CANARY.search(r.content))
+    assert len(api.get("/requests.json").json()) == 50
+
+    # Parquet pages may be compressed: search the decoded values too.
+    pq = gpd.read_parquet(io.BytesIO(api.get("/opendata/incidents.parquet").content))
+    assert len(pq) == 50
+    assert not CANARY.search(pq.to_csv().encode())
+
+    gdf = opendata.public_incidents(engine, "testville")
+    assert tuple(gdf.columns) == opendata.PUBLIC_COLUMNS
+    assert len(gdf) == 50
+    assert not CANARY.search(gdf.to_wkt().to_csv().encode())
+    for writer in (opendata.to_geojson, opendata.to_csv):
+        assert not CANARY.search(writer(gdf))
+
+    # The canaries are really stored (the test would prove nothing otherwise).
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.text("SELECT count(*) FROM incident_contacts WHERE email LIKE 'canary%'")
+        ).scalar_one()
+    assert stored == 50
