@@ -1,6 +1,7 @@
 # Sesizari: `make run` starts the dashboard on demo data, `make test` runs every test.
 PY := .venv/bin/python
 PORT ?= 8501
+API_PORT ?= 8000
 INCIDENTS ?= 20000
 
 .PHONY: setup setup-test run api test lint db-start db-stop db-status demo bench clean-db
@@ -11,14 +12,18 @@ setup:
 setup-test:
 	bash scripts/setup.sh --test
 
+# The dashboard in the foreground, the HTTP API (Open311, open data) beside it;
+# Ctrl-C stops both.
 run: setup
 	$(PY) -m sesizari db start
 	$(PY) -m sesizari demo --incidents $(INCIDENTS)
+	@echo "HTTP API: http://127.0.0.1:$(API_PORT)/docs   dashboard: http://localhost:$(PORT)"
+	@$(PY) -m api --port $(API_PORT) & api=$$!; trap "kill $$api 2>/dev/null" EXIT INT TERM; \
 	$(PY) -m streamlit run dashboard/app.py --server.port $(PORT)
 
 api: setup
 	$(PY) -m sesizari db start
-	$(PY) -m api --port 8000
+	$(PY) -m api --port $(API_PORT)
 
 test: setup-test
 	$(PY) -m ruff check .
