@@ -32,6 +32,8 @@ from sesizari.catalog import City, get_city
 from sesizari.errors import SesizariError, ValidationError
 
 DEFAULT_BATCH = 20_000
+#: How long a load waits for another load of the same source to end.
+LOCK_WAIT_SECONDS = 30.0
 
 #: Reason code -> what the reject message says (filled from the row and mapping).
 REASONS: dict[str, str] = {
@@ -185,13 +187,22 @@ class Loader:
 
     # -- run bookkeeping ------------------------------------------------------
 
-    def lock(self) -> None:
-        """One load per (city, source) at a time: concurrent runs would race on ids."""
+    def lock(self, wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
+        """One load per (city, source) at a time: concurrent runs would race on ids.
+
+        Waits a little: after a crash (kill -9) the server may need a moment to
+        notice the dead client, roll its batch back and release its lock.
+        """
         key = f"etl:{self.city.city_id}:{self.mapping.source}"
-        got = self.conn.execute(
-            sa.text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))"), {"k": key}
-        ).scalar_one()
-        self.conn.commit()
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            got = self.conn.execute(
+                sa.text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))"), {"k": key}
+            ).scalar_one()
+            self.conn.commit()
+            if got or time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
         if not got:
             raise SesizariError(
                 f"Another load of source {self.mapping.source!r} into {self.city.slug} is"
@@ -260,7 +271,11 @@ class Loader:
         """Load one batch in the current transaction (the caller commits)."""
         conn, p = self.conn, self.params
         self.copy_stage(batch)
+        # Temp tables have no statistics until analysed: without them the
+        # planner guesses nested loops that grow with the square of the batch.
+        conn.execute(sa.text("ANALYZE etl_stage"))
         conn.execute(sa.text(sql.work_insert(self.mapping)), p)
+        conn.execute(sa.text("ANALYZE etl_work (ext, reason, incident_id)"))
         conn.execute(sa.text(sql.MARK_SEEN))
         rejects = conn.execute(sa.text(sql.SELECT_REJECTS)).all()
         if rejects:
@@ -331,6 +346,11 @@ def load_file(
         city_row = get_city(conn, city)
         _check_categories(conn, city_row, mapping)
         conn.commit()
+        # The SQL helpers read wall times in the session zone: make it UTC.
+        conn.execute(sa.text("SET timezone TO 'UTC'"))
+        # The batch statements look expensive to the planner (function calls)
+        # but run in milliseconds: JIT compilation would cost more than it saves.
+        conn.execute(sa.text("SET jit TO off"))
         loader = Loader(conn, city_row, mapping, source, path.name)
         loader.lock()
         try:

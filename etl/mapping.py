@@ -103,6 +103,8 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         if not isinstance(table, dict):
             raise ValidationError(name, "must be a TOML table, e.g. [" + name + "]")
 
+    external_id = _str(cols, "external_id", "columns.", required=True) or ""
+    created = _str(cols, "created", "columns.", required=True) or ""
     tz = _str(times, "timezone", "time.") or "Europe/Bucharest"
     try:
         ZoneInfo(tz)
@@ -145,8 +147,8 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
 
     return Mapping(
         source=source,
-        external_id=_str(cols, "external_id", "columns.", required=True) or "",
-        created=_str(cols, "created", "columns.", required=True) or "",
+        external_id=external_id,
+        created=created,
         closed=_str(cols, "closed", "columns."),
         date_format=_str(times, "format", "time.") or "iso",
         timezone=tz,

@@ -29,6 +29,7 @@ TEMP_TABLES = (
         district_id integer, watermark timestamptz
     ) ON COMMIT DELETE ROWS
     """,
+    "CREATE INDEX IF NOT EXISTS etl_work_ext_idx ON etl_work (ext)",
     # External ids met so far in this run: a repeat in a later batch is a duplicate too.
     "CREATE TEMP TABLE IF NOT EXISTS etl_seen (ext text PRIMARY KEY)",
     "TRUNCATE etl_seen",
@@ -68,7 +69,7 @@ def geometry_kind(mapping: Mapping) -> str:
 
 
 _WORK_INSERT = """
-WITH v AS (
+WITH v AS MATERIALIZED (
     SELECT s.source_row, s.problem,
            NULLIF(btrim(s.ext), '') AS ext,
            NULLIF(btrim(s.created), '') AS created_raw,
@@ -81,20 +82,12 @@ WITH v AS (
                     'Sesizare ' || :src) AS description,
            NULLIF(btrim(s.resolution), '') AS resolution,
            {has_geom} AS has_geom,
-           CASE WHEN g.g IS NULL OR ST_IsEmpty(g.g) THEN NULL
-                WHEN GeometryType(g.g) = 'POINT' THEN g.g
-                ELSE ST_PointOnSurface(g.g) END AS geom,
+           etl_point({raw_geom}) AS geom,
            (row_number() OVER (PARTITION BY NULLIF(btrim(s.ext), '') ORDER BY s.source_row) > 1
             OR EXISTS (SELECT 1 FROM etl_seen x WHERE x.ext = btrim(s.ext))) AS dup
     FROM etl_stage s
     CROSS JOIN LATERAL etl_local_time(s.created, :fmt, :tz) ct
     CROSS JOIN LATERAL etl_local_time(s.closed, :fmt, :tz) cl
-    CROSS JOIN LATERAL (SELECT ST_Force2D(etl_try_transform({raw_geom}, 4326)) AS g0) g1
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN g1.g0 IS NOT NULL AND ST_XMin(g1.g0) >= -180 AND ST_XMax(g1.g0) <= 180
-                         AND ST_YMin(g1.g0) >= -90 AND ST_YMax(g1.g0) <= 90
-                    THEN g1.g0 END AS g
-    ) g
     LEFT JOIN categories c1 ON c1.city_id = :c AND c1.active
         AND c1.code = COALESCE(CAST(:catmap AS jsonb) ->> btrim(s.category),
                                lower(btrim(s.category)))

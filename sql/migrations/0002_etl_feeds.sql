@@ -47,9 +47,10 @@ CREATE TABLE feed_rejects (
 -- 'nonexistent_local_time' (skipped by a spring-forward) or
 -- 'ambiguous_local_time' (repeated by a fall-back).  Both NULL: empty input.
 -- Errors are caught here, per value, so one bad row cannot abort a batch.
+-- Call it in a UTC session (the loader's sessions are): to_timestamp() reads
+-- the wall time in the session zone, and UTC has no gaps to shift it.
 CREATE FUNCTION etl_local_time(s text, fmt text, tz text, OUT ts timestamptz, OUT problem text)
 LANGUAGE plpgsql STABLE
-SET timezone TO 'UTC'
 AS $$
 DECLARE
     naive  timestamp;
@@ -72,8 +73,7 @@ BEGIN
             END IF;
             naive := s::timestamp;
         ELSE
-            -- The session zone is UTC inside this function: no shift happens here.
-            naive := to_timestamp(s, fmt)::timestamp;
+            naive := to_timestamp(s, fmt) AT TIME ZONE current_setting('TimeZone');
         END IF;
     EXCEPTION WHEN others THEN
         problem := 'bad_date';
@@ -126,18 +126,36 @@ EXCEPTION WHEN others THEN
 END;
 $$;
 
--- ST_Transform that returns NULL instead of failing for a point outside the
--- source CRS's domain: again, a reject rather than a failed batch.
-CREATE FUNCTION etl_try_transform(g geometry, srid integer)
+-- A source geometry as the incident's point: reprojected to EPSG:4326, 2D,
+-- a point on the surface for lines and polygons.  NULL when it cannot be
+-- reprojected (outside the source CRS's domain) or lands outside lon/lat
+-- ranges: a reject ('bad_coordinates'), not a failed batch.
+CREATE FUNCTION etl_point(g geometry)
 RETURNS geometry
 LANGUAGE plpgsql IMMUTABLE
 AS $$
 BEGIN
-    IF g IS NULL OR ST_SRID(g) = srid THEN
-        RETURN g;
+    IF g IS NULL OR ST_IsEmpty(g) THEN
+        RETURN NULL;
     END IF;
-    RETURN ST_Transform(g, srid);
-EXCEPTION WHEN others THEN
-    RETURN NULL;
+    IF ST_SRID(g) <> 4326 OR GeometryType(g) <> 'POINT' THEN
+        -- Only this (rarer) path pays for a subtransaction.
+        BEGIN
+            IF ST_SRID(g) <> 4326 THEN
+                g := ST_Transform(g, 4326);
+            END IF;
+            IF GeometryType(g) <> 'POINT' THEN
+                g := ST_PointOnSurface(g);
+            END IF;
+        EXCEPTION WHEN others THEN
+            RETURN NULL;
+        END;
+    END IF;
+    g := ST_Force2D(g);
+    IF g IS NULL OR ST_IsEmpty(g) OR NOT (ST_X(g) BETWEEN -180 AND 180)
+       OR NOT (ST_Y(g) BETWEEN -90 AND 90) THEN
+        RETURN NULL;
+    END IF;
+    RETURN g;
 END;
 $$;
