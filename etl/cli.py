@@ -21,7 +21,7 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from etl.load import DEFAULT_BATCH, list_runs, load_file
+from etl.load import DEFAULT_BATCH, RunResult, last_watermark, list_runs, load_file, load_source
 from etl.mapping import load_mapping
 from etl.readers import Source
 from sesizari.errors import SesizariError
@@ -104,6 +104,11 @@ def load(
             )
     except SesizariError as exc:
         _fail(exc)
+    _summary(result)
+
+
+def _summary(result: RunResult) -> None:
+    """Counts only: no row content reaches the terminal or the logs."""
     typer.echo(
         f"run {result.run_id}: read {result.read} = inserted {result.inserted}"
         f" + updated {result.updated} + unchanged {result.unchanged}"
@@ -117,6 +122,41 @@ def load(
             "Rejected rows, with reasons and raw values: table feed_rejects,"
             f" run_id {result.run_id}."
         )
+
+
+@app.command("open311")
+def open311(
+    base_url: str = typer.Argument(..., help="GeoReport v2 endpoint, e.g. https://x/open311/v2"),
+    city: str = typer.Option(..., "--city", help="Slug of the city receiving the incidents."),
+    mapping: str = typer.Option(
+        "open311", "--mapping", help="Mapping TOML (default etl/mappings/open311.toml)."
+    ),
+    jurisdiction: str | None = typer.Option(None, help="jurisdiction_id, if the server needs it."),
+    full: bool = typer.Option(
+        False, "--full", help="Fetch everything, not only what changed since the last run."
+    ),
+    max_pages: int = typer.Option(100, min=1, help="Stop after this many pages."),
+    batch_size: int = typer.Option(DEFAULT_BATCH, min=1, help="Rows per committed batch."),
+) -> None:
+    """Fetch service requests from an Open311 GeoReport v2 server and load them.
+
+    Resumes from the watermark of the last successful run of the same source.
+    """
+    from etl.open311 import open311_source
+
+    try:
+        spec = load_mapping(mapping)
+        engine = _engine()
+        since = None if full else last_watermark(engine, city, spec.source)
+        source = open311_source(
+            base_url, since=since, jurisdiction=jurisdiction, max_pages=max_pages
+        )
+        result = load_source(engine, source, base_url[:500], city, spec, batch_size=batch_size)
+    except SesizariError as exc:
+        _fail(exc)
+    if since is not None:
+        typer.echo(f"changes since {since:%Y-%m-%d %H:%M:%S %Z}")
+    _summary(result)
 
 
 @app.command("runs")

@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -338,20 +339,38 @@ def load_file(
     run 'failed'; the batches committed before it stay, and loading the same
     file again completes the job.
     """
+    source = open_source(path, encoding or mapping.encoding, delimiter or mapping.delimiter)
+    return load_source(
+        engine, source, path.name, city, mapping, batch_size=batch_size,
+        on_progress=on_progress, on_start=on_start,
+    )
+
+
+def load_source(
+    engine: Engine,
+    source: Source,
+    name: str,
+    city: str,
+    mapping: Mapping,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    on_progress: ProgressFn | None = None,
+    on_start: Callable[[Source], None] | None = None,
+) -> RunResult:
+    """:func:`load_file` for any opened :class:`Source` (a file, an Open311 endpoint)."""
     if batch_size < 1:
         raise ValidationError("batch_size", "must be at least 1")
-    source = open_source(path, encoding or mapping.encoding, delimiter or mapping.delimiter)
-    _check_columns(source, mapping, path.name)
+    _check_columns(source, mapping, name)
     with engine.connect() as conn:
         city_row = get_city(conn, city)
         _check_categories(conn, city_row, mapping)
-        conn.commit()
         # The SQL helpers read wall times in the session zone: make it UTC.
         conn.execute(sa.text("SET timezone TO 'UTC'"))
         # The batch statements look expensive to the planner (function calls)
         # but run in milliseconds: JIT compilation would cost more than it saves.
         conn.execute(sa.text("SET jit TO off"))
-        loader = Loader(conn, city_row, mapping, source, path.name)
+        conn.commit()
+        loader = Loader(conn, city_row, mapping, source, name)
         loader.lock()
         try:
             result = RunResult(loader.start_run())
@@ -374,6 +393,19 @@ def load_file(
         finally:
             loader.unlock()
     return result
+
+
+def last_watermark(engine: Engine, city: str, source: str) -> datetime | None:
+    """Where an incremental feed resumes: the watermark of the last successful run."""
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.text(
+                "SELECT r.watermark FROM feed_runs r JOIN cities c USING (city_id)"
+                " WHERE c.slug = :city AND r.source = :src AND r.status = 'succeeded'"
+                " AND r.watermark IS NOT NULL ORDER BY r.run_id DESC LIMIT 1"
+            ),
+            {"city": city, "src": source},
+        ).scalar_one_or_none()
 
 
 def list_runs(engine: Engine, city: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
@@ -407,4 +439,12 @@ def reject_counts(engine: Engine, city: str, run_id: int) -> dict[str, int]:
         )
 
 
-__all__ = ["DEFAULT_BATCH", "RunResult", "list_runs", "load_file", "reject_counts"]
+__all__ = [
+    "DEFAULT_BATCH",
+    "RunResult",
+    "last_watermark",
+    "list_runs",
+    "load_file",
+    "load_source",
+    "reject_counts",
+]

@@ -218,3 +218,28 @@ def open_source(
     if path.suffix.lower() in OGR_SUFFIXES:
         return OgrSource(path, encoding)
     return CsvSource(path, encoding, delimiter)
+
+
+class RowsSource(Source):
+    """Rows from any iterator of dicts (an HTTP feed), batched like a file."""
+
+    unit = "rows"
+
+    def __init__(self, columns: list[str], rows: Iterator[dict[str, str | None]],
+                 crs: int | None = None) -> None:
+        self.columns = columns
+        self.rows = rows
+        self.crs = crs
+        self.size = 0
+
+    def batches(self, batch_size: int) -> Iterator[Batch]:
+        n = 0
+        chunk: list[dict[str, str | None]] = []
+        for row in self.rows:
+            chunk.append({c: row.get(c) for c in self.columns})
+            if len(chunk) >= batch_size:
+                yield Batch(n + 1, chunk, None, [None] * len(chunk), n + len(chunk))
+                n += len(chunk)
+                chunk = []
+        if chunk:
+            yield Batch(n + 1, chunk, None, [None] * len(chunk), n + len(chunk))

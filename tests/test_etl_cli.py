@@ -52,7 +52,7 @@ def _run(args: list[str], engine, **kwargs) -> subprocess.Popen | subprocess.Com
 
 
 def test_every_command_has_help():
-    for args in (["--help"], ["load", "--help"], ["runs", "--help"]):
+    for args in (["--help"], ["load", "--help"], ["runs", "--help"], ["open311", "--help"]):
         out = subprocess.run([sys.executable, "-m", "etl", *args], cwd=REPO,
                              capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
