@@ -81,7 +81,10 @@ ProgressFn = Callable[[int, int], None]  # (rows so far, position in source unit
 
 
 def _check_columns(source: Source, mapping: Mapping, name: str) -> None:
-    missing = sorted(mapping.columns() - set(source.columns))
+    needed = mapping.columns() if source.strict_columns else {
+        mapping.external_id, mapping.created
+    }
+    missing = sorted(needed - set(source.columns))
     if missing:
         raise ValidationError(
             "mapping",

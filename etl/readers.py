@@ -41,8 +41,15 @@ class Batch:
 
 
 class Source:
-    """An opened source file: its columns, CRS and batches."""
+    """An opened source file: its columns, CRS and batches.
 
+    ``strict_columns``: every column the mapping names must be in the header
+    (CSV: a missing one means a wrong mapping or delimiter).  GIS files and
+    feeds list only the properties some feature has, so there an absent
+    optional column simply reads as empty.
+    """
+
+    strict_columns = True
     columns: list[str]
     crs: int | None
     size: int
@@ -156,6 +163,7 @@ class OgrSource(Source):
     """GeoJSON, GeoPackage, Shapefile... read in Arrow batches through GDAL."""
 
     unit = "rows"
+    strict_columns = False
 
     def __init__(self, path: Path, encoding: str | None) -> None:
         import pyogrio
@@ -198,7 +206,7 @@ class OgrSource(Source):
                 data = record_batch.to_pydict()
                 geoms = data.pop(geom_col, None)
                 count = record_batch.num_rows
-                rows = [{c: _text(data[c][i]) for c in self.columns} for i in range(count)]
+                rows = [{c: _text(data[c][i]) for c in data} for i in range(count)]
                 yield Batch(
                     n + 1,
                     rows,

@@ -252,3 +252,45 @@ def test_mapping_validation():
     with pytest.raises(ValidationError, match="no file"):
         load_mapping("no-such-mapping")
     assert load_mapping("nyc311").timezone == "America/New_York"
+
+
+def test_shapefile_with_its_own_mapping_and_absent_optional_properties(engine, city, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from etl.mapping import parse_mapping
+
+    frame = gpd.GeoDataFrame(
+        {"nr": ["S1", "S2"], "data": ["2026-05-04 10:15", "2026-05-04 11:00"],
+         "tip": ["pothole", "noise"], "descr": ["Groapă mare", "Zgomot noaptea"]},
+        geometry=[Point(21.9, 45.69), Point(21.91, 45.7)], crs=4326,
+    ).to_crs(3844)
+    path = tmp_path / "sesizari.shp"
+    frame.to_file(path, driver="ESRI Shapefile", encoding="utf-8")
+    mapping = parse_mapping({
+        "source": "shp",
+        "columns": {"external_id": "nr", "created": "data", "description": "descr",
+                    "address": "adresa"},  # no such field: reads as empty
+        "time": {"format": "YYYY-MM-DD HH24:MI"},
+        "category": {"column": "tip"},
+    })
+    result = load_file(engine, path, "testville", mapping)
+    assert (result.inserted, result.rejected) == (2, 0)
+    got = {i["external_id"]: i for i in incidents(engine, "shp")}
+    assert got["S1"]["description"] == "Groapă mare"
+    assert got["S2"]["lon"] == pytest.approx(21.91, abs=1e-6)
+    assert got["S1"]["address"] is None
+
+
+def test_csv_is_read_in_batches_not_whole(tmp_path):
+    from etl.readers import open_source
+
+    path = write_csv(tmp_path / "big.csv", [row(id=f"Z{k}") for k in range(20_000)])
+    source = open_source(path)
+    batches = source.batches(1000)
+    first = next(batches)
+    assert (first.first_row, len(first.rows)) == (1, 1000)
+    assert first.position < path.stat().st_size / 2  # the rest is not read yet
+    second = next(batches)
+    assert second.first_row == 1001
+    batches.close()
