@@ -1,7 +1,9 @@
 """``python -m etl``: load feeds into a city's incidents, list past runs.
 
 python -m etl load FILE --city SLUG --mapping MAPPING
+python -m etl open311 BASE_URL --city SLUG
 python -m etl runs [--city SLUG]
+python -m etl rejects RUN_ID --city SLUG
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from etl.load import DEFAULT_BATCH, RunResult, last_watermark, list_runs, load_file, load_source
+from etl.load import (
+    DEFAULT_BATCH,
+    RunResult,
+    last_watermark,
+    list_rejects,
+    list_runs,
+    load_file,
+    load_source,
+    reject_counts,
+)
 from etl.mapping import load_mapping
 from etl.readers import Source
 from sesizari.errors import SesizariError
@@ -182,3 +193,30 @@ def runs(
         typer.echo(
             "No feed runs yet: load one with `python -m etl load FILE --city SLUG --mapping M`."
         )
+
+
+@app.command("rejects")
+def rejects(
+    run_id: int = typer.Argument(..., help="The run, as listed by `runs`."),
+    city: str = typer.Option(..., "--city", help="Slug of the run's city."),
+    limit: int = typer.Option(50, min=1, help="How many rows to list, by row number."),
+) -> None:
+    """Why rows of a run were refused: counts by reason, then row number and message.
+
+    The raw rows stay in table feed_rejects (they may hold personal data).
+    """
+    try:
+        engine = _engine()
+        counts = reject_counts(engine, city, run_id)
+        rows = list_rejects(engine, city, run_id, limit)
+    except SesizariError as exc:
+        _fail(exc)
+    if not counts:
+        typer.echo(f"Run {run_id} of {city} has no rejected rows.")
+        return
+    for reason, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        typer.echo(f"{n:>8} {reason}")
+    table = Table("row", "reason", "message")
+    for r in rows:
+        table.add_row(str(r["source_row"]), r["reason"], r["message"])
+    Console(file=sys.stdout, width=200).print(table)

@@ -428,6 +428,23 @@ def list_runs(engine: Engine, city: str | None = None, limit: int = 20) -> list[
         return [dict(r._mapping) for r in rows]
 
 
+def list_rejects(
+    engine: Engine, city: str, run_id: int, limit: int = 50
+) -> list[dict[str, Any]]:
+    """A run's rejects, by source row: row number, reason and message (not the raw row,
+    which may hold personal data and stays in the database)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT r.source_row, r.reason, r.message FROM feed_rejects r"
+                " JOIN cities c USING (city_id) WHERE c.slug = :city AND r.run_id = :run"
+                " ORDER BY r.source_row LIMIT :n"
+            ),
+            {"city": city, "run": run_id, "n": limit},
+        )
+        return [dict(r._mapping) for r in rows]
+
+
 def reject_counts(engine: Engine, city: str, run_id: int) -> dict[str, int]:
     """Rejects of one run by reason (for summaries and tests)."""
     with engine.connect() as conn:
@@ -446,6 +463,7 @@ __all__ = [
     "DEFAULT_BATCH",
     "RunResult",
     "last_watermark",
+    "list_rejects",
     "list_runs",
     "load_file",
     "load_source",

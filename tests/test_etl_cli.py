@@ -52,7 +52,8 @@ def _run(args: list[str], engine, **kwargs) -> subprocess.Popen | subprocess.Com
 
 
 def test_every_command_has_help():
-    for args in (["--help"], ["load", "--help"], ["runs", "--help"], ["open311", "--help"]):
+    for args in (["--help"], ["load", "--help"], ["runs", "--help"], ["open311", "--help"],
+                 ["rejects", "--help"]):
         out = subprocess.run([sys.executable, "-m", "etl", *args], cwd=REPO,
                              capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
@@ -72,6 +73,9 @@ def test_load_and_runs_from_the_command_line(engine, city, tmp_path):
     out = _run(["runs", "--city", "testville"], engine)
     assert out.returncode == 0, out.stderr
     assert "succeeded" in out.stdout and "a.csv" in out.stdout
+    out = _run(["rejects", "1", "--city", "testville"], engine)
+    assert out.returncode == 0, out.stderr
+    assert "1 missing_coordinates" in out.stdout and "│ 2 " in out.stdout
     out = _run(["load", str(path), "--city", "nowhere", "--mapping", str(mapping)], engine)
     assert out.returncode == 1 and "No city 'nowhere'" in out.stderr
 
