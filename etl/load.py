@@ -388,13 +388,22 @@ def load_source(
                     if on_progress:
                         on_progress(result.read, batch.position)
             except BaseException as exc:
-                conn.rollback()
-                loader.finish_run("failed", f"{type(exc).__name__}: {exc}")
+                try:
+                    conn.rollback()
+                    loader.finish_run("failed", f"{type(exc).__name__}: {exc}")
+                except Exception:  # the original error matters more: re-raised below
+                    pass
                 raise
             result.seconds = time.perf_counter() - started
             loader.finish_run("succeeded")
         finally:
-            loader.unlock()
+            try:
+                loader.unlock()
+                # The connection goes back to the pool: leave no setting behind.
+                conn.execute(sa.text("RESET jit"))
+                conn.commit()
+            except Exception:  # a dead connection releases its lock by itself
+                pass
     return result
 
 
