@@ -59,6 +59,14 @@ class Source:
         raise NotImplementedError
 
 
+def _cell(value: str) -> str | None:
+    """A CSV value: empty is NULL; NUL characters (which PostgreSQL text cannot
+    hold and which would fail the whole batch) are dropped."""
+    if value == "":
+        return None
+    return value.replace("\x00", "") if "\x00" in value else value
+
+
 def detect_encoding(head: bytes) -> str:
     """The text encoding of a file from its first bytes.
 
@@ -130,8 +138,7 @@ class CsvSource(Source):
                     if len(record) != width:
                         problem = f"{len(record)} fields where the header has {width}"
                     rows.append(
-                        {c: (v if v != "" else None) for c, v in zip(self.columns, record,
-                                                                      strict=False)}
+                        {c: _cell(v) for c, v in zip(self.columns, record, strict=False)}
                     )
                     problems.append(problem)
                     if len(rows) >= batch_size:

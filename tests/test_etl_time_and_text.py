@@ -133,3 +133,22 @@ def test_a_wrong_explicit_encoding_says_what_to_do(engine, city, tmp_path):
     path = write_csv(tmp_path / "w.csv", [row()], encoding="cp1250")
     with pytest.raises(ValidationError, match="--encoding"):
         load_file(engine, path, "testville", test_mapping(), encoding="utf-8")
+
+
+def test_out_of_range_years_are_bad_dates_with_or_without_offset(engine):
+    with engine.connect() as conn:
+        for text in ("0001-01-01T00:00:00Z", "3100-01-01T00:00:00+02:00", "1850-01-01 10:00"):
+            ts, problem = conn.execute(
+                sa.text("SELECT * FROM etl_local_time(:s, 'iso', 'Europe/Bucharest')"),
+                {"s": text},
+            ).one()
+            assert (ts, problem) == (None, "bad_date"), text
+
+
+def test_nul_characters_do_not_fail_the_batch(engine, city, tmp_path):
+    path = write_csv(tmp_path / "nul.csv", [row(descriere="Groapă\x00 mare"), row(id="B")])
+    result = load_file(engine, path, "testville", test_mapping())
+    assert (result.inserted, result.rejected) == (2, 0)
+    assert {i["description"] for i in incidents(engine)} == {
+        "Groapă mare", "Groapă adâncă în carosabil",
+    }

@@ -69,6 +69,10 @@ BEGIN
         IF fmt = 'iso' THEN
             IF s ~ '\d:\d\d(:\d\d(\.\d+)?)?\s*([Zz]|[+-]\d\d(:?\d\d)?)$' THEN
                 ts := s::timestamptz;
+                IF ts < '1900-01-02' OR ts >= '2999-12-31' THEN
+                    ts := NULL;
+                    problem := 'bad_date';
+                END IF;
                 RETURN;
             END IF;
             naive := s::timestamp;
