@@ -40,6 +40,7 @@ LOCK_WAIT_SECONDS = 30.0
 REASONS: dict[str, str] = {
     "malformed_row": "the row has {problem}",
     "missing_external_id": "'{id_col}' is empty: every row needs its id in the source",
+    "external_id_too_long": "'{id_col}' has {length} characters; at most 200",
     "duplicate_external_id": "'{id_col}' {ext!r} already appeared earlier in the file",
     "missing_date": "'{col}' is empty: the creation date is required",
     "bad_date": "'{col}' {value!r} does not match the format {fmt!r}",

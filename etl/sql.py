@@ -98,6 +98,8 @@ q AS (
         CASE
             WHEN v.problem IS NOT NULL THEN 'malformed_row'
             WHEN v.ext IS NULL THEN 'missing_external_id'
+            -- Longer ids could not be indexed (the upsert key): refuse them here.
+            WHEN length(v.ext) > 200 THEN 'external_id_too_long'
             WHEN v.dup THEN 'duplicate_external_id'
             WHEN v.created_raw IS NULL THEN 'missing_date'
             WHEN v.created_problem IS NOT NULL THEN v.created_problem
@@ -124,6 +126,7 @@ INSERT INTO etl_work (source_row, ext, reason, field, length, incident_id, creat
     department_id, assignee_user_id, rule_id, district_id, watermark)
 SELECT q.source_row, q.ext, q.reason, q.field,
     CASE q.reason WHEN 'description_too_long' THEN length(q.description)
+                  WHEN 'external_id_too_long' THEN length(q.ext)
                   WHEN 'address_too_long' THEN length(q.address)
                   WHEN 'resolution_too_long' THEN length(q.resolution) END,
     i.incident_id, q.created_at, q.category_id, q.status,

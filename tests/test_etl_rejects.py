@@ -10,6 +10,7 @@ from tests.etl_helpers import GOOD, HEADER, incidents, rejects, row, test_mappin
 #: reason -> the bad row (the file's second row; the first is always good).
 CORPUS: dict[str, dict[str, str]] = {
     "missing_external_id": row(id=""),
+    "external_id_too_long": row(id="Q" * 201),
     "duplicate_external_id": row(id=GOOD["id"], descriere="Aceeași sesizare, din nou"),
     "missing_date": row(id="B", creat=""),
     "bad_date": row(id="B", creat="2026-13-45 10:00"),
@@ -25,7 +26,7 @@ CORPUS: dict[str, dict[str, str]] = {
 }
 # Distinct ids, so that in one file each bad row fails for its own reason only.
 for _n, (_reason, _row) in enumerate(sorted(CORPUS.items())):
-    if _row["id"] not in ("", GOOD["id"]):
+    if _row["id"] not in ("", GOOD["id"]) and len(_row["id"]) < 200:
         _row["id"] = f"B{_n}"
 
 
