@@ -297,7 +297,9 @@ class Loader:
             "rej": len(rejects),
             "wm": watermark,
         }
-        assert counts["unch"] >= 0 and good + len(rejects) == n, "every row counted once"
+        if counts["unch"] < 0 or good + len(rejects) != n:
+            # Never expected; refusing the batch beats recording wrong counts.
+            raise RuntimeError(f"batch at row {batch.first_row}: counts do not add up ({counts})")
         conn.execute(sa.text(sql.UPDATE_RUN_COUNTS), {**p, **counts})
         result.read += n
         result.inserted += inserted
