@@ -60,6 +60,23 @@ REASONS: dict[str, str] = {
 }
 
 
+class LoadError(SesizariError):
+    """The database refused a batch.  The message names the constraint, never
+    the row's values (PostgreSQL's "failing row contains ..." may hold
+    personal data, and this text reaches feed_runs.error and the terminal)."""
+
+
+def _safe_error(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    diag = getattr(orig, "diag", None)
+    if diag is not None and diag.message_primary:
+        where = f" (constraint {diag.constraint_name})" if diag.constraint_name else ""
+        return f"{type(orig).__name__}: {diag.message_primary}{where}"
+    if isinstance(exc, sa.exc.SQLAlchemyError):
+        return type(exc).__name__  # its text may quote values
+    return f"{type(exc).__name__}: {exc}"
+
+
 @dataclass
 class RunResult:
     """What a load did; ``read == inserted + updated + unchanged + rejected``."""
@@ -384,18 +401,27 @@ def load_source(
             if on_start:
                 on_start(source)
             started = time.perf_counter()
+            first_row = 1
             try:
                 for batch in source.batches(batch_size):
+                    first_row = batch.first_row
                     with conn.begin():
                         loader.process(batch, result)
                     if on_progress:
                         on_progress(result.read, batch.position)
             except BaseException as exc:
+                error = _safe_error(exc)
                 try:
                     conn.rollback()
-                    loader.finish_run("failed", f"{type(exc).__name__}: {exc}")
-                except Exception:  # the original error matters more: re-raised below
+                    loader.finish_run("failed", f"batch from row {first_row}: {error}")
+                except Exception:  # the original error matters more: raised below
                     pass
+                if isinstance(exc, sa.exc.DBAPIError):
+                    raise LoadError(
+                        f"the batch from row {first_row} was refused by the database ({error});"
+                        f" the {result.read} rows before it are loaded. Fix the cause and"
+                        " run the same load again: loaded rows will be found unchanged."
+                    ) from None
                 raise
             result.seconds = time.perf_counter() - started
             loader.finish_run("succeeded")
@@ -473,6 +499,7 @@ def reject_counts(engine: Engine, city: str, run_id: int) -> dict[str, int]:
 
 __all__ = [
     "DEFAULT_BATCH",
+    "LoadError",
     "RunResult",
     "last_watermark",
     "list_rejects",

@@ -294,3 +294,22 @@ def test_csv_is_read_in_batches_not_whole(tmp_path):
     second = next(batches)
     assert second.first_row == 1001
     batches.close()
+
+
+def test_a_refused_batch_fails_the_run_without_quoting_row_values(engine, city, tmp_path):
+    from etl.load import LoadError
+
+    with engine.begin() as conn:  # a rule the loader does not know about
+        conn.execute(sa.text(
+            "ALTER TABLE incidents ADD CONSTRAINT no_secret CHECK (address <> 'Str. Secretă 7')"
+        ))
+    rows = [row(id=f"S{k}") for k in range(4)] + [row(id="S9", adresa="Str. Secretă 7")]
+    path = write_csv(tmp_path / "s.csv", rows)
+    with pytest.raises(LoadError, match="batch from row 5") as info:
+        load_file(engine, path, "testville", test_mapping(), batch_size=4)
+    assert "Secretă" not in str(info.value) and "no_secret" in str(info.value)
+    (run,) = list_runs(engine, "testville")
+    assert run["status"] == "failed" and "no_secret" in run["error"]
+    assert "Secretă" not in run["error"]
+    assert (run["rows_read"], run["rows_inserted"]) == (4, 4)  # the first batch stays
+    assert len(incidents(engine)) == 4
