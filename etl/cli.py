@@ -1,0 +1,222 @@
+"""``python -m etl``: load feeds into a city's incidents, list past runs.
+
+python -m etl load FILE --city SLUG --mapping MAPPING
+python -m etl open311 BASE_URL --city SLUG
+python -m etl runs [--city SLUG]
+python -m etl rejects RUN_ID --city SLUG
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from sqlalchemy.engine import Engine
+
+from etl.load import (
+    DEFAULT_BATCH,
+    RunResult,
+    last_watermark,
+    list_rejects,
+    list_runs,
+    load_file,
+    load_source,
+    reject_counts,
+)
+from etl.mapping import load_mapping
+from etl.readers import Source
+from sesizari.errors import SesizariError
+
+app = typer.Typer(
+    help="Feeds into the incidents table: CSV, GeoJSON, GeoPackage, Shapefile.",
+    no_args_is_help=True,
+)
+
+
+def _engine() -> Engine:
+    """The configured database; imported lazily so `--help` needs no database."""
+    from sesizari import db
+
+
+    return db.get_engine()
+
+
+def _fail(exc: Exception) -> None:
+    typer.secho(f"Error: {exc}", fg="red", err=True)
+    raise typer.Exit(1)
+
+
+@app.command("load")
+def load(
+    file: Path = typer.Argument(..., help="CSV/TSV, GeoJSON, GeoPackage or Shapefile to load."),
+    city: str = typer.Option(..., "--city", help="Slug of the city receiving the incidents."),
+    mapping: str = typer.Option(
+        ..., "--mapping", help="Mapping TOML: a path, or a name in etl/mappings (nyc311)."
+    ),
+    encoding: str | None = typer.Option(
+        None, help="Text encoding of a CSV (default: detect UTF-8 with/without BOM, cp1250)."
+    ),
+    delimiter: str | None = typer.Option(
+        None, help="CSV delimiter (default: from the mapping, else detected)."
+    ),
+    batch_size: int = typer.Option(
+        DEFAULT_BATCH, min=1, help="Rows per batch; each batch commits atomically."
+    ),
+) -> None:
+    """Load FILE into CITY's incidents: new rows inserted, changed rows updated, bad rows
+    rejected with a reason (see `runs`).  Safe to re-run: rows match by external id.
+    """
+    try:
+        spec = load_mapping(mapping)
+        engine = _engine()
+    except SesizariError as exc:
+        _fail(exc)
+    console = Console(stderr=True)
+    show = console.is_terminal
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not show,
+    )
+    task = progress.add_task(file.name, total=None, rows=0)
+
+    def on_start(source: Source) -> None:
+        progress.update(task, total=source.size or None)
+
+    def on_progress(rows: int, position: int) -> None:
+        progress.update(task, completed=position, rows=rows)
+
+    try:
+        with progress:
+            result = load_file(
+                engine,
+                file,
+                city,
+                spec,
+                batch_size=batch_size,
+                encoding=encoding,
+                delimiter=delimiter,
+                on_progress=on_progress,
+                on_start=on_start,
+            )
+    except SesizariError as exc:
+        _fail(exc)
+    _summary(result)
+
+
+def _summary(result: RunResult) -> None:
+    """Counts only: no row content reaches the terminal or the logs."""
+    typer.echo(
+        f"run {result.run_id}: read {result.read} = inserted {result.inserted}"
+        f" + updated {result.updated} + unchanged {result.unchanged}"
+        f" + rejected {result.rejected}  ({result.rows_per_second:,.0f} rows/s,"
+        f" {result.seconds:.1f} s)"
+    )
+    for reason, n in result.reasons.most_common():
+        typer.echo(f"  rejected {n:>8} {reason}")
+    if result.rejected:
+        typer.echo(
+            "Rejected rows, with reasons and raw values: table feed_rejects,"
+            f" run_id {result.run_id}."
+        )
+
+
+@app.command("open311")
+def open311(
+    base_url: str = typer.Argument(..., help="GeoReport v2 endpoint, e.g. https://x/open311/v2"),
+    city: str = typer.Option(..., "--city", help="Slug of the city receiving the incidents."),
+    mapping: str = typer.Option(
+        "open311", "--mapping", help="Mapping TOML (default etl/mappings/open311.toml)."
+    ),
+    jurisdiction: str | None = typer.Option(None, help="jurisdiction_id, if the server needs it."),
+    full: bool = typer.Option(
+        False, "--full", help="Fetch everything, not only what changed since the last run."
+    ),
+    max_pages: int = typer.Option(100, min=1, help="Stop after this many pages."),
+    batch_size: int = typer.Option(DEFAULT_BATCH, min=1, help="Rows per committed batch."),
+) -> None:
+    """Fetch service requests from an Open311 GeoReport v2 server and load them.
+
+    Resumes from the watermark of the last successful run of the same source.
+    """
+    from etl.open311 import open311_source
+
+    try:
+        spec = load_mapping(mapping)
+        engine = _engine()
+        since = None if full else last_watermark(engine, city, spec.source)
+        source = open311_source(
+            base_url, since=since, jurisdiction=jurisdiction, max_pages=max_pages
+        )
+        result = load_source(engine, source, base_url[:500], city, spec, batch_size=batch_size)
+    except SesizariError as exc:
+        _fail(exc)
+    if since is not None:
+        typer.echo(f"changes since {since:%Y-%m-%d %H:%M:%S %Z}")
+    _summary(result)
+
+
+@app.command("runs")
+def runs(
+    city: str | None = typer.Option(None, "--city", help="Only this city's runs."),
+    limit: int = typer.Option(20, min=1, help="How many runs, newest first."),
+) -> None:
+    """List the latest feed runs with their counts and status."""
+    try:
+        rows = list_runs(_engine(), city, limit)
+    except SesizariError as exc:
+        _fail(exc)
+    table = Table("run", "city", "source", "file", "status", "started (UTC)", "read",
+                  "inserted", "updated", "unchanged", "rejected")
+    for r in rows:
+        table.add_row(
+            str(r["run_id"]), r["city"], r["source"], r["file_name"] or "", r["status"],
+            f"{r['started_at']:%Y-%m-%d %H:%M:%S}", str(r["rows_read"]), str(r["rows_inserted"]),
+            str(r["rows_updated"]), str(r["rows_unchanged"]), str(r["rows_rejected"]),
+        )
+    Console(file=sys.stdout, width=200).print(table)
+    if not rows:
+        typer.echo(
+            "No feed runs yet: load one with `python -m etl load FILE --city SLUG --mapping M`."
+        )
+
+
+@app.command("rejects")
+def rejects(
+    run_id: int = typer.Argument(..., help="The run, as listed by `runs`."),
+    city: str = typer.Option(..., "--city", help="Slug of the run's city."),
+    limit: int = typer.Option(50, min=1, help="How many rows to list, by row number."),
+) -> None:
+    """Why rows of a run were refused: counts by reason, then row number and message.
+
+    The raw rows stay in table feed_rejects (they may hold personal data).
+    """
+    try:
+        engine = _engine()
+        counts = reject_counts(engine, city, run_id)
+        rows = list_rejects(engine, city, run_id, limit)
+    except SesizariError as exc:
+        _fail(exc)
+    if not counts:
+        typer.echo(f"Run {run_id} of {city} has no rejected rows.")
+        return
+    for reason, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        typer.echo(f"{n:>8} {reason}")
+    table = Table("row", "reason", "message")
+    for r in rows:
+        table.add_row(str(r["source_row"]), r["reason"], r["message"])
+    Console(file=sys.stdout, width=200).print(table)

@@ -1,0 +1,510 @@
+"""The load path: batches -> TEMP staging -> set-wise checks -> upsert.
+
+Why this shape:
+
+* one transaction per batch holds the batch's incidents, events, rejects and
+  the run's counters, so a killed load leaves no partial batch, and running
+  it again finishes the job (rows are matched by (city, source, external id));
+* parsing, reprojection, boundary and category checks, routing, districts and
+  registry numbers are single SQL statements over the whole batch, which keeps
+  the load close to raw COPY speed;
+* every row read ends up counted once: inserted, updated, unchanged or
+  rejected (with its reason and raw values in ``feed_rejects``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from etl import sql
+from etl.mapping import Mapping
+from etl.readers import Batch, Source, open_source
+from sesizari.catalog import City, get_city
+from sesizari.errors import SesizariError, ValidationError
+
+DEFAULT_BATCH = 20_000
+#: How long a load waits for another load of the same source to end.
+LOCK_WAIT_SECONDS = 30.0
+
+#: Reason code -> what the reject message says (filled from the row and mapping).
+REASONS: dict[str, str] = {
+    "malformed_row": "the row has {problem}",
+    "missing_external_id": "'{id_col}' is empty: every row needs its id in the source",
+    "external_id_too_long": "'{id_col}' has {length} characters; at most 200",
+    "duplicate_external_id": "'{id_col}' {ext!r} already appeared earlier in the file",
+    "missing_date": "'{col}' is empty: the creation date is required",
+    "bad_date": "'{col}' {value!r} does not match the format {fmt!r}",
+    "nonexistent_local_time": "'{col}' {value!r} does not exist in {tz} (clocks jump forward"
+    " at the DST change); correct it or give the time with its UTC offset",
+    "ambiguous_local_time": "'{col}' {value!r} happens twice in {tz} (clocks go back at the DST"
+    " change); give the time with its UTC offset",
+    "closed_before_created": "'{closed_col}' {closed!r} is before '{col}' {value!r}",
+    "missing_coordinates": "no coordinates ({where} empty)",
+    "bad_coordinates": "coordinates in {where} are not valid numbers/geometry for EPSG:{crs}",
+    "outside_boundary": "the point is outside the boundary of {city}",
+    "unknown_category": "'{cat_col}' {category!r} is not in the mapping's category map,"
+    " and the mapping has no fallback",
+    "description_too_long": "the description has {length} characters; at most 5000",
+    "address_too_long": "the address has {length} characters; at most 500",
+    "resolution_too_long": "the resolution text has {length} characters; at most 5000",
+}
+
+
+class LoadError(SesizariError):
+    """The database refused a batch.  The message names the constraint, never
+    the row's values (PostgreSQL's "failing row contains ..." may hold
+    personal data, and this text reaches feed_runs.error and the terminal)."""
+
+
+def _safe_error(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    diag = getattr(orig, "diag", None)
+    if diag is not None and diag.message_primary:
+        where = f" (constraint {diag.constraint_name})" if diag.constraint_name else ""
+        return f"{type(orig).__name__}: {diag.message_primary}{where}"
+    if isinstance(exc, sa.exc.SQLAlchemyError):
+        return type(exc).__name__  # its text may quote values
+    return f"{type(exc).__name__}: {exc}"
+
+
+@dataclass
+class RunResult:
+    """What a load did; ``read == inserted + updated + unchanged + rejected``."""
+
+    run_id: int
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+
+ProgressFn = Callable[[int, int], None]  # (rows so far, position in source units)
+
+
+def _check_columns(source: Source, mapping: Mapping, name: str) -> None:
+    needed = mapping.columns() if source.strict_columns else {
+        mapping.external_id, mapping.created
+    }
+    missing = sorted(needed - set(source.columns))
+    if missing:
+        raise ValidationError(
+            "mapping",
+            f"{name} has no column(s) {missing}; its header is {source.columns[:50]}."
+            " Fix the mapping's column names or give the right file/--delimiter.",
+        )
+
+
+def _check_categories(conn: Connection, city: City, mapping: Mapping) -> None:
+    codes = set(
+        conn.execute(
+            sa.text("SELECT code FROM categories WHERE city_id = :c AND active"),
+            {"c": city.city_id},
+        ).scalars()
+    )
+    wanted = set(mapping.category_map.values())
+    if mapping.category_fallback:
+        wanted.add(mapping.category_fallback)
+    unknown = sorted(wanted - codes)
+    if unknown:
+        raise ValidationError(
+            "category.map",
+            f"the mapping targets {unknown}, which {city.slug} does not have (it has"
+            f" {sorted(codes)}); create those categories or fix the mapping",
+        )
+
+
+def _stage_row(mapping: Mapping, row: dict[str, str | None]) -> tuple[Any, ...]:
+    """The staging columns of one raw row (still text)."""
+    parts = [row.get(c) for c in mapping.description]
+    description = " — ".join(p.strip() for p in parts if p and p.strip()) or None
+    return (
+        row.get(mapping.external_id),
+        row.get(mapping.created),
+        row.get(mapping.closed) if mapping.closed else None,
+        row.get(mapping.category) if mapping.category else None,
+        row.get(mapping.status) if mapping.status else None,
+        row.get(mapping.address) if mapping.address else None,
+        description,
+        row.get(mapping.resolution) if mapping.resolution else None,
+        row.get(mapping.lon) if mapping.lon else None,
+        row.get(mapping.lat) if mapping.lat else None,
+        row.get(mapping.wkt) if mapping.wkt else None,
+    )
+
+
+def _message(reason: str, row: dict[str, str | None], mapping: Mapping, city: City,
+             crs: int, detail: dict[str, Any]) -> str:
+    """A reject message naming the column and value at fault (no personal fields)."""
+    col = mapping.closed if detail.get("field") == "closed" else mapping.created
+    if mapping.lon:
+        where = f"'{mapping.lon}'/'{mapping.lat}'"
+    elif mapping.wkt:
+        where = f"'{mapping.wkt}'"
+    else:
+        where = "the feature geometry"
+    values = {
+        "problem": detail.get("problem") or "",
+        "id_col": mapping.external_id,
+        "ext": (row.get(mapping.external_id) or "")[:100],
+        "col": col,
+        "value": (row.get(col or "") or "")[:100],
+        "closed_col": mapping.closed,
+        "closed": (row.get(mapping.closed or "") or "")[:100],
+        "fmt": mapping.date_format,
+        "tz": mapping.timezone,
+        "where": where,
+        "crs": crs,
+        "city": city.name_ro,
+        "cat_col": mapping.category,
+        "category": (row.get(mapping.category or "") or "")[:100],
+        "length": detail.get("length"),
+    }
+    return REASONS[reason].format(**values)[:1000]
+
+
+class Loader:
+    """One feed run of one file into one city (use :func:`load_file`)."""
+
+    def __init__(self, conn: Connection, city: City, mapping: Mapping, source: Source,
+                 name: str) -> None:
+        self.conn = conn
+        self.city = city
+        self.mapping = mapping
+        self.source = source
+        self.name = name
+        self.srid = (source.crs or mapping.crs) if mapping.file_geometry else mapping.crs
+        self.params: dict[str, Any] = {
+            "c": city.city_id,
+            "src": mapping.source,
+            "fmt": mapping.date_format,
+            "tz": mapping.timezone,
+            "city_tz": city.timezone,
+            "srid": self.srid,
+            "catmap": json.dumps(mapping.category_map),
+            "fallback": mapping.category_fallback,
+            "statmap": json.dumps(mapping.status_map),
+            "status_default": mapping.status_default,
+            "status_from_closed": mapping.status is None,
+            "resolution_default": mapping.resolution_default,
+            "prefix": city.registry_prefix,
+            "actor": f"etl:{mapping.source}",
+        }
+
+    # -- run bookkeeping ------------------------------------------------------
+
+    def lock(self, wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
+        """One load per (city, source) at a time: concurrent runs would race on ids.
+
+        Waits a little: after a crash (kill -9) the server may need a moment to
+        notice the dead client, roll its batch back and release its lock.
+        """
+        key = f"etl:{self.city.city_id}:{self.mapping.source}"
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            got = self.conn.execute(
+                sa.text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))"), {"k": key}
+            ).scalar_one()
+            self.conn.commit()
+            if got or time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
+        if not got:
+            raise SesizariError(
+                f"Another load of source {self.mapping.source!r} into {self.city.slug} is"
+                " running; wait for it to finish (see `python -m etl runs`)."
+            )
+        self.lock_key = key
+
+    def unlock(self) -> None:
+        self.conn.execute(
+            sa.text("SELECT pg_advisory_unlock(hashtextextended(:k, 0))"), {"k": self.lock_key}
+        )
+        self.conn.commit()
+
+    def start_run(self) -> int:
+        # We hold the source's lock: any run still 'running' died without finishing.
+        self.conn.execute(
+            sa.text(
+                "UPDATE feed_runs SET status = 'aborted', finished_at = now(),"
+                " error = 'the loading process stopped before the end; rows committed by'"
+                " || ' its finished batches are kept'"
+                " WHERE city_id = :c AND source = :src AND status = 'running'"
+            ),
+            self.params,
+        )
+        run_id = self.conn.execute(
+            sa.text(
+                "INSERT INTO feed_runs (city_id, source, file_name) VALUES (:c, :src, :f)"
+                " RETURNING run_id"
+            ),
+            {**self.params, "f": self.name[:500]},
+        ).scalar_one()
+        self.conn.commit()
+        self.params["run"] = run_id
+        return run_id
+
+    def finish_run(self, status: str, error: str | None = None) -> None:
+        self.conn.execute(
+            sa.text(
+                "UPDATE feed_runs SET status = :s, finished_at = now(), error = :e"
+                " WHERE city_id = :c AND run_id = :run"
+            ),
+            {**self.params, "s": status, "e": error[:5000] if error else None},
+        )
+        self.conn.commit()
+
+    # -- one batch ----------------------------------------------------------------
+
+    def create_temp_tables(self) -> None:
+        for stmt in sql.TEMP_TABLES:
+            self.conn.execute(sa.text(stmt))
+        self.conn.commit()
+
+    def copy_stage(self, batch: Batch) -> None:
+        dbapi = self.conn.connection.driver_connection
+        assert dbapi is not None
+        mapping = self.mapping
+        geoms = batch.geometries
+        with dbapi.cursor() as cur, cur.copy(sql.COPY_STAGE) as cp:
+            for i, row in enumerate(batch.rows):
+                cp.write_row(
+                    (batch.first_row + i, *_stage_row(mapping, row),
+                     geoms[i] if geoms is not None else None, batch.problems[i])
+                )
+
+    def process(self, batch: Batch, result: RunResult) -> None:
+        """Load one batch in the current transaction (the caller commits)."""
+        conn, p = self.conn, self.params
+        self.copy_stage(batch)
+        # Temp tables have no statistics until analysed: without them the
+        # planner guesses nested loops that grow with the square of the batch.
+        conn.execute(sa.text("ANALYZE etl_stage"))
+        conn.execute(sa.text(sql.work_insert(self.mapping)), p)
+        conn.execute(sa.text("ANALYZE etl_work (ext, reason, incident_id)"))
+        conn.execute(sa.text(sql.MARK_SEEN))
+        rejects = conn.execute(sa.text(sql.SELECT_REJECTS)).all()
+        if rejects:
+            self.write_rejects(batch, rejects, result)
+        inserted = conn.execute(sa.text(sql.INSERT_NEW), p).rowcount
+        updated = conn.execute(sa.text(sql.UPDATE_CHANGED), p).rowcount
+        good, watermark = conn.execute(sa.text(sql.BATCH_SUMMARY)).one()
+        n = len(batch.rows)
+        counts = {
+            "read": n,
+            "ins": inserted,
+            "upd": updated,
+            "unch": good - inserted - updated,
+            "rej": len(rejects),
+            "wm": watermark,
+        }
+        if counts["unch"] < 0 or good + len(rejects) != n:
+            # Never expected; refusing the batch beats recording wrong counts.
+            raise RuntimeError(f"batch at row {batch.first_row}: counts do not add up ({counts})")
+        conn.execute(sa.text(sql.UPDATE_RUN_COUNTS), {**p, **counts})
+        result.read += n
+        result.inserted += inserted
+        result.updated += updated
+        result.unchanged += counts["unch"]
+        result.rejected += len(rejects)
+
+    def write_rejects(self, batch: Batch, rejects: list[Any], result: RunResult) -> None:
+        dbapi = self.conn.connection.driver_connection
+        assert dbapi is not None
+        with dbapi.cursor() as cur, cur.copy(sql.COPY_REJECTS) as cp:
+            for source_row, reason, fld, length in rejects:
+                row = batch.rows[source_row - batch.first_row]
+                detail = {
+                    "field": fld,
+                    "length": length,
+                    "problem": batch.problems[source_row - batch.first_row],
+                }
+                message = _message(reason, row, self.mapping, self.city, self.srid, detail)
+                cp.write_row(
+                    (self.city.city_id, self.params["run"], source_row, reason, message,
+                     json.dumps(row, ensure_ascii=False))
+                )
+                result.reasons[reason] += 1
+
+
+def load_file(
+    engine: Engine,
+    path: Path,
+    city: str,
+    mapping: Mapping,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    on_progress: ProgressFn | None = None,
+    on_start: Callable[[Source], None] | None = None,
+) -> RunResult:
+    """Load ``path`` into ``city`` with ``mapping``; record the run; return its counts.
+
+    Raises :class:`ValidationError` before anything is written when the file,
+    mapping or city do not fit together.  A failure during the load marks the
+    run 'failed'; the batches committed before it stay, and loading the same
+    file again completes the job.
+    """
+    source = open_source(path, encoding or mapping.encoding, delimiter or mapping.delimiter)
+    return load_source(
+        engine, source, path.name, city, mapping, batch_size=batch_size,
+        on_progress=on_progress, on_start=on_start,
+    )
+
+
+def load_source(
+    engine: Engine,
+    source: Source,
+    name: str,
+    city: str,
+    mapping: Mapping,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    on_progress: ProgressFn | None = None,
+    on_start: Callable[[Source], None] | None = None,
+) -> RunResult:
+    """:func:`load_file` for any opened :class:`Source` (a file, an Open311 endpoint)."""
+    if batch_size < 1:
+        raise ValidationError("batch_size", "must be at least 1")
+    _check_columns(source, mapping, name)
+    with engine.connect() as conn:
+        city_row = get_city(conn, city)
+        _check_categories(conn, city_row, mapping)
+        # The SQL helpers read wall times in the session zone: make it UTC.
+        conn.execute(sa.text("SET timezone TO 'UTC'"))
+        # The batch statements look expensive to the planner (function calls)
+        # but run in milliseconds: JIT compilation would cost more than it saves.
+        conn.execute(sa.text("SET jit TO off"))
+        conn.commit()
+        loader = Loader(conn, city_row, mapping, source, name)
+        loader.lock()
+        try:
+            result = RunResult(loader.start_run())
+            loader.create_temp_tables()
+            if on_start:
+                on_start(source)
+            started = time.perf_counter()
+            first_row = 1
+            try:
+                for batch in source.batches(batch_size):
+                    first_row = batch.first_row
+                    with conn.begin():
+                        loader.process(batch, result)
+                    if on_progress:
+                        on_progress(result.read, batch.position)
+            except BaseException as exc:
+                error = _safe_error(exc)
+                try:
+                    conn.rollback()
+                    loader.finish_run("failed", f"batch from row {first_row}: {error}")
+                except Exception:  # the original error matters more: raised below
+                    pass
+                if isinstance(exc, sa.exc.DBAPIError):
+                    raise LoadError(
+                        f"the batch from row {first_row} was refused by the database ({error});"
+                        f" the {result.read} rows before it are loaded. Fix the cause and"
+                        " run the same load again: loaded rows will be found unchanged."
+                    ) from None
+                raise
+            result.seconds = time.perf_counter() - started
+            loader.finish_run("succeeded")
+        finally:
+            try:
+                loader.unlock()
+                # The connection goes back to the pool: leave no setting behind.
+                conn.execute(sa.text("RESET jit"))
+                conn.commit()
+            except Exception:  # a dead connection releases its lock by itself
+                pass
+    return result
+
+
+def last_watermark(engine: Engine, city: str, source: str) -> datetime | None:
+    """Where an incremental feed resumes: the watermark of the last successful run."""
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.text(
+                "SELECT r.watermark FROM feed_runs r JOIN cities c USING (city_id)"
+                " WHERE c.slug = :city AND r.source = :src AND r.status = 'succeeded'"
+                " AND r.watermark IS NOT NULL ORDER BY r.run_id DESC LIMIT 1"
+            ),
+            {"city": city, "src": source},
+        ).scalar_one_or_none()
+
+
+def list_runs(engine: Engine, city: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest feed runs, newest first (all cities unless ``city``)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT c.slug AS city, r.run_id, r.source, r.file_name, r.status, r.started_at,"
+                " r.finished_at, r.rows_read, r.rows_inserted, r.rows_updated,"
+                " r.rows_unchanged, r.rows_rejected, r.watermark, r.error"
+                " FROM feed_runs r JOIN cities c USING (city_id)"
+                " WHERE CAST(:city AS text) IS NULL OR c.slug = :city"
+                " ORDER BY r.started_at DESC, r.run_id DESC LIMIT :n"
+            ),
+            {"city": city, "n": limit},
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def list_rejects(
+    engine: Engine, city: str, run_id: int, limit: int = 50
+) -> list[dict[str, Any]]:
+    """A run's rejects, by source row: row number, reason and message (not the raw row,
+    which may hold personal data and stays in the database)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT r.source_row, r.reason, r.message FROM feed_rejects r"
+                " JOIN cities c USING (city_id) WHERE c.slug = :city AND r.run_id = :run"
+                " ORDER BY r.source_row LIMIT :n"
+            ),
+            {"city": city, "run": run_id, "n": limit},
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def reject_counts(engine: Engine, city: str, run_id: int) -> dict[str, int]:
+    """Rejects of one run by reason (for summaries and tests)."""
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(
+                sa.text(
+                    "SELECT reason, count(*) FROM feed_rejects JOIN cities c USING (city_id)"
+                    " WHERE c.slug = :city AND run_id = :run GROUP BY reason"
+                ),
+                {"city": city, "run": run_id},
+            ).all()
+        )
+
+
+__all__ = [
+    "DEFAULT_BATCH",
+    "LoadError",
+    "RunResult",
+    "last_watermark",
+    "list_rejects",
+    "list_runs",
+    "load_file",
+    "load_source",
+    "reject_counts",
+]

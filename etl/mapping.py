@@ -1,0 +1,189 @@
+"""Mapping files: how one source's columns become incident fields.
+
+A mapping is a small TOML file (read with :mod:`tomllib`), kept next to the
+code in ``etl/mappings/`` or anywhere else, so a new feed needs no new code.
+It is validated when read, and every error names the key at fault.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sesizari.errors import ValidationError
+from sesizari.vocab import Status
+
+MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
+#: Statuses a feed may set.  'duplicate' needs a link to another incident.
+FEED_STATUSES = frozenset(s.value for s in Status) - {Status.DUPLICATE.value}
+DEFAULT_RESOLUTION = "Închisă în sistemul sursă"
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """One source's layout.  Column names are the source's, as in its header."""
+
+    source: str
+    external_id: str
+    created: str
+    closed: str | None = None
+    date_format: str = "iso"
+    timezone: str = "Europe/Bucharest"
+    category: str | None = None
+    category_map: dict[str, str] = field(default_factory=dict)
+    category_fallback: str | None = None
+    status: str | None = None
+    status_map: dict[str, str] = field(default_factory=dict)
+    status_default: str = Status.NEW.value
+    lon: str | None = None
+    lat: str | None = None
+    wkt: str | None = None
+    crs: int = 4326
+    address: str | None = None
+    description: tuple[str, ...] = ()
+    resolution: str | None = None
+    resolution_default: str = DEFAULT_RESOLUTION
+    delimiter: str | None = None
+    encoding: str | None = None
+
+    def columns(self) -> set[str]:
+        """Every source column the mapping reads (to check against a file's header)."""
+        cols = {self.external_id, self.created}
+        for c in (self.closed, self.category, self.status, self.lon, self.lat, self.wkt,
+                  self.address, self.resolution):
+            if c:
+                cols.add(c)
+        cols.update(self.description)
+        return cols
+
+    @property
+    def file_geometry(self) -> bool:
+        """True when points come from the file's own geometry (GeoJSON, GeoPackage...)."""
+        return not (self.lon or self.wkt)
+
+
+def _str(table: dict[str, Any], key: str, where: str, required: bool = False) -> str | None:
+    value = table.get(key)
+    if value is None:
+        if required:
+            raise ValidationError(f"{where}{key}", "is required in the mapping")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{where}{key}", "must be a non-empty string")
+    return value
+
+
+def _str_map(table: dict[str, Any], key: str, where: str) -> dict[str, str]:
+    value = table.get(key, {})
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ValidationError(f"{where}{key}", 'must be a table of "source value" = "code"')
+    return {k.strip(): v.strip() for k, v in value.items()}
+
+
+def parse_mapping(data: dict[str, Any]) -> Mapping:
+    """Build and validate a :class:`Mapping` from parsed TOML."""
+    source = _str(data, "source", "", required=True)
+    assert source is not None
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,59}", source):
+        raise ValidationError("source", "use 1-60 lowercase letters, digits, '_', '.' or '-'")
+    cols = data.get("columns", {})
+    times = data.get("time", {})
+    cat = data.get("category", {})
+    status = data.get("status", {})
+    geo = data.get("geometry", {})
+    csv = data.get("csv", {})
+    for name, table in (("columns", cols), ("time", times), ("category", cat),
+                        ("status", status), ("geometry", geo), ("csv", csv)):
+        if not isinstance(table, dict):
+            raise ValidationError(name, "must be a TOML table, e.g. [" + name + "]")
+
+    external_id = _str(cols, "external_id", "columns.", required=True) or ""
+    created = _str(cols, "created", "columns.", required=True) or ""
+    tz = _str(times, "timezone", "time.") or "Europe/Bucharest"
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError("time.timezone", f"unknown time zone {tz!r}") from None
+
+    statuses = _str_map(status, "map", "status.")
+    default_status = _str(status, "default", "status.") or Status.NEW.value
+    for value in [*statuses.values(), default_status]:
+        if value not in FEED_STATUSES:
+            raise ValidationError(
+                "status.map", f"unknown status {value!r}; use one of {sorted(FEED_STATUSES)}"
+            )
+
+    description = data.get("columns", {}).get("description", [])
+    if isinstance(description, str):
+        description = [description]
+    if not isinstance(description, list) or not all(isinstance(c, str) for c in description):
+        raise ValidationError("columns.description", "must be a column name or a list of them")
+
+    lon, lat = _str(geo, "lon", "geometry."), _str(geo, "lat", "geometry.")
+    if (lon is None) != (lat is None):
+        raise ValidationError("geometry", "give both lon and lat columns, or neither")
+    crs = geo.get("crs", 4326)
+    if isinstance(crs, str):
+        m = re.fullmatch(r"(?i)(?:epsg:)?(\d{4,6})", crs.strip())
+        crs = int(m[1]) if m else None
+    if not isinstance(crs, int) or crs <= 0:
+        raise ValidationError("geometry.crs", "give an EPSG code, e.g. 3844 or \"EPSG:3844\"")
+
+    if _str(cat, "column", "category.") is None and _str(cat, "fallback", "category.") is None:
+        raise ValidationError("category", "give a category column, a fallback, or both")
+
+    delimiter = _str(csv, "delimiter", "csv.")
+    if delimiter is not None and delimiter != "auto":
+        delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
+        if len(delimiter) != 1:
+            raise ValidationError("csv.delimiter", "one character, 'tab' or 'auto'")
+    encoding = _str(csv, "encoding", "csv.")
+
+    return Mapping(
+        source=source,
+        external_id=external_id,
+        created=created,
+        closed=_str(cols, "closed", "columns."),
+        date_format=_str(times, "format", "time.") or "iso",
+        timezone=tz,
+        category=_str(cat, "column", "category."),
+        category_map=_str_map(cat, "map", "category."),
+        category_fallback=_str(cat, "fallback", "category."),
+        status=_str(status, "column", "status."),
+        status_map=statuses,
+        status_default=default_status,
+        lon=lon,
+        lat=lat,
+        wkt=_str(geo, "wkt", "geometry."),
+        crs=crs,
+        address=_str(cols, "address", "columns."),
+        description=tuple(description),
+        resolution=_str(cols, "resolution", "columns."),
+        resolution_default=_str(data, "resolution_default", "") or DEFAULT_RESOLUTION,
+        delimiter=None if delimiter == "auto" else delimiter,
+        encoding=None if encoding == "auto" else encoding,
+    )
+
+
+def load_mapping(name_or_path: str | Path) -> Mapping:
+    """Read a mapping by path, or by name from ``etl/mappings`` (``nyc311``)."""
+    path = Path(name_or_path)
+    if not path.exists():
+        candidate = MAPPINGS_DIR / f"{name_or_path}.toml"
+        if not candidate.exists():
+            known = ", ".join(sorted(p.stem for p in MAPPINGS_DIR.glob("*.toml")))
+            raise ValidationError(
+                "mapping", f"no file {str(name_or_path)!r}; give a path or one of: {known}"
+            )
+        path = candidate
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationError("mapping", f"{path.name} is not valid TOML ({exc})") from None
+    return parse_mapping(data)

@@ -1,0 +1,260 @@
+"""Readers: a source file as a stream of batches of raw rows.
+
+Only one batch is in memory at a time, so a file of any size loads with flat
+memory.  Values stay text, as in the file: parsing and checking happen in
+PostGIS, set-wise, where a bad value becomes a reject instead of an exception.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sesizari.errors import ValidationError
+
+#: Files read by GDAL (via pyogrio) rather than by the csv module.
+OGR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".gml", ".kml"}
+SNIFF_BYTES = 256 * 1024
+
+
+@dataclass
+class Batch:
+    """Up to ``batch_size`` consecutive rows of the source.
+
+    ``rows[i]`` is source row ``first_row + i`` (1 = first data row after the
+    header), as a column -> text dict.  ``geometries`` holds the WKB of file
+    geometries (GeoJSON, GeoPackage...), else None.  ``problems[i]`` is a
+    reader-level defect of that row (wrong number of fields), else None.
+    """
+
+    first_row: int
+    rows: list[dict[str, str | None]]
+    geometries: list[bytes | None] | None
+    problems: list[str | None]
+    position: int  # bytes (CSV) or rows (GDAL) consumed so far, for progress
+
+
+class Source:
+    """An opened source file: its columns, CRS and batches.
+
+    ``strict_columns``: every column the mapping names must be in the header
+    (CSV: a missing one means a wrong mapping or delimiter).  GIS files and
+    feeds list only the properties some feature has, so there an absent
+    optional column simply reads as empty.
+    """
+
+    strict_columns = True
+    columns: list[str]
+    crs: int | None
+    size: int
+    unit: str
+
+    def batches(self, batch_size: int) -> Iterator[Batch]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def _cell(value: str) -> str | None:
+    """A CSV value: empty is NULL; NUL characters (which PostgreSQL text cannot
+    hold and which would fail the whole batch) are dropped."""
+    if value == "":
+        return None
+    return value.replace("\x00", "") if "\x00" in value else value
+
+
+def detect_encoding(head: bytes) -> str:
+    """The text encoding of a file from its first bytes.
+
+    A BOM decides; else UTF-8 when the sample decodes as UTF-8 (a multi-byte
+    character cut at the end of the sample is fine), else Windows-1250, the
+    usual encoding of Romanian spreadsheets exported on Windows.
+    """
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "cp1250"
+    return "utf-8"
+
+
+def detect_delimiter(sample: str) -> str:
+    """The field delimiter among , ; TAB | (the sniffer, then the most frequent in the header)."""
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        header = sample.splitlines()[0] if sample else ""
+        return max(",;\t|", key=header.count)
+
+
+class CsvSource(Source):
+    """Delimited text, any delimiter and encoding, read with the csv module."""
+
+    unit = "bytes"
+
+    def __init__(self, path: Path, encoding: str | None, delimiter: str | None) -> None:
+        self.path = path
+        self.size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+        self.encoding = encoding or detect_encoding(head)
+        try:
+            codecs.lookup(self.encoding)
+        except LookupError:
+            raise ValidationError("encoding", f"unknown encoding {self.encoding!r}") from None
+        text = head.decode(self.encoding, errors="ignore")
+        if self.encoding == "utf-8-sig":
+            text = text.lstrip("\ufeff")
+        self.delimiter = delimiter or detect_delimiter(text[:SNIFF_BYTES])
+        header = next(csv.reader(io.StringIO(text), delimiter=self.delimiter), None)
+        if not header:
+            raise ValidationError("file", f"{path.name} is empty: a header row is needed")
+        self.columns = [h.strip() for h in header]
+        self.crs = None
+
+    def batches(self, batch_size: int) -> Iterator[Batch]:
+        raw: BinaryIO
+        with self.path.open("rb") as raw:
+            text = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
+            reader = csv.reader(text, delimiter=self.delimiter)
+            try:
+                next(reader)  # header, already read
+                n = 0
+                rows: list[dict[str, str | None]] = []
+                problems: list[str | None] = []
+                width = len(self.columns)
+                for record in reader:
+                    if not record or (len(record) == 1 and not record[0].strip()):
+                        continue  # blank line: not a row
+                    n += 1
+                    problem = None
+                    if len(record) != width:
+                        problem = f"{len(record)} fields where the header has {width}"
+                    rows.append(
+                        {c: _cell(v) for c, v in zip(self.columns, record, strict=False)}
+                    )
+                    problems.append(problem)
+                    if len(rows) >= batch_size:
+                        yield Batch(n - len(rows) + 1, rows, None, problems, raw.tell())
+                        rows, problems = [], []
+                if rows:
+                    yield Batch(n - len(rows) + 1, rows, None, problems, raw.tell())
+            except UnicodeDecodeError as exc:
+                raise ValidationError(
+                    "encoding",
+                    f"{self.path.name} is not valid {self.encoding} near byte {exc.start}"
+                    f" of a block; give the right one with --encoding (e.g. cp1250, utf-8)",
+                ) from None
+            except csv.Error as exc:
+                raise ValidationError(
+                    "file", f"{self.path.name} row {n + 1}: {exc}; check quotes and delimiter"
+                ) from None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
+class OgrSource(Source):
+    """GeoJSON, GeoPackage, Shapefile... read in Arrow batches through GDAL."""
+
+    unit = "rows"
+    strict_columns = False
+
+    def __init__(self, path: Path, encoding: str | None) -> None:
+        import pyogrio
+
+        self.path = path
+        self.encoding = encoding
+        try:
+            info = pyogrio.read_info(path, encoding=encoding)
+        except Exception as exc:  # GDAL raises several types for unreadable files
+            raise ValidationError(
+                "file", f"cannot read {path.name} as a GIS file ({exc})"
+            ) from None
+        self.columns = [str(c) for c in info["fields"]]
+        self.size = max(int(info.get("features") or 0), 0)
+        self.crs = None
+        crs = info.get("crs")
+        if crs:
+            from pyproj import CRS
+
+            epsg = CRS.from_user_input(crs).to_epsg()
+            if epsg is None:
+                raise ValidationError(
+                    "crs", f"{path.name} has a CRS without EPSG code; reproject it first"
+                )
+            self.crs = epsg
+
+    def batches(self, batch_size: int) -> Iterator[Batch]:
+        from pyogrio.raw import open_arrow
+
+        n = 0
+        with open_arrow(
+            self.path,
+            batch_size=batch_size,
+            use_pyarrow=True,
+            datetime_as_string=True,
+            encoding=self.encoding,
+        ) as (meta, reader):
+            geom_col = meta["geometry_name"] or "wkb_geometry"
+            for record_batch in reader:
+                data = record_batch.to_pydict()
+                geoms = data.pop(geom_col, None)
+                count = record_batch.num_rows
+                rows = [{c: _text(data[c][i]) for c in data} for i in range(count)]
+                yield Batch(
+                    n + 1,
+                    rows,
+                    list(geoms) if geoms is not None else [None] * count,
+                    [None] * count,
+                    n + count,
+                )
+                n += count
+
+
+def open_source(
+    path: Path, encoding: str | None = None, delimiter: str | None = None
+) -> Source:
+    """Open ``path`` with the reader its suffix calls for (CSV/TSV/TXT otherwise)."""
+    if not path.exists():
+        raise ValidationError("file", f"{path} does not exist")
+    if path.suffix.lower() in OGR_SUFFIXES:
+        return OgrSource(path, encoding)
+    return CsvSource(path, encoding, delimiter)
+
+
+class RowsSource(Source):
+    """Rows from any iterator of dicts (an HTTP feed), batched like a file."""
+
+    unit = "rows"
+
+    def __init__(self, columns: list[str], rows: Iterator[dict[str, str | None]],
+                 crs: int | None = None) -> None:
+        self.columns = columns
+        self.rows = rows
+        self.crs = crs
+        self.size = 0
+
+    def batches(self, batch_size: int) -> Iterator[Batch]:
+        n = 0
+        chunk: list[dict[str, str | None]] = []
+        for row in self.rows:
+            chunk.append({c: row.get(c) for c in self.columns})
+            if len(chunk) >= batch_size:
+                yield Batch(n + 1, chunk, None, [None] * len(chunk), n + len(chunk))
+                n += len(chunk)
+                chunk = []
+        if chunk:
+            yield Batch(n + 1, chunk, None, [None] * len(chunk), n + len(chunk))

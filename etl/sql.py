@@ -1,0 +1,292 @@
+"""The SQL of the load path, one statement per step, each over a whole batch.
+
+Values always travel as bound parameters.  The only text assembled here is
+the geometry expression, picked from the fixed fragments below by the kind
+of mapping (lon/lat columns, a WKT column, or the file's own geometry).
+"""
+
+from __future__ import annotations
+
+from etl.mapping import Mapping
+
+TEMP_TABLES = (
+    """
+    CREATE TEMP TABLE IF NOT EXISTS etl_stage (
+        source_row integer PRIMARY KEY,
+        ext text, created text, closed text, category text, status text,
+        address text, description text, resolution text,
+        lon text, lat text, wkt text, wkb bytea, problem text
+    ) ON COMMIT DELETE ROWS
+    """,
+    """
+    CREATE TEMP TABLE IF NOT EXISTS etl_work (
+        source_row integer PRIMARY KEY,
+        ext text, reason text, field text, length integer,
+        incident_id bigint, created_at timestamptz, category_id integer, status text,
+        resolved_at timestamptz, closed_at timestamptz, resolution_text text,
+        address text, description text, geom geometry(Point, 4326),
+        department_id integer, assignee_user_id integer, rule_id integer,
+        district_id integer, watermark timestamptz
+    ) ON COMMIT DELETE ROWS
+    """,
+    "CREATE INDEX IF NOT EXISTS etl_work_ext_idx ON etl_work (ext)",
+    # External ids met so far in this run: a repeat in a later batch is a duplicate too.
+    "CREATE TEMP TABLE IF NOT EXISTS etl_seen (ext text PRIMARY KEY)",
+    "TRUNCATE etl_seen",
+)
+
+COPY_STAGE = (
+    "COPY etl_stage (source_row, ext, created, closed, category, status, address,"
+    " description, resolution, lon, lat, wkt, wkb, problem) FROM STDIN"
+)
+
+COPY_REJECTS = (
+    "COPY feed_rejects (city_id, run_id, source_row, reason, message, raw) FROM STDIN"
+)
+
+_NUMBER = r"'^[-+]?([0-9]{1,15}([.][0-9]*)?|[.][0-9]+)$'"
+_LON = "replace(btrim(s.lon), ',', '.')"
+_LAT = "replace(btrim(s.lat), ',', '.')"
+
+#: kind of mapping -> (has a geometry at all, the raw geometry in the source CRS)
+_GEOMETRY: dict[str, tuple[str, str]] = {
+    "lonlat": (
+        "(NULLIF(btrim(s.lon), '') IS NOT NULL AND NULLIF(btrim(s.lat), '') IS NOT NULL)",
+        f"CASE WHEN {_LON} ~ {_NUMBER} AND {_LAT} ~ {_NUMBER} THEN"
+        f" ST_SetSRID(ST_MakePoint({_LON}::float8, {_LAT}::float8), :srid) END",
+    ),
+    "wkt": ("(NULLIF(btrim(s.wkt), '') IS NOT NULL)", "etl_try_geometry(s.wkt, :srid)"),
+    "file": ("(s.wkb IS NOT NULL)", "ST_SetSRID(ST_GeomFromWKB(s.wkb), :srid)"),
+}
+
+
+def geometry_kind(mapping: Mapping) -> str:
+    if mapping.lon:
+        return "lonlat"
+    if mapping.wkt:
+        return "wkt"
+    return "file"
+
+
+_WORK_INSERT = """
+WITH v AS MATERIALIZED (
+    SELECT s.source_row, s.problem,
+           NULLIF(btrim(s.ext), '') AS ext,
+           NULLIF(btrim(s.created), '') AS created_raw,
+           ct.ts AS created_at, ct.problem AS created_problem,
+           cl.ts AS closed_src, cl.problem AS closed_problem,
+           COALESCE(c1.category_id, c2.category_id) AS category_id,
+           s.status AS status_raw,
+           NULLIF(btrim(s.address), '') AS address,
+           COALESCE(NULLIF(btrim(s.description), ''), NULLIF(btrim(s.category), ''),
+                    'Sesizare ' || :src) AS description,
+           NULLIF(btrim(s.resolution), '') AS resolution,
+           {has_geom} AS has_geom,
+           etl_point({raw_geom}) AS geom,
+           (row_number() OVER (PARTITION BY NULLIF(btrim(s.ext), '') ORDER BY s.source_row) > 1
+            OR EXISTS (SELECT 1 FROM etl_seen x WHERE x.ext = btrim(s.ext))) AS dup
+    FROM etl_stage s
+    CROSS JOIN LATERAL etl_local_time(s.created, :fmt, :tz) ct
+    CROSS JOIN LATERAL etl_local_time(s.closed, :fmt, :tz) cl
+    LEFT JOIN categories c1 ON c1.city_id = :c AND c1.active
+        AND c1.code = COALESCE(CAST(:catmap AS jsonb) ->> btrim(s.category),
+                               lower(btrim(s.category)))
+    LEFT JOIN categories c2 ON c2.city_id = :c AND c2.active AND c2.code = :fallback
+),
+q AS (
+    SELECT v.*,
+        CASE
+            WHEN v.problem IS NOT NULL THEN 'malformed_row'
+            WHEN v.ext IS NULL THEN 'missing_external_id'
+            -- Longer ids could not be indexed (the upsert key): refuse them here.
+            WHEN length(v.ext) > 200 THEN 'external_id_too_long'
+            WHEN v.dup THEN 'duplicate_external_id'
+            WHEN v.created_raw IS NULL THEN 'missing_date'
+            WHEN v.created_problem IS NOT NULL THEN v.created_problem
+            WHEN v.closed_problem IS NOT NULL THEN v.closed_problem
+            WHEN v.closed_src < v.created_at THEN 'closed_before_created'
+            WHEN NOT v.has_geom THEN 'missing_coordinates'
+            WHEN v.geom IS NULL THEN 'bad_coordinates'
+            WHEN NOT ST_Covers(city.boundary, v.geom) THEN 'outside_boundary'
+            WHEN v.category_id IS NULL THEN 'unknown_category'
+            WHEN length(v.description) > 5000 THEN 'description_too_long'
+            WHEN length(v.address) > 500 THEN 'address_too_long'
+            WHEN length(v.resolution) > 5000 THEN 'resolution_too_long'
+        END AS reason,
+        CASE WHEN v.created_problem IS NULL AND v.closed_problem IS NOT NULL
+             THEN 'closed' ELSE 'created' END AS field,
+        CASE WHEN :status_from_closed
+             THEN CASE WHEN v.closed_src IS NOT NULL THEN 'closed' ELSE :status_default END
+             ELSE COALESCE(CAST(:statmap AS jsonb) ->> btrim(v.status_raw), :status_default)
+        END AS status
+    FROM v JOIN cities city ON city.city_id = :c
+)
+INSERT INTO etl_work (source_row, ext, reason, field, length, incident_id, created_at,
+    category_id, status, resolved_at, closed_at, resolution_text, address, description, geom,
+    department_id, assignee_user_id, rule_id, district_id, watermark)
+SELECT q.source_row, q.ext, q.reason, q.field,
+    CASE q.reason WHEN 'description_too_long' THEN length(q.description)
+                  WHEN 'external_id_too_long' THEN length(q.ext)
+                  WHEN 'address_too_long' THEN length(q.address)
+                  WHEN 'resolution_too_long' THEN length(q.resolution) END,
+    i.incident_id, q.created_at, q.category_id, q.status,
+    CASE WHEN q.status IN ('resolved', 'closed') THEN COALESCE(q.closed_src, q.created_at) END,
+    CASE WHEN q.status = 'closed' THEN COALESCE(q.closed_src, q.created_at) END,
+    CASE WHEN q.status IN ('resolved', 'closed')
+         THEN COALESCE(q.resolution, :resolution_default) END,
+    q.address, q.description, q.geom,
+    COALESCE(rr.department_id, cat.default_department_id), rr.assignee_user_id, rr.rule_id,
+    dd.district_id, GREATEST(q.created_at, q.closed_src)
+FROM q
+LEFT JOIN incidents i ON q.reason IS NULL AND i.city_id = :c AND i.source = :src
+    AND i.external_id = q.ext
+LEFT JOIN categories cat ON q.reason IS NULL AND cat.city_id = :c
+    AND cat.category_id = q.category_id
+LEFT JOIN LATERAL (
+    SELECT r.department_id, r.assignee_user_id, r.rule_id FROM routing_rules r
+    WHERE q.reason IS NULL AND r.city_id = :c AND r.category_id = q.category_id AND r.active
+      AND (r.area IS NULL OR ST_Covers(r.area, q.geom))
+    ORDER BY (r.area IS NULL), ST_Area(r.area::geography) NULLS LAST, r.rule_id
+    LIMIT 1
+) rr ON true
+LEFT JOIN LATERAL (
+    SELECT d.district_id FROM districts d
+    WHERE q.reason IS NULL AND d.city_id = :c AND ST_Covers(d.geom, q.geom)
+    ORDER BY d.district_id LIMIT 1
+) dd ON true
+"""
+
+
+def work_insert(mapping: Mapping) -> str:
+    """Parse, check, classify and route the staged batch into ``etl_work``."""
+    has_geom, raw_geom = _GEOMETRY[geometry_kind(mapping)]
+    # Both fragments come from the fixed table above, never from input.
+    return _WORK_INSERT.format(has_geom=has_geom, raw_geom=raw_geom)
+
+
+MARK_SEEN = (
+    "INSERT INTO etl_seen (ext) SELECT ext FROM etl_work WHERE ext IS NOT NULL"
+    " ON CONFLICT DO NOTHING"
+)
+
+SELECT_REJECTS = (
+    "SELECT source_row, reason, field, length FROM etl_work WHERE reason IS NOT NULL"
+    " ORDER BY source_row"
+)
+
+#: New rows: allocate registry numbers set-wise (one counter update per local
+#: year, in this transaction: sequential, no gaps), insert, and log 'created'.
+INSERT_NEW = """
+WITH fresh AS (
+    SELECT w.*, y.year, row_number() OVER (PARTITION BY y.year ORDER BY w.source_row) AS k
+    FROM etl_work w
+    CROSS JOIN LATERAL (
+        SELECT extract(year FROM w.created_at AT TIME ZONE :city_tz)::int AS year
+    ) y
+    WHERE w.reason IS NULL AND w.incident_id IS NULL
+),
+cnt AS (SELECT year, count(*) AS n FROM fresh GROUP BY year),
+alloc AS (
+    INSERT INTO registry_counters AS rc (city_id, year, last_value)
+    SELECT :c, year, n FROM cnt
+    ON CONFLICT (city_id, year) DO UPDATE SET last_value = rc.last_value + EXCLUDED.last_value
+    RETURNING year, last_value
+),
+ins AS (
+    INSERT INTO incidents (city_id, registry_number, category_id, department_id,
+        assignee_user_id, district_id, status, channel, geom, address, description,
+        created_at, resolved_at, closed_at, updated_at, resolution_text, source, external_id)
+    SELECT :c,
+        :prefix || '-' || lpad(f.year::text, 4, '0') || '-'
+            || CASE WHEN length(seq.s) >= 6 THEN seq.s ELSE lpad(seq.s, 6, '0') END,
+        f.category_id, f.department_id, f.assignee_user_id, f.district_id, f.status, 'feed',
+        f.geom, f.address, f.description, f.created_at, f.resolved_at, f.closed_at,
+        GREATEST(f.created_at, f.resolved_at, f.closed_at), f.resolution_text, :src, f.ext
+    FROM fresh f
+    JOIN cnt USING (year)
+    JOIN alloc USING (year)
+    CROSS JOIN LATERAL (SELECT (alloc.last_value - cnt.n + f.k)::text AS s) seq
+    RETURNING incident_id, external_id, status, created_at, department_id
+)
+INSERT INTO incident_events (city_id, incident_id, kind, to_status, actor_label, channel,
+    is_public, data, created_at)
+SELECT :c, ins.incident_id, 'created', ins.status, :actor, 'feed', true,
+    jsonb_build_object('department', d.code, 'rule_id', w.rule_id, 'source', CAST(:src AS text),
+                       'external_id', ins.external_id, 'run_id', CAST(:run AS bigint)),
+    ins.created_at
+FROM ins
+JOIN departments d ON d.city_id = :c AND d.department_id = ins.department_id
+JOIN etl_work w ON w.ext = ins.external_id AND w.reason IS NULL
+"""
+
+#: Known rows whose source values differ: update, re-route on a new category,
+#: and log 'updated' with the changed fields.  The source is authoritative for
+#: the rows it owns.
+UPDATE_CHANGED = """
+WITH ch AS (
+    SELECT w.*, i.status AS old_status, i.category_id AS old_category,
+        array_remove(ARRAY[
+            CASE WHEN i.status IS DISTINCT FROM w.status THEN 'status' END,
+            CASE WHEN i.category_id IS DISTINCT FROM w.category_id THEN 'category' END,
+            CASE WHEN ST_AsBinary(i.geom) IS DISTINCT FROM ST_AsBinary(w.geom)
+                 THEN 'location' END,
+            CASE WHEN i.address IS DISTINCT FROM w.address THEN 'address' END,
+            CASE WHEN i.description IS DISTINCT FROM w.description THEN 'description' END,
+            CASE WHEN i.created_at IS DISTINCT FROM w.created_at THEN 'created_at' END,
+            CASE WHEN i.resolved_at IS DISTINCT FROM w.resolved_at THEN 'resolved_at' END,
+            CASE WHEN i.closed_at IS DISTINCT FROM w.closed_at THEN 'closed_at' END,
+            CASE WHEN i.resolution_text IS DISTINCT FROM w.resolution_text
+                 THEN 'resolution_text' END
+        ], NULL) AS changed
+    FROM etl_work w
+    JOIN incidents i ON i.city_id = :c AND i.incident_id = w.incident_id
+    WHERE w.reason IS NULL
+),
+upd AS (
+    UPDATE incidents i SET
+        status = ch.status,
+        category_id = ch.category_id,
+        department_id = CASE WHEN i.category_id <> ch.category_id
+                             THEN ch.department_id ELSE i.department_id END,
+        assignee_user_id = CASE WHEN i.category_id <> ch.category_id
+                                THEN ch.assignee_user_id ELSE i.assignee_user_id END,
+        district_id = CASE WHEN 'location' = ANY (ch.changed)
+                           THEN ch.district_id ELSE i.district_id END,
+        geom = ch.geom,
+        address = ch.address,
+        description = ch.description,
+        created_at = ch.created_at,
+        acknowledged_at = CASE WHEN i.acknowledged_at < ch.created_at
+                               THEN ch.created_at ELSE i.acknowledged_at END,
+        resolved_at = ch.resolved_at,
+        closed_at = ch.closed_at,
+        resolution_text = ch.resolution_text,
+        duplicate_of = NULL,
+        updated_at = now()
+    FROM ch
+    WHERE cardinality(ch.changed) > 0 AND i.city_id = :c AND i.incident_id = ch.incident_id
+    RETURNING i.incident_id
+)
+INSERT INTO incident_events (city_id, incident_id, kind, from_status, to_status, actor_label,
+    channel, is_public, data)
+SELECT :c, ch.incident_id, 'updated', ch.old_status, ch.status, :actor, 'feed', false,
+    jsonb_build_object('changed', to_jsonb(ch.changed), 'source', CAST(:src AS text),
+                       'external_id', ch.ext, 'run_id', CAST(:run AS bigint))
+FROM ch JOIN upd USING (incident_id)
+"""
+
+BATCH_SUMMARY = (
+    "SELECT count(*) FILTER (WHERE reason IS NULL),"
+    " max(watermark) FILTER (WHERE reason IS NULL) FROM etl_work"
+)
+
+UPDATE_RUN_COUNTS = """
+UPDATE feed_runs SET
+    rows_read = rows_read + :read,
+    rows_inserted = rows_inserted + :ins,
+    rows_updated = rows_updated + :upd,
+    rows_unchanged = rows_unchanged + :unch,
+    rows_rejected = rows_rejected + :rej,
+    watermark = GREATEST(watermark, :wm)
+WHERE city_id = :c AND run_id = :run
+"""

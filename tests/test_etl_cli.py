@@ -1,0 +1,140 @@
+"""The command line, run as a real process: help, load, runs, and kill -9 mid-load."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from etl.load import list_runs, load_file
+from etl.mapping import load_mapping
+from tests.conftest import REPO
+from tests.etl_helpers import row, write_csv
+
+MAPPING_TOML = """
+source = "primarie"
+[columns]
+external_id = "id"
+created = "creat"
+closed = "inchis"
+address = "adresa"
+description = "descriere"
+[time]
+format = "YYYY-MM-DD HH24:MI"
+[category]
+column = "tip"
+[category.map]
+"Groapă" = "pothole"
+"Bec ars" = "street_light"
+[status]
+column = "stare"
+[status.map]
+"Deschisă" = "new"
+"Închisă" = "closed"
+[geometry]
+lon = "lon"
+lat = "lat"
+"""
+
+
+def _run(args: list[str], engine, **kwargs) -> subprocess.Popen | subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    cmd = [sys.executable, "-m", "etl", *args]
+    if kwargs.pop("background", False):
+        return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_every_command_has_help():
+    for args in (["--help"], ["load", "--help"], ["runs", "--help"], ["open311", "--help"],
+                 ["rejects", "--help"]):
+        out = subprocess.run([sys.executable, "-m", "etl", *args], cwd=REPO,
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert "Usage" in out.stdout
+
+
+def test_load_and_runs_from_the_command_line(engine, city, tmp_path):
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(MAPPING_TOML, "utf-8")
+    path = write_csv(tmp_path / "a.csv", [row(), row(id="A2", lat="")])
+    out = _run(["load", str(path), "--city", "testville", "--mapping", str(mapping)], engine)
+    assert out.returncode == 0, out.stderr
+    assert "read 2 = inserted 1 + updated 0 + unchanged 0 + rejected 1" in out.stdout
+    assert "missing_coordinates" in out.stdout
+    assert "rows/s" in out.stdout
+    assert "Bucegi" not in out.stdout + out.stderr  # no row content in the output
+    out = _run(["runs", "--city", "testville"], engine)
+    assert out.returncode == 0, out.stderr
+    assert "succeeded" in out.stdout and "a.csv" in out.stdout
+    out = _run(["rejects", "1", "--city", "testville"], engine)
+    assert out.returncode == 0, out.stderr
+    assert "1 missing_coordinates" in out.stdout and "│ 2 " in out.stdout
+    out = _run(["load", str(path), "--city", "nowhere", "--mapping", str(mapping)], engine)
+    assert out.returncode == 1 and "No city 'nowhere'" in out.stderr
+
+
+def test_kill_9_leaves_whole_batches_and_a_rerun_completes(engine, city, tmp_path):
+    n, batch = 60_000, 500
+    path = write_csv(
+        tmp_path / "big.csv",
+        [row(id=f"K{k}", descriere=f"Sesizarea {k}", creat=f"2026-04-{k % 28 + 1:02d} 10:00")
+         for k in range(n)],
+    )
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(MAPPING_TOML, "utf-8")
+    proc = _run(["load", str(path), "--city", "testville", "--mapping", str(mapping),
+                 "--batch-size", str(batch)], engine, background=True)
+    deadline = time.monotonic() + 120
+    done = 0
+    with engine.connect() as conn:
+        while time.monotonic() < deadline and proc.poll() is None:
+            done = conn.execute(sa.text("SELECT COALESCE(max(rows_read), 0) FROM feed_runs")
+                                ).scalar_one()
+            conn.commit()
+            if done >= 5 * batch:
+                break
+            time.sleep(0.02)
+    assert proc.poll() is None, f"the load ended before it could be killed: {proc.stderr}"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    proc.stdout.close()
+    proc.stderr.close()
+
+    with engine.connect() as conn:
+        count = conn.execute(sa.text("SELECT count(*) FROM incidents")).scalar_one()
+        events = conn.execute(sa.text("SELECT count(*) FROM incident_events")).scalar_one()
+        counter = conn.execute(sa.text("SELECT last_value FROM registry_counters")).scalar_one()
+        status, inserted = conn.execute(
+            sa.text("SELECT status, rows_inserted FROM feed_runs")
+        ).one()
+    assert 0 < count < n
+    assert count % batch == 0  # whole batches only
+    assert events == count == counter == inserted
+    assert status == "running"  # it never got to say anything else
+
+    result = load_file(engine, path, "testville", load_mapping(mapping), batch_size=5000)
+    assert (result.read, result.inserted, result.unchanged) == (n, n - count, count)
+    runs = {r["run_id"]: r["status"] for r in list_runs(engine, "testville")}
+    assert sorted(runs.values()) == ["aborted", "succeeded"]
+    with engine.connect() as conn:
+        numbers = conn.execute(
+            sa.text("SELECT count(DISTINCT registry_number), max(registry_number)"
+                    " FROM incidents")
+        ).one()
+    assert tuple(numbers) == (n, f"TST-2026-{n:06d}")
+
+
+def test_a_bad_mapping_is_explained(engine, city, tmp_path):
+    bad = Path(tmp_path / "bad.toml")
+    bad.write_text("source = 'x'\n[columns]\n", "utf-8")
+    out = _run(["load", str(tmp_path / "none.csv"), "--city", "testville",
+                "--mapping", str(bad)], engine)
+    assert out.returncode == 1
+    assert "columns.external_id: is required in the mapping" in out.stderr

@@ -1,0 +1,315 @@
+"""Loading feeds: statuses, registry numbers, routing, idempotency, re-projection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from shapely.geometry import box
+
+from etl.load import list_runs, load_file
+from etl.mapping import load_mapping
+from sesizari import catalog
+from sesizari.errors import SesizariError, ValidationError
+from sesizari.incidents import NewIncident, create_incident
+from tests.etl_helpers import GOOD, HEADER, incidents, row, test_mapping, write_csv
+
+
+def _events(engine, external_id: str) -> list[dict]:
+    with engine.connect() as conn:
+        return [
+            dict(r._mapping)
+            for r in conn.execute(
+                sa.text(
+                    "SELECT e.kind, e.from_status, e.to_status, e.actor_label, e.channel, e.data"
+                    " FROM incident_events e JOIN incidents i USING (city_id, incident_id)"
+                    " WHERE i.external_id = :x ORDER BY e.event_id"
+                ),
+                {"x": external_id},
+            )
+        ]
+
+
+def test_new_rows_are_numbered_routed_and_logged(engine, city, tmp_path):
+    path = write_csv(
+        tmp_path / "a.csv",
+        [
+            GOOD,
+            row(id="A2", tip="Bec ars", stare="Închisă", inchis="2026-05-05 09:00"),
+            row(id="A3", creat="2025-12-31 23:30"),  # 2025 in Bucharest, 21:30 UTC
+        ],
+    )
+    result = load_file(engine, path, "testville", test_mapping())
+    assert (result.read, result.inserted, result.rejected) == (3, 3, 0)
+    got = {i["external_id"]: i for i in incidents(engine)}
+    assert got["A1"]["registry_number"] == "TST-2026-000001"
+    assert got["A2"]["registry_number"] == "TST-2026-000002"
+    assert got["A3"]["registry_number"] == "TST-2025-000001"
+    assert got["A1"]["created_at"] == datetime(2026, 5, 4, 7, 15, tzinfo=UTC)
+    assert (got["A1"]["status"], got["A1"]["department"]) == ("new", "roads")
+    assert (got["A2"]["status"], got["A2"]["department"]) == ("closed", "lighting")
+    assert got["A2"]["resolved_at"] == got["A2"]["closed_at"] == datetime(
+        2026, 5, 5, 6, 0, tzinfo=UTC
+    )
+    assert got["A2"]["resolution_text"] == "Închisă în sistemul sursă"
+    assert all(i["channel"] == "feed" for i in got.values())
+    (event,) = _events(engine, "A2")
+    assert event["kind"] == "created" and event["to_status"] == "closed"
+    assert (event["actor_label"], event["channel"]) == ("etl:primarie", "feed")
+    assert event["data"]["department"] == "lighting"
+
+
+def test_numbers_continue_the_registry_without_gaps(engine, city, tmp_path):
+    create_incident(
+        engine,
+        NewIncident(
+            city="testville", category="pothole", latitude=45.69, longitude=21.9,
+            description="la ghișeu", created_at=datetime(2026, 1, 5, 10, tzinfo=UTC),
+        ),
+    )
+    rows = [row(id=f"N{k}", creat=f"2026-02-{k % 27 + 1:02d} 10:00") for k in range(23)]
+    path = write_csv(tmp_path / "n.csv", rows)
+    load_file(engine, path, "testville", test_mapping(), batch_size=5)
+    numbers = sorted(i["registry_number"] for i in incidents(engine))
+    assert numbers == [f"TST-2026-{k:06d}" for k in range(2, 25)]
+    with engine.connect() as conn:
+        last = conn.execute(
+            sa.text("SELECT last_value FROM registry_counters WHERE year = 2026")
+        ).scalar_one()
+    assert last == 24
+
+
+def test_same_file_twice_adds_nothing(engine, city, tmp_path):
+    rows = [row(id=f"R{k}") for k in range(7)]
+    path = write_csv(tmp_path / "r.csv", rows)
+    first = load_file(engine, path, "testville", test_mapping(), batch_size=3)
+    second = load_file(engine, path, "testville", test_mapping(), batch_size=3)
+    assert (first.inserted, first.unchanged) == (7, 0)
+    assert (second.read, second.inserted, second.updated, second.unchanged) == (7, 0, 0, 7)
+    assert len(incidents(engine)) == 7
+    assert all(len(_events(engine, f"R{k}")) == 1 for k in range(7))
+
+
+def test_a_changed_row_is_updated_with_an_event(engine, city, tmp_path):
+    path = write_csv(tmp_path / "u.csv", [GOOD, row(id="A2")])
+    load_file(engine, path, "testville", test_mapping())
+    before = {i["external_id"]: i["registry_number"] for i in incidents(engine)}
+    closed = row(stare="Închisă", inchis="2026-05-06 12:00")
+    path = write_csv(tmp_path / "u2.csv", [closed, row(id="A2")])
+    result = load_file(engine, path, "testville", test_mapping())
+    assert (result.inserted, result.updated, result.unchanged) == (0, 1, 1)
+    after = {i["external_id"]: i for i in incidents(engine)}
+    assert {k: v["registry_number"] for k, v in after.items()} == before
+    assert after["A1"]["status"] == "closed"
+    assert after["A1"]["resolution_text"] == "Închisă în sistemul sursă"
+    kinds = [(e["kind"], e["from_status"], e["to_status"]) for e in _events(engine, "A1")]
+    assert kinds == [("created", None, "new"), ("updated", "new", "closed")]
+    assert set(_events(engine, "A1")[1]["data"]["changed"]) == {
+        "status", "resolved_at", "closed_at", "resolution_text",
+    }
+    # A new category re-routes.
+    path = write_csv(tmp_path / "u3.csv", [row(id="A2", tip="Bec ars")])
+    load_file(engine, path, "testville", test_mapping())
+    assert {i["external_id"]: i["department"] for i in incidents(engine)}["A2"] == "lighting"
+
+
+def test_area_rules_and_districts_apply_set_wise(engine, city, tmp_path):
+    with engine.begin() as conn:
+        cid = city["city_id"]
+        catalog.create_routing_rule(
+            conn, cid, name="Centru: iluminat", category_code="pothole",
+            department_code="lighting", area=box(21.89, 45.68, 21.91, 45.70),
+            assignee_username="ion",
+        )
+        district = catalog.create_district(conn, cid, "Nord", box(21.85, 45.70, 21.95, 45.74))
+    path = write_csv(
+        tmp_path / "r.csv", [GOOD, row(id="A2", lat="45.72", lon="21.86")]
+    )
+    load_file(engine, path, "testville", test_mapping())
+    got = {i["external_id"]: i for i in incidents(engine)}
+    assert (got["A1"]["department"], got["A1"]["district_id"]) == ("lighting", None)
+    assert (got["A2"]["department"], got["A2"]["district_id"]) == ("roads", district)
+
+
+def test_projected_coordinates_are_reprojected(engine, city, tmp_path):
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs(4326, 3844, always_xy=True).transform(21.9, 45.69)
+    path = write_csv(tmp_path / "s70.csv", [row(lon=f"{x:.3f}", lat=f"{y:.3f}")])
+    result = load_file(engine, path, "testville", test_mapping(geometry__crs="EPSG:3844"))
+    assert result.inserted == 1
+    (got,) = incidents(engine)
+    assert got["lon"] == pytest.approx(21.9, abs=1e-6)
+    assert got["lat"] == pytest.approx(45.69, abs=1e-6)
+
+
+def test_wkt_column(engine, city, tmp_path):
+    header = [h for h in HEADER if h not in ("lat", "lon")] + ["wkt"]
+    path = write_csv(
+        tmp_path / "w.csv",
+        [row(wkt="POINT(21.9 45.69)"), row(id="B", wkt="POINT(21.9"), row(id="C", wkt="")],
+        header=header,
+    )
+    mapping = test_mapping(geometry={"wkt": "wkt"})
+    result = load_file(engine, path, "testville", mapping)
+    assert result.inserted == 1
+    assert result.reasons == {"bad_coordinates": 1, "missing_coordinates": 1}
+
+
+def test_geojson_feature_collection(engine, city, tmp_path):
+    import json
+
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"id": "G1", "created_at": "2026-05-04T10:15:00",
+                           "category": "pothole", "status": "new",
+                           "description": "Groapă", "address": "Str. Mare 1"},
+            "geometry": {"type": "Point", "coordinates": [21.9, 45.69]},
+        },
+        {
+            "type": "Feature",
+            "properties": {"id": "G2", "created_at": "2025-10-26T03:30:00+03:00",
+                           "closed_at": "2025-10-27T08:00:00+02:00", "category": "noise",
+                           "status": "closed", "description": "Muzică tare"},
+            "geometry": {"type": "Point", "coordinates": [21.91, 45.70]},
+        },
+        {
+            "type": "Feature",
+            "properties": {"id": "G3", "created_at": "2026-05-04T10:15:00",
+                           "category": "pothole", "description": "fără loc"},
+            "geometry": None,
+        },
+    ]
+    path = tmp_path / "f.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
+    result = load_file(engine, path, "testville", load_mapping("geojson"))
+    assert (result.read, result.inserted, result.rejected) == (3, 2, 1)
+    assert result.reasons == {"missing_coordinates": 1}
+    got = {i["external_id"]: i for i in incidents(engine, "geojson")}
+    assert got["G1"]["created_at"] == datetime(2026, 5, 4, 7, 15, tzinfo=UTC)
+    assert got["G2"]["created_at"] == datetime(2025, 10, 26, 0, 30, tzinfo=UTC)
+    assert got["G2"]["status"] == "closed"
+
+
+def test_geopackage_in_stereo70(engine, city, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    frame = gpd.GeoDataFrame(
+        {
+            "id": ["P1", "P2"],
+            "created_at": ["2026-05-04 10:15:00", "2026-05-04 11:00:00"],
+            "category": ["pothole", "street_light"],
+            "status": ["new", "new"],
+            "description": ["Groapă", "Bec ars"],
+            "address": [None, None],
+            "closed_at": [None, None],
+        },
+        geometry=[Point(21.9, 45.69), Point(23.59, 46.77)],
+        crs=4326,
+    ).to_crs(3844)
+    path = tmp_path / "p.gpkg"
+    frame.to_file(path, driver="GPKG")
+    result = load_file(engine, path, "testville", load_mapping("geojson"))
+    assert (result.inserted, result.reasons) == (1, {"outside_boundary": 1})
+    (got,) = incidents(engine, "geojson")
+    assert got["lon"] == pytest.approx(21.9, abs=1e-6)
+
+
+def test_runs_are_recorded(engine, city, tmp_path):
+    path = write_csv(tmp_path / "x.csv", [GOOD, row(id="B", lat="")])
+    result = load_file(engine, path, "testville", test_mapping())
+    (run,) = list_runs(engine, "testville")
+    assert run["run_id"] == result.run_id
+    assert run["status"] == "succeeded" and run["file_name"] == "x.csv"
+    assert (run["rows_read"], run["rows_inserted"], run["rows_rejected"]) == (2, 1, 1)
+    assert run["watermark"] == datetime(2026, 5, 4, 7, 15, tzinfo=UTC)
+
+
+def test_mapping_and_file_mismatches_fail_before_writing(engine, city, tmp_path):
+    path = write_csv(tmp_path / "h.csv", [GOOD], header=[h for h in HEADER if h != "tip"])
+    with pytest.raises(ValidationError, match="no column"):
+        load_file(engine, path, "testville", test_mapping())
+    with pytest.raises(ValidationError, match="does not have"):
+        load_file(
+            engine, write_csv(tmp_path / "ok.csv", [GOOD]), "testville",
+            test_mapping(category__map={"Groapă": "potholes"}),
+        )
+    with pytest.raises(SesizariError, match="No city"):
+        load_file(engine, tmp_path / "ok.csv", "nowhere", test_mapping())
+    assert list_runs(engine) == []
+
+
+def test_mapping_validation():
+    with pytest.raises(ValidationError, match="time zone"):
+        test_mapping(time__timezone="Europe/Nowhere")
+    with pytest.raises(ValidationError, match="unknown status"):
+        test_mapping(status__map={"x": "done"})
+    with pytest.raises(ValidationError, match="lon and lat"):
+        test_mapping(geometry={"lon": "lon"})
+    with pytest.raises(ValidationError, match="no file"):
+        load_mapping("no-such-mapping")
+    assert load_mapping("nyc311").timezone == "America/New_York"
+
+
+def test_shapefile_with_its_own_mapping_and_absent_optional_properties(engine, city, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from etl.mapping import parse_mapping
+
+    frame = gpd.GeoDataFrame(
+        {"nr": ["S1", "S2"], "data": ["2026-05-04 10:15", "2026-05-04 11:00"],
+         "tip": ["pothole", "noise"], "descr": ["Groapă mare", "Zgomot noaptea"]},
+        geometry=[Point(21.9, 45.69), Point(21.91, 45.7)], crs=4326,
+    ).to_crs(3844)
+    path = tmp_path / "sesizari.shp"
+    frame.to_file(path, driver="ESRI Shapefile", encoding="utf-8")
+    mapping = parse_mapping({
+        "source": "shp",
+        "columns": {"external_id": "nr", "created": "data", "description": "descr",
+                    "address": "adresa"},  # no such field: reads as empty
+        "time": {"format": "YYYY-MM-DD HH24:MI"},
+        "category": {"column": "tip"},
+    })
+    result = load_file(engine, path, "testville", mapping)
+    assert (result.inserted, result.rejected) == (2, 0)
+    got = {i["external_id"]: i for i in incidents(engine, "shp")}
+    assert got["S1"]["description"] == "Groapă mare"
+    assert got["S2"]["lon"] == pytest.approx(21.91, abs=1e-6)
+    assert got["S1"]["address"] is None
+
+
+def test_csv_is_read_in_batches_not_whole(tmp_path):
+    from etl.readers import open_source
+
+    path = write_csv(tmp_path / "big.csv", [row(id=f"Z{k}") for k in range(20_000)])
+    source = open_source(path)
+    batches = source.batches(1000)
+    first = next(batches)
+    assert (first.first_row, len(first.rows)) == (1, 1000)
+    assert first.position < path.stat().st_size / 2  # the rest is not read yet
+    second = next(batches)
+    assert second.first_row == 1001
+    batches.close()
+
+
+def test_a_refused_batch_fails_the_run_without_quoting_row_values(engine, city, tmp_path):
+    from etl.load import LoadError
+
+    with engine.begin() as conn:  # a rule the loader does not know about
+        conn.execute(sa.text(
+            "ALTER TABLE incidents ADD CONSTRAINT no_secret CHECK (address <> 'Str. Secretă 7')"
+        ))
+    rows = [row(id=f"S{k}") for k in range(4)] + [row(id="S9", adresa="Str. Secretă 7")]
+    path = write_csv(tmp_path / "s.csv", rows)
+    with pytest.raises(LoadError, match="batch from row 5") as info:
+        load_file(engine, path, "testville", test_mapping(), batch_size=4)
+    assert "Secretă" not in str(info.value) and "no_secret" in str(info.value)
+    (run,) = list_runs(engine, "testville")
+    assert run["status"] == "failed" and "no_secret" in run["error"]
+    assert "Secretă" not in run["error"]
+    assert (run["rows_read"], run["rows_inserted"]) == (4, 4)  # the first batch stays
+    assert len(incidents(engine)) == 4

@@ -1,0 +1,92 @@
+"""The bad-input corpus: one small file per reject reason, exact counts each time."""
+
+from __future__ import annotations
+
+import pytest
+
+from etl.load import load_file, reject_counts
+from tests.etl_helpers import GOOD, HEADER, incidents, rejects, row, test_mapping, write_csv
+
+#: reason -> the bad row (the file's second row; the first is always good).
+CORPUS: dict[str, dict[str, str]] = {
+    "missing_external_id": row(id=""),
+    "external_id_too_long": row(id="Q" * 201),
+    "duplicate_external_id": row(id=GOOD["id"], descriere="Aceeași sesizare, din nou"),
+    "missing_date": row(id="B", creat=""),
+    "bad_date": row(id="B", creat="2026-13-45 10:00"),
+    "nonexistent_local_time": row(id="B", creat="2026-03-29 03:30"),
+    "ambiguous_local_time": row(id="B", creat="2025-10-26 03:30"),
+    "closed_before_created": row(id="B", stare="Închisă", inchis="2026-05-03 09:00"),
+    "missing_coordinates": row(id="B", lat="", lon=""),
+    "bad_coordinates": row(id="B", lat="45,69,1"),
+    "outside_boundary": row(id="B", lat="46.77", lon="23.59"),
+    "unknown_category": row(id="B", tip="Câini fără stăpân"),
+    "description_too_long": row(id="B", descriere="x" * 5001),
+    "address_too_long": row(id="B", adresa="y" * 501),
+}
+# Distinct ids, so that in one file each bad row fails for its own reason only.
+for _n, (_reason, _row) in enumerate(sorted(CORPUS.items())):
+    if _row["id"] not in ("", GOOD["id"]) and len(_row["id"]) < 200:
+        _row["id"] = f"B{_n}"
+
+
+@pytest.mark.parametrize("reason", sorted(CORPUS))
+def test_each_bad_row_is_rejected_with_its_reason(engine, city, tmp_path, reason):
+    path = write_csv(tmp_path / f"{reason}.csv", [GOOD, CORPUS[reason]])
+    result = load_file(engine, path, "testville", test_mapping())
+    assert (result.read, result.inserted, result.updated, result.unchanged, result.rejected) == (
+        2, 1, 0, 0, 1,
+    )
+    assert result.reasons == {reason: 1}
+    assert reject_counts(engine, "testville", result.run_id) == {reason: 1}
+    (rej,) = rejects(engine, result.run_id)
+    assert rej["source_row"] == 2
+    assert rej["raw"]["id"] == (CORPUS[reason]["id"] or None)  # the raw row, as read
+    assert rej["message"]
+    assert [i["external_id"] for i in incidents(engine)] == [GOOD["id"]]
+
+
+def test_the_whole_corpus_in_one_file_counts_every_row_once(engine, city, tmp_path):
+    bad = [CORPUS[r] for r in sorted(CORPUS)]
+    path = write_csv(tmp_path / "all.csv", [GOOD, *bad])
+    result = load_file(engine, path, "testville", test_mapping(), batch_size=4)
+    assert result.read == 1 + len(CORPUS)
+    assert result.inserted == 1
+    assert result.rejected == len(CORPUS)
+    assert result.reasons == dict.fromkeys(CORPUS, 1)
+    assert result.read == result.inserted + result.updated + result.unchanged + result.rejected
+
+
+def test_messages_name_the_column_and_value(engine, city, tmp_path):
+    path = write_csv(tmp_path / "m.csv", [GOOD, CORPUS["bad_date"], CORPUS["outside_boundary"]])
+    result = load_file(engine, path, "testville", test_mapping())
+    by_row = {r["source_row"]: r["message"] for r in rejects(engine, result.run_id)}
+    assert "'creat'" in by_row[2] and "2026-13-45 10:00" in by_row[2]
+    assert "Testville" in by_row[3]
+
+
+def test_wrong_number_of_fields_is_a_malformed_row(engine, city, tmp_path):
+    path = tmp_path / "short.csv"
+    good = ",".join(GOOD[h] for h in HEADER)
+    path.write_text(",".join(HEADER) + "\n" + good + "\nZ9,2026-05-04 10:15,,Groapă\n", "utf-8")
+    result = load_file(engine, path, "testville", test_mapping())
+    assert (result.read, result.inserted, result.rejected) == (2, 1, 1)
+    assert result.reasons == {"malformed_row": 1}
+
+
+def test_unknown_category_goes_to_the_fallback_when_there_is_one(engine, city, tmp_path):
+    path = write_csv(tmp_path / "f.csv", [GOOD, row(id="B", tip="Altceva")])
+    result = load_file(engine, path, "testville", test_mapping(category__fallback="noise"))
+    assert (result.inserted, result.rejected) == (2, 0)
+    assert {i["external_id"]: i["category"] for i in incidents(engine)} == {
+        "A1": "pothole",
+        "B": "noise",
+    }
+
+
+def test_a_closed_date_that_does_not_parse_is_rejected_too(engine, city, tmp_path):
+    path = write_csv(tmp_path / "c.csv", [GOOD, row(id="B", stare="Închisă", inchis="mâine")])
+    result = load_file(engine, path, "testville", test_mapping())
+    assert result.reasons == {"bad_date": 1}
+    (rej,) = rejects(engine, result.run_id)
+    assert "'inchis'" in rej["message"]

@@ -1,0 +1,154 @@
+"""Local times across DST switches, and the encodings of real exports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from etl.load import load_file
+from etl.readers import detect_delimiter, detect_encoding
+from tests.etl_helpers import incidents, row, test_mapping, write_csv
+
+
+@pytest.mark.parametrize(
+    ("local", "expected", "problem"),
+    [
+        # Spring forward, Bucharest 2026-03-29: 03:00 EET becomes 04:00 EEST.
+        ("2026-03-29 02:59", datetime(2026, 3, 29, 0, 59, tzinfo=UTC), None),
+        ("2026-03-29 03:00", None, "nonexistent_local_time"),
+        ("2026-03-29 03:30", None, "nonexistent_local_time"),
+        ("2026-03-29 04:00", datetime(2026, 3, 29, 1, 0, tzinfo=UTC), None),
+        # Fall back, 2025-10-26: 04:00 EEST becomes 03:00 EET; 03:xx happens twice.
+        ("2025-10-26 02:59", datetime(2025, 10, 25, 23, 59, tzinfo=UTC), None),
+        ("2025-10-26 03:00", None, "ambiguous_local_time"),
+        ("2025-10-26 03:30", None, "ambiguous_local_time"),
+        ("2025-10-26 04:00", datetime(2025, 10, 26, 2, 0, tzinfo=UTC), None),
+        ("2026-07-01 12:00", datetime(2026, 7, 1, 9, 0, tzinfo=UTC), None),
+        ("2026-01-15 12:00", datetime(2026, 1, 15, 10, 0, tzinfo=UTC), None),
+        ("2026-02-30 12:00", None, "bad_date"),
+        ("not a date", None, "bad_date"),
+    ],
+)
+def test_local_time_in_sql(engine, local, expected, problem):
+    with engine.connect() as conn:
+        ts, got = conn.execute(
+            sa.text("SELECT * FROM etl_local_time(:s, 'YYYY-MM-DD HH24:MI', 'Europe/Bucharest')"),
+            {"s": local},
+        ).one()
+    assert (ts, got) == (expected, problem)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "problem"),
+    [
+        ("2025-10-26T03:30:00+03:00", datetime(2025, 10, 26, 0, 30, tzinfo=UTC), None),
+        ("2025-10-26T03:30:00+02:00", datetime(2025, 10, 26, 1, 30, tzinfo=UTC), None),
+        ("2025-10-26T03:30:00Z", datetime(2025, 10, 26, 3, 30, tzinfo=UTC), None),
+        ("2025-10-26T03:30:00", None, "ambiguous_local_time"),
+        ("2026-03-29 03:30", None, "nonexistent_local_time"),
+        ("2026-03-29", datetime(2026, 3, 28, 22, 0, tzinfo=UTC), None),
+        ("", None, None),
+    ],
+)
+def test_iso_times_with_and_without_offset(engine, text, expected, problem):
+    with engine.connect() as conn:
+        ts, got = conn.execute(
+            sa.text("SELECT * FROM etl_local_time(:s, 'iso', 'Europe/Bucharest')"), {"s": text}
+        ).one()
+    assert (ts, got) == (expected, problem)
+
+
+def test_dst_rows_in_a_file(engine, city, tmp_path):
+    rows = [
+        row(id="ok1", creat="2026-03-29 02:59"),
+        row(id="gap", creat="2026-03-29 03:30"),
+        row(id="ok2", creat="2026-03-29 04:00"),
+        row(id="twice", creat="2025-10-26 03:30"),
+        row(id="closed-in-gap", stare="Închisă", inchis="2026-03-29 03:15",
+            creat="2026-03-28 10:00"),
+    ]
+    result = load_file(engine, write_csv(tmp_path / "dst.csv", rows), "testville", test_mapping())
+    assert result.inserted == 2
+    assert result.reasons == {"nonexistent_local_time": 2, "ambiguous_local_time": 1}
+    got = {i["external_id"]: i["created_at"] for i in incidents(engine)}
+    assert got == {
+        "ok1": datetime(2026, 3, 29, 0, 59, tzinfo=UTC),
+        "ok2": datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+    }
+
+
+def test_a_mapping_in_another_zone(engine, city, tmp_path):
+    path = write_csv(tmp_path / "ny.csv", [row(creat="2026-03-08 02:30"), row(id="B")])
+    result = load_file(
+        engine, path, "testville", test_mapping(time__timezone="America/New_York")
+    )
+    assert result.reasons == {"nonexistent_local_time": 1}  # US spring forward
+    (got,) = incidents(engine)
+    assert got["created_at"] == datetime(2026, 5, 4, 14, 15, tzinfo=UTC)
+
+
+TEXT = "Becul de pe strada Ştefan cel Mare nu funcţionează; groapă în faţa şcolii"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"),
+    [("utf-8-sig", ";"), ("utf-8", ","), ("cp1250", ";"), ("cp1250", "\t"), ("utf-8-sig", "|")],
+)
+def test_encodings_and_delimiters_are_detected(engine, city, tmp_path, encoding, delimiter):
+    rows = [
+        row(descriere=TEXT, adresa="Str. Ştefan cel Mare 5"),
+        row(id="A2", tip="Bec ars", descriere="Iluminat: stâlp înclinat, ţevi"),
+    ]
+    path = write_csv(tmp_path / "t.csv", rows, encoding=encoding, delimiter=delimiter)
+    result = load_file(engine, path, "testville", test_mapping())
+    assert (result.inserted, result.rejected) == (2, 0)
+    got = {i["external_id"]: i for i in incidents(engine)}
+    assert got["A1"]["description"] == TEXT
+    assert got["A1"]["category"] == "pothole"  # "Groapă" matched the map after decoding
+    assert got["A1"]["address"] == "Str. Ştefan cel Mare 5"
+    assert got["A2"]["category"] == "street_light"
+
+
+def test_comma_below_letters_in_utf8(engine, city, tmp_path):
+    text = "Coș de gunoi plin lângă școală, țeava spartă"
+    path = write_csv(tmp_path / "c.csv", [row(descriere=text)], encoding="utf-8-sig")
+    load_file(engine, path, "testville", test_mapping())
+    assert incidents(engine)[0]["description"] == text
+
+
+def test_encoding_detection_units():
+    assert detect_encoding("ă".encode() + b"\xef\xbb\xbf") == "utf-8"
+    assert detect_encoding(b"\xef\xbb\xbfid,x") == "utf-8-sig"
+    assert detect_encoding("faţă".encode("cp1250")) == "cp1250"
+    assert detect_encoding("aă".encode()[:2]) == "utf-8"  # a character cut at the end
+    assert detect_delimiter("a;b;c\n1;2;3\n") == ";"
+    assert detect_delimiter("a\tb\n1\t2\n") == "\t"
+
+
+def test_a_wrong_explicit_encoding_says_what_to_do(engine, city, tmp_path):
+    from sesizari.errors import ValidationError
+
+    path = write_csv(tmp_path / "w.csv", [row()], encoding="cp1250")
+    with pytest.raises(ValidationError, match="--encoding"):
+        load_file(engine, path, "testville", test_mapping(), encoding="utf-8")
+
+
+def test_out_of_range_years_are_bad_dates_with_or_without_offset(engine):
+    with engine.connect() as conn:
+        for text in ("0001-01-01T00:00:00Z", "3100-01-01T00:00:00+02:00", "1850-01-01 10:00"):
+            ts, problem = conn.execute(
+                sa.text("SELECT * FROM etl_local_time(:s, 'iso', 'Europe/Bucharest')"),
+                {"s": text},
+            ).one()
+            assert (ts, problem) == (None, "bad_date"), text
+
+
+def test_nul_characters_do_not_fail_the_batch(engine, city, tmp_path):
+    path = write_csv(tmp_path / "nul.csv", [row(descriere="Groapă\x00 mare"), row(id="B")])
+    result = load_file(engine, path, "testville", test_mapping())
+    assert (result.inserted, result.rejected) == (2, 0)
+    assert {i["description"] for i in incidents(engine)} == {
+        "Groapă mare", "Groapă adâncă în carosabil",
+    }
