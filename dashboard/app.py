@@ -50,12 +50,13 @@ pages = {
     "departments": page(
         "departments", ":material/apartment:", default=head
     ),  # a head lands on their own
+    "open_data": page("open_data", ":material/public:"),
     "report": page("report", ":material/edit_note:"),
     "track": page("track", ":material/search:"),
 }
 sections = {
     t("nav.analytics"): [pages["live_map"], pages["resolution"], pages["departments"]],
-    t("nav.public"): [pages["report"], pages["track"]],
+    t("nav.public"): [pages["report"], pages["track"], pages["open_data"]],
 }
 
 if user is None:

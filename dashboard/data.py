@@ -145,3 +145,34 @@ def _plain(gdf) -> pd.DataFrame:
     frame = pd.DataFrame(gdf.drop(columns="geometry"))
     frame["geojson"] = [g.__geo_interface__ if g is not None else None for g in gdf.geometry]
     return frame
+
+
+def _bounds(filters: Filters):
+    """Local calendar dates of ``filters`` as aware datetimes (the city's zone)."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(cities().set_index("slug").loc[filters.city, "timezone"])
+
+    def at(day):
+        return None if day is None else datetime.combine(day, time(0), tzinfo=zone)
+
+    return at(filters.start), at(filters.end)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def public_incidents(filters: Filters, limit: int | None = None):
+    """The published rows of the selection (allow-listed columns, generalised points)."""
+    from sesizari import opendata
+
+    start, end = _bounds(filters)
+    return opendata.public_incidents(
+        engine(),
+        filters.city,
+        start,
+        end,
+        list(filters.categories) or None,
+        list(filters.statuses) or None,
+        list(filters.districts) or None,
+        limit,
+    )

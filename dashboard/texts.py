@@ -365,6 +365,31 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col.target_hours": ("Termen (h)", "Target (h)"),
     "col.overdue_h": ("Depășire (h)", "Overdue by (h)"),
     "col.created_at": ("Înregistrată", "Registered"),
+    # open data
+    "nav.open_data": ("Date deschise", "Open data"),
+    "open.title": ("Date deschise: sesizările din {city}", "Open data: the reports of {city}"),
+    "open.count": ("{n} sesizări în selecție", "{n} incidents in the selection"),
+    "open.aggregated": (
+        "Selecția este mare: harta arată densitatea pe hexagoane. Restrângeți filtrele "
+        "(cel mult {limit}) pentru a vedea fiecare sesizare.",
+        "The selection is large: the map shows density on hexagons. Narrow the filters "
+        "(at most {limit}) to see each report.",
+    ),
+    "open.sensitive": (
+        "Locațiile categoriilor sensibile (ex. ordine publică) sunt generalizate la o grilă "
+        "de {m} m. Datele nu conțin niciodată date personale.",
+        "Locations of sensitive categories (e.g. public order) are generalised to a {m} m "
+        "grid. The data never contains personal data.",
+    ),
+    "open.download": ("Descarcă selecția", "Download the selection"),
+    "open.dictionary": ("Dicționarul datelor", "Data dictionary"),
+    "open.licence": ("Licență", "Licence"),
+    "col.column": ("Coloană", "Column"),
+    "col.meaning": ("Semnificație", "Meaning"),
+    "incident.hide_description": (
+        "Descrierea este publică (debifați dacă numește persoane, numere de mașini...)",
+        "The description is public (untick if it names people, number plates...)",
+    ),
     "error": ("Eroare: {message}", "Error: {message}"),
 }
 

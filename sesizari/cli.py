@@ -178,6 +178,8 @@ def create_admin(
     except SesizariError as exc:
         _fail(exc)
     typer.echo(f"{username} can now sign in to {city} as administrator.")
+
+
 @key_app.command("issue")
 def apikey_issue(
     city: str = typer.Option(..., help="City slug, e.g. lugoj."),

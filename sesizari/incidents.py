@@ -542,7 +542,8 @@ def get_incident(conn: Connection, city: str, registry_number: str) -> dict[str,
         sa.text(
             "SELECT i.incident_id, i.registry_number, i.status, i.channel, c.code AS category,"
             " d.code AS department, u.username AS assignee, i.description, i.address,"
-            " i.resolution_text, i.created_at, i.acknowledged_at, i.resolved_at, i.closed_at,"
+            " i.resolution_text, i.description_public, i.created_at, i.acknowledged_at,"
+            " i.resolved_at, i.closed_at,"
             " ST_Y(i.geom) AS latitude, ST_X(i.geom) AS longitude, dup.registry_number AS"
             " duplicate_of FROM incidents i"
             " JOIN categories c USING (city_id, category_id)"

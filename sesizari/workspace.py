@@ -158,6 +158,12 @@ def note(engine: Engine, user: StaffUser, number: str, text: str, public: bool =
     incidents.add_note(engine, user.city, number, actor(user), text, public)
 
 
+def set_description_public(engine: Engine, user: StaffUser, number: str, public: bool) -> None:
+    """Show or hide the description in every public output."""
+    check_scope(engine, user, number)
+    incidents.set_description_public(engine, user.city, number, public, actor(user))
+
+
 def department_users(engine: Engine, user: StaffUser, department: str | None) -> list[str]:
     """Usernames a user may assign work to."""
     with engine.connect() as conn:

@@ -100,6 +100,7 @@ PAGES = [
     ("resolution", "resolution?city=lugoj"),
     ("departments", "departments?city=lugoj"),
     ("report", "report?city=lugoj"),
+    ("open-data", "open_data?city=lugoj&cat=pothole"),
     ("track", "track?id=LUG-2026-000001"),
 ]
 #: On a deep link (``/resolution``) Streamlit probes ``/resolution/_stcore/...`` to find

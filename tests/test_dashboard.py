@@ -111,3 +111,18 @@ def test_english_from_the_query_string(demo_url):
     at = _run(lang="en", city="lugoj")
     assert "Incident map" in at.subheader[0].value
     assert at.metric[0].label == "Open now"
+
+
+def test_open_data_page_lists_public_fields_only(demo_url, demo_engine):
+    at = _run(page="open_data", city="lugoj", cat="pothole")
+    assert "Date deschise" in at.subheader[0].value
+    dictionary = at.dataframe[0].value
+    assert "registry_number" in set(dictionary.iloc[:, 0])
+    assert "CC BY 4.0" in at.text[-1].value
+    assert {b.label for b in at.get("download_button")} == {"GeoJSON", "CSV", "GeoParquet"}
+
+
+def test_open_data_page_aggregates_large_selections(demo_url, monkeypatch):
+    monkeypatch.setenv("SESIZARI_POINTS_LIMIT", "10")
+    at = _run(page="open_data", city="lugoj")
+    assert "hexagoane" in at.info[0].value

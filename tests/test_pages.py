@@ -198,3 +198,18 @@ def test_dispatcher_and_admin_pages_follow_roles(demo):
         )
         == 1
     )
+
+
+def test_staff_hides_a_description_from_open_data(demo):
+    from sesizari import opendata
+
+    number = create_incident(
+        demo, NewIncident("lugoj", "pothole", 45.6887, 21.9035, "Mașina B-123-XYZ a lovit")
+    ).registry_number
+    at = _app("incident", user=_user(demo, "agent1.roads"), id=number)
+    at.checkbox(key="description_public").uncheck().run()
+    assert not at.exception
+    published = opendata.public_incidents(demo, "lugoj")
+    row = published[published["registry_number"] == number]
+    assert len(row) == 1 and row["description"].iloc[0] is None
+    assert b"B-123-XYZ" not in opendata.to_csv(published)

@@ -35,6 +35,12 @@ c2.metric(t("col.category"), inc["category"])
 c3.metric(t("col.assignee"), inc["assignee"] or "—")
 c4.metric(t("track.department"), inc["department"])
 st.text(inc["description"])
+shown = st.checkbox(
+    t("incident.hide_description"), value=inc["description_public"], key="description_public"
+)
+if shown != inc["description_public"]:
+    workspace.set_description_public(data.engine(), user, number, shown)
+    st.rerun()
 if inc["address"]:
     st.caption(inc["address"])
 

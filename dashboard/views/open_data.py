@@ -1,0 +1,78 @@
+"""Public page: the open-data map and downloads (no personal data, ever)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, filters, maps, widgets
+from dashboard.i18n import current_language, t
+from sesizari import opendata
+
+city = widgets.city_selector()
+if city is None:
+    st.stop()
+chosen = replace(filters.sidebar_filters(city), departments=(), department=None)
+lang = current_language()
+names = dict(zip(data.cities()["slug"], data.cities()[f"name_{lang}"], strict=True))
+st.subheader(t("open.title", city=names[city]))
+n = data.count(chosen)
+limit = data.settings().points_limit
+st.caption(t("open.count", n=f"{n:,}".replace(",", ".")))
+
+layers = [maps.district_layer(data.outline(city))]
+if n <= limit:
+    rows = data.public_incidents(chosen)
+    points = pd.DataFrame({"lon": rows.geometry.x, "lat": rows.geometry.y})
+    tips = [
+        f"{r.registry_number} · {getattr(r, f'category_name_{lang}')} · "
+        f"{widgets.label('status', r.status)}"
+        for r in rows.itertuples()
+    ]
+    layers.append(maps.point_layer(points, tips, [False] * len(points)))
+else:
+    st.info(t("open.aggregated", limit=limit))
+    layers.append(maps.hexagon_layer(data.hexagons(chosen, 250), t("tooltip.hex")))
+st.pydeck_chart(maps.deck(layers, data.view(city), {"text": "{tip}"}), height=520)
+st.caption(t("open.sensitive", m=100))
+
+st.markdown(f"**{t('open.download')}**")
+c1, c2, c3 = st.columns(3)
+stem = f"sesizari-{city}-{chosen.start}-{chosen.end}"
+c1.download_button(
+    "GeoJSON",
+    lambda: opendata.to_geojson(data.public_incidents(chosen)),
+    f"{stem}.geojson",
+    "application/geo+json",
+    key="dl_geojson",
+)
+c2.download_button(
+    "CSV",
+    lambda: opendata.to_csv(data.public_incidents(chosen)),
+    f"{stem}.csv",
+    "text/csv",
+    key="dl_csv",
+)
+c3.download_button(
+    "GeoParquet",
+    lambda: opendata.to_geoparquet(data.public_incidents(chosen)),
+    f"{stem}.parquet",
+    "application/vnd.apache.parquet",
+    key="dl_parquet",
+)
+
+st.markdown(f"**{t('open.dictionary')}**")
+st.dataframe(
+    pd.DataFrame(
+        {
+            t("col.column"): list(opendata.DATA_DICTIONARY),
+            t("col.meaning"): [d[lang] for d in opendata.DATA_DICTIONARY.values()],
+        }
+    ),
+    hide_index=True,
+    use_container_width=True,
+)
+st.markdown(f"**{t('open.licence')}**")
+st.text(opendata.LICENCE)
