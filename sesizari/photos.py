@@ -534,7 +534,7 @@ def attach_photo(
                 EventKind.PUBLIC_UPDATE if public else EventKind.NOTE,
                 actor,
                 public=public,
-                body=f"Photo added ({stage})",
+                body=None,  # the page shows the photo itself: no text to translate
                 data={
                     "photo": {
                         "photo_id": photo_id,

@@ -40,7 +40,7 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
         row = conn.execute(
             sa.text(
                 "SELECT i.city_id, i.incident_id, i.registry_number, ci.slug AS city,"
-                " ci.name_ro AS city_ro, ci.name_en AS city_en, i.status,"
+                " ci.name_ro AS city_ro, ci.name_en AS city_en, ci.timezone, i.status,"
                 " c.name_ro AS category_ro, c.name_en AS category_en,"
                 " d.name_ro AS department_ro, d.name_en AS department_en,"
                 " i.created_at, i.resolved_at, i.closed_at, i.resolution_text, i.address,"

@@ -7,6 +7,7 @@ page in ``test-artifacts/``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -33,14 +34,15 @@ ARGS = [
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def app_url(pg_cluster, demo_database) -> Iterator[str]:
+@contextlib.contextmanager
+def serve(database_url: str, name: str, **env_extra: str) -> Iterator[str]:
+    """Run the dashboard on ``database_url`` on a free port; yield its base URL."""
     if not os.path.exists(CHROMIUM):
         pytest.fail("Chromium is missing: run `make test` (it installs Debian's chromium)")
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": pg_cluster.url(demo_database)}
+    env = {**os.environ, "DATABASE_URL": database_url, **env_extra}
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "streamlit.log", "w")  # noqa: SIM115
+    log = open(ARTIFACTS / f"{name}.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -63,21 +65,28 @@ def app_url(pg_cluster, demo_database) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                if r.read() == b"ok":
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start; see test-artifacts/streamlit.log")
-    yield base
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail(f"streamlit did not start; see test-artifacts/{name}.log")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(pg_cluster, demo_database) -> Iterator[str]:
+    with serve(pg_cluster.url(demo_database), "streamlit") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +154,90 @@ def test_page_renders_without_errors(app_url, browser, name, path):
     page.close()
     assert not errors, errors
     assert not outside, outside
+
+
+XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+
+
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (640, 480), (120, 160, 90)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def _fill(page, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Tab")
+    page.wait_for_timeout(600)
+
+
+def _choose(page, label: str, option: str) -> None:
+    page.get_by_role("combobox", name=label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.wait_for_timeout(600)
+
+
+def test_report_track_resolve_with_photos(pg_cluster, demo_copy, browser, tmp_path):
+    """The whole flow: a citizen reports with a photo and gets a number, tracks it, staff
+    resolve it with a photo, and the citizen sees the fix; user text never executes."""
+    photo = tmp_path / "groapa.jpg"
+    photo.write_bytes(_jpeg())
+    with serve(demo_copy, "flow", SESIZARI_PHOTO_DIR=str(tmp_path / "photos")) as base:
+        page = browser.new_page(viewport={"width": 1400, "height": 1300})
+        errors, outside = _watch(page)
+        page.goto(f"{base}/report?city=lugoj")
+        page.wait_for_selector("iframe", timeout=60_000)
+        _fill(page, "Latitudine", "45.6887")
+        _fill(page, "Longitudine", "21.9035")
+        _choose(page, "Categorie", "Groapă în carosabil")
+        page.get_by_label("Descriere (obligatorie)").fill("Groapă mare " + XSS)
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+            str(photo)
+        )
+        page.wait_for_timeout(1000)
+        page.get_by_role("button", name="Trimite sesizarea").click()
+        done = page.get_by_text("a fost înregistrată cu numărul")
+        done.wait_for(timeout=60_000)
+        number = done.inner_text().split("numărul ")[1].split()[0]
+        assert number.startswith("LUG-2026-") or number.startswith("LUG-")
+        page.screenshot(path=str(ARTIFACTS / "flow-1-reported.png"), full_page=True)
+
+        page.goto(f"{base}/track?id={number}")
+        page.get_by_text("Nouă").first.wait_for(timeout=60_000)
+        page.get_by_text("Drumuri și poduri").first.wait_for()
+
+        page.goto(f"{base}/login?city=lugoj")
+        _fill(page, "Utilizator", "agent1.roads")
+        _fill(page, "Parolă", "sesizari-demo")
+        page.get_by_role("button", name="Intră").click()
+        page.get_by_text("Conectat ca").wait_for(timeout=60_000)
+        page.get_by_role("link", name="Fișa sesizării").click()
+        _fill(page, "Numărul sesizării", number)
+        page.get_by_text(f"Sesizarea {number}").wait_for(timeout=60_000)
+        assert page.evaluate("window.__xss") is None
+        _choose(page, "Acțiune", "Rezolvă")
+        page.get_by_label("Text (obligatoriu la rezolvare, respingere, redeschidere)").fill(
+            "Plombat cu asfalt"
+        )
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').last.set_input_files(
+            str(photo)
+        )
+        page.wait_for_timeout(1000)
+        page.get_by_role("button", name="Aplică").click()
+        page.get_by_text("Rezolvată").first.wait_for(timeout=60_000)
+
+        page.goto(f"{base}/track?id={number}")
+        page.get_by_text("Plombat cu asfalt").first.wait_for(timeout=60_000)
+        page.wait_for_selector('[data-testid="stImage"] img', timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "flow-2-resolved.png"), full_page=True)
+        assert page.evaluate("window.__xss") is None
+        page.close()
+    assert not errors, errors
+    assert not outside, outside
+    stored = list((tmp_path / "photos").rglob("*.jpg"))
+    assert stored, "the photos were not stored"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pandas as pd
 import streamlit as st
 
@@ -27,14 +29,22 @@ c1, c2, c3 = st.columns(3)
 c1.metric(t("track.status"), widgets.label("status", view["status"]))
 c2.metric(t("track.category"), view[f"category_{lang}"])
 c3.metric(t("track.department"), view[f"department_{lang}"])
-st.caption(f"{t('track.created')}: {view['created_at']:%d.%m.%Y %H:%M} UTC")
+zone = ZoneInfo(view["timezone"])
+
+
+def local(at) -> str:
+    """A time as the citizen reads it: in the city's zone, day first."""
+    return at.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+
+
+st.caption(f"{t('track.created')}: {local(view['created_at'])}")
 if view["duplicate_of"]:
     st.info(t("track.duplicate", number=view["duplicate_of"]))
 
 st.markdown(f"**{t('track.timeline')}**")
 timeline = pd.DataFrame(
     {
-        t("col.when"): [e["created_at"] for e in view["timeline"]],
+        t("col.when"): [local(e["created_at"]) for e in view["timeline"]],
         t("col.what"): [widgets.label("event", e["kind"]) for e in view["timeline"]],
         t("col.text"): [e["text"] or "" for e in view["timeline"]],
     }
