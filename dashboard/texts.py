@@ -170,6 +170,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "incident.contact": ("Contact reclamant", "Reporter contact"),
     "incident.no_contact": ("Fără date de contact (anonim).", "No contact details (anonymous)."),
     "incident.history": ("Istoric complet", "Full history"),
+    "incident.photos": ("Fotografii", "Photos"),
+    "photo.report": ("de la cetățean", "from the citizen"),
+    "photo.resolution": ("după rezolvare", "after the fix"),
     "incident.actions": ("Acțiuni", "Actions"),
     "incident.action": ("Acțiune", "Action"),
     "incident.text": (

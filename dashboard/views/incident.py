@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import data, maps, widgets
 from dashboard.i18n import current_language, t
+from sesizari import photos as photo_store
 from sesizari import workspace
 from sesizari.errors import SesizariError
 from sesizari.vocab import TRANSITIONS, Action
@@ -89,6 +90,16 @@ st.dataframe(
     hide_index=True,
     use_container_width=True,
 )
+
+with data.engine().connect() as conn:
+    attached = photo_store.photos_for(conn, user.city, number)
+if attached:
+    st.markdown(f"**{t('incident.photos')}**")
+    cols = st.columns(min(len(attached), 4))
+    for i, photo in enumerate(attached):
+        cols[i % len(cols)].image(
+            str(photo_store.photo_path(photo["thumb_key"])), caption=t(f"photo.{photo['stage']}")
+        )
 
 st.markdown(f"**{t('incident.actions')}**")
 allowed = [a for a in Action if inc["status"] in TRANSITIONS[a][0]]
