@@ -47,6 +47,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "1. Unde? Faceți clic pe hartă sau introduceți coordonatele.",
         "1. Where? Click the map or type the coordinates.",
     ),
+    "report.locate": ("Folosește locația mea", "Use my location"),
+    "report.locate_failed": (
+        "Locația nu a putut fi citită; alegeți punctul pe hartă.",
+        "The location could not be read; choose the point on the map.",
+    ),
     "report.lat": ("Latitudine", "Latitude"),
     "report.lon": ("Longitudine", "Longitude"),
     "report.no_point": (

@@ -49,9 +49,61 @@ def name_column() -> str:
     return f"name_{current_language()}"
 
 
+_GEOLOCATE_JS = """
+export default function (component) {
+  const { setTriggerValue, parentElement, data } = component;
+  const button = parentElement.querySelector("button");
+  button.textContent = data.label;
+  button.onclick = () => {
+    if (!navigator.geolocation) {
+      setTriggerValue("failed", "unavailable");
+      return;
+    }
+    navigator.geolocation.getCurrentPosition(
+      (p) => setTriggerValue("position", { lat: p.coords.latitude, lon: p.coords.longitude }),
+      (e) => setTriggerValue("failed", String(e.code)),
+      { enableHighAccuracy: true, timeout: 15000 },
+    );
+  };
+}
+"""
+#: A button that asks the browser for the device's position (works on https or localhost).
+_geolocate = st.components.v2.component(
+    "sesizari_geolocate",
+    html='<button type="button" class="geolocate"></button>',
+    css=".geolocate {padding: 0.35rem 0.8rem; border-radius: 0.5rem; border: 1px solid #bbb;"
+    " background: white; cursor: pointer; font: inherit;}",
+    js=_GEOLOCATE_JS,
+)
+
+
+def _version(state_key: str) -> str:
+    """Suffix of the coordinate inputs' keys: new inputs (showing the new point) after
+    each map click or geolocation, since a rendered input keeps its own value."""
+    n = st.session_state.get(f"{state_key}_moves", 0)
+    return f"_{n}" if n else ""
+
+
+def _move(state_key: str, point: tuple[float, float]) -> None:
+    st.session_state[state_key] = point
+    st.session_state[f"{state_key}_moves"] = st.session_state.get(f"{state_key}_moves", 0) + 1
+    st.rerun()
+
+
 def pick_point(city: str, key: str) -> tuple[float, float] | None:
-    """A map to click on plus coordinate inputs; returns (lat, lon) or None."""
+    """A map to click on, a "my location" button and coordinate inputs; returns (lat, lon)."""
     state_key = f"{key}_point"
+    located = _geolocate(
+        key=f"{key}_geo",
+        data={"label": t("report.locate")},
+        on_position_change=lambda: None,
+        on_failed_change=lambda: None,
+    )
+    position = getattr(located, "position", None) if located is not None else None
+    if position and (position["lat"], position["lon"]) != st.session_state.get(state_key):
+        _move(state_key, (float(position["lat"]), float(position["lon"])))
+    if located is not None and getattr(located, "failed", None):
+        st.warning(t("report.locate_failed"))
     view = data.view(city)
     point = st.session_state.get(state_key)
     centre = point or (view["latitude"], view["longitude"])
@@ -78,8 +130,7 @@ def pick_point(city: str, key: str) -> tuple[float, float] | None:
     )
     clicked = (out or {}).get("last_clicked")
     if clicked and (clicked["lat"], clicked["lng"]) != point:
-        st.session_state[state_key] = (clicked["lat"], clicked["lng"])
-        st.rerun()
+        _move(state_key, (clicked["lat"], clicked["lng"]))
     c1, c2 = st.columns(2)
     lat = c1.number_input(
         t("report.lat"),
@@ -87,7 +138,7 @@ def pick_point(city: str, key: str) -> tuple[float, float] | None:
         format="%.6f",
         min_value=-90.0,
         max_value=90.0,
-        key=f"{key}_lat",
+        key=f"{key}_lat{_version(state_key)}",
     )
     lon = c2.number_input(
         t("report.lon"),
@@ -95,7 +146,7 @@ def pick_point(city: str, key: str) -> tuple[float, float] | None:
         format="%.6f",
         min_value=-180.0,
         max_value=180.0,
-        key=f"{key}_lon",
+        key=f"{key}_lon{_version(state_key)}",
     )
     if lat is None or lon is None:
         return None

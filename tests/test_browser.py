@@ -170,15 +170,34 @@ def _jpeg() -> bytes:
 
 
 def _fill(page, label: str, value: str) -> None:
+    _settle(page)
     box = page.get_by_label(label, exact=True)
     box.fill(value)
     box.press("Tab")
     page.wait_for_timeout(600)
 
 
+def _settle(page) -> None:
+    """Wait until the app has finished its current run (a rerun closes open dropdowns)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
+    page.wait_for_timeout(300)
+
+
 def _choose(page, label: str, option: str) -> None:
-    page.get_by_role("combobox", name=label, exact=True).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        _settle(page)
+        page.get_by_role("combobox", name=label, exact=True).click()
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            if attempt == 2:
+                raise
     page.wait_for_timeout(600)
 
 
@@ -241,3 +260,38 @@ def test_report_track_resolve_with_photos(pg_cluster, demo_copy, browser, tmp_pa
     assert not outside, outside
     stored = list((tmp_path / "photos").rglob("*.jpg"))
     assert stored, "the photos were not stored"
+
+
+def test_point_from_geolocation_and_from_a_map_click(app_url, browser):
+    context = browser.new_context(
+        geolocation={"latitude": 45.6901, "longitude": 21.9012},
+        permissions=["geolocation"],
+        viewport={"width": 1400, "height": 1200},
+    )
+    page = context.new_page()
+    errors, outside = _watch(page)
+    page.goto(f"{app_url}/report?city=lugoj")
+    page.wait_for_selector("iframe", timeout=60_000)  # the page has settled
+    page.wait_for_timeout(1500)
+    page.get_by_role("button", name="Folosește locația mea").click()
+    lat_js = "[...document.querySelectorAll('input[aria-label=\"Latitudine\"]')]"
+    page.wait_for_function(
+        f"() => {{ const a = {lat_js}; return a.length === 1 && a[0].value === '45.690100'; }}",
+        timeout=30_000,
+    )
+    lon = page.get_by_label("Longitudine", exact=True)
+    assert lon.input_value() == "21.901200"
+
+    leaflet = page.frame_locator("iframe").first.locator(".leaflet-container")
+    leaflet.click(position={"x": 120, "y": 100})
+    page.wait_for_function(
+        f"() => {{ const a = {lat_js}; return a.length === 1 && a[0].value"
+        " && a[0].value !== '45.690100'; }",
+        timeout=30_000,
+    )
+    clicked = float(page.get_by_label("Latitudine", exact=True).input_value())
+    assert 45.6 < clicked < 45.8
+    page.screenshot(path=str(ARTIFACTS / "report-located.png"), full_page=True)
+    context.close()
+    assert not errors, errors
+    assert not outside, outside
