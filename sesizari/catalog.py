@@ -85,7 +85,8 @@ def create_city(
             "prefix": registry_prefix,
             "tz": timezone,
             "boundary": _multipolygon(boundary, "boundary"),
-            "settings": json.dumps(settings or {}),
+            # new cities require an "after" photo to resolve (see workspace.resolve)
+            "settings": json.dumps({"resolution_photo_required": True, **(settings or {})}),
         },
     ).scalar_one()
 

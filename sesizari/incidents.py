@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from sesizari import registry, routing
+from sesizari import commitments, registry, routing
 from sesizari.catalog import City, department_id, get_city
 from sesizari.errors import NotFoundError, TransitionError, ValidationError
 from sesizari.vocab import TRANSITIONS, Action, Channel, EventKind, Status, next_status
@@ -66,15 +66,30 @@ class NewIncident:
     created_at: datetime | None = None
     source: str | None = None
     external_id: str | None = None
+    #: Ask for a PIN without leaving contact details (to confirm the fix later).
+    want_pin: bool = False
 
 
 @dataclass(frozen=True)
 class CreatedIncident:
+    """The new incident and what the city committed to (see :mod:`sesizari.commitments`).
+
+    ``pin`` is shown to the reporter once (only its hash is stored); it is None
+    when the reporter left no contact and did not ask for one.
+    """
+
     incident_id: int
     registry_number: str
     department_code: str
     assignee_username: str | None
     status: Status = Status.NEW
+    legal_due_at: datetime | None = None
+    owes_reply: bool = False
+    pin: str | None = None
+    expected_hours_p50: float | None = None
+    expected_hours_p80: float | None = None
+    expected_basis: str | None = None
+    recurrence_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -210,7 +225,10 @@ def create_incident_in(
             "ext": new.external_id,
         },
     ).scalar_one()
-    if new.contact is not None and (new.contact.name or new.contact.phone or new.contact.email):
+    has_contact = new.contact is not None and bool(
+        new.contact.name or new.contact.phone or new.contact.email
+    )
+    if has_contact:
         conn.execute(
             sa.text(
                 "INSERT INTO incident_contacts (city_id, incident_id, name, phone, email,"
@@ -224,6 +242,18 @@ def create_incident_in(
                 "e": new.contact.email,
             },
         )
+    promised = commitments.register(
+        conn,
+        city.city_id,
+        city.timezone,
+        city.settings,
+        incident_id,
+        has_contact=has_contact,
+        want_pin=new.want_pin,
+    )
+    data: dict[str, Any] = {"department": target.department_code, "rule_id": target.rule_id}
+    if promised.recurrence_of:
+        data["recurrence_of"] = promised.recurrence_of
     _event(
         conn,
         city.city_id,
@@ -232,10 +262,22 @@ def create_incident_in(
         actor,
         to_status=Status.NEW,
         public=True,
-        data={"department": target.department_code, "rule_id": target.rule_id},
+        data=data,
         at=new.created_at,
     )
-    return CreatedIncident(incident_id, number, target.department_code, target.assignee_username)
+    return CreatedIncident(
+        incident_id,
+        number,
+        target.department_code,
+        target.assignee_username,
+        legal_due_at=promised.legal_due_at,
+        owes_reply=promised.owes_reply,
+        pin=promised.pin,
+        expected_hours_p50=promised.estimate.p50,
+        expected_hours_p80=promised.estimate.p80,
+        expected_basis=promised.estimate.basis,
+        recurrence_of=promised.recurrence_of,
+    )
 
 
 # -- workflow ---------------------------------------------------------------
@@ -336,67 +378,90 @@ def perform(
     a resolution or rejection without text, and a duplicate link to an unknown
     or self-referencing incident (:class:`ValidationError`).
     """
+    with engine.begin() as conn:
+        return perform_in(
+            conn, city, registry_number, action, actor, text=text, duplicate_of=duplicate_of, at=at
+        )
+
+
+def perform_in(
+    conn: Connection,
+    city: str,
+    registry_number: str,
+    action: Action | str,
+    actor: Actor,
+    *,
+    text: str | None = None,
+    duplicate_of: str | None = None,
+    at: datetime | None = None,
+) -> Status:
+    """:func:`perform` inside a transaction the caller owns (a dispute reopens with its event).
+
+    The first resolution, rejection or duplicate link is the formal reply of the
+    petition law: ``answered_at`` keeps that first moment, even after a reopen.
+    """
     action = Action(action)
     text_required, public = _ACTION_TEXT[action]
     body = _text(text, "resolution_text" if action is Action.RESOLVE else "text", text_required)
-    with engine.begin() as conn:
-        ref = _lock(conn, city, registry_number)
-        target = next_status(ref.status, action)
-        if target is None:
-            allowed = sorted(s.value for s in TRANSITIONS[action][0])
-            raise TransitionError(
-                f"Cannot {action.name.lower().replace('_', ' ')} {registry_number}: it is "
-                f"{ref.status.value}; allowed from {', '.join(allowed)}"
-            )
-        params: dict[str, Any] = {
-            "c": ref.city.city_id,
-            "i": ref.incident_id,
-            "s": target.value,
-            "at": at,
-        }
-        sets = ["status = :s", "updated_at = COALESCE(:at, now())"]
-        data: dict[str, Any] = {}
-        if action in (Action.ACKNOWLEDGE, Action.START):
-            sets.append("acknowledged_at = COALESCE(acknowledged_at, :at, now())")
-        elif action is Action.RESOLVE:
-            sets += ["resolved_at = COALESCE(:at, now())", "resolution_text = :body"]
-            sets.append("acknowledged_at = COALESCE(acknowledged_at, :at, now())")
-            params["body"] = body
-        elif action is Action.CLOSE:
-            sets.append("closed_at = COALESCE(:at, now())")
-        elif action is Action.MARK_DUPLICATE:
-            original = _duplicate_target(conn, ref, duplicate_of)
-            sets.append("duplicate_of = :dup")
-            params["dup"] = original[0]
-            data["duplicate_of"] = original[1]
-        elif action is Action.REOPEN:
-            sets += [
-                "resolved_at = NULL",
-                "closed_at = NULL",
-                "resolution_text = NULL",
-                "duplicate_of = NULL",
-            ]
-        conn.execute(
-            sa.text(
-                # ``sets`` holds only fixed fragments from this function; values are bound.
-                f"UPDATE incidents SET {', '.join(sets)}"  # noqa: S608
-                " WHERE city_id = :c AND incident_id = :i"
-            ),
-            params,
+    ref = _lock(conn, city, registry_number)
+    target = next_status(ref.status, action)
+    if target is None:
+        allowed = sorted(s.value for s in TRANSITIONS[action][0])
+        raise TransitionError(
+            f"Cannot {action.name.lower().replace('_', ' ')} {registry_number}: it is "
+            f"{ref.status.value}; allowed from {', '.join(allowed)}"
         )
-        _event(
-            conn,
-            ref.city.city_id,
-            ref.incident_id,
-            EventKind(action.value),
-            actor,
-            from_status=ref.status,
-            to_status=target,
-            public=public,
-            body=body,
-            data=data,
-            at=at,
-        )
+    params: dict[str, Any] = {
+        "c": ref.city.city_id,
+        "i": ref.incident_id,
+        "s": target.value,
+        "at": at,
+    }
+    sets = ["status = :s", "updated_at = COALESCE(:at, now())"]
+    if action in (Action.RESOLVE, Action.REJECT, Action.MARK_DUPLICATE):
+        sets.append("answered_at = COALESCE(answered_at, :at, now())")
+    data: dict[str, Any] = {}
+    if action in (Action.ACKNOWLEDGE, Action.START):
+        sets.append("acknowledged_at = COALESCE(acknowledged_at, :at, now())")
+    elif action is Action.RESOLVE:
+        sets += ["resolved_at = COALESCE(:at, now())", "resolution_text = :body"]
+        sets.append("acknowledged_at = COALESCE(acknowledged_at, :at, now())")
+        params["body"] = body
+    elif action is Action.CLOSE:
+        sets.append("closed_at = COALESCE(:at, now())")
+    elif action is Action.MARK_DUPLICATE:
+        original = _duplicate_target(conn, ref, duplicate_of)
+        sets.append("duplicate_of = :dup")
+        params["dup"] = original[0]
+        data["duplicate_of"] = original[1]
+    elif action is Action.REOPEN:
+        sets += [
+            "resolved_at = NULL",
+            "closed_at = NULL",
+            "resolution_text = NULL",
+            "duplicate_of = NULL",
+        ]
+    conn.execute(
+        sa.text(
+            # ``sets`` holds only fixed fragments from this function; values are bound.
+            f"UPDATE incidents SET {', '.join(sets)}"  # noqa: S608
+            " WHERE city_id = :c AND incident_id = :i"
+        ),
+        params,
+    )
+    _event(
+        conn,
+        ref.city.city_id,
+        ref.incident_id,
+        EventKind(action.value),
+        actor,
+        from_status=ref.status,
+        to_status=target,
+        public=public,
+        body=body,
+        data=data,
+        at=at,
+    )
     return target
 
 

@@ -27,11 +27,25 @@ PUBLIC_KINDS = (
     "reopened",
     "rerouted",
     "public_update",
+    "extended",
+    "forwarded",
+    "confirmed",
+    "disputed",
+    "verified",
 )
 
 
 def track(engine: Engine, number: str) -> dict[str, Any]:
-    """Public fields, timeline and resolution photos of the incident ``number``."""
+    """Public fields, timeline and resolution photos of the incident ``number``.
+
+    Includes what the city committed to: ``legal_due_at`` (reply deadline, after
+    any extension; ``legal_extended_at`` when extended), ``owes_reply`` (false for
+    anonymous reports), ``answered_at``, ``forwarded_to`` / ``forwarded_at`` when
+    another institution got it, the ``expected_hours_p50`` / ``_p80`` estimate
+    given at creation and ``recurrence_of`` (an earlier fix here that did not last).
+    The extension reason is public (the petitioner must be told it); the
+    reporter's dispute text is not.
+    """
     parsed = parse_number(number or "")
     if parsed is None:
         raise ValidationError("registry_number", "use the form LUG-2026-000123")
@@ -45,12 +59,20 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
                 " d.name_ro AS department_ro, d.name_en AS department_en,"
                 " i.created_at, i.resolved_at, i.closed_at, i.resolution_text, i.address,"
                 " ST_Y(i.geom) AS latitude, ST_X(i.geom) AS longitude,"
-                " dup.registry_number AS duplicate_of"
+                " dup.registry_number AS duplicate_of,"
+                " COALESCE(i.legal_due_at, legal_term_end(i.created_at, ci.timezone,"
+                "  COALESCE((ci.settings->>'legal_reply_days')::integer, 30))) AS legal_due_at,"
+                " i.legal_extended_at, i.owes_reply, i.answered_at, i.forwarded_to,"
+                " i.forwarded_at, CAST(i.expected_hours_p50 AS float8) AS expected_hours_p50,"
+                " CAST(i.expected_hours_p80 AS float8) AS expected_hours_p80,"
+                " rec.registry_number AS recurrence_of"
                 " FROM incidents i JOIN cities ci USING (city_id)"
                 " JOIN categories c USING (city_id, category_id)"
                 " JOIN departments d ON d.city_id = i.city_id AND d.department_id = i.department_id"
                 " LEFT JOIN incidents dup ON dup.city_id = i.city_id"
                 "  AND dup.incident_id = i.duplicate_of"
+                " LEFT JOIN incidents rec ON rec.city_id = i.city_id"
+                "  AND rec.incident_id = i.recurrence_of"
                 " WHERE ci.registry_prefix = :prefix AND i.registry_number = :n"
             ),
             {"prefix": parsed[0], "n": normalized},
@@ -61,7 +83,8 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
         timeline = conn.execute(
             sa.text(
                 "SELECT kind, to_status, CASE WHEN kind IN ('public_update', 'resolved',"
-                " 'rejected', 'reopened') THEN body END AS text, created_at"
+                " 'rejected', 'reopened', 'extended', 'forwarded') THEN body END AS text,"
+                " created_at"
                 " FROM incident_events WHERE city_id = :c AND incident_id = :i"
                 " AND is_public AND kind = ANY(:kinds) ORDER BY created_at, event_id"
             ),

@@ -76,6 +76,11 @@ class EventKind(StrEnum):
     NOTE = "note"
     PUBLIC_UPDATE = "public_update"
     UPDATED = "updated"
+    EXTENDED = "extended"
+    FORWARDED = "forwarded"
+    CONFIRMED = "confirmed"
+    DISPUTED = "disputed"
+    VERIFIED = "verified"
 
 
 _ANY_OPEN = frozenset(OPEN_STATUSES)

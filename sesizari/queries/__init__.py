@@ -6,6 +6,13 @@ and returns a DataFrame or GeoDataFrame.  No UI code: pages only lay out what
 these functions return, so figures are tested once, here.
 """
 
+from sesizari.queries.accountability import (
+    estimate_calibration,
+    legal_deadlines,
+    recurrence_places,
+    recurrence_rates,
+    verification_breakdown,
+)
 from sesizari.queries.departments import department_overdue, department_performance
 from sesizari.queries.filters import Filters
 from sesizari.queries.hotspots import hotspot_summary, hotspots_gi
@@ -52,13 +59,18 @@ __all__ = [
     "district_medians",
     "district_names",
     "districts_geojson",
+    "estimate_calibration",
     "hexagons",
     "hotspot_summary",
     "hotspots_gi",
     "kpis",
+    "legal_deadlines",
     "points",
+    "recurrence_places",
+    "recurrence_rates",
     "resolution_distribution",
     "resolution_stats",
     "share_within_target",
+    "verification_breakdown",
     "weekly_trend",
 ]
