@@ -51,11 +51,17 @@ pages = {
         "departments", ":material/apartment:", default=head
     ),  # a head lands on their own
     "open_data": page("open_data", ":material/public:"),
+    "accountability": page("accountability", ":material/verified:"),
     "report": page("report", ":material/edit_note:"),
     "track": page("track", ":material/search:"),
 }
 sections = {
-    t("nav.analytics"): [pages["live_map"], pages["resolution"], pages["departments"]],
+    t("nav.analytics"): [
+        pages["live_map"],
+        pages["resolution"],
+        pages["departments"],
+        pages["accountability"],
+    ],
     t("nav.public"): [pages["report"], pages["track"], pages["open_data"]],
 }
 

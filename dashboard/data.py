@@ -176,3 +176,28 @@ def public_incidents(filters: Filters, limit: int | None = None):
         list(filters.districts) or None,
         limit,
     )
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def legal_deadlines(filters: Filters) -> pd.DataFrame:
+    return queries.legal_deadlines(engine(), filters)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def verification_breakdown(filters: Filters) -> pd.DataFrame:
+    return queries.verification_breakdown(engine(), filters)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def recurrence_rates(filters: Filters) -> pd.DataFrame:
+    return queries.recurrence_rates(engine(), filters)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def recurrence_places(filters: Filters) -> pd.DataFrame:
+    return pd.DataFrame(queries.recurrence_places(engine(), filters).drop(columns="geometry"))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def estimate_calibration(filters: Filters) -> pd.DataFrame:
+    return queries.estimate_calibration(engine(), filters)

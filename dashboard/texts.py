@@ -398,6 +398,96 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Descrierea este publică (debifați dacă numește persoane, numere de mașini...)",
         "The description is public (untick if it names people, number plates...)",
     ),
+    # accountability
+    "nav.accountability": ("Răspundere", "Accountability"),
+    "report.expected": (
+        "Timp estimat de rezolvare: jumătate din sesizările similare se rezolvă în {p50}, "
+        "80% în {p80}.",
+        "Expected time to fix: half of similar reports are fixed within {p50}, 80% within {p80}.",
+    ),
+    "report.pin": (
+        "Codul dumneavoastră PIN: {pin}. Păstrați-l: cu el confirmați sau contestați rezolvarea.",
+        "Your PIN: {pin}. Keep it: you need it to confirm or dispute the fix.",
+    ),
+    "report.want_pin": (
+        "Vreau un cod PIN ca să pot confirma sau contesta rezolvarea",
+        "I want a PIN to confirm or dispute the fix",
+    ),
+    "hours": ("{h:.0f} ore", "{h:.0f} hours"),
+    "days": ("{d:.1f} zile", "{d:.1f} days"),
+    "track.legal_due": (
+        "Termen legal de răspuns (OG 27/2002)",
+        "Legal reply deadline (OG 27/2002)",
+    ),
+    "track.no_reply": (
+        "Sesizare anonimă: nu se datorează un răspuns formal.",
+        "Anonymous report: no formal reply is owed.",
+    ),
+    "track.forwarded": (
+        "Redirecționată către {institution} la {when}.",
+        "Forwarded to {institution} on {when}.",
+    ),
+    "track.expected": (
+        "Estimare la înregistrare: {p50} (80%: {p80})",
+        "Estimate at registration: {p50} (80%: {p80})",
+    ),
+    "track.verify": ("A fost rezolvată cu adevărat?", "Was it really fixed?"),
+    "track.pin": ("Codul PIN primit la înregistrare", "The PIN you received when reporting"),
+    "track.confirm": ("Confirm rezolvarea", "I confirm the fix"),
+    "track.dispute": ("Contest rezolvarea", "I dispute the fix"),
+    "track.dispute_text": ("Ce nu este în regulă?", "What is wrong?"),
+    "track.confirmed": (
+        "Mulțumim, rezolvarea a fost confirmată.",
+        "Thank you, the fix is confirmed.",
+    ),
+    "track.disputed": (
+        "Contestația a fost înregistrată; sesizarea a fost redeschisă.",
+        "Your dispute is recorded; the report was reopened.",
+    ),
+    "incident.legal": ("Termen legal", "Legal term"),
+    "incident.extend": ("Prelungește termenul (+15 zile)", "Extend the term (+15 days)"),
+    "incident.forward": ("Redirecționează către altă instituție", "Forward to another institution"),
+    "incident.institution": ("Instituția", "Institution"),
+    "acc.title": (
+        "Răspundere: termene legale, verificare, probleme recurente, estimări",
+        "Accountability: legal terms, verification, recurring problems, estimates",
+    ),
+    "acc.legal": (
+        "Termene legale pe compartiment (OG 27/2002)",
+        "Legal terms by department (OG 27/2002)",
+    ),
+    "acc.verification": (
+        "Închise, confirmate, contestate, neverificate",
+        "Closed, confirmed, disputed, unverified",
+    ),
+    "acc.recurrence": (
+        "Probleme care revin (același loc, aceeași categorie)",
+        "Problems that come back (same place, same category)",
+    ),
+    "acc.recurrence_map": (
+        "Locuri cu probleme recurente (număr de reveniri)",
+        "Places where problems recur (number of recurrences)",
+    ),
+    "acc.calibration": (
+        "Calibrarea estimărilor: ponderea rezolvate înainte de estimare (țintă 50% / 80%)",
+        "Estimate calibration: share resolved before the estimate (target 50% / 80%)",
+    ),
+    "acc.sample": ("Eșantion pentru verificare pe teren", "Sample for field verification"),
+    "acc.share": ("Procent din sesizările rezolvate", "Share of resolved reports"),
+    "acc.draw": ("Extrage eșantionul", "Draw the sample"),
+    "acc.drawn": (
+        "Eșantion {id}: {n} sesizări din {population}.",
+        "Sample {id}: {n} of {population} reports.",
+    ),
+    "acc.outcome": ("Rezultatul verificării", "Check outcome"),
+    "acc.fixed": ("rezolvată", "fixed"),
+    "acc.not_fixed": ("nerezolvată", "not fixed"),
+    "acc.record": ("Înregistrează", "Record"),
+    "event.extended": ("Termen prelungit", "Term extended"),
+    "event.forwarded": ("Redirecționată", "Forwarded"),
+    "event.confirmed": ("Rezolvare confirmată de cetățean", "Fix confirmed by the citizen"),
+    "event.disputed": ("Rezolvare contestată de cetățean", "Fix disputed by the citizen"),
+    "event.verified": ("Verificată pe teren", "Checked in the field"),
     "error": ("Eroare: {message}", "Error: {message}"),
 }
 

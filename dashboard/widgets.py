@@ -45,6 +45,13 @@ def label(kind: str, value: str | None) -> str:
     return t(f"{kind}.{value}") if value else ""
 
 
+def duration(hours: float | None) -> str:
+    """Hours as people say them: "18 ore" under two days, else "3.5 zile"."""
+    if hours is None:
+        return "—"
+    return t("hours", h=hours) if hours < 48 else t("days", d=hours / 24)
+
+
 def name_column() -> str:
     return f"name_{current_language()}"
 

@@ -108,6 +108,7 @@ PAGES = [
     ("live-map-points", "?city=lugoj&layer=points&cat=pothole"),
     ("resolution", "resolution?city=lugoj"),
     ("departments", "departments?city=lugoj"),
+    ("accountability", "accountability?city=lugoj"),
     ("report", "report?city=lugoj"),
     ("open-data", "open_data?city=lugoj&cat=pothole"),
     ("track", "track?id=LUG-2026-000001"),

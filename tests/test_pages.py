@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from sesizari import auth, db
-from sesizari.incidents import NewIncident, create_incident
+from sesizari.incidents import Contact, NewIncident, create_incident
 from tests.conftest import REPO
 
 APP = str(REPO / "dashboard" / "app.py")
@@ -213,3 +213,87 @@ def test_staff_hides_a_description_from_open_data(demo):
     row = published[published["registry_number"] == number]
     assert len(row) == 1 and row["description"].iloc[0] is None
     assert b"B-123-XYZ" not in opendata.to_csv(published)
+
+
+def test_reporter_confirms_or_disputes_with_the_pin(demo):
+    from sesizari.incidents import Actor, perform
+
+    clerk = Actor("agent1.roads", None, "staff")
+    made = [
+        create_incident(
+            demo,
+            NewIncident(
+                "lugoj",
+                "pothole",
+                45.6887,
+                21.9035,
+                "Groapă",
+                contact=Contact(name="Ana", consent=True),
+            ),
+        )
+        for _ in range(2)
+    ]
+    for m in made:
+        assert m.pin and len(m.pin) == 6
+        perform(demo, "lugoj", m.registry_number, "resolved", clerk, text="Plombat")
+    at = _app("track", id=made[0].registry_number)
+    assert any("Termen legal" in c.value for c in at.caption)
+    at.text_input(key="verify_pin").set_value("000000" if made[0].pin != "000000" else "111111")
+    _click(at, "Confirm rezolvarea")
+    assert at.error
+    at.text_input(key="verify_pin").set_value(made[0].pin)
+    _click(at, "Confirm rezolvarea")
+    assert "confirmată" in at.success[0].value
+    other = _app("track", id=made[1].registry_number)
+    other.text_input(key="verify_pin").set_value(made[1].pin)
+    other.text_area(key="verify_text").set_value("Groapa e tot acolo")
+    _click(other, "Contest rezolvarea")
+    assert "redeschisă" in other.success[0].value
+    assert (
+        _count(
+            demo,
+            f"SELECT count(*) FROM incidents WHERE registry_number ="
+            f" '{made[1].registry_number}' AND status = 'acknowledged'",
+        )
+        == 1
+    )
+
+
+def test_department_head_extends_and_staff_forward(demo):
+    number = create_incident(
+        demo,
+        NewIncident(
+            "lugoj",
+            "pothole",
+            45.6887,
+            21.9035,
+            "Groapă",
+            contact=Contact(name="Ana", consent=True),
+        ),
+    ).registry_number
+    head = _app("incident", user=_user(demo, "sef.roads"), id=number)
+    head.text_input(key="extend_reason").set_value("Necesită aviz de la Apă-Canal")
+    _click(head, "Prelungește termenul (+15 zile)")
+    assert not head.error, head.error
+    assert (
+        _count(
+            demo,
+            "SELECT count(*) FROM incidents WHERE legal_extended_at IS NOT NULL"
+            f" AND registry_number = '{number}'",
+        )
+        == 1
+    )
+    staff = _app("incident", user=_user(demo, "agent1.roads"), id=number)
+    staff.text_input(key="forward_to").set_value("Compania Națională de Drumuri")
+    _click(staff, "Redirecționează către altă instituție")
+    assert not staff.error, staff.error
+    track = _app("track", id=number)
+    assert any("Compania Națională de Drumuri" in i.value for i in track.info)
+
+
+def test_accountability_page_for_public_and_manager(demo):
+    public = _app("accountability", city="lugoj")
+    assert len(public.dataframe) == 4
+    manager = _app("accountability", user=_user(demo, "manager"), city="lugoj")
+    _click(manager, "Extrage eșantionul")
+    assert manager.session_state["drawn_sample"].numbers

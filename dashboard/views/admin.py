@@ -23,7 +23,7 @@ tab_users, tab_cats, tab_rules, tab_settings = st.tabs(
 )
 
 with tab_users:
-    st.dataframe(admin.users(engine, user), hide_index=True, use_container_width=True)
+    st.dataframe(admin.users(engine, user), hide_index=True, width="stretch")
     with st.form("new_user"):
         st.markdown(f"**{t('admin.new_user')}**")
         c1, c2 = st.columns(2)
@@ -68,7 +68,7 @@ with tab_cats:
                 st.error(t("error", message=exc))
 
 with tab_rules:
-    st.dataframe(admin.rules(engine, user), hide_index=True, use_container_width=True)
+    st.dataframe(admin.rules(engine, user), hide_index=True, width="stretch")
     with st.form("new_rule"):
         name = st.text_input(t("admin.rule_name"), key="rule_name")
         cat_names = dict(zip(cats["code"], cats[widgets.name_column()], strict=True))

@@ -38,7 +38,7 @@ columns = [
 ]
 shown = perf.sort_values("rank")[columns].round(1)
 shown.columns = [t(f"col.{c}") for c in columns]
-st.dataframe(shown, hide_index=True, use_container_width=True)
+st.dataframe(shown, hide_index=True, width="stretch")
 st.download_button(
     t("download.csv"),
     shown.to_csv(index=False).encode(),
@@ -76,7 +76,7 @@ with left:
     view.columns = [
         t(f"col.{c}") for c in ["name", "n", "n_resolved", "resolve_median_h", "resolve_p90_h"]
     ]
-    st.dataframe(view, hide_index=True, use_container_width=True)
+    st.dataframe(view, hide_index=True, width="stretch")
 with right:
     st.markdown(f"**{t('dep.map')}**")
     hexes = data.hexagons(scoped, 250)
@@ -103,7 +103,7 @@ cols = [
 ]
 table = overdue[cols].round({"age_h": 1, "target_hours": 1, "overdue_h": 1})
 table.columns = [t(f"col.{c}") for c in cols]
-st.dataframe(table, hide_index=True, use_container_width=True)
+st.dataframe(table, hide_index=True, width="stretch")
 st.download_button(
     t("download.csv"),
     table.to_csv(index=False).encode(),

@@ -8,8 +8,8 @@ import streamlit as st
 
 from dashboard import data, maps, widgets
 from dashboard.i18n import current_language, t
+from sesizari import accountability, workspace
 from sesizari import photos as photo_store
-from sesizari import workspace
 from sesizari.errors import SesizariError
 from sesizari.vocab import TRANSITIONS, Action
 
@@ -88,7 +88,7 @@ st.dataframe(
         }
     ),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
 )
 
 with data.engine().connect() as conn:
@@ -103,8 +103,14 @@ if attached:
 
 st.markdown(f"**{t('incident.actions')}**")
 allowed = [a for a in Action if inc["status"] in TRANSITIONS[a][0]]
-tab_action, tab_assign, tab_reroute, tab_note = st.tabs(
-    [t("incident.action"), t("incident.assign"), t("incident.reroute"), t("incident.note")]
+tab_action, tab_assign, tab_reroute, tab_note, tab_legal = st.tabs(
+    [
+        t("incident.action"),
+        t("incident.assign"),
+        t("incident.reroute"),
+        t("incident.note"),
+        t("incident.legal"),
+    ]
 )
 with tab_action, st.form("action_form"):
     action = st.selectbox(
@@ -170,3 +176,20 @@ with tab_note, st.form("note_form"):
             st.rerun()
         except SesizariError as exc:
             st.error(t("error", message=exc))
+with tab_legal:
+    with st.form("extend_form"):
+        reason = st.text_input(t("incident.reason"), key="extend_reason")
+        if st.form_submit_button(t("incident.extend")):
+            try:
+                accountability.extend_deadline(data.engine(), user, number, reason)
+                st.rerun()
+            except SesizariError as exc:
+                st.error(t("error", message=exc))
+    with st.form("forward_form"):
+        institution = st.text_input(t("incident.institution"), key="forward_to")
+        if st.form_submit_button(t("incident.forward")):
+            try:
+                accountability.forward(data.engine(), user, number, institution)
+                st.rerun()
+            except SesizariError as exc:
+                st.error(t("error", message=exc))

@@ -129,7 +129,7 @@ def live() -> None:
         table = found[["cluster", "n", "n_open", "dominant_category", "dominant_district"]].copy()
         table["dominant_category"] = table["dominant_category"].map(cat_names)
         st.markdown(f"**{t('layer.clusters_table')}**")
-        st.dataframe(table, hide_index=True, use_container_width=True)
+        st.dataframe(table, hide_index=True, width="stretch")
         st.download_button(
             t("download.csv"),
             table.to_csv(index=False).encode(),

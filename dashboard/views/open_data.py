@@ -72,7 +72,7 @@ st.dataframe(
         }
     ),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
 )
 st.markdown(f"**{t('open.licence')}**")
 st.text(opendata.LICENCE)

@@ -58,7 +58,7 @@ st.caption(t("queue.open_hint"))
 picked = st.dataframe(
     table,
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
     key="queue_table",
     on_select="rerun",
     selection_mode="single-row",

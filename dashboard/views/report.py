@@ -21,6 +21,16 @@ done = st.session_state.get("report_done")
 if done:
     st.success(t("report.done", number=done["number"], department=done["department"]))
     st.markdown(t("report.track_link", link=f"[?id={done['number']}](track?id={done['number']})"))
+    if done.get("p50"):
+        st.info(
+            t(
+                "report.expected",
+                p50=widgets.duration(done["p50"]),
+                p80=widgets.duration(done["p80"]),
+            )
+        )
+    if done.get("pin"):
+        st.warning(t("report.pin", pin=done["pin"]))
     for warning in done.get("warnings", []):
         st.warning(warning)
 
@@ -59,6 +69,7 @@ with st.form("report_form", clear_on_submit=False):
     phone = c2.text_input(t("report.phone"), max_chars=40, key="phone")
     email = c3.text_input(t("report.email"), max_chars=254, key="email")
     consent = st.checkbox(t("report.consent"), key="consent")
+    want_pin = st.checkbox(t("report.want_pin"), value=True, key="want_pin")
     with st.container(key="hp"):  # hidden by CSS: only robots fill it in
         honeypot = st.text_input(t("report.honeypot"), key="website")
     submitted = st.form_submit_button(t("report.submit"), type="primary")
@@ -85,6 +96,7 @@ if submitted:
                 address=address or None,
                 channel="web",
                 contact=Contact(name or None, phone or None, email or None, consent),
+                want_pin=want_pin,
             ),
         )
     except SesizariError as exc:
@@ -106,6 +118,9 @@ if submitted:
         "number": created.registry_number,
         "department": dep_names.get(created.department_code, created.department_code),
         "warnings": warnings,
+        "p50": created.expected_hours_p50,
+        "p80": created.expected_hours_p80,
+        "pin": created.pin,
     }
     st.session_state.pop("report_point", None)
     st.rerun()

@@ -20,7 +20,7 @@ def table(frame: pd.DataFrame, columns: list[str], name: str) -> None:
     """A table with translated headers and a CSV download (user text stays plain text)."""
     shown = frame[columns].copy()
     shown.columns = [t(f"col.{c}") for c in columns]
-    st.dataframe(shown, hide_index=True, use_container_width=True)
+    st.dataframe(shown, hide_index=True, width="stretch")
     st.download_button(
         t("download.csv"),
         shown.to_csv(index=False).encode(),
@@ -106,7 +106,7 @@ st.bar_chart(
     horizontal=True,
 )
 shown = backlog[["name", *buckets, "total"]].rename(columns=labels)
-st.dataframe(shown, hide_index=True, use_container_width=True)
+st.dataframe(shown, hide_index=True, width="stretch")
 st.download_button(
     t("download.csv"),
     shown.to_csv(index=False).encode(),

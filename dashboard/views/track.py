@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -9,8 +10,8 @@ import streamlit as st
 
 from dashboard import data, widgets
 from dashboard.i18n import current_language, t
+from sesizari import accountability, tracking
 from sesizari import photos as photo_store
-from sesizari import tracking
 from sesizari.errors import SesizariError
 
 st.subheader(t("track.title"))
@@ -38,6 +39,23 @@ def local(at) -> str:
 
 
 st.caption(f"{t('track.created')}: {local(view['created_at'])}")
+if view["owes_reply"]:
+    # the term ends at local midnight: show the last day it covers, as people count days
+    st.caption(f"{t('track.legal_due')}: {local(view['legal_due_at'] - timedelta(minutes=1))}")
+else:
+    st.caption(t("track.no_reply"))
+if view["forwarded_to"]:
+    st.info(
+        t("track.forwarded", institution=view["forwarded_to"], when=local(view["forwarded_at"]))
+    )
+if view["expected_hours_p50"]:
+    st.caption(
+        t(
+            "track.expected",
+            p50=widgets.duration(view["expected_hours_p50"]),
+            p80=widgets.duration(view["expected_hours_p80"]),
+        )
+    )
 if view["duplicate_of"]:
     st.info(t("track.duplicate", number=view["duplicate_of"]))
 
@@ -49,7 +67,7 @@ timeline = pd.DataFrame(
         t("col.text"): [e["text"] or "" for e in view["timeline"]],
     }
 )
-st.dataframe(timeline, hide_index=True, use_container_width=True)
+st.dataframe(timeline, hide_index=True, width="stretch")
 
 if view["resolution_text"]:
     st.markdown(f"**{t('track.resolution')}**")
@@ -60,3 +78,21 @@ if fix_photos:
     cols = st.columns(min(len(fix_photos), 3))
     for i, p in enumerate(fix_photos):
         cols[i % len(cols)].image(str(photo_store.photo_path(p["storage_key"])))
+
+if view["status"] in ("resolved", "closed"):
+    st.markdown(f"**{t('track.verify')}**")
+    with st.form("verify"):
+        pin = st.text_input(t("track.pin"), max_chars=6, type="password", key="verify_pin")
+        text = st.text_area(t("track.dispute_text"), max_chars=2000, key="verify_text")
+        c1, c2 = st.columns(2)
+        confirm = c1.form_submit_button(t("track.confirm"))
+        dispute = c2.form_submit_button(t("track.dispute"))
+    try:
+        if confirm:
+            accountability.confirm_fix(data.engine(), view["registry_number"], pin)
+            st.success(t("track.confirmed"))
+        elif dispute:
+            accountability.dispute_fix(data.engine(), view["registry_number"], pin, text)
+            st.success(t("track.disputed"))
+    except SesizariError as exc:
+        st.error(t("error", message=exc))
