@@ -73,6 +73,37 @@ def create_user(
         )
 
 
+def departments(engine: Engine, user: StaffUser) -> pd.DataFrame:
+    _require_admin(user)
+    with engine.connect() as conn:
+        return pd.read_sql(
+            sa.text(
+                "SELECT code, name_ro, name_en, email, active FROM departments"
+                " WHERE city_id = :c ORDER BY name_ro"
+            ),
+            conn,
+            params={"c": user.city_id},
+        )
+
+
+def create_department(
+    engine: Engine, user: StaffUser, *, code: str, name_ro: str, name_en: str
+) -> int:
+    """A new department (its code is permanent: feeds and rules refer to it)."""
+    _require_admin(user)
+    for field_name, value in (("name_ro", name_ro), ("name_en", name_en)):
+        if not (value or "").strip():
+            raise ValidationError(field_name, "a name is required")
+    with engine.begin() as conn:
+        taken = conn.execute(
+            sa.text("SELECT 1 FROM departments WHERE city_id = :c AND code = :code"),
+            {"c": user.city_id, "code": code},
+        ).first()
+        if taken:
+            raise ValidationError("code", f"{code!r} is already taken")
+        return catalog.create_department(conn, user.city_id, code, name_ro.strip(), name_en.strip())
+
+
 def set_targets(engine: Engine, user: StaffUser, targets: dict[str, float]) -> None:
     """Set the target resolution hours of several categories at once."""
     _require_admin(user)

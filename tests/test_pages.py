@@ -297,3 +297,30 @@ def test_accountability_page_for_public_and_manager(demo):
     manager = _app("accountability", user=_user(demo, "manager"), city="lugoj")
     _click(manager, "Extrage eșantionul")
     assert manager.session_state["drawn_sample"].numbers
+
+
+def test_admin_creates_a_department_and_a_user_with_validation(demo):
+    at = _app("admin", user=_user(demo, "admin"))
+    at.text_input(key="nd_code").set_value("Bad Code!")
+    at.text_input(key="nd_name_ro").set_value("Protecția animalelor")
+    at.text_input(key="nd_name_en").set_value("Animal welfare")
+    _click(at, "Creează compartimentul")
+    assert "code" in at.error[0].value
+    at.text_input(key="nd_code").set_value("animals")
+    _click(at, "Creează compartimentul")
+    assert not at.error
+    assert (
+        _count(
+            demo,
+            "SELECT count(*) FROM departments d JOIN cities c USING (city_id)"
+            " WHERE c.slug = 'lugoj' AND d.code = 'animals'",
+        )
+        == 1
+    )
+    staff = _app(user=_user(demo, "agent1.roads"))
+    assert "admin" not in staff.session_state["pages"]
+    from sesizari import admin
+    from sesizari.errors import PermissionDeniedError
+
+    with pytest.raises(PermissionDeniedError):
+        admin.create_department(demo, _user(demo, "manager"), code="x_y", name_ro="X", name_en="X")

@@ -18,9 +18,30 @@ st.subheader(t("admin.title", city=city))
 engine = data.engine()
 choices = data.choices(city)
 dep_codes = list(choices["departments"]["code"])
-tab_users, tab_cats, tab_rules, tab_settings = st.tabs(
-    [t("admin.users"), t("admin.categories"), t("admin.rules"), t("admin.settings")]
+tab_users, tab_deps, tab_cats, tab_rules, tab_settings = st.tabs(
+    [
+        t("admin.users"),
+        t("admin.departments"),
+        t("admin.categories"),
+        t("admin.rules"),
+        t("admin.settings"),
+    ]
 )
+
+with tab_deps:
+    st.dataframe(admin.departments(engine, user), hide_index=True, width="stretch")
+    with st.form("new_department"):
+        c1, c2, c3 = st.columns(3)
+        code = c1.text_input(t("admin.code"), key="nd_code")
+        name_ro = c2.text_input(t("admin.name_ro"), key="nd_name_ro")
+        name_en = c3.text_input(t("admin.name_en"), key="nd_name_en")
+        if st.form_submit_button(t("admin.create_department")):
+            try:
+                admin.create_department(engine, user, code=code, name_ro=name_ro, name_en=name_en)
+                data.choices.clear()
+                st.success(t("admin.created"))
+            except SesizariError as exc:
+                st.error(t("error", message=exc))
 
 with tab_users:
     st.dataframe(admin.users(engine, user), hide_index=True, width="stretch")
