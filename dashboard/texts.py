@@ -237,10 +237,32 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "admin.target_hours": ("Termen țintă (ore)", "Target (hours)"),
     "admin.rule_name": ("Nume regulă", "Rule name"),
     "admin.rule_area": ("Zonă (GeoJSON, opțional)", "Area (GeoJSON, optional)"),
-    "admin.photo_required": (
-        "Rezolvarea cere cel puțin o fotografie",
-        "Resolving requires at least one photo",
+    "setting.resolution_photo_required": (
+        "Rezolvarea cere cel puțin o fotografie după intervenție",
+        "Resolving requires at least one photo after the fix",
     ),
+    "setting.work_anonymous": (
+        "Sesizările anonime se lucrează (altfel se clasează)",
+        "Anonymous reports are worked (otherwise filed)",
+    ),
+    "setting.legal_reply_days": ("Termen legal de răspuns (zile)", "Legal reply term (days)"),
+    "setting.verification_days": (
+        "Zile în care cetățeanul poate confirma sau contesta",
+        "Days in which the citizen may confirm or dispute",
+    ),
+    "setting.recurrence_days": (
+        "Fereastra pentru probleme recurente (zile)",
+        "Window for recurring problems (days)",
+    ),
+    "setting.recurrence_m": (
+        "Distanța pentru probleme recurente (m)",
+        "Distance for recurring problems (m)",
+    ),
+    "setting.public_precision_m": (
+        "Generalizarea locației categoriilor sensibile (m)",
+        "Location generalisation of sensitive categories (m)",
+    ),
+    "admin.save_settings": ("Salvează setările", "Save the settings"),
     "admin.saved": ("Salvat.", "Saved."),
     # analytics: filters
     "nav.analytics": ("Analiză", "Analytics"),

@@ -19,7 +19,16 @@ from sesizari.errors import PermissionDeniedError, ValidationError
 from sesizari.vocab import Role
 
 #: City settings an admin may change, with their types.
-SETTINGS: dict[str, type] = {"resolution_photo_required": bool}
+#: City settings an admin may change: name -> (type, minimum, maximum) for numbers.
+SETTINGS: dict[str, tuple[type, int, int]] = {
+    "resolution_photo_required": (bool, 0, 1),
+    "work_anonymous": (bool, 0, 1),
+    "legal_reply_days": (int, 1, 90),
+    "verification_days": (int, 1, 90),
+    "recurrence_days": (int, 1, 730),
+    "recurrence_m": (int, 1, 1000),
+    "public_precision_m": (int, 10, 5000),
+}
 
 
 def _require_admin(user: StaffUser) -> None:
@@ -191,8 +200,15 @@ def city_settings(engine: Engine, user: StaffUser) -> dict[str, Any]:
 def update_settings(engine: Engine, user: StaffUser, changes: dict[str, Any]) -> None:
     _require_admin(user)
     for key, value in changes.items():
-        if key not in SETTINGS or not isinstance(value, SETTINGS[key]):
-            raise ValidationError(key, "unknown setting or wrong type")
+        if key not in SETTINGS:
+            raise ValidationError(key, "unknown setting")
+        kind, low, high = SETTINGS[key]
+        if kind is bool and not isinstance(value, bool):
+            raise ValidationError(key, "must be true or false")
+        if kind is int and (
+            isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high
+        ):
+            raise ValidationError(key, f"must be a whole number from {low} to {high}")
     with engine.begin() as conn:
         conn.execute(
             sa.text(

@@ -27,6 +27,8 @@ from sesizari.vocab import TRANSITIONS, Action, Channel, EventKind, Status, next
 MAX_DESCRIPTION = 5000
 MAX_ADDRESS = 500
 MAX_TEXT = 5000
+#: Why an anonymous report is filed when the city does not work anonymous reports.
+ANONYMOUS_FILED = "Sesizare anonimă: clasată fără răspuns (OG 27/2002, art. 7)."
 
 
 @dataclass(frozen=True)
@@ -265,11 +267,24 @@ def create_incident_in(
         data=data,
         at=new.created_at,
     )
+    status = Status.NEW
+    if not has_contact and city.settings.get("work_anonymous", True) is False:
+        # The city files anonymous reports without working them (OG 27/2002, art. 7).
+        status = perform_in(
+            conn,
+            city.slug,
+            number,
+            Action.REJECT,
+            Actor("registratura", None, "staff"),
+            text=ANONYMOUS_FILED,
+            at=new.created_at,
+        )
     return CreatedIncident(
         incident_id,
         number,
         target.department_code,
         target.assignee_username,
+        status=status,
         legal_due_at=promised.legal_due_at,
         owes_reply=promised.owes_reply,
         pin=promised.pin,

@@ -324,3 +324,43 @@ def test_admin_creates_a_department_and_a_user_with_validation(demo):
 
     with pytest.raises(PermissionDeniedError):
         admin.create_department(demo, _user(demo, "manager"), code="x_y", name_ro="X", name_en="X")
+
+
+def test_admin_settings_change_deadlines_and_anonymous_handling(demo):
+    at = _app("admin", user=_user(demo, "admin"))
+    at.number_input(key="set_legal_reply_days").set_value(20)
+    at.checkbox(key="set_work_anonymous").uncheck()
+    _click(at, "Salvează setările")
+    assert not at.error, at.error
+    anonymous = create_incident(demo, NewIncident("lugoj", "pothole", 45.6887, 21.9035, "Groapă"))
+    assert anonymous.status == "rejected" and not anonymous.owes_reply
+    named = create_incident(
+        demo,
+        NewIncident(
+            "lugoj",
+            "pothole",
+            45.6887,
+            21.9035,
+            "Groapă",
+            contact=Contact(name="Ana", consent=True),
+        ),
+    )
+    assert named.status == "new"
+    days = (named.legal_due_at - anonymous.legal_due_at).days  # same day: both 20-day terms
+    assert days == 0
+    assert (
+        _count(
+            demo,
+            "SELECT count(*) FROM incidents WHERE registry_number ="
+            f" '{named.registry_number}' AND legal_due_at - created_at"
+            " BETWEEN interval '19 days' AND interval '21 days'",
+        )
+        == 1
+    )
+    from sesizari import admin
+    from sesizari.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="from 1 to 90"):
+        admin.update_settings(demo, _user(demo, "admin"), {"legal_reply_days": 400})
+    with pytest.raises(ValidationError, match="unknown"):
+        admin.update_settings(demo, _user(demo, "admin"), {"colour": "red"})

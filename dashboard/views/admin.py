@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import data, widgets
 from dashboard.i18n import t
 from sesizari import admin
+from sesizari.commitments import DEFAULTS
 from sesizari.errors import SesizariError
 from sesizari.vocab import Role
 
@@ -112,11 +113,29 @@ with tab_rules:
 
 with tab_settings, st.form("settings"):
     current = admin.city_settings(engine, user)
-    required = st.checkbox(
-        t("admin.photo_required"),
-        value=bool(current.get("resolution_photo_required")),
-        key="set_photo_required",
-    )
-    if st.form_submit_button(t("incident.save")):
-        admin.update_settings(engine, user, {"resolution_photo_required": required})
-        st.success(t("admin.saved"))
+    changes = {}
+    for key, (kind, low, high) in admin.SETTINGS.items():
+        label = t(f"setting.{key}")
+        if kind is bool:
+            default = key == "work_anonymous"
+            changes[key] = st.checkbox(
+                label, value=bool(current.get(key, default)), key=f"set_{key}"
+            )
+        else:
+            default = current.get(key, DEFAULTS.get(key, 100))
+            changes[key] = int(
+                st.number_input(
+                    label,
+                    min_value=low,
+                    max_value=high,
+                    value=int(default),
+                    step=1,
+                    key=f"set_{key}",
+                )
+            )
+    if st.form_submit_button(t("admin.save_settings")):
+        try:
+            admin.update_settings(engine, user, changes)
+            st.success(t("admin.saved"))
+        except SesizariError as exc:
+            st.error(t("error", message=exc))
