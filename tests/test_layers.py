@@ -1,0 +1,63 @@
+"""Who may import whom: the layering the README promises, checked on the source.
+
+``sql/`` <- ``sesizari/`` (the only code that talks to PostGIS) <- ``etl/``,
+``dashboard/``, ``api/``.  Streamlit only in ``dashboard/``, FastAPI only in
+``api/``, and no SQL in the dashboard's pages.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+PACKAGES = ("sesizari", "gis", "etl", "dashboard", "api")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def _files(package: str) -> list[Path]:
+    return sorted((REPO / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_ui_and_web_frameworks_stay_in_their_layer(package):
+    for path in _files(package):
+        imports = _imports(path)
+        if package != "dashboard":
+            assert not {"streamlit", "pydeck", "streamlit_folium", "folium"} & imports, path
+        if package != "api":
+            assert not {"fastapi", "uvicorn", "starlette"} & imports, path
+        if package in ("sesizari", "gis"):
+            assert not {"dashboard", "api", "etl"} & imports, path
+
+
+def test_dashboard_pages_hold_no_sql():
+    for path in [*_files("dashboard/views"), REPO / "dashboard" / "app.py"]:
+        imports = _imports(path)
+        assert not {"sqlalchemy", "psycopg", "geoalchemy2"} & imports, path
+        text = path.read_text().upper()
+        for keyword in ("SELECT ", "INSERT INTO", "UPDATE ", "DELETE FROM"):
+            assert keyword not in text, f"{path} contains SQL ({keyword.strip()})"
+
+
+def test_user_text_is_never_rendered_as_html():
+    """No page turns on HTML rendering; the only st.html is a fixed style rule."""
+    for path in _files("dashboard"):
+        text = path.read_text()
+        assert "unsafe_allow_html" not in text, path
+        for line in text.splitlines():
+            if "st.html(" in line:  # only a constant style rule, never an f-string
+                assert 'st.html("<style>' in line, f"{path}: {line.strip()}"
