@@ -44,5 +44,12 @@ db-status:
 demo: setup
 	$(PY) -m sesizari demo --incidents $(INCIDENTS)
 
+# Benchmarks print figures (see bench/RESULTS.md); sizes can be raised, e.g. BENCH_N=1000000.
+BENCH_N ?= 100000
+bench: setup  ## needs the embedded cluster (make db-start) for the dashboard and API benches
+	$(PY) bench/dashboard_bench.py --incidents $(BENCH_N) --runs 20
+	$(PY) bench/etl_bench.py --rows 200000
+	$(PY) -m bench.api_load --clients 50 --seconds 30
+
 clean-db: db-stop
 	rm -rf var/pg
