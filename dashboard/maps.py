@@ -71,11 +71,6 @@ def hexagon_layer(hexes: pd.DataFrame, tooltip_text: str) -> pdk.Layer:
     )
 
 
-def hexagon_deck(hexes: pd.DataFrame, view: dict[str, float], tooltip: str) -> pdk.Deck:
-    """Density hexagons alone (``tooltip`` uses ``{n}`` and ``{n_open}``)."""
-    return deck([hexagon_layer(hexes, tooltip)], view, {"text": "{tip}"})
-
-
 def cluster_layer(clusters: pd.DataFrame, names: dict[str, str], tooltip_text: str) -> pdk.Layer:
     data = clusters[["lon", "lat", "n", "dominant_category", "dominant_district"]].copy()
     data["tip"] = [

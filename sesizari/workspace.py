@@ -18,7 +18,7 @@ from sesizari import accountability, incidents
 from sesizari.auth import StaffUser
 from sesizari.errors import PermissionDeniedError, TransitionError, ValidationError
 from sesizari.incidents import Actor
-from sesizari.vocab import Action, Role, next_status
+from sesizari.vocab import Action, next_status
 
 _QUEUE_SQL = sa.text(
     """
@@ -193,7 +193,3 @@ def department_users(engine: Engine, user: StaffUser, department: str | None) ->
                 {"c": user.city_id, "dep": department},
             ).scalars()
         )
-
-
-def can_dispatch(user: StaffUser) -> bool:
-    return user.role in (Role.DISPATCHER, Role.MANAGER, Role.ADMIN)

@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon, Point, shape
-from shapely.ops import unary_union
 
 from sesizari.demo.reference import (
     CATEGORIES,
@@ -372,8 +371,3 @@ def generate(total: int, seed: int = 42, as_of: datetime | None = None) -> list[
     counts = [round(total * c.share) for c in CITIES]
     counts[-1] = total - sum(counts[:-1])
     return [generate_city(spec, n, seed, as_of) for spec, n in zip(CITIES, counts, strict=True)]
-
-
-def union_districts(city: DemoCity) -> MultiPolygon:
-    """Helper for checks: the districts together (should cover the boundary)."""
-    return unary_union(list(city.districts.values()))
