@@ -15,6 +15,9 @@ import pandas as pd
 
 from sesizari.queries.filters import OPEN, Bind, Filters, filtered_sql, now_param, read_frame
 
+#: Only incidents that can count in some tile reach the aggregate (open now
+#: or a day ago, created since yesterday, resolved in the last 60 days): the
+#: rest of a city's history would only be sorted to be filtered out again.
 _KPIS = filtered_sql(
     """,
 w AS (
@@ -75,7 +78,9 @@ SELECT
         FILTER (WHERE st.resolved_at > w.now - interval '60 days'
                 AND st.resolved_at <= w.now - interval '30 days')
         AS median_prev
-FROM w LEFT JOIN st ON true
+FROM w
+LEFT JOIN st ON st.open_now OR st.open_prev OR st.created_at >= w.yday0
+             OR st.resolved_at > w.now - interval '60 days'
 GROUP BY w.now
 """
 )
