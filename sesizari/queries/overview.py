@@ -15,6 +15,9 @@ import pandas as pd
 
 from sesizari.queries.filters import OPEN, Bind, Filters, filtered_sql, now_param, read_frame
 
+#: Only incidents that can count in some tile reach the aggregate (open now
+#: or a day ago, created since yesterday, resolved in the last 60 days): the
+#: rest of a city's history would only be sorted to be filtered out again.
 _KPIS = filtered_sql(
     """,
 w AS (
@@ -75,7 +78,9 @@ SELECT
         FILTER (WHERE st.resolved_at > w.now - interval '60 days'
                 AND st.resolved_at <= w.now - interval '30 days')
         AS median_prev
-FROM w LEFT JOIN st ON true
+FROM w
+LEFT JOIN st ON st.open_now OR st.open_prev OR st.created_at >= w.yday0
+             OR st.resolved_at > w.now - interval '60 days'
 GROUP BY w.now
 """
 )
@@ -131,18 +136,19 @@ def kpis(bind: Bind, filters: Filters, now: datetime | None = None) -> pd.DataFr
     return pd.DataFrame.from_records(records).set_index("metric")
 
 
+#: One pass over ``f`` yields both the receipt and the resolution row of an
+#: incident: a CTE read twice is materialised to disk at city scale.
 _DAILY = filtered_sql(
     """
-SELECT day, sum(received) AS received, sum(resolved) AS resolved
-FROM (
-    SELECT CAST(f.created_at AT TIME ZONE f.tz AS date) AS day, 1 AS received, 0 AS resolved
-    FROM f
-    UNION ALL
-    SELECT CAST(f.resolved_at AT TIME ZONE f.tz AS date), 0, 1
-    FROM f WHERE f.resolved_at IS NOT NULL
-) x
-GROUP BY day
-ORDER BY day
+SELECT v.day, sum(v.received) AS received, sum(v.resolved) AS resolved
+FROM f
+CROSS JOIN LATERAL (VALUES
+    (CAST(f.created_at AT TIME ZONE f.tz AS date), 1, 0),
+    (CAST(f.resolved_at AT TIME ZONE f.tz AS date), 0, 1)
+) AS v(day, received, resolved)
+WHERE v.received = 1 OR f.resolved_at IS NOT NULL
+GROUP BY v.day
+ORDER BY v.day
 """
 )
 

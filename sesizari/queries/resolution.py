@@ -92,16 +92,20 @@ def resolution_stats(bind: Bind, filters: Filters, by: str = "category") -> pd.D
     return read_frame(bind, _STATS, filters.params() | {"by": by})
 
 
+#: One pass over ``f`` (receipt and resolution rows side by side), so the
+#: filtered set is not materialised to disk to be read twice.
 _WEEKLY = filtered_sql(
     """,
 weeks AS (
-    SELECT CAST(date_trunc('week', f.created_at AT TIME ZONE f.tz) AS date) AS week,
-           1 AS received, 0 AS resolved, NULL::float8 AS resolve_h
+    SELECT v.week, v.received, v.resolved, v.resolve_h
     FROM f
-    UNION ALL
-    SELECT CAST(date_trunc('week', f.resolved_at AT TIME ZONE f.tz) AS date), 0, 1,
-           extract(epoch FROM f.resolved_at - f.created_at) / 3600.0
-    FROM f WHERE f.resolved_at IS NOT NULL
+    CROSS JOIN LATERAL (VALUES
+        (CAST(date_trunc('week', f.created_at AT TIME ZONE f.tz) AS date), 1, 0,
+         CAST(NULL AS float8)),
+        (CAST(date_trunc('week', f.resolved_at AT TIME ZONE f.tz) AS date), 0, 1,
+         CAST(extract(epoch FROM f.resolved_at - f.created_at) / 3600.0 AS float8))
+    ) AS v(week, received, resolved, resolve_h)
+    WHERE v.received = 1 OR f.resolved_at IS NOT NULL
 )
 SELECT week, sum(received) AS received, sum(resolved) AS resolved,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY resolve_h) AS resolve_median_h
