@@ -236,21 +236,34 @@ def _ogr2ogr_d(engine: sa.Engine, url: str, csv_path: Path, ids: dict[str, Any],
     return seconds
 
 
+#: Runs ``python -m etl`` and reports its VmHWM from /proc: the getrusage
+#: figure of a child keeps the high-water mark of the parent it was forked
+#: from (the bench, which holds every generated row), VmHWM starts at exec.
+_CHILD = (
+    "import atexit, runpy, sys\n"
+    "def peak():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            sys.stderr.write('peak_rss_kib=' + line.split()[1] + '\\n')\n"
+    "atexit.register(peak)\n"
+    "sys.argv[0] = 'etl'\n"
+    "runpy.run_module('etl', run_name='__main__', alter_sys=True)\n"
+)
+
+
 def _cli_load(url: str, csv_path: Path, slug: str, mapping: Path, batch: int,
               extra: tuple[str, ...] = ()) -> tuple[float, int]:
     """``python -m etl load`` in a child: (wall seconds, peak RSS in bytes)."""
-    cmd = [sys.executable, "-m", "etl", "load", str(csv_path), "--city", slug,
+    cmd = [sys.executable, "-c", _CHILD, "load", str(csv_path), "--city", slug,
            "--mapping", str(mapping), "--batch-size", str(batch), *extra]
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "DATABASE_URL": url},
-                            stdout=subprocess.PIPE)
-    out = proc.stdout.read() if proc.stdout else b""
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc = subprocess.run(cmd, cwd=ROOT, env={**os.environ, "DATABASE_URL": url},
+                          capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     if proc.returncode:
-        raise SystemExit(f"etl load failed ({proc.returncode}): {out.decode()}")
-    return wall, usage.ru_maxrss * 1024
+        raise SystemExit(f"etl load failed ({proc.returncode}): {proc.stderr[-500:]}")
+    peak = [ln for ln in proc.stderr.splitlines() if ln.startswith("peak_rss_kib=")]
+    return wall, int(peak[-1].split("=")[1]) * 1024
 
 
 def _run_seconds(engine: sa.Engine, slug: str) -> tuple[float, int]:
