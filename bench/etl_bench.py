@@ -1,26 +1,42 @@
-"""Rows per second: raw COPY of a CSV file vs ``etl load`` of the same file.
+"""Rows per second of ``etl load`` against the loaders it competes with.
 
 Starts a throw-away PostGIS cluster in /tmp (fsync off, like the tests), or
-uses DATABASE_URL when set (then it creates a city 'bench-<pid>' there).
+uses DATABASE_URL when set (then it creates cities 'bench-<pid>' there).
 
-    .venv/bin/python bench/etl_bench.py --rows 200000 --batch-size 20000
+    .venv/bin/python bench/etl_bench.py --rows 1000000
 
-Three figures: COPY of the raw file into a text table (the floor: no parsing,
-no checks), the first load (every row inserted: numbers, routing, events) and
-a second load of the same file (every row matched and unchanged).
+Figures, all for the same generated rows (issue 7):
+
+(a) COPY of the rows pre-formatted (typed text, hex EWKB geometry) into a
+    copy of ``incidents`` with the same indexes: the limit for any loader;
+(b) ``python -m etl load`` end to end in a subprocess (parsing, checks,
+    routing, registry numbers, events, into the real table), with its peak RSS;
+(c) ``GeoDataFrame.to_postgis`` of at most 100,000 of the rows into the same
+    kind of indexed table;
+(d) ``ogr2ogr`` (``PG_USE_COPY=YES``) appending the CSV to the same kind of
+    indexed table, validating nothing;
+then ``etl load --bulk`` into an empty city, and a second ``etl load`` of
+the same file (every row matched and unchanged).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import os
 import random
+import resource
 import shutil
 import socket
+import struct
+import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import typer
@@ -28,62 +44,261 @@ from shapely.geometry import box
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from etl.load import load_file
-from etl.mapping import parse_mapping
+from etl.load import DEFAULT_BATCH, load_file
+from etl.mapping import load_mapping
 from sesizari import catalog, db
 from sesizari.cluster import Cluster
 
+ROOT = Path(__file__).resolve().parent.parent
 HEADER = ["id", "creat", "inchis", "tip", "stare", "lat", "lon", "adresa", "descriere"]
-MAPPING = {
-    "source": "bench",
-    "columns": {"external_id": "id", "created": "creat", "closed": "inchis",
-                "address": "adresa", "description": "descriere"},
-    "time": {"format": "YYYY-MM-DD HH24:MI"},
-    "category": {"column": "tip", "map": {"Groapă": "pothole", "Bec ars": "street_light"}},
-    "status": {"column": "stare", "map": {"Deschisă": "new", "Închisă": "closed"}},
-    "geometry": {"lon": "lon", "lat": "lat"},
-}
+MAPPING_TOML = """\
+source = "bench"
+resolution_default = "Închisă în sistemul sursă"
+
+[columns]
+external_id = "id"
+created = "creat"
+closed = "inchis"
+address = "adresa"
+description = "descriere"
+
+[time]
+format = "YYYY-MM-DD HH24:MI"
+
+[category]
+column = "tip"
+[category.map]
+"Groapă" = "pothole"
+"Bec ars" = "street_light"
+
+[status]
+column = "stare"
+[status.map]
+"Deschisă" = "new"
+"Închisă" = "closed"
+
+[geometry]
+lon = "lon"
+lat = "lat"
+"""
+BUCHAREST = ZoneInfo("Europe/Bucharest")
+#: The columns a loader fills, in the order of the pre-formatted COPY file.
+COLUMNS = ("city_id", "incident_id", "registry_number", "category_id", "department_id",
+           "status", "channel", "geom", "address", "description", "created_at",
+           "resolved_at", "closed_at", "updated_at", "resolution_text", "source",
+           "external_id")
+Row = list[Any]
 
 
-def _write(path: Path, rows: int, seed: int) -> None:
+def _generate(rows: int, seed: int) -> list[Row]:
     rnd = random.Random(seed)
+    out = []
+    for k in range(rows):
+        closed = rnd.random() < 0.4
+        out.append([
+            f"B{k}", f"2026-{rnd.randint(1, 10):02d}-{rnd.randint(1, 28):02d} 10:{k % 60:02d}",
+            "2026-11-01 12:00" if closed else "", rnd.choice(["Groapă", "Bec ars"]),
+            "Închisă" if closed else "Deschisă", f"{45.64 + rnd.random() * 0.1:.6f}",
+            f"{21.85 + rnd.random() * 0.1:.6f}", f"Strada {rnd.randint(1, 300)}",
+            f"Sesizare {k}: problemă pe stradă",
+        ])
+    return out
+
+
+def _write_csv(path: Path, data: list[Row]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(HEADER)
-        for k in range(rows):
-            closed = rnd.random() < 0.4
-            w.writerow([
-                f"B{k}", f"2026-{rnd.randint(1, 10):02d}-{rnd.randint(1, 28):02d} 10:{k % 60:02d}",
-                "2026-11-01 12:00" if closed else "", rnd.choice(["Groapă", "Bec ars"]),
-                "Închisă" if closed else "Deschisă", f"{45.64 + rnd.random() * 0.1:.6f}",
-                f"{21.85 + rnd.random() * 0.1:.6f}", f"Strada {rnd.randint(1, 300)}",
-                f"Sesizare {k}: problemă pe stradă",
-            ])
+        w.writerows(data)
 
 
-def _raw_copy(engine: sa.Engine, path: Path) -> float:
-    with engine.connect() as conn:
-        conn.execute(sa.text(
-            "CREATE TEMP TABLE raw_copy (id text, creat text, inchis text, tip text,"
-            " stare text, lat text, lon text, adresa text, descriere text)"
+def _ewkb_hex(lon: float, lat: float) -> str:
+    """A point in hex EWKB with SRID 4326, the text form COPY reads for geometry."""
+    return struct.pack("<BIIdd", 1, 0x20000001, 4326, lon, lat).hex()
+
+
+def _final_rows(data: list[Row], ids: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows as the loader stores them (what (a) and (c) write)."""
+    out = []
+    for k, (ext, created, closed, tip, _stare, lat, lon, address, description) in \
+            enumerate(data, 1):
+        cat, dep = ids["Groapă" if tip == "Groapă" else "Bec ars"]
+        c_at = datetime.strptime(created, "%Y-%m-%d %H:%M").replace(tzinfo=BUCHAREST)
+        cl_at = (datetime.strptime(closed, "%Y-%m-%d %H:%M").replace(tzinfo=BUCHAREST)
+                 if closed else None)
+        out.append((
+            ids["city"], k, f"BEN-2026-{k:06d}", cat, dep, "closed" if closed else "new",
+            "feed", (float(lon), float(lat)), address, description, c_at, cl_at, cl_at,
+            cl_at or c_at, "Închisă în sistemul sursă" if closed else None, "bench", ext,
         ))
+    return out
+
+
+def _copy_text(rows: list[tuple[Any, ...]]) -> bytes:
+    def fmt(v: Any) -> str:
+        if v is None:
+            return r"\N"
+        if isinstance(v, tuple):
+            return _ewkb_hex(*v)
+        if isinstance(v, datetime):
+            return v.isoformat()
+        return str(v)
+
+    buf = io.StringIO()
+    for r in rows:
+        buf.write("\t".join(fmt(v) for v in r))
+        buf.write("\n")
+    return buf.getvalue().encode()
+
+
+def _indexed_copy(conn: sa.Connection, name: str) -> None:
+    """A table shaped like ``incidents`` with all its indexes (and none of its
+    foreign keys or checks: the other loaders do not validate)."""
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+    conn.execute(sa.text(
+        f"CREATE TABLE {name} (LIKE incidents INCLUDING DEFAULTS INCLUDING INDEXES"
+        " INCLUDING IDENTITY)"
+    ))
+
+
+def _copy_a(engine: sa.Engine, payload: bytes, rows: int) -> float:
+    with engine.connect() as conn:
+        _indexed_copy(conn, "bench_a")
+        conn.commit()
         dbapi = conn.connection.driver_connection
         started = time.perf_counter()
         with dbapi.cursor() as cur, cur.copy(
-            "COPY raw_copy FROM STDIN WITH (FORMAT csv, HEADER true)"
-        ) as cp, path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                cp.write(chunk)
+            f"COPY bench_a ({', '.join(COLUMNS)}) FROM STDIN"
+        ) as cp:
+            view = memoryview(payload)
+            for i in range(0, len(view), 1 << 20):
+                cp.write(view[i:i + (1 << 20)])
         conn.commit()
-        return time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        assert conn.execute(sa.text("SELECT count(*) FROM bench_a")).scalar_one() == rows
+        return seconds
+
+
+def _to_postgis_c(engine: sa.Engine, final: list[tuple[Any, ...]]) -> float:
+    import geopandas as gpd
+    import pandas as pd
+
+    df = pd.DataFrame(final, columns=list(COLUMNS))
+    pts = df.pop("geom")
+    gdf = gpd.GeoDataFrame(
+        df, geometry=gpd.points_from_xy([p[0] for p in pts], [p[1] for p in pts], crs=4326)
+    ).rename_geometry("geom")
+    for col in ("created_at", "resolved_at", "closed_at", "updated_at"):
+        gdf[col] = pd.to_datetime(gdf[col], utc=True)
+    with engine.begin() as conn:
+        _indexed_copy(conn, "bench_c")
+    started = time.perf_counter()
+    gdf.to_postgis("bench_c", engine, if_exists="append", index=False)
+    return time.perf_counter() - started
+
+
+def _ogr2ogr_d(engine: sa.Engine, url: str, csv_path: Path, ids: dict[str, Any],
+               rows: int) -> float | None:
+    exe = shutil.which("ogr2ogr")
+    if exe is None:
+        return None
+    with engine.begin() as conn:
+        _indexed_copy(conn, "bench_d")
+        # ogr2ogr maps only the columns it has: the NOT NULL rest come from defaults.
+        conn.execute(sa.text("CREATE SEQUENCE IF NOT EXISTS bench_d_reg"))
+        conn.execute(sa.text(
+            "ALTER TABLE bench_d ALTER city_id SET DEFAULT {c},"
+            " ALTER category_id SET DEFAULT {cat}, ALTER department_id SET DEFAULT {dep},"
+            " ALTER channel SET DEFAULT 'feed', ALTER source SET DEFAULT 'bench',"
+            " ALTER registry_number SET DEFAULT"
+            " 'BEN-2026-' || lpad(nextval('bench_d_reg')::text, 6, '0')".format(
+                c=int(ids["city"]), cat=int(ids["Groapă"][0]), dep=int(ids["Groapă"][1]))
+        ))  # ^ integers read back from the database, formatted as integers
+    u = sa.engine.make_url(url)
+    dsn = (f"PG:dbname={u.database} user={u.username} host={u.query.get('host', u.host)}"
+           f" port={u.query.get('port', u.port)}")
+    if u.password:
+        dsn += f" password={u.password}"
+    cmd = [
+        exe, "-f", "PostgreSQL", dsn, str(csv_path), "-append", "-nln", "bench_d",
+        "--config", "PG_USE_COPY", "YES", "-oo", "X_POSSIBLE_NAMES=lon",
+        "-oo", "Y_POSSIBLE_NAMES=lat", "-a_srs", "EPSG:4326", "-nlt", "POINT",
+        "-sql", "SELECT id AS external_id, creat AS created_at, adresa AS address,"
+        " descriere AS description FROM bench",  # the layer of bench.csv
+    ]
+    env = {**os.environ, "PGTZ": "Europe/Bucharest"}
+    started = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    seconds = time.perf_counter() - started
+    with engine.connect() as conn:
+        loaded = conn.execute(sa.text("SELECT count(*) FROM bench_d")).scalar_one()
+    assert loaded == rows, loaded
+    return seconds
+
+
+#: Runs ``python -m etl`` and reports its VmHWM from /proc: the getrusage
+#: figure of a child keeps the high-water mark of the parent it was forked
+#: from (the bench, which holds every generated row), VmHWM starts at exec.
+_CHILD = (
+    "import atexit, runpy, sys\n"
+    "def peak():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            sys.stderr.write('peak_rss_kib=' + line.split()[1] + '\\n')\n"
+    "atexit.register(peak)\n"
+    "sys.argv[0] = 'etl'\n"
+    "runpy.run_module('etl', run_name='__main__', alter_sys=True)\n"
+)
+
+
+def _cli_load(url: str, csv_path: Path, slug: str, mapping: Path, batch: int,
+              extra: tuple[str, ...] = ()) -> tuple[float, int]:
+    """``python -m etl load`` in a child: (wall seconds, peak RSS in bytes)."""
+    cmd = [sys.executable, "-c", _CHILD, "load", str(csv_path), "--city", slug,
+           "--mapping", str(mapping), "--batch-size", str(batch), *extra]
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, env={**os.environ, "DATABASE_URL": url},
+                          capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if proc.returncode:
+        raise SystemExit(f"etl load failed ({proc.returncode}): {proc.stderr[-500:]}")
+    peak = [ln for ln in proc.stderr.splitlines() if ln.startswith("peak_rss_kib=")]
+    return wall, int(peak[-1].split("=")[1]) * 1024
+
+
+def _run_seconds(engine: sa.Engine, slug: str) -> tuple[float, int]:
+    """Duration and inserted rows of the city's last run, as recorded in feed_runs."""
+    with engine.connect() as conn:
+        secs, ins = conn.execute(sa.text(
+            "SELECT extract(epoch FROM finished_at - started_at), rows_inserted"
+            " FROM feed_runs r JOIN cities c USING (city_id) WHERE c.slug = :s"
+            " ORDER BY run_id DESC LIMIT 1"), {"s": slug}).one()
+    return float(secs), int(ins)
+
+
+def _make_city(engine: sa.Engine, slug: str, prefix: str) -> dict[str, Any]:
+    with engine.begin() as conn:
+        cid = catalog.create_city(conn, slug=slug, name_ro="Bench", name_en="Bench",
+                                  registry_prefix=prefix,
+                                  boundary=box(21.85, 45.64, 21.95, 45.74))
+        roads = catalog.create_department(conn, cid, "roads", "Drumuri", "Roads")
+        light = catalog.create_department(conn, cid, "lighting", "Iluminat", "Lighting")
+        pot = catalog.create_category(conn, cid, "pothole", "Groapă", "Pothole", "roads", 72)
+        bec = catalog.create_category(conn, cid, "street_light", "Bec", "Light", "lighting", 48)
+    return {"city": cid, "Groapă": (pot, roads), "Bec ars": (bec, light)}
+
+
+def _line(label: str, rows: int, seconds: float, note: str = "") -> None:
+    print(f"{label:<44}{rows / seconds:>10,.0f} rows/s  {seconds:7.2f} s  {note}")
 
 
 def main(
-    rows: int = typer.Option(200_000, help="Rows in the generated CSV."),
-    batch_size: int = typer.Option(20_000, help="Rows per ETL batch."),
+    rows: int = typer.Option(50_000, help="Rows in the generated CSV."),
+    batch_size: int = typer.Option(DEFAULT_BATCH, help="Rows per ETL batch."),
     seed: int = typer.Option(1, help="Random seed of the generated data."),
+    subset: int = typer.Option(100_000, help="At most this many rows for to_postgis (c)."),
 ) -> None:
-    """Print rows/s of raw COPY, first load and re-load of the same CSV."""
+    """Print rows/s of (a) indexed COPY, (b) etl load, (c) to_postgis, (d) ogr2ogr."""
     tmp = Path(tempfile.mkdtemp(prefix="sz-bench-", dir="/tmp"))
     os.chmod(tmp, 0o755)
     cluster = None
@@ -98,30 +313,61 @@ def main(
             cluster.ensure_database("bench")
             url = cluster.url("bench")
         db.migrate(url)
-        engine = db.make_engine(url)
+        engine = db.make_engine(url, connect_args={"options": "-c timezone=Europe/Bucharest"})
         slug = f"bench-{os.getpid()}"
-        with engine.begin() as conn:
-            cid = catalog.create_city(conn, slug=slug, name_ro="Bench", name_en="Bench",
-                                      registry_prefix="BEN", boundary=box(21.85, 45.64, 21.95,
-                                                                          45.74))
-            catalog.create_department(conn, cid, "roads", "Drumuri", "Roads")
-            catalog.create_department(conn, cid, "lighting", "Iluminat", "Lighting")
-            catalog.create_category(conn, cid, "pothole", "Groapă", "Pothole", "roads", 72)
-            catalog.create_category(conn, cid, "street_light", "Bec", "Light", "lighting", 48)
-        path = tmp / "bench.csv"
-        _write(path, rows, seed)
-        size = path.stat().st_size / 1e6
-        mapping = parse_mapping(MAPPING)
-        copy_s = _raw_copy(engine, path)
-        first = load_file(engine, path, slug, mapping, batch_size=batch_size)
-        second = load_file(engine, path, slug, mapping, batch_size=batch_size)
-        assert first.inserted == rows and second.unchanged == rows
-        print(f"rows: {rows:,}  file: {size:.1f} MB  batch: {batch_size:,}  cpus: {os.cpu_count()}")
-        print(f"raw COPY (text table)     {rows / copy_s:>10,.0f} rows/s  {copy_s:6.2f} s")
-        print(f"etl load, all new         {first.rows_per_second:>10,.0f} rows/s"
-              f"  {first.seconds:6.2f} s  ({copy_s / first.seconds:.0%} of raw COPY)")
-        print(f"etl load, all unchanged   {second.rows_per_second:>10,.0f} rows/s"
-              f"  {second.seconds:6.2f} s  ({copy_s / second.seconds:.0%} of raw COPY)")
+        ids = _make_city(engine, slug, "BEN")
+        data = _generate(rows, seed)
+        csv_path = tmp / "bench.csv"
+        _write_csv(csv_path, data)
+        mapping_path = tmp / "bench.toml"
+        mapping_path.write_text(MAPPING_TOML, encoding="utf-8")
+        final = _final_rows(data, ids)
+        payload = _copy_text(final)
+        del data
+        size = csv_path.stat().st_size / 1e6
+        print(f"rows: {rows:,}  file: {size:.1f} MB  batch: {batch_size:,}"
+              f"  cpus: {os.cpu_count()}  PostgreSQL: "
+              + engine.connect().execute(sa.text("SHOW server_version")).scalar_one())
+
+        a_s = _copy_a(engine, payload, rows)
+        _line("(a) COPY pre-formatted, indexed copy", rows, a_s)
+
+        wall, rss = _cli_load(url, csv_path, slug, mapping_path, batch_size)
+        b_s, inserted = _run_seconds(engine, slug)
+        assert inserted == rows, inserted
+        _line("(b) etl load, all new", rows, b_s,
+              f"({a_s / b_s:.0%} of (a); process wall {wall:.2f} s,"
+              f" peak RSS {rss / 2**20:,.0f} MiB)")
+
+        n_c = min(rows, subset)
+        c_s = _to_postgis_c(engine, final[:n_c])
+        _line(f"(c) GeoDataFrame.to_postgis ({n_c:,} rows)", n_c, c_s,
+              f"((b) is {(rows / b_s) / (n_c / c_s):.1f}x (c))")
+
+        d_s = _ogr2ogr_d(engine, url, csv_path, ids, rows)
+        if d_s is None:
+            print("(d) ogr2ogr: skipped, ogr2ogr is not installed (Debian: gdal-bin)")
+        else:
+            _line("(d) ogr2ogr PG_USE_COPY=YES", rows, d_s,
+                  f"((b) is {(rows / b_s) / (rows / d_s):.2f}x (d))")
+
+        bulk_slug = f"{slug}-bulk"
+        _make_city(engine, bulk_slug, "BEB")
+        try:
+            _cli_load(url, csv_path, bulk_slug, mapping_path, batch_size, ("--bulk",))
+        except SystemExit as exc:
+            print(f"bulk: not available ({str(exc)[:200]})")
+        else:
+            bulk_s, bulk_ins = _run_seconds(engine, bulk_slug)
+            assert bulk_ins == rows, bulk_ins
+            _line("etl load --bulk, empty city", rows, bulk_s, f"({a_s / bulk_s:.0%} of (a))")
+
+        again = load_file(engine, csv_path, slug, load_mapping(mapping_path),
+                          batch_size=batch_size)
+        assert again.unchanged == rows
+        _line("etl load again, all unchanged", rows, again.seconds)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"bench process peak RSS {peak:,.0f} MiB (holds the generated rows)")
         engine.dispose()
     finally:
         if cluster is not None:

@@ -72,6 +72,11 @@ def load(
     batch_size: int = typer.Option(
         DEFAULT_BATCH, min=1, help="Rows per batch; each batch commits atomically."
     ),
+    bulk: bool = typer.Option(
+        False, "--bulk",
+        help="First import of this source into the city: one transaction, indexes and"
+        " foreign keys of incidents rebuilt at the end; locks incidents meanwhile.",
+    ),
 ) -> None:
     """Load FILE into CITY's incidents: new rows inserted, changed rows updated, bad rows
     rejected with a reason (see `runs`).  Safe to re-run: rows match by external id.
@@ -112,6 +117,7 @@ def load(
                 delimiter=delimiter,
                 on_progress=on_progress,
                 on_start=on_start,
+                bulk=bulk,
             )
     except SesizariError as exc:
         _fail(exc)

@@ -324,6 +324,41 @@ class Loader:
         result.unchanged += counts["unch"]
         result.rejected += len(rejects)
 
+    # -- bulk mode ------------------------------------------------------------------
+
+    def bulk_prepare(self) -> list[str]:
+        """Drop the non-unique indexes and the foreign keys of incidents and
+        incident_events (in the load's transaction) and return the statements
+        that restore them.
+
+        Those are the per-row costs of an insert (each row updates the GiST and
+        btree indexes and fires one check per foreign key); rebuilding an index
+        and validating a foreign key once over the whole table is far cheaper
+        for a large history.  Unique indexes stay: they guard the registry
+        numbers and the (city, source, external id) key during the load.
+        """
+        conn, p = self.conn, self.params
+        if conn.execute(sa.text(sql.SOURCE_HAS_INCIDENTS), p).scalar_one():
+            raise ValidationError(
+                "bulk",
+                f"{self.city.slug} already has incidents from source {self.mapping.source!r};"
+                " bulk mode is only for the first import of a source into a city."
+                " Load without --bulk.",
+            )
+        restore = []
+        for drop_stmt, create_stmt in conn.execute(sa.text(sql.BULK_DEFERRABLE)).all():
+            conn.execute(sa.text(drop_stmt))
+            restore.append(create_stmt)
+        return restore
+
+    def bulk_finish(self, restore: list[str]) -> None:
+        """Rebuild the indexes and re-add the foreign keys, each validated over
+        the whole table: a violation refuses the whole bulk load."""
+        for stmt in restore:
+            self.conn.execute(sa.text(stmt))
+        self.conn.execute(sa.text("ANALYZE incidents"))
+        self.conn.execute(sa.text("ANALYZE incident_events"))
+
     def write_rejects(self, batch: Batch, rejects: list[Any], result: RunResult) -> None:
         dbapi = self.conn.connection.driver_connection
         assert dbapi is not None
@@ -354,8 +389,15 @@ def load_file(
     delimiter: str | None = None,
     on_progress: ProgressFn | None = None,
     on_start: Callable[[Source], None] | None = None,
+    bulk: bool = False,
 ) -> RunResult:
     """Load ``path`` into ``city`` with ``mapping``; record the run; return its counts.
+
+    ``bulk``: the first import of a source into a city, in one transaction
+    with the secondary indexes and foreign keys of incidents and
+    incident_events dropped during the load and restored (validated) at its
+    end.  Refused when the city already has incidents from the source.  It
+    locks both tables for every city until it ends (see README, ETL feeds).
 
     Raises :class:`ValidationError` before anything is written when the file,
     mapping or city do not fit together.  A failure during the load marks the
@@ -365,7 +407,7 @@ def load_file(
     source = open_source(path, encoding or mapping.encoding, delimiter or mapping.delimiter)
     return load_source(
         engine, source, path.name, city, mapping, batch_size=batch_size,
-        on_progress=on_progress, on_start=on_start,
+        on_progress=on_progress, on_start=on_start, bulk=bulk,
     )
 
 
@@ -379,6 +421,7 @@ def load_source(
     batch_size: int = DEFAULT_BATCH,
     on_progress: ProgressFn | None = None,
     on_start: Callable[[Source], None] | None = None,
+    bulk: bool = False,
 ) -> RunResult:
     """:func:`load_file` for any opened :class:`Source` (a file, an Open311 endpoint)."""
     if batch_size < 1:
@@ -403,12 +446,24 @@ def load_source(
             started = time.perf_counter()
             first_row = 1
             try:
-                for batch in source.batches(batch_size):
-                    first_row = batch.first_row
+                if bulk:
                     with conn.begin():
-                        loader.process(batch, result)
-                    if on_progress:
-                        on_progress(result.read, batch.position)
+                        restore = loader.bulk_prepare()
+                        for batch in source.batches(batch_size):
+                            first_row = batch.first_row
+                            loader.process(batch, result)
+                            # One transaction: ON COMMIT DELETE ROWS does not empty these.
+                            conn.execute(sa.text(sql.CLEAR_BATCH))
+                            if on_progress:
+                                on_progress(result.read, batch.position)
+                        loader.bulk_finish(restore)
+                else:
+                    for batch in source.batches(batch_size):
+                        first_row = batch.first_row
+                        with conn.begin():
+                            loader.process(batch, result)
+                        if on_progress:
+                            on_progress(result.read, batch.position)
             except BaseException as exc:
                 error = _safe_error(exc)
                 try:
@@ -416,6 +471,11 @@ def load_source(
                     loader.finish_run("failed", f"batch from row {first_row}: {error}")
                 except Exception:  # the original error matters more: raised below
                     pass
+                if isinstance(exc, sa.exc.DBAPIError) and bulk:
+                    raise LoadError(
+                        f"the bulk load was refused by the database ({error}); nothing was"
+                        " loaded. Fix the cause and run it again."
+                    ) from None
                 if isinstance(exc, sa.exc.DBAPIError):
                     raise LoadError(
                         f"the batch from row {first_row} was refused by the database ({error});"

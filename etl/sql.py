@@ -290,3 +290,28 @@ UPDATE feed_runs SET
     watermark = GREATEST(watermark, :wm)
 WHERE city_id = :c AND run_id = :run
 """
+
+
+#: Bulk mode: the checks and indexes that cost per row during the load and can
+#: be applied set-wise at its end.  The statements come from the catalog
+#: (``format('%I')``, ``regclass`` and ``pg_get_*def`` quote every identifier).
+BULK_TABLES = "ARRAY['incidents'::regclass, 'incident_events'::regclass]"
+
+BULK_DEFERRABLE = f"""
+SELECT format('DROP INDEX %s', i.indexrelid::regclass) AS drop_stmt,
+       pg_get_indexdef(i.indexrelid) AS create_stmt
+FROM pg_index i
+WHERE i.indrelid = ANY ({BULK_TABLES}) AND NOT i.indisunique AND NOT i.indisprimary
+UNION ALL
+SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname),
+       format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname,
+              pg_get_constraintdef(c.oid))
+FROM pg_constraint c
+WHERE c.contype = 'f' AND c.conrelid = ANY ({BULK_TABLES})
+"""  # noqa: S608 - BULK_TABLES is the fixed text above
+
+SOURCE_HAS_INCIDENTS = (
+    "SELECT EXISTS (SELECT 1 FROM incidents WHERE city_id = :c AND source = :src)"
+)
+
+CLEAR_BATCH = "TRUNCATE etl_stage, etl_work"

@@ -1,0 +1,71 @@
+"""Bulk mode: the same rows, events and rejects as a normal load, with the
+indexes and foreign keys of incidents back in place afterwards."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from etl.load import load_file
+from sesizari.errors import ValidationError
+from tests.etl_helpers import incidents, rejects, row, test_mapping, write_csv
+
+SCHEMA = (
+    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+    " WHERE conrelid IN ('incidents'::regclass, 'incident_events'::regclass)"
+    " UNION ALL SELECT tablename, indexname, indexdef FROM pg_indexes"
+    " WHERE tablename IN ('incidents', 'incident_events') ORDER BY 1, 2"
+)
+
+
+def _schema(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(SCHEMA))]
+
+
+def _events(engine, source: str) -> list[tuple]:
+    with engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.text(
+                    "SELECT i.external_id, e.kind, e.to_status, e.data - 'run_id' - 'source'"
+                    " FROM incident_events e JOIN incidents i USING (city_id, incident_id)"
+                    " WHERE i.source = :s ORDER BY i.external_id, e.event_id"
+                ),
+                {"s": source},
+            )
+        ]
+
+
+def _comparable(rows: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k != "registry_number"} for r in rows]
+
+
+def test_bulk_load_gives_the_rows_of_a_normal_load(engine, city, tmp_path):
+    rows = [row(id=f"K{k}", creat=f"2026-03-{k % 27 + 1:02d} 10:00") for k in range(10)]
+    rows[2] = row(id="K2", tip="Bec ars", stare="Închisă", inchis="2026-05-05 09:00")
+    rows[4] = row(id="K4", lat="")  # missing coordinates
+    rows[7] = row(id="K1")  # duplicate external id, in a later batch
+    path = write_csv(tmp_path / "k.csv", rows)
+    before = _schema(engine)
+    normal = load_file(engine, path, "testville", test_mapping(), batch_size=3)
+    bulk = load_file(engine, path, "testville", test_mapping(source="bulk"), batch_size=3,
+                     bulk=True)
+    counts = ("read", "inserted", "updated", "unchanged", "rejected")
+    assert [getattr(bulk, c) for c in counts] == [getattr(normal, c) for c in counts]
+    assert (bulk.inserted, bulk.rejected) == (8, 2)
+    assert _comparable(incidents(engine, "bulk")) == _comparable(incidents(engine))
+    assert _events(engine, "bulk") == _events(engine, "primarie")
+    assert [(r["source_row"], r["reason"]) for r in rejects(engine, bulk.run_id)] == [
+        (r["source_row"], r["reason"]) for r in rejects(engine, normal.run_id)
+    ]
+    # Registry numbers continue without gaps after the normal load's.
+    numbers = sorted(i["registry_number"] for i in incidents(engine, "bulk"))
+    assert numbers == [f"TST-2026-{k:06d}" for k in range(9, 17)]
+    assert _schema(engine) == before
+    # A second bulk load of the same source is refused; a normal one finds no change.
+    with pytest.raises(ValidationError, match="first import"):
+        load_file(engine, path, "testville", test_mapping(source="bulk"), bulk=True)
+    again = load_file(engine, path, "testville", test_mapping(source="bulk"))
+    assert (again.inserted, again.unchanged) == (0, 8)
