@@ -5,13 +5,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from dashboard.i18n import MESSAGES
-from sesizari import auth
-from tests.conftest import REPO
+from tests.apptest_support import load_user, run_app
 
-APP = str(REPO / "dashboard" / "app.py")
 ANALYTICS = ["live_map", "resolution", "departments"]
 
 
@@ -24,27 +21,9 @@ def demo_url(pg_cluster, demo_database, monkeypatch) -> str:
     return url
 
 
-def _run(user=None, page=None, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for k, v in params.items():
-        at.query_params[k] = v
-    if user is not None:
-        at.session_state["user"] = user
-    at.run()
-    if page:
-        at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
 def _scalar(engine, sql, **params):
     with engine.connect() as conn:
         return conn.execute(sa.text(sql), params).scalar_one()
-
-
-def _user(engine, username, city="lugoj"):
-    with engine.connect() as conn:
-        return auth.load_user(conn, city, username)
 
 
 def test_both_languages_have_the_same_texts():
@@ -53,7 +32,7 @@ def test_both_languages_have_the_same_texts():
 
 
 def test_live_map_kpis_match_the_database(demo_url, demo_engine):
-    at = _run(city="lugoj")
+    at = run_app(city="lugoj")
     assert at.selectbox(key="city").value == "lugoj"
     open_now = _scalar(
         demo_engine,
@@ -67,7 +46,7 @@ def test_live_map_kpis_match_the_database(demo_url, demo_engine):
 
 @pytest.mark.parametrize("layer", ["hexagons", "clusters", "hotspots", "points"])
 def test_every_layer_renders(demo_url, layer):
-    at = _run(city="lugoj", layer=layer)
+    at = run_app(city="lugoj", layer=layer)
     assert at.query_params["layer"] == layer
     if layer == "points":  # 1,260 incidents over 180 days: below the 5,000 limit, points shown
         assert not at.warning
@@ -75,12 +54,12 @@ def test_every_layer_renders(demo_url, layer):
 
 def test_points_refused_above_the_limit(demo_url, monkeypatch):
     monkeypatch.setenv("SESIZARI_POINTS_LIMIT", "10")
-    at = _run(city="lugoj", layer="points")
+    at = run_app(city="lugoj", layer="points")
     assert "prea multe" in at.warning[0].value
 
 
 def test_filters_round_trip_through_the_url(demo_url):
-    at = _run(city="lugoj", cat="pothole,garbage,nonsense", status="new")
+    at = run_app(city="lugoj", cat="pothole,garbage,nonsense", status="new")
     assert at.multiselect(key="f_cat").value == ["pothole", "garbage"]
     assert at.multiselect(key="f_status").value == ["new"]
     at.multiselect(key="f_dep").set_value(["roads"]).run()
@@ -90,8 +69,8 @@ def test_filters_round_trip_through_the_url(demo_url):
 @pytest.mark.parametrize("role", [None, "manager", "sef.roads", "agent1.roads"])
 @pytest.mark.parametrize("page", ANALYTICS)
 def test_analytics_pages_for_each_role(demo_url, demo_engine, role, page):
-    user = _user(demo_engine, role) if role else None
-    at = _run(user=user, page=page, city="lugoj")
+    user = load_user(demo_engine, role) if role else None
+    at = run_app(user=user, page=page, city="lugoj")
     if page == "departments":
         table = at.dataframe[0].value
         if user is not None and not user.city_wide:
@@ -101,20 +80,20 @@ def test_analytics_pages_for_each_role(demo_url, demo_engine, role, page):
 
 
 def test_department_head_lands_on_own_department(demo_url, demo_engine):
-    at = _run(user=_user(demo_engine, "sef.water"), city="lugoj")
+    at = run_app(user=load_user(demo_engine, "sef.water"), city="lugoj")
     assert at.selectbox(key="dep_pick").value == "water"
     received = at.dataframe[0].value
     assert list(received.iloc[:, 1]) == ["Apă-Canal"]  # scoped: one department only
 
 
 def test_english_from_the_query_string(demo_url):
-    at = _run(lang="en", city="lugoj")
+    at = run_app(lang="en", city="lugoj")
     assert "Incident map" in at.subheader[0].value
     assert at.metric[0].label == "Open now"
 
 
 def test_open_data_page_lists_public_fields_only(demo_url, demo_engine):
-    at = _run(page="open_data", city="lugoj", cat="pothole")
+    at = run_app(page="open_data", city="lugoj", cat="pothole")
     assert "Date deschise" in at.subheader[0].value
     dictionary = at.dataframe[0].value
     assert "registry_number" in set(dictionary.iloc[:, 0])
@@ -124,5 +103,5 @@ def test_open_data_page_lists_public_fields_only(demo_url, demo_engine):
 
 def test_open_data_page_aggregates_large_selections(demo_url, monkeypatch):
     monkeypatch.setenv("SESIZARI_POINTS_LIMIT", "10")
-    at = _run(page="open_data", city="lugoj")
+    at = run_app(page="open_data", city="lugoj")
     assert "hexagoane" in at.info[0].value

@@ -6,7 +6,6 @@ import sqlalchemy as sa
 
 from sesizari import db
 from sesizari.vocab import Channel, EventKind, Status
-from tests.conftest import clone_database
 
 #: Reference tables (replicated to every node under Citus) and the migration tool's own.
 REFERENCE_TABLES = {"cities", "spatial_ref_sys"}
@@ -100,9 +99,3 @@ def test_sql_checks_match_the_vocabulary(engine):
     assert all(f"'{c.value}'" in channel_check for c in Channel)
     kind_check = next(v for k, v in defs.items() if k == "incident_events_kind_check")
     assert all(f"'{k.value}'" in kind_check for k in EventKind)
-
-
-def test_template_clone_is_isolated(pg_cluster, engine):
-    other = clone_database(pg_cluster, "sesizari_template")
-    assert other
-    pg_cluster.psql(f'DROP DATABASE "{other}"')

@@ -50,8 +50,9 @@ def test_bulk_load_gives_the_rows_of_a_normal_load(engine, city, tmp_path):
     path = write_csv(tmp_path / "k.csv", rows)
     before = _schema(engine)
     normal = load_file(engine, path, "testville", test_mapping(), batch_size=3)
-    bulk = load_file(engine, path, "testville", test_mapping(source="bulk"), batch_size=3,
-                     bulk=True)
+    bulk = load_file(
+        engine, path, "testville", test_mapping(source="bulk"), batch_size=3, bulk=True
+    )
     counts = ("read", "inserted", "updated", "unchanged", "rejected")
     assert [getattr(bulk, c) for c in counts] == [getattr(normal, c) for c in counts]
     assert (bulk.inserted, bulk.rejected) == (8, 2)

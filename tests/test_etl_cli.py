@@ -46,16 +46,27 @@ def _run(args: list[str], engine, **kwargs) -> subprocess.Popen | subprocess.Com
     env = {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False)}
     cmd = [sys.executable, "-m", "etl", *args]
     if kwargs.pop("background", False):
-        return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
 
 
 def test_every_command_has_help():
-    for args in (["--help"], ["load", "--help"], ["runs", "--help"], ["open311", "--help"],
-                 ["rejects", "--help"]):
-        out = subprocess.run([sys.executable, "-m", "etl", *args], cwd=REPO,
-                             capture_output=True, text=True, timeout=60)
+    for args in (
+        ["--help"],
+        ["load", "--help"],
+        ["runs", "--help"],
+        ["open311", "--help"],
+        ["rejects", "--help"],
+    ):
+        out = subprocess.run(
+            [sys.executable, "-m", "etl", *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.returncode == 0, out.stderr
         assert "Usage" in out.stdout
 
@@ -84,19 +95,34 @@ def test_kill_9_leaves_whole_batches_and_a_rerun_completes(engine, city, tmp_pat
     n, batch = 60_000, 500
     path = write_csv(
         tmp_path / "big.csv",
-        [row(id=f"K{k}", descriere=f"Sesizarea {k}", creat=f"2026-04-{k % 28 + 1:02d} 10:00")
-         for k in range(n)],
+        [
+            row(id=f"K{k}", descriere=f"Sesizarea {k}", creat=f"2026-04-{k % 28 + 1:02d} 10:00")
+            for k in range(n)
+        ],
     )
     mapping = tmp_path / "m.toml"
     mapping.write_text(MAPPING_TOML, "utf-8")
-    proc = _run(["load", str(path), "--city", "testville", "--mapping", str(mapping),
-                 "--batch-size", str(batch)], engine, background=True)
+    proc = _run(
+        [
+            "load",
+            str(path),
+            "--city",
+            "testville",
+            "--mapping",
+            str(mapping),
+            "--batch-size",
+            str(batch),
+        ],
+        engine,
+        background=True,
+    )
     deadline = time.monotonic() + 120
     done = 0
     with engine.connect() as conn:
         while time.monotonic() < deadline and proc.poll() is None:
-            done = conn.execute(sa.text("SELECT COALESCE(max(rows_read), 0) FROM feed_runs")
-                                ).scalar_one()
+            done = conn.execute(
+                sa.text("SELECT COALESCE(max(rows_read), 0) FROM feed_runs")
+            ).scalar_one()
             conn.commit()
             if done >= 5 * batch:
                 break
@@ -125,8 +151,7 @@ def test_kill_9_leaves_whole_batches_and_a_rerun_completes(engine, city, tmp_pat
     assert sorted(runs.values()) == ["aborted", "succeeded"]
     with engine.connect() as conn:
         numbers = conn.execute(
-            sa.text("SELECT count(DISTINCT registry_number), max(registry_number)"
-                    " FROM incidents")
+            sa.text("SELECT count(DISTINCT registry_number), max(registry_number) FROM incidents")
         ).one()
     assert tuple(numbers) == (n, f"TST-2026-{n:06d}")
 
@@ -134,7 +159,8 @@ def test_kill_9_leaves_whole_batches_and_a_rerun_completes(engine, city, tmp_pat
 def test_a_bad_mapping_is_explained(engine, city, tmp_path):
     bad = Path(tmp_path / "bad.toml")
     bad.write_text("source = 'x'\n[columns]\n", "utf-8")
-    out = _run(["load", str(tmp_path / "none.csv"), "--city", "testville",
-                "--mapping", str(bad)], engine)
+    out = _run(
+        ["load", str(tmp_path / "none.csv"), "--city", "testville", "--mapping", str(bad)], engine
+    )
     assert out.returncode == 1
     assert "columns.external_id: is required in the mapping" in out.stderr

@@ -49,8 +49,8 @@ def test_new_rows_are_numbered_routed_and_logged(engine, city, tmp_path):
     assert got["A1"]["created_at"] == datetime(2026, 5, 4, 7, 15, tzinfo=UTC)
     assert (got["A1"]["status"], got["A1"]["department"]) == ("new", "roads")
     assert (got["A2"]["status"], got["A2"]["department"]) == ("closed", "lighting")
-    assert got["A2"]["resolved_at"] == got["A2"]["closed_at"] == datetime(
-        2026, 5, 5, 6, 0, tzinfo=UTC
+    assert (
+        got["A2"]["resolved_at"] == got["A2"]["closed_at"] == datetime(2026, 5, 5, 6, 0, tzinfo=UTC)
     )
     assert got["A2"]["resolution_text"] == "Închisă în sistemul sursă"
     assert all(i["channel"] == "feed" for i in got.values())
@@ -64,8 +64,12 @@ def test_numbers_continue_the_registry_without_gaps(engine, city, tmp_path):
     create_incident(
         engine,
         NewIncident(
-            city="testville", category="pothole", latitude=45.69, longitude=21.9,
-            description="la ghișeu", created_at=datetime(2026, 1, 5, 10, tzinfo=UTC),
+            city="testville",
+            category="pothole",
+            latitude=45.69,
+            longitude=21.9,
+            description="la ghișeu",
+            created_at=datetime(2026, 1, 5, 10, tzinfo=UTC),
         ),
     )
     rows = [row(id=f"N{k}", creat=f"2026-02-{k % 27 + 1:02d} 10:00") for k in range(23)]
@@ -106,7 +110,10 @@ def test_a_changed_row_is_updated_with_an_event(engine, city, tmp_path):
     kinds = [(e["kind"], e["from_status"], e["to_status"]) for e in _events(engine, "A1")]
     assert kinds == [("created", None, "new"), ("updated", "new", "closed")]
     assert set(_events(engine, "A1")[1]["data"]["changed"]) == {
-        "status", "resolved_at", "closed_at", "resolution_text",
+        "status",
+        "resolved_at",
+        "closed_at",
+        "resolution_text",
     }
     # A new category re-routes.
     path = write_csv(tmp_path / "u3.csv", [row(id="A2", tip="Bec ars")])
@@ -118,14 +125,16 @@ def test_area_rules_and_districts_apply_set_wise(engine, city, tmp_path):
     with engine.begin() as conn:
         cid = city["city_id"]
         catalog.create_routing_rule(
-            conn, cid, name="Centru: iluminat", category_code="pothole",
-            department_code="lighting", area=box(21.89, 45.68, 21.91, 45.70),
+            conn,
+            cid,
+            name="Centru: iluminat",
+            category_code="pothole",
+            department_code="lighting",
+            area=box(21.89, 45.68, 21.91, 45.70),
             assignee_username="ion",
         )
         district = catalog.create_district(conn, cid, "Nord", box(21.85, 45.70, 21.95, 45.74))
-    path = write_csv(
-        tmp_path / "r.csv", [GOOD, row(id="A2", lat="45.72", lon="21.86")]
-    )
+    path = write_csv(tmp_path / "r.csv", [GOOD, row(id="A2", lat="45.72", lon="21.86")])
     load_file(engine, path, "testville", test_mapping())
     got = {i["external_id"]: i for i in incidents(engine)}
     assert (got["A1"]["department"], got["A1"]["district_id"]) == ("lighting", None)
@@ -163,22 +172,36 @@ def test_geojson_feature_collection(engine, city, tmp_path):
     features = [
         {
             "type": "Feature",
-            "properties": {"id": "G1", "created_at": "2026-05-04T10:15:00",
-                           "category": "pothole", "status": "new",
-                           "description": "Groapă", "address": "Str. Mare 1"},
+            "properties": {
+                "id": "G1",
+                "created_at": "2026-05-04T10:15:00",
+                "category": "pothole",
+                "status": "new",
+                "description": "Groapă",
+                "address": "Str. Mare 1",
+            },
             "geometry": {"type": "Point", "coordinates": [21.9, 45.69]},
         },
         {
             "type": "Feature",
-            "properties": {"id": "G2", "created_at": "2025-10-26T03:30:00+03:00",
-                           "closed_at": "2025-10-27T08:00:00+02:00", "category": "noise",
-                           "status": "closed", "description": "Muzică tare"},
+            "properties": {
+                "id": "G2",
+                "created_at": "2025-10-26T03:30:00+03:00",
+                "closed_at": "2025-10-27T08:00:00+02:00",
+                "category": "noise",
+                "status": "closed",
+                "description": "Muzică tare",
+            },
             "geometry": {"type": "Point", "coordinates": [21.91, 45.70]},
         },
         {
             "type": "Feature",
-            "properties": {"id": "G3", "created_at": "2026-05-04T10:15:00",
-                           "category": "pothole", "description": "fără loc"},
+            "properties": {
+                "id": "G3",
+                "created_at": "2026-05-04T10:15:00",
+                "category": "pothole",
+                "description": "fără loc",
+            },
             "geometry": None,
         },
     ]
@@ -234,7 +257,9 @@ def test_mapping_and_file_mismatches_fail_before_writing(engine, city, tmp_path)
         load_file(engine, path, "testville", test_mapping())
     with pytest.raises(ValidationError, match="does not have"):
         load_file(
-            engine, write_csv(tmp_path / "ok.csv", [GOOD]), "testville",
+            engine,
+            write_csv(tmp_path / "ok.csv", [GOOD]),
+            "testville",
             test_mapping(category__map={"Groapă": "potholes"}),
         )
     with pytest.raises(SesizariError, match="No city"):
@@ -261,19 +286,30 @@ def test_shapefile_with_its_own_mapping_and_absent_optional_properties(engine, c
     from etl.mapping import parse_mapping
 
     frame = gpd.GeoDataFrame(
-        {"nr": ["S1", "S2"], "data": ["2026-05-04 10:15", "2026-05-04 11:00"],
-         "tip": ["pothole", "noise"], "descr": ["Groapă mare", "Zgomot noaptea"]},
-        geometry=[Point(21.9, 45.69), Point(21.91, 45.7)], crs=4326,
+        {
+            "nr": ["S1", "S2"],
+            "data": ["2026-05-04 10:15", "2026-05-04 11:00"],
+            "tip": ["pothole", "noise"],
+            "descr": ["Groapă mare", "Zgomot noaptea"],
+        },
+        geometry=[Point(21.9, 45.69), Point(21.91, 45.7)],
+        crs=4326,
     ).to_crs(3844)
     path = tmp_path / "sesizari.shp"
     frame.to_file(path, driver="ESRI Shapefile", encoding="utf-8")
-    mapping = parse_mapping({
-        "source": "shp",
-        "columns": {"external_id": "nr", "created": "data", "description": "descr",
-                    "address": "adresa"},  # no such field: reads as empty
-        "time": {"format": "YYYY-MM-DD HH24:MI"},
-        "category": {"column": "tip"},
-    })
+    mapping = parse_mapping(
+        {
+            "source": "shp",
+            "columns": {
+                "external_id": "nr",
+                "created": "data",
+                "description": "descr",
+                "address": "adresa",
+            },  # no such field: reads as empty
+            "time": {"format": "YYYY-MM-DD HH24:MI"},
+            "category": {"column": "tip"},
+        }
+    )
     result = load_file(engine, path, "testville", mapping)
     assert (result.inserted, result.rejected) == (2, 0)
     got = {i["external_id"]: i for i in incidents(engine, "shp")}
@@ -300,9 +336,11 @@ def test_a_refused_batch_fails_the_run_without_quoting_row_values(engine, city, 
     from etl.load import LoadError
 
     with engine.begin() as conn:  # a rule the loader does not know about
-        conn.execute(sa.text(
-            "ALTER TABLE incidents ADD CONSTRAINT no_secret CHECK (address <> 'Str. Secretă 7')"
-        ))
+        conn.execute(
+            sa.text(
+                "ALTER TABLE incidents ADD CONSTRAINT no_secret CHECK (address <> 'Str. Secretă 7')"
+            )
+        )
     rows = [row(id=f"S{k}") for k in range(4)] + [row(id="S9", adresa="Str. Secretă 7")]
     path = write_csv(tmp_path / "s.csv", rows)
     with pytest.raises(LoadError, match="batch from row 5") as info:

@@ -31,15 +31,24 @@ FORMAT = "%m/%d/%Y %I:%M:%S %p"
 def nyc(engine):
     with engine.begin() as conn:
         cid = catalog.create_city(
-            conn, slug="nyc", name_ro="New York", name_en="New York",
-            registry_prefix="NYC", boundary=box(-74.3, 40.45, -73.65, 40.95),
+            conn,
+            slug="nyc",
+            name_ro="New York",
+            name_en="New York",
+            registry_prefix="NYC",
+            boundary=box(-74.3, 40.45, -73.65, 40.95),
             timezone="America/New_York",
         )
         catalog.create_department(conn, cid, "health", "Sănătate", "Health")
         catalog.create_department(conn, cid, "roads", "Drumuri", "Roads")
         catalog.create_department(conn, cid, "police", "Poliție", "Police")
-        for code, dep in (("animal", "health"), ("other", "health"), ("pothole", "roads"),
-                          ("street_light", "roads"), ("noise", "police")):
+        for code, dep in (
+            ("animal", "health"),
+            ("other", "health"),
+            ("pothole", "roads"),
+            ("street_light", "roads"),
+            ("noise", "police"),
+        ):
             catalog.create_category(conn, cid, code, code, code, dep, 72)
     return cid
 
@@ -68,8 +77,10 @@ def _expected(path, n):
                 reasons["closed_before_created"] += 1
             elif not rec["Latitude"] or not rec["Longitude"]:
                 reasons["missing_coordinates"] += 1
-            elif not (-74.3 <= float(rec["Longitude"]) <= -73.65
-                      and 40.45 <= float(rec["Latitude"]) <= 40.95):
+            elif not (
+                -74.3 <= float(rec["Longitude"]) <= -73.65
+                and 40.45 <= float(rec["Latitude"]) <= 40.95
+            ):
                 reasons["outside_boundary"] += 1
             else:
                 accepted[rec["Unique Key"]] = (rec, created, closed)
@@ -125,8 +136,9 @@ def test_first_500_rows_of_nyc_311(engine, nyc, tmp_path):
     per_year = Counter(created.astimezone(NY).year for _, created, _ in accepted.values())
     assert years == dict(per_year)
     for year, n in per_year.items():
-        numbers = sorted(r.registry_number for r in rows.values()
-                         if r.registry_number.startswith(f"NYC-{year}-"))
+        numbers = sorted(
+            r.registry_number for r in rows.values() if r.registry_number.startswith(f"NYC-{year}-")
+        )
         assert numbers == [f"NYC-{year}-{k:06d}" for k in range(1, n + 1)]
 
     again = load_file(engine, path, "nyc", load_mapping("nyc311"), batch_size=128)

@@ -65,8 +65,12 @@ def server() -> Iterator[tuple[str, type[_Handler]]]:
 def sf(engine):
     with engine.begin() as conn:
         cid = catalog.create_city(
-            conn, slug="sf", name_ro="San Francisco", name_en="San Francisco",
-            registry_prefix="SF", boundary=box(-122.55, 37.70, -122.35, 37.85),
+            conn,
+            slug="sf",
+            name_ro="San Francisco",
+            name_en="San Francisco",
+            registry_prefix="SF",
+            boundary=box(-122.55, 37.70, -122.35, 37.85),
             timezone="America/Los_Angeles",
         )
         catalog.create_department(conn, cid, "public_works", "Lucrări", "Public works")
@@ -97,8 +101,9 @@ def test_open311_requests_are_loaded_and_resume_from_the_watermark(engine, sf, s
 
 def test_open311_errors_say_what_to_do(engine, sf, server):
     base, handler = server
-    handler.fixtures = {"requests.xml": (403, (FIXTURES / "403.xml").read_bytes()
-                                         .split(b"\n\n", 1)[-1])}
+    handler.fixtures = {
+        "requests.xml": (403, (FIXTURES / "403.xml").read_bytes().split(b"\n\n", 1)[-1])
+    }
     with pytest.raises(ValidationError, match="HTTP 403: Invalid api_key"):
         load_source(engine, open311_source(base), base, "sf", load_mapping("open311"))
     with pytest.raises(ValidationError, match="http"):

@@ -35,7 +35,11 @@ def test_each_bad_row_is_rejected_with_its_reason(engine, city, tmp_path, reason
     path = write_csv(tmp_path / f"{reason}.csv", [GOOD, CORPUS[reason]])
     result = load_file(engine, path, "testville", test_mapping())
     assert (result.read, result.inserted, result.updated, result.unchanged, result.rejected) == (
-        2, 1, 0, 0, 1,
+        2,
+        1,
+        0,
+        0,
+        1,
     )
     assert result.reasons == {reason: 1}
     assert reject_counts(engine, "testville", result.run_id) == {reason: 1}

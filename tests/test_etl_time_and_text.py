@@ -66,8 +66,9 @@ def test_dst_rows_in_a_file(engine, city, tmp_path):
         row(id="gap", creat="2026-03-29 03:30"),
         row(id="ok2", creat="2026-03-29 04:00"),
         row(id="twice", creat="2025-10-26 03:30"),
-        row(id="closed-in-gap", stare="Închisă", inchis="2026-03-29 03:15",
-            creat="2026-03-28 10:00"),
+        row(
+            id="closed-in-gap", stare="Închisă", inchis="2026-03-29 03:15", creat="2026-03-28 10:00"
+        ),
     ]
     result = load_file(engine, write_csv(tmp_path / "dst.csv", rows), "testville", test_mapping())
     assert result.inserted == 2
@@ -81,9 +82,7 @@ def test_dst_rows_in_a_file(engine, city, tmp_path):
 
 def test_a_mapping_in_another_zone(engine, city, tmp_path):
     path = write_csv(tmp_path / "ny.csv", [row(creat="2026-03-08 02:30"), row(id="B")])
-    result = load_file(
-        engine, path, "testville", test_mapping(time__timezone="America/New_York")
-    )
+    result = load_file(engine, path, "testville", test_mapping(time__timezone="America/New_York"))
     assert result.reasons == {"nonexistent_local_time": 1}  # US spring forward
     (got,) = incidents(engine)
     assert got["created_at"] == datetime(2026, 5, 4, 14, 15, tzinfo=UTC)
@@ -150,5 +149,6 @@ def test_nul_characters_do_not_fail_the_batch(engine, city, tmp_path):
     result = load_file(engine, path, "testville", test_mapping())
     assert (result.inserted, result.rejected) == (2, 0)
     assert {i["description"] for i in incidents(engine)} == {
-        "Groapă mare", "Groapă adâncă în carosabil",
+        "Groapă mare",
+        "Groapă adâncă în carosabil",
     }

@@ -7,11 +7,10 @@ import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from sesizari import auth, db
+from sesizari import db
 from sesizari.incidents import Contact, NewIncident, create_incident
-from tests.conftest import REPO
+from tests.apptest_support import load_user, run_app
 
-APP = str(REPO / "dashboard" / "app.py")
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
 
@@ -24,24 +23,6 @@ def demo(demo_copy, monkeypatch):
     eng = db.make_engine(demo_copy)
     yield eng
     eng.dispose()
-
-
-def _app(page: str | None = None, user=None, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for k, v in params.items():
-        at.query_params[k] = v
-    if user is not None:
-        at.session_state["user"] = user
-    at.run()
-    if page:
-        at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _user(engine, username, city="lugoj"):
-    with engine.connect() as conn:
-        return auth.load_user(conn, city, username)
 
 
 def _count(engine, sql="SELECT count(*) FROM incidents"):
@@ -67,7 +48,7 @@ def _fill_report(at: AppTest, description: str) -> AppTest:
 
 def test_citizen_reports_and_tracks(demo):
     before = _count(demo)
-    at = _fill_report(_app("report"), "Groapă mare " + XSS)
+    at = _fill_report(run_app("report"), "Groapă mare " + XSS)
     _click(at, "Trimite sesizarea")
     assert not at.exception
     assert _count(demo) == before + 1
@@ -80,7 +61,7 @@ def test_citizen_reports_and_tracks(demo):
             {"n": number},
         ).one()
     assert row.channel == "web" and XSS in row.description
-    track = _app("track", id=number)
+    track = run_app("track", id=number)
     assert track.metric[0].value == "Nouă"
     # user text is never rendered as markdown/HTML on the page
     assert all(XSS not in m.value for m in track.markdown)
@@ -88,18 +69,18 @@ def test_citizen_reports_and_tracks(demo):
 
 def test_honeypot_stores_nothing(demo):
     before = _count(demo)
-    at = _fill_report(_app("report"), "robot text")
+    at = _fill_report(run_app("report"), "robot text")
     at.text_input(key="website").set_value("http://spam.example")
     _click(at, "Trimite sesizarea")
     assert _count(demo) == before
 
 
 def test_missing_point_and_empty_description_are_explained(demo):
-    at = _app("report")
+    at = run_app("report")
     at.selectbox(key="city").set_value("lugoj").run()
     _click(at, "Trimite sesizarea")
     assert "hartă" in at.error[0].value
-    at = _fill_report(_app("report"), "   ")
+    at = _fill_report(run_app("report"), "   ")
     _click(at, "Trimite sesizarea")
     assert "description" in at.error[0].value
 
@@ -107,14 +88,14 @@ def test_missing_point_and_empty_description_are_explained(demo):
 def test_rate_limit_on_public_submission(demo):
     before = _count(demo)
     for i in range(4):
-        at = _fill_report(_app("report"), f"report {i}")
+        at = _fill_report(run_app("report"), f"report {i}")
         _click(at, "Trimite sesizarea")
     assert _count(demo) == before + 3
     assert "rate_limit" in at.error[0].value
 
 
 def test_login_and_staff_navigation(demo):
-    at = _app("login")
+    at = run_app("login")
     at.selectbox(key="city").set_value("lugoj").run()
     at.text_input(key="login_user").set_value("agent1.roads")
     at.text_input(key="login_password").set_value("wrong-password")
@@ -126,8 +107,8 @@ def test_login_and_staff_navigation(demo):
 
 
 def test_queue_shows_only_the_users_department(demo):
-    user = _user(demo, "agent1.roads")
-    at = _app("queue", user=user)
+    user = load_user(demo, "agent1.roads")
+    at = run_app("queue", user=user)
     shown = at.dataframe[0].value
     numbers = set(shown.iloc[:, 0])
     with demo.connect() as conn:
@@ -148,11 +129,11 @@ def test_staff_resolves_and_other_department_is_refused(demo):
     number = create_incident(
         demo, NewIncident("lugoj", "pothole", 45.6887, 21.9035, "Groapă " + XSS)
     ).registry_number
-    light = _user(demo, "agent1.lighting")
-    at = _app("incident", user=light, id=number)
+    light = load_user(demo, "agent1.lighting")
+    at = run_app("incident", user=light, id=number)
     assert "another department" in at.error[0].value
-    roads = _user(demo, "agent1.roads")
-    at = _app("incident", user=roads, id=number)
+    roads = load_user(demo, "agent1.roads")
+    at = run_app("incident", user=roads, id=number)
     assert all(XSS not in m.value for m in at.markdown)
     at.selectbox(key="action").set_value("resolved")
     at.text_area(key="action_text").set_value("Plombat cu asfalt")
@@ -165,20 +146,22 @@ def test_staff_resolves_and_other_department_is_refused(demo):
             ).scalar_one()
             == "resolved"
         )
-    track = _app("track", id=number)
+    track = run_app("track", id=number)
     assert any("Plombat cu asfalt" in x.value for x in track.text)
 
 
 def test_dispatcher_and_admin_pages_follow_roles(demo):
-    staff = _app(user=_user(demo, "agent1.roads"))
+    staff = run_app(user=load_user(demo, "agent1.roads"))
     assert {"queue", "incident"} <= set(staff.session_state["pages"])
     assert not {"admin", "dispatch", "login"} & set(staff.session_state["pages"])
-    anonymous = _app()
+    anonymous = run_app()
     assert not {"queue", "incident", "admin", "dispatch"} & set(anonymous.session_state["pages"])
-    assert {"admin", "dispatch"} <= set(_app(user=_user(demo, "admin")).session_state["pages"])
-    admin = _app("admin", user=_user(demo, "admin"))
+    assert {"admin", "dispatch"} <= set(
+        run_app(user=load_user(demo, "admin")).session_state["pages"]
+    )
+    admin = run_app("admin", user=load_user(demo, "admin"))
     assert admin.dataframe[0].value.shape[0] >= 20  # users of the city
-    dispatcher = _app("dispatch", user=_user(demo, "dispecer"))
+    dispatcher = run_app("dispatch", user=load_user(demo, "dispecer"))
     before = _count(demo)
     dispatcher.number_input(key="dispatch_lat").set_value(45.6887).run()
     dispatcher.number_input(key="dispatch_lon").set_value(21.9035).run()
@@ -206,7 +189,7 @@ def test_staff_hides_a_description_from_open_data(demo):
     number = create_incident(
         demo, NewIncident("lugoj", "pothole", 45.6887, 21.9035, "Mașina B-123-XYZ a lovit")
     ).registry_number
-    at = _app("incident", user=_user(demo, "agent1.roads"), id=number)
+    at = run_app("incident", user=load_user(demo, "agent1.roads"), id=number)
     at.checkbox(key="description_public").uncheck().run()
     assert not at.exception
     published = opendata.public_incidents(demo, "lugoj")
@@ -236,7 +219,7 @@ def test_reporter_confirms_or_disputes_with_the_pin(demo):
     for m in made:
         assert m.pin and len(m.pin) == 6
         perform(demo, "lugoj", m.registry_number, "resolved", clerk, text="Plombat")
-    at = _app("track", id=made[0].registry_number)
+    at = run_app("track", id=made[0].registry_number)
     assert any("Termen legal" in c.value for c in at.caption)
     at.text_input(key="verify_pin").set_value("000000" if made[0].pin != "000000" else "111111")
     _click(at, "Confirm rezolvarea")
@@ -244,7 +227,7 @@ def test_reporter_confirms_or_disputes_with_the_pin(demo):
     at.text_input(key="verify_pin").set_value(made[0].pin)
     _click(at, "Confirm rezolvarea")
     assert "confirmată" in at.success[0].value
-    other = _app("track", id=made[1].registry_number)
+    other = run_app("track", id=made[1].registry_number)
     other.text_input(key="verify_pin").set_value(made[1].pin)
     other.text_area(key="verify_text").set_value("Groapa e tot acolo")
     _click(other, "Contest rezolvarea")
@@ -271,7 +254,7 @@ def test_department_head_extends_and_staff_forward(demo):
             contact=Contact(name="Ana", consent=True),
         ),
     ).registry_number
-    head = _app("incident", user=_user(demo, "sef.roads"), id=number)
+    head = run_app("incident", user=load_user(demo, "sef.roads"), id=number)
     head.text_input(key="extend_reason").set_value("Necesită aviz de la Apă-Canal")
     _click(head, "Prelungește termenul (+15 zile)")
     assert not head.error, head.error
@@ -283,24 +266,24 @@ def test_department_head_extends_and_staff_forward(demo):
         )
         == 1
     )
-    staff = _app("incident", user=_user(demo, "agent1.roads"), id=number)
+    staff = run_app("incident", user=load_user(demo, "agent1.roads"), id=number)
     staff.text_input(key="forward_to").set_value("Compania Națională de Drumuri")
     _click(staff, "Redirecționează către altă instituție")
     assert not staff.error, staff.error
-    track = _app("track", id=number)
+    track = run_app("track", id=number)
     assert any("Compania Națională de Drumuri" in i.value for i in track.info)
 
 
 def test_accountability_page_for_public_and_manager(demo):
-    public = _app("accountability", city="lugoj")
+    public = run_app("accountability", city="lugoj")
     assert len(public.dataframe) == 4
-    manager = _app("accountability", user=_user(demo, "manager"), city="lugoj")
+    manager = run_app("accountability", user=load_user(demo, "manager"), city="lugoj")
     _click(manager, "Extrage eșantionul")
     assert manager.session_state["drawn_sample"].numbers
 
 
 def test_admin_creates_a_department_and_a_user_with_validation(demo):
-    at = _app("admin", user=_user(demo, "admin"))
+    at = run_app("admin", user=load_user(demo, "admin"))
     at.text_input(key="nd_code").set_value("Bad Code!")
     at.text_input(key="nd_name_ro").set_value("Protecția animalelor")
     at.text_input(key="nd_name_en").set_value("Animal welfare")
@@ -317,17 +300,19 @@ def test_admin_creates_a_department_and_a_user_with_validation(demo):
         )
         == 1
     )
-    staff = _app(user=_user(demo, "agent1.roads"))
+    staff = run_app(user=load_user(demo, "agent1.roads"))
     assert "admin" not in staff.session_state["pages"]
     from sesizari import admin
     from sesizari.errors import PermissionDeniedError
 
     with pytest.raises(PermissionDeniedError):
-        admin.create_department(demo, _user(demo, "manager"), code="x_y", name_ro="X", name_en="X")
+        admin.create_department(
+            demo, load_user(demo, "manager"), code="x_y", name_ro="X", name_en="X"
+        )
 
 
 def test_admin_settings_change_deadlines_and_anonymous_handling(demo):
-    at = _app("admin", user=_user(demo, "admin"))
+    at = run_app("admin", user=load_user(demo, "admin"))
     at.number_input(key="set_legal_reply_days").set_value(20)
     at.checkbox(key="set_work_anonymous").uncheck()
     _click(at, "Salvează setările")
@@ -361,6 +346,6 @@ def test_admin_settings_change_deadlines_and_anonymous_handling(demo):
     from sesizari.errors import ValidationError
 
     with pytest.raises(ValidationError, match="from 1 to 90"):
-        admin.update_settings(demo, _user(demo, "admin"), {"legal_reply_days": 400})
+        admin.update_settings(demo, load_user(demo, "admin"), {"legal_reply_days": 400})
     with pytest.raises(ValidationError, match="unknown"):
-        admin.update_settings(demo, _user(demo, "admin"), {"colour": "red"})
+        admin.update_settings(demo, load_user(demo, "admin"), {"colour": "red"})
