@@ -18,6 +18,8 @@ from sesizari.queries import Filters
 from sesizari.settings import load_settings
 
 TTL = 60
+#: Above this many incidents the cluster layer is the grid approximation.
+EXACT_CLUSTER_LIMIT = queries.EXACT_CLUSTER_LIMIT
 
 
 @st.cache_resource
@@ -82,7 +84,9 @@ def kpis(filters: Filters) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def clusters(filters: Filters, eps_m: int, min_points: int) -> pd.DataFrame:
-    return _plain(queries.clusters(engine(), filters, eps_m, min_points))
+    return _plain(
+        queries.clusters(engine(), filters, eps_m, min_points, exact_limit=EXACT_CLUSTER_LIMIT)
+    )
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -306,6 +306,13 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Aglomerări: număr, categorie dominantă, cartier",
         "Clusters: count, dominant category, district",
     ),
+    "layer.clusters_grid": (
+        "Selecție mare: aglomerările sunt calculate pe o grilă de celule de {side} m "
+        "(aproximarea DBSCAN pe grilă). Restrângeți filtrele sub {limit} sesizări pentru "
+        "DBSCAN exact.",
+        "Large selection: clusters are computed on a grid of {side} m cells (the grid "
+        "approximation of DBSCAN). Narrow the filters below {limit} incidents for exact DBSCAN.",
+    ),
     "layer.legend_gi": (
         "Roșu: zone fierbinți (mai multe sesizări decât în jur, semnificativ statistic "
         "la 90/95/99%); "

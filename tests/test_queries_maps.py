@@ -98,6 +98,55 @@ def test_clusters_match_sklearn_dbscan(demo_engine, eps, minpts):
     assert got.geometry.geom_type.isin(["Polygon", "LineString", "Point"]).all()
 
 
+@pytest.mark.parametrize(("eps", "minpts"), [(60, 6), (120, 10)])
+def test_grid_clusters_match_an_independent_grid_dbscan(demo_engine, eps, minpts):
+    """Large selections use the grid approximation: checked against scipy's labelling."""
+    from scipy import ndimage
+
+    got = clusters(demo_engine, Filters("alba-iulia"), eps, minpts, exact_limit=0)
+    assert set(got["method"]) == {"grid"}
+    inc = raw.incidents(demo_engine, "alba-iulia")
+    xy = _points_gdf(inc).to_crs(3844)
+    side = eps / np.sqrt(2)
+    cx = np.floor(xy.geometry.x.to_numpy() / side).astype(int)
+    cy = np.floor(xy.geometry.y.to_numpy() / side).astype(int)
+    x0, y0 = cx.min() - 1, cy.min() - 1
+    counts = np.zeros((cx.max() - x0 + 2, cy.max() - y0 + 2), dtype=int)
+    np.add.at(counts, (cx - x0, cy - y0), 1)
+    core = counts >= minpts
+    labels, _ = ndimage.label(core, structure=np.ones((3, 3), dtype=int))
+    # A sparse cell touching core cells joins the first core neighbour in
+    # (dx, dy) order: west to east, then south to north.
+    member = labels.copy()
+    padded = np.pad(labels, 1)
+    w, h = labels.shape
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            if dx or dy:
+                neighbour = padded[1 + dx : 1 + dx + w, 1 + dy : 1 + dy + h]
+                take = (member == 0) & ~core & (counts > 0) & (neighbour > 0)
+                member[take] = neighbour[take]
+    point_label = member[cx - x0, cy - y0]
+    sizes = pd.Series(point_label[point_label > 0]).value_counts()
+    assert len(got) == len(sizes) > 0
+    assert sorted(got["n"]) == sorted(sizes)
+    opened = inc["status"].isin(raw.OPEN).to_numpy()
+    open_sizes = pd.Series(opened[point_label > 0]).groupby(point_label[point_label > 0]).sum()
+    by_size = pd.DataFrame({"n": sizes, "n_open": open_sizes.reindex(sizes.index)})
+    assert sorted(map(tuple, got[["n", "n_open"]].to_numpy())) == sorted(
+        map(tuple, by_size.to_numpy())
+    )
+    assert list(got["cluster"]) == list(range(1, len(got) + 1))
+    assert got.geometry.geom_type.isin(["Polygon"]).all()
+
+
+def test_clusters_switch_to_the_grid_above_the_exact_limit(demo_engine):
+    filters = Filters("lugoj")
+    n = len(raw.incidents(demo_engine, "lugoj"))
+    assert set(clusters(demo_engine, filters, 60, 6, exact_limit=n)["method"]) == {"exact"}
+    assert set(clusters(demo_engine, filters, 60, 6, exact_limit=n - 1)["method"]) == {"grid"}
+
+
 def test_points_columns_and_no_personal_data(demo_engine):
     filters = Filters("lugoj", categories=("sidewalk",))
     got = points(demo_engine, filters, limit=10_000, now=DEMO_AS_OF)

@@ -17,6 +17,7 @@ from sesizari.queries.departments import department_overdue, department_performa
 from sesizari.queries.filters import Filters
 from sesizari.queries.hotspots import hotspot_summary, hotspots_gi
 from sesizari.queries.maps import (
+    EXACT_CLUSTER_LIMIT,
     city_boundary,
     clusters,
     count_incidents,
@@ -43,6 +44,7 @@ from sesizari.queries.resolution import (
 )
 
 __all__ = [
+    "EXACT_CLUSTER_LIMIT",
     "Filters",
     "backlog_ageing",
     "categories",
