@@ -14,7 +14,7 @@ SCHEMA = (
     "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
     " WHERE conrelid IN ('incidents'::regclass, 'incident_events'::regclass)"
     " UNION ALL SELECT tablename, indexname, indexdef FROM pg_indexes"
-    " WHERE tablename IN ('incidents', 'incident_events') ORDER BY 1, 2"
+    " WHERE tablename IN ('incidents', 'incident_events') ORDER BY 1, 2, 3"
 )
 
 
