@@ -275,6 +275,7 @@ class Loader:
     def create_temp_tables(self) -> None:
         for stmt in sql.TEMP_TABLES:
             self.conn.execute(sa.text(stmt))
+        self.params["id_seq"] = self.conn.execute(sa.text(sql.INCIDENT_ID_SEQUENCE)).scalar_one()
         self.conn.commit()
 
     def copy_stage(self, batch: Batch) -> None:

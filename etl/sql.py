@@ -176,9 +176,15 @@ SELECT_REJECTS = (
 
 #: New rows: allocate registry numbers set-wise (one counter update per local
 #: year, in this transaction: sequential, no gaps), insert, and log 'created'.
+#: The incident ids are drawn here from the column's own identity sequence
+#: (``:id_seq``, its oid), so the events are built from the same rows as the
+#: incidents, without reading the inserted rows back or joining the work table
+#: again.  Foreign keys are checked at the end of the statement, when both
+#: inserts are done.
 INSERT_NEW = """
-WITH fresh AS (
-    SELECT w.*, y.year, row_number() OVER (PARTITION BY y.year ORDER BY w.source_row) AS k
+WITH fresh AS MATERIALIZED (
+    SELECT w.*, y.year, row_number() OVER (PARTITION BY y.year ORDER BY w.source_row) AS k,
+        nextval(CAST(CAST(:id_seq AS oid) AS regclass)) AS new_id
     FROM etl_work w
     CROSS JOIN LATERAL (
         SELECT extract(year FROM w.created_at AT TIME ZONE :city_tz)::int AS year
@@ -193,10 +199,10 @@ alloc AS (
     RETURNING year, last_value
 ),
 ins AS (
-    INSERT INTO incidents (city_id, registry_number, category_id, department_id,
+    INSERT INTO incidents (city_id, incident_id, registry_number, category_id, department_id,
         assignee_user_id, district_id, status, channel, geom, address, description,
         created_at, resolved_at, closed_at, updated_at, resolution_text, source, external_id)
-    SELECT :c,
+    SELECT :c, f.new_id,
         :prefix || '-' || lpad(f.year::text, 4, '0') || '-'
             || CASE WHEN length(seq.s) >= 6 THEN seq.s ELSE lpad(seq.s, 6, '0') END,
         f.category_id, f.department_id, f.assignee_user_id, f.district_id, f.status, 'feed',
@@ -206,17 +212,15 @@ ins AS (
     JOIN cnt USING (year)
     JOIN alloc USING (year)
     CROSS JOIN LATERAL (SELECT (alloc.last_value - cnt.n + f.k)::text AS s) seq
-    RETURNING incident_id, external_id, status, created_at, department_id
 )
 INSERT INTO incident_events (city_id, incident_id, kind, to_status, actor_label, channel,
     is_public, data, created_at)
-SELECT :c, ins.incident_id, 'created', ins.status, :actor, 'feed', true,
-    jsonb_build_object('department', d.code, 'rule_id', w.rule_id, 'source', CAST(:src AS text),
-                       'external_id', ins.external_id, 'run_id', CAST(:run AS bigint)),
-    ins.created_at
-FROM ins
-JOIN departments d ON d.city_id = :c AND d.department_id = ins.department_id
-JOIN etl_work w ON w.ext = ins.external_id AND w.reason IS NULL
+SELECT :c, f.new_id, 'created', f.status, :actor, 'feed', true,
+    jsonb_build_object('department', d.code, 'rule_id', f.rule_id, 'source', CAST(:src AS text),
+                       'external_id', f.ext, 'run_id', CAST(:run AS bigint)),
+    f.created_at
+FROM fresh f
+JOIN departments d ON d.city_id = :c AND d.department_id = f.department_id
 """
 
 #: Known rows whose source values differ: update, re-route on a new category,
@@ -309,6 +313,11 @@ SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conna
 FROM pg_constraint c
 WHERE c.contype = 'f' AND c.conrelid = ANY ({BULK_TABLES})
 """  # noqa: S608 - BULK_TABLES is the fixed text above
+
+#: The oid of the sequence behind incidents.incident_id (see INSERT_NEW).
+INCIDENT_ID_SEQUENCE = (
+    "SELECT CAST(CAST(pg_get_serial_sequence('incidents', 'incident_id') AS regclass) AS oid)"
+)
 
 SOURCE_HAS_INCIDENTS = (
     "SELECT EXISTS (SELECT 1 FROM incidents WHERE city_id = :c AND source = :src)"
