@@ -103,6 +103,12 @@ WITH v AS MATERIALIZED (
                                lower(btrim(s.category)))
     LEFT JOIN categories c2 ON c2.city_id = :c AND c2.active AND c2.code = :fallback
 ),
+-- This batch's ids join the run's: a repeat in a later batch is a duplicate.
+-- (The EXISTS above reads the table as it was before this statement.)
+seen AS (
+    INSERT INTO etl_seen (ext) SELECT v.ext FROM v WHERE v.ext IS NOT NULL
+    ON CONFLICT DO NOTHING
+),
 -- Materialized: the reason (with its ST_Covers) is computed once per row,
 -- not again in every join condition and lateral filter that reads it.
 q AS MATERIALIZED (
@@ -175,11 +181,6 @@ def work_insert(mapping: Mapping) -> str:
     # Both fragments come from the fixed table above, never from input.
     return _WORK_INSERT.format(has_geom=has_geom, point=point)
 
-
-MARK_SEEN = (
-    "INSERT INTO etl_seen (ext) SELECT ext FROM etl_work WHERE ext IS NOT NULL"
-    " ON CONFLICT DO NOTHING"
-)
 
 SELECT_REJECTS = (
     "SELECT source_row, reason, field, length FROM etl_work WHERE reason IS NOT NULL"
