@@ -1,5 +1,9 @@
 """Rows per second of ``etl load`` against the loaders it competes with.
 
+The rows are generated in the NYC 311 open-data layout and loaded with the
+shipped mapping ``etl/mappings/nyc311.toml`` (12-hour New York local times,
+complaint types mapped to categories with a fallback, status map).
+
 Starts a throw-away PostGIS cluster in /tmp (fsync off, like the tests), or
 uses DATABASE_URL when set (then it creates cities 'bench-<pid>' there).
 
@@ -50,38 +54,26 @@ from sesizari import catalog, db
 from sesizari.cluster import Cluster
 
 ROOT = Path(__file__).resolve().parent.parent
-HEADER = ["id", "creat", "inchis", "tip", "stare", "lat", "lon", "adresa", "descriere"]
-MAPPING_TOML = """\
-source = "bench"
-resolution_default = "Închisă în sistemul sursă"
-
-[columns]
-external_id = "id"
-created = "creat"
-closed = "inchis"
-address = "adresa"
-description = "descriere"
-
-[time]
-format = "YYYY-MM-DD HH24:MI"
-
-[category]
-column = "tip"
-[category.map]
-"Groapă" = "pothole"
-"Bec ars" = "street_light"
-
-[status]
-column = "stare"
-[status.map]
-"Deschisă" = "new"
-"Închisă" = "closed"
-
-[geometry]
-lon = "lon"
-lat = "lat"
-"""
-BUCHAREST = ZoneInfo("Europe/Bucharest")
+#: The NYC 311 open-data layout (the columns the shipped mapping reads).
+HEADER = ["Unique Key", "Created Date", "Closed Date", "Agency", "Complaint Type", "Descriptor",
+          "Status", "Incident Address", "Latitude", "Longitude", "Resolution Description"]
+#: The shipped mapping, etl/mappings/nyc311.toml.
+MAPPING = ROOT / "etl" / "mappings" / "nyc311.toml"
+NEW_YORK = ZoneInfo("America/New_York")
+NYC_FORMAT = "%m/%d/%Y %I:%M:%S %p"
+#: (agency, complaint type, descriptor, category code of the mapping; "other" is its fallback)
+COMPLAINTS = [
+    ("DOT", "Street Light Condition", "Street Light Out", "street_light"),
+    ("DOT", "Street Condition", "Pothole", "pothole"),
+    ("NYPD", "Noise - Residential", "Loud Music/Party", "noise"),
+    ("NYPD", "Noise - Street/Sidewalk", "Loud Talking", "noise"),
+    ("DSNY", "Dirty Condition", "Trash", "other"),
+]
+#: category code -> department code of the bench city
+CATEGORIES = {"street_light": "lighting", "pothole": "roads", "noise": "police",
+              "animal": "health", "other": "sanitation"}
+RESOLUTION = "The Department fixed the condition."
+DEFAULT_RESOLUTION = "Închisă în sistemul sursă"
 #: The columns a loader fills, in the order of the pre-formatted COPY file.
 COLUMNS = ("city_id", "incident_id", "registry_number", "category_id", "department_id",
            "status", "channel", "geom", "address", "description", "created_at",
@@ -91,16 +83,21 @@ Row = list[Any]
 
 
 def _generate(rows: int, seed: int) -> list[Row]:
+    """Rows in the NYC 311 layout: 12-hour local New York times (none in a DST
+    gap or overlap), 40 % closed, one complaint type in five unmapped."""
     rnd = random.Random(seed)
     out = []
     for k in range(rows):
         closed = rnd.random() < 0.4
+        agency, complaint, descriptor, _code = rnd.choice(COMPLAINTS)
+        created = datetime(2026, rnd.randint(1, 10), rnd.randint(1, 28), rnd.randint(8, 20),
+                           k % 60, rnd.randint(0, 59))
         out.append([
-            f"B{k}", f"2026-{rnd.randint(1, 10):02d}-{rnd.randint(1, 28):02d} 10:{k % 60:02d}",
-            "2026-11-01 12:00" if closed else "", rnd.choice(["Groapă", "Bec ars"]),
-            "Închisă" if closed else "Deschisă", f"{45.64 + rnd.random() * 0.1:.6f}",
-            f"{21.85 + rnd.random() * 0.1:.6f}", f"Strada {rnd.randint(1, 300)}",
-            f"Sesizare {k}: problemă pe stradă",
+            str(10_000_000 + k), created.strftime(NYC_FORMAT),
+            "11/20/2026 12:00:00 PM" if closed else "", agency, complaint, descriptor,
+            "Closed" if closed else "Open", f"{rnd.randint(1, 3000)} BROADWAY",
+            f"{40.65 + rnd.random() * 0.1:.8f}", f"{-74.05 + rnd.random() * 0.1:.8f}",
+            RESOLUTION if closed and k % 2 else "",
         ])
     return out
 
@@ -119,17 +116,19 @@ def _ewkb_hex(lon: float, lat: float) -> str:
 
 def _final_rows(data: list[Row], ids: dict[str, Any]) -> list[tuple[Any, ...]]:
     """The rows as the loader stores them (what (a) and (c) write)."""
+    codes = {complaint: code for _a, complaint, _d, code in COMPLAINTS}
     out = []
-    for k, (ext, created, closed, tip, _stare, lat, lon, address, description) in \
-            enumerate(data, 1):
-        cat, dep = ids["Groapă" if tip == "Groapă" else "Bec ars"]
-        c_at = datetime.strptime(created, "%Y-%m-%d %H:%M").replace(tzinfo=BUCHAREST)
-        cl_at = (datetime.strptime(closed, "%Y-%m-%d %H:%M").replace(tzinfo=BUCHAREST)
+    for k, (ext, created, closed, _agency, complaint, descriptor, _status, address, lat, lon,
+            resolution) in enumerate(data, 1):
+        cat, dep = ids[codes[complaint]]
+        c_at = datetime.strptime(created, NYC_FORMAT).replace(tzinfo=NEW_YORK)
+        cl_at = (datetime.strptime(closed, NYC_FORMAT).replace(tzinfo=NEW_YORK)
                  if closed else None)
         out.append((
             ids["city"], k, f"BEN-2026-{k:06d}", cat, dep, "closed" if closed else "new",
-            "feed", (float(lon), float(lat)), address, description, c_at, cl_at, cl_at,
-            cl_at or c_at, "Închisă în sistemul sursă" if closed else None, "bench", ext,
+            "feed", (float(lon), float(lat)), address, f"{complaint} — {descriptor}", c_at,
+            cl_at, cl_at, cl_at or c_at, (resolution or DEFAULT_RESOLUTION) if closed else None,
+            "nyc311", ext,
         ))
     return out
 
@@ -205,14 +204,15 @@ def _ogr2ogr_d(engine: sa.Engine, url: str, csv_path: Path, ids: dict[str, Any],
     with engine.begin() as conn:
         _indexed_copy(conn, "bench_d")
         # ogr2ogr maps only the columns it has: the NOT NULL rest come from defaults.
+        # (lpad cuts longer text: eight digits keep the numbers unique up to 10^8 rows.)
         conn.execute(sa.text("CREATE SEQUENCE IF NOT EXISTS bench_d_reg"))
         conn.execute(sa.text(
             "ALTER TABLE bench_d ALTER city_id SET DEFAULT {c},"
             " ALTER category_id SET DEFAULT {cat}, ALTER department_id SET DEFAULT {dep},"
-            " ALTER channel SET DEFAULT 'feed', ALTER source SET DEFAULT 'bench',"
+            " ALTER channel SET DEFAULT 'feed', ALTER source SET DEFAULT 'nyc311',"
             " ALTER registry_number SET DEFAULT"
-            " 'BEN-2026-' || lpad(nextval('bench_d_reg')::text, 6, '0')".format(
-                c=int(ids["city"]), cat=int(ids["Groapă"][0]), dep=int(ids["Groapă"][1]))
+            " 'BEN-2026-' || lpad(nextval('bench_d_reg')::text, 8, '0')".format(
+                c=int(ids["city"]), cat=int(ids["pothole"][0]), dep=int(ids["pothole"][1]))
         ))  # ^ integers read back from the database, formatted as integers
     u = sa.engine.make_url(url)
     dsn = (f"PG:dbname={u.database} user={u.username} host={u.query.get('host', u.host)}"
@@ -221,12 +221,14 @@ def _ogr2ogr_d(engine: sa.Engine, url: str, csv_path: Path, ids: dict[str, Any],
         dsn += f" password={u.password}"
     cmd = [
         exe, "-f", "PostgreSQL", dsn, str(csv_path), "-append", "-nln", "bench_d",
-        "--config", "PG_USE_COPY", "YES", "-oo", "X_POSSIBLE_NAMES=lon",
-        "-oo", "Y_POSSIBLE_NAMES=lat", "-a_srs", "EPSG:4326", "-nlt", "POINT",
-        "-sql", "SELECT id AS external_id, creat AS created_at, adresa AS address,"
-        " descriere AS description FROM bench",  # the layer of bench.csv
+        "--config", "PG_USE_COPY", "YES", "-oo", "X_POSSIBLE_NAMES=Longitude",
+        "-oo", "Y_POSSIBLE_NAMES=Latitude", "-a_srs", "EPSG:4326", "-nlt", "POINT",
+        "-sql", 'SELECT "Unique Key" AS external_id, "Created Date" AS created_at,'
+        ' "Incident Address" AS address, "Descriptor" AS description'
+        " FROM bench",  # the layer of bench.csv
     ]
-    env = {**os.environ, "PGTZ": "Europe/Bucharest"}
+    # The 12-hour US dates are read by PostgreSQL (DateStyle MDY) in New York time.
+    env = {**os.environ, "PGTZ": "America/New_York", "PGDATESTYLE": "ISO, MDY"}
     started = time.perf_counter()
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - started
@@ -276,16 +278,33 @@ def _run_seconds(engine: sa.Engine, slug: str) -> tuple[float, int]:
     return float(secs), int(ins)
 
 
+_COMPARED = ("external_id, category_id, department_id, status, created_at, resolved_at,"
+             " closed_at, updated_at, description, address, resolution_text, ST_AsBinary(geom)")
+
+
+def _differences(engine: sa.Engine, city_id: int) -> int:
+    """Rows of (a) that (b) did not store the same way: (a) is the same data."""
+    with engine.connect() as conn:
+        query = (f"SELECT count(*) FROM (SELECT {_COMPARED} FROM bench_a EXCEPT"  # noqa: S608
+                 f" SELECT {_COMPARED} FROM incidents WHERE city_id = :c) d")  # fixed text
+        return conn.execute(sa.text(query), {"c": city_id}).scalar_one()
+
+
 def _make_city(engine: sa.Engine, slug: str, prefix: str) -> dict[str, Any]:
+    """A city over lower Manhattan and Brooklyn with the categories the NYC
+    mapping targets, each with its own department."""
     with engine.begin() as conn:
         cid = catalog.create_city(conn, slug=slug, name_ro="Bench", name_en="Bench",
                                   registry_prefix=prefix,
-                                  boundary=box(21.85, 45.64, 21.95, 45.74))
-        roads = catalog.create_department(conn, cid, "roads", "Drumuri", "Roads")
-        light = catalog.create_department(conn, cid, "lighting", "Iluminat", "Lighting")
-        pot = catalog.create_category(conn, cid, "pothole", "Groapă", "Pothole", "roads", 72)
-        bec = catalog.create_category(conn, cid, "street_light", "Bec", "Light", "lighting", 48)
-    return {"city": cid, "Groapă": (pot, roads), "Bec ars": (bec, light)}
+                                  boundary=box(-74.05, 40.65, -73.95, 40.75))
+        ids: dict[str, Any] = {"city": cid}
+        for code, dep_code in CATEGORIES.items():
+            dep = catalog.create_department(conn, cid, dep_code, dep_code.title(),
+                                            dep_code.title())
+            cat = catalog.create_category(conn, cid, code, code.title(), code.title(),
+                                          dep_code, 72)
+            ids[code] = (cat, dep)
+    return ids
 
 
 def _line(label: str, rows: int, seconds: float, note: str = "") -> None:
@@ -319,8 +338,7 @@ def main(
         data = _generate(rows, seed)
         csv_path = tmp / "bench.csv"
         _write_csv(csv_path, data)
-        mapping_path = tmp / "bench.toml"
-        mapping_path.write_text(MAPPING_TOML, encoding="utf-8")
+        mapping_path = MAPPING
         final = _final_rows(data, ids)
         payload = _copy_text(final)
         del data
@@ -335,6 +353,7 @@ def main(
         wall, rss = _cli_load(url, csv_path, slug, mapping_path, batch_size)
         b_s, inserted = _run_seconds(engine, slug)
         assert inserted == rows, inserted
+        assert _differences(engine, ids["city"]) == 0
         _line("(b) etl load, all new", rows, b_s,
               f"({a_s / b_s:.0%} of (a); process wall {wall:.2f} s,"
               f" peak RSS {rss / 2**20:,.0f} MiB)")

@@ -48,21 +48,31 @@ _NUMBER = r"'^[-+]?([0-9]{1,15}([.][0-9]*)?|[.][0-9]+)$'"
 _LON = "replace(btrim(s.lon), ',', '.')"
 _LAT = "replace(btrim(s.lat), ',', '.')"
 
-#: kind of mapping -> (has a geometry at all, the raw geometry in the source CRS)
+#: kind of mapping -> (has a geometry at all, the incident's point or NULL).
+#: ``etl_point`` reprojects, takes a point on lines and polygons and checks the
+#: lon/lat ranges; for lon/lat columns already in EPSG:4326 the same checks
+#: are written inline ("lonlat4326"), which spares a PL/pgSQL call per row.
+#: Nested CASEs fix the order: a value is cast only once it looks like a number.
 _GEOMETRY: dict[str, tuple[str, str]] = {
     "lonlat": (
         "(NULLIF(btrim(s.lon), '') IS NOT NULL AND NULLIF(btrim(s.lat), '') IS NOT NULL)",
-        f"CASE WHEN {_LON} ~ {_NUMBER} AND {_LAT} ~ {_NUMBER} THEN"
-        f" ST_SetSRID(ST_MakePoint({_LON}::float8, {_LAT}::float8), :srid) END",
+        f"etl_point(CASE WHEN {_LON} ~ {_NUMBER} AND {_LAT} ~ {_NUMBER} THEN"
+        f" ST_SetSRID(ST_MakePoint({_LON}::float8, {_LAT}::float8), :srid) END)",
     ),
-    "wkt": ("(NULLIF(btrim(s.wkt), '') IS NOT NULL)", "etl_try_geometry(s.wkt, :srid)"),
-    "file": ("(s.wkb IS NOT NULL)", "ST_SetSRID(ST_GeomFromWKB(s.wkb), :srid)"),
+    "lonlat4326": (
+        "(NULLIF(btrim(s.lon), '') IS NOT NULL AND NULLIF(btrim(s.lat), '') IS NOT NULL)",
+        f"CASE WHEN {_LON} ~ {_NUMBER} AND {_LAT} ~ {_NUMBER} THEN"
+        f" CASE WHEN {_LON}::float8 BETWEEN -180 AND 180 AND {_LAT}::float8 BETWEEN -90 AND 90"
+        f" THEN ST_SetSRID(ST_MakePoint({_LON}::float8, {_LAT}::float8), 4326) END END",
+    ),
+    "wkt": ("(NULLIF(btrim(s.wkt), '') IS NOT NULL)", "etl_point(etl_try_geometry(s.wkt, :srid))"),
+    "file": ("(s.wkb IS NOT NULL)", "etl_point(ST_SetSRID(ST_GeomFromWKB(s.wkb), :srid))"),
 }
 
 
 def geometry_kind(mapping: Mapping) -> str:
     if mapping.lon:
-        return "lonlat"
+        return "lonlat4326" if mapping.crs == 4326 else "lonlat"
     if mapping.wkt:
         return "wkt"
     return "file"
@@ -82,7 +92,7 @@ WITH v AS MATERIALIZED (
                     'Sesizare ' || :src) AS description,
            NULLIF(btrim(s.resolution), '') AS resolution,
            {has_geom} AS has_geom,
-           etl_point({raw_geom}) AS geom,
+           {point} AS geom,
            (row_number() OVER (PARTITION BY NULLIF(btrim(s.ext), '') ORDER BY s.source_row) > 1
             OR EXISTS (SELECT 1 FROM etl_seen x WHERE x.ext = btrim(s.ext))) AS dup
     FROM etl_stage s
@@ -93,7 +103,15 @@ WITH v AS MATERIALIZED (
                                lower(btrim(s.category)))
     LEFT JOIN categories c2 ON c2.city_id = :c AND c2.active AND c2.code = :fallback
 ),
-q AS (
+-- This batch's ids join the run's: a repeat in a later batch is a duplicate.
+-- (The EXISTS above reads the table as it was before this statement.)
+seen AS (
+    INSERT INTO etl_seen (ext) SELECT v.ext FROM v WHERE v.ext IS NOT NULL
+    ON CONFLICT DO NOTHING
+),
+-- Materialized: the reason (with its ST_Covers) is computed once per row,
+-- not again in every join condition and lateral filter that reads it.
+q AS MATERIALIZED (
     SELECT v.*,
         CASE
             WHEN v.problem IS NOT NULL THEN 'malformed_row'
@@ -159,15 +177,10 @@ LEFT JOIN LATERAL (
 
 def work_insert(mapping: Mapping) -> str:
     """Parse, check, classify and route the staged batch into ``etl_work``."""
-    has_geom, raw_geom = _GEOMETRY[geometry_kind(mapping)]
+    has_geom, point = _GEOMETRY[geometry_kind(mapping)]
     # Both fragments come from the fixed table above, never from input.
-    return _WORK_INSERT.format(has_geom=has_geom, raw_geom=raw_geom)
+    return _WORK_INSERT.format(has_geom=has_geom, point=point)
 
-
-MARK_SEEN = (
-    "INSERT INTO etl_seen (ext) SELECT ext FROM etl_work WHERE ext IS NOT NULL"
-    " ON CONFLICT DO NOTHING"
-)
 
 SELECT_REJECTS = (
     "SELECT source_row, reason, field, length FROM etl_work WHERE reason IS NOT NULL"

@@ -351,3 +351,35 @@ def test_a_refused_batch_fails_the_run_without_quoting_row_values(engine, city, 
     assert "Secretă" not in run["error"]
     assert (run["rows_read"], run["rows_inserted"]) == (4, 4)  # the first batch stays
     assert len(incidents(engine)) == 4
+
+
+def _batches(n: int, fail_at: int | None = None):
+    from etl.readers import Batch
+
+    for k in range(n):
+        if k == fail_at:
+            raise ValidationError("encoding", f"bad bytes in batch {k}")
+        yield Batch(k + 1, [{"id": str(k)}], None, [None], k + 1)
+
+
+def test_read_ahead_keeps_order_and_raises_a_reader_error_in_its_place():
+    from etl.load import read_ahead
+
+    got = [(b.first_row, p) for b, p in read_ahead(_batches(5), lambda b: b.rows[0]["id"])]
+    assert got == [(1, "0"), (2, "1"), (3, "2"), (4, "3"), (5, "4")]
+    seen = []
+    with pytest.raises(ValidationError, match="batch 3"):
+        for batch, _ in read_ahead(_batches(5, fail_at=3), lambda b: None):
+            seen.append(batch.first_row)
+    assert seen == [1, 2, 3]
+
+
+def test_read_ahead_stops_its_thread_when_the_load_stops_early():
+    import threading
+
+    from etl.load import read_ahead
+
+    reader = read_ahead(_batches(1000), lambda b: None)
+    next(reader)
+    reader.close()  # what a failed batch does to the loop's generator
+    assert not any(t.name == "etl-read-ahead" for t in threading.enumerate())
