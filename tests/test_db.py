@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from sesizari import db
@@ -99,3 +100,28 @@ def test_sql_checks_match_the_vocabulary(engine):
     assert all(f"'{c.value}'" in channel_check for c in Channel)
     kind_check = next(v for k, v in defs.items() if k == "incident_events_kind_check")
     assert all(f"'{k.value}'" in kind_check for k in EventKind)
+
+
+def test_stereo70_coordinates_follow_the_point(engine, city):
+    """x3844/y3844 are generated: right at insert, right after a move, never writable."""
+    from tests.conftest import TEST_LAT, TEST_LON
+    from tests.test_workflow import _new
+
+    number = _new(engine)
+    moved = f"SRID=4326;POINT({TEST_LON + 0.01} {TEST_LAT})"
+    check = (
+        "SELECT x3844 - ST_X(ST_Transform(geom, 3844)), y3844 - ST_Y(ST_Transform(geom, 3844)),"
+        " x3844 FROM incidents WHERE registry_number = :n"
+    )
+    with engine.begin() as conn:
+        dx, dy, before = conn.execute(sa.text(check), {"n": number}).one()
+        assert (dx, dy) == (0.0, 0.0)
+        conn.execute(
+            sa.text("UPDATE incidents SET geom = ST_GeomFromEWKT(:g) WHERE registry_number = :n"),
+            {"g": moved, "n": number},
+        )
+        dx, dy, after = conn.execute(sa.text(check), {"n": number}).one()
+        assert (dx, dy) == (0.0, 0.0) and after != before
+    with pytest.raises(sa.exc.ProgrammingError, match="generated column"), engine.begin() as conn:
+        conn.execute(sa.text("UPDATE incidents SET x3844 = 0 WHERE registry_number = :n"),
+                     {"n": number})  # fmt: skip
