@@ -136,20 +136,23 @@ def kpis(bind: Bind, filters: Filters, now: datetime | None = None) -> pd.DataFr
     return pd.DataFrame.from_records(records).set_index("metric")
 
 
-#: One pass over ``f`` yields both the receipt and the resolution row of an
-#: incident: a CTE read twice is materialised to disk at city scale.
+#: Receipts by creation day and resolutions by resolution day, each from its
+#: own read of the filtered set and hash-aggregated (no sort of the rows).
 _DAILY = filtered_sql(
-    """
-SELECT v.day, sum(v.received) AS received, sum(v.resolved) AS resolved
-FROM f
-CROSS JOIN LATERAL (VALUES
-    (CAST(f.created_at AT TIME ZONE f.tz AS date), 1, 0),
-    (CAST(f.resolved_at AT TIME ZONE f.tz AS date), 0, 1)
-) AS v(day, received, resolved)
-WHERE v.received = 1 OR f.resolved_at IS NOT NULL
-GROUP BY v.day
-ORDER BY v.day
-"""
+    """,
+rec AS (
+    SELECT CAST(f.created_at AT TIME ZONE f.tz AS date) AS day, count(*) AS received
+    FROM f GROUP BY 1
+),
+res AS (
+    SELECT CAST(f2.resolved_at AT TIME ZONE f2.tz AS date) AS day, count(*) AS resolved
+    FROM f2 WHERE f2.resolved_at IS NOT NULL GROUP BY 1
+)
+SELECT day, COALESCE(rec.received, 0) AS received, COALESCE(res.resolved, 0) AS resolved
+FROM rec FULL JOIN res USING (day)
+ORDER BY day
+""",
+    twice=True,
 )
 
 
