@@ -43,6 +43,12 @@ x AS (
            extract(epoch FROM f.acknowledged_at - f.created_at) / 3600.0 AS ack_h,
            extract(epoch FROM f.resolved_at - f.created_at) / 3600.0 AS resolve_h
     FROM f CROSS JOIN p
+    -- Only rows some figure counts reach the sort of the grouping: created
+    -- or resolved in the two periods, or open.  The rest of a city's history
+    -- (most of it) would be sorted by department only to be filtered out.
+    WHERE (f.created_at >= p.prev0 AND f.created_at < p.cur1)
+       OR (f.resolved_at >= p.prev0 AND f.resolved_at < p.cur1)
+       OR f.status = ANY(CAST(:open AS text[]))
 ),
 deps AS (
     SELECT d.code, d.name_ro, d.name_en
