@@ -52,6 +52,17 @@ def test_every_layer_renders(demo_url, layer):
         assert not at.warning
 
 
+def test_clusters_say_when_the_grid_answered(demo_url, monkeypatch):
+    import dashboard.data
+
+    exact = run_app(city="lugoj", layer="clusters")
+    assert not any("grilă" in c.value for c in exact.caption)
+    st.cache_data.clear()
+    monkeypatch.setattr(dashboard.data, "EXACT_CLUSTER_LIMIT", 10)
+    grid = run_app(city="lugoj", layer="clusters")
+    assert any("aproximarea DBSCAN pe grilă" in c.value for c in grid.caption)
+
+
 def test_points_refused_above_the_limit(demo_url, monkeypatch):
     monkeypatch.setenv("SESIZARI_POINTS_LIMIT", "10")
     at = run_app(city="lugoj", layer="points")

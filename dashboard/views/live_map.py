@@ -125,9 +125,9 @@ def live() -> None:
     st.session_state["last_count"] = data.count(chosen)
     st.session_state["last_refresh"] = now
     st.caption(t("refresh.last", time=now.astimezone().strftime("%H:%M:%S"), new=max(new, 0)))
-    if layer == "clusters" and len(found) and (found["method"] == "grid").any():
-        side = f"{eps / 2**0.5:.0f}"
-        st.caption(t("layer.clusters_grid", side=side, limit=f"{data.EXACT_CLUSTER_LIMIT:,}"))
+    if layer == "clusters" and data.count(chosen) > data.EXACT_CLUSTER_LIMIT:
+        limit = f"{data.EXACT_CLUSTER_LIMIT:,}".replace(",", ".")
+        st.caption(t("layer.clusters_grid", side=f"{eps / 2**0.5:.0f}", limit=limit))
     if layer == "clusters" and len(found):
         table = found[["cluster", "n", "n_open", "dominant_category", "dominant_district"]].copy()
         table["dominant_category"] = table["dominant_category"].map(cat_names)
