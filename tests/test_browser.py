@@ -228,8 +228,8 @@ def test_report_track_resolve_with_photos(pg_cluster, demo_copy, browser, tmp_pa
         page.screenshot(path=str(ARTIFACTS / "flow-1-reported.png"), full_page=True)
 
         page.goto(f"{base}/track?id={number}")
-        page.get_by_text("Nouă").first.wait_for(timeout=60_000)
-        page.get_by_text("Drumuri și poduri").first.wait_for()
+        page.get_by_text("Nouă").filter(visible=True).first.wait_for(timeout=60_000)
+        page.get_by_text("Drumuri și poduri").filter(visible=True).first.wait_for()
 
         page.goto(f"{base}/login?city=lugoj")
         _fill(page, "Utilizator", "agent1.roads")
@@ -249,10 +249,12 @@ def test_report_track_resolve_with_photos(pg_cluster, demo_copy, browser, tmp_pa
         )
         page.wait_for_timeout(1000)
         page.get_by_role("button", name="Aplică").click()
-        page.get_by_text("Rezolvată").first.wait_for(timeout=60_000)
+        page.get_by_text("Rezolvată").filter(visible=True).first.wait_for(timeout=60_000)
 
+        # The history table also holds the text, in cells the data grid keeps
+        # hidden for screen readers: wait for the text the citizen sees.
         page.goto(f"{base}/track?id={number}")
-        page.get_by_text("Plombat cu asfalt").first.wait_for(timeout=60_000)
+        page.get_by_text("Plombat cu asfalt").filter(visible=True).first.wait_for(timeout=60_000)
         page.wait_for_selector('[data-testid="stImage"] img', timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "flow-2-resolved.png"), full_page=True)
         assert page.evaluate("window.__xss") is None
