@@ -74,8 +74,8 @@ def load(
     ),
     bulk: bool = typer.Option(
         False, "--bulk",
-        help="First import of this source into the city: one transaction, indexes and"
-        " foreign keys of incidents rebuilt at the end; locks incidents meanwhile.",
+        help="First import of this source into the city: one transaction, secondary indexes"
+        " of incidents rebuilt at the end; locks incidents meanwhile.",
     ),
 ) -> None:
     """Load FILE into CITY's incidents: new rows inserted, changed rows updated, bad rows

@@ -8,6 +8,11 @@ Why this shape:
 * parsing, reprojection, boundary and category checks, routing, districts and
   registry numbers are single SQL statements over the whole batch, which keeps
   the load close to raw COPY speed;
+* two connections work as a pipeline: a helper session stages and checks the
+  next batch (into its own TEMP tables) while the main session inserts the
+  current one, and hands its result over as binary COPY data.  The helper
+  writes nothing permanent, so atomicity stays with the main session's one
+  transaction per batch;
 * every row read ends up counted once: inserted, updated, unchanged or
   rejected (with its reason and raw values in ``feed_rejects``).
 """
@@ -37,6 +42,9 @@ from sesizari.errors import SesizariError, ValidationError
 DEFAULT_BATCH = 20_000
 #: How long a load waits for another load of the same source to end.
 LOCK_WAIT_SECONDS = 30.0
+#: How long the helper session may wait for a table lock before the load
+#: fails (the main session waits for the helper, so it must not wait forever).
+HELPER_LOCK_TIMEOUT = "60s"
 
 #: Reason code -> what the reject message says (filled from the row and mapping).
 REASONS: dict[str, str] = {
@@ -185,8 +193,13 @@ class Loader:
     """One feed run of one file into one city (use :func:`load_file`)."""
 
     def __init__(self, conn: Connection, city: City, mapping: Mapping, source: Source,
-                 name: str) -> None:
+                 name: str, helper: Connection | None = None) -> None:
         self.conn = conn
+        #: The session that prepares batches (:meth:`prepare`); the main one if None.
+        self.helper = helper if helper is not None else conn
+        #: Whether batches are matched to incidents already loaded (not in bulk
+        #: mode: there are none, and its transaction locks the table).
+        self.match_existing = True
         self.city = city
         self.mapping = mapping
         self.source = source
@@ -275,8 +288,10 @@ class Loader:
     # -- one batch ----------------------------------------------------------------
 
     def create_temp_tables(self) -> None:
-        for stmt in sql.TEMP_TABLES:
-            self.conn.execute(sa.text(stmt))
+        for conn in {id(c): c for c in (self.conn, self.helper)}.values():
+            for stmt in sql.TEMP_TABLES:
+                conn.execute(sa.text(stmt))
+            conn.commit()
         self.params["id_seq"] = self.conn.execute(sa.text(sql.INCIDENT_ID_SEQUENCE)).scalar_one()
         self.conn.commit()
 
@@ -290,27 +305,50 @@ class Loader:
             for i, row in enumerate(batch.rows)
         ]
 
-    def copy_stage(self, staged: list[tuple[Any, ...]]) -> None:
-        dbapi = self.conn.connection.driver_connection
-        assert dbapi is not None
-        with dbapi.cursor() as cur, cur.copy(sql.COPY_STAGE) as cp:
-            for values in staged:
-                cp.write_row(values)
+    def prepare(self, batch: Batch) -> bytes:
+        """Stage, parse, check, classify and route one batch on the helper
+        session; return its ``etl_work`` rows as binary COPY data.
 
-    def process(self, batch: Batch, result: RunResult,
-                staged: list[tuple[Any, ...]] | None = None) -> None:
-        """Load one batch in the current transaction (the caller commits).
+        Runs in the read-ahead thread, one batch ahead of :meth:`process`.
+        Its transaction only fills TEMP tables (emptied at its commit) and the
+        run's list of external ids seen, so it can run while the main session
+        inserts the previous batch.  A database error is tagged with the
+        batch's first row, for the message of the failed load.
+        """
+        conn = self.helper
+        try:
+            with conn.begin():
+                self.check(conn, self.stage_rows(batch))
+                return _copy_out(conn, sql.COPY_WORK_OUT)
+        except BaseException as exc:
+            exc.etl_first_row = batch.first_row  # type: ignore[attr-defined]
+            raise
 
-        ``staged``: the batch's :meth:`stage_rows`, when already built."""
-        conn, p = self.conn, self.params
-        self.copy_stage(staged if staged is not None else self.stage_rows(batch))
+    def check(self, conn: Connection, staged: list[tuple[Any, ...]]) -> None:
+        """Stage rows and parse, check, classify and route them into ``etl_work``."""
+        _copy_in(conn, sql.COPY_STAGE, rows=staged)
         # Temp tables have no statistics until analysed: without them the
         # planner guesses nested loops that grow with the square of the batch.
         # The row count is what its plan needs (the joins are on expressions,
         # which column statistics do not describe): one cheap column gives it
         # (5 ms per 20,000 rows instead of 80 ms for all columns, same plan).
         conn.execute(sa.text("ANALYZE etl_stage (source_row)"))
-        conn.execute(sa.text(sql.work_insert(self.mapping)), p)
+        conn.execute(
+            sa.text(sql.work_insert(self.mapping, self.match_existing)), self.params
+        )
+
+    def process(self, batch: Batch, result: RunResult,
+                prepared: bytes | list[tuple[Any, ...]]) -> None:
+        """Load one batch in the current transaction (the caller commits).
+
+        ``prepared``: the batch's :meth:`prepare` result (bytes), or its
+        :meth:`stage_rows`, then checked here in this session.
+        """
+        conn, p = self.conn, self.params
+        if isinstance(prepared, bytes):
+            _copy_in(conn, sql.COPY_WORK_IN, data=prepared)
+        else:
+            self.check(conn, prepared)
         conn.execute(sa.text("ANALYZE etl_work (ext, reason, incident_id)"))
         rejects = conn.execute(sa.text(sql.SELECT_REJECTS)).all()
         if rejects:
@@ -340,15 +378,16 @@ class Loader:
     # -- bulk mode ------------------------------------------------------------------
 
     def bulk_prepare(self) -> list[str]:
-        """Drop the non-unique indexes and the foreign keys of incidents and
-        incident_events (in the load's transaction) and return the statements
-        that restore them.
+        """Drop the non-unique indexes of incidents and incident_events (in the
+        load's transaction) and return the statements that rebuild them.
 
-        Those are the per-row costs of an insert (each row updates the GiST and
-        btree indexes and fires one check per foreign key); rebuilding an index
-        and validating a foreign key once over the whole table is far cheaper
+        Updating the GiST and btree indexes is the largest per-row cost of an
+        insert; building each index once over the whole table is far cheaper
         for a large history.  Unique indexes stay: they guard the registry
         numbers and the (city, source, external id) key during the load.
+        Foreign keys stay too, checked per row: dropping one would lock the
+        table it refers to (categories, districts...), which the helper
+        session reads while the load runs.
         """
         conn, p = self.conn, self.params
         if conn.execute(sa.text(sql.SOURCE_HAS_INCIDENTS), p).scalar_one():
@@ -365,8 +404,7 @@ class Loader:
         return restore
 
     def bulk_finish(self, restore: list[str]) -> None:
-        """Rebuild the indexes and re-add the foreign keys, each validated over
-        the whole table: a violation refuses the whole bulk load."""
+        """Rebuild the indexes (a failure refuses the whole bulk load)."""
         for stmt in restore:
             self.conn.execute(sa.text(stmt))
         self.conn.execute(sa.text("ANALYZE incidents"))
@@ -389,6 +427,26 @@ class Loader:
                      json.dumps(row, ensure_ascii=False))
                 )
                 result.reasons[reason] += 1
+
+
+def _copy_in(conn: Connection, statement: str, *, rows: list[tuple[Any, ...]] | None = None,
+             data: bytes | None = None) -> None:
+    """``COPY ... FROM STDIN`` of Python rows (text format) or of raw COPY data."""
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    with dbapi.cursor() as cur, cur.copy(statement) as cp:
+        if data is not None:
+            cp.write(data)
+        for values in rows or ():
+            cp.write_row(values)
+
+
+def _copy_out(conn: Connection, statement: str) -> bytes:
+    """The whole output of ``COPY ... TO STDOUT`` (one batch: a few MB)."""
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    with dbapi.cursor() as cur, cur.copy(statement) as cp:
+        return b"".join(bytes(block) for block in cp)
 
 
 _T = TypeVar("_T")
@@ -463,10 +521,10 @@ def load_file(
     """Load ``path`` into ``city`` with ``mapping``; record the run; return its counts.
 
     ``bulk``: the first import of a source into a city, in one transaction
-    with the secondary indexes and foreign keys of incidents and
-    incident_events dropped during the load and restored (validated) at its
-    end.  Refused when the city already has incidents from the source.  It
-    locks both tables for every city until it ends (see README, ETL feeds).
+    with the secondary indexes of incidents and incident_events dropped
+    during the load and rebuilt at its end.  Refused when the city already
+    has incidents from the source.  It locks both tables for every city
+    until it ends (see README, ETL feeds).
 
     Raises :class:`ValidationError` before anything is written when the file,
     mapping or city do not fit together.  A failure during the load marks the
@@ -496,16 +554,22 @@ def load_source(
     if batch_size < 1:
         raise ValidationError("batch_size", "must be at least 1")
     _check_columns(source, mapping, name)
-    with engine.connect() as conn:
+    with engine.connect() as conn, engine.connect() as helper:
         city_row = get_city(conn, city)
         _check_categories(conn, city_row, mapping)
-        # The SQL helpers read wall times in the session zone: make it UTC.
-        conn.execute(sa.text("SET timezone TO 'UTC'"))
-        # The batch statements look expensive to the planner (function calls)
-        # but run in milliseconds: JIT compilation would cost more than it saves.
-        conn.execute(sa.text("SET jit TO off"))
-        conn.commit()
-        loader = Loader(conn, city_row, mapping, source, name)
+        for session in (conn, helper):
+            # The SQL helpers read wall times in the session zone: make it UTC.
+            session.execute(sa.text("SET timezone TO 'UTC'"))
+            # The batch statements look expensive to the planner (function
+            # calls) but run in milliseconds: JIT would cost more than it saves.
+            session.execute(sa.text("SET jit TO off"))
+            session.commit()
+        # The main session waits for the helper: a lock the helper cannot get
+        # must end the load with an error, never leave both waiting.
+        helper.execute(sa.text("SELECT set_config('lock_timeout', :t, false)"),
+                       {"t": HELPER_LOCK_TIMEOUT})
+        helper.commit()
+        loader = Loader(conn, city_row, mapping, source, name, helper)
         loader.lock()
         try:
             result = RunResult(loader.start_run())
@@ -516,26 +580,31 @@ def load_source(
             first_row = 1
             try:
                 if bulk:
+                    # The helper must not touch incidents, which this
+                    # transaction locks; a first import has none to match.
+                    loader.match_existing = False
                     with conn.begin():
                         restore = loader.bulk_prepare()
-                        for batch, staged in read_ahead(source.batches(batch_size),
-                                                        loader.stage_rows):
+                        for batch, work in read_ahead(source.batches(batch_size),
+                                                      loader.prepare):
                             first_row = batch.first_row
-                            loader.process(batch, result, staged)
+                            loader.process(batch, result, work)
                             # One transaction: ON COMMIT DELETE ROWS does not empty these.
                             conn.execute(sa.text(sql.CLEAR_BATCH))
                             if on_progress:
                                 on_progress(result.read, batch.position)
                         loader.bulk_finish(restore)
                 else:
-                    for batch, staged in read_ahead(source.batches(batch_size),
-                                                    loader.stage_rows):
+                    for batch, work in read_ahead(source.batches(batch_size),
+                                                  loader.prepare):
                         first_row = batch.first_row
                         with conn.begin():
-                            loader.process(batch, result, staged)
+                            loader.process(batch, result, work)
                         if on_progress:
                             on_progress(result.read, batch.position)
             except BaseException as exc:
+                # An error of the helper session names the batch it prepared.
+                first_row = getattr(exc, "etl_first_row", first_row)
                 error = _safe_error(exc)
                 try:
                     conn.rollback()
@@ -559,9 +628,10 @@ def load_source(
         finally:
             try:
                 loader.unlock()
-                # The connection goes back to the pool: leave no setting behind.
-                conn.execute(sa.text("RESET jit"))
-                conn.commit()
+                # The connections go back to the pool: leave no setting behind.
+                for session in (conn, helper):
+                    session.execute(sa.text("RESET ALL"))
+                    session.commit()
             except Exception:  # a dead connection releases its lock by itself
                 pass
     return result

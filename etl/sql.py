@@ -40,6 +40,11 @@ COPY_STAGE = (
     " description, resolution, lon, lat, wkt, wkb, problem) FROM STDIN"
 )
 
+#: The prepared batch, from the helper session to the main one (same TEMP
+#: table definition on both, so the binary rows fit column for column).
+COPY_WORK_OUT = "COPY etl_work TO STDOUT (FORMAT binary)"
+COPY_WORK_IN = "COPY etl_work FROM STDIN (FORMAT binary)"
+
 COPY_REJECTS = (
     "COPY feed_rejects (city_id, run_id, source_row, reason, message, raw) FROM STDIN"
 )
@@ -147,7 +152,7 @@ SELECT q.source_row, q.ext, q.reason, q.field,
                   WHEN 'external_id_too_long' THEN length(q.ext)
                   WHEN 'address_too_long' THEN length(q.address)
                   WHEN 'resolution_too_long' THEN length(q.resolution) END,
-    i.incident_id, q.created_at, q.category_id, q.status,
+    {incident_id}, q.created_at, q.category_id, q.status,
     CASE WHEN q.status IN ('resolved', 'closed') THEN COALESCE(q.closed_src, q.created_at) END,
     CASE WHEN q.status = 'closed' THEN COALESCE(q.closed_src, q.created_at) END,
     CASE WHEN q.status IN ('resolved', 'closed')
@@ -156,8 +161,7 @@ SELECT q.source_row, q.ext, q.reason, q.field,
     COALESCE(rr.department_id, cat.default_department_id), rr.assignee_user_id, rr.rule_id,
     dd.district_id, GREATEST(q.created_at, q.closed_src)
 FROM q
-LEFT JOIN incidents i ON q.reason IS NULL AND i.city_id = :c AND i.source = :src
-    AND i.external_id = q.ext
+{existing}
 LEFT JOIN categories cat ON q.reason IS NULL AND cat.city_id = :c
     AND cat.category_id = q.category_id
 LEFT JOIN LATERAL (
@@ -175,11 +179,25 @@ LEFT JOIN LATERAL (
 """
 
 
-def work_insert(mapping: Mapping) -> str:
-    """Parse, check, classify and route the staged batch into ``etl_work``."""
+_EXISTING = """LEFT JOIN incidents i ON q.reason IS NULL AND i.city_id = :c AND i.source = :src
+    AND i.external_id = q.ext"""
+
+
+def work_insert(mapping: Mapping, match_existing: bool = True) -> str:
+    """Parse, check, classify and route the staged batch into ``etl_work``.
+
+    ``match_existing``: look up the incidents already loaded from the source,
+    to update them.  Off for a bulk load: its source has none, and the load's
+    transaction holds the incidents table locked.
+    """
     has_geom, point = _GEOMETRY[geometry_kind(mapping)]
-    # Both fragments come from the fixed table above, never from input.
-    return _WORK_INSERT.format(has_geom=has_geom, point=point)
+    # Every fragment comes from the fixed texts above, never from input.
+    return _WORK_INSERT.format(
+        has_geom=has_geom,
+        point=point,
+        existing=_EXISTING if match_existing else "",
+        incident_id="i.incident_id" if match_existing else "CAST(NULL AS bigint)",
+    )
 
 
 SELECT_REJECTS = (
@@ -309,9 +327,11 @@ WHERE city_id = :c AND run_id = :run
 """
 
 
-#: Bulk mode: the checks and indexes that cost per row during the load and can
-#: be applied set-wise at its end.  The statements come from the catalog
-#: (``format('%I')``, ``regclass`` and ``pg_get_*def`` quote every identifier).
+#: Bulk mode: the indexes that cost per row during the load and can be built
+#: once at its end.  Foreign keys stay: dropping one locks the table it refers
+#: to (categories, districts...), which the helper session reads while the
+#: load runs.  The statements come from the catalog (``regclass`` and
+#: ``pg_get_indexdef`` quote every identifier).
 BULK_TABLES = "ARRAY['incidents'::regclass, 'incident_events'::regclass]"
 
 BULK_DEFERRABLE = f"""
@@ -319,12 +339,6 @@ SELECT format('DROP INDEX %s', i.indexrelid::regclass) AS drop_stmt,
        pg_get_indexdef(i.indexrelid) AS create_stmt
 FROM pg_index i
 WHERE i.indrelid = ANY ({BULK_TABLES}) AND NOT i.indisunique AND NOT i.indisprimary
-UNION ALL
-SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname),
-       format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname,
-              pg_get_constraintdef(c.oid))
-FROM pg_constraint c
-WHERE c.contype = 'f' AND c.conrelid = ANY ({BULK_TABLES})
 """  # noqa: S608 - BULK_TABLES is the fixed text above
 
 #: The oid of the sequence behind incidents.incident_id (see INSERT_NEW).

@@ -1,5 +1,6 @@
 """Bulk mode: the same rows, events and rejects as a normal load, with the
-indexes and foreign keys of incidents back in place afterwards."""
+indexes of incidents back in place afterwards (its foreign keys are never
+dropped: they are checked row by row)."""
 
 from __future__ import annotations
 

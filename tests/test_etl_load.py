@@ -383,3 +383,48 @@ def test_read_ahead_stops_its_thread_when_the_load_stops_early():
     next(reader)
     reader.close()  # what a failed batch does to the loop's generator
     assert not any(t.name == "etl-read-ahead" for t in threading.enumerate())
+
+
+def test_a_batch_the_helper_session_cannot_prepare_fails_the_load_instead_of_hanging(
+    engine, city, tmp_path, monkeypatch
+):
+    """Batches are checked on a second session while the main one inserts: if
+    that session cannot get a lock (here another session holds routing_rules),
+    the load ends with an error naming the batch, and nothing is half-written."""
+    import etl.load as load_module
+
+    monkeypatch.setattr(load_module, "HELPER_LOCK_TIMEOUT", "500ms")
+    path = write_csv(tmp_path / "l.csv", [row(id=f"L{k}") for k in range(6)])
+    with engine.connect() as blocker:
+        blocker.execute(sa.text("LOCK TABLE routing_rules IN ACCESS EXCLUSIVE MODE"))
+        with pytest.raises(load_module.LoadError, match="batch from row 1") as info:
+            load_file(engine, path, "testville", test_mapping(), batch_size=4)
+        blocker.rollback()
+    assert "lock timeout" in str(info.value)
+    (run,) = list_runs(engine, "testville")
+    assert run["status"] == "failed" and run["rows_read"] == 0
+    assert incidents(engine) == []
+    # Once the lock is gone the same load goes through (the helper is not stuck).
+    result = load_file(engine, path, "testville", test_mapping(), batch_size=4)
+    assert (result.read, result.inserted) == (6, 6)
+
+
+def test_batches_prepared_ahead_see_duplicates_and_updates_in_file_order(
+    engine, city, tmp_path
+):
+    """With batches of two rows, each batch is checked before the one before it
+    is inserted: duplicates across batches and rows already loaded must still
+    be told apart as in a one-session load."""
+    first = write_csv(tmp_path / "f.csv", [row(id="U1"), row(id="U2")])
+    load_file(engine, first, "testville", test_mapping())
+    rows = [
+        row(id="N1"), row(id="U1", stare="Închisă", inchis="2026-05-05 09:00"),
+        row(id="N2"), row(id="N1"),  # a repeat of row 1, one batch later
+        row(id="U2"), row(id="N2"),  # unchanged, then a repeat two batches later
+    ]
+    result = load_file(engine, write_csv(tmp_path / "g.csv", rows), "testville",
+                       test_mapping(), batch_size=2)
+    assert (result.read, result.inserted, result.updated, result.unchanged,
+            result.rejected) == (6, 2, 1, 1, 2)
+    assert result.reasons == {"duplicate_external_id": 2}
+    assert sorted(i["external_id"] for i in incidents(engine)) == ["N1", "N2", "U1", "U2"]
