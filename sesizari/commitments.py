@@ -105,7 +105,7 @@ _ESTIMATE_SQL = sa.text(
         FROM incidents WHERE city_id = :c AND incident_id = :i
     ),
     h AS (
-        SELECT extract(epoch FROM p.resolved_at - p.created_at) / 3600.0 AS hours,
+        SELECT date_part('epoch', p.resolved_at - p.created_at) / 3600.0 AS hours,
                p.category_id = n.category_id AS same_category
         FROM n JOIN incidents p ON p.city_id = n.city_id AND p.department_id = n.department_id
         WHERE p.resolved_at IS NOT NULL AND p.status IN ('resolved', 'closed')

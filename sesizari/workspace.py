@@ -26,7 +26,7 @@ _QUEUE_SQL = sa.text(
            c.name_en AS category_en, d.code AS department, i.status,
            u.username AS assignee, ds.name AS district, i.address, i.description,
            i.created_at,
-           extract(epoch FROM (now() - i.created_at)) / 3600 AS age_hours,
+           date_part('epoch', (now() - i.created_at)) / 3600 AS age_hours,
            c.target_hours,
            (now() - i.created_at) > make_interval(secs => c.target_hours * 3600) AS overdue
     FROM incidents i

@@ -224,7 +224,7 @@ _CALIBRATION = _with_x(
     """,
 h AS (
     SELECT x.department_code, x.category_code, x.p50, x.p80,
-           extract(epoch FROM x.resolved_at - x.created_at) / 3600.0 AS hours
+           date_part('epoch', x.resolved_at - x.created_at) / 3600.0 AS hours
     FROM x WHERE x.resolved_at IS NOT NULL AND x.p50 IS NOT NULL
 )
 SELECT h.department_code AS department, h.category_code AS category,

@@ -40,8 +40,8 @@ x AS (
                AS period,
            (f.resolved_at >= p.cur0 AND f.resolved_at < p.cur1) AS resolved_cur,
            (f.resolved_at >= p.prev0 AND f.resolved_at < p.cur0) AS resolved_prev,
-           extract(epoch FROM f.acknowledged_at - f.created_at) / 3600.0 AS ack_h,
-           extract(epoch FROM f.resolved_at - f.created_at) / 3600.0 AS resolve_h
+           date_part('epoch', f.acknowledged_at - f.created_at) / 3600.0 AS ack_h,
+           date_part('epoch', f.resolved_at - f.created_at) / 3600.0 AS resolve_h
     FROM f CROSS JOIN p
     -- Only rows some figure counts reach the sort of the grouping: created
     -- or resolved in the two periods, or open.  The rest of a city's history
@@ -171,9 +171,9 @@ _OVERDUE = filtered_sql(
 t AS (SELECT COALESCE(CAST(:now AS timestamptz), now()) AS now)
 SELECT f.registry_number, f.category_code, f.category_ro, f.category_en, f.status,
        f.district, f.created_at,
-       extract(epoch FROM t.now - f.created_at) / 3600.0 AS age_h,
+       date_part('epoch', t.now - f.created_at) / 3600.0 AS age_h,
        f.target_hours,
-       extract(epoch FROM t.now - f.created_at) / 3600.0 - f.target_hours AS overdue_h
+       date_part('epoch', t.now - f.created_at) / 3600.0 - f.target_hours AS overdue_h
 FROM f CROSS JOIN t
 WHERE f.department_code = :dep
   AND f.status = ANY(CAST(:open AS text[]))

@@ -309,7 +309,7 @@ _POINTS_COUNT = filtered_sql(
 _POINTS = filtered_sql(
     """
 SELECT f.registry_number, f.category_code, f.category_ro, f.category_en, f.status,
-       extract(epoch FROM COALESCE(CAST(:now AS timestamptz), now()) - f.created_at) / 86400.0
+       date_part('epoch', COALESCE(CAST(:now AS timestamptz), now()) - f.created_at) / 86400.0
            AS age_days,
        ST_X(f.geom) AS lon, ST_Y(f.geom) AS lat
 FROM f

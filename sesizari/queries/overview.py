@@ -70,11 +70,11 @@ SELECT
     count(*) FILTER (WHERE st.open_prev
         AND w.prev - st.created_at > st.target_hours * interval '1 hour') AS overdue_prev,
     percentile_cont(0.5) WITHIN GROUP (
-        ORDER BY extract(epoch FROM st.resolved_at - st.created_at) / 3600.0)
+        ORDER BY date_part('epoch', st.resolved_at - st.created_at) / 3600.0)
         FILTER (WHERE st.resolved_at > w.now - interval '30 days' AND st.resolved_at <= w.now)
         AS median_now,
     percentile_cont(0.5) WITHIN GROUP (
-        ORDER BY extract(epoch FROM st.resolved_at - st.created_at) / 3600.0)
+        ORDER BY date_part('epoch', st.resolved_at - st.created_at) / 3600.0)
         FILTER (WHERE st.resolved_at > w.now - interval '60 days'
                 AND st.resolved_at <= w.now - interval '30 days')
         AS median_prev
