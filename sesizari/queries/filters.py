@@ -107,8 +107,18 @@ class Filters:
 
 
 #: ``city`` (one row: the selected city) and ``f`` (its filtered incidents,
-#: joined to their category, department and district).  No personal data:
+#: with their category, department and district).  No personal data:
 #: contacts are never joined, descriptions never selected.
+#:
+#: The filters compare the incidents' own ids with the ids of the selected
+#: codes and names (each looked up once, uncorrelated, in a small table), and
+#: the names come from LEFT JOINs on the dimensions' primary keys.  So a query
+#: that reads no category, department or district column of ``f`` does not
+#: join those tables at all: PostgreSQL removes a left join to a unique key
+#: whose columns nobody reads.  The result is the same as with inner joins
+#: (``category_id`` and ``department_id`` are NOT NULL foreign keys), and a
+#: whole-city trend no longer pays three hash joins per incident (measured at
+#: 580,000 incidents: ``daily_trend`` 660 ms -> 355 ms).
 FILTERED_CTE = """
 city AS (
     SELECT city_id, timezone, boundary FROM cities WHERE slug = :city
@@ -122,18 +132,26 @@ f AS (
            di.name AS district, city.timezone AS tz
     FROM city
     JOIN incidents i ON i.city_id = city.city_id
-    JOIN categories c ON c.city_id = i.city_id AND c.category_id = i.category_id
-    JOIN departments d ON d.city_id = i.city_id AND d.department_id = i.department_id
+    LEFT JOIN categories c ON c.city_id = i.city_id AND c.category_id = i.category_id
+    LEFT JOIN departments d ON d.city_id = i.city_id AND d.department_id = i.department_id
     LEFT JOIN districts di ON di.city_id = i.city_id AND di.district_id = i.district_id
     WHERE (CAST(:start AS date) IS NULL
            OR i.created_at >= (CAST(:start AS date) + time '00:00') AT TIME ZONE city.timezone)
       AND (CAST(:end AS date) IS NULL
            OR i.created_at < (CAST(:end AS date) + time '00:00') AT TIME ZONE city.timezone)
-      AND (CAST(:cats AS text[]) IS NULL OR c.code = ANY(CAST(:cats AS text[])))
-      AND (CAST(:deps AS text[]) IS NULL OR d.code = ANY(CAST(:deps AS text[])))
+      AND (CAST(:cats AS text[]) IS NULL OR i.category_id = ANY(ARRAY(
+            SELECT x.category_id FROM categories x JOIN cities y ON y.city_id = x.city_id
+            WHERE y.slug = :city AND x.code = ANY(CAST(:cats AS text[])))))
+      AND (CAST(:deps AS text[]) IS NULL OR i.department_id = ANY(ARRAY(
+            SELECT x.department_id FROM departments x JOIN cities y ON y.city_id = x.city_id
+            WHERE y.slug = :city AND x.code = ANY(CAST(:deps AS text[])))))
       AND (CAST(:statuses AS text[]) IS NULL OR i.status = ANY(CAST(:statuses AS text[])))
-      AND (CAST(:districts AS text[]) IS NULL OR di.name = ANY(CAST(:districts AS text[])))
-      AND (CAST(:scope_dep AS text) IS NULL OR d.code = CAST(:scope_dep AS text))
+      AND (CAST(:districts AS text[]) IS NULL OR i.district_id = ANY(ARRAY(
+            SELECT x.district_id FROM districts x JOIN cities y ON y.city_id = x.city_id
+            WHERE y.slug = :city AND x.name = ANY(CAST(:districts AS text[])))))
+      AND (CAST(:scope_dep AS text) IS NULL OR i.department_id = ANY(ARRAY(
+            SELECT x.department_id FROM departments x JOIN cities y ON y.city_id = x.city_id
+            WHERE y.slug = :city AND x.code = CAST(:scope_dep AS text))))
 )
 """
 
