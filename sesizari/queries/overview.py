@@ -15,9 +15,12 @@ import pandas as pd
 
 from sesizari.queries.filters import OPEN, Bind, Filters, filtered_sql, now_param, read_frame
 
-#: Only incidents that can count in some tile reach the aggregate (open now
-#: or a day ago, created since yesterday, resolved in the last 60 days): the
-#: rest of a city's history would only be sorted to be filtered out again.
+#: Each tile is counted over the incidents' current status (one pass, no
+#: join), then corrected for the few incidents whose status changed after
+#: the earlier moment (``prev``): for those, the status they had then and now
+#: replaces the current one.  Probing the status history for every incident
+#: of a city cost more than the rest of the query (measured at 580,000
+#: incidents: 0.70 s -> see bench/RESULTS.md).
 _KPIS = filtered_sql(
     """,
 w AS (
@@ -48,41 +51,60 @@ after_prev AS (
     FROM status_events s
     ORDER BY s.incident_id, s.created_at, s.event_id
 ),
-st AS (
-    SELECT f.created_at, f.resolved_at, f.target_hours,
-           f.created_at <= w.now AND COALESCE(an.from_status, f.status) = ANY(:open)
-               AS open_now,
-           f.created_at <= w.prev AND COALESCE(ap.from_status, f.status) = ANY(:open)
-               AS open_prev
-    FROM f
-    CROSS JOIN w
-    LEFT JOIN after_now an ON an.incident_id = f.incident_id
-    LEFT JOIN after_prev ap ON ap.incident_id = f.incident_id
+base AS (
+    SELECT
+        count(*) FILTER (WHERE f.created_at <= w.now AND f.status = ANY(:open)) AS open_now,
+        count(*) FILTER (WHERE f.created_at <= w.prev AND f.status = ANY(:open)) AS open_prev,
+        count(*) FILTER (WHERE f.created_at >= w.today0 AND f.created_at <= w.now) AS new_now,
+        count(*) FILTER (WHERE f.created_at >= w.yday0 AND f.created_at <= w.prev) AS new_prev,
+        count(*) FILTER (WHERE f.created_at <= w.now AND f.status = ANY(:open)
+            AND w.now - f.created_at > f.target_hours * interval '1 hour') AS overdue_now,
+        count(*) FILTER (WHERE f.created_at <= w.prev AND f.status = ANY(:open)
+            AND w.prev - f.created_at > f.target_hours * interval '1 hour') AS overdue_prev,
+        percentile_cont(0.5) WITHIN GROUP (
+            ORDER BY date_part('epoch', f.resolved_at - f.created_at) / 3600.0)
+            FILTER (WHERE f.resolved_at > w.now - interval '30 days' AND f.resolved_at <= w.now)
+            AS median_now,
+        percentile_cont(0.5) WITHIN GROUP (
+            ORDER BY date_part('epoch', f.resolved_at - f.created_at) / 3600.0)
+            FILTER (WHERE f.resolved_at > w.now - interval '60 days'
+                    AND f.resolved_at <= w.now - interval '30 days')
+            AS median_prev
+    FROM f CROSS JOIN w
+),
+-- The incidents whose status changed after prev: open then / now minus what
+-- their current status says (+1, 0 or -1 per tile).
+fix AS (
+    SELECT
+        sum(c.open_now::int - c.cur_now::int) AS open_now,
+        sum(c.open_prev::int - c.cur_prev::int) AS open_prev,
+        sum((c.open_now AND c.late_now)::int - (c.cur_now AND c.late_now)::int) AS overdue_now,
+        sum((c.open_prev AND c.late_prev)::int - (c.cur_prev AND c.late_prev)::int)
+            AS overdue_prev
+    FROM (
+        SELECT f2.created_at <= w.now AND COALESCE(an.from_status, f2.status) = ANY(:open)
+                   AS open_now,
+               f2.created_at <= w.prev AND ap.from_status = ANY(:open) AS open_prev,
+               f2.created_at <= w.now AND f2.status = ANY(:open) AS cur_now,
+               f2.created_at <= w.prev AND f2.status = ANY(:open) AS cur_prev,
+               w.now - f2.created_at > f2.target_hours * interval '1 hour' AS late_now,
+               w.prev - f2.created_at > f2.target_hours * interval '1 hour' AS late_prev
+        FROM after_prev ap
+        JOIN f2 ON f2.incident_id = ap.incident_id
+        LEFT JOIN after_now an ON an.incident_id = ap.incident_id
+        CROSS JOIN w
+    ) c
 )
-SELECT
-    w.now AS as_of,
-    count(*) FILTER (WHERE st.open_now) AS open_now,
-    count(*) FILTER (WHERE st.open_prev) AS open_prev,
-    count(*) FILTER (WHERE st.created_at >= w.today0 AND st.created_at <= w.now) AS new_now,
-    count(*) FILTER (WHERE st.created_at >= w.yday0 AND st.created_at <= w.prev) AS new_prev,
-    count(*) FILTER (WHERE st.open_now
-        AND w.now - st.created_at > st.target_hours * interval '1 hour') AS overdue_now,
-    count(*) FILTER (WHERE st.open_prev
-        AND w.prev - st.created_at > st.target_hours * interval '1 hour') AS overdue_prev,
-    percentile_cont(0.5) WITHIN GROUP (
-        ORDER BY date_part('epoch', st.resolved_at - st.created_at) / 3600.0)
-        FILTER (WHERE st.resolved_at > w.now - interval '30 days' AND st.resolved_at <= w.now)
-        AS median_now,
-    percentile_cont(0.5) WITHIN GROUP (
-        ORDER BY date_part('epoch', st.resolved_at - st.created_at) / 3600.0)
-        FILTER (WHERE st.resolved_at > w.now - interval '60 days'
-                AND st.resolved_at <= w.now - interval '30 days')
-        AS median_prev
-FROM w
-LEFT JOIN st ON st.open_now OR st.open_prev OR st.created_at >= w.yday0
-             OR st.resolved_at > w.now - interval '60 days'
-GROUP BY w.now
-"""
+SELECT w.now AS as_of,
+       base.open_now + COALESCE(fix.open_now, 0) AS open_now,
+       base.open_prev + COALESCE(fix.open_prev, 0) AS open_prev,
+       base.new_now, base.new_prev,
+       base.overdue_now + COALESCE(fix.overdue_now, 0) AS overdue_now,
+       base.overdue_prev + COALESCE(fix.overdue_prev, 0) AS overdue_prev,
+       base.median_now, base.median_prev
+FROM w, base, fix
+""",
+    twice=True,
 )
 
 #: metric name -> (column prefix, what the previous value is)
