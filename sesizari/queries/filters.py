@@ -126,6 +126,7 @@ city AS (
 f AS (
     SELECT i.incident_id, i.registry_number, i.status, i.geom, i.x3844, i.y3844,
            i.created_at, i.acknowledged_at, i.resolved_at,
+           i.category_id, i.department_id, i.district_id,
            c.code AS category_code, c.name_ro AS category_ro, c.name_en AS category_en,
            CAST(c.target_hours AS float8) AS target_hours, c.sensitive,
            d.code AS department_code, d.name_ro AS department_ro, d.name_en AS department_en,

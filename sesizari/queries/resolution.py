@@ -36,37 +36,55 @@ from sesizari.queries.maps import to_geodataframe
 #: What the per-group figures can be grouped by.
 GROUPINGS: tuple[str, ...] = ("category", "department", "district")
 
-#: The grouping key and names of each incident, chosen by the ``:by`` parameter
-#: (a CASE, so the group-by column is never spliced into the SQL text).
+#: Each incident's group id, chosen by the ``:by`` parameter (a CASE, so the
+#: group-by column is never spliced into the SQL text), and ``names``: the
+#: key and names of every group of the city.  Grouping by the integer id and
+#: naming the few groups afterwards spares the per-incident joins and text
+#: sorts of grouping by code (whole city at 1M: see bench/RESULTS.md).
 _HOURS = """,
 g AS (
-    SELECT CASE CAST(:by AS text) WHEN 'category' THEN f.category_code
-                WHEN 'department' THEN f.department_code ELSE f.district END AS key,
-           CASE CAST(:by AS text) WHEN 'category' THEN f.category_ro
-                WHEN 'department' THEN f.department_ro ELSE f.district END AS name_ro,
-           CASE CAST(:by AS text) WHEN 'category' THEN f.category_en
-                WHEN 'department' THEN f.department_en ELSE f.district END AS name_en,
+    SELECT CASE CAST(:by AS text) WHEN 'category' THEN f.category_id
+                WHEN 'department' THEN f.department_id ELSE f.district_id END AS id,
            f.target_hours,
            date_part('epoch', f.acknowledged_at - f.created_at) / 3600.0 AS ack_h,
            date_part('epoch', f.resolved_at - f.created_at) / 3600.0 AS resolve_h
     FROM f
+),
+names AS (
+    SELECT x.category_id AS id, x.code AS key, x.name_ro, x.name_en
+    FROM city JOIN categories x ON x.city_id = city.city_id
+    WHERE CAST(:by AS text) = 'category'
+    UNION ALL
+    SELECT x.department_id, x.code, x.name_ro, x.name_en
+    FROM city JOIN departments x ON x.city_id = city.city_id
+    WHERE CAST(:by AS text) = 'department'
+    UNION ALL
+    SELECT x.district_id, x.name, x.name, x.name
+    FROM city JOIN districts x ON x.city_id = city.city_id
+    WHERE CAST(:by AS text) = 'district'
 )
 """
 
 _STATS = filtered_sql(
-    _HOURS
-    + """
-SELECT g.key, min(g.name_ro) AS name_ro, min(g.name_en) AS name_en,
-       count(*) AS n,
-       count(g.ack_h) AS n_acknowledged,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY g.ack_h) AS ack_median_h,
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY g.ack_h) AS ack_p90_h,
-       avg(g.ack_h) AS ack_mean_h,
-       count(g.resolve_h) AS n_resolved,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY g.resolve_h) AS resolve_median_h,
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY g.resolve_h) AS resolve_p90_h,
-       avg(g.resolve_h) AS resolve_mean_h
-FROM g GROUP BY g.key ORDER BY g.key NULLS LAST
+    _HOURS  # noqa: S608 - _HOURS and the text below are constants of this module
+    + """,
+agg AS (
+    SELECT g.id, count(*) AS n,
+           count(g.ack_h) AS n_acknowledged,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY g.ack_h) AS ack_median_h,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY g.ack_h) AS ack_p90_h,
+           avg(g.ack_h) AS ack_mean_h,
+           count(g.resolve_h) AS n_resolved,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY g.resolve_h) AS resolve_median_h,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY g.resolve_h) AS resolve_p90_h,
+           avg(g.resolve_h) AS resolve_mean_h
+    FROM g GROUP BY g.id
+)
+SELECT names.key, names.name_ro, names.name_en, agg.n, agg.n_acknowledged,
+       agg.ack_median_h, agg.ack_p90_h, agg.ack_mean_h, agg.n_resolved,
+       agg.resolve_median_h, agg.resolve_p90_h, agg.resolve_mean_h
+FROM agg LEFT JOIN names ON names.id = agg.id
+ORDER BY names.key NULLS LAST
 """
 )
 
@@ -200,15 +218,18 @@ def resolution_distribution(
 
 
 _WITHIN = filtered_sql(
-    _HOURS
-    + """
-SELECT g.key, min(g.name_ro) AS name_ro, min(g.name_en) AS name_en,
-       count(*) AS n_resolved,
-       count(*) FILTER (WHERE g.resolve_h <= g.target_hours) AS n_within,
-       CAST(count(*) FILTER (WHERE g.resolve_h <= g.target_hours) AS float8) / count(*)
-           AS share_within
-FROM g WHERE g.resolve_h IS NOT NULL
-GROUP BY g.key ORDER BY g.key NULLS LAST
+    _HOURS  # noqa: S608 - _HOURS and the text below are constants of this module
+    + """,
+agg AS (
+    SELECT g.id, count(*) AS n_resolved,
+           count(*) FILTER (WHERE g.resolve_h <= g.target_hours) AS n_within
+    FROM g WHERE g.resolve_h IS NOT NULL
+    GROUP BY g.id
+)
+SELECT names.key, names.name_ro, names.name_en, agg.n_resolved, agg.n_within,
+       CAST(agg.n_within AS float8) / agg.n_resolved AS share_within
+FROM agg LEFT JOIN names ON names.id = agg.id
+ORDER BY names.key NULLS LAST
 """
 )
 
@@ -277,19 +298,19 @@ def backlog_ageing(bind: Bind, filters: Filters, now: datetime | None = None) ->
 _DISTRICT_MEDIANS = filtered_sql(
     """,
 agg AS (
-    SELECT f.district, count(*) AS n,
+    SELECT f.district_id, count(*) AS n,
            count(*) FILTER (WHERE f.status = ANY(CAST(:open AS text[]))) AS n_open,
            count(f.resolved_at) AS n_resolved,
            percentile_cont(0.5) WITHIN GROUP (
                ORDER BY date_part('epoch', f.resolved_at - f.created_at) / 3600.0)
                AS resolve_median_h
-    FROM f WHERE f.district IS NOT NULL GROUP BY f.district
+    FROM f WHERE f.district_id IS NOT NULL GROUP BY f.district_id
 )
 SELECT d.name AS district, COALESCE(agg.n, 0) AS n, COALESCE(agg.n_open, 0) AS n_open,
        COALESCE(agg.n_resolved, 0) AS n_resolved, agg.resolve_median_h,
        ST_AsBinary(d.geom) AS wkb
 FROM city JOIN districts d ON d.city_id = city.city_id
-LEFT JOIN agg ON agg.district = d.name
+LEFT JOIN agg ON agg.district_id = d.district_id
 WHERE CAST(:districts AS text[]) IS NULL OR d.name = ANY(CAST(:districts AS text[]))
 ORDER BY d.name
 """
