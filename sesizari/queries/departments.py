@@ -28,7 +28,7 @@ _PERF = filtered_sql(
     """,
 t AS (SELECT COALESCE(CAST(:now AS timestamptz), now()) AS now),
 -- MATERIALIZED: computed once.  Inlined, its time-zone conversions ran for
--- every incident inside the OR filter of x below (1.36 s -> see RESULTS.md).
+-- every incident inside the OR filter of x below (six months at 1M: 1.36 -> 0.86 s).
 p AS MATERIALIZED (
     SELECT (CAST(:p_start AS date) + time '00:00') AT TIME ZONE city.timezone AS cur0,
            (CAST(:p_end AS date) + time '00:00') AT TIME ZONE city.timezone AS cur1,

@@ -40,7 +40,7 @@ GROUPINGS: tuple[str, ...] = ("category", "department", "district")
 #: group-by column is never spliced into the SQL text), and ``names``: the
 #: key and names of every group of the city.  Grouping by the integer id and
 #: naming the few groups afterwards spares the per-incident joins and text
-#: sorts of grouping by code (whole city at 1M: see bench/RESULTS.md).
+#: sorts of grouping by code (whole city at 1M, by category: 874 -> 620 ms).
 _HOURS = """,
 g AS (
     SELECT CASE CAST(:by AS text) WHEN 'category' THEN f.category_id
