@@ -318,13 +318,13 @@ class Loader:
         conn = self.helper
         try:
             with conn.begin():
-                self.check(conn, self.stage_rows(batch))
+                self._check(conn, self.stage_rows(batch))
                 return _copy_out(conn, sql.COPY_WORK_OUT)
         except BaseException as exc:
             exc.etl_first_row = batch.first_row  # type: ignore[attr-defined]
             raise
 
-    def check(self, conn: Connection, staged: list[tuple[Any, ...]]) -> None:
+    def _check(self, conn: Connection, staged: list[tuple[Any, ...]]) -> None:
         """Stage rows and parse, check, classify and route them into ``etl_work``."""
         _copy_in(conn, sql.COPY_STAGE, rows=staged)
         # Temp tables have no statistics until analysed: without them the
@@ -337,18 +337,13 @@ class Loader:
             sa.text(sql.work_insert(self.mapping, self.match_existing)), self.params
         )
 
-    def process(self, batch: Batch, result: RunResult,
-                prepared: bytes | list[tuple[Any, ...]]) -> None:
+    def process(self, batch: Batch, result: RunResult, work: bytes) -> None:
         """Load one batch in the current transaction (the caller commits).
 
-        ``prepared``: the batch's :meth:`prepare` result (bytes), or its
-        :meth:`stage_rows`, then checked here in this session.
+        ``work``: the batch's :meth:`prepare` result.
         """
         conn, p = self.conn, self.params
-        if isinstance(prepared, bytes):
-            _copy_in(conn, sql.COPY_WORK_IN, data=prepared)
-        else:
-            self.check(conn, prepared)
+        _copy_in(conn, sql.COPY_WORK_IN, data=work)
         conn.execute(sa.text("ANALYZE etl_work (ext, reason, incident_id)"))
         rejects = conn.execute(sa.text(sql.SELECT_REJECTS)).all()
         if rejects:
