@@ -7,6 +7,7 @@ Errors follow the GeoReport v2 shape, in the format the URL asked for.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import datetime
 from enum import StrEnum
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Form, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -76,24 +77,14 @@ _DATA_TYPES = {
 }
 
 
-class ServiceRequestFields(BaseModel):
-    """Form fields of ``POST /requests`` (``application/x-www-form-urlencoded``)."""
-
-    api_key: str | None = None
-    jurisdiction_id: str | None = None
-    service_code: str | None = None
-    lat: str | None = None
-    long: str | None = None
-    address_string: str | None = None
-    address_id: str | None = None
-    email: str | None = None
-    device_id: str | None = None
-    account_id: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    phone: str | None = None
-    description: str | None = None
-    media_url: str | None = None
+#: Form fields of ``POST /requests`` (``application/x-www-form-urlencoded``),
+#: built from :class:`open311.ServiceRequestForm` (every field optional text),
+#: so the HTTP form and the domain function cannot disagree on a field.
+ServiceRequestFields: type[BaseModel] = create_model(
+    "ServiceRequestFields",
+    __doc__="Form fields of ``POST /requests`` (``application/x-www-form-urlencoded``).",
+    **{f.name: (str | None, None) for f in dataclasses.fields(open311.ServiceRequestForm)},
+)
 
 
 def _format_of(request: Request) -> Format:
