@@ -8,10 +8,15 @@ pages call the domain API (``sesizari.incidents``, ``sesizari.workspace``).
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from sesizari import db, queries
 from sesizari.queries import Filters
@@ -20,6 +25,34 @@ from sesizari.settings import load_settings
 TTL = 60
 #: Above this many incidents the cluster layer is the grid approximation.
 EXACT_CLUSTER_LIMIT = queries.EXACT_CLUSTER_LIMIT
+
+
+#: How many of a page's queries run at once in :func:`prefetch`: one per core
+#: of a small server; more would only queue on the database.
+PREFETCH_WORKERS = 2
+
+
+def prefetch(*calls: tuple[Callable[..., Any], tuple[Any, ...]]) -> None:
+    """Run a page's cached queries side by side, so the page can then read them.
+
+    A page calls its queries one after the other, and each one keeps a single
+    core of the database busy; a page of six whole-city queries waited for the
+    sum of them.  Called first with ``(cached_function, args)`` pairs, this
+    fills ``st.cache_data`` from a few threads (each one its own pooled
+    connection), and the page's ordinary calls below return from the cache.
+    Errors are not raised here: the page's own call raises them where the page
+    handles them.
+    """
+    ctx = get_script_run_ctx()
+
+    def run(call: tuple[Callable[..., Any], tuple[Any, ...]]) -> None:
+        add_script_run_ctx(ctx=ctx)  # the cache and session of the page's run
+        fn, args = call
+        with contextlib.suppress(Exception):  # raised again by the page's own call
+            fn(*args)
+
+    with ThreadPoolExecutor(max_workers=PREFETCH_WORKERS) as pool:
+        list(pool.map(run, calls))
 
 
 @st.cache_resource

@@ -116,3 +116,31 @@ def test_open_data_page_aggregates_large_selections(demo_url, monkeypatch):
     monkeypatch.setenv("SESIZARI_POINTS_LIMIT", "10")
     at = run_app(page="open_data", city="lugoj")
     assert "hexagoane" in at.info[0].value
+
+
+def test_prefetch_runs_a_pages_queries_together_and_leaves_errors_to_the_page():
+    """The two calls can only pass the barrier if they run at the same time;
+    their results must then come from the cache (no second run), and an
+    error is raised by the page's own call, not by the prefetch."""
+    import threading
+
+    from dashboard import data
+
+    both = threading.Barrier(2, timeout=30)
+    runs: list[object] = []
+
+    @st.cache_data
+    def figure(x: int) -> int:
+        runs.append(x)
+        both.wait()
+        return x * 10
+
+    @st.cache_data
+    def broken(x: int) -> int:
+        raise ValueError(f"no figure {x}")
+
+    data.prefetch((figure, (1,)), (figure, (2,)), (broken, (3,)))
+    assert (figure(1), figure(2)) == (10, 20)
+    assert sorted(runs) == [1, 2]
+    with pytest.raises(ValueError, match="no figure 3"):
+        broken(3)

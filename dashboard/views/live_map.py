@@ -61,6 +61,13 @@ def live() -> None:
     """KPIs and map, re-run on a timer without reloading the page (pan/zoom survive)."""
     now = datetime.now(UTC)
     previous = st.session_state.get("last_refresh")
+    # The tiles, the chosen layer and the count at once, then read from the cache.
+    layer_call = {
+        "hexagons": (data.hexagons, (chosen, size)),
+        "clusters": (data.clusters, (chosen, eps, min_points)),
+        "hotspots": (data.hotspots, (chosen, size)),
+    }.get(layer, (data.points, (chosen, data.settings().points_limit, user is not None)))
+    data.prefetch(layer_call, (data.kpis, (chosen,)), (data.count, (chosen,)))
     kpis = data.kpis(chosen)
     cols = st.columns(len(kpis))
     for col, (metric, row) in zip(cols, kpis.iterrows(), strict=True):

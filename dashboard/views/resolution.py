@@ -37,6 +37,15 @@ by = st.radio(
     key="res_by",
     format_func=lambda b: t(f"res.by.{b}"),
 )
+# All of the page's figures at once (longest first), then read from the cache.
+data.prefetch(
+    (data.resolution_stats, (chosen, by)),
+    (data.weekly_trend, (chosen,)),
+    (data.district_medians, (chosen,)),
+    (data.share_within_target, (chosen, by)),
+    (data.resolution_distribution, (chosen,)),
+    (data.backlog_ageing, (chosen,)),
+)
 stats = data.resolution_stats(chosen, by)
 stats["name"] = stats[f"name_{lang}"].fillna(stats["key"])
 st.markdown(f"**{t('res.table', by=t(f'res.by.{by}'))}**")
