@@ -57,35 +57,51 @@ deps AS (
     FROM city JOIN departments d ON d.city_id = city.city_id
     WHERE (CAST(:deps AS text[]) IS NULL OR d.code = ANY(CAST(:deps AS text[])))
       AND (CAST(:scope_dep AS text) IS NULL OR d.code = CAST(:scope_dep AS text))
+),
+-- Aggregated by the integer id, named afterwards: grouped together with the
+-- names, PostgreSQL sorted every row by the text code (to match the ORDER
+-- BY), on disk for a whole year of a city.
+agg AS (
+    SELECT x.department_id,
+           count(*) FILTER (WHERE x.period = 'cur') AS received,
+           count(*) FILTER (WHERE x.resolved_cur) AS resolved,
+           count(*) FILTER (WHERE x.status = ANY(CAST(:open AS text[]))
+                            AND x.created_at <= t.now) AS open,
+           count(x.resolved_at) FILTER (WHERE x.period = 'cur') AS received_resolved,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY x.ack_h) FILTER (WHERE x.period = 'cur')
+               AS ack_median_h,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY x.ack_h) FILTER (WHERE x.period = 'cur')
+               AS ack_p90_h,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY x.resolve_h)
+               FILTER (WHERE x.period = 'cur') AS resolve_median_h,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY x.resolve_h)
+               FILTER (WHERE x.period = 'cur') AS resolve_p90_h,
+           count(*) FILTER (WHERE x.period = 'cur' AND x.resolve_h <= x.target_hours)
+               AS within_target,
+           count(*) FILTER (WHERE x.period = 'prev') AS prev_received,
+           count(*) FILTER (WHERE x.resolved_prev) AS prev_resolved,
+           count(x.resolved_at) FILTER (WHERE x.period = 'prev') AS prev_received_resolved,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY x.resolve_h)
+               FILTER (WHERE x.period = 'prev') AS prev_resolve_median_h,
+           count(*) FILTER (WHERE x.period = 'prev' AND x.resolve_h <= x.target_hours)
+               AS prev_within_target
+    FROM x CROSS JOIN t
+    GROUP BY x.department_id
 )
 SELECT deps.code AS department_code, deps.name_ro AS department_ro,
        deps.name_en AS department_en,
-       count(x.incident_id) FILTER (WHERE x.period = 'cur') AS received,
-       count(x.incident_id) FILTER (WHERE x.resolved_cur) AS resolved,
-       count(x.incident_id) FILTER (WHERE x.status = ANY(CAST(:open AS text[]))
-                                    AND x.created_at <= t.now) AS open,
-       count(x.resolved_at) FILTER (WHERE x.period = 'cur') AS received_resolved,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY x.ack_h) FILTER (WHERE x.period = 'cur')
-           AS ack_median_h,
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY x.ack_h) FILTER (WHERE x.period = 'cur')
-           AS ack_p90_h,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY x.resolve_h) FILTER (WHERE x.period = 'cur')
-           AS resolve_median_h,
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY x.resolve_h) FILTER (WHERE x.period = 'cur')
-           AS resolve_p90_h,
-       count(*) FILTER (WHERE x.period = 'cur' AND x.resolve_h <= x.target_hours)
-           AS within_target,
-       count(x.incident_id) FILTER (WHERE x.period = 'prev') AS prev_received,
-       count(x.incident_id) FILTER (WHERE x.resolved_prev) AS prev_resolved,
-       count(x.resolved_at) FILTER (WHERE x.period = 'prev') AS prev_received_resolved,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY x.resolve_h) FILTER (WHERE x.period = 'prev')
-           AS prev_resolve_median_h,
-       count(*) FILTER (WHERE x.period = 'prev' AND x.resolve_h <= x.target_hours)
-           AS prev_within_target
+       COALESCE(agg.received, 0) AS received, COALESCE(agg.resolved, 0) AS resolved,
+       COALESCE(agg.open, 0) AS open,
+       COALESCE(agg.received_resolved, 0) AS received_resolved,
+       agg.ack_median_h, agg.ack_p90_h, agg.resolve_median_h, agg.resolve_p90_h,
+       COALESCE(agg.within_target, 0) AS within_target,
+       COALESCE(agg.prev_received, 0) AS prev_received,
+       COALESCE(agg.prev_resolved, 0) AS prev_resolved,
+       COALESCE(agg.prev_received_resolved, 0) AS prev_received_resolved,
+       agg.prev_resolve_median_h,
+       COALESCE(agg.prev_within_target, 0) AS prev_within_target
 FROM deps
-CROSS JOIN t
-LEFT JOIN x ON x.department_id = deps.department_id
-GROUP BY deps.department_id, deps.code, deps.name_ro, deps.name_en
+LEFT JOIN agg ON agg.department_id = deps.department_id
 ORDER BY deps.code
 """
 )
