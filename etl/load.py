@@ -193,10 +193,10 @@ class Loader:
     """One feed run of one file into one city (use :func:`load_file`)."""
 
     def __init__(self, conn: Connection, city: City, mapping: Mapping, source: Source,
-                 name: str, helper: Connection | None = None) -> None:
+                 name: str, helper: Connection) -> None:
         self.conn = conn
-        #: The session that prepares batches (:meth:`prepare`); the main one if None.
-        self.helper = helper if helper is not None else conn
+        #: The second session, which prepares the next batch (:meth:`prepare`).
+        self.helper = helper
         #: Whether batches are matched to incidents already loaded (not in bulk
         #: mode: there are none, and its transaction locks the table).
         self.match_existing = True
@@ -288,7 +288,7 @@ class Loader:
     # -- one batch ----------------------------------------------------------------
 
     def create_temp_tables(self) -> None:
-        for conn in {id(c): c for c in (self.conn, self.helper)}.values():
+        for conn in (self.conn, self.helper):
             for stmt in sql.TEMP_TABLES:
                 conn.execute(sa.text(stmt))
             conn.commit()
@@ -450,12 +450,12 @@ _DONE = object()
 
 def read_ahead(batches: Iterator[Batch],
                prepare: Callable[[Batch], _T]) -> Iterator[tuple[Batch, _T]]:
-    """``(batch, prepare(batch))`` for each batch, read one batch ahead in a thread.
+    """``(batch, prepare(batch))`` for each batch, prepared one batch ahead in a thread.
 
-    Reading, decoding and splitting the next batch (a few microseconds per
-    row of Python) then overlaps with the database's work on the current one
-    instead of adding to it; the database waits on the socket without holding
-    the interpreter lock.  At most one prepared batch waits in the queue, so
+    Reading the next batch and preparing it (in a load: staging and checking
+    it on the helper session) then overlaps with the main session's insert of
+    the current one instead of adding to it; a thread waiting on a database
+    socket does not hold the interpreter lock.  At most one prepared batch waits in the queue, so
     memory stays flat.  An error of the reader (a bad encoding further down
     the file) is raised here, after the batches before it, as without the
     thread.  Closing this generator early stops the thread.

@@ -84,7 +84,8 @@ fix AS (
     FROM (
         SELECT f2.created_at <= w.now AND COALESCE(an.from_status, f2.status) = ANY(:open)
                    AS open_now,
-               f2.created_at <= w.prev AND ap.from_status = ANY(:open) AS open_prev,
+               f2.created_at <= w.prev AND COALESCE(ap.from_status, f2.status) = ANY(:open)
+                   AS open_prev,
                f2.created_at <= w.now AND f2.status = ANY(:open) AS cur_now,
                f2.created_at <= w.prev AND f2.status = ANY(:open) AS cur_prev,
                w.now - f2.created_at > f2.target_hours * interval '1 hour' AS late_now,
