@@ -20,6 +20,7 @@ from sesizari.queries import (
     points,
     resolution_stats,
 )
+from sesizari.queries.filters import filtered_sql, read_frame
 from tests import raw_tables as raw
 from tests.conftest import DEMO_AS_OF
 
@@ -119,3 +120,21 @@ def test_selectors_list_codes_and_both_names(demo_engine):
     assert district_names(demo_engine, "lugoj") == sorted(
         raw.incidents(demo_engine, "lugoj")["district"].dropna().unique()
     )
+
+
+def test_each_read_of_the_filtered_set_filters_the_same(demo_engine):
+    """f, f2, f3 are the same set: a query reading it three ways sees one population."""
+    query = filtered_sql(
+        """
+SELECT (SELECT count(*) FROM f) AS a, (SELECT count(*) FROM f2) AS b,
+       (SELECT count(*) FROM f3) AS c,
+       (SELECT count(*) FROM f3 JOIN f USING (incident_id)) AS both
+""",
+        reads=3,
+    )
+    filters = Filters("lugoj", categories=("pothole",), start=date(2026, 2, 1))
+    row = read_frame(demo_engine, query, filters.params()).iloc[0]
+    assert row["a"] == row["b"] == row["c"] == row["both"]
+    assert 0 < row["a"] < len(raw.incidents(demo_engine, "lugoj"))
+    with pytest.raises(ValueError, match="at least 1"):
+        filtered_sql("SELECT 1", reads=0)

@@ -157,23 +157,29 @@ f AS (
 """
 
 
-def filtered_sql(body: str, twice: bool = False) -> sa.TextClause:
+def filtered_sql(body: str, reads: int = 1) -> sa.TextClause:
     """``WITH city, f AS (...) <body>``: a query over the filtered incidents.
 
-    With ``twice``, the same filtered set is also defined as ``f2``, for a
-    query that reads it in two different aggregations (e.g. by creation week
-    and by resolution week).  Each CTE read once is inlined by PostgreSQL;
-    one CTE read twice would be materialised, which at city scale spills to
-    disk and costs more than the second index scan.
+    With ``reads`` > 1, the same filtered set is also defined as ``f2``,
+    ``f3``..., for a query that reads it in several different ways (by
+    creation week and by resolution week; or the open, the recent and the
+    recently resolved incidents, each through its own index).  Each CTE read
+    once is inlined by PostgreSQL, and the body's conditions reach the index
+    scan; one CTE read twice would be materialised whole, which at city scale
+    spills to disk and costs more than a second index scan.
 
     Both pieces are constants of this package; user values are bound
     parameters only (``:city``, ``:cats``...), so this concatenation cannot
     carry an injection.
     """
-    if not twice:
-        return sa.text("".join(("WITH ", FILTERED_CTE, body)))
-    second = FILTERED_CTE[FILTERED_CTE.index(_F_START) :].replace(_F_START, "f2 AS (", 1)
-    return sa.text("".join(("WITH ", FILTERED_CTE.rstrip(), ",\n", second, body)))
+    if reads < 1:
+        raise ValueError("reads must be at least 1")
+    parts = ["WITH ", FILTERED_CTE.rstrip()]
+    definition = FILTERED_CTE[FILTERED_CTE.index(_F_START) :].rstrip()
+    for n in range(2, reads + 1):
+        parts += [",\n", definition.replace(_F_START, f"f{n} AS (", 1)]
+    parts += ["\n", body]
+    return sa.text("".join(parts))
 
 
 _F_START = "f AS ("

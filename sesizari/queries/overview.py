@@ -51,26 +51,42 @@ after_prev AS (
     FROM status_events s
     ORDER BY s.incident_id, s.created_at, s.event_id
 ),
-base AS (
+-- The tiles as the current statuses say, each from the few incidents it can
+-- count and through its own index: the open ones (partial index on open
+-- statuses), those created since yesterday, those resolved in the last 60
+-- days.  A whole city is not read: at 580,000 incidents one pass over all
+-- of them was 0.5 s of the 0.6 s this query took.
+open_cur AS (
     SELECT
-        count(*) FILTER (WHERE f.created_at <= w.now AND f.status = ANY(:open)) AS open_now,
-        count(*) FILTER (WHERE f.created_at <= w.prev AND f.status = ANY(:open)) AS open_prev,
-        count(*) FILTER (WHERE f.created_at >= w.today0 AND f.created_at <= w.now) AS new_now,
-        count(*) FILTER (WHERE f.created_at >= w.yday0 AND f.created_at <= w.prev) AS new_prev,
-        count(*) FILTER (WHERE f.created_at <= w.now AND f.status = ANY(:open)
+        count(*) FILTER (WHERE f.created_at <= w.now) AS open_now,
+        count(*) FILTER (WHERE f.created_at <= w.prev) AS open_prev,
+        count(*) FILTER (WHERE f.created_at <= w.now
             AND w.now - f.created_at > f.target_hours * interval '1 hour') AS overdue_now,
-        count(*) FILTER (WHERE f.created_at <= w.prev AND f.status = ANY(:open)
-            AND w.prev - f.created_at > f.target_hours * interval '1 hour') AS overdue_prev,
+        count(*) FILTER (WHERE f.created_at <= w.prev
+            AND w.prev - f.created_at > f.target_hours * interval '1 hour') AS overdue_prev
+    FROM f CROSS JOIN w
+    WHERE f.status = ANY(:open)
+),
+recent AS (
+    SELECT
+        count(*) FILTER (WHERE f3.created_at >= w.today0 AND f3.created_at <= w.now) AS new_now,
+        count(*) FILTER (WHERE f3.created_at <= w.prev) AS new_prev
+    FROM f3 CROSS JOIN w
+    WHERE f3.created_at >= (SELECT w.yday0 FROM w)
+),
+medians AS (
+    SELECT
         percentile_cont(0.5) WITHIN GROUP (
-            ORDER BY date_part('epoch', f.resolved_at - f.created_at) / 3600.0)
-            FILTER (WHERE f.resolved_at > w.now - interval '30 days' AND f.resolved_at <= w.now)
+            ORDER BY date_part('epoch', f4.resolved_at - f4.created_at) / 3600.0)
+            FILTER (WHERE f4.resolved_at > w.now - interval '30 days')
             AS median_now,
         percentile_cont(0.5) WITHIN GROUP (
-            ORDER BY date_part('epoch', f.resolved_at - f.created_at) / 3600.0)
-            FILTER (WHERE f.resolved_at > w.now - interval '60 days'
-                    AND f.resolved_at <= w.now - interval '30 days')
+            ORDER BY date_part('epoch', f4.resolved_at - f4.created_at) / 3600.0)
+            FILTER (WHERE f4.resolved_at <= w.now - interval '30 days')
             AS median_prev
-    FROM f CROSS JOIN w
+    FROM f4 CROSS JOIN w
+    WHERE f4.resolved_at > (SELECT w.now - interval '60 days' FROM w)
+      AND f4.resolved_at <= (SELECT w.now FROM w)
 ),
 -- The incidents whose status changed after prev: open then / now minus what
 -- their current status says (+1, 0 or -1 per tile).
@@ -97,15 +113,15 @@ fix AS (
     ) c
 )
 SELECT w.now AS as_of,
-       base.open_now + COALESCE(fix.open_now, 0) AS open_now,
-       base.open_prev + COALESCE(fix.open_prev, 0) AS open_prev,
-       base.new_now, base.new_prev,
-       base.overdue_now + COALESCE(fix.overdue_now, 0) AS overdue_now,
-       base.overdue_prev + COALESCE(fix.overdue_prev, 0) AS overdue_prev,
-       base.median_now, base.median_prev
-FROM w, base, fix
+       o.open_now + COALESCE(fix.open_now, 0) AS open_now,
+       o.open_prev + COALESCE(fix.open_prev, 0) AS open_prev,
+       r.new_now, r.new_prev,
+       o.overdue_now + COALESCE(fix.overdue_now, 0) AS overdue_now,
+       o.overdue_prev + COALESCE(fix.overdue_prev, 0) AS overdue_prev,
+       m.median_now, m.median_prev
+FROM w, open_cur o, recent r, medians m, fix
 """,
-    twice=True,
+    reads=4,
 )
 
 #: metric name -> (column prefix, what the previous value is)
@@ -175,7 +191,7 @@ SELECT day, COALESCE(rec.received, 0) AS received, COALESCE(res.resolved, 0) AS 
 FROM rec FULL JOIN res USING (day)
 ORDER BY day
 """,
-    twice=True,
+    reads=2,
 )
 
 

@@ -143,7 +143,7 @@ SELECT week, COALESCE(rec.received, 0) AS received, COALESCE(res.resolved, 0) AS
 FROM rec FULL JOIN res USING (week)
 ORDER BY week
 """,
-    twice=True,
+    reads=2,
 )
 
 
