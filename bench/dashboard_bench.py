@@ -44,12 +44,13 @@ FILTERS = [
 ]
 
 
-#: The queries each page runs on first display (dashboard/views/*.py).  The
-#: Live map shows one layer at a time, so each layer is its own line.
+#: The queries each page runs on first display (dashboard/views/*.py), with
+#: the page's default sizes (250 m hexagons, clusters of 60 m / 5).  The Live
+#: map shows one layer at a time, so each layer is its own line.
 PAGES: dict[str, list[str]] = {
     "Live map, hexagons": ["kpis", "hexagons(250m)", "count"],
-    "Live map, clusters": ["kpis", "clusters(50m,8)", "count"],
-    "Live map, hot spots": ["kpis", "hotspots_gi(300m)", "count"],
+    "Live map, clusters": ["kpis", "clusters(60m,5)", "count"],
+    "Live map, hot spots": ["kpis", "hotspots_gi(250m)", "count"],
     "Live map, points": ["kpis", "points(5000)", "count"],
     "Resolution times": ["resolution_stats", "weekly_trend", "resolution_distribution",
                          "share_within_target", "backlog_ageing", "district_medians"],
@@ -100,7 +101,9 @@ def main() -> None:
         "kpis": lambda f: queries.kpis(engine, f, now=AS_OF),
         "daily_trend": lambda f: queries.daily_trend(engine, f),
         "hexagons(250m)": lambda f: queries.hexagons(engine, f, 250),
-        "clusters(50m,8)": lambda f: queries.clusters(engine, f, 50, 8),
+        "clusters(60m,5)": lambda f: queries.clusters(engine, f, 60, 5),
+        "hotspots_gi(250m)": lambda f: queries.hotspots_gi(engine, f, 250),
+        # Any other size places every incident at query time (the pages use 250 m).
         "hotspots_gi(300m)": lambda f: queries.hotspots_gi(engine, f, 300),
         "points(5000)": lambda f: queries.points(engine, f, 5000, now=AS_OF),
         "count": lambda f: queries.count_incidents(engine, f),

@@ -27,7 +27,7 @@ def _points_gdf(inc: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(inc, geometry=gpd.points_from_xy(inc["lon"], inc["lat"]), crs=4326)
 
 
-@pytest.mark.parametrize("size_m", [150, 400])
+@pytest.mark.parametrize("size_m", [150, 250, 400])  # 250: the stored cells (hex250)
 def test_hexagon_counts_match_points_in_polygons(demo_engine, size_m):
     filters = Filters("lugoj", categories=("pothole", "garbage", "street_light"))
     hexes = hexagons(demo_engine, filters, size_m)
@@ -204,7 +204,9 @@ def _gi_star(y: np.ndarray, x: np.ndarray, yy: np.ndarray, size_m: float) -> np.
     return num / den
 
 
-@pytest.mark.parametrize(("slug", "size_m"), [("lugoj", 300), ("alba-iulia", 400)])
+@pytest.mark.parametrize(
+    ("slug", "size_m"), [("lugoj", 300), ("alba-iulia", 400), ("alba-iulia", 250)]
+)
 def test_gi_star_matches_textbook_formula(demo_engine, slug, size_m):
     got = hotspots_gi(demo_engine, Filters(slug), size_m)
     inc = raw.incidents(demo_engine, slug)

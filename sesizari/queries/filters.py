@@ -124,7 +124,7 @@ city AS (
     SELECT city_id, timezone, boundary FROM cities WHERE slug = :city
 ),
 f AS (
-    SELECT i.incident_id, i.registry_number, i.status, i.geom, i.x3844, i.y3844,
+    SELECT i.incident_id, i.registry_number, i.status, i.geom, i.x3844, i.y3844, i.hex250,
            i.created_at, i.acknowledged_at, i.resolved_at,
            i.category_id, i.department_id, i.district_id,
            c.code AS category_code, c.name_ro AS category_ro, c.name_en AS category_en,

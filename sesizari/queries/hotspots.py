@@ -13,21 +13,28 @@ import warnings
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 from scipy import stats
 
 from sesizari.queries.filters import OPEN, Bind, Filters, city_exists, filtered_sql, read_frame
-from sesizari.queries.maps import GRID_CTE, check_hex_size, to_geodataframe
+from sesizari.queries.maps import DASHBOARD_HEX_M, check_hex_size, grid_cte, to_geodataframe
 
-_GRID_COUNTS = filtered_sql(
-    GRID_CTE
-    + """
+
+def _grid_counts_sql(size_m: float) -> sa.TextClause:
+    return filtered_sql(
+        grid_cte(size_m)
+        + """
 SELECT i, j, n, n_open,
        ST_X(ST_Centroid(ST_Transform(geom, 3844))) AS x,
        ST_Y(ST_Centroid(ST_Transform(geom, 3844))) AS y,
        ST_AsBinary(geom) AS wkb
 FROM cells ORDER BY i, j
 """
-)
+    )
+
+
+#: The stored grid's query and the one for any other size.
+_GRID_COUNTS = {True: _grid_counts_sql(DASHBOARD_HEX_M), False: _grid_counts_sql(0.0)}
 
 #: (class, two-sided p-value threshold), strictest first.
 CONFIDENCE: tuple[tuple[int, float], ...] = ((99, 0.01), (95, 0.05), (90, 0.10))
@@ -77,7 +84,8 @@ def hotspots_gi(bind: Bind, filters: Filters, size_m: float = 250.0) -> gpd.GeoD
     """
     size = check_hex_size(size_m)
     city_exists(bind, filters.city)
-    frame = read_frame(bind, _GRID_COUNTS, filters.params() | {"size": size, "open": OPEN})
+    query = _GRID_COUNTS[size == DASHBOARD_HEX_M]
+    frame = read_frame(bind, query, filters.params() | {"size": size, "open": OPEN})
     y = frame["n"].to_numpy(dtype=float)
     z = np.full(len(frame), np.nan)
     if len(frame) >= 3 and y.std() > 0:
