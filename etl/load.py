@@ -288,8 +288,11 @@ class Loader:
     # -- one batch ----------------------------------------------------------------
 
     def create_temp_tables(self) -> None:
-        for conn in (self.conn, self.helper):
-            for stmt in sql.TEMP_TABLES:
+        for conn, tables in (
+            (self.conn, sql.WORK_TABLES),
+            (self.helper, sql.WORK_TABLES + sql.HELPER_TABLES),
+        ):
+            for stmt in tables:
                 conn.execute(sa.text(stmt))
             conn.commit()
         self.params["id_seq"] = self.conn.execute(sa.text(sql.INCIDENT_ID_SEQUENCE)).scalar_one()

@@ -9,15 +9,9 @@ from __future__ import annotations
 
 from etl.mapping import Mapping
 
-TEMP_TABLES = (
-    """
-    CREATE TEMP TABLE IF NOT EXISTS etl_stage (
-        source_row integer PRIMARY KEY,
-        ext text, created text, closed text, category text, status text,
-        address text, description text, resolution text,
-        lon text, lat text, wkt text, wkb bytea, problem text
-    ) ON COMMIT DELETE ROWS
-    """,
+#: The checked rows of a batch: filled by the helper session, copied over to
+#: the main session, which inserts from them (both sessions have it).
+WORK_TABLES = (
     """
     CREATE TEMP TABLE IF NOT EXISTS etl_work (
         source_row integer PRIMARY KEY,
@@ -30,6 +24,18 @@ TEMP_TABLES = (
     ) ON COMMIT DELETE ROWS
     """,
     "CREATE INDEX IF NOT EXISTS etl_work_ext_idx ON etl_work (ext)",
+)
+
+#: What only the helper session, which stages and checks, needs.
+HELPER_TABLES = (
+    """
+    CREATE TEMP TABLE IF NOT EXISTS etl_stage (
+        source_row integer PRIMARY KEY,
+        ext text, created text, closed text, category text, status text,
+        address text, description text, resolution text,
+        lon text, lat text, wkt text, wkb bytea, problem text
+    ) ON COMMIT DELETE ROWS
+    """,
     # External ids met so far in this run: a repeat in a later batch is a duplicate too.
     "CREATE TEMP TABLE IF NOT EXISTS etl_seen (ext text PRIMARY KEY)",
     "TRUNCATE etl_seen",
@@ -350,4 +356,4 @@ SOURCE_HAS_INCIDENTS = (
     "SELECT EXISTS (SELECT 1 FROM incidents WHERE city_id = :c AND source = :src)"
 )
 
-CLEAR_BATCH = "TRUNCATE etl_stage, etl_work"
+CLEAR_BATCH = "TRUNCATE etl_work"

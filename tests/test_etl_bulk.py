@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 
 from etl.load import load_file
 from sesizari.errors import ValidationError
@@ -71,3 +72,16 @@ def test_bulk_load_gives_the_rows_of_a_normal_load(engine, city, tmp_path):
         load_file(engine, path, "testville", test_mapping(source="bulk"), bulk=True)
     again = load_file(engine, path, "testville", test_mapping(source="bulk"))
     assert (again.inserted, again.unchanged) == (0, 8)
+
+
+def test_bulk_load_on_new_sessions(engine, city, tmp_path):
+    """Each session has only its own TEMP tables: no pooled leftovers to lean on."""
+    path = write_csv(tmp_path / "n.csv", [row(id=f"N{k}") for k in range(5)])
+    fresh = sa.create_engine(engine.url, poolclass=NullPool)
+    try:
+        got = load_file(fresh, path, "testville", test_mapping(source="n"), batch_size=2,
+                        bulk=True)  # fmt: skip
+    finally:
+        fresh.dispose()
+    assert (got.read, got.inserted, got.rejected) == (5, 5, 0)
+    assert len(incidents(engine, "n")) == 5
