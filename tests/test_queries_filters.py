@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
 from sesizari.errors import ValidationError
 from sesizari.queries import (
@@ -138,3 +139,21 @@ SELECT (SELECT count(*) FROM f) AS a, (SELECT count(*) FROM f2) AS b,
     assert 0 < row["a"] < len(raw.incidents(demo_engine, "lugoj"))
     with pytest.raises(ValueError, match="at least 1"):
         filtered_sql("SELECT 1", reads=0)
+
+
+def test_analytics_settings_last_one_transaction(demo_engine):
+    """No JIT and no parallel workers inside a query's transaction, defaults after it."""
+    query = sa.text(
+        "SELECT current_setting('jit') AS jit,"
+        " current_setting('max_parallel_workers_per_gather') AS workers"
+    )
+    with demo_engine.connect() as conn:
+        before = conn.execute(query).one()
+        conn.commit()
+        inside = read_frame(conn, query, {}).iloc[0]
+        conn.commit()
+        after = conn.execute(query).one()
+    assert (inside["jit"], inside["workers"]) == ("off", "0")
+    assert tuple(after) == tuple(before) != ("off", "0")
+    # On an Engine, each call has its own connection and transaction.
+    assert tuple(read_frame(demo_engine, query, {}).iloc[0]) == ("off", "0")
