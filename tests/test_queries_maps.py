@@ -6,6 +6,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
+import sqlalchemy as sa
 from scipy import stats
 from sklearn.cluster import DBSCAN
 
@@ -236,3 +238,56 @@ def test_gi_star_without_incidents_is_not_significant(engine, city):
     got = hotspots_gi(engine, Filters("testville"), 500)
     assert len(got) > 3 and (got["n"] == 0).all()
     assert (got["class"] == "not significant").all()
+
+
+def _hex_cells(area, size_m: float) -> set[tuple[int, int]]:
+    """The (i, j) of the flat-topped hexagons of edge ``size_m`` (centres at
+    x = 1.5 s i, y = sqrt(3) s (j + (i mod 2) / 2)) that touch ``area``."""
+    h = np.sqrt(3) * size_m
+    minx, miny, maxx, maxy = area.bounds
+    angles = np.arange(6) * np.pi / 3
+    found = set()
+    for i in range(int(minx // (1.5 * size_m)) - 1, int(maxx // (1.5 * size_m)) + 2):
+        off = h / 2 if i % 2 else 0.0
+        for j in range(int((miny - off) // h) - 1, int((maxy - off) // h) + 2):
+            cx, cy = 1.5 * size_m * i, h * j + off
+            cell = shapely.Polygon(
+                np.c_[cx + size_m * np.cos(angles), cy + size_m * np.sin(angles)]
+            )
+            if cell.intersects(area):
+                found.add((i, j))
+    return found
+
+
+def test_stored_hexagon_grid_follows_the_boundary(engine, city):
+    """The 250 m grid kept per city is the grid of its current boundary."""
+
+    def stored() -> set[tuple[int, int]]:
+        frame = raw.read(
+            engine,
+            "SELECT g.i, g.j FROM city_hex_grid g JOIN cities c USING (city_id)"
+            " WHERE c.slug = 'testville'",
+        )
+        return set(zip(frame["i"], frame["j"], strict=True))
+
+    def boundary3844():
+        wkt = raw.read(
+            engine, "SELECT ST_AsText(boundary) AS wkt FROM cities WHERE slug = 'testville'"
+        )["wkt"]
+        return gpd.GeoSeries.from_wkt(wkt, crs=4326).to_crs(3844).iloc[0]
+
+    first = stored()
+    assert first == _hex_cells(boundary3844(), 250.0)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE cities SET boundary = ST_Multi(ST_MakeEnvelope("
+                "21.88, 45.68, 21.91, 45.70, 4326)) WHERE slug = 'testville'"
+            )
+        )
+    second = stored()
+    assert second == _hex_cells(boundary3844(), 250.0)
+    assert 0 < len(second) < len(first)
+    # The layer uses it: every cell drawn touches the new boundary.
+    cells = hotspots_gi(engine, Filters("testville"), 250).to_crs(3844)
+    assert {(int(i), int(j)) for i, j in zip(cells["i"], cells["j"], strict=True)} == second

@@ -25,8 +25,7 @@ def _grid_counts_sql(size_m: float) -> sa.TextClause:
         grid_cte(size_m)
         + """
 SELECT i, j, n, n_open,
-       ST_X(ST_Centroid(ST_Transform(geom, 3844))) AS x,
-       ST_Y(ST_Centroid(ST_Transform(geom, 3844))) AS y,
+       ST_X(ST_Centroid(geom3844)) AS x, ST_Y(ST_Centroid(geom3844)) AS y,
        ST_AsBinary(geom) AS wkb
 FROM cells ORDER BY i, j
 """

@@ -46,21 +46,31 @@ def grid_cte(size_m: float) -> str:
 
     ``grid`` holds the cells of ``ST_HexagonGrid(:size)`` that touch the city
     boundary, ``cells`` the same with ``n`` (filtered incidents) and
-    ``n_open``.  Which cell an incident is in is ``hex_cell`` (migration 0011:
-    the nearest hexagon centre, with a fixed rule for points on an edge), read
-    from the stored column at :data:`DASHBOARD_HEX_M` and computed for other
-    sizes (whole city of 580,000 incidents: 527 ms computed, 221 ms stored).
-    Counts are grouped by cell before they meet the grid polygons.
+    ``n_open``; both with ``geom`` (EPSG:4326) and ``geom3844``.  Which cell
+    an incident is in is ``hex_cell`` (migration 0011: the nearest hexagon
+    centre, with a fixed rule for points on an edge).
+
+    At :data:`DASHBOARD_HEX_M` both halves are stored: the grid in
+    ``city_hex_grid`` (kept with the boundary, migration 0012) and each
+    incident's cell in ``incidents.hex250``.  Whole city of 580,000
+    incidents: 527 ms with both computed, 221 ms with stored cells, and the
+    stored grid saves the 80-90 ms of generating it.  Other sizes compute
+    both.  Counts are grouped by cell before they meet the grid polygons.
     """
-    cell = _STORED_CELL if float(size_m) == DASHBOARD_HEX_M else _COMPUTED_CELL
-    return _GRID_TEMPLATE.replace("{cell}", cell)
+    if float(size_m) == DASHBOARD_HEX_M:
+        return _STORED_GRID + _COUNTS.replace("{cell}", "f.hex250")
+    return _COMPUTED_GRID + _COUNTS.replace(
+        "{cell}", "hex_cell(f.x3844, f.y3844, CAST(:size AS float8))"
+    )
 
 
-#: Which cell an incident is in: read from the stored column, or computed.
-_STORED_CELL = "f.hex250"
-_COMPUTED_CELL = "hex_cell(f.x3844, f.y3844, CAST(:size AS float8))"
+_STORED_GRID = """,
+grid AS (
+    SELECT g.i, g.j, g.key, g.geom3844, g.geom
+    FROM city JOIN city_hex_grid g ON g.city_id = city.city_id
+)"""
 
-_GRID_TEMPLATE = """,
+_COMPUTED_GRID = """,
 bounds AS (
     SELECT ST_Transform(city.boundary, 3844) AS geom FROM city
 ),
@@ -69,7 +79,9 @@ grid AS (
            ST_Transform(h.geom, 4326) AS geom
     FROM bounds b, ST_HexagonGrid(CAST(:size AS float8), b.geom) h
     WHERE ST_Intersects(h.geom, b.geom)
-),
+)"""
+
+_COUNTS = """,
 hit AS (
     SELECT {cell} AS key, count(*) AS n,
            count(*) FILTER (WHERE f.status = ANY(CAST(:open AS text[]))) AS n_open
@@ -77,7 +89,7 @@ hit AS (
     GROUP BY 1
 ),
 cells AS (
-    SELECT g.i, g.j, g.geom, COALESCE(h.n, 0) AS n, COALESCE(h.n_open, 0) AS n_open
+    SELECT g.i, g.j, g.geom, g.geom3844, COALESCE(h.n, 0) AS n, COALESCE(h.n_open, 0) AS n_open
     FROM grid g LEFT JOIN hit h ON h.key = g.key
 )
 """
