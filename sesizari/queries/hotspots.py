@@ -20,9 +20,9 @@ from sesizari.queries.filters import OPEN, Bind, Filters, city_exists, filtered_
 from sesizari.queries.maps import DASHBOARD_HEX_M, check_hex_size, grid_cte, to_geodataframe
 
 
-def _grid_counts_sql(size_m: float) -> sa.TextClause:
+def _grid_counts_sql(stored: bool) -> sa.TextClause:
     return filtered_sql(
-        grid_cte(size_m)
+        grid_cte(stored)
         + """
 SELECT i, j, n, n_open,
        ST_X(ST_Centroid(geom3844)) AS x, ST_Y(ST_Centroid(geom3844)) AS y,
@@ -33,7 +33,7 @@ FROM cells ORDER BY i, j
 
 
 #: The stored grid's query and the one for any other size.
-_GRID_COUNTS = {True: _grid_counts_sql(DASHBOARD_HEX_M), False: _grid_counts_sql(0.0)}
+_GRID_COUNTS = {stored: _grid_counts_sql(stored) for stored in (True, False)}
 
 #: (class, two-sided p-value threshold), strictest first.
 CONFIDENCE: tuple[tuple[int, float], ...] = ((99, 0.01), (95, 0.05), (90, 0.10))

@@ -41,7 +41,7 @@ MIN_HEX_M, MAX_HEX_M = 25.0, 5000.0
 DASHBOARD_HEX_M = 250.0
 
 
-def grid_cte(size_m: float) -> str:
+def grid_cte(stored: bool) -> str:
     """The CTEs ``grid`` (the city's hexagons) and ``cells`` (their counts).
 
     ``grid`` holds the cells of ``ST_HexagonGrid(:size)`` that touch the city
@@ -50,14 +50,16 @@ def grid_cte(size_m: float) -> str:
     an incident is in is ``hex_cell`` (migration 0011: the nearest hexagon
     centre, with a fixed rule for points on an edge).
 
-    At :data:`DASHBOARD_HEX_M` both halves are stored: the grid in
-    ``city_hex_grid`` (kept with the boundary, migration 0012) and each
-    incident's cell in ``incidents.hex250``.  Whole city of 580,000
+    With ``stored`` (the size is :data:`DASHBOARD_HEX_M`), both halves are
+    read from storage: the grid from ``city_hex_grid`` (kept with the
+    boundary, migration 0012) and each incident's cell from
+    ``incidents.hex250``.  Whole city of 580,000
     incidents: 527 ms with both computed, 221 ms with stored cells, and the
-    stored grid saves the 80-90 ms of generating it.  Other sizes compute
-    both.  Counts are grouped by cell before they meet the grid polygons.
+    stored grid saves the 80-90 ms of generating it.  Without, both are
+    computed for ``:size``.  Counts are grouped by cell before they meet the
+    grid polygons.
     """
-    if float(size_m) == DASHBOARD_HEX_M:
+    if stored:
         return _STORED_GRID + _COUNTS.replace("{cell}", "f.hex250")
     return _COMPUTED_GRID + _COUNTS.replace(
         "{cell}", "hex_cell(f.x3844, f.y3844, CAST(:size AS float8))"
@@ -95,9 +97,9 @@ cells AS (
 """
 
 
-def _hexagons_sql(size_m: float) -> sa.TextClause:
+def _hexagons_sql(stored: bool) -> sa.TextClause:
     return filtered_sql(
-        grid_cte(size_m)
+        grid_cte(stored)
         + """
 SELECT i, j, n, n_open, ST_X(ST_Centroid(geom)) AS lon, ST_Y(ST_Centroid(geom)) AS lat,
        ST_AsBinary(geom) AS wkb
@@ -107,7 +109,7 @@ FROM cells WHERE n > 0 ORDER BY i, j
 
 
 #: The stored grid's query and the one for any other size.
-_HEXAGONS = {True: _hexagons_sql(DASHBOARD_HEX_M), False: _hexagons_sql(0.0)}
+_HEXAGONS = {stored: _hexagons_sql(stored) for stored in (True, False)}
 
 
 def check_hex_size(size_m: float) -> float:
