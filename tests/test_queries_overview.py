@@ -140,3 +140,11 @@ def test_new_today_on_the_dst_day(engine, dst_city):
     assert got.loc["open", "value"] == 3
     assert got.loc["open", "previous"] == 1
     assert np.isnan(got.loc["median_resolution_hours_30d", "value"])
+
+
+def test_trends_of_a_city_without_incidents_are_empty(engine, city):
+    """No incidents, no span of days: empty frames with the right columns, no error."""
+    daily = daily_trend(engine, Filters("testville"))
+    weekly = weekly_trend(engine, Filters("testville"))
+    assert daily.empty and list(daily.columns) == ["day", "received", "resolved"]
+    assert weekly.empty and {"week", "received", "resolved"} <= set(weekly.columns)

@@ -185,6 +185,35 @@ def filtered_sql(body: str, reads: int = 1) -> sa.TextClause:
 _F_START = "f AS ("
 
 
+#: ``buckets``: the local calendar days or weeks (``:unit``, ``'day'`` or
+#: ``'week'``) from the city's first incident to its last creation or
+#: resolution, as ``days`` (the local dates) and ``starts`` (the instant each
+#: begins, local midnight in the city's zone).  A query buckets a timestamp
+#: with ``buckets.days[width_bucket(ts, buckets.starts)]``: a binary search
+#: among exact instants, so days of 23 or 25 hours come out right, and
+#: cheaper than converting every incident's time to local time
+#: (``date_trunc(..., ts AT TIME ZONE tz)``: about 100 ms more per 580,000
+#: incidents).  The span's ends are read from the ends of two indexes.
+BUCKETS_CTE = """,
+span AS (
+    SELECT (SELECT min(i.created_at) FROM incidents i WHERE i.city_id = city.city_id) AS lo,
+           GREATEST(
+               (SELECT max(i.created_at) FROM incidents i WHERE i.city_id = city.city_id),
+               (SELECT max(i.resolved_at) FROM incidents i
+                WHERE i.city_id = city.city_id AND i.resolved_at IS NOT NULL)) AS hi,
+           city.timezone AS tz
+    FROM city
+),
+buckets AS MATERIALIZED (
+    SELECT array_agg((CAST(d AS date) + time '00:00') AT TIME ZONE span.tz ORDER BY d) AS starts,
+           array_agg(CAST(d AS date) ORDER BY d) AS days
+    FROM span,
+         generate_series(date_trunc(CAST(:unit AS text), span.lo AT TIME ZONE span.tz),
+                         date_trunc(CAST(:unit AS text), span.hi AT TIME ZONE span.tz),
+                         CAST('1 ' || CAST(:unit AS text) AS interval)) AS d
+)"""
+
+
 #: Settings of every analytics transaction (``SET LOCAL``: they end with it).
 #:
 #: * No JIT: the statements run for tens to hundreds of milliseconds, and the

@@ -13,7 +13,15 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from sesizari.queries.filters import OPEN, Bind, Filters, filtered_sql, now_param, read_frame
+from sesizari.queries.filters import (
+    BUCKETS_CTE,
+    OPEN,
+    Bind,
+    Filters,
+    filtered_sql,
+    now_param,
+    read_frame,
+)
 
 #: Each tile is counted over the incidents' current status (one pass, no
 #: join), then corrected for the few incidents whose status changed after
@@ -178,14 +186,15 @@ def kpis(bind: Bind, filters: Filters, now: datetime | None = None) -> pd.DataFr
 #: Receipts by creation day and resolutions by resolution day, each from its
 #: own read of the filtered set and hash-aggregated (no sort of the rows).
 _DAILY = filtered_sql(
-    """,
+    BUCKETS_CTE  # noqa: S608 - both pieces are constants of this package
+    + """,
 rec AS (
-    SELECT CAST(f.created_at AT TIME ZONE f.tz AS date) AS day, count(*) AS received
-    FROM f GROUP BY 1
+    SELECT b.days[width_bucket(f.created_at, b.starts)] AS day, count(*) AS received
+    FROM f CROSS JOIN buckets b GROUP BY 1
 ),
 res AS (
-    SELECT CAST(f2.resolved_at AT TIME ZONE f2.tz AS date) AS day, count(*) AS resolved
-    FROM f2 WHERE f2.resolved_at IS NOT NULL GROUP BY 1
+    SELECT b.days[width_bucket(f2.resolved_at, b.starts)] AS day, count(*) AS resolved
+    FROM f2 CROSS JOIN buckets b WHERE f2.resolved_at IS NOT NULL GROUP BY 1
 )
 SELECT day, COALESCE(rec.received, 0) AS received, COALESCE(res.resolved, 0) AS resolved
 FROM rec FULL JOIN res USING (day)
@@ -206,7 +215,7 @@ def daily_trend(bind: Bind, filters: Filters) -> pd.DataFrame:
     -------
     DataFrame with columns ``day`` (date), ``received``, ``resolved`` (int).
     """
-    frame = read_frame(bind, _DAILY, filters.params())
+    frame = read_frame(bind, _DAILY, filters.params() | {"unit": "day"})
     if frame.empty:
         return pd.DataFrame({"day": [], "received": [], "resolved": []}).astype(
             {"received": "int64", "resolved": "int64"}

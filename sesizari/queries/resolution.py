@@ -23,6 +23,7 @@ import pandas as pd
 
 from sesizari.errors import ValidationError
 from sesizari.queries.filters import (
+    BUCKETS_CTE,
     OPEN,
     Bind,
     Filters,
@@ -124,19 +125,19 @@ def resolution_stats(bind: Bind, filters: Filters, by: str = "category") -> pd.D
 #: only the resolved rows for the medians is 3x faster at city scale than one
 #: pass that sorts both kinds of row together (bench/RESULTS.md).
 _WEEKLY = filtered_sql(
-    """,
+    BUCKETS_CTE  # noqa: S608 - both pieces are constants of this package
+    + """,
 rec AS (
-    SELECT CAST(date_trunc('week', f.created_at AT TIME ZONE f.tz) AS date) AS week,
-           count(*) AS received
-    FROM f GROUP BY 1
+    SELECT b.days[width_bucket(f.created_at, b.starts)] AS week, count(*) AS received
+    FROM f CROSS JOIN buckets b GROUP BY 1
 ),
 res AS (
-    SELECT CAST(date_trunc('week', f2.resolved_at AT TIME ZONE f2.tz) AS date) AS week,
+    SELECT b.days[width_bucket(f2.resolved_at, b.starts)] AS week,
            count(*) AS resolved,
            percentile_cont(0.5) WITHIN GROUP (
                ORDER BY date_part('epoch', f2.resolved_at - f2.created_at) / 3600.0)
                AS resolve_median_h
-    FROM f2 WHERE f2.resolved_at IS NOT NULL GROUP BY 1
+    FROM f2 CROSS JOIN buckets b WHERE f2.resolved_at IS NOT NULL GROUP BY 1
 )
 SELECT week, COALESCE(rec.received, 0) AS received, COALESCE(res.resolved, 0) AS resolved,
        res.resolve_median_h
@@ -158,7 +159,7 @@ def weekly_trend(bind: Bind, filters: Filters) -> pd.DataFrame:
     are filled with zeros / NaN so the line has no gaps.
     """
     city_exists(bind, filters.city)
-    frame = read_frame(bind, _WEEKLY, filters.params())
+    frame = read_frame(bind, _WEEKLY, filters.params() | {"unit": "week"})
     if frame.empty:
         return frame.astype({"received": "int64", "resolved": "int64"})
     frame["week"] = pd.to_datetime(frame["week"])
