@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import geopandas as gpd
 import pytest
 import sqlalchemy as sa
 
@@ -13,6 +14,7 @@ from sesizari.queries import (
     backlog_ageing,
     categories,
     cities,
+    city_view,
     clusters,
     departments,
     district_names,
@@ -23,7 +25,7 @@ from sesizari.queries import (
 )
 from sesizari.queries.filters import filtered_sql, read_frame
 from tests import raw_tables as raw
-from tests.conftest import DEMO_AS_OF
+from tests.conftest import DEMO_AS_OF, TEST_BOUNDARY
 
 INJECTION = "x'); DROP TABLE incidents; --"
 
@@ -157,3 +159,20 @@ def test_analytics_settings_last_one_transaction(demo_engine):
     assert tuple(after) == tuple(before) != ("off", "0")
     # On an Engine, each call has its own connection and transaction.
     assert tuple(read_frame(demo_engine, query, {}).iloc[0]) == ("off", "0")
+
+
+def test_city_view_is_the_centre_of_the_incidents(demo_engine):
+    """The map opens on the mean of the incidents in metres (Stereo70), not the boundary's."""
+    inc = raw.incidents(demo_engine, "lugoj")
+    points = gpd.GeoSeries(gpd.points_from_xy(inc["lon"], inc["lat"]), crs=4326).to_crs(3844)
+    mean = gpd.GeoSeries(gpd.points_from_xy([points.x.mean()], [points.y.mean()]), crs=3844)
+    expected = mean.to_crs(4326).iloc[0]
+    got = city_view(demo_engine, "lugoj")
+    assert got["longitude"] == pytest.approx(expected.x, abs=1e-9)
+    assert got["latitude"] == pytest.approx(expected.y, abs=1e-9)
+
+
+def test_city_view_without_incidents_is_the_boundary_centre(engine, city):
+    got = city_view(engine, "testville")
+    assert got["longitude"] == pytest.approx(TEST_BOUNDARY.centroid.x, abs=1e-9)
+    assert got["latitude"] == pytest.approx(TEST_BOUNDARY.centroid.y, abs=1e-9)
