@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -54,8 +55,16 @@ PAGES: dict[str, list[str]] = {
     "Live map, points": ["kpis", "points(5000)", "count"],
     "Resolution times": ["resolution_stats", "weekly_trend", "resolution_distribution",
                          "share_within_target", "backlog_ageing", "district_medians"],
-    "Departments": ["department_performance", "department_overdue"],
+    # The scorecard, then the drill-down into one department: its categories,
+    # its map and its overdue incidents (in sequence: the page does not prefetch).
+    "Departments": ["department_performance", "department_categories",
+                    "department_hexagons", "department_overdue"],
 }
+
+
+def drilled(f: queries.Filters) -> str:
+    """The department the Departments page drills into for these filters."""
+    return f.department or (sorted(f.departments)[0] if f.departments else "roads")
 
 
 def p95(times: list[float]) -> float:
@@ -114,8 +123,14 @@ def main() -> None:
         "backlog_ageing": lambda f: queries.backlog_ageing(engine, f, now=AS_OF),
         "district_medians": lambda f: queries.district_medians(engine, f),
         "department_performance": lambda f: queries.department_performance(engine, f, AS_OF),
+        "department_categories": lambda f: queries.resolution_stats(
+            engine, replace(f, departments=(drilled(f),)), "category"
+        ),
+        "department_hexagons": lambda f: queries.hexagons(
+            engine, replace(f, departments=(drilled(f),)), 250
+        ),
         "department_overdue": lambda f: queries.department_overdue(
-            engine, f, f.department or "roads", 50, AS_OF
+            engine, f, drilled(f), 50, AS_OF
         ),
     }
     # One untimed call of each query first: imports (esda, libpysal), the
