@@ -458,10 +458,10 @@ def read_ahead(batches: Iterator[Batch],
     Reading the next batch and preparing it (in a load: staging and checking
     it on the helper session) then overlaps with the main session's insert of
     the current one instead of adding to it; a thread waiting on a database
-    socket does not hold the interpreter lock.  At most one prepared batch waits in the queue, so
-    memory stays flat.  An error of the reader (a bad encoding further down
-    the file) is raised here, after the batches before it, as without the
-    thread.  Closing this generator early stops the thread.
+    socket does not hold the interpreter lock.  At most one prepared batch
+    waits in the queue, so memory stays flat.  An error of the reader (a bad
+    encoding further down the file) is raised here, after the batches before
+    it, as without the thread.  Closing this generator early stops the thread.
     """
     out: queue.Queue[Any] = queue.Queue(maxsize=1)
     stop = threading.Event()

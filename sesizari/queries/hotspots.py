@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from scipy import stats
 
 from sesizari.queries.filters import OPEN, Bind, Filters, city_exists, filtered_sql, read_frame
-from sesizari.queries.maps import DASHBOARD_HEX_M, check_hex_size, grid_cte, to_geodataframe
+from sesizari.queries.maps import check_hex_size, grid_cte, stored_grid, to_geodataframe
 
 
 def _grid_counts_sql(stored: bool) -> sa.TextClause:
@@ -83,7 +83,7 @@ def hotspots_gi(bind: Bind, filters: Filters, size_m: float = 250.0) -> gpd.GeoD
     """
     size = check_hex_size(size_m)
     city_exists(bind, filters.city)
-    query = _GRID_COUNTS[size == DASHBOARD_HEX_M]
+    query = _GRID_COUNTS[stored_grid(size)]
     frame = read_frame(bind, query, filters.params() | {"size": size, "open": OPEN})
     y = frame["n"].to_numpy(dtype=float)
     z = np.full(len(frame), np.nan)

@@ -41,6 +41,11 @@ MIN_HEX_M, MAX_HEX_M = 25.0, 5000.0
 DASHBOARD_HEX_M = 250.0
 
 
+def stored_grid(size_m: float) -> bool:
+    """Whether hexagons of this edge length are stored (cells and grid)."""
+    return float(size_m) == DASHBOARD_HEX_M
+
+
 def grid_cte(stored: bool) -> str:
     """The CTEs ``grid`` (the city's hexagons) and ``cells`` (their counts).
 
@@ -150,7 +155,7 @@ def hexagons(bind: Bind, filters: Filters, size_m: float = 250.0) -> gpd.GeoData
     """
     city_exists(bind, filters.city)
     params = filters.params() | {"size": check_hex_size(size_m), "open": OPEN}
-    query = _HEXAGONS[params["size"] == DASHBOARD_HEX_M]
+    query = _HEXAGONS[stored_grid(params["size"])]
     gdf = to_geodataframe(read_frame(bind, query, params))
     gdf["polygon"] = [_polygon_coords(g) for g in gdf.geometry]
     return gdf
