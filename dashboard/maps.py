@@ -171,7 +171,12 @@ def choropleth_layer(medians: pd.DataFrame) -> pdk.Layer:
     features = []
     for row, color in zip(medians.itertuples(), colors, strict=True):
         median = row.resolve_median_h
-        tip = f"{row.district}: {median:.1f} h ({row.n})" if pd.notna(median) else f"{row.district}"
+        approx = "≈" if getattr(row, "sampled", False) else ""
+        tip = (
+            f"{row.district}: {approx}{median:.1f} h ({row.n})"
+            if pd.notna(median)
+            else f"{row.district}"
+        )
         features.append(
             {"type": "Feature", "geometry": row.geojson, "properties": {"color": color, "tip": tip}}
         )

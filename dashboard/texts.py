@@ -366,6 +366,14 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Vechimea sesizărilor deschise, pe compartiment (număr)",
         "Age of open incidents, by department (count)",
     ),
+    "res.sampled": (
+        "Mediana și p90 ale grupurilor cu peste {limit} sesizări sunt estimate dintr-un"
+        " eșantion fix de o sesizare din {rate} (de obicei la 2-3 % de valoarea exactă)."
+        " Numărul, media și ponderea în termen sunt exacte.",
+        "Medians and p90s of groups of more than {limit} incidents are estimated from a"
+        " fixed sample of one incident in {rate} (usually within 2-3 % of the exact value)."
+        " Counts, means and shares within target are exact.",
+    ),
     "res.choropleth": (
         "Mediana timpului de rezolvare pe cartier (ore)",
         "Median time to resolve by district (hours)",

@@ -9,11 +9,13 @@ plain background and nothing is fetched from the internet.
 from __future__ import annotations
 
 import folium
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import data
 from dashboard.i18n import current_language, t
+from sesizari.queries import EXACT_PERCENTILE_LIMIT, SAMPLE_RATE
 
 folium.Map.default_js = [("leaflet", "/app/static/leaflet/leaflet.js")]
 folium.Map.default_css = [("leaflet_css", "/app/static/leaflet/leaflet.css")]
@@ -50,6 +52,13 @@ def duration(hours: float | None) -> str:
     if hours is None:
         return "—"
     return t("hours", h=hours) if hours < 48 else t("days", d=hours / 24)
+
+
+def sampled_note(frame: pd.DataFrame) -> None:
+    """Say, under a table or map, that some of its medians come from the fixed sample."""
+    if "sampled" in frame and bool(frame["sampled"].any()):
+        limit = f"{EXACT_PERCENTILE_LIMIT:,}".replace(",", "\u202f")  # 20 000 in both languages
+        st.caption(t("res.sampled", limit=limit, rate=SAMPLE_RATE))
 
 
 def name_column() -> str:

@@ -21,6 +21,7 @@ ROWS = (
     "SELECT registry_number, x3844, y3844, hex250 FROM incidents ORDER BY registry_number"
 )
 GRID = "SELECT city_id, key FROM city_hex_grid ORDER BY 1, 2"
+ROLLUP = "SELECT * FROM incident_daily ORDER BY 1, 2, 3, 4, 5, 6"
 
 
 def _rows(engine, sql: str) -> list[tuple]:
@@ -57,5 +58,13 @@ def test_a_backup_restores_into_an_empty_database(pg_cluster, engine, city, tmp_
         assert len(_rows(restored, ROWS)) == 3
         assert _rows(restored, ROWS) == _rows(engine, ROWS)
         assert _rows(restored, GRID) == _rows(engine, GRID) != []
+        assert _rows(restored, ROLLUP) == _rows(engine, ROLLUP) != []
+        # The restored database keeps its rollup current.
+        create_incident(
+            restored,
+            NewIncident(city="testville", category="pothole", latitude=TEST_LAT,
+                        longitude=TEST_LON, description="După restaurare"),
+        )  # fmt: skip
+        assert _rows(restored, "SELECT sum(n) FROM incident_daily") == [(4,)]
     finally:
         restored.dispose()

@@ -144,3 +144,22 @@ def test_prefetch_runs_a_pages_queries_together_and_leaves_errors_to_the_page():
     assert sorted(runs) == [1, 2]
     with pytest.raises(ValueError, match="no figure 3"):
         broken(3)
+
+
+def _sampled_notes() -> None:
+    import pandas as pd
+
+    from dashboard import widgets
+
+    widgets.sampled_note(pd.DataFrame({"sampled": [False, True]}))
+    widgets.sampled_note(pd.DataFrame({"sampled": [False, False]}))
+    widgets.sampled_note(pd.DataFrame({"n": [1]}))
+
+
+def test_estimated_medians_are_marked_once_and_only_when_sampled():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_sampled_notes).run()
+    assert not at.exception
+    assert len(at.caption) == 1
+    assert "eșantion fix de o sesizare din 8" in at.caption[0].value

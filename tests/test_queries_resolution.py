@@ -7,6 +7,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from sesizari.errors import ValidationError
 from sesizari.queries import (
@@ -18,6 +19,7 @@ from sesizari.queries import (
     share_within_target,
     weekly_trend,
 )
+from sesizari.queries.filters import SAMPLE_PREDICATE, SAMPLE_RATE
 from tests import raw_tables as raw
 from tests.conftest import DEMO_AS_OF
 
@@ -174,3 +176,75 @@ def test_district_medians_match_pandas(demo_engine):
     assert got.crs.to_epsg() == 4326
     only = district_medians(demo_engine, Filters("alba-iulia", districts=("Centru",)))
     assert list(only["district"]) == ["Centru"]
+
+
+# -- percentiles of large groups from the fixed sample ---------------------------------
+
+
+def _sample_ids(engine) -> set[int]:
+    """The ids of the fixed sample, by the same predicate as the queries and the index."""
+    frame = raw.read(engine, f"SELECT incident_id FROM incidents i WHERE {SAMPLE_PREDICATE}")
+    return set(frame["incident_id"])
+
+
+def test_the_sample_is_one_in_eight_of_every_category(demo_engine):
+    inc = raw.incidents(demo_engine, "alba-iulia")
+    inc["in_sample"] = inc["incident_id"].isin(_sample_ids(demo_engine))
+    share = inc["in_sample"].mean()
+    # 1/8 of the incidents, within four binomial standard deviations.
+    assert abs(share - 1 / SAMPLE_RATE) < 4 * np.sqrt(share * (1 - share) / len(inc))
+    per_category = inc.groupby("category_code")["in_sample"].agg(["size", "sum"])
+    assert (per_category.loc[per_category["size"] >= 100, "sum"] > 0).all()
+
+
+@pytest.mark.parametrize("by", list(KEYS))
+def test_large_groups_take_their_percentiles_from_the_sample(demo_engine, by):
+    filters = Filters("alba-iulia")
+    exact = resolution_stats(demo_engine, filters, by=by).set_index("key", drop=False)
+    # The middle group size as the limit: groups above it sampled, the rest exact.
+    limit = int(exact["n"].median())
+    got = resolution_stats(demo_engine, filters, by=by, exact_limit=limit)
+    got = got.set_index("key", drop=False)
+    assert got["sampled"].tolist() == (got["n"] > limit).tolist()
+    assert got["sampled"].any() and not got["sampled"].all()
+    counts = ["n", "n_acknowledged", "ack_mean_h", "n_resolved", "resolve_mean_h"]
+    pd.testing.assert_frame_equal(got[counts], exact.loc[got.index, counts])
+
+    inc = raw.incidents(demo_engine, "alba-iulia")
+    sample = inc[inc["incident_id"].isin(_sample_ids(demo_engine))]
+    for key, row in got.iterrows():
+        source = sample if row["sampled"] else inc
+        group = source[source[KEYS[by]].isna()] if pd.isna(key) else source[
+            source[KEYS[by]] == key]  # fmt: skip
+        for column, values, q in (
+            ("ack_median_h", group["ack_h"], 0.5),
+            ("ack_p90_h", group["ack_h"], 0.9),
+            ("resolve_median_h", group["resolve_h"], 0.5),
+            ("resolve_p90_h", group["resolve_h"], 0.9),
+        ):
+            want = values.quantile(q)
+            assert np.isclose(row[column], want, rtol=1e-9, equal_nan=True), (key, column)
+
+
+def test_the_sampled_percentiles_read_the_sample_index(demo_engine):
+    from sesizari.queries.resolution import _PERCENTILES
+
+    params = Filters("alba-iulia").params() | {
+        "by": "category", "sampled_ids": [1, 2, 3], "exact_ids": []}  # fmt: skip
+    with demo_engine.connect() as conn:
+        plan = "\n".join(
+            r[0] for r in conn.execute(sa.text("EXPLAIN " + str(_PERCENTILES)), params)
+        )
+    assert "incidents_sample_idx" in plan
+
+
+def test_district_medians_say_when_they_are_sampled(demo_engine):
+    filters = Filters("alba-iulia")
+    assert not district_medians(demo_engine, filters)["sampled"].any()
+    got = district_medians(demo_engine, filters, exact_limit=0).set_index("district")
+    assert got["sampled"].all()
+    inc = raw.incidents(demo_engine, "alba-iulia")
+    sample = inc[inc["incident_id"].isin(_sample_ids(demo_engine))]
+    want = sample.groupby("district")["resolve_h"].median()
+    assert np.allclose(got.loc[want.index, "resolve_median_h"], want)
+    assert (got["n"] == inc.groupby("district").size().loc[got.index]).all()

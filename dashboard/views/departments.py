@@ -77,6 +77,7 @@ with left:
         t(f"col.{c}") for c in ["name", "n", "n_resolved", "resolve_median_h", "resolve_p90_h"]
     ]
     st.dataframe(view, hide_index=True, width="stretch")
+    widgets.sampled_note(cats)
 with right:
     st.markdown(f"**{t('dep.map')}**")
     hexes = data.hexagons(scoped, 250)

@@ -65,6 +65,8 @@ table(
     f"resolution_{by}",
 )
 
+widgets.sampled_note(stats)
+
 within = data.share_within_target(chosen, by)
 within["name"] = within[f"name_{lang}"].fillna(within["key"])
 within["share_within"] = (within["share_within"] * 100).round(1)
@@ -129,3 +131,4 @@ medians = data.district_medians(chosen)
 st.pydeck_chart(
     maps.deck([maps.choropleth_layer(medians)], data.view(city), {"text": "{tip}"}), height=420
 )
+widgets.sampled_note(medians)

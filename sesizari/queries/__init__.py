@@ -14,7 +14,7 @@ from sesizari.queries.accountability import (
     verification_breakdown,
 )
 from sesizari.queries.departments import department_overdue, department_performance
-from sesizari.queries.filters import Filters
+from sesizari.queries.filters import SAMPLE_RATE, Filters
 from sesizari.queries.hotspots import hotspot_summary, hotspots_gi
 from sesizari.queries.maps import (
     EXACT_CLUSTER_LIMIT,
@@ -35,6 +35,7 @@ from sesizari.queries.reference import (
     district_names,
 )
 from sesizari.queries.resolution import (
+    EXACT_PERCENTILE_LIMIT,
     backlog_ageing,
     district_medians,
     resolution_distribution,
@@ -45,6 +46,8 @@ from sesizari.queries.resolution import (
 
 __all__ = [
     "EXACT_CLUSTER_LIMIT",
+    "EXACT_PERCENTILE_LIMIT",
+    "SAMPLE_RATE",
     "Filters",
     "backlog_ageing",
     "categories",

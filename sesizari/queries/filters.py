@@ -106,6 +106,35 @@ class Filters:
         }
 
 
+#: The filters on category, department, status and district, written for a
+#: table alias ``{t}``: the same conditions for the incidents (``f``) and for
+#: the daily rollup (``r``), so both always select the same population.
+_DIMENSIONS = """
+      AND (CAST(:cats AS text[]) IS NULL OR {t}.category_id = ANY(ARRAY(
+            SELECT x.category_id FROM categories x JOIN cities y ON y.city_id = x.city_id
+            WHERE y.slug = :city AND x.code = ANY(CAST(:cats AS text[])))))
+      AND (CAST(:deps AS text[]) IS NULL OR {t}.department_id = ANY(ARRAY(
+            SELECT x.department_id FROM departments x JOIN cities y ON y.city_id = x.city_id
+            WHERE y.slug = :city AND x.code = ANY(CAST(:deps AS text[])))))
+      AND (CAST(:statuses AS text[]) IS NULL OR {t}.status = ANY(CAST(:statuses AS text[])))
+      AND (CAST(:districts AS text[]) IS NULL OR {t}.district_id = ANY(ARRAY(
+            SELECT x.district_id FROM districts x JOIN cities y ON y.city_id = x.city_id
+            WHERE y.slug = :city AND x.name = ANY(CAST(:districts AS text[])))))
+      AND (CAST(:scope_dep AS text) IS NULL OR {t}.department_id = ANY(ARRAY(
+            SELECT x.department_id FROM departments x JOIN cities y ON y.city_id = x.city_id
+            WHERE y.slug = :city AND x.code = CAST(:scope_dep AS text))))"""
+
+#: The fixed sample of migration 0015: one incident in :data:`SAMPLE_RATE`,
+#: chosen by a hash of its id.  Written exactly as the predicate of
+#: ``incidents_sample_idx``, so that PostgreSQL reads the sample through it.
+SAMPLE_PREDICATE = "(hashint8extended(i.incident_id, 0) & 7) = 0"
+SAMPLE_RATE = 8
+
+_CITY = """
+city AS (
+    SELECT city_id, timezone, boundary FROM cities WHERE slug = :city
+)"""
+
 #: ``city`` (one row: the selected city) and ``f`` (its filtered incidents,
 #: with their category, department and district).  No personal data:
 #: contacts are never joined, descriptions never selected.
@@ -119,10 +148,7 @@ class Filters:
 #: (``category_id`` and ``department_id`` are NOT NULL foreign keys), and a
 #: whole-city trend no longer pays three hash joins per incident (measured at
 #: 580,000 incidents: ``daily_trend`` 660 ms -> 355 ms).
-FILTERED_CTE = """
-city AS (
-    SELECT city_id, timezone, boundary FROM cities WHERE slug = :city
-),
+_F_HEAD = """
 f AS (
     SELECT i.incident_id, i.registry_number, i.status, i.geom, i.x3844, i.y3844, i.hex250,
            i.created_at, i.acknowledged_at, i.resolved_at,
@@ -139,25 +165,28 @@ f AS (
     WHERE (CAST(:start AS date) IS NULL
            OR i.created_at >= (CAST(:start AS date) + time '00:00') AT TIME ZONE city.timezone)
       AND (CAST(:end AS date) IS NULL
-           OR i.created_at < (CAST(:end AS date) + time '00:00') AT TIME ZONE city.timezone)
-      AND (CAST(:cats AS text[]) IS NULL OR i.category_id = ANY(ARRAY(
-            SELECT x.category_id FROM categories x JOIN cities y ON y.city_id = x.city_id
-            WHERE y.slug = :city AND x.code = ANY(CAST(:cats AS text[])))))
-      AND (CAST(:deps AS text[]) IS NULL OR i.department_id = ANY(ARRAY(
-            SELECT x.department_id FROM departments x JOIN cities y ON y.city_id = x.city_id
-            WHERE y.slug = :city AND x.code = ANY(CAST(:deps AS text[])))))
-      AND (CAST(:statuses AS text[]) IS NULL OR i.status = ANY(CAST(:statuses AS text[])))
-      AND (CAST(:districts AS text[]) IS NULL OR i.district_id = ANY(ARRAY(
-            SELECT x.district_id FROM districts x JOIN cities y ON y.city_id = x.city_id
-            WHERE y.slug = :city AND x.name = ANY(CAST(:districts AS text[])))))
-      AND (CAST(:scope_dep AS text) IS NULL OR i.department_id = ANY(ARRAY(
-            SELECT x.department_id FROM departments x JOIN cities y ON y.city_id = x.city_id
-            WHERE y.slug = :city AND x.code = CAST(:scope_dep AS text))))
+           OR i.created_at < (CAST(:end AS date) + time '00:00') AT TIME ZONE city.timezone)"""
+_F = _F_HEAD + _DIMENSIONS.format(t="i")
+
+FILTERED_CTE = _CITY + "," + _F + "\n)\n"
+
+#: ``city`` and ``r``: the daily rollup rows (``incident_daily``, migration
+#: 0015) of the same selection as ``f``.  Every filter is a key of the
+#: rollup and the dates are local days, so counts and sums over ``r`` are
+#: exactly those over ``f``, from about a seventh of the rows.
+ROLLUP_CTE = (
+    _CITY  # noqa: S608 - constants of this module; user values are bound parameters
+    + """,
+r AS (
+    SELECT d.* FROM city JOIN incident_daily d ON d.city_id = city.city_id
+    WHERE (CAST(:start AS date) IS NULL OR d.day >= CAST(:start AS date))
+      AND (CAST(:end AS date) IS NULL OR d.day < CAST(:end AS date))"""
+    + _DIMENSIONS.format(t="d")
+    + "\n)\n"
 )
-"""
 
 
-def filtered_sql(body: str, reads: int = 1) -> sa.TextClause:
+def filtered_sql(body: str, reads: int = 1, sampled: Iterable[int] = ()) -> sa.TextClause:
     """``WITH city, f AS (...) <body>``: a query over the filtered incidents.
 
     With ``reads`` > 1, the same filtered set is also defined as ``f2``,
@@ -168,21 +197,36 @@ def filtered_sql(body: str, reads: int = 1) -> sa.TextClause:
     scan; one CTE read twice would be materialised whole, which at city scale
     spills to disk and costs more than a second index scan.
 
+    ``sampled`` lists the reads (1 for ``f``, 2 for ``f2``...) that hold only
+    the fixed sample (:data:`SAMPLE_PREDICATE`), read through its own index.
+
     Both pieces are constants of this package; user values are bound
     parameters only (``:city``, ``:cats``...), so this concatenation cannot
     carry an injection.
     """
     if reads < 1:
         raise ValueError("reads must be at least 1")
-    parts = ["WITH ", FILTERED_CTE.rstrip()]
-    definition = FILTERED_CTE[FILTERED_CTE.index(_F_START) :].rstrip()
-    for n in range(2, reads + 1):
-        parts += [",\n", definition.replace(_F_START, f"f{n} AS (", 1)]
+    chosen = set(sampled)
+    if not chosen <= set(range(1, reads + 1)):
+        raise ValueError(f"sampled reads must be among 1..{reads}, got {sorted(chosen)}")
+    parts = ["WITH ", _CITY.strip()]
+    for n in range(1, reads + 1):
+        name = "f" if n == 1 else f"f{n}"
+        definition = _F.replace("\nf AS (", f"\n{name} AS (", 1)
+        if n in chosen:
+            definition += f"\n      AND {SAMPLE_PREDICATE}"
+        parts += [",", definition, "\n)"]
     parts += ["\n", body]
     return sa.text("".join(parts))
 
 
-_F_START = "f AS ("
+def rollup_sql(body: str) -> sa.TextClause:
+    """``WITH city, r AS (...) <body>``: a query over the selection's rollup rows.
+
+    It takes the same bound parameters as :func:`filtered_sql`
+    (:meth:`Filters.params`).
+    """
+    return sa.text("WITH " + ROLLUP_CTE.strip() + "\n" + body)
 
 
 #: ``buckets``: the local calendar days or weeks (``:unit``, ``'day'`` or

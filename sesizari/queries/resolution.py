@@ -10,6 +10,12 @@ numeric division and averaging per row made whole-city percentiles about a
 third slower (1.45 s -> 0.93 s for :func:`resolution_stats` at 580,000
 incidents), for precision far below what an hour figure shows.  The other
 query modules follow the same rule.
+
+Counts, means and shares within target are sums over the daily rollup
+(``incident_daily``, migration 0015), exact for any filter.  Medians and
+p90s of a group larger than :data:`EXACT_PERCENTILE_LIMIT` incidents are
+read from the fixed one-in-eight sample of the same migration; each result
+says which groups that applies to (``sampled``).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from datetime import datetime
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from sesizari.errors import ValidationError
 from sesizari.queries.filters import (
@@ -31,26 +38,29 @@ from sesizari.queries.filters import (
     filtered_sql,
     now_param,
     read_frame,
+    rollup_sql,
 )
 from sesizari.queries.maps import to_geodataframe
 
 #: What the per-group figures can be grouped by.
 GROUPINGS: tuple[str, ...] = ("category", "department", "district")
 
-#: Each incident's group id, chosen by the ``:by`` parameter (a CASE, so the
-#: group-by column is never spliced into the SQL text), and ``names``: the
-#: key and names of every group of the city.  Grouping by the integer id and
-#: naming the few groups afterwards spares the per-incident joins and text
-#: sorts of grouping by code (whole city at 1M, by category: 874 -> 620 ms).
-_HOURS = """,
-g AS (
-    SELECT CASE CAST(:by AS text) WHEN 'category' THEN f.category_id
-                WHEN 'department' THEN f.department_id ELSE f.district_id END AS id,
-           f.target_hours,
-           date_part('epoch', f.acknowledged_at - f.created_at) / 3600.0 AS ack_h,
-           date_part('epoch', f.resolved_at - f.created_at) / 3600.0 AS resolve_h
-    FROM f
-),
+
+#: Each group's id, chosen by the ``:by`` parameter (a CASE, so the group-by
+#: column is never spliced into the SQL text); 0 for incidents outside every
+#: district (ids are positive), so that group can be named in an id list.
+#: Grouping by the integer id and naming the few groups afterwards spares
+#: per-incident joins and text sorts (whole city at 1M, by category: 874 ->
+#: 620 ms before the rollup).
+def _group_id(t: str) -> str:
+    return (
+        f"COALESCE(CASE CAST(:by AS text) WHEN 'category' THEN {t}.category_id"
+        f" WHEN 'department' THEN {t}.department_id ELSE {t}.district_id END, 0)"
+    )
+
+
+#: ``names``: the key and names of every group of the city.
+_NAMES = """,
 names AS (
     SELECT x.category_id AS id, x.code AS key, x.name_ro, x.name_en
     FROM city JOIN categories x ON x.city_id = city.city_id
@@ -66,28 +76,83 @@ names AS (
 )
 """
 
-_STATS = filtered_sql(
-    _HOURS  # noqa: S608 - _HOURS and the text below are constants of this module
+#: Counts and means per group, from the daily rollup: exact, and about a
+#: seventh of the rows of the incidents themselves.
+_COUNTS = rollup_sql(
+    _NAMES  # noqa: S608 - _NAMES, _group_id and the text below are constants of this module
     + """,
 agg AS (
-    SELECT g.id, count(*) AS n,
-           count(g.ack_h) AS n_acknowledged,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY g.ack_h) AS ack_median_h,
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY g.ack_h) AS ack_p90_h,
-           avg(g.ack_h) AS ack_mean_h,
-           count(g.resolve_h) AS n_resolved,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY g.resolve_h) AS resolve_median_h,
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY g.resolve_h) AS resolve_p90_h,
-           avg(g.resolve_h) AS resolve_mean_h
-    FROM g GROUP BY g.id
+    SELECT """
+    + _group_id("r")
+    + """ AS id,
+           sum(r.n) AS n, sum(r.n_acknowledged) AS n_acknowledged,
+           sum(r.ack_sum_h) AS ack_sum_h, sum(r.n_resolved) AS n_resolved,
+           sum(r.resolve_sum_h) AS resolve_sum_h, sum(r.n_within) AS n_within,
+           sum(r.n) FILTER (WHERE r.status = ANY(CAST(:open AS text[]))) AS n_open
+    FROM r GROUP BY 1
 )
-SELECT names.key, names.name_ro, names.name_en, agg.n, agg.n_acknowledged,
-       agg.ack_median_h, agg.ack_p90_h, agg.ack_mean_h, agg.n_resolved,
-       agg.resolve_median_h, agg.resolve_p90_h, agg.resolve_mean_h
-FROM agg LEFT JOIN names ON names.id = agg.id
+SELECT agg.id, names.key, names.name_ro, names.name_en,
+       CAST(agg.n AS bigint) AS n, CAST(agg.n_acknowledged AS bigint) AS n_acknowledged,
+       agg.ack_sum_h / NULLIF(agg.n_acknowledged, 0) AS ack_mean_h,
+       CAST(agg.n_resolved AS bigint) AS n_resolved,
+       agg.resolve_sum_h / NULLIF(agg.n_resolved, 0) AS resolve_mean_h,
+       CAST(agg.n_within AS bigint) AS n_within,
+       CAST(COALESCE(agg.n_open, 0) AS bigint) AS n_open
+FROM agg LEFT JOIN names ON names.id = NULLIF(agg.id, 0)
 ORDER BY names.key NULLS LAST
 """
 )
+
+#: Median and p90 hours to acknowledge and to resolve per group: from the
+#: fixed sample (``f``) for the groups in ``:sampled_ids``, from every
+#: incident (``f2``) for those in ``:exact_ids``.  An empty list switches its
+#: read off before it starts (a constant condition on a bound parameter).
+_PERCENTILES = filtered_sql(
+    """,
+g AS (
+    SELECT """  # noqa: S608 - _group_id and the text around it are constants of this module
+    + _group_id("f")
+    + """ AS id, f.acknowledged_at, f.resolved_at, f.created_at
+    FROM f
+    WHERE cardinality(CAST(:sampled_ids AS int[])) > 0
+      AND """
+    + _group_id("f")
+    + """ = ANY(CAST(:sampled_ids AS int[]))
+    UNION ALL
+    SELECT """
+    + _group_id("f2")
+    + """, f2.acknowledged_at, f2.resolved_at, f2.created_at
+    FROM f2
+    WHERE cardinality(CAST(:exact_ids AS int[])) > 0
+      AND """
+    + _group_id("f2")
+    + """ = ANY(CAST(:exact_ids AS int[]))
+),
+h AS (
+    SELECT g.id,
+           date_part('epoch', g.acknowledged_at - g.created_at) / 3600.0 AS ack_h,
+           date_part('epoch', g.resolved_at - g.created_at) / 3600.0 AS resolve_h
+    FROM g
+)
+SELECT h.id,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY h.ack_h) AS ack_median_h,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY h.ack_h) AS ack_p90_h,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY h.resolve_h) AS resolve_median_h,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY h.resolve_h) AS resolve_p90_h
+FROM h GROUP BY h.id
+""",
+    reads=2,
+    sampled=[1],
+)
+
+#: A group holding more incidents than this gets its percentiles from the
+#: fixed sample (one incident in :data:`SAMPLE_RATE`, so at least 2,500
+#: values: a median within about 2-3 % of the exact one); a smaller group,
+#: from all its incidents.  Sorting 580,000 durations per page view costs
+#: about 0.3 s on two cores, more than the page's whole budget.
+EXACT_PERCENTILE_LIMIT = 20_000
+
+_PERCENTILE_COLUMNS = ("ack_median_h", "ack_p90_h", "resolve_median_h", "resolve_p90_h")
 
 
 def _grouping(by: str) -> str:
@@ -96,8 +161,35 @@ def _grouping(by: str) -> str:
     return by
 
 
-def resolution_stats(bind: Bind, filters: Filters, by: str = "category") -> pd.DataFrame:
+def _group_figures(
+    bind: Bind, filters: Filters, by: str, exact_limit: int = EXACT_PERCENTILE_LIMIT
+) -> pd.DataFrame:
+    """Counts, means and percentiles per group; ``sampled`` says where percentiles come from."""
+    params = filters.params() | {"by": by, "open": OPEN}
+    counts = read_frame(bind, _COUNTS, params)
+    big = counts["n"] > int(exact_limit)
+    ids = {
+        "sampled_ids": [int(i) for i in counts.loc[big, "id"]],
+        "exact_ids": [int(i) for i in counts.loc[~big, "id"]],
+    }
+    if counts.empty:
+        pct = pd.DataFrame(columns=["id", *_PERCENTILE_COLUMNS])
+    else:
+        pct = read_frame(bind, _PERCENTILES, params | ids)
+    out = counts.merge(pct, on="id", how="left", validate="one_to_one")
+    out["sampled"] = big.to_numpy()
+    return out.drop(columns=["id"])
+
+
+def resolution_stats(
+    bind: Bind, filters: Filters, by: str = "category", exact_limit: int = EXACT_PERCENTILE_LIMIT
+) -> pd.DataFrame:
     """Median, p90 and mean hours to acknowledge and to resolve, per group.
+
+    Counts and means are exact (from the daily rollup).  Medians and p90s are
+    exact for groups of up to ``exact_limit`` incidents and read from the
+    fixed one-in-eight sample above it (:data:`EXACT_PERCENTILE_LIMIT`); the
+    ``sampled`` column says which, so a page can mark estimates.
 
     Parameters
     ----------
@@ -111,11 +203,18 @@ def resolution_stats(bind: Bind, filters: Filters, by: str = "category") -> pd.D
     ``name_ro``, ``name_en``, ``n``, ``n_acknowledged``, ``ack_median_h``,
     ``ack_p90_h``, ``ack_mean_h``, ``n_resolved``, ``resolve_median_h``,
     ``resolve_p90_h``, ``resolve_mean_h`` (NaN when nothing was acknowledged /
-    resolved).
+    resolved) and ``sampled``.
     """
     _grouping(by)
     city_exists(bind, filters.city)
-    return read_frame(bind, _STATS, filters.params() | {"by": by})
+    frame = _group_figures(bind, filters, by, exact_limit)
+    return frame[
+        [
+            "key", "name_ro", "name_en", "n", "n_acknowledged", "ack_median_h", "ack_p90_h",
+            "ack_mean_h", "n_resolved", "resolve_median_h", "resolve_p90_h", "resolve_mean_h",
+            "sampled",
+        ]
+    ]  # fmt: skip
 
 
 #: One pass over ``f`` (receipt and resolution rows side by side), so the
@@ -218,25 +317,11 @@ def resolution_distribution(
     return out
 
 
-_WITHIN = filtered_sql(
-    _HOURS  # noqa: S608 - _HOURS and the text below are constants of this module
-    + """,
-agg AS (
-    SELECT g.id, count(*) AS n_resolved,
-           count(*) FILTER (WHERE g.resolve_h <= g.target_hours) AS n_within
-    FROM g WHERE g.resolve_h IS NOT NULL
-    GROUP BY g.id
-)
-SELECT names.key, names.name_ro, names.name_en, agg.n_resolved, agg.n_within,
-       CAST(agg.n_within AS float8) / agg.n_resolved AS share_within
-FROM agg LEFT JOIN names ON names.id = agg.id
-ORDER BY names.key NULLS LAST
-"""
-)
-
-
 def share_within_target(bind: Bind, filters: Filters, by: str = "category") -> pd.DataFrame:
     """Share of resolved incidents fixed within their category's target hours.
+
+    Exact, from the daily rollup, which counts each resolved incident against
+    its category's current target.
 
     Returns
     -------
@@ -246,7 +331,13 @@ def share_within_target(bind: Bind, filters: Filters, by: str = "category") -> p
     """
     _grouping(by)
     city_exists(bind, filters.city)
-    return read_frame(bind, _WITHIN, filters.params() | {"by": by})
+    counts = read_frame(bind, _COUNTS, filters.params() | {"by": by, "open": OPEN})
+    out = counts.loc[
+        counts["n_resolved"] > 0, ["key", "name_ro", "name_en", "n_resolved", "n_within"]
+    ]
+    out = out.reset_index(drop=True)
+    out["share_within"] = out["n_within"] / out["n_resolved"]
+    return out
 
 
 #: Age buckets of the open backlog: (column, lower bound days, upper bound days).
@@ -296,29 +387,20 @@ def backlog_ageing(bind: Bind, filters: Filters, now: datetime | None = None) ->
     return read_frame(bind, _BACKLOG, params)
 
 
-_DISTRICT_MEDIANS = filtered_sql(
-    """,
-agg AS (
-    SELECT f.district_id, count(*) AS n,
-           count(*) FILTER (WHERE f.status = ANY(CAST(:open AS text[]))) AS n_open,
-           count(f.resolved_at) AS n_resolved,
-           percentile_cont(0.5) WITHIN GROUP (
-               ORDER BY date_part('epoch', f.resolved_at - f.created_at) / 3600.0)
-               AS resolve_median_h
-    FROM f WHERE f.district_id IS NOT NULL GROUP BY f.district_id
-)
-SELECT d.name AS district, COALESCE(agg.n, 0) AS n, COALESCE(agg.n_open, 0) AS n_open,
-       COALESCE(agg.n_resolved, 0) AS n_resolved, agg.resolve_median_h,
-       ST_AsBinary(d.geom) AS wkb
-FROM city JOIN districts d ON d.city_id = city.city_id
-LEFT JOIN agg ON agg.district_id = d.district_id
-WHERE CAST(:districts AS text[]) IS NULL OR d.name = ANY(CAST(:districts AS text[]))
+_DISTRICT_SHAPES = sa.text(
+    """
+SELECT d.name AS district, ST_AsBinary(d.geom) AS wkb
+FROM cities c JOIN districts d ON d.city_id = c.city_id
+WHERE c.slug = :city
+  AND (CAST(:districts AS text[]) IS NULL OR d.name = ANY(CAST(:districts AS text[])))
 ORDER BY d.name
 """
 )
 
 
-def district_medians(bind: Bind, filters: Filters) -> gpd.GeoDataFrame:
+def district_medians(
+    bind: Bind, filters: Filters, exact_limit: int = EXACT_PERCENTILE_LIMIT
+) -> gpd.GeoDataFrame:
     """Per district: incidents, open, resolved and median hours to resolve, with the shape.
 
     Every district of the city is present (zeros / NaN when nothing matches),
@@ -327,8 +409,19 @@ def district_medians(bind: Bind, filters: Filters) -> gpd.GeoDataFrame:
     Returns
     -------
     GeoDataFrame (EPSG:4326) with ``district``, ``n``, ``n_open``,
-    ``n_resolved``, ``resolve_median_h`` and ``geometry``.
+    ``n_resolved``, ``resolve_median_h``, ``sampled`` (the median is read
+    from the fixed sample, as in :func:`resolution_stats`) and ``geometry``.
     """
     city_exists(bind, filters.city)
-    frame = read_frame(bind, _DISTRICT_MEDIANS, filters.params() | {"open": OPEN})
-    return to_geodataframe(frame)
+    shapes = read_frame(bind, _DISTRICT_SHAPES, filters.params())
+    figures = _group_figures(bind, filters, "district", exact_limit).rename(
+        columns={"key": "district"}
+    )
+    frame = shapes.merge(
+        figures[["district", "n", "n_open", "n_resolved", "resolve_median_h", "sampled"]],
+        on="district", how="left", validate="one_to_one",
+    )  # fmt: skip
+    counts = ["n", "n_open", "n_resolved"]
+    frame[counts] = frame[counts].fillna(0).astype("int64")
+    frame["sampled"] = frame["sampled"].astype("boolean").fillna(False).astype(bool)
+    return to_geodataframe(frame[["district", *counts, "resolve_median_h", "sampled", "wkb"]])

@@ -1,0 +1,166 @@
+"""The daily rollup (migration 0015) always equals a recount of the incidents.
+
+The expected rollup is computed here in pandas from the incidents, their
+categories' targets and the city's zone, independently of the SQL that keeps
+it, after every kind of write: the demo's COPY, single inserts, bulk updates,
+the workflow, deletes, a changed target and a changed time zone.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from sesizari import db
+from sesizari.incidents import Actor, NewIncident, create_incident, perform
+from sesizari.vocab import Action
+from tests.conftest import TEST_LAT, TEST_LON
+
+KEY = ["city_id", "day", "category_id", "department_id", "district_id", "status"]
+SUMS = ["n", "n_acknowledged", "ack_sum_h", "n_resolved", "resolve_sum_h", "n_within"]
+
+
+def expected(engine: sa.Engine) -> pd.DataFrame:
+    """The rollup recomputed from the incidents, in pandas."""
+    with engine.connect() as conn:
+        inc = pd.read_sql(
+            sa.text(
+                "SELECT i.city_id, i.created_at, i.category_id, i.department_id,"
+                " i.district_id, i.status, i.acknowledged_at, i.resolved_at,"
+                " CAST(c.target_hours AS float8) AS target, ct.timezone"
+                " FROM incidents i JOIN categories c USING (city_id, category_id)"
+                " JOIN cities ct USING (city_id)"
+            ),
+            conn,
+        )
+    if inc.empty:
+        return pd.DataFrame(columns=KEY + SUMS)
+    for col in ("created_at", "acknowledged_at", "resolved_at"):
+        inc[col] = pd.to_datetime(inc[col], utc=True)
+    inc["day"] = [
+        ts.tz_convert(tz).date() for ts, tz in zip(inc["created_at"], inc["timezone"], strict=True)
+    ]
+    ack_h = (inc["acknowledged_at"] - inc["created_at"]).dt.total_seconds() / 3600
+    res_h = (inc["resolved_at"] - inc["created_at"]).dt.total_seconds() / 3600
+    inc = inc.assign(
+        n=1,
+        n_acknowledged=ack_h.notna().astype(int),
+        ack_sum_h=ack_h.fillna(0),
+        n_resolved=res_h.notna().astype(int),
+        resolve_sum_h=res_h.fillna(0),
+        n_within=(res_h <= inc["target"]).astype(int),
+        district_id=inc["district_id"].fillna(0).astype("int64"),
+    )
+    return inc.groupby(KEY, dropna=False, as_index=False)[SUMS].sum()
+
+
+def stored(engine: sa.Engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        frame = pd.read_sql(sa.text("SELECT * FROM incident_daily"), conn)
+    return frame
+
+
+def assert_rollup_exact(engine: sa.Engine) -> None:
+    want = expected(engine).sort_values(KEY, na_position="first").reset_index(drop=True)
+    got = stored(engine).sort_values(KEY, na_position="first").reset_index(drop=True)
+    assert len(got) == len(want), "the rollup has a different number of groups"
+    assert (got["n"] > 0).all(), "empty groups must be dropped"
+    got = got[KEY + SUMS].astype(
+        {c: "int64" for c in ("n", "n_acknowledged", "n_resolved", "n_within")}
+    )
+    want = want[KEY + SUMS].astype(got.dtypes.to_dict())
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9, atol=1e-6)
+
+
+def test_the_demo_load_fills_the_rollup(demo_engine):
+    assert len(stored(demo_engine)) > 100
+    assert_rollup_exact(demo_engine)
+
+
+def test_every_kind_of_write_keeps_it_exact(demo_copy):
+    engine = db.make_engine(demo_copy)
+    try:
+        with engine.begin() as conn:
+            # Status, times and district of many incidents at once.
+            conn.execute(sa.text(
+                "UPDATE incidents SET status = 'resolved', resolution_text = 'Reparat',"
+                " acknowledged_at = COALESCE(acknowledged_at, created_at + interval '2 hours'),"
+                " resolved_at = created_at + interval '30 hours'"
+                " WHERE incident_id % 7 = 0 AND status IN ('new', 'acknowledged', 'in_progress')"
+            ))  # fmt: skip
+            conn.execute(sa.text(
+                "UPDATE incidents SET district_id = NULL WHERE incident_id % 11 = 0"
+            ))  # fmt: skip
+            # An update that changes nothing the rollup counts.
+            conn.execute(
+                sa.text("UPDATE incidents SET updated_at = now() WHERE incident_id % 5 = 0")
+            )
+        assert_rollup_exact(engine)
+        with engine.begin() as conn:
+            # Events, contacts and photos go with their incident (ON DELETE CASCADE).
+            deleted = conn.execute(sa.text(
+                "DELETE FROM incidents i WHERE i.incident_id % 13 = 0 AND NOT EXISTS ("
+                " SELECT 1 FROM incidents j WHERE j.city_id = i.city_id"
+                " AND i.incident_id IN (j.duplicate_of, j.recurrence_of))"
+            )).rowcount  # fmt: skip
+            assert deleted > 100
+        assert_rollup_exact(engine)
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "UPDATE categories SET target_hours = target_hours * 3"
+                " WHERE category_id = (SELECT min(category_id) FROM categories)"
+            ))  # fmt: skip
+        assert_rollup_exact(engine)
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "UPDATE cities SET timezone = 'America/New_York'"
+                " WHERE city_id = (SELECT min(city_id) FROM cities)"
+            ))  # fmt: skip
+        assert_rollup_exact(engine)
+    finally:
+        engine.dispose()
+
+
+def test_single_inserts_and_the_workflow(engine, city):
+    clerk = Actor("clerk")
+    numbers = [
+        create_incident(
+            engine,
+            NewIncident(city="testville", category=cat, latitude=TEST_LAT + k / 1000,
+                        longitude=TEST_LON, description=f"Sesizare {k}"),
+        ).registry_number
+        for k, cat in enumerate(["pothole", "pothole", "street_light", "noise"])
+    ]  # fmt: skip
+    assert_rollup_exact(engine)
+    assert stored(engine)["n"].sum() == 4
+    perform(engine, "testville", numbers[0], Action.ACKNOWLEDGE, clerk)
+    perform(engine, "testville", numbers[0], Action.RESOLVE, clerk, text="Astupată")
+    perform(engine, "testville", numbers[2], Action.ACKNOWLEDGE, clerk)
+    assert_rollup_exact(engine)
+    resolved = stored(engine)
+    assert resolved["n_resolved"].sum() == 1
+    assert resolved["n_acknowledged"].sum() == 2
+
+
+@pytest.mark.parametrize("op", ["insert", "delete"])
+def test_a_failed_statement_leaves_the_rollup_as_it_was(engine, city, op):
+    create_incident(
+        engine,
+        NewIncident(city="testville", category="pothole", latitude=TEST_LAT,
+                    longitude=TEST_LON, description="Groapă"),
+    )  # fmt: skip
+    before = stored(engine)
+    with pytest.raises(sa.exc.DBAPIError), engine.begin() as conn:
+        if op == "insert":
+            conn.execute(sa.text(
+                "INSERT INTO incidents (city_id, registry_number, category_id, department_id,"
+                " channel, geom, description)"
+                " SELECT city_id, registry_number || '9', category_id, department_id, channel,"
+                " geom, description FROM incidents"
+            ))  # fmt: skip
+        else:
+            conn.execute(sa.text("DELETE FROM incidents"))
+        conn.execute(sa.text("SELECT 1 / 0"))
+    pd.testing.assert_frame_equal(stored(engine), before)
+    assert_rollup_exact(engine)
