@@ -10,6 +10,7 @@ import pytest
 
 from sesizari.errors import ValidationError
 from sesizari.queries import Filters, department_overdue, department_performance
+from sesizari.queries.filters import SAMPLE_PREDICATE
 from tests import raw_tables as raw
 from tests.conftest import DEMO_AS_OF
 
@@ -106,3 +107,30 @@ def test_department_overdue_respects_access_scope(demo_engine):
         department_overdue(demo_engine, scoped, "roads")
     assert (department_overdue(demo_engine, scoped, "water", now=DEMO_AS_OF)["registry_number"]
             .str.startswith("LUG-").all())  # fmt: skip
+
+
+def test_large_departments_take_their_percentiles_from_the_sample(demo_engine):
+    start, end = date(2026, 3, 1), date(2026, 6, 1)
+    prev_start = start - (end - start)
+    filters = Filters("alba-iulia", start=start, end=end)
+    exact = department_performance(demo_engine, filters, now=DEMO_AS_OF)
+    assert not exact["sampled"].any()
+    limit = int(exact["received"].median())
+    got = department_performance(demo_engine, filters, now=DEMO_AS_OF, exact_limit=limit)
+    assert got["sampled"].any() and not got["sampled"].all()
+    exact, got = exact.set_index("department_code"), got.set_index("department_code")
+    counts = ["received", "resolved", "open", "resolution_rate", "within_target_pct",
+              "prev_received", "prev_resolved", "prev_within_target_pct"]  # fmt: skip
+    pd.testing.assert_frame_equal(got[counts], exact[counts])
+
+    inc = raw.incidents(demo_engine, "alba-iulia")
+    ids = raw.read(demo_engine, f"SELECT incident_id FROM incidents i WHERE {SAMPLE_PREDICATE}")
+    sample = inc[inc["incident_id"].isin(ids["incident_id"])]
+    for dep, row in got.iterrows():
+        cur = _scorecard(sample if row["received"] > limit else inc, start, end)
+        prev = _scorecard(sample if row["prev_received"] > limit else inc, prev_start, start)
+        for column in ("ack_median_h", "ack_p90_h", "resolve_median_h", "resolve_p90_h"):
+            want = cur[column].get(dep, np.nan)
+            assert np.isclose(row[column], want, rtol=1e-9, equal_nan=True), (dep, column)
+        want = prev["resolve_median_h"].get(dep, np.nan)
+        assert np.isclose(row["prev_resolve_median_h"], want, rtol=1e-9, equal_nan=True), dep

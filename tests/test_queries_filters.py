@@ -144,10 +144,11 @@ SELECT (SELECT count(*) FROM f) AS a, (SELECT count(*) FROM f2) AS b,
 
 
 def test_analytics_settings_last_one_transaction(demo_engine):
-    """No JIT and no parallel workers inside a query's transaction, defaults after it."""
+    """No JIT, no parallel workers, 64 MB to sort in a query's transaction, defaults after it."""
     query = sa.text(
         "SELECT current_setting('jit') AS jit,"
-        " current_setting('max_parallel_workers_per_gather') AS workers"
+        " current_setting('max_parallel_workers_per_gather') AS workers,"
+        " current_setting('work_mem') AS work_mem"
     )
     with demo_engine.connect() as conn:
         before = conn.execute(query).one()
@@ -155,10 +156,10 @@ def test_analytics_settings_last_one_transaction(demo_engine):
         inside = read_frame(conn, query, {}).iloc[0]
         conn.commit()
         after = conn.execute(query).one()
-    assert (inside["jit"], inside["workers"]) == ("off", "0")
-    assert tuple(after) == tuple(before) != ("off", "0")
+    assert tuple(inside) == ("off", "0", "64MB")
+    assert tuple(after) == tuple(before) != ("off", "0", "64MB")
     # On an Engine, each call has its own connection and transaction.
-    assert tuple(read_frame(demo_engine, query, {}).iloc[0]) == ("off", "0")
+    assert tuple(read_frame(demo_engine, query, {}).iloc[0]) == ("off", "0", "64MB")
 
 
 def test_city_view_is_the_centre_of_the_incidents(demo_engine):

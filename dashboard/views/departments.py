@@ -46,6 +46,7 @@ st.download_button(
     "text/csv",
     key="csv_departments",
 )
+widgets.sampled_note(perf)
 
 st.markdown(f"**{t('dep.drill')}**")
 codes = list(perf["department_code"])

@@ -21,9 +21,14 @@ from sesizari.queries.filters import (
     now_param,
     read_frame,
 )
+from sesizari.queries.resolution import EXACT_PERCENTILE_LIMIT
 
 DEFAULT_PERIOD_DAYS = 30
 
+#: Receipts of the two periods per department, from the daily rollup (exact:
+#: the periods are local days, the rollup's key), the incidents resolved in
+#: them (by resolution time, through its own index) and those open now.
+#: Each read counts only what it can count, through its own index.
 _PERF = filtered_sql(
     """,
 t AS (SELECT COALESCE(CAST(:now AS timestamptz), now()) AS now),
@@ -35,56 +40,34 @@ p AS MATERIALIZED (
            (CAST(:q_start AS date) + time '00:00') AT TIME ZONE city.timezone AS prev0
     FROM city
 ),
--- Three reads, each of the incidents one kind of figure counts and through
--- its own index: created in the two periods (by creation time), resolved in
--- them (by resolution time), open now.  One read of the whole city with
--- these three conditions OR-ed scanned every incident of its history.
-created AS (
-    SELECT f.department_id, f.created_at >= p.cur0 AS cur,
-           f.resolved_at, f.target_hours,
-           date_part('epoch', f.acknowledged_at - f.created_at) / 3600.0 AS ack_h,
-           date_part('epoch', f.resolved_at - f.created_at) / 3600.0 AS resolve_h
-    FROM f CROSS JOIN p
-    WHERE f.created_at >= (SELECT p.prev0 FROM p) AND f.created_at < (SELECT p.cur1 FROM p)
-),
--- Aggregated by the integer id, named afterwards: grouped together with the
--- names, PostgreSQL sorted every row by the text code (to match the ORDER
--- BY), on disk for a whole year of a city.
 rec AS (
-    SELECT department_id,
-           count(*) FILTER (WHERE cur) AS received,
-           count(resolved_at) FILTER (WHERE cur) AS received_resolved,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY ack_h) FILTER (WHERE cur)
-               AS ack_median_h,
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY ack_h) FILTER (WHERE cur)
-               AS ack_p90_h,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY resolve_h) FILTER (WHERE cur)
-               AS resolve_median_h,
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY resolve_h) FILTER (WHERE cur)
-               AS resolve_p90_h,
-           count(*) FILTER (WHERE cur AND resolve_h <= target_hours) AS within_target,
-           count(*) FILTER (WHERE NOT cur) AS prev_received,
-           count(resolved_at) FILTER (WHERE NOT cur) AS prev_received_resolved,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY resolve_h) FILTER (WHERE NOT cur)
-               AS prev_resolve_median_h,
-           count(*) FILTER (WHERE NOT cur AND resolve_h <= target_hours)
+    SELECT r.department_id,
+           sum(r.n) FILTER (WHERE r.day >= CAST(:p_start AS date)) AS received,
+           sum(r.n_resolved) FILTER (WHERE r.day >= CAST(:p_start AS date))
+               AS received_resolved,
+           sum(r.n_within) FILTER (WHERE r.day >= CAST(:p_start AS date)) AS within_target,
+           sum(r.n) FILTER (WHERE r.day < CAST(:p_start AS date)) AS prev_received,
+           sum(r.n_resolved) FILTER (WHERE r.day < CAST(:p_start AS date))
+               AS prev_received_resolved,
+           sum(r.n_within) FILTER (WHERE r.day < CAST(:p_start AS date))
                AS prev_within_target
-    FROM created
-    GROUP BY department_id
+    FROM r
+    WHERE r.day >= CAST(:q_start AS date) AND r.day < CAST(:p_end AS date)
+    GROUP BY r.department_id
 ),
 res AS (
-    SELECT f2.department_id,
-           count(*) FILTER (WHERE f2.resolved_at >= p.cur0) AS resolved,
-           count(*) FILTER (WHERE f2.resolved_at < p.cur0) AS prev_resolved
-    FROM f2 CROSS JOIN p
-    WHERE f2.resolved_at >= (SELECT p.prev0 FROM p) AND f2.resolved_at < (SELECT p.cur1 FROM p)
-    GROUP BY f2.department_id
+    SELECT f.department_id,
+           count(*) FILTER (WHERE f.resolved_at >= p.cur0) AS resolved,
+           count(*) FILTER (WHERE f.resolved_at < p.cur0) AS prev_resolved
+    FROM f CROSS JOIN p
+    WHERE f.resolved_at >= (SELECT p.prev0 FROM p) AND f.resolved_at < (SELECT p.cur1 FROM p)
+    GROUP BY f.department_id
 ),
 opn AS (
-    SELECT f3.department_id, count(*) AS open
-    FROM f3 CROSS JOIN t
-    WHERE f3.status = ANY(CAST(:open AS text[])) AND f3.created_at <= t.now
-    GROUP BY f3.department_id
+    SELECT f2.department_id, count(*) AS open
+    FROM f2 CROSS JOIN t
+    WHERE f2.status = ANY(CAST(:open AS text[])) AND f2.created_at <= t.now
+    GROUP BY f2.department_id
 ),
 deps AS (
     SELECT d.department_id, d.code, d.name_ro, d.name_en
@@ -92,26 +75,84 @@ deps AS (
     WHERE (CAST(:deps AS text[]) IS NULL OR d.code = ANY(CAST(:deps AS text[])))
       AND (CAST(:scope_dep AS text) IS NULL OR d.code = CAST(:scope_dep AS text))
 )
-SELECT deps.code AS department_code, deps.name_ro AS department_ro,
+SELECT deps.department_id, deps.code AS department_code, deps.name_ro AS department_ro,
        deps.name_en AS department_en,
-       COALESCE(rec.received, 0) AS received, COALESCE(res.resolved, 0) AS resolved,
+       CAST(COALESCE(rec.received, 0) AS bigint) AS received,
+       COALESCE(res.resolved, 0) AS resolved,
        COALESCE(opn.open, 0) AS open,
-       COALESCE(rec.received_resolved, 0) AS received_resolved,
-       rec.ack_median_h, rec.ack_p90_h, rec.resolve_median_h, rec.resolve_p90_h,
-       COALESCE(rec.within_target, 0) AS within_target,
-       COALESCE(rec.prev_received, 0) AS prev_received,
+       CAST(COALESCE(rec.received_resolved, 0) AS bigint) AS received_resolved,
+       CAST(COALESCE(rec.within_target, 0) AS bigint) AS within_target,
+       CAST(COALESCE(rec.prev_received, 0) AS bigint) AS prev_received,
        COALESCE(res.prev_resolved, 0) AS prev_resolved,
-       COALESCE(rec.prev_received_resolved, 0) AS prev_received_resolved,
-       rec.prev_resolve_median_h,
-       COALESCE(rec.prev_within_target, 0) AS prev_within_target
+       CAST(COALESCE(rec.prev_received_resolved, 0) AS bigint) AS prev_received_resolved,
+       CAST(COALESCE(rec.prev_within_target, 0) AS bigint) AS prev_within_target
 FROM deps
 LEFT JOIN rec ON rec.department_id = deps.department_id
 LEFT JOIN res ON res.department_id = deps.department_id
 LEFT JOIN opn ON opn.department_id = deps.department_id
 ORDER BY deps.code
 """,
-    reads=3,
+    reads=2,
+    rollup=True,
 )
+
+#: The periods' percentiles per department: for each (department, period),
+#: from the fixed sample (``f``) when the department received more than
+#: ``EXACT_PERCENTILE_LIMIT`` incidents in that period, else from all of
+#: them (``f2``); as in :func:`sesizari.queries.resolution.resolution_stats`.
+#: A read whose lists are both empty is switched off before it starts.
+_PERCENTILES = filtered_sql(
+    """,
+p AS MATERIALIZED (
+    SELECT (CAST(:p_start AS date) + time '00:00') AT TIME ZONE city.timezone AS cur0,
+           (CAST(:p_end AS date) + time '00:00') AT TIME ZONE city.timezone AS cur1,
+           (CAST(:q_start AS date) + time '00:00') AT TIME ZONE city.timezone AS prev0
+    FROM city
+),
+created AS (
+    SELECT f.department_id, f.created_at >= p.cur0 AS cur, f.created_at,
+           f.acknowledged_at, f.resolved_at
+    FROM f CROSS JOIN p
+    WHERE cardinality(CAST(:sampled_cur AS int[])) + cardinality(CAST(:sampled_prev AS int[])) > 0
+      AND f.created_at >= (SELECT p.prev0 FROM p) AND f.created_at < (SELECT p.cur1 FROM p)
+      AND CASE WHEN f.created_at >= p.cur0
+               THEN f.department_id = ANY(CAST(:sampled_cur AS int[]))
+               ELSE f.department_id = ANY(CAST(:sampled_prev AS int[])) END
+    UNION ALL
+    SELECT f2.department_id, f2.created_at >= p.cur0, f2.created_at,
+           f2.acknowledged_at, f2.resolved_at
+    FROM f2 CROSS JOIN p
+    WHERE cardinality(CAST(:exact_cur AS int[])) + cardinality(CAST(:exact_prev AS int[])) > 0
+      AND f2.created_at >= (SELECT p.prev0 FROM p) AND f2.created_at < (SELECT p.cur1 FROM p)
+      AND CASE WHEN f2.created_at >= p.cur0
+               THEN f2.department_id = ANY(CAST(:exact_cur AS int[]))
+               ELSE f2.department_id = ANY(CAST(:exact_prev AS int[])) END
+),
+h AS (
+    SELECT department_id, cur,
+           date_part('epoch', acknowledged_at - created_at) / 3600.0 AS ack_h,
+           date_part('epoch', resolved_at - created_at) / 3600.0 AS resolve_h
+    FROM created
+)
+SELECT department_id,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY ack_h) FILTER (WHERE cur) AS ack_median_h,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY ack_h) FILTER (WHERE cur) AS ack_p90_h,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY resolve_h) FILTER (WHERE cur)
+           AS resolve_median_h,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY resolve_h) FILTER (WHERE cur)
+           AS resolve_p90_h,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY resolve_h) FILTER (WHERE NOT cur)
+           AS prev_resolve_median_h
+FROM h
+GROUP BY department_id
+""",
+    reads=2,
+    sampled=[1],
+)
+
+_PERCENTILE_COLUMNS = [
+    "ack_median_h", "ack_p90_h", "resolve_median_h", "resolve_p90_h", "prev_resolve_median_h",
+]  # fmt: skip
 
 
 def period(filters: Filters, today: date) -> tuple[date, date, date]:
@@ -122,7 +163,10 @@ def period(filters: Filters, today: date) -> tuple[date, date, date]:
 
 
 def department_performance(
-    bind: Bind, filters: Filters, now: datetime | None = None
+    bind: Bind,
+    filters: Filters,
+    now: datetime | None = None,
+    exact_limit: int = EXACT_PERCENTILE_LIMIT,
 ) -> pd.DataFrame:
     """One scorecard row per department, with the change vs the previous period.
 
@@ -135,7 +179,10 @@ def department_performance(
     * ``within_target_pct``: % of P's resolved receipts fixed within the
       category's target hours (NaN when none resolved);
     * ``*_change``: current minus previous; ``rank``: 1 = best
-      ``within_target_pct``, ties broken by the shorter median.
+      ``within_target_pct``, ties broken by the shorter median;
+    * ``sampled``: the department received more than ``exact_limit``
+      incidents in a period, so that period's medians and p90s are read
+      from the fixed one-in-eight sample (counts and shares stay exact).
 
     Returns
     -------
@@ -145,7 +192,8 @@ def department_performance(
     ``within_target_pct``, ``prev_received``, ``prev_resolved``,
     ``prev_resolve_median_h``, ``prev_within_target_pct``,
     ``received_change``, ``resolve_median_change_h``,
-    ``within_target_change_pct``, ``rank``, ``period_start``, ``period_end``.
+    ``within_target_change_pct``, ``rank``, ``sampled``, ``period_start``,
+    ``period_end``.
     """
     city_exists(bind, filters.city)
     now = now_param(now)
@@ -166,6 +214,18 @@ def department_performance(
         "q_start": q_start,
     }
     df = read_frame(bind, _PERF, params)
+    lists: dict[str, list[int]] = {}
+    for period_name, column in (("cur", "received"), ("prev", "prev_received")):
+        big = df[column] > int(exact_limit)
+        lists[f"sampled_{period_name}"] = [int(i) for i in df.loc[big, "department_id"]]
+        lists[f"exact_{period_name}"] = [int(i) for i in df.loc[~big, "department_id"]]
+    if df.empty:
+        pct = pd.DataFrame(columns=["department_id", *_PERCENTILE_COLUMNS])
+    else:
+        pct = read_frame(bind, _PERCENTILES, params | lists)
+    df = df.merge(pct, on="department_id", how="left", validate="one_to_one")
+    df[_PERCENTILE_COLUMNS] = df[_PERCENTILE_COLUMNS].astype(float)
+    df["sampled"] = (df["received"] > int(exact_limit)) | (df["prev_received"] > int(exact_limit))
     rate = df["received_resolved"] / df["received"].where(df["received"] > 0)
     df.insert(df.columns.get_loc("received_resolved"), "resolution_rate", rate)
     df["within_target_pct"] = (
@@ -188,7 +248,14 @@ def department_performance(
     df["rank"] = df["rank"].astype("int64")
     df["period_start"], df["period_end"] = p_start, p_end
     helpers = ["received_resolved", "within_target", "prev_received_resolved", "prev_within_target"]
-    return df.drop(columns=helpers)
+    columns = [
+        "department_code", "department_ro", "department_en", "received", "resolved", "open",
+        "resolution_rate", "ack_median_h", "ack_p90_h", "resolve_median_h", "resolve_p90_h",
+        "within_target_pct", "prev_received", "prev_resolved", "prev_resolve_median_h",
+        "prev_within_target_pct", "received_change", "resolve_median_change_h",
+        "within_target_change_pct", "rank", "sampled", "period_start", "period_end",
+    ]  # fmt: skip
+    return df.drop(columns=helpers)[columns]
 
 
 _OVERDUE = filtered_sql(

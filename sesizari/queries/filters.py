@@ -174,19 +174,19 @@ FILTERED_CTE = _CITY + "," + _F + "\n)\n"
 #: 0015) of the same selection as ``f``.  Every filter is a key of the
 #: rollup and the dates are local days, so counts and sums over ``r`` are
 #: exactly those over ``f``, from about a seventh of the rows.
-ROLLUP_CTE = (
-    _CITY  # noqa: S608 - constants of this module; user values are bound parameters
-    + """,
+_R_HEAD = """
 r AS (
     SELECT d.* FROM city JOIN incident_daily d ON d.city_id = city.city_id
     WHERE (CAST(:start AS date) IS NULL OR d.day >= CAST(:start AS date))
       AND (CAST(:end AS date) IS NULL OR d.day < CAST(:end AS date))"""
-    + _DIMENSIONS.format(t="d")
-    + "\n)\n"
-)
+_R = _R_HEAD + _DIMENSIONS.format(t="d") + "\n)"
+
+ROLLUP_CTE = _CITY + "," + _R + "\n"
 
 
-def filtered_sql(body: str, reads: int = 1, sampled: Iterable[int] = ()) -> sa.TextClause:
+def filtered_sql(
+    body: str, reads: int = 1, sampled: Iterable[int] = (), rollup: bool = False
+) -> sa.TextClause:
     """``WITH city, f AS (...) <body>``: a query over the filtered incidents.
 
     With ``reads`` > 1, the same filtered set is also defined as ``f2``,
@@ -199,6 +199,8 @@ def filtered_sql(body: str, reads: int = 1, sampled: Iterable[int] = ()) -> sa.T
 
     ``sampled`` lists the reads (1 for ``f``, 2 for ``f2``...) that hold only
     the fixed sample (:data:`SAMPLE_PREDICATE`), read through its own index.
+    With ``rollup``, the query also has ``r``, the selection's rows of the
+    daily rollup (:data:`ROLLUP_CTE`).
 
     Both pieces are constants of this package; user values are bound
     parameters only (``:city``, ``:cats``...), so this concatenation cannot
@@ -210,6 +212,8 @@ def filtered_sql(body: str, reads: int = 1, sampled: Iterable[int] = ()) -> sa.T
     if not chosen <= set(range(1, reads + 1)):
         raise ValueError(f"sampled reads must be among 1..{reads}, got {sorted(chosen)}")
     parts = ["WITH ", _CITY.strip()]
+    if rollup:
+        parts += [",", _R]
     for n in range(1, reads + 1):
         name = "f" if n == 1 else f"f{n}"
         definition = _F.replace("\nf AS (", f"\n{name} AS (", 1)
@@ -268,9 +272,14 @@ buckets AS MATERIALIZED (
 #:   only take the cores another query of the same page is using.  Measured at
 #:   1,000,000 incidents on 2 cores: single queries unchanged within noise,
 #:   pages two at a time faster (Live map p95 0.39-0.54 s -> 0.22-0.44 s).
+#: * 64 MB of work memory per sort or hash: a whole city's resolutions sorted
+#:   by week for their medians take about 40 MB, and with the server's
+#:   default they were sorted on disk (weekly trend 344 -> 255 ms).  Only the
+#:   dashboard's own transactions get it, and at most two per page at once.
 _SESSION = sa.text(
     "SELECT set_config('jit', 'off', true),"
-    " set_config('max_parallel_workers_per_gather', '0', true)"
+    " set_config('max_parallel_workers_per_gather', '0', true),"
+    " set_config('work_mem', '64MB', true)"
 )
 
 
