@@ -20,6 +20,7 @@ from sesizari.queries import (
     weekly_trend,
 )
 from sesizari.queries.filters import SAMPLE_PREDICATE, SAMPLE_RATE
+from sesizari.queries.resolution import DEFAULT_BINS
 from tests import raw_tables as raw
 from tests.conftest import DEMO_AS_OF
 
@@ -129,6 +130,16 @@ def test_resolution_distribution_matches_numpy(demo_engine):
     assert list(got["label"]) == ["0-6 h", "6-24 h", "24-72 h", "72-240 h", ">240 h"]
     with pytest.raises(ValidationError, match="increase"):
         resolution_distribution(demo_engine, filters, (0, 5, 5))
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=["lugoj", "alba-iulia-range"])
+def test_the_default_distribution_from_the_rollup_matches_numpy(demo_engine, filters):
+    got = resolution_distribution(demo_engine, filters)
+    inc = _select(raw.incidents(demo_engine, filters.city), filters)
+    hours = inc["resolve_h"].dropna().to_numpy()
+    counts, _ = np.histogram(hours, bins=[*DEFAULT_BINS, np.inf])
+    assert list(got["n"]) == list(counts)
+    assert got["n"].sum() == len(hours) > 0
 
 
 @pytest.mark.parametrize("by", list(KEYS))

@@ -8,17 +8,21 @@ the workflow, deletes, a changed target and a changed time zone.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from sesizari import db
 from sesizari.incidents import Actor, NewIncident, create_incident, perform
+from sesizari.queries.resolution import ROLLUP_BINS
 from sesizari.vocab import Action
 from tests.conftest import TEST_LAT, TEST_LON
 
 KEY = ["city_id", "day", "category_id", "department_id", "district_id", "status"]
-SUMS = ["n", "n_acknowledged", "ack_sum_h", "n_resolved", "resolve_sum_h", "n_within"]
+BINS = [0, 4, 8, 24, 48, 72, 168, 336, 720, np.inf]
+BIN_COLUMNS = list(ROLLUP_BINS)
+SUMS = ["n", "n_acknowledged", "ack_sum_h", "n_resolved", "resolve_sum_h", "n_within", *BIN_COLUMNS]
 
 
 def expected(engine: sa.Engine) -> pd.DataFrame:
@@ -50,6 +54,10 @@ def expected(engine: sa.Engine) -> pd.DataFrame:
         n_resolved=res_h.notna().astype(int),
         resolve_sum_h=res_h.fillna(0),
         n_within=(res_h <= inc["target"]).astype(int),
+        **{
+            column: ((res_h >= lo) & (res_h < hi)).astype(int)
+            for column, lo, hi in zip(BIN_COLUMNS, BINS[:-1], BINS[1:], strict=True)
+        },
         district_id=inc["district_id"].fillna(0).astype("int64"),
     )
     return inc.groupby(KEY, dropna=False, as_index=False)[SUMS].sum()
@@ -66,9 +74,8 @@ def assert_rollup_exact(engine: sa.Engine) -> None:
     got = stored(engine).sort_values(KEY, na_position="first").reset_index(drop=True)
     assert len(got) == len(want), "the rollup has a different number of groups"
     assert (got["n"] > 0).all(), "empty groups must be dropped"
-    got = got[KEY + SUMS].astype(
-        {c: "int64" for c in ("n", "n_acknowledged", "n_resolved", "n_within")}
-    )
+    counts = [c for c in SUMS if not c.endswith("_sum_h")]
+    got = got[KEY + SUMS].astype(dict.fromkeys(counts, "int64"))
     want = want[KEY + SUMS].astype(got.dtypes.to_dict())
     pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9, atol=1e-6)
 

@@ -28,6 +28,19 @@ CREATE TABLE incident_daily (
     n_resolved     integer NOT NULL,   -- with resolved_at
     resolve_sum_h  float8 NOT NULL,    -- sum of hours to resolve
     n_within       integer NOT NULL,   -- resolved within the category's target
+    -- Resolved incidents by hours to resolve, in the bins of the dashboard's
+    -- distribution chart (DEFAULT_BINS of sesizari/queries/resolution.py):
+    -- [0, 4), [4, 8), [8, 24), [24, 48), [48, 72), [72, 168), [168, 336),
+    -- [336, 720) and 720 hours or more.
+    resolved_lt_4h  integer NOT NULL,
+    resolved_4_8h   integer NOT NULL,
+    resolved_8_24h  integer NOT NULL,
+    resolved_1_2d   integer NOT NULL,
+    resolved_2_3d   integer NOT NULL,
+    resolved_3_7d   integer NOT NULL,
+    resolved_7_14d  integer NOT NULL,
+    resolved_14_30d integer NOT NULL,
+    resolved_gt_30d integer NOT NULL,
     CONSTRAINT incident_daily_key
         PRIMARY KEY (city_id, day, category_id, department_id, district_id, status)
 );
@@ -50,8 +63,21 @@ CREATE FUNCTION incident_daily_rows(p_source text) RETURNS text
                             / 3600.0), 0) AS resolve_sum_h,
                COALESCE(sum(r.sign) FILTER (
                    WHERE date_part('epoch', r.resolved_at - r.created_at) / 3600.0
-                         <= CAST(c.target_hours AS float8)), 0) AS n_within
-        FROM (%s) r
+                         <= CAST(c.target_hours AS float8)), 0) AS n_within,
+               COALESCE(sum(r.sign) FILTER (WHERE r.bin = 0), 0) AS resolved_lt_4h,
+               COALESCE(sum(r.sign) FILTER (WHERE r.bin = 1), 0) AS resolved_4_8h,
+               COALESCE(sum(r.sign) FILTER (WHERE r.bin = 2), 0) AS resolved_8_24h,
+               COALESCE(sum(r.sign) FILTER (WHERE r.bin = 3), 0) AS resolved_1_2d,
+               COALESCE(sum(r.sign) FILTER (WHERE r.bin = 4), 0) AS resolved_2_3d,
+               COALESCE(sum(r.sign) FILTER (WHERE r.bin = 5), 0) AS resolved_3_7d,
+               COALESCE(sum(r.sign) FILTER (WHERE r.bin = 6), 0) AS resolved_7_14d,
+               COALESCE(sum(r.sign) FILTER (WHERE r.bin = 7), 0) AS resolved_14_30d,
+               COALESCE(sum(r.sign) FILTER (WHERE r.bin = 8), 0) AS resolved_gt_30d
+        FROM (SELECT s.*,
+                     width_bucket(date_part('epoch', s.resolved_at - s.created_at) / 3600.0,
+                                  CAST(ARRAY[4, 8, 24, 48, 72, 168, 336, 720] AS float8[]))
+                         AS bin
+              FROM (%s) s) r
         JOIN public.cities ct ON ct.city_id = r.city_id
         JOIN public.categories c ON c.city_id = r.city_id AND c.category_id = r.category_id
         GROUP BY 1, 2, 3, 4, 5, 6
@@ -71,12 +97,19 @@ CREATE FUNCTION incident_daily_upsert(p_source text) RETURNS text
         up AS (
             INSERT INTO public.incident_daily AS d
                 (city_id, day, category_id, department_id, district_id, status, n,
-                 n_acknowledged, ack_sum_h, n_resolved, resolve_sum_h, n_within)
+                 n_acknowledged, ack_sum_h, n_resolved, resolve_sum_h, n_within,
+                 resolved_lt_4h, resolved_4_8h, resolved_8_24h, resolved_1_2d, resolved_2_3d,
+                 resolved_3_7d, resolved_7_14d, resolved_14_30d, resolved_gt_30d)
             SELECT city_id, day, category_id, department_id, district_id, status, n,
-                   n_acknowledged, ack_sum_h, n_resolved, resolve_sum_h, n_within
+                   n_acknowledged, ack_sum_h, n_resolved, resolve_sum_h, n_within,
+                   resolved_lt_4h, resolved_4_8h, resolved_8_24h, resolved_1_2d, resolved_2_3d,
+                   resolved_3_7d, resolved_7_14d, resolved_14_30d, resolved_gt_30d
             FROM delta
             WHERE n <> 0 OR n_acknowledged <> 0 OR n_resolved <> 0 OR n_within <> 0
                OR ack_sum_h <> 0 OR resolve_sum_h <> 0
+               OR resolved_lt_4h <> 0 OR resolved_4_8h <> 0 OR resolved_8_24h <> 0
+               OR resolved_1_2d <> 0 OR resolved_2_3d <> 0 OR resolved_3_7d <> 0
+               OR resolved_7_14d <> 0 OR resolved_14_30d <> 0 OR resolved_gt_30d <> 0
             ORDER BY city_id, day, category_id, department_id, district_id, status
             ON CONFLICT ON CONSTRAINT incident_daily_key DO UPDATE SET
                 n = d.n + excluded.n,
@@ -84,7 +117,16 @@ CREATE FUNCTION incident_daily_upsert(p_source text) RETURNS text
                 ack_sum_h = d.ack_sum_h + excluded.ack_sum_h,
                 n_resolved = d.n_resolved + excluded.n_resolved,
                 resolve_sum_h = d.resolve_sum_h + excluded.resolve_sum_h,
-                n_within = d.n_within + excluded.n_within
+                n_within = d.n_within + excluded.n_within,
+                resolved_lt_4h = d.resolved_lt_4h + excluded.resolved_lt_4h,
+                resolved_4_8h = d.resolved_4_8h + excluded.resolved_4_8h,
+                resolved_8_24h = d.resolved_8_24h + excluded.resolved_8_24h,
+                resolved_1_2d = d.resolved_1_2d + excluded.resolved_1_2d,
+                resolved_2_3d = d.resolved_2_3d + excluded.resolved_2_3d,
+                resolved_3_7d = d.resolved_3_7d + excluded.resolved_3_7d,
+                resolved_7_14d = d.resolved_7_14d + excluded.resolved_7_14d,
+                resolved_14_30d = d.resolved_14_30d + excluded.resolved_14_30d,
+                resolved_gt_30d = d.resolved_gt_30d + excluded.resolved_gt_30d
             RETURNING d.ctid, d.n
         )
         SELECT array_agg(ctid) FILTER (WHERE n = 0) FROM up
