@@ -11,7 +11,7 @@ latency and the payload (rows, and bytes of the JSON the page would send),
 then the same for each dashboard page (``PAGES``): the sum of the queries
 the page runs for one filter set, one after the other, and the wall time of
 the same queries run two at a time, as ``dashboard.data.prefetch`` runs them
-on the pages that use it (Live map, Resolution times).
+on every analytics page.
 """
 
 from __future__ import annotations
@@ -57,14 +57,18 @@ PAGES: dict[str, list[str]] = {
     "Resolution times": ["resolution_stats", "weekly_trend", "district_medians",
                          "share_within_target", "resolution_distribution", "backlog_ageing"],
     # The scorecard, then the drill-down into one department: its categories,
-    # its map and its overdue incidents (in sequence: the page does not prefetch).
+    # its map and its overdue incidents, in the order the page prefetches them.
     "Departments": ["department_performance", "department_categories",
                     "department_hexagons", "department_overdue"],
 }
 
 
 def drilled(f: queries.Filters) -> str:
-    """The department the Departments page drills into for these filters."""
+    """The department the Departments page drills into for these filters.
+
+    With no department filter the page opens the first by code; the bench
+    drills into roads, the department with the most incidents, instead.
+    """
     return f.department or (sorted(f.departments)[0] if f.departments else "roads")
 
 

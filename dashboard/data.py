@@ -102,6 +102,16 @@ def choices(city: str) -> dict[str, pd.DataFrame]:
     return {"categories": cats[cats["active"]], "departments": deps[deps["active"]]}
 
 
+@st.cache_data(ttl=TTL, show_spinner=False)
+def department_codes(city: str) -> list[str]:
+    """Every department's code (active or not), in code order, as the scorecard lists them.
+
+    (Byte order, as the embedded cluster's C.UTF-8 collation sorts codes; on a
+    server sorting otherwise, the page's first guess may miss and cost one query.)
+    """
+    return sorted(queries.departments(engine(), city)["code"])
+
+
 @st.cache_data(ttl=3600, show_spinner=False)
 def district_names(city: str) -> list[str]:
     return queries.district_names(engine(), city)

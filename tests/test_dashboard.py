@@ -163,3 +163,20 @@ def test_estimated_medians_are_marked_once_and_only_when_sampled():
     assert not at.exception
     assert len(at.caption) == 1
     assert "eșantion fix de o sesizare din 8" in at.caption[0].value
+
+
+def test_the_drill_down_follows_the_link_then_the_pick(demo_url, demo_engine):
+    at = run_app(page="departments", city="lugoj", department="lighting")
+    assert at.selectbox(key="dep_pick").value == "lighting"
+    at.selectbox(key="dep_pick").set_value("roads").run()
+    assert not at.exception
+    assert at.query_params["department"] == "roads"
+    assert at.selectbox(key="dep_pick").value == "roads"
+    # An unknown department in the link falls back to the first one, by code.
+    first = run_app(page="departments", city="lugoj", department="nonsense")
+    lowest = _scalar(
+        demo_engine,
+        "SELECT min(d.code) FROM departments d JOIN cities c USING (city_id) WHERE c.slug = :s",
+        s="lugoj",
+    )
+    assert first.selectbox(key="dep_pick").value == lowest
