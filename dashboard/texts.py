@@ -368,10 +368,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "res.sampled": (
         "Mediana și p90 ale grupurilor cu peste {limit} sesizări sunt estimate dintr-un"
-        " eșantion fix de o sesizare din {rate} (de obicei la 2-3 % de valoarea exactă)."
+        " eșantion fix de o sesizare din {rate} (de obicei la 1-2 % de valoarea exactă, rar"
+        " până la 5 %)."
         " Numărul, media și ponderea în termen sunt exacte.",
         "Medians and p90s of groups of more than {limit} incidents are estimated from a"
-        " fixed sample of one incident in {rate} (usually within 2-3 % of the exact value)."
+        " fixed sample of one incident in {rate} (usually within 1-2 % of the exact value,"
+        " rarely up to 5 %)."
         " Counts, means and shares within target are exact.",
     ),
     "res.choropleth": (
