@@ -149,8 +149,9 @@ FROM h GROUP BY h.id
 #: fixed sample (one incident in :data:`SAMPLE_RATE`, so at least 2,500
 #: values); a smaller group, from all its incidents.  On the 1,000,000-incident
 #: demo the sampled medians and p90s were within 1 % of the exact ones for
-#: half the groups and within 4.7 % for all (bench/RESULTS.md).  Sorting 580,000 durations per page view costs
-#: about 0.3 s on two cores, more than the page's whole budget.
+#: half the groups and within 4.7 % for all (bench/RESULTS.md).  Sorting
+#: 580,000 durations per page view costs about 0.3 s on two cores, more than
+#: the page's whole budget.
 EXACT_PERCENTILE_LIMIT = 20_000
 
 _PERCENTILE_COLUMNS = ("ack_median_h", "ack_p90_h", "resolve_median_h", "resolve_p90_h")
