@@ -33,7 +33,12 @@ FILTERS = [
         end=date(2026, 6, 1),
         statuses=("resolved", "closed", "in_progress"),
     ),
+    # Dates inside months: the rollup sums whole months and the days around them.
+    Filters("alba-iulia", start=date(2025, 12, 15), end=date(2026, 5, 10), districts=("Centru",)),
+    Filters("lugoj", start=date(2026, 2, 10)),
+    Filters("lugoj", end=date(2026, 3, 20)),
 ]
+FILTER_IDS = ["lugoj", "alba-iulia-range", "mid-month-range", "from-mid-month", "to-mid-month"]
 
 
 def _select(inc: pd.DataFrame, f: Filters) -> pd.DataFrame:
@@ -52,7 +57,7 @@ def _select(inc: pd.DataFrame, f: Filters) -> pd.DataFrame:
     return inc[keep]
 
 
-@pytest.mark.parametrize("filters", FILTERS, ids=["lugoj", "alba-iulia-range"])
+@pytest.mark.parametrize("filters", FILTERS, ids=FILTER_IDS)
 @pytest.mark.parametrize("by", list(KEYS))
 def test_resolution_stats_match_pandas(demo_engine, filters, by):
     got = resolution_stats(demo_engine, filters, by=by).set_index("key")
@@ -92,7 +97,7 @@ def test_resolution_stats_rejects_unknown_grouping(demo_engine):
         resolution_stats(demo_engine, Filters("lugoj"), by="registry_number; DROP TABLE x")
 
 
-@pytest.mark.parametrize("filters", FILTERS, ids=["lugoj", "alba-iulia-range"])
+@pytest.mark.parametrize("filters", FILTERS, ids=FILTER_IDS)
 def test_weekly_trend_matches_pandas(demo_engine, filters):
     got = weekly_trend(demo_engine, filters).set_index("week")
     inc = _select(raw.incidents(demo_engine, filters.city), filters)
@@ -132,7 +137,7 @@ def test_resolution_distribution_matches_numpy(demo_engine):
         resolution_distribution(demo_engine, filters, (0, 5, 5))
 
 
-@pytest.mark.parametrize("filters", FILTERS, ids=["lugoj", "alba-iulia-range"])
+@pytest.mark.parametrize("filters", FILTERS, ids=FILTER_IDS)
 def test_the_default_distribution_from_the_rollup_matches_numpy(demo_engine, filters):
     got = resolution_distribution(demo_engine, filters)
     inc = _select(raw.incidents(demo_engine, filters.city), filters)
@@ -142,11 +147,11 @@ def test_the_default_distribution_from_the_rollup_matches_numpy(demo_engine, fil
     assert got["n"].sum() == len(hours) > 0
 
 
+@pytest.mark.parametrize("filters", FILTERS, ids=FILTER_IDS)
 @pytest.mark.parametrize("by", list(KEYS))
-def test_share_within_target_matches_pandas(demo_engine, by):
-    filters = Filters("alba-iulia", start=date(2026, 1, 1))
+def test_share_within_target_matches_pandas(demo_engine, by, filters):
     got = share_within_target(demo_engine, filters, by=by)
-    inc = _select(raw.incidents(demo_engine, "alba-iulia"), filters)
+    inc = _select(raw.incidents(demo_engine, filters.city), filters)
     res = inc[inc["resolve_h"].notna()]
     within = res["resolve_h"] <= res["target_hours"]
     g = within.groupby(res[KEYS[by]].astype(str))
@@ -174,16 +179,22 @@ def test_backlog_ageing_matches_pandas(demo_engine):
     assert got["total"].sum() == len(open_)
 
 
-def test_district_medians_match_pandas(demo_engine):
-    filters = Filters("alba-iulia", categories=("pothole", "water_fault", "garbage"))
+@pytest.mark.parametrize(
+    "filters",
+    [Filters("alba-iulia", categories=("pothole", "water_fault", "garbage")), *FILTERS],
+    ids=["categories", *FILTER_IDS],
+)
+def test_district_medians_match_pandas(demo_engine, filters):
     got = district_medians(demo_engine, filters).set_index("district")
-    inc = _select(raw.incidents(demo_engine, "alba-iulia"), filters)
+    inc = _select(raw.incidents(demo_engine, filters.city), filters)
     inc = inc[inc["district"].notna()]
     g = inc.groupby("district")
     assert (got.loc[g.size().index, "n"] == g.size()).all()
     assert (got.loc[g.size().index, "n_open"] == g["status"].apply(
         lambda s: s.isin(raw.OPEN).sum())).all()  # fmt: skip
-    assert np.allclose(got.loc[g.size().index, "resolve_median_h"], g["resolve_h"].median())
+    assert np.allclose(
+        got.loc[g.size().index, "resolve_median_h"], g["resolve_h"].median(), equal_nan=True
+    )
     assert got.crs.to_epsg() == 4326
     only = district_medians(demo_engine, Filters("alba-iulia", districts=("Centru",)))
     assert list(only["district"]) == ["Centru"]

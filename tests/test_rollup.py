@@ -63,21 +63,35 @@ def expected(engine: sa.Engine) -> pd.DataFrame:
     return inc.groupby(KEY, dropna=False, as_index=False)[SUMS].sum()
 
 
-def stored(engine: sa.Engine) -> pd.DataFrame:
+def stored(engine: sa.Engine, table: str = "incident_daily") -> pd.DataFrame:
     with engine.connect() as conn:
-        frame = pd.read_sql(sa.text("SELECT * FROM incident_daily"), conn)
+        frame = pd.read_sql(sa.text(f"SELECT * FROM {table}"), conn)
+    if "month" in frame:
+        frame = frame.rename(columns={"month": "day"})
     return frame
 
 
-def assert_rollup_exact(engine: sa.Engine) -> None:
-    want = expected(engine).sort_values(KEY, na_position="first").reset_index(drop=True)
-    got = stored(engine).sort_values(KEY, na_position="first").reset_index(drop=True)
+def _by_month(daily: pd.DataFrame) -> pd.DataFrame:
+    month = pd.to_datetime(daily["day"]).dt.to_period("M").dt.start_time.dt.date
+    return daily.assign(day=month).groupby(KEY, as_index=False)[SUMS].sum()
+
+
+def _assert_same(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    want = want.sort_values(KEY).reset_index(drop=True)
+    got = got.sort_values(KEY).reset_index(drop=True)
     assert len(got) == len(want), "the rollup has a different number of groups"
     assert (got["n"] > 0).all(), "empty groups must be dropped"
     counts = [c for c in SUMS if not c.endswith("_sum_h")]
     got = got[KEY + SUMS].astype(dict.fromkeys(counts, "int64"))
     want = want[KEY + SUMS].astype(got.dtypes.to_dict())
     pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9, atol=1e-6)
+
+
+def assert_rollup_exact(engine: sa.Engine) -> None:
+    """Both rollups, daily and monthly, equal the recount of the incidents."""
+    want = expected(engine)
+    _assert_same(stored(engine), want)
+    _assert_same(stored(engine, "incident_monthly"), _by_month(want))
 
 
 def test_the_demo_load_fills_the_rollup(demo_engine):

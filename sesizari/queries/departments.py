@@ -41,19 +41,19 @@ p AS MATERIALIZED (
     FROM city
 ),
 rec AS (
-    SELECT r.department_id,
-           sum(r.n) FILTER (WHERE r.day >= CAST(:p_start AS date)) AS received,
-           sum(r.n_resolved) FILTER (WHERE r.day >= CAST(:p_start AS date))
+    SELECT rd.department_id,
+           sum(rd.n) FILTER (WHERE rd.day >= CAST(:p_start AS date)) AS received,
+           sum(rd.n_resolved) FILTER (WHERE rd.day >= CAST(:p_start AS date))
                AS received_resolved,
-           sum(r.n_within) FILTER (WHERE r.day >= CAST(:p_start AS date)) AS within_target,
-           sum(r.n) FILTER (WHERE r.day < CAST(:p_start AS date)) AS prev_received,
-           sum(r.n_resolved) FILTER (WHERE r.day < CAST(:p_start AS date))
+           sum(rd.n_within) FILTER (WHERE rd.day >= CAST(:p_start AS date)) AS within_target,
+           sum(rd.n) FILTER (WHERE rd.day < CAST(:p_start AS date)) AS prev_received,
+           sum(rd.n_resolved) FILTER (WHERE rd.day < CAST(:p_start AS date))
                AS prev_received_resolved,
-           sum(r.n_within) FILTER (WHERE r.day < CAST(:p_start AS date))
+           sum(rd.n_within) FILTER (WHERE rd.day < CAST(:p_start AS date))
                AS prev_within_target
-    FROM r
-    WHERE r.day >= CAST(:q_start AS date) AND r.day < CAST(:p_end AS date)
-    GROUP BY r.department_id
+    FROM rd
+    WHERE rd.day >= CAST(:q_start AS date) AND rd.day < CAST(:p_end AS date)
+    GROUP BY rd.department_id
 ),
 res AS (
     SELECT f.department_id,
@@ -93,7 +93,7 @@ LEFT JOIN opn ON opn.department_id = deps.department_id
 ORDER BY deps.code
 """,
     reads=2,
-    rollup=True,
+    daily=True,
 )
 
 #: The periods' percentiles per department: for each (department, period),

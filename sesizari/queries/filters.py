@@ -170,22 +170,59 @@ _F = _F_HEAD + _DIMENSIONS.format(t="i")
 
 FILTERED_CTE = _CITY + "," + _F + "\n)\n"
 
-#: ``city`` and ``r``: the daily rollup rows (``incident_daily``, migration
-#: 0015) of the same selection as ``f``.  Every filter is a key of the
-#: rollup and the dates are local days, so counts and sums over ``r`` are
-#: exactly those over ``f``, from about a seventh of the rows.
-_R_HEAD = """
-r AS (
+#: The sums of the rollups (migration 0015), the same in both tables.
+ROLLUP_SUMS = (
+    "n", "n_acknowledged", "ack_sum_h", "n_resolved", "resolve_sum_h", "n_within",
+    "resolved_lt_4h", "resolved_4_8h", "resolved_8_24h", "resolved_1_2d", "resolved_2_3d",
+    "resolved_3_7d", "resolved_7_14d", "resolved_14_30d", "resolved_gt_30d",
+)  # fmt: skip
+_KEYS = ("category_id", "department_id", "district_id", "status")
+
+#: ``rd``: the daily rollup rows (``incident_daily``) of the same selection
+#: as ``f``, with their local ``day``, for figures that split a selection by
+#: day or week.  Every filter is a key of the rollup and the dates are local
+#: days, so counts and sums over ``rd`` are exactly those over ``f``, from
+#: about a seventh of the rows.
+_RD_HEAD = """
+rd AS (
     SELECT d.* FROM city JOIN incident_daily d ON d.city_id = city.city_id
     WHERE (CAST(:start AS date) IS NULL OR d.day >= CAST(:start AS date))
       AND (CAST(:end AS date) IS NULL OR d.day < CAST(:end AS date))"""
-_R = _R_HEAD + _DIMENSIONS.format(t="d") + "\n)"
+_RD = _RD_HEAD + _DIMENSIONS.format(t="d") + "\n)"
+
+#: ``r``: the same selection's sums without the day: the monthly rollup's
+#: rows for the months wholly inside the date range (every month when there
+#: is none), and the daily rows of the days outside those months.  The same
+#: sums as ``rd`` from about a seventh of its rows again (Alba Iulia's whole
+#: history: 78,597 daily rows, 5,700 monthly; 36 -> 4 ms).
+_WHOLE_MONTH = """
+      AND (CAST(:start AS date) IS NULL OR {m} >= CAST(:start AS date))
+      AND (CAST(:end AS date) IS NULL
+           OR CAST({m} + interval '1 month' AS date) <= CAST(:end AS date))"""
+_R = (
+    "\nr AS (\n    SELECT "  # noqa: S608 - constants of this module; values are bound parameters
+    + ", ".join(f"m.{c}" for c in (*_KEYS, *ROLLUP_SUMS))
+    + "\n    FROM city JOIN incident_monthly m ON m.city_id = city.city_id\n    WHERE true"
+    + _WHOLE_MONTH.format(m="m.month")
+    + _DIMENSIONS.format(t="m")
+    + "\n    UNION ALL\n    SELECT "
+    + ", ".join(f"d.{c}" for c in (*_KEYS, *ROLLUP_SUMS))
+    + "\n    FROM city JOIN incident_daily d ON d.city_id = city.city_id"
+    + "\n    WHERE (CAST(:start AS date) IS NOT NULL OR CAST(:end AS date) IS NOT NULL)"
+    + "\n      AND (CAST(:start AS date) IS NULL OR d.day >= CAST(:start AS date))"
+    + "\n      AND (CAST(:end AS date) IS NULL OR d.day < CAST(:end AS date))"
+    + "\n      AND NOT (true"
+    + _WHOLE_MONTH.format(m="CAST(date_trunc('month', CAST(d.day AS timestamp)) AS date)")
+    + ")"
+    + _DIMENSIONS.format(t="d")
+    + "\n)"
+)
 
 ROLLUP_CTE = _CITY + "," + _R + "\n"
 
 
 def filtered_sql(
-    body: str, reads: int = 1, sampled: Iterable[int] = (), rollup: bool = False
+    body: str, reads: int = 1, sampled: Iterable[int] = (), daily: bool = False
 ) -> sa.TextClause:
     """``WITH city, f AS (...) <body>``: a query over the filtered incidents.
 
@@ -199,8 +236,8 @@ def filtered_sql(
 
     ``sampled`` lists the reads (1 for ``f``, 2 for ``f2``...) that hold only
     the fixed sample (:data:`SAMPLE_PREDICATE`), read through its own index.
-    With ``rollup``, the query also has ``r``, the selection's rows of the
-    daily rollup (:data:`ROLLUP_CTE`).
+    With ``daily``, the query also has ``rd``, the selection's rows of the
+    daily rollup, with their ``day``.
 
     Both pieces are constants of this package; user values are bound
     parameters only (``:city``, ``:cats``...), so this concatenation cannot
@@ -212,8 +249,8 @@ def filtered_sql(
     if not chosen <= set(range(1, reads + 1)):
         raise ValueError(f"sampled reads must be among 1..{reads}, got {sorted(chosen)}")
     parts = ["WITH ", _CITY.strip()]
-    if rollup:
-        parts += [",", _R]
+    if daily:
+        parts += [",", _RD]
     for n in range(1, reads + 1):
         name = "f" if n == 1 else f"f{n}"
         definition = _F.replace("\nf AS (", f"\n{name} AS (", 1)
@@ -225,7 +262,11 @@ def filtered_sql(
 
 
 def rollup_sql(body: str) -> sa.TextClause:
-    """``WITH city, r AS (...) <body>``: a query over the selection's rollup rows.
+    """``WITH city, r AS (...) <body>``: a query over the selection's rollup sums.
+
+    ``r`` has the keys (``category_id``, ``department_id``, ``district_id``
+    (0 outside every district), ``status``) and :data:`ROLLUP_SUMS`, not
+    the day: sum it, do not count its rows.
 
     It takes the same bound parameters as :func:`filtered_sql`
     (:meth:`Filters.params`).

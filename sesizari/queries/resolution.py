@@ -32,6 +32,7 @@ from sesizari.errors import ValidationError
 from sesizari.queries.filters import (
     BUCKETS_CTE,
     OPEN,
+    ROLLUP_SUMS,
     Bind,
     Filters,
     city_exists,
@@ -228,9 +229,9 @@ _WEEKLY = filtered_sql(
     BUCKETS_CTE  # noqa: S608 - both pieces are constants of this package
     + """,
 rec AS (
-    SELECT CAST(date_trunc('week', CAST(r.day AS timestamp)) AS date) AS week,
-           sum(r.n) AS received
-    FROM r GROUP BY 1
+    SELECT CAST(date_trunc('week', CAST(rd.day AS timestamp)) AS date) AS week,
+           sum(rd.n) AS received
+    FROM rd GROUP BY 1
 ),
 res AS (
     SELECT b.days[width_bucket(f.resolved_at, b.starts)] AS week,
@@ -245,7 +246,7 @@ SELECT week, CAST(COALESCE(rec.received, 0) AS bigint) AS received,
 FROM rec FULL JOIN res USING (week)
 ORDER BY week
 """,
-    rollup=True,
+    daily=True,
 )
 
 
@@ -286,10 +287,7 @@ GROUP BY 1
 )
 
 #: The rollup's columns of the :data:`DEFAULT_BINS` histogram, in bin order.
-ROLLUP_BINS: tuple[str, ...] = (
-    "resolved_lt_4h", "resolved_4_8h", "resolved_8_24h", "resolved_1_2d", "resolved_2_3d",
-    "resolved_3_7d", "resolved_7_14d", "resolved_14_30d", "resolved_gt_30d",
-)  # fmt: skip
+ROLLUP_BINS: tuple[str, ...] = tuple(c for c in ROLLUP_SUMS if c.startswith("resolved_"))
 
 #: The default histogram, summed from the rollup (exact, a seventh of the rows).
 _ROLLUP_DISTRIBUTION = rollup_sql(
