@@ -213,7 +213,8 @@ cc AS (
     GROUP BY 1, 2, 3, 4
 ),
 cell AS (
-    SELECT cx, cy, sum(n) AS n FROM cc GROUP BY cx, cy
+    SELECT cx, cy, sum(n) AS n, sum(n_open) AS n_open, sum(sx) AS sx, sum(sy) AS sy
+    FROM cc GROUP BY cx, cy
 ),
 core AS (
     SELECT cx, cy,
@@ -233,11 +234,15 @@ member AS (
     SELECT cx, cy, cid FROM core UNION ALL SELECT cx, cy, cid FROM border
 ),
 mc AS (
-    SELECT m.cid, cc.* FROM cc JOIN member m ON m.cx = cc.cx AND m.cy = cc.cy
+    SELECT m.cid, cc.category_id, cc.district_id, cc.n
+    FROM cc JOIN member m ON m.cx = cc.cx AND m.cy = cc.cy
 ),
+-- Totals from the cells' own sums (a few thousand rows), not from ``mc``.
 tot AS (
-    SELECT cid, sum(n) AS n, sum(n_open) AS n_open, sum(sx) / sum(n) AS x, sum(sy) / sum(n) AS y
-    FROM mc GROUP BY cid
+    SELECT m.cid, sum(c.n) AS n, sum(c.n_open) AS n_open,
+           sum(c.sx) / sum(c.n) AS x, sum(c.sy) / sum(c.n) AS y
+    FROM member m JOIN cell c ON c.cx = m.cx AND c.cy = m.cy
+    GROUP BY m.cid
 ),
 -- Counted by id, named here (a few hundred rows): grouping the incidents by
 -- text codes took about 10 % of the whole-city time.
