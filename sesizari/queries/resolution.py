@@ -47,13 +47,15 @@ from sesizari.queries.maps import to_geodataframe
 GROUPINGS: tuple[str, ...] = ("category", "department", "district")
 
 
-#: Each group's id, chosen by the ``:by`` parameter (a CASE, so the group-by
-#: column is never spliced into the SQL text); 0 for incidents outside every
-#: district (ids are positive), so that group can be named in an id list.
-#: Grouping by the integer id and naming the few groups afterwards spares
-#: per-incident joins and text sorts (whole city at 1M, by category: 874 ->
-#: 620 ms before the rollup).
 def _group_id(t: str) -> str:
+    """The SQL of each row's group id in table alias ``t``, chosen by ``:by``.
+
+    A CASE, so the group-by column is never spliced into the SQL text; 0 for
+    incidents outside every district (ids are positive), so that group can be
+    named in an id list.  Grouping by the integer id and naming the few groups
+    afterwards spares per-incident joins and text sorts (whole city at 1M, by
+    category: 874 -> 620 ms before the rollup).
+    """
     return (
         f"COALESCE(CASE CAST(:by AS text) WHEN 'category' THEN {t}.category_id"
         f" WHEN 'department' THEN {t}.department_id ELSE {t}.district_id END, 0)"
@@ -180,6 +182,7 @@ def _group_figures(
     else:
         pct = read_frame(bind, _PERCENTILES, params | ids)
     out = counts.merge(pct, on="id", how="left", validate="one_to_one")
+    out[list(_PERCENTILE_COLUMNS)] = out[list(_PERCENTILE_COLUMNS)].astype(float)
     out["sampled"] = big.to_numpy()
     return out.drop(columns=["id"])
 
@@ -189,7 +192,7 @@ def resolution_stats(
 ) -> pd.DataFrame:
     """Median, p90 and mean hours to acknowledge and to resolve, per group.
 
-    Counts and means are exact (from the daily rollup).  Medians and p90s are
+    Counts and means are exact (sums over the rollups).  Medians and p90s are
     exact for groups of up to ``exact_limit`` incidents and read from the
     fixed one-in-eight sample above it (:data:`EXACT_PERCENTILE_LIMIT`); the
     ``sampled`` column says which, so a page can mark estimates.
