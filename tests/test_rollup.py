@@ -185,3 +185,44 @@ def test_a_failed_statement_leaves_the_rollup_as_it_was(engine, city, op):
         conn.execute(sa.text("SELECT 1 / 0"))
     pd.testing.assert_frame_equal(stored(engine), before)
     assert_rollup_exact(engine)
+
+
+def test_two_writers_of_the_same_group_both_count(engine, city):
+    """The second writer waits for the first one's row lock and adds to its sums."""
+    import threading
+
+    def insert(conn: sa.Connection, text: str) -> None:
+        conn.execute(
+            sa.text(
+                "INSERT INTO incidents (city_id, registry_number, category_id, department_id,"
+                " channel, geom, description)"
+                " SELECT c.city_id, :number, c.category_id, c.default_department_id, 'web',"
+                " ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :text"
+                " FROM categories c WHERE c.code = 'pothole'"
+            ),
+            {"number": f"TST-2026-{abs(hash(text)) % 10**6:06d}", "lon": TEST_LON,
+             "lat": TEST_LAT, "text": text},
+        )  # fmt: skip
+
+    first, second = engine.connect(), engine.connect()
+    try:
+        first.begin()
+        insert(first, "Prima")
+        done = threading.Event()
+
+        def other() -> None:
+            with second.begin():
+                insert(second, "A doua")  # blocks on the group's rows until `first` commits
+            done.set()
+
+        worker = threading.Thread(target=other)
+        worker.start()
+        assert not done.wait(0.5), "the second writer should wait for the first one's lock"
+        first.commit()
+        worker.join(timeout=30)
+        assert done.is_set()
+    finally:
+        first.close()
+        second.close()
+    assert stored(engine)["n"].sum() == 2
+    assert_rollup_exact(engine)
