@@ -48,31 +48,10 @@ CREATE TABLE incident_daily (
 -- The same sums by local month: a figure over whole months (any selection
 -- without dates, and the full months inside a date range) reads about a
 -- fourteenth of the daily rows (Alba Iulia: 78,597 -> 5,748).
-CREATE TABLE incident_monthly (
-    city_id        integer NOT NULL,
-    month          date NOT NULL,      -- first day of the local month of created_at
-    category_id    integer NOT NULL,
-    department_id  integer NOT NULL,
-    district_id    integer NOT NULL,   -- 0: outside every district (ids are positive)
-    status         text NOT NULL,
-    n              integer NOT NULL,   -- incidents
-    n_acknowledged integer NOT NULL,   -- with acknowledged_at
-    ack_sum_h      float8 NOT NULL,    -- sum of hours to acknowledge
-    n_resolved     integer NOT NULL,   -- with resolved_at
-    resolve_sum_h  float8 NOT NULL,    -- sum of hours to resolve
-    n_within       integer NOT NULL,   -- resolved within the category's target
-    resolved_lt_4h  integer NOT NULL,   -- the histogram bins, as in incident_daily
-    resolved_4_8h   integer NOT NULL,
-    resolved_8_24h  integer NOT NULL,
-    resolved_1_2d   integer NOT NULL,
-    resolved_2_3d   integer NOT NULL,
-    resolved_3_7d   integer NOT NULL,
-    resolved_7_14d  integer NOT NULL,
-    resolved_14_30d integer NOT NULL,
-    resolved_gt_30d integer NOT NULL,
-    CONSTRAINT incident_monthly_key
-        PRIMARY KEY (city_id, month, category_id, department_id, district_id, status)
-);
+CREATE TABLE incident_monthly (LIKE incident_daily);
+ALTER TABLE incident_monthly RENAME COLUMN day TO month;  -- first day of the local month
+ALTER TABLE incident_monthly ADD CONSTRAINT incident_monthly_key
+    PRIMARY KEY (city_id, month, category_id, department_id, district_id, status);
 
 -- The rollup rows of a set of incidents, each incident counted `sign` times.
 -- One definition for the triggers and for the rebuild below.
@@ -113,6 +92,48 @@ CREATE FUNCTION incident_daily_rows(p_source text) RETURNS text
     $q$, p_source)
     $$;
 
+-- The upsert of one rollup table (p_table, keyed by p_key: day or month)
+-- from the rows of the CTE p_delta, in key order, returning the changed rows.
+CREATE FUNCTION incident_rollup_insert(p_table text, p_key text, p_delta text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT format($q$
+        INSERT INTO public.%1$I AS d
+            (city_id, %2$I, category_id, department_id, district_id, status, n,
+             n_acknowledged, ack_sum_h, n_resolved, resolve_sum_h, n_within, resolved_lt_4h,
+             resolved_4_8h, resolved_8_24h, resolved_1_2d, resolved_2_3d, resolved_3_7d,
+             resolved_7_14d, resolved_14_30d, resolved_gt_30d)
+        SELECT city_id, %2$I, category_id, department_id, district_id, status, n,
+               n_acknowledged, ack_sum_h, n_resolved, resolve_sum_h, n_within,
+               resolved_lt_4h, resolved_4_8h, resolved_8_24h, resolved_1_2d, resolved_2_3d,
+               resolved_3_7d, resolved_7_14d, resolved_14_30d, resolved_gt_30d
+        FROM %3$I
+        WHERE n <> 0 OR n_acknowledged <> 0 OR n_resolved <> 0 OR n_within <> 0
+           OR ack_sum_h <> 0 OR resolve_sum_h <> 0
+           OR resolved_lt_4h <> 0 OR resolved_4_8h <> 0 OR resolved_8_24h <> 0
+           OR resolved_1_2d <> 0 OR resolved_2_3d <> 0 OR resolved_3_7d <> 0
+           OR resolved_7_14d <> 0 OR resolved_14_30d <> 0 OR resolved_gt_30d <> 0
+        ORDER BY city_id, %2$I, category_id, department_id, district_id, status
+        ON CONFLICT ON CONSTRAINT %4$I DO UPDATE SET
+            n = d.n + excluded.n,
+            n_acknowledged = d.n_acknowledged + excluded.n_acknowledged,
+            ack_sum_h = d.ack_sum_h + excluded.ack_sum_h,
+            n_resolved = d.n_resolved + excluded.n_resolved,
+            resolve_sum_h = d.resolve_sum_h + excluded.resolve_sum_h,
+            n_within = d.n_within + excluded.n_within,
+            resolved_lt_4h = d.resolved_lt_4h + excluded.resolved_lt_4h,
+            resolved_4_8h = d.resolved_4_8h + excluded.resolved_4_8h,
+            resolved_8_24h = d.resolved_8_24h + excluded.resolved_8_24h,
+            resolved_1_2d = d.resolved_1_2d + excluded.resolved_1_2d,
+            resolved_2_3d = d.resolved_2_3d + excluded.resolved_2_3d,
+            resolved_3_7d = d.resolved_3_7d + excluded.resolved_3_7d,
+            resolved_7_14d = d.resolved_7_14d + excluded.resolved_7_14d,
+            resolved_14_30d = d.resolved_14_30d + excluded.resolved_14_30d,
+            resolved_gt_30d = d.resolved_gt_30d + excluded.resolved_gt_30d
+        RETURNING d.ctid, d.n
+    $q$, p_table, p_key, p_delta, p_table || '_key')
+    $$;
+
 -- The statement that adds the rows of `p_source` (a query giving incidents
 -- and a `sign` column) to both rollups, in key order.  It returns the row ids
 -- of the groups it left empty in each, for incident_daily_prune.  The
@@ -144,79 +165,13 @@ CREATE FUNCTION incident_daily_upsert(p_source text) RETURNS text
             FROM delta
             GROUP BY 1, 2, 3, 4, 5, 6
         ),
-        up AS (
-            INSERT INTO public.incident_daily AS d
-                (city_id, day, category_id, department_id, district_id, status, n,
-                 n_acknowledged, ack_sum_h, n_resolved, resolve_sum_h, n_within, resolved_lt_4h,
-                 resolved_4_8h, resolved_8_24h, resolved_1_2d, resolved_2_3d, resolved_3_7d,
-                 resolved_7_14d, resolved_14_30d, resolved_gt_30d)
-            SELECT city_id, day, category_id, department_id, district_id, status, n,
-                   n_acknowledged, ack_sum_h, n_resolved, resolve_sum_h, n_within,
-                   resolved_lt_4h, resolved_4_8h, resolved_8_24h, resolved_1_2d, resolved_2_3d,
-                   resolved_3_7d, resolved_7_14d, resolved_14_30d, resolved_gt_30d
-            FROM delta
-            WHERE n <> 0 OR n_acknowledged <> 0 OR n_resolved <> 0 OR n_within <> 0
-               OR ack_sum_h <> 0 OR resolve_sum_h <> 0
-               OR resolved_lt_4h <> 0 OR resolved_4_8h <> 0 OR resolved_8_24h <> 0
-               OR resolved_1_2d <> 0 OR resolved_2_3d <> 0 OR resolved_3_7d <> 0
-               OR resolved_7_14d <> 0 OR resolved_14_30d <> 0 OR resolved_gt_30d <> 0
-            ORDER BY city_id, day, category_id, department_id, district_id, status
-            ON CONFLICT ON CONSTRAINT incident_daily_key DO UPDATE SET
-                n = d.n + excluded.n,
-                n_acknowledged = d.n_acknowledged + excluded.n_acknowledged,
-                ack_sum_h = d.ack_sum_h + excluded.ack_sum_h,
-                n_resolved = d.n_resolved + excluded.n_resolved,
-                resolve_sum_h = d.resolve_sum_h + excluded.resolve_sum_h,
-                n_within = d.n_within + excluded.n_within,
-                resolved_lt_4h = d.resolved_lt_4h + excluded.resolved_lt_4h,
-                resolved_4_8h = d.resolved_4_8h + excluded.resolved_4_8h,
-                resolved_8_24h = d.resolved_8_24h + excluded.resolved_8_24h,
-                resolved_1_2d = d.resolved_1_2d + excluded.resolved_1_2d,
-                resolved_2_3d = d.resolved_2_3d + excluded.resolved_2_3d,
-                resolved_3_7d = d.resolved_3_7d + excluded.resolved_3_7d,
-                resolved_7_14d = d.resolved_7_14d + excluded.resolved_7_14d,
-                resolved_14_30d = d.resolved_14_30d + excluded.resolved_14_30d,
-                resolved_gt_30d = d.resolved_gt_30d + excluded.resolved_gt_30d
-            RETURNING d.ctid, d.n
-        ),
-        upm AS (
-            INSERT INTO public.incident_monthly AS d
-                (city_id, month, category_id, department_id, district_id, status, n,
-                 n_acknowledged, ack_sum_h, n_resolved, resolve_sum_h, n_within, resolved_lt_4h,
-                 resolved_4_8h, resolved_8_24h, resolved_1_2d, resolved_2_3d, resolved_3_7d,
-                 resolved_7_14d, resolved_14_30d, resolved_gt_30d)
-            SELECT city_id, month, category_id, department_id, district_id, status, n,
-                   n_acknowledged, ack_sum_h, n_resolved, resolve_sum_h, n_within,
-                   resolved_lt_4h, resolved_4_8h, resolved_8_24h, resolved_1_2d, resolved_2_3d,
-                   resolved_3_7d, resolved_7_14d, resolved_14_30d, resolved_gt_30d
-            FROM mdelta
-            WHERE n <> 0 OR n_acknowledged <> 0 OR n_resolved <> 0 OR n_within <> 0
-               OR ack_sum_h <> 0 OR resolve_sum_h <> 0
-               OR resolved_lt_4h <> 0 OR resolved_4_8h <> 0 OR resolved_8_24h <> 0
-               OR resolved_1_2d <> 0 OR resolved_2_3d <> 0 OR resolved_3_7d <> 0
-               OR resolved_7_14d <> 0 OR resolved_14_30d <> 0 OR resolved_gt_30d <> 0
-            ORDER BY city_id, month, category_id, department_id, district_id, status
-            ON CONFLICT ON CONSTRAINT incident_monthly_key DO UPDATE SET
-                n = d.n + excluded.n,
-                n_acknowledged = d.n_acknowledged + excluded.n_acknowledged,
-                ack_sum_h = d.ack_sum_h + excluded.ack_sum_h,
-                n_resolved = d.n_resolved + excluded.n_resolved,
-                resolve_sum_h = d.resolve_sum_h + excluded.resolve_sum_h,
-                n_within = d.n_within + excluded.n_within,
-                resolved_lt_4h = d.resolved_lt_4h + excluded.resolved_lt_4h,
-                resolved_4_8h = d.resolved_4_8h + excluded.resolved_4_8h,
-                resolved_8_24h = d.resolved_8_24h + excluded.resolved_8_24h,
-                resolved_1_2d = d.resolved_1_2d + excluded.resolved_1_2d,
-                resolved_2_3d = d.resolved_2_3d + excluded.resolved_2_3d,
-                resolved_3_7d = d.resolved_3_7d + excluded.resolved_3_7d,
-                resolved_7_14d = d.resolved_7_14d + excluded.resolved_7_14d,
-                resolved_14_30d = d.resolved_14_30d + excluded.resolved_14_30d,
-                resolved_gt_30d = d.resolved_gt_30d + excluded.resolved_gt_30d
-            RETURNING d.ctid, d.n
-        )
+        up AS (%s),
+        upm AS (%s)
         SELECT (SELECT array_agg(ctid) FILTER (WHERE n = 0) FROM up),
                (SELECT array_agg(ctid) FILTER (WHERE n = 0) FROM upm)
-    $q$, public.incident_daily_rows(p_source))
+    $q$, public.incident_daily_rows(p_source),
+         public.incident_rollup_insert('incident_daily', 'day', 'delta'),
+         public.incident_rollup_insert('incident_monthly', 'month', 'mdelta'))
     $$;
 
 -- Drop the groups an upsert left without incidents (a separate statement:
@@ -228,45 +183,20 @@ CREATE FUNCTION incident_daily_prune(p_daily tid[], p_monthly tid[]) RETURNS voi
     DELETE FROM public.incident_monthly WHERE ctid = ANY(p_monthly);
     $$;
 
-CREATE FUNCTION incident_daily_on_insert() RETURNS trigger
+-- One trigger function for the three kinds of change: each statement's new
+-- rows count once, its old rows minus once.
+CREATE FUNCTION incident_daily_on_change() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 DECLARE
     empty_d tid[];
     empty_m tid[];
 BEGIN
-    EXECUTE public.incident_daily_upsert('SELECT n.*, 1 AS sign FROM new_rows n')
-        INTO empty_d, empty_m;
-    PERFORM public.incident_daily_prune(empty_d, empty_m)
-        WHERE empty_d IS NOT NULL OR empty_m IS NOT NULL;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION incident_daily_on_update() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    empty_d tid[];
-    empty_m tid[];
-BEGIN
-    EXECUTE public.incident_daily_upsert(
-        'SELECT n.*, 1 AS sign FROM new_rows n UNION ALL SELECT o.*, -1 FROM old_rows o')
-        INTO empty_d, empty_m;
-    PERFORM public.incident_daily_prune(empty_d, empty_m)
-        WHERE empty_d IS NOT NULL OR empty_m IS NOT NULL;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION incident_daily_on_delete() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    empty_d tid[];
-    empty_m tid[];
-BEGIN
-    EXECUTE public.incident_daily_upsert('SELECT o.*, -1 AS sign FROM old_rows o')
+    EXECUTE public.incident_daily_upsert(CASE TG_OP
+        WHEN 'INSERT' THEN 'SELECT n.*, 1 AS sign FROM new_rows n'
+        WHEN 'DELETE' THEN 'SELECT o.*, -1 AS sign FROM old_rows o'
+        ELSE 'SELECT n.*, 1 AS sign FROM new_rows n UNION ALL SELECT o.*, -1 FROM old_rows o'
+        END)
         INTO empty_d, empty_m;
     PERFORM public.incident_daily_prune(empty_d, empty_m)
         WHERE empty_d IS NOT NULL OR empty_m IS NOT NULL;
@@ -276,13 +206,13 @@ $$;
 
 CREATE TRIGGER incident_daily_insert AFTER INSERT ON incidents
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION incident_daily_on_insert();
+    FOR EACH STATEMENT EXECUTE FUNCTION incident_daily_on_change();
 CREATE TRIGGER incident_daily_update AFTER UPDATE ON incidents
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION incident_daily_on_update();
+    FOR EACH STATEMENT EXECUTE FUNCTION incident_daily_on_change();
 CREATE TRIGGER incident_daily_delete AFTER DELETE ON incidents
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION incident_daily_on_delete();
+    FOR EACH STATEMENT EXECUTE FUNCTION incident_daily_on_change();
 
 -- Rebuild a city's rollup (one category's rows when p_category is given)
 -- from its incidents.
