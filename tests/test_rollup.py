@@ -226,3 +226,21 @@ def test_two_writers_of_the_same_group_both_count(engine, city):
         second.close()
     assert stored(engine)["n"].sum() == 2
     assert_rollup_exact(engine)
+
+
+def test_refresh_rebuilds_what_a_load_without_triggers_missed(demo_copy):
+    engine = db.make_engine(demo_copy)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("ALTER TABLE incidents DISABLE TRIGGER incident_daily_update"))
+            conn.execute(
+                sa.text("UPDATE incidents SET district_id = NULL WHERE incident_id % 3 = 0")
+            )
+            conn.execute(sa.text("ALTER TABLE incidents ENABLE TRIGGER incident_daily_update"))
+        with pytest.raises(AssertionError):
+            assert_rollup_exact(engine)
+        with engine.begin() as conn:
+            conn.execute(sa.text("SELECT refresh_incident_daily(city_id) FROM cities"))
+        assert_rollup_exact(engine)
+    finally:
+        engine.dispose()
