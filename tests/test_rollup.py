@@ -244,3 +244,14 @@ def test_refresh_rebuilds_what_a_load_without_triggers_missed(demo_copy):
         assert_rollup_exact(engine)
     finally:
         engine.dispose()
+
+
+def test_truncating_the_incidents_empties_the_rollups(demo_copy):
+    engine = db.make_engine(demo_copy)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("TRUNCATE incidents CASCADE"))
+        assert stored(engine).empty and stored(engine, "incident_monthly").empty
+        assert_rollup_exact(engine)
+    finally:
+        engine.dispose()

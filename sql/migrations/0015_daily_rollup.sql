@@ -214,6 +214,19 @@ CREATE TRIGGER incident_daily_delete AFTER DELETE ON incidents
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION incident_daily_on_change();
 
+-- TRUNCATE removes every incident (of every city): the rollups follow.
+CREATE FUNCTION incident_daily_on_truncate() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    TRUNCATE public.incident_daily, public.incident_monthly;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER incident_daily_truncate AFTER TRUNCATE ON incidents
+    FOR EACH STATEMENT EXECUTE FUNCTION incident_daily_on_truncate();
+
 -- Rebuild a city's rollup (one category's rows when p_category is given)
 -- from its incidents.
 CREATE FUNCTION refresh_incident_daily(p_city integer, p_category integer DEFAULT NULL)
