@@ -164,29 +164,6 @@ def test_single_inserts_and_the_workflow(engine, city):
     assert resolved["n_acknowledged"].sum() == 2
 
 
-@pytest.mark.parametrize("op", ["insert", "delete"])
-def test_a_failed_statement_leaves_the_rollup_as_it_was(engine, city, op):
-    create_incident(
-        engine,
-        NewIncident(city="testville", category="pothole", latitude=TEST_LAT,
-                    longitude=TEST_LON, description="Groapă"),
-    )  # fmt: skip
-    before = stored(engine)
-    with pytest.raises(sa.exc.DBAPIError), engine.begin() as conn:
-        if op == "insert":
-            conn.execute(sa.text(
-                "INSERT INTO incidents (city_id, registry_number, category_id, department_id,"
-                " channel, geom, description)"
-                " SELECT city_id, registry_number || '9', category_id, department_id, channel,"
-                " geom, description FROM incidents"
-            ))  # fmt: skip
-        else:
-            conn.execute(sa.text("DELETE FROM incidents"))
-        conn.execute(sa.text("SELECT 1 / 0"))
-    pd.testing.assert_frame_equal(stored(engine), before)
-    assert_rollup_exact(engine)
-
-
 def test_two_writers_of_the_same_group_both_count(engine, city):
     """The second writer waits for the first one's row lock and adds to its sums."""
     import threading

@@ -100,32 +100,38 @@ ORDER BY deps.code
     daily=True,
 )
 
+
+def _created(read: str, kind: str) -> str:
+    """One read (``f`` or ``f2``) of the periods' incidents of the departments in its lists.
+
+    ``kind`` names the lists: ``:sampled_cur``/``:sampled_prev`` or
+    ``:exact_cur``/``:exact_prev``.  Both empty switch the read off before it
+    starts (a constant condition on bound parameters).
+    """
+    return f"""
+    SELECT {read}.department_id, {read}.created_at >= p.cur0 AS cur, {read}.created_at,
+           {read}.acknowledged_at, {read}.resolved_at
+    FROM {read} CROSS JOIN p
+    WHERE cardinality(CAST(:{kind}_cur AS int[])) + cardinality(CAST(:{kind}_prev AS int[])) > 0
+      AND {read}.created_at >= (SELECT p.prev0 FROM p)
+      AND {read}.created_at < (SELECT p.cur1 FROM p)
+      AND CASE WHEN {read}.created_at >= p.cur0
+               THEN {read}.department_id = ANY(CAST(:{kind}_cur AS int[]))
+               ELSE {read}.department_id = ANY(CAST(:{kind}_prev AS int[])) END"""  # noqa: S608
+
+
 #: The periods' percentiles per department: for each (department, period),
 #: from the fixed sample (``f``) when the department received more than
 #: ``EXACT_PERCENTILE_LIMIT`` incidents in that period, else from all of
 #: them (``f2``); as in :func:`sesizari.queries.resolution.resolution_stats`.
-#: A read whose lists are both empty is switched off before it starts.
 _PERCENTILES = filtered_sql(
     _PERIODS  # noqa: S608 - both pieces are constants of this module
     + """
-created AS (
-    SELECT f.department_id, f.created_at >= p.cur0 AS cur, f.created_at,
-           f.acknowledged_at, f.resolved_at
-    FROM f CROSS JOIN p
-    WHERE cardinality(CAST(:sampled_cur AS int[])) + cardinality(CAST(:sampled_prev AS int[])) > 0
-      AND f.created_at >= (SELECT p.prev0 FROM p) AND f.created_at < (SELECT p.cur1 FROM p)
-      AND CASE WHEN f.created_at >= p.cur0
-               THEN f.department_id = ANY(CAST(:sampled_cur AS int[]))
-               ELSE f.department_id = ANY(CAST(:sampled_prev AS int[])) END
-    UNION ALL
-    SELECT f2.department_id, f2.created_at >= p.cur0, f2.created_at,
-           f2.acknowledged_at, f2.resolved_at
-    FROM f2 CROSS JOIN p
-    WHERE cardinality(CAST(:exact_cur AS int[])) + cardinality(CAST(:exact_prev AS int[])) > 0
-      AND f2.created_at >= (SELECT p.prev0 FROM p) AND f2.created_at < (SELECT p.cur1 FROM p)
-      AND CASE WHEN f2.created_at >= p.cur0
-               THEN f2.department_id = ANY(CAST(:exact_cur AS int[]))
-               ELSE f2.department_id = ANY(CAST(:exact_prev AS int[])) END
+created AS ("""
+    + _created("f", "sampled")
+    + "\n    UNION ALL"
+    + _created("f2", "exact")
+    + """
 ),
 h AS (
     SELECT department_id, cur,

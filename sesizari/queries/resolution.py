@@ -106,30 +106,30 @@ ORDER BY names.key NULLS LAST
 """
 )
 
+
+def _group_read(read: str, ids: str) -> str:
+    """One read (``f`` or ``f2``) of the incidents of the groups listed in ``:ids``.
+
+    An empty list switches the read off before it starts (a constant
+    condition on a bound parameter).
+    """
+    group = _group_id(read)
+    return f"""
+    SELECT {group} AS id, {read}.acknowledged_at, {read}.resolved_at, {read}.created_at
+    FROM {read}
+    WHERE cardinality(CAST(:{ids} AS int[])) > 0 AND {group} = ANY(CAST(:{ids} AS int[]))"""  # noqa: S608
+
+
 #: Median and p90 hours to acknowledge and to resolve per group: from the
 #: fixed sample (``f``) for the groups in ``:sampled_ids``, from every
-#: incident (``f2``) for those in ``:exact_ids``.  An empty list switches its
-#: read off before it starts (a constant condition on a bound parameter).
+#: incident (``f2``) for those in ``:exact_ids``.
 _PERCENTILES = filtered_sql(
     """,
-g AS (
-    SELECT """  # noqa: S608 - _group_id and the text around it are constants of this module
-    + _group_id("f")
-    + """ AS id, f.acknowledged_at, f.resolved_at, f.created_at
-    FROM f
-    WHERE cardinality(CAST(:sampled_ids AS int[])) > 0
-      AND """
-    + _group_id("f")
-    + """ = ANY(CAST(:sampled_ids AS int[]))
-    UNION ALL
-    SELECT """
-    + _group_id("f2")
-    + """, f2.acknowledged_at, f2.resolved_at, f2.created_at
-    FROM f2
-    WHERE cardinality(CAST(:exact_ids AS int[])) > 0
-      AND """
-    + _group_id("f2")
-    + """ = ANY(CAST(:exact_ids AS int[]))
+g AS ("""  # noqa: S608 - _group_read gives constants of this module
+    + _group_read("f", "sampled_ids")
+    + "\n    UNION ALL"
+    + _group_read("f2", "exact_ids")
+    + """
 ),
 h AS (
     SELECT g.id,
