@@ -15,6 +15,7 @@ from sesizari.errors import ValidationError
 from sesizari.queries import (
     Filters,
     clusters,
+    count_incidents,
     district_boundaries,
     districts_geojson,
     hexagons,
@@ -23,6 +24,7 @@ from sesizari.queries import (
 )
 from tests import raw_tables as raw
 from tests.conftest import DEMO_AS_OF
+from tests.test_queries_resolution import FILTER_IDS, FILTERS, _select
 
 
 def _points_gdf(inc: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -163,6 +165,16 @@ def test_points_columns_and_no_personal_data(demo_engine):
     got = got.set_index("registry_number")
     assert np.allclose(got["age_days"], age.loc[got.index])
     assert np.allclose(got["lon"], inc.loc[got.index, "lon"])
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=FILTER_IDS)
+def test_count_matches_pandas_with_and_without_sensitive_categories(demo_engine, filters):
+    """The count every layer asks first comes from the rollups: it must be ``f``'s count."""
+    inc = _select(raw.incidents(demo_engine, filters.city), filters)
+    assert count_incidents(demo_engine, filters) == len(inc) > 0
+    hidden = int(inc["sensitive"].sum())
+    assert hidden > 0
+    assert count_incidents(demo_engine, filters, include_sensitive=False) == len(inc) - hidden
 
 
 def test_points_refuse_above_limit(demo_engine):
