@@ -143,6 +143,25 @@ SELECT (SELECT count(*) FROM f) AS a, (SELECT count(*) FROM f2) AS b,
         filtered_sql("SELECT 1", reads=0)
 
 
+@pytest.mark.parametrize("read", [1, 2], ids=["joined", "ordered"])
+def test_the_planner_sees_the_date_range(demo_engine, read):
+    """The bounds are bound values in the city's zone (read with the session
+    settings), so PostgreSQL knows that a range over the whole history selects
+    every incident, and plans for that many; with the zone read from the
+    joined city row it guessed a few, whatever the range."""
+    filters = Filters("alba-iulia", start=date(2020, 1, 1), end=date(2027, 1, 1))
+    query = filtered_sql("SELECT f.incident_id FROM f", ordered=read == 2)
+    n = len(read_frame(demo_engine, query, filters.params()))
+    explain = sa.text("EXPLAIN (FORMAT JSON) " + query.text)
+    estimate = read_frame(demo_engine, explain, filters.params()).iloc[0, 0][0]["Plan"]["Plan Rows"]
+    assert n == len(raw.incidents(demo_engine, "alba-iulia")) > 0
+    assert estimate > n / 2
+    # The zone is the city's own; a caller may still give it.
+    zone = sa.text("SELECT CAST(:tz AS text) AS tz")
+    assert read_frame(demo_engine, zone, {"city": "lugoj"})["tz"].iloc[0] == "Europe/Bucharest"
+    assert read_frame(demo_engine, zone, {"city": "lugoj", "tz": "UTC"})["tz"].iloc[0] == "UTC"
+
+
 def test_analytics_settings_last_one_transaction(demo_engine):
     """No JIT, no parallel workers, 64 MB to sort in a query's transaction, defaults after it."""
     query = sa.text(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -22,6 +24,8 @@ from sesizari.queries import (
     hotspots_gi,
     points,
 )
+from sesizari.queries.filters import read_frame
+from sesizari.queries.maps import _GRID_CLUSTERS, DASHBOARD_CLUSTER_EPS_M
 from tests import raw_tables as raw
 from tests.conftest import DEMO_AS_OF
 from tests.test_queries_resolution import FILTER_IDS, FILTERS, _select
@@ -131,17 +135,81 @@ def test_grid_clusters_match_an_independent_grid_dbscan(demo_engine, eps, minpts
                 take = (member == 0) & ~core & (counts > 0) & (neighbour > 0)
                 member[take] = neighbour[take]
     point_label = member[cx - x0, cy - y0]
-    sizes = pd.Series(point_label[point_label > 0]).value_counts()
-    assert len(got) == len(sizes) > 0
-    assert sorted(got["n"]) == sorted(sizes)
-    opened = inc["status"].isin(raw.OPEN).to_numpy()
-    open_sizes = pd.Series(opened[point_label > 0]).groupby(point_label[point_label > 0]).sum()
-    by_size = pd.DataFrame({"n": sizes, "n_open": open_sizes.reindex(sizes.index)})
-    assert sorted(map(tuple, got[["n", "n_open"]].to_numpy())) == sorted(
-        map(tuple, by_size.to_numpy())
+    inc = inc.assign(label=point_label, x=xy.geometry.x, y=xy.geometry.y)
+    inc = inc[inc["label"] > 0]
+    by = inc.groupby("label")
+    # The most frequent category and district (ties: the first by code or
+    # name), and the mean position of each cluster's incidents.
+    def top(col: str) -> pd.Series:
+        return (
+            inc.dropna(subset=[col])
+            .groupby(["label", col]).size().rename("k").reset_index()
+            .sort_values(["label", "k", col], ascending=[True, False, True])
+            .drop_duplicates("label").set_index("label")[col]
+        )  # fmt: skip
+
+    centre = gpd.GeoSeries(gpd.points_from_xy(by["x"].mean(), by["y"].mean()), crs=3844)
+    centre = centre.to_crs(4326)
+    expected = pd.DataFrame(
+        {
+            "n": by.size(),
+            "n_open": by["status"].apply(lambda s: s.isin(raw.OPEN).sum()),
+            "lon": centre.x.to_numpy(),
+            "lat": centre.y.to_numpy(),
+            "dominant_category": top("category_code"),
+            "dominant_district": top("district"),
+        }
     )
+    expected = expected.sort_values(["n", "lon"], ascending=[False, True]).reset_index(drop=True)
+    assert len(got) == len(expected) > 0
+    cols = ["n", "n_open", "dominant_category", "dominant_district"]
+    pd.testing.assert_frame_equal(got[cols], expected[cols], check_dtype=False)
+    assert np.allclose(got[["lon", "lat"]], expected[["lon", "lat"]], atol=1e-7)
     assert list(got["cluster"]) == list(range(1, len(got) + 1))
     assert got.geometry.geom_type.isin(["Polygon"]).all()
+    # Each hull holds the centres of its cluster's incidents.
+    centres = shapely.points(got[["lon", "lat"]].to_numpy())
+    assert shapely.covers(np.asarray(got.geometry), centres).all()
+
+
+GRID_FILTERS = [
+    Filters("alba-iulia"),
+    Filters("alba-iulia", start=date(2025, 12, 15), end=date(2026, 5, 10)),
+    Filters("lugoj", categories=("pothole", "garbage"), statuses=("resolved", "closed")),
+]
+
+
+@pytest.mark.parametrize("filters", GRID_FILTERS, ids=["whole-city", "mid-month", "lugoj"])
+def test_the_stored_grid_gives_the_computed_grids_clusters(demo_engine, filters):
+    """At the page's default distance the cells come from migration 0016's index."""
+    params = filters.params() | {"eps": DASHBOARD_CLUSTER_EPS_M, "minpts": 2, "open": raw.OPEN}
+    stored, computed = (
+        read_frame(demo_engine, _GRID_CLUSTERS[s], params)
+        .sort_values(["n", "lon"], ascending=[False, True]).reset_index(drop=True)
+        for s in (True, False)
+    )  # fmt: skip
+    assert len(stored) == len(computed) > 0
+    cols = ["n", "n_open", "dominant_category", "dominant_district"]
+    pd.testing.assert_frame_equal(stored[cols], computed[cols])
+    assert np.allclose(stored[["lon", "lat"]], computed[["lon", "lat"]], atol=1e-9)
+    hulls = [shapely.from_wkb(stored["wkb"]), shapely.from_wkb(computed["wkb"])]
+    assert np.allclose(shapely.area(hulls[0]), shapely.area(hulls[1]), rtol=1e-6)
+
+
+def test_the_stored_grid_is_read_in_cell_order(demo_engine):
+    """The count can read incidents_cluster_cell_idx in group order only if the
+    query writes the cells exactly as the index does.  At 3,000 incidents
+    PostgreSQL would rather hash them, so hashing and sorting are priced out
+    here: with expressions that do not match, the plan would sort anyway."""
+    params = Filters("alba-iulia").params() | {"eps": 60.0, "minpts": 5, "open": raw.OPEN}
+    query = sa.text("EXPLAIN " + _GRID_CLUSTERS[True].text)
+    with demo_engine.connect() as conn:
+        for name in ("enable_hashagg", "enable_sort", "enable_seqscan"):
+            conn.execute(sa.text(f"SELECT set_config('{name}', 'off', true)"))
+        plan = "\n".join(read_frame(conn, query, params).iloc[:, 0])
+    cc = plan[plan.index("CTE cc") : plan.index("CTE cell")]
+    assert "using incidents_cluster_cell_idx" in cc
+    assert "GroupAggregate" in cc and "Sort" not in cc
 
 
 def test_clusters_switch_to_the_grid_above_the_exact_limit(demo_engine):

@@ -49,10 +49,10 @@ every = st.sidebar.number_input(
     key="refresh_every",
 )
 size = 250
-eps, min_points = 60, 5
+eps, min_points = data.CLUSTER_EPS_M, 5
 if layer == "clusters":
     k1, k2 = st.columns(2)
-    eps = k1.slider(t("layer.eps"), 20, 300, 60, step=10, key="eps")
+    eps = k1.slider(t("layer.eps"), 20, 300, data.CLUSTER_EPS_M, step=10, key="eps")
     min_points = k2.slider(t("layer.min_points"), 3, 50, 5, key="min_points")
 
 

@@ -17,6 +17,7 @@ from sesizari.queries.departments import department_overdue, department_performa
 from sesizari.queries.filters import SAMPLE_RATE, Filters
 from sesizari.queries.hotspots import hotspot_summary, hotspots_gi
 from sesizari.queries.maps import (
+    DASHBOARD_CLUSTER_EPS_M,
     EXACT_CLUSTER_LIMIT,
     city_boundary,
     clusters,
@@ -45,6 +46,7 @@ from sesizari.queries.resolution import (
 )
 
 __all__ = [
+    "DASHBOARD_CLUSTER_EPS_M",
     "EXACT_CLUSTER_LIMIT",
     "EXACT_PERCENTILE_LIMIT",
     "SAMPLE_RATE",

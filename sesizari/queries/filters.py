@@ -103,6 +103,8 @@ class Filters:
             "statuses": list(self.statuses) or None,
             "districts": list(self.districts) or None,
             "scope_dep": self.department,
+            # The city's time zone, filled in by read_frame (see _SESSION).
+            "tz": None,
         }
 
 
@@ -149,6 +151,15 @@ city AS (
 #: (``category_id`` and ``department_id`` are NOT NULL foreign keys), and a
 #: whole-city trend no longer pays three hash joins per incident (measured at
 #: 580,000 incidents: ``daily_trend`` 660 ms -> 355 ms).
+#:
+#: The date range starts and ends at local midnights in the city's zone,
+#: ``:tz``, which :func:`read_frame` reads with the session settings: a bound
+#: value lets PostgreSQL estimate how many incidents the range selects.  Read
+#: from the joined ``city`` row instead, the bounds are unknown when the query
+#: is planned, every range looks like a few hundred incidents, and a range
+#: over a whole city's history got plans made for a few hundred (clusters of
+#: 580,000 incidents: 600 -> 360 ms).  Without ``:tz`` (None) the city row's
+#: zone is used: the same rows.
 _F_HEAD = """
 f AS (
     SELECT i.incident_id, i.registry_number, i.status, i.geom, i.x3844, i.y3844, i.hex250,
@@ -164,10 +175,31 @@ f AS (
     LEFT JOIN departments d ON d.city_id = i.city_id AND d.department_id = i.department_id
     LEFT JOIN districts di ON di.city_id = i.city_id AND di.district_id = i.district_id
     WHERE (CAST(:start AS date) IS NULL
-           OR i.created_at >= (CAST(:start AS date) + time '00:00') AT TIME ZONE city.timezone)
+           OR i.created_at >= (CAST(:start AS date) + time '00:00')
+                              AT TIME ZONE COALESCE(CAST(:tz AS text), city.timezone))
       AND (CAST(:end AS date) IS NULL
-           OR i.created_at < (CAST(:end AS date) + time '00:00') AT TIME ZONE city.timezone)"""
+           OR i.created_at < (CAST(:end AS date) + time '00:00')
+                             AT TIME ZONE COALESCE(CAST(:tz AS text), city.timezone))"""
 _F = _F_HEAD + _DIMENSIONS.format(t="i")
+
+#: ``f`` with the city's id and zone read as scalar subqueries instead of a
+#: join to the one-row ``city``: the same rows, but the incidents come
+#: straight from their index scan, in the index's order (a nested loop under
+#: the city row keeps only the city's order).  For a query that aggregates
+#: in the order of an index (the clusters' grid, migration 0016).
+_F_ORDERED = (
+    _F.replace(
+        "FROM city\n    JOIN incidents i ON i.city_id = city.city_id",
+        "FROM incidents i",
+    )
+    .replace("city.timezone", "(SELECT timezone FROM city)")
+    .replace(
+        "    WHERE (CAST(:start",
+        "    WHERE i.city_id = (SELECT city_id FROM city)\n      AND (CAST(:start",
+    )
+)
+if "city." in _F_ORDERED or "JOIN incidents" in _F_ORDERED:  # _F changed under the replaces
+    raise RuntimeError("_F_ORDERED still joins the city row; update its replacements")
 
 #: ``city`` and ``f`` as one piece (the first read of :func:`filtered_sql`).
 FILTERED_CTE = _CITY + "," + _F + "\n)\n"
@@ -224,7 +256,11 @@ ROLLUP_CTE = _CITY + "," + _R + "\n"
 
 
 def filtered_sql(
-    body: str, reads: int = 1, sampled: Iterable[int] = (), daily: bool = False
+    body: str,
+    reads: int = 1,
+    sampled: Iterable[int] = (),
+    daily: bool = False,
+    ordered: bool = False,
 ) -> sa.TextClause:
     """``WITH city, f AS (...) <body>``: a query over the filtered incidents.
 
@@ -239,7 +275,8 @@ def filtered_sql(
     ``sampled`` lists the reads (1 for ``f``, 2 for ``f2``...) that hold only
     the fixed sample (:data:`SAMPLE_PREDICATE`), read through its own index.
     With ``daily``, the query also has ``rd``, the selection's rows of the
-    daily rollup, with their ``day``.
+    daily rollup, with their ``day``.  With ``ordered``, every read keeps the
+    order of the index it scans (:data:`_F_ORDERED`).
 
     Both pieces are constants of this package; user values are bound
     parameters only (``:city``, ``:cats``...), so this concatenation cannot
@@ -255,7 +292,7 @@ def filtered_sql(
         parts += [",", _RD]
     for n in range(1, reads + 1):
         name = "f" if n == 1 else f"f{n}"
-        definition = _F.replace("\nf AS (", f"\n{name} AS (", 1)
+        definition = (_F_ORDERED if ordered else _F).replace("\nf AS (", f"\n{name} AS (", 1)
         if n in chosen:
             definition += f"\n      AND {SAMPLE_PREDICATE}"
         parts += [",", definition, "\n)"]
@@ -319,10 +356,14 @@ buckets AS MATERIALIZED (
 #:   by week for their medians take about 40 MB, and with the server's
 #:   default they were sorted on disk (weekly trend 344 -> 255 ms).  Only the
 #:   dashboard's own transactions get it, and at most two per page at once.
+#:
+#: The same round trip returns the city's time zone (``tz``), the bound
+#: ``:tz`` of ``f``'s date range (see :data:`_F_HEAD`).
 _SESSION = sa.text(
     "SELECT set_config('jit', 'off', true),"
     " set_config('max_parallel_workers_per_gather', '0', true),"
-    " set_config('work_mem', '64MB', true)"
+    " set_config('work_mem', '64MB', true),"
+    " (SELECT timezone FROM cities WHERE slug = CAST(:city AS text)) AS tz"
 )
 
 
@@ -330,14 +371,17 @@ def read_frame(bind: Bind, query: sa.TextClause, params: Mapping[str, Any]) -> p
     """Run ``query`` on an Engine (own short connection) or a caller's Connection.
 
     :data:`_SESSION` applies to the current transaction only, so a caller's
-    connection keeps its own settings once its transaction ends.
+    connection keeps its own settings once its transaction ends.  It also
+    reads the zone of ``params["city"]`` into ``:tz``, unless the caller
+    gave one.
     """
     if isinstance(bind, Engine):
         with bind.connect() as conn:
-            conn.execute(_SESSION)
-            return pd.read_sql(query, conn, params=dict(params))
-    bind.execute(_SESSION)
-    return pd.read_sql(query, bind, params=dict(params))
+            return read_frame(conn, query, params)
+    values = dict(params)
+    tz = bind.execute(_SESSION, {"city": values.get("city")}).one().tz
+    values["tz"] = values.get("tz") or tz
+    return pd.read_sql(query, bind, params=values)
 
 
 def city_exists(bind: Bind, slug: str) -> None:

@@ -184,8 +184,19 @@ GROUP BY cid
 
 #: Above this many incidents ``clusters`` switches from exact DBSCAN to the
 #: grid approximation below: ``ST_ClusterDBSCAN`` over 580,000 points takes
-#: 30-50 s on two cores, the grid a second or two.
+#: 30-50 s on two cores, the grid about 0.35 s (0.5 s at distances other than
+#: :data:`DASHBOARD_CLUSTER_EPS_M`).
 EXACT_CLUSTER_LIMIT = 25_000
+
+#: The clusters layer's default distance (metres): the Live map's slider
+#: starts here.  Its grid (cells of side eps / sqrt(2)) is stored in the order
+#: of an index (migration 0016), so counting a large selection reads it in
+#: group order.  Changing it needs a migration.
+DASHBOARD_CLUSTER_EPS_M = 60.0
+
+#: The cell side of that grid, 60 / sqrt(2) metres, written exactly as the
+#: index expression of migration 0016 (the shortest decimal of that float8).
+GRID_CELL_M = "42.426406871192846"
 
 #: Grid DBSCAN for large selections.  Incidents are counted in square cells
 #: of side eps / sqrt(2), so any two incidents of one cell are within eps of
@@ -196,26 +207,29 @@ EXACT_CLUSTER_LIMIT = 25_000
 #: the classic grid approximation of DBSCAN: it never calls noise a core,
 #: but it may join two groups that exact DBSCAN keeps apart by less than a
 #: cell, and it leaves out isolated core points of sparse cells.  The counts
-#: come from one GROUP BY over the incidents; DBSCAN runs on the few
-#: thousand dense cells only.
-_GRID_CLUSTERS = filtered_sql(
-    """,
+#: come from one pass over the incidents (``cc``: per cell, category and
+#: district, and per cell, as two grouping sets of one aggregate); DBSCAN runs
+#: on the few thousand dense cells only, and the dominant category and
+#: district of every cluster come from one more aggregate (``share``) over
+#: the cells' rows, not the incidents.
+#:
+#: ``{cell_y}`` and ``{cell_x}`` are the cell expressions: the stored grid's
+#: (migration 0016) or one computed from ``:eps``.  Row first, as the index.
+_GRID_TEMPLATE = """,
 g AS (
-    SELECT CAST(:eps AS float8) / sqrt(2.0) AS s
+    SELECT {side} AS s
 ),
 cc AS (
-    SELECT CAST(floor(f.x3844 / g.s) AS integer) AS cx,
-           CAST(floor(f.y3844 / g.s) AS integer) AS cy,
-           f.category_id, f.district_id,
+    SELECT {cell_y} AS cy, {cell_x} AS cx,
+           f.category_id, f.district_id, GROUPING(f.category_id, f.district_id) AS whole,
            count(*) AS n,
            count(*) FILTER (WHERE f.status = ANY(CAST(:open AS text[]))) AS n_open,
            sum(f.x3844) AS sx, sum(f.y3844) AS sy
-    FROM f CROSS JOIN g
-    GROUP BY 1, 2, 3, 4
+    FROM f
+    GROUP BY GROUPING SETS ((1, 2, 3, 4), (1, 2))
 ),
 cell AS (
-    SELECT cx, cy, sum(n) AS n, sum(n_open) AS n_open, sum(sx) AS sx, sum(sy) AS sy
-    FROM cc GROUP BY cx, cy
+    SELECT cx, cy, n, n_open, sx, sy FROM cc WHERE whole = 3
 ),
 core AS (
     SELECT cx, cy,
@@ -234,40 +248,51 @@ border AS (
 member AS (
     SELECT cx, cy, cid FROM core UNION ALL SELECT cx, cy, cid FROM border
 ),
-mc AS (
-    SELECT m.cid, cc.category_id, cc.district_id, cc.n
-    FROM cc JOIN member m ON m.cx = cc.cx AND m.cy = cc.cy
-),
--- Totals from the cells' own sums (a few thousand rows), not from ``mc``.
 tot AS (
     SELECT m.cid, sum(c.n) AS n, sum(c.n_open) AS n_open,
            sum(c.sx) / sum(c.n) AS x, sum(c.sy) / sum(c.n) AS y
     FROM member m JOIN cell c ON c.cx = m.cx AND c.cy = m.cy
     GROUP BY m.cid
 ),
--- Counted by id, named here (a few hundred rows): grouping the incidents by
--- text codes took about 10 % of the whole-city time.
+-- Each cluster's incidents by category (by_what 1) and by district (2), in
+-- one aggregate; counted by id, named below (a few hundred rows).
+share AS (
+    SELECT m.cid, cc.category_id, cc.district_id, sum(cc.n) AS n,
+           GROUPING(cc.category_id, cc.district_id) AS by_what
+    FROM cc JOIN member m ON m.cx = cc.cx AND m.cy = cc.cy
+    WHERE cc.whole = 0
+    GROUP BY GROUPING SETS ((m.cid, cc.category_id), (m.cid, cc.district_id))
+),
 cat AS (
     SELECT DISTINCT ON (t.cid) t.cid, x.code AS category_code
-    FROM (SELECT cid, category_id, sum(n) AS n FROM mc GROUP BY 1, 2) t
+    FROM share t
     JOIN city ON true
     JOIN categories x ON x.city_id = city.city_id AND x.category_id = t.category_id
+    WHERE t.by_what = 1
     ORDER BY t.cid, t.n DESC, x.code
 ),
 dis AS (
     SELECT DISTINCT ON (t.cid) t.cid, x.name AS district
-    FROM (SELECT cid, district_id, sum(n) AS n FROM mc WHERE district_id IS NOT NULL
-          GROUP BY 1, 2) t
+    FROM share t
     JOIN city ON true
     JOIN districts x ON x.city_id = city.city_id AND x.district_id = t.district_id
+    WHERE t.by_what = 2
     ORDER BY t.cid, t.n DESC, x.name
 ),
+-- The convex hull of a cluster's cells is that of the corners of the first
+-- and last cell of each of its rows: the other corners lie between them.
+ends AS (
+    SELECT cid, cy, min(cx) AS x0, max(cx) + 1 AS x1 FROM member GROUP BY cid, cy
+),
 hull AS (
-    SELECT m.cid,
-           ST_Transform(ST_ConvexHull(ST_Collect(ST_MakeEnvelope(
-               m.cx * g.s, m.cy * g.s, (m.cx + 1) * g.s, (m.cy + 1) * g.s, 3844))), 4326) AS geom
-    FROM member m CROSS JOIN g
-    GROUP BY m.cid
+    SELECT e.cid,
+           ST_Transform(ST_SetSRID(ST_ConvexHull(ST_Collect(ST_MakePoint(p.x, p.y))), 3844),
+                        4326) AS geom
+    FROM ends e
+    CROSS JOIN g
+    CROSS JOIN LATERAL (VALUES (e.x0 * g.s, e.cy * g.s), (e.x0 * g.s, (e.cy + 1) * g.s),
+                               (e.x1 * g.s, e.cy * g.s), (e.x1 * g.s, (e.cy + 1) * g.s)) AS p(x, y)
+    GROUP BY e.cid
 )
 SELECT t.cid, t.n, t.n_open,
        ST_X(ST_Transform(ST_SetSRID(ST_MakePoint(t.x, t.y), 3844), 4326)) AS lon,
@@ -279,7 +304,24 @@ JOIN hull h ON h.cid = t.cid
 LEFT JOIN cat ON cat.cid = t.cid
 LEFT JOIN dis ON dis.cid = t.cid
 """
-)
+
+
+def _grid_clusters_sql(stored: bool) -> sa.TextClause:
+    """The grid DBSCAN query, over the stored grid or one computed for ``:eps``."""
+    if stored:
+        side = f"CAST({GRID_CELL_M} AS float8)"
+        cell = "CAST(floor(f.{axis}3844 / " + GRID_CELL_M + ") AS integer)"
+    else:
+        # sqrt of a float8: at 60 m the same side as GRID_CELL_M, to the bit.
+        side = "CAST(:eps AS float8) / sqrt(CAST(2 AS float8))"
+        cell = "CAST(floor(f.{axis}3844 / (" + side + ")) AS integer)"
+    body = _GRID_TEMPLATE.format(
+        side=side, cell_y=cell.format(axis="y"), cell_x=cell.format(axis="x")
+    )
+    return filtered_sql(body, ordered=stored)
+
+
+_GRID_CLUSTERS = {stored: _grid_clusters_sql(stored) for stored in (False, True)}
 
 
 def clusters(
@@ -293,7 +335,7 @@ def clusters(
 
     Up to ``exact_limit`` incidents the clusters are exact DBSCAN
     (``ST_ClusterDBSCAN``); above it, the grid approximation of
-    ``_GRID_CLUSTERS`` (same columns, hulls drawn around the cells), because
+    ``_GRID_TEMPLATE`` (same columns, hulls drawn around the cells), because
     exact DBSCAN over a whole city's history takes tens of seconds.  The
     ``method`` column says which one answered, so the page can tell the user.
 
@@ -323,7 +365,11 @@ def clusters(
     params = filters.params() | {"eps": float(eps_m), "minpts": int(min_points), "open": OPEN}
     size = int(read_frame(bind, _POINTS_COUNT, params | {"sensitive": True})["n"].iloc[0])
     method = "exact" if size <= int(exact_limit) else "grid"
-    frame = read_frame(bind, _CLUSTERS if method == "exact" else _GRID_CLUSTERS, params)
+    if method == "exact":
+        query = _CLUSTERS
+    else:
+        query = _GRID_CLUSTERS[float(eps_m) == DASHBOARD_CLUSTER_EPS_M]
+    frame = read_frame(bind, query, params)
     frame = frame.sort_values(["n", "lon"], ascending=[False, True], kind="stable")
     frame.insert(0, "cluster", range(1, len(frame) + 1))
     frame["method"] = method
