@@ -25,7 +25,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +38,7 @@ from etl.mapping import Mapping
 from etl.readers import Batch, Source, open_source
 from sesizari.catalog import City, get_city
 from sesizari.errors import SesizariError, ValidationError
+from sesizari.transactions import run_again_after_deadlock
 
 DEFAULT_BATCH = 20_000
 #: How long a load waits for another load of the same source to end.
@@ -427,6 +428,28 @@ class Loader:
                 result.reasons[reason] += 1
 
 
+def _commit_batch(conn: Connection, loader: Loader, batch: Batch, result: RunResult,
+                  work: bytes) -> None:
+    """One batch in its own transaction, run again if PostgreSQL cancels it for a
+    deadlock (:mod:`sesizari.transactions`): its insert holds the registry
+    counter while it waits for rollup rows, which a citizen's report may hold
+    while it waits for the counter.  The rolled-back attempt left nothing in
+    the database; its counts are taken back here.
+    """
+
+    def attempt() -> None:
+        before = replace(result, reasons=Counter(result.reasons))
+        try:
+            with conn.begin():
+                loader.process(batch, result, work)
+        except BaseException:
+            for f in fields(RunResult):
+                setattr(result, f.name, getattr(before, f.name))
+            raise
+
+    run_again_after_deadlock(attempt, f"the batch from row {batch.first_row}")
+
+
 def _copy_in(conn: Connection, statement: str, *, rows: list[tuple[Any, ...]] | None = None,
              data: bytes | None = None) -> None:
     """``COPY ... FROM STDIN`` of Python rows (text format) or of raw COPY data."""
@@ -596,8 +619,7 @@ def load_source(
                     for batch, work in read_ahead(source.batches(batch_size),
                                                   loader.prepare):
                         first_row = batch.first_row
-                        with conn.begin():
-                            loader.process(batch, result, work)
+                        _commit_batch(conn, loader, batch, result, work)
                         if on_progress:
                             on_progress(result.read, batch.position)
             except BaseException as exc:

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sesizari import commitments, registry, routing
 from sesizari.catalog import City, department_id, get_city
 from sesizari.errors import NotFoundError, TransitionError, ValidationError
+from sesizari.transactions import run_in_transaction
 from sesizari.vocab import TRANSITIONS, Action, Channel, EventKind, Status, next_status
 
 MAX_DESCRIPTION = 5000
@@ -170,9 +171,13 @@ def _category_id(conn: Connection, city_id: int, code: str) -> int:
 def create_incident(
     engine: Engine, new: NewIncident, actor: Actor | None = None
 ) -> CreatedIncident:
-    """Validate, route, number and store a new report, in one transaction."""
-    with engine.begin() as conn:
-        return create_incident_in(conn, new, actor)
+    """Validate, route, number and store a new report, in one transaction.
+
+    Run again if PostgreSQL cancels it for a deadlock with another writer of
+    the same rollup rows (:mod:`sesizari.transactions`): a citizen's report
+    must not fail because an import was running.
+    """
+    return run_in_transaction(engine, lambda conn: create_incident_in(conn, new, actor))
 
 
 def create_incident_in(
@@ -393,10 +398,12 @@ def perform(
     a resolution or rejection without text, and a duplicate link to an unknown
     or self-referencing incident (:class:`ValidationError`).
     """
-    with engine.begin() as conn:
-        return perform_in(
+    return run_in_transaction(
+        engine,
+        lambda conn: perform_in(
             conn, city, registry_number, action, actor, text=text, duplicate_of=duplicate_of, at=at
-        )
+        ),
+    )
 
 
 def perform_in(
@@ -552,7 +559,8 @@ def reroute(
     reason_text = _text(reason, "reason", required=True)
     if category is None and department is None:
         raise ValidationError("category", "choose a new category or department")
-    with engine.begin() as conn:
+
+    def work(conn: Connection) -> str:
         ref = _lock(conn, city, registry_number)
         if ref.status not in (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS):
             raise TransitionError(f"Cannot re-route {registry_number}: it is {ref.status.value}")
@@ -594,7 +602,10 @@ def reroute(
                 "to": {"category": category or cur.category, "department": dep_code},
             },
         )
-    return dep_code
+        return dep_code
+
+    # Changes the incident's group: run again after a deadlock (see create_incident).
+    return run_in_transaction(engine, work)
 
 
 def add_note(
