@@ -78,6 +78,9 @@ def _deadlock(
         worker = threading.Thread(target=work)
         worker.start()
         assert _waiting_for_a_lock(engine), "the writer should wait for the rollup row"
+        # PostgreSQL cancels the transaction whose wait reaches deadlock_timeout
+        # first: let the writer's start well ahead of the one below.
+        time.sleep(0.3)
         # Blocks until PostgreSQL cancels the waiting writer (deadlock_timeout).
         other.execute(
             sa.text("SELECT last_value FROM registry_counters WHERE city_id = :c FOR UPDATE"),
