@@ -38,6 +38,7 @@ from sesizari.commitments import (
 from sesizari.errors import NotFoundError, PermissionDeniedError, TransitionError, ValidationError
 from sesizari.incidents import Actor
 from sesizari.registry import parse_number
+from sesizari.transactions import run_in_transaction
 from sesizari.vocab import OPEN_STATUSES, Action, EventKind, Role, Status
 
 __all__ = [
@@ -181,7 +182,8 @@ def forward(
         raise ValidationError("forwarded_to", "name the institution the report is sent to")
     if len(name) > MAX_INSTITUTION:
         raise ValidationError("forwarded_to", f"at most {MAX_INSTITUTION} characters")
-    with engine.begin() as conn:
+
+    def work(conn: Connection) -> Forwarded:
         ref = incidents._lock(conn, user.city, number)
         if ref.status not in OPEN_STATUSES:
             raise TransitionError(f"Cannot forward {number}: it is {ref.status.value}")
@@ -220,7 +222,10 @@ def forward(
             data={"institution": name, "late": bool(row.late)},
             at=at,
         )
-    return Forwarded(Status.REJECTED, name, row.forwarded_at, bool(row.late))
+        return Forwarded(Status.REJECTED, name, row.forwarded_at, bool(row.late))
+
+    # Changes the incident's status: run again after a deadlock (sesizari.transactions).
+    return run_in_transaction(engine, work)
 
 
 # -- the reporter's verdict ---------------------------------------------------
@@ -324,7 +329,8 @@ def dispute_fix(engine: Engine, number: str, pin: str, text: str) -> Status:
     """
     body = incidents.require_text(text, "text")
     _check_verdict(engine, number, pin)
-    with engine.begin() as conn:
+
+    def work(conn: Connection) -> Status:
         row = _verdict(conn, number)
         # public (the timeline shows the dispute) but without a body: public bodies
         # reach Open311 status notes, and the reporter's words may name people
@@ -345,6 +351,8 @@ def dispute_fix(engine: Engine, number: str, pin: str, text: str) -> Status:
             REPORTER,
             text="Reopened: the reporter says the problem is not fixed",
         )
+
+    return run_in_transaction(engine, work)
 
 
 # -- resolution evidence --------------------------------------------------------
@@ -465,7 +473,8 @@ def record_check(
     if notes is not None and len(notes) > incidents.MAX_TEXT:
         raise ValidationError("notes", f"at most {incidents.MAX_TEXT} characters")
     actor = _staff_actor(user)
-    with engine.begin() as conn:
+
+    def work(conn: Connection) -> Status:
         ref = incidents._lock(conn, user.city, number)
         done = conn.execute(
             sa.text(
@@ -511,4 +520,6 @@ def record_check(
                 actor,
                 text="Reopened: a field check found the problem not fixed",
             )
-    return ref.status
+        return ref.status
+
+    return run_in_transaction(engine, work)
