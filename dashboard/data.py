@@ -25,7 +25,7 @@ from sesizari.settings import load_settings
 TTL = 60
 #: Above this many incidents the cluster layer is the grid approximation.
 EXACT_CLUSTER_LIMIT = queries.EXACT_CLUSTER_LIMIT
-#: The cluster distance the Live map opens with: the one stored in an index.
+#: The cluster distance the Live map opens with: the one whose cells have a rollup.
 CLUSTER_EPS_M = int(queries.DASHBOARD_CLUSTER_EPS_M)
 
 

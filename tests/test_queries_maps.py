@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import geopandas as gpd
 import numpy as np
@@ -25,7 +25,7 @@ from sesizari.queries import (
     points,
 )
 from sesizari.queries.filters import read_frame
-from sesizari.queries.maps import _GRID_CLUSTERS, DASHBOARD_CLUSTER_EPS_M
+from sesizari.queries.maps import _GRID_CLUSTERS, _GRID_PLANNER, DASHBOARD_CLUSTER_EPS_M
 from tests import raw_tables as raw
 from tests.conftest import DEMO_AS_OF
 from tests.test_queries_resolution import FILTER_IDS, FILTERS, _select
@@ -106,14 +106,22 @@ def test_clusters_match_sklearn_dbscan(demo_engine, eps, minpts):
     assert got.geometry.geom_type.isin(["Polygon", "LineString", "Point"]).all()
 
 
-@pytest.mark.parametrize(("eps", "minpts"), [(60, 6), (120, 10)])
-def test_grid_clusters_match_an_independent_grid_dbscan(demo_engine, eps, minpts):
+@pytest.mark.parametrize(
+    ("eps", "minpts", "filters"),
+    [
+        (60, 6, Filters("alba-iulia")),  # the default grid's rollup (migration 0017)
+        (60, 3, Filters("alba-iulia", start=date(2025, 12, 15), end=date(2026, 5, 10))),
+        (120, 10, Filters("alba-iulia")),
+    ],
+    ids=["rollup", "dates", "other-distance"],
+)
+def test_grid_clusters_match_an_independent_grid_dbscan(demo_engine, eps, minpts, filters):
     """Large selections use the grid approximation: checked against scipy's labelling."""
     from scipy import ndimage
 
-    got = clusters(demo_engine, Filters("alba-iulia"), eps, minpts, exact_limit=0)
+    got = clusters(demo_engine, filters, eps, minpts, exact_limit=0)
     assert set(got["method"]) == {"grid"}
-    inc = raw.incidents(demo_engine, "alba-iulia")
+    inc = _select(raw.incidents(demo_engine, "alba-iulia"), filters)
     xy = _points_gdf(inc).to_crs(3844)
     side = eps / np.sqrt(2)
     cx = np.floor(xy.geometry.x.to_numpy() / side).astype(int)
@@ -190,43 +198,80 @@ def test_grid_clusters_match_an_independent_grid_dbscan(demo_engine, eps, minpts
     assert shapely.covers(have, centres).all()
 
 
-GRID_FILTERS = [
+#: Selections the rollup of the default grid serves: no dates, any other filter.
+ROLLUP_FILTERS = [
     Filters("alba-iulia"),
-    Filters("alba-iulia", start=date(2025, 12, 15), end=date(2026, 5, 10)),
     Filters("lugoj", categories=("pothole", "garbage"), statuses=("resolved", "closed")),
+    Filters("alba-iulia", districts=("Centru",), departments=("roads", "sanitation")),
+    Filters("alba-iulia", department="roads"),
 ]
 
 
-@pytest.mark.parametrize("filters", GRID_FILTERS, ids=["whole-city", "mid-month", "lugoj"])
-def test_the_stored_grid_gives_the_computed_grids_clusters(demo_engine, filters):
-    """At the page's default distance the cells come from migration 0016's index."""
+@pytest.mark.parametrize(
+    "filters", ROLLUP_FILTERS, ids=["whole-city", "lugoj", "district", "scope"]
+)
+def test_the_cell_rollup_gives_the_incidents_clusters(demo_engine, filters):
+    """Without dates the default grid's cells come from migration 0017's rollup."""
     params = filters.params() | {"eps": DASHBOARD_CLUSTER_EPS_M, "minpts": 2, "open": raw.OPEN}
-    stored, computed = (
+    rollup, counted = (
         read_frame(demo_engine, _GRID_CLUSTERS[s], params)
         .sort_values(["n", "lon"], ascending=[False, True]).reset_index(drop=True)
-        for s in (True, False)
+        for s in ("cells", "incidents")
     )  # fmt: skip
-    assert len(stored) == len(computed) > 0
+    assert len(rollup) == len(counted) > 0
     cols = ["n", "n_open", "dominant_category", "dominant_district"]
-    pd.testing.assert_frame_equal(stored[cols], computed[cols])
-    assert np.allclose(stored[["lon", "lat"]], computed[["lon", "lat"]], atol=1e-9)
-    hulls = [shapely.from_wkb(stored["wkb"]), shapely.from_wkb(computed["wkb"])]
+    pd.testing.assert_frame_equal(rollup[cols], counted[cols])
+    assert np.allclose(rollup[["lon", "lat"]], counted[["lon", "lat"]], atol=1e-9)
+    hulls = [shapely.from_wkb(rollup["wkb"]), shapely.from_wkb(counted["wkb"])]
     assert np.allclose(shapely.area(hulls[0]), shapely.area(hulls[1]), rtol=1e-6)
 
 
-def test_the_stored_grid_is_read_in_cell_order(demo_engine):
-    """The count can read incidents_cluster_cell_idx in group order only if the
-    query writes the cells exactly as the index does.  At 3,000 incidents
-    PostgreSQL would rather hash them, so hashing and sorting are priced out
-    here: with expressions that do not match, the plan would sort anyway."""
+def test_dates_that_leave_nothing_out_read_the_rollup(demo_engine):
+    """A range over the whole history selects what no range does, so the
+    clusters may (and do) come from the rollup; a range one day shorter must
+    count the incidents.  Which source answered shows in PostgreSQL's count
+    of the transaction's scans of the rollup."""
+    inc = raw.incidents(demo_engine, "lugoj")
+    first, last = inc["local_created"].min().date(), inc["local_created"].max().date()
+    day = timedelta(days=1)
+    ranges = {
+        "all": Filters("lugoj", start=first, end=last + day),
+        "cut": Filters("lugoj", start=first + day, end=last + day),
+    }
+    assert count_incidents(demo_engine, ranges["all"]) == len(inc)
+    # The backend's scans of the rollup not yet flushed to the statistics:
+    # they only grow within one transaction.
+    reads = sa.text(
+        "SELECT seq_scan + idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'incident_cells'"
+    )
+    got = {}
+    for name, filters in ranges.items():
+        with demo_engine.connect() as conn:
+            before = conn.execute(reads).scalar_one()
+            got[name] = clusters(conn, filters, DASHBOARD_CLUSTER_EPS_M, 5, exact_limit=0)
+            after = conn.execute(reads).scalar_one()
+            conn.rollback()
+        assert (after > before) == (name == "all"), name
+    whole = clusters(demo_engine, Filters("lugoj"), DASHBOARD_CLUSTER_EPS_M, 5, exact_limit=0)
+    cols = ["n", "n_open", "dominant_category", "dominant_district"]
+    pd.testing.assert_frame_equal(got["all"][cols], whole[cols])
+
+
+def test_the_cell_rollup_is_read_in_cell_order(demo_engine):
+    """The rollup's key holds the counts in cell order: with the query's own
+    planner settings the cells stream out of one aggregate over it, without
+    a sort.  At 3,000 incidents PostgreSQL would rather read the small table
+    whole and sort it, so that is priced out here: a key in another order
+    would need a sort anyway."""
     params = Filters("alba-iulia").params() | {"eps": 60.0, "minpts": 5, "open": raw.OPEN}
-    query = sa.text("EXPLAIN " + _GRID_CLUSTERS[True].text)
+    query = sa.text("EXPLAIN " + _GRID_CLUSTERS["cells"].text)
     with demo_engine.connect() as conn:
-        for name in ("enable_hashagg", "enable_sort", "enable_seqscan"):
+        for name in ("enable_sort", "enable_seqscan"):
             conn.execute(sa.text(f"SELECT set_config('{name}', 'off', true)"))
-        plan = "\n".join(read_frame(conn, query, params).iloc[:, 0])
+        planner = _GRID_PLANNER["cells"]
+        plan = "\n".join(read_frame(conn, query, params, planner=planner).iloc[:, 0])
     cc = plan[plan.index("CTE cc") : plan.index("CTE cell")]
-    assert "using incidents_cluster_cell_idx" in cc
+    assert "using incident_cells_key" in cc
     assert "GroupAggregate" in cc and "Sort" not in cc
 
 

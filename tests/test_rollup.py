@@ -1,9 +1,9 @@
-"""The daily rollup (migration 0015) always equals a recount of the incidents.
+"""The rollups (migrations 0015 and 0017) always equal a recount of the incidents.
 
-The expected rollup is computed here in pandas from the incidents, their
+The expected rollups are computed here in pandas from the incidents, their
 categories' targets and the city's zone, independently of the SQL that keeps
-it, after every kind of write: the demo's COPY, single inserts, bulk updates,
-the workflow, deletes, a changed target and a changed time zone.
+them, after every kind of write: the demo's COPY, single inserts, bulk
+updates, the workflow, deletes, a changed target and a changed time zone.
 """
 
 from __future__ import annotations
@@ -87,15 +87,55 @@ def _assert_same(got: pd.DataFrame, want: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9, atol=1e-6)
 
 
+CELL_KEY = ["city_id", "cy", "cx", "category_id", "district_id", "department_id", "status"]
+#: The side of the clusters' default grid: 60 m / sqrt(2) (GRID_CELL_M).
+CELL_M = 60 / np.sqrt(2)
+
+
+def expected_cells(engine: sa.Engine) -> pd.DataFrame:
+    """incident_cells recomputed from the incidents' EPSG:3844 coordinates, in pandas."""
+    with engine.connect() as conn:
+        inc = pd.read_sql(
+            sa.text(
+                "SELECT city_id, x3844, y3844, category_id, department_id, district_id, status"
+                " FROM incidents"
+            ),
+            conn,
+        )
+    inc = inc.assign(
+        cy=np.floor(inc["y3844"] / CELL_M).astype("int64"),
+        cx=np.floor(inc["x3844"] / CELL_M).astype("int64"),
+        district_id=inc["district_id"].fillna(0).astype("int64"),
+        n=1,
+    )
+    return inc.groupby(CELL_KEY, as_index=False).agg(
+        n=("n", "sum"), sx=("x3844", "sum"), sy=("y3844", "sum")
+    )
+
+
+def _assert_same_cells(engine: sa.Engine) -> None:
+    got = stored(engine, "incident_cells").sort_values(CELL_KEY).reset_index(drop=True)
+    want = expected_cells(engine).sort_values(CELL_KEY).reset_index(drop=True)
+    assert len(got) == len(want), "the cells have a different number of groups"
+    assert (got["n"] > 0).all(), "empty groups must be dropped"
+    cols = [*CELL_KEY, "n", "sx", "sy"]
+    got = got[cols].astype(dict.fromkeys([*CELL_KEY[:-1], "n"], "int64"))
+    want = want[cols].astype(got.dtypes.to_dict())
+    # Sums of coordinates of about 400,000 m, kept by adding and taking away.
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12, atol=1e-6)
+
+
 def assert_rollup_exact(engine: sa.Engine) -> None:
-    """Both rollups, daily and monthly, equal the recount of the incidents."""
+    """The rollups, daily, monthly and per cell, equal the recount of the incidents."""
     want = expected(engine)
     _assert_same(stored(engine), want)
     _assert_same(stored(engine, "incident_monthly"), _by_month(want))
+    _assert_same_cells(engine)
 
 
 def test_the_demo_load_fills_the_rollup(demo_engine):
     assert len(stored(demo_engine)) > 100
+    assert len(stored(demo_engine, "incident_cells")) > 100
     assert_rollup_exact(demo_engine)
 
 
@@ -112,6 +152,11 @@ def test_every_kind_of_write_keeps_it_exact(demo_copy):
             ))  # fmt: skip
             conn.execute(sa.text(
                 "UPDATE incidents SET district_id = NULL WHERE incident_id % 11 = 0"
+            ))  # fmt: skip
+            # Moved incidents change cells (about 80 m east, 55 m north).
+            conn.execute(sa.text(
+                "UPDATE incidents SET geom = ST_Translate(geom, 0.001, 0.0005)"
+                " WHERE incident_id % 17 = 0"
             ))  # fmt: skip
             # An update that changes nothing the rollup counts.
             conn.execute(
@@ -207,15 +252,21 @@ def test_refresh_rebuilds_what_a_load_without_triggers_missed(demo_copy):
     engine = db.make_engine(demo_copy)
     try:
         with engine.begin() as conn:
-            conn.execute(sa.text("ALTER TABLE incidents DISABLE TRIGGER incident_daily_update"))
+            for trigger in ("incident_daily_update", "incident_cells_update"):
+                conn.execute(sa.text(f"ALTER TABLE incidents DISABLE TRIGGER {trigger}"))
             conn.execute(
                 sa.text("UPDATE incidents SET district_id = NULL WHERE incident_id % 3 = 0")
             )
-            conn.execute(sa.text("ALTER TABLE incidents ENABLE TRIGGER incident_daily_update"))
+            for trigger in ("incident_daily_update", "incident_cells_update"):
+                conn.execute(sa.text(f"ALTER TABLE incidents ENABLE TRIGGER {trigger}"))
         with pytest.raises(AssertionError):
-            assert_rollup_exact(engine)
+            _assert_same_cells(engine)
         with engine.begin() as conn:
             conn.execute(sa.text("SELECT refresh_incident_daily(city_id) FROM cities"))
+        with pytest.raises(AssertionError):
+            _assert_same_cells(engine)
+        with engine.begin() as conn:
+            conn.execute(sa.text("SELECT refresh_incident_cells(city_id) FROM cities"))
         assert_rollup_exact(engine)
     finally:
         engine.dispose()
@@ -226,7 +277,8 @@ def test_truncating_the_incidents_empties_the_rollups(demo_copy):
     try:
         with engine.begin() as conn:
             conn.execute(sa.text("TRUNCATE incidents CASCADE"))
-        assert stored(engine).empty and stored(engine, "incident_monthly").empty
+        for table in ("incident_daily", "incident_monthly", "incident_cells"):
+            assert stored(engine, table).empty, table
         assert_rollup_exact(engine)
     finally:
         engine.dispose()

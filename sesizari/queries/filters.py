@@ -182,25 +182,6 @@ f AS (
                              AT TIME ZONE COALESCE(CAST(:tz AS text), city.timezone))"""
 _F = _F_HEAD + _DIMENSIONS.format(t="i")
 
-#: ``f`` with the city's id and zone read as scalar subqueries instead of a
-#: join to the one-row ``city``: the same rows, but the incidents come
-#: straight from their index scan, in the index's order (a nested loop under
-#: the city row keeps only the city's order).  For a query that aggregates
-#: in the order of an index (the clusters' grid, migration 0016).
-_F_ORDERED = (
-    _F.replace(
-        "FROM city\n    JOIN incidents i ON i.city_id = city.city_id",
-        "FROM incidents i",
-    )
-    .replace("city.timezone", "(SELECT timezone FROM city)")
-    .replace(
-        "    WHERE (CAST(:start",
-        "    WHERE i.city_id = (SELECT city_id FROM city)\n      AND (CAST(:start",
-    )
-)
-if "city." in _F_ORDERED or "JOIN incidents" in _F_ORDERED:  # _F changed under the replaces
-    raise RuntimeError("_F_ORDERED still joins the city row; update its replacements")
-
 #: ``city`` and ``f`` as one piece (the first read of :func:`filtered_sql`).
 FILTERED_CTE = _CITY + "," + _F + "\n)\n"
 
@@ -260,7 +241,6 @@ def filtered_sql(
     reads: int = 1,
     sampled: Iterable[int] = (),
     daily: bool = False,
-    ordered: bool = False,
 ) -> sa.TextClause:
     """``WITH city, f AS (...) <body>``: a query over the filtered incidents.
 
@@ -275,8 +255,7 @@ def filtered_sql(
     ``sampled`` lists the reads (1 for ``f``, 2 for ``f2``...) that hold only
     the fixed sample (:data:`SAMPLE_PREDICATE`), read through its own index.
     With ``daily``, the query also has ``rd``, the selection's rows of the
-    daily rollup, with their ``day``.  With ``ordered``, every read keeps the
-    order of the index it scans (:data:`_F_ORDERED`).
+    daily rollup, with their ``day``.
 
     Both pieces are constants of this package; user values are bound
     parameters only (``:city``, ``:cats``...), so this concatenation cannot
@@ -292,7 +271,7 @@ def filtered_sql(
         parts += [",", _RD]
     for n in range(1, reads + 1):
         name = "f" if n == 1 else f"f{n}"
-        definition = (_F_ORDERED if ordered else _F).replace("\nf AS (", f"\n{name} AS (", 1)
+        definition = _F.replace("\nf AS (", f"\n{name} AS (", 1)
         if n in chosen:
             definition += f"\n      AND {SAMPLE_PREDICATE}"
         parts += [",", definition, "\n)"]
@@ -311,6 +290,29 @@ def rollup_sql(body: str) -> sa.TextClause:
     (:meth:`Filters.params`).
     """
     return sa.text("WITH " + ROLLUP_CTE.strip() + "\n" + body)
+
+
+#: ``rc``: the selection's rows of ``incident_cells`` (migration 0017), the
+#: counts and coordinate sums per cell of the clusters' stored grid.  It has
+#: no dates: it is the selection of ``f`` only when the date range leaves no
+#: incident of it out (see ``sesizari.queries.maps.clusters``).
+_RC = (
+    "\nrc AS (\n    SELECT c.cy, c.cx, c.category_id, c.district_id, c.status, c.n, c.sx, c.sy"  # noqa: S608 - module constants only
+    "\n    FROM incident_cells c"
+    "\n    WHERE c.city_id = (SELECT city_id FROM city)"
+    + _DIMENSIONS.format(t="c")
+    + "\n)"
+)
+
+
+def cells_sql(body: str) -> sa.TextClause:
+    """``WITH city, rc AS (...) <body>``: a query over the selection's grid cells.
+
+    ``rc`` has ``cy``, ``cx`` (the cell), ``category_id``, ``district_id``
+    (0 outside every district), ``status`` and the sums ``n``, ``sx``,
+    ``sy``; the dates of :meth:`Filters.params` are not applied.
+    """
+    return sa.text("WITH " + _CITY.strip() + "," + _RC + "\n" + body)
 
 
 #: ``buckets``: the local calendar days or weeks (``:unit``, ``'day'`` or
@@ -366,22 +368,39 @@ _SESSION = sa.text(
     " (SELECT timezone FROM cities WHERE slug = CAST(:city AS text)) AS tz"
 )
 
+#: A setting's value, and the same setting for the rest of the transaction.
+_SETTING = sa.text("SELECT current_setting(:name)")
+_SET_LOCAL = sa.text("SELECT set_config(:name, :value, true)")
 
-def read_frame(bind: Bind, query: sa.TextClause, params: Mapping[str, Any]) -> pd.DataFrame:
+
+def read_frame(
+    bind: Bind,
+    query: sa.TextClause,
+    params: Mapping[str, Any],
+    planner: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Run ``query`` on an Engine (own short connection) or a caller's Connection.
 
     :data:`_SESSION` applies to the current transaction only, so a caller's
     connection keeps its own settings once its transaction ends.  It also
     reads the zone of ``params["city"]`` into ``:tz``, unless the caller
-    gave one.
+    gave one.  ``planner``: more settings for this query alone (for example
+    ``{"enable_mergejoin": "off"}``), set the same way.
     """
     if isinstance(bind, Engine):
         with bind.connect() as conn:
-            return read_frame(conn, query, params)
+            return read_frame(conn, query, params, planner)
     values = dict(params)
     tz = bind.execute(_SESSION, {"city": values.get("city")}).one().tz
     values["tz"] = values.get("tz") or tz
-    return pd.read_sql(query, bind, params=values)
+    before = {}
+    for name, value in (planner or {}).items():
+        before[name] = bind.execute(_SETTING, {"name": name}).scalar_one()
+        bind.execute(_SET_LOCAL, {"name": name, "value": value})
+    frame = pd.read_sql(query, bind, params=values)
+    for name, value in before.items():  # the caller's next query plans as before
+        bind.execute(_SET_LOCAL, {"name": name, "value": value})
+    return frame
 
 
 def city_exists(bind: Bind, slug: str) -> None:

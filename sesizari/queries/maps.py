@@ -22,6 +22,7 @@ from sesizari.queries.filters import (
     OPEN,
     Bind,
     Filters,
+    cells_sql,
     city_exists,
     filtered_sql,
     now_param,
@@ -184,18 +185,17 @@ GROUP BY cid
 
 #: Above this many incidents ``clusters`` switches from exact DBSCAN to the
 #: grid approximation below: ``ST_ClusterDBSCAN`` over 580,000 points takes
-#: 30-50 s on two cores, the grid about 0.35 s (0.5 s at distances other than
-#: :data:`DASHBOARD_CLUSTER_EPS_M`).
+#: 30-50 s on two cores, the grid 0.2-0.35 s.
 EXACT_CLUSTER_LIMIT = 25_000
 
 #: The clusters layer's default distance (metres): the Live map's slider
-#: starts here.  Its grid (cells of side eps / sqrt(2)) is stored in the order
-#: of an index (migration 0016), so counting a large selection reads it in
-#: group order.  Changing it needs a migration.
+#: starts here.  Its grid (cells of side eps / sqrt(2)) has a rollup kept
+#: fresh by triggers (migration 0017), so a selection without dates reads its
+#: cells instead of counting its incidents.  Changing it needs a migration.
 DASHBOARD_CLUSTER_EPS_M = 60.0
 
 #: The cell side of that grid, 60 / sqrt(2) metres, written exactly as the
-#: index expression of migration 0016 (the shortest decimal of that float8).
+#: rollup's triggers write it (the shortest decimal of that float8).
 GRID_CELL_M = "42.426406871192846"
 
 #: Grid DBSCAN for large selections.  Incidents are counted in square cells
@@ -203,34 +203,21 @@ GRID_CELL_M = "42.426406871192846"
 #: each other: a cell holding at least ``minpts`` incidents holds only DBSCAN
 #: core points.  Such core cells touching each other (8 neighbours) form one
 #: cluster; a sparser cell next to a core cell joins it as border (when
-#: several touch it, the first in west-to-east, then south-to-north order).  This is
-#: the classic grid approximation of DBSCAN: it never calls noise a core,
-#: but it may join two groups that exact DBSCAN keeps apart by less than a
-#: cell, and it leaves out isolated core points of sparse cells.  The counts
-#: come from one pass over the incidents (``cc``: per cell, category and
-#: district, and per cell, as two grouping sets of one aggregate); DBSCAN runs
-#: on the few thousand dense cells only, and the dominant category and
-#: district of every cluster come from one more aggregate (``share``) over
-#: the cells' rows, not the incidents.
+#: several touch it, the first in west-to-east, then south-to-north order).
+#: This is the classic grid approximation of DBSCAN: it never calls noise a
+#: core, but it may join two groups that exact DBSCAN keeps apart by less
+#: than a cell, and it leaves out isolated core points of sparse cells.
 #:
-#: ``{cell_y}`` and ``{cell_x}`` are the cell expressions: the stored grid's
-#: (migration 0016) or one computed from ``:eps``.  Row first, as the index.
+#: ``{counts}`` defines ``fine`` (counts and coordinate sums per cell,
+#: category and district) and ``cell`` (the same per cell), from the
+#: incidents or from the rollup (:data:`_COUNTS_HASHED`,
+#: :data:`_COUNTS_IN_ORDER`).  DBSCAN then runs on the few thousand dense
+#: cells only, and the dominant category and district of every cluster come
+#: from one more aggregate (``share``) over ``fine``, not the incidents.
 _GRID_TEMPLATE = """,
 g AS (
     SELECT {side} AS s
-),
-cc AS (
-    SELECT {cell_y} AS cy, {cell_x} AS cx,
-           f.category_id, f.district_id, GROUPING(f.category_id, f.district_id) AS whole,
-           count(*) AS n,
-           count(*) FILTER (WHERE f.status = ANY(CAST(:open AS text[]))) AS n_open,
-           sum(f.x3844) AS sx, sum(f.y3844) AS sy
-    FROM f
-    GROUP BY GROUPING SETS ((1, 2, 3, 4), (1, 2))
-),
-cell AS (
-    SELECT cx, cy, n, n_open, sx, sy FROM cc WHERE whole = 3
-),
+),{counts}
 core AS (
     SELECT cx, cy,
            ST_ClusterDBSCAN(ST_MakePoint(cx, cy), eps := 1.5, minpoints := 1) OVER () AS cid
@@ -259,11 +246,10 @@ tot AS (
 share AS (
     SELECT m.cid, cc.category_id, cc.district_id, sum(cc.n) AS n,
            GROUPING(cc.category_id, cc.district_id) AS by_what
-    FROM cc JOIN member m ON m.cx = cc.cx AND m.cy = cc.cy
-    WHERE cc.whole = 0
+    FROM fine cc JOIN member m ON m.cx = cc.cx AND m.cy = cc.cy
     GROUP BY GROUPING SETS ((m.cid, cc.category_id), (m.cid, cc.district_id))
 ),
-cat AS (
+cat AS MATERIALIZED (
     SELECT DISTINCT ON (t.cid) t.cid, x.code AS category_code
     FROM share t
     JOIN city ON true
@@ -271,7 +257,7 @@ cat AS (
     WHERE t.by_what = 1
     ORDER BY t.cid, t.n DESC, x.code
 ),
-dis AS (
+dis AS MATERIALIZED (
     SELECT DISTINCT ON (t.cid) t.cid, x.name AS district
     FROM share t
     JOIN city ON true
@@ -306,22 +292,89 @@ LEFT JOIN dis ON dis.cid = t.cid
 """
 
 
-def _grid_clusters_sql(stored: bool) -> sa.TextClause:
-    """The grid DBSCAN query, over the stored grid or one computed for ``:eps``."""
-    if stored:
-        side = f"CAST({GRID_CELL_M} AS float8)"
-        cell = "CAST(floor(f.{axis}3844 / " + GRID_CELL_M + ") AS integer)"
-    else:
-        # sqrt of a float8: at 60 m the same side as GRID_CELL_M, to the bit.
-        side = "CAST(:eps AS float8) / sqrt(CAST(2 AS float8))"
-        cell = "CAST(floor(f.{axis}3844 / (" + side + ")) AS integer)"
-    body = _GRID_TEMPLATE.format(
-        side=side, cell_y=cell.format(axis="y"), cell_x=cell.format(axis="x")
-    )
-    return filtered_sql(body, ordered=stored)
+#: ``cc``, ``fine`` and ``cell`` of :data:`_GRID_TEMPLATE` from rows already in
+#: cell order (the stored grid's rollup, read along its key): one aggregate
+#: with two grouping sets, per cell, category and district (``fine``) and per
+#: cell (``cell``), streams through them in one pass.
+_COUNTS_IN_ORDER = """
+cc AS (
+    SELECT {cell_y} AS cy, {cell_x} AS cx,
+           f.category_id, f.district_id, GROUPING(f.category_id, f.district_id) AS whole,
+           {count} AS n,
+           COALESCE({count} FILTER (WHERE f.status = ANY(CAST(:open AS text[]))), 0) AS n_open,
+           sum(f.{sx}) AS sx, sum(f.{sy}) AS sy
+    FROM {source}
+    GROUP BY GROUPING SETS ((1, 2, 3, 4), (1, 2))
+),
+fine AS (
+    SELECT * FROM cc WHERE whole = 0
+),
+cell AS (
+    SELECT cx, cy, n, n_open, sx, sy FROM cc WHERE whole = 3
+),"""
+
+#: The same from incidents in any order (a date range read from the
+#: analytics index): hashing each incident into one table of groups, then
+#: the cells from those groups, costs less than two tables per incident
+#: (half a year of Alba Iulia, 209,000 incidents: 276-286 -> 227-244 ms).
+_COUNTS_HASHED = """
+fine AS (
+    SELECT {cell_y} AS cy, {cell_x} AS cx, f.category_id, f.district_id,
+           {count} AS n,
+           COALESCE({count} FILTER (WHERE f.status = ANY(CAST(:open AS text[]))), 0) AS n_open,
+           sum(f.{sx}) AS sx, sum(f.{sy}) AS sy
+    FROM {source}
+    GROUP BY 1, 2, 3, 4
+),
+cell AS (
+    SELECT cx, cy, sum(n) AS n, sum(n_open) AS n_open, sum(sx) AS sx, sum(sy) AS sy
+    FROM fine
+    GROUP BY cy, cx
+),"""
 
 
-_GRID_CLUSTERS = {stored: _grid_clusters_sql(stored) for stored in (False, True)}
+def _grid_clusters_sql(source: str) -> sa.TextClause:
+    """The grid DBSCAN query, its cells counted from ``source``.
+
+    ``cells``: the rollup of the page's default grid (migration 0017), for a
+    selection at :data:`DASHBOARD_CLUSTER_EPS_M` that no date bound cuts;
+    ``incidents``: the filtered incidents, on the grid of side ``:eps`` /
+    sqrt(2) (at 60 m the rollup's grid, to the bit).
+    """
+    if source == "cells":
+        counts = _COUNTS_IN_ORDER.format(
+            cell_y="f.cy", cell_x="f.cx", count="sum(f.n)", sx="sx", sy="sy", source="rc f"
+        )
+        return cells_sql(_GRID_TEMPLATE.format(side=f"CAST({GRID_CELL_M} AS float8)",
+                                               counts=counts))  # fmt: skip
+    if source != "incidents":
+        raise ValueError(f"unknown source {source!r}")
+    # sqrt of a float8: at 60 m the same side as GRID_CELL_M, to the bit.
+    side = "CAST(:eps AS float8) / sqrt(CAST(2 AS float8))"
+    cell = "CAST(floor(f.{axis}3844 / (" + side + ")) AS integer)"
+    counts = _COUNTS_HASHED.format(
+        cell_y=cell.format(axis="y"), cell_x=cell.format(axis="x"), count="count(*)",
+        sx="x3844", sy="y3844", source="f",
+    )  # fmt: skip
+    return filtered_sql(_GRID_TEMPLATE.format(side=side, counts=counts))
+
+
+_GRID_CLUSTERS = {source: _grid_clusters_sql(source) for source in ("cells", "incidents")}
+
+#: Planner settings of the grid query, by source.  Its CTEs look to
+#: PostgreSQL like a few hundred rows (their filters are on computed counts),
+#: and it plans for that many:
+#:
+#: * from the incidents, it joins cells to their neighbours, to their
+#:   clusters and to ``fine`` by sorting both sides and merging; for the real
+#:   tens of thousands hashing is faster (half a year of Alba Iulia, 207,000
+#:   incidents: 357 -> 278 ms, median of 11 in one process);
+#: * from the rollup, it hashes the 171,000 rows it could read in group order
+#:   from the rollup's key (whole city: 317 -> 284 ms).
+#:
+#: ``cat`` and ``dis`` are MATERIALIZED for the same reason: inlined, each
+#: was sorted again for every cluster.
+_GRID_PLANNER = {"cells": {"enable_hashagg": "off"}, "incidents": {"enable_mergejoin": "off"}}
 
 
 def clusters(
@@ -363,13 +416,18 @@ def clusters(
         raise ValidationError("min_points", f"a cluster needs at least 2 points, got {min_points}")
     city_exists(bind, filters.city)
     params = filters.params() | {"eps": float(eps_m), "minpts": int(min_points), "open": OPEN}
-    size = int(read_frame(bind, _POINTS_COUNT, params | {"sensitive": True})["n"].iloc[0])
+    size = _count(bind, params)
     method = "exact" if size <= int(exact_limit) else "grid"
     if method == "exact":
-        query = _CLUSTERS
+        frame = read_frame(bind, _CLUSTERS, params)
     else:
-        query = _GRID_CLUSTERS[float(eps_m) == DASHBOARD_CLUSTER_EPS_M]
-    frame = read_frame(bind, query, params)
+        cells = float(eps_m) == DASHBOARD_CLUSTER_EPS_M and (
+            # The dates leave none of the selection out: none are set, or
+            # they span its whole history.
+            size == _count(bind, filters.without_dates().params())
+        )
+        source = "cells" if cells else "incidents"
+        frame = read_frame(bind, _GRID_CLUSTERS[source], params, planner=_GRID_PLANNER[source])
     frame = frame.sort_values(["n", "lon"], ascending=[False, True], kind="stable")
     frame.insert(0, "cluster", range(1, len(frame) + 1))
     frame["method"] = method
@@ -390,6 +448,13 @@ JOIN categories c ON c.city_id = city.city_id AND c.category_id = r.category_id
 WHERE CAST(:sensitive AS boolean) OR NOT c.sensitive
 """
 )
+
+
+def _count(bind: Bind, params: dict[str, Any]) -> int:
+    """How many incidents of every category the filters' ``params`` select."""
+    return int(read_frame(bind, _POINTS_COUNT, params | {"sensitive": True})["n"].iloc[0])
+
+
 _POINTS = filtered_sql(
     """
 SELECT f.registry_number, f.category_code, f.category_ro, f.category_en, f.status,
