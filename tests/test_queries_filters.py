@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import geopandas as gpd
 import pytest
@@ -23,7 +23,7 @@ from sesizari.queries import (
     points,
     resolution_stats,
 )
-from sesizari.queries.filters import filtered_sql, read_frame
+from sesizari.queries.filters import covers_history, filtered_sql, read_frame
 from tests import raw_tables as raw
 from tests.conftest import DEMO_AS_OF, TEST_BOUNDARY
 
@@ -178,6 +178,20 @@ def test_analytics_settings_last_one_transaction(demo_engine):
     assert tuple(after) == tuple(before) != ("off", "0", "64MB")
     # On an Engine, each call has its own connection and transaction.
     assert tuple(read_frame(demo_engine, query, {}).iloc[0]) == ("off", "0", "64MB")
+
+
+def test_covers_history_compares_the_range_with_the_first_and_last_incident(demo_engine):
+    """A range covers the history when its local midnights hold every incident."""
+    inc = raw.incidents(demo_engine, "lugoj")
+    first, last = inc["local_created"].min().date(), inc["local_created"].max().date()
+    day = timedelta(days=1)
+    assert covers_history(demo_engine, Filters("lugoj"))
+    assert covers_history(demo_engine, Filters("lugoj", start=first, end=last + day))
+    assert covers_history(demo_engine, Filters("lugoj", start=first - 9 * day))
+    assert covers_history(demo_engine, Filters("lugoj", end=last + day, categories=("pothole",)))
+    assert not covers_history(demo_engine, Filters("lugoj", start=first + day))
+    assert not covers_history(demo_engine, Filters("lugoj", end=last))
+    assert not covers_history(demo_engine, Filters("lugoj", start=first, end=last))
 
 
 def test_planner_settings_last_one_query(demo_engine):

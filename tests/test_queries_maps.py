@@ -25,7 +25,8 @@ from sesizari.queries import (
     points,
 )
 from sesizari.queries.filters import read_frame
-from sesizari.queries.maps import _GRID_CLUSTERS, _GRID_PLANNER, DASHBOARD_CLUSTER_EPS_M
+from sesizari.queries.hotspots import _GRID_COUNTS
+from sesizari.queries.maps import _GRID_CLUSTERS, _GRID_PLANNER, _HEXAGONS, DASHBOARD_CLUSTER_EPS_M
 from tests import raw_tables as raw
 from tests.conftest import DEMO_AS_OF
 from tests.test_queries_resolution import FILTER_IDS, FILTERS, _select
@@ -226,10 +227,22 @@ def test_the_cell_rollup_gives_the_incidents_clusters(demo_engine, filters):
     assert np.allclose(shapely.area(hulls[0]), shapely.area(hulls[1]), rtol=1e-6)
 
 
+@pytest.mark.parametrize(
+    "filters", ROLLUP_FILTERS, ids=["whole-city", "lugoj", "district", "scope"]
+)
+def test_the_hexagon_rollup_gives_the_incidents_counts(demo_engine, filters):
+    """Without dates the 250 m hexagons' counts come from migration 0018's rollup."""
+    params = filters.params() | {"size": 250.0, "open": raw.OPEN}
+    for layer in (_HEXAGONS, _GRID_COUNTS):  # the density layer and Gi*'s grid
+        rollup, counted = (read_frame(demo_engine, layer[s], params) for s in ("rollup", "stored"))
+        assert rollup["n"].sum() > 0
+        pd.testing.assert_frame_equal(rollup, counted)
+
+
 def test_dates_that_leave_nothing_out_read_the_rollup(demo_engine):
     """A range over the whole history selects what no range does, so the
-    clusters may (and do) come from the rollup; a range one day shorter must
-    count the incidents.  Which source answered shows in PostgreSQL's count
+    clusters and the hexagons may (and do) come from their rollups; a range
+    one day shorter must count the incidents.  Which source answered shows in PostgreSQL's count
     of the transaction's scans of the rollup."""
     inc = raw.incidents(demo_engine, "lugoj")
     first, last = inc["local_created"].min().date(), inc["local_created"].max().date()
@@ -239,22 +252,35 @@ def test_dates_that_leave_nothing_out_read_the_rollup(demo_engine):
         "cut": Filters("lugoj", start=first + day, end=last + day),
     }
     assert count_incidents(demo_engine, ranges["all"]) == len(inc)
-    # The backend's scans of the rollup not yet flushed to the statistics:
+    # The backend's scans of a rollup not yet flushed to the statistics:
     # they only grow within one transaction.
     reads = sa.text(
-        "SELECT seq_scan + idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'incident_cells'"
+        "SELECT seq_scan + idx_scan FROM pg_stat_xact_user_tables WHERE relname = :t"
     )
+    layers = {
+        "incident_cells": lambda conn, f: clusters(conn, f, DASHBOARD_CLUSTER_EPS_M, 5,
+                                                   exact_limit=0),
+        "incident_hexes": lambda conn, f: hexagons(conn, f, 250),
+    }  # fmt: skip
     got = {}
     for name, filters in ranges.items():
-        with demo_engine.connect() as conn:
-            before = conn.execute(reads).scalar_one()
-            got[name] = clusters(conn, filters, DASHBOARD_CLUSTER_EPS_M, 5, exact_limit=0)
-            after = conn.execute(reads).scalar_one()
-            conn.rollback()
-        assert (after > before) == (name == "all"), name
+        for table, layer in layers.items():
+            with demo_engine.connect() as conn:
+                before = conn.execute(reads, {"t": table}).scalar_one()
+                got[name, table] = layer(conn, filters)
+                after = conn.execute(reads, {"t": table}).scalar_one()
+                conn.rollback()
+            assert (after > before) == (name == "all"), (name, table)
     whole = clusters(demo_engine, Filters("lugoj"), DASHBOARD_CLUSTER_EPS_M, 5, exact_limit=0)
     cols = ["n", "n_open", "dominant_category", "dominant_district"]
-    pd.testing.assert_frame_equal(got["all"][cols], whole[cols])
+    pd.testing.assert_frame_equal(got["all", "incident_cells"][cols], whole[cols])
+    whole = hexagons(demo_engine, Filters("lugoj"), 250)
+    assert got["all", "incident_hexes"][["i", "j", "n", "n_open"]].equals(
+        whole[["i", "j", "n", "n_open"]]
+    )
+    assert got["cut", "incident_hexes"]["n"].sum() == len(inc) - (
+        inc["local_created"].dt.date == first
+    ).sum()
 
 
 def test_the_cell_rollup_is_read_in_cell_order(demo_engine):

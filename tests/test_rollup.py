@@ -125,17 +125,43 @@ def _assert_same_cells(engine: sa.Engine) -> None:
     pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12, atol=1e-6)
 
 
-def assert_rollup_exact(engine: sa.Engine) -> None:
-    """The rollups, daily, monthly and per cell, equal the recount of the incidents."""
+HEX_KEY = ["city_id", "hex250", "category_id", "district_id", "department_id", "status"]
+
+
+def _assert_same_hexes(engine: sa.Engine) -> None:
+    """incident_hexes equals the incidents counted per hexagon (and the keys) in pandas."""
+    with engine.connect() as conn:
+        inc = pd.read_sql(sa.text("SELECT * FROM incidents"), conn)
+    inc["district_id"] = inc["district_id"].fillna(0).astype("int64")
+    want = inc.groupby(HEX_KEY).size().rename("n").reset_index()
+    got = stored(engine, "incident_hexes")
+    assert len(got) == len(want), "the hexagon counts have a different number of groups"
+    assert (got["n"] > 0).all(), "empty groups must be dropped"
+    got = got.sort_values(HEX_KEY).reset_index(drop=True)[[*HEX_KEY, "n"]]
+    want = want.sort_values(HEX_KEY).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def _assert_same_days(engine: sa.Engine) -> None:
     want = expected(engine)
     _assert_same(stored(engine), want)
     _assert_same(stored(engine, "incident_monthly"), _by_month(want))
-    _assert_same_cells(engine)
+
+
+#: Each rollup's check, by the name of its refresh function (refresh_incident_<name>).
+CHECKS = {"daily": _assert_same_days, "cells": _assert_same_cells, "hexes": _assert_same_hexes}
+
+
+def assert_rollup_exact(engine: sa.Engine) -> None:
+    """The rollups (daily, monthly, per cell, per hexagon) equal the recount of the incidents."""
+    for check in CHECKS.values():
+        check(engine)
 
 
 def test_the_demo_load_fills_the_rollup(demo_engine):
     assert len(stored(demo_engine)) > 100
     assert len(stored(demo_engine, "incident_cells")) > 100
+    assert len(stored(demo_engine, "incident_hexes")) > 100
     assert_rollup_exact(demo_engine)
 
 
@@ -248,25 +274,28 @@ def test_two_writers_of_the_same_group_both_count(engine, city):
     assert_rollup_exact(engine)
 
 
+#: The rollups' triggers (``<name>_insert``, ``_update``, ``_delete``).
+TRIGGERS = tuple(f"incident_{name}" for name in CHECKS)
+
+
 def test_refresh_rebuilds_what_a_load_without_triggers_missed(demo_copy):
     engine = db.make_engine(demo_copy)
     try:
         with engine.begin() as conn:
-            for trigger in ("incident_daily_update", "incident_cells_update"):
-                conn.execute(sa.text(f"ALTER TABLE incidents DISABLE TRIGGER {trigger}"))
+            for trigger in TRIGGERS:
+                conn.execute(sa.text(f"ALTER TABLE incidents DISABLE TRIGGER {trigger}_update"))
             conn.execute(
                 sa.text("UPDATE incidents SET district_id = NULL WHERE incident_id % 3 = 0")
             )
-            for trigger in ("incident_daily_update", "incident_cells_update"):
-                conn.execute(sa.text(f"ALTER TABLE incidents ENABLE TRIGGER {trigger}"))
-        with pytest.raises(AssertionError):
-            _assert_same_cells(engine)
-        with engine.begin() as conn:
-            conn.execute(sa.text("SELECT refresh_incident_daily(city_id) FROM cities"))
-        with pytest.raises(AssertionError):
-            _assert_same_cells(engine)
-        with engine.begin() as conn:
-            conn.execute(sa.text("SELECT refresh_incident_cells(city_id) FROM cities"))
+            for trigger in TRIGGERS:
+                conn.execute(sa.text(f"ALTER TABLE incidents ENABLE TRIGGER {trigger}_update"))
+        # Each rollup stays wrong until its own refresh rebuilds it.
+        for name, check in CHECKS.items():
+            with pytest.raises(AssertionError):
+                check(engine)
+            with engine.begin() as conn:
+                conn.execute(sa.text(f"SELECT refresh_incident_{name}(city_id) FROM cities"))
+            check(engine)
         assert_rollup_exact(engine)
     finally:
         engine.dispose()
@@ -277,7 +306,7 @@ def test_truncating_the_incidents_empties_the_rollups(demo_copy):
     try:
         with engine.begin() as conn:
             conn.execute(sa.text("TRUNCATE incidents CASCADE"))
-        for table in ("incident_daily", "incident_monthly", "incident_cells"):
+        for table in ("incident_daily", "incident_monthly", "incident_cells", "incident_hexes"):
             assert stored(engine, table).empty, table
         assert_rollup_exact(engine)
     finally:

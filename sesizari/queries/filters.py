@@ -292,17 +292,28 @@ def rollup_sql(body: str) -> sa.TextClause:
     return sa.text("WITH " + ROLLUP_CTE.strip() + "\n" + body)
 
 
-#: ``rc``: the selection's rows of ``incident_cells`` (migration 0017), the
-#: counts and coordinate sums per cell of the clusters' stored grid.  It has
-#: no dates: it is the selection of ``f`` only when the date range leaves no
-#: incident of it out (see ``sesizari.queries.maps.clusters``).
-_RC = (
-    "\nrc AS (\n    SELECT c.cy, c.cx, c.category_id, c.district_id, c.status, c.n, c.sx, c.sy"  # noqa: S608 - module constants only
-    "\n    FROM incident_cells c"
-    "\n    WHERE c.city_id = (SELECT city_id FROM city)"
-    + _DIMENSIONS.format(t="c")
-    + "\n)"
+def _keyed_rollup(name: str, table: str, columns: str) -> str:
+    """The CTE ``name``: the selection's rows of a rollup with no dates.
+
+    For ``incident_cells`` and ``incident_hexes`` (migrations 0017, 0018):
+    every filter but the dates is one of their keys, so they hold the
+    selection of ``f`` only when the date range leaves none of its incidents
+    out (:func:`covers_history`).
+    """
+    return (
+        f"\n{name} AS (\n    SELECT {columns}\n    FROM {table} c"  # noqa: S608 - module constants only
+        "\n    WHERE c.city_id = (SELECT city_id FROM city)"
+        + _DIMENSIONS.format(t="c")
+        + "\n)"
+    )
+
+
+#: ``rc``: counts and coordinate sums per cell of the clusters' default grid.
+_RC = _keyed_rollup(
+    "rc", "incident_cells", "c.cy, c.cx, c.category_id, c.district_id, c.status, c.n, c.sx, c.sy"
 )
+#: ``rh``: counts per hexagon of the dashboard's grid (``hex250``).
+_RH = _keyed_rollup("rh", "incident_hexes", "c.hex250, c.status, c.n")
 
 
 def cells_sql(body: str) -> sa.TextClause:
@@ -313,6 +324,44 @@ def cells_sql(body: str) -> sa.TextClause:
     ``sy``; the dates of :meth:`Filters.params` are not applied.
     """
     return sa.text("WITH " + _CITY.strip() + "," + _RC + "\n" + body)
+
+
+def hexes_sql(body: str) -> sa.TextClause:
+    """``WITH city, rh AS (...) <body>``: a query over the selection's hexagons.
+
+    ``rh`` has ``hex250``, ``status`` and ``n``; the dates of
+    :meth:`Filters.params` are not applied.
+    """
+    return sa.text("WITH " + _CITY.strip() + "," + _RH + "\n" + body)
+
+
+#: Whether ``f``'s date range (the same bounds, the city's zone) holds every
+#: incident of the city: its first and last are read from the ends of the
+#: analytics index.  A city without incidents is covered by any range.
+_COVERS = sa.text(
+    """
+SELECT COALESCE(
+    (CAST(:start AS date) IS NULL
+     OR (CAST(:start AS date) + time '00:00') AT TIME ZONE c.timezone
+        <= (SELECT min(i.created_at) FROM incidents i WHERE i.city_id = c.city_id))
+    AND (CAST(:end AS date) IS NULL
+     OR (CAST(:end AS date) + time '00:00') AT TIME ZONE c.timezone
+        > (SELECT max(i.created_at) FROM incidents i WHERE i.city_id = c.city_id)),
+    true) AS covers
+FROM cities c WHERE c.slug = :city
+"""
+)
+
+
+def covers_history(bind: Bind, filters: Filters) -> bool:
+    """Whether the filters' dates leave none of the city's incidents out.
+
+    Then a rollup without dates holds the same selection as ``f``.  This is
+    what the Live map sends when a user widens the dates to everything.
+    """
+    if filters.start is None and filters.end is None:
+        return True
+    return bool(read_frame(bind, _COVERS, filters.params())["covers"].iloc[0])
 
 
 #: ``buckets``: the local calendar days or weeks (``:unit``, ``'day'`` or

@@ -13,27 +13,30 @@ import warnings
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 from scipy import stats
 
-from sesizari.queries.filters import OPEN, Bind, Filters, city_exists, filtered_sql, read_frame
-from sesizari.queries.maps import check_hex_size, grid_cte, stored_grid, to_geodataframe
+from sesizari.queries.filters import OPEN, Bind, Filters, city_exists, read_frame
+from sesizari.queries.maps import (
+    HEX_SOURCES,
+    check_hex_size,
+    grid_sql,
+    hex_source,
+    to_geodataframe,
+)
 
-
-def _grid_counts_sql(stored: bool) -> sa.TextClause:
-    return filtered_sql(
-        grid_cte(stored)
-        + """
+#: Each hexagon source's counts (:func:`sesizari.queries.maps.hex_source`).
+_GRID_COUNTS = {
+    source: grid_sql(
+        source,
+        """
 SELECT i, j, n, n_open,
        ST_X(ST_Centroid(geom3844)) AS x, ST_Y(ST_Centroid(geom3844)) AS y,
        ST_AsBinary(geom) AS wkb
 FROM cells ORDER BY i, j
-"""
+""",
     )
-
-
-#: The stored grid's query and the one for any other size.
-_GRID_COUNTS = {stored: _grid_counts_sql(stored) for stored in (True, False)}
+    for source in HEX_SOURCES
+}
 
 #: (class, two-sided p-value threshold), strictest first.
 CONFIDENCE: tuple[tuple[int, float], ...] = ((99, 0.01), (95, 0.05), (90, 0.10))
@@ -83,7 +86,7 @@ def hotspots_gi(bind: Bind, filters: Filters, size_m: float = 250.0) -> gpd.GeoD
     """
     size = check_hex_size(size_m)
     city_exists(bind, filters.city)
-    query = _GRID_COUNTS[stored_grid(size)]
+    query = _GRID_COUNTS[hex_source(bind, filters, size)]
     frame = read_frame(bind, query, filters.params() | {"size": size, "open": OPEN})
     y = frame["n"].to_numpy(dtype=float)
     z = np.full(len(frame), np.nan)

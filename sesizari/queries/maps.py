@@ -24,7 +24,9 @@ from sesizari.queries.filters import (
     Filters,
     cells_sql,
     city_exists,
+    covers_history,
     filtered_sql,
+    hexes_sql,
     now_param,
     read_frame,
     rollup_sql,
@@ -48,7 +50,17 @@ def stored_grid(size_m: float) -> bool:
     return float(size_m) == DASHBOARD_HEX_M
 
 
-def grid_cte(stored: bool) -> str:
+def hex_source(bind: Bind, filters: Filters, size_m: float) -> str:
+    """Where a hexagon layer counts the selection: ``rollup`` (the stored
+    grid's counts, ``incident_hexes``, when no date bound cuts the
+    selection), ``stored`` (the incidents' ``hex250``) or ``computed``
+    (each incident placed at query time, for other sizes)."""
+    if not stored_grid(size_m):
+        return "computed"
+    return "rollup" if covers_history(bind, filters) else "stored"
+
+
+def grid_cte(source: str) -> str:
     """The CTEs ``grid`` (the city's hexagons) and ``cells`` (their counts).
 
     ``grid`` holds the cells of ``ST_HexagonGrid(:size)`` that touch the city
@@ -57,21 +69,36 @@ def grid_cte(stored: bool) -> str:
     an incident is in is ``hex_cell`` (migration 0011: the nearest hexagon
     centre, with a fixed rule for points on an edge).
 
-    With ``stored`` (the size is :data:`DASHBOARD_HEX_M`), both halves are
-    read from storage: the grid from ``city_hex_grid`` (kept with the
-    boundary, migration 0012) and each incident's cell from
-    ``incidents.hex250``.  Whole city of 580,000
+    ``source`` (:func:`hex_source`): with ``stored`` (the size is
+    :data:`DASHBOARD_HEX_M`), both halves are read from storage: the grid
+    from ``city_hex_grid`` (kept with the boundary, migration 0012) and each
+    incident's cell from ``incidents.hex250``.  Whole city of 580,000
     incidents: 527 ms with both computed, 221 ms with stored cells, and the
-    stored grid saves the 80-90 ms of generating it.  Without, both are
-    computed for ``:size``.  Counts are grouped by cell before they meet the
-    grid polygons.
+    stored grid saves the 80-90 ms of generating it.  With ``rollup``, the
+    counts are sums over ``rh``, the selection's rows of ``incident_hexes``
+    (migration 0018: 13,539 rows for those 580,000 incidents); the query
+    is built with :func:`hexes_sql`.  With ``computed``, both are computed
+    for ``:size``.  Counts are grouped by cell before they meet the grid
+    polygons.
     """
-    if stored:
-        return _STORED_GRID + _COUNTS.replace("{cell}", "f.hex250")
-    return _COMPUTED_GRID + _COUNTS.replace(
-        "{cell}", "hex_cell(f.x3844, f.y3844, CAST(:size AS float8))"
-    )
+    if source == "rollup":
+        return _STORED_GRID + _HIT_ROLLUP + _CELLS
+    if source == "stored":
+        return _STORED_GRID + _HIT.replace("{cell}", "f.hex250") + _CELLS
+    if source == "computed":
+        return (_COMPUTED_GRID + _HIT.replace(
+            "{cell}", "hex_cell(f.x3844, f.y3844, CAST(:size AS float8))") + _CELLS)  # fmt: skip
+    raise ValueError(f"unknown source {source!r}")
 
+
+def grid_sql(source: str, body: str) -> sa.TextClause:
+    """``grid`` and ``cells`` of :func:`grid_cte`, then ``body``."""
+    text = grid_cte(source) + body
+    return hexes_sql(text) if source == "rollup" else filtered_sql(text)
+
+
+#: The hexagon sources of :func:`hex_source`.
+HEX_SOURCES = ("rollup", "stored", "computed")
 
 _STORED_GRID = """,
 grid AS (
@@ -90,33 +117,41 @@ grid AS (
     WHERE ST_Intersects(h.geom, b.geom)
 )"""
 
-_COUNTS = """,
+_HIT = """,
 hit AS (
     SELECT {cell} AS key, count(*) AS n,
            count(*) FILTER (WHERE f.status = ANY(CAST(:open AS text[]))) AS n_open
     FROM f
     GROUP BY 1
-),
+)"""
+
+_HIT_ROLLUP = """,
+hit AS (
+    SELECT h.hex250 AS key, sum(h.n) AS n,
+           COALESCE(sum(h.n) FILTER (WHERE h.status = ANY(CAST(:open AS text[]))), 0) AS n_open
+    FROM rh h
+    GROUP BY 1
+)"""
+
+_CELLS = """,
 cells AS (
     SELECT g.i, g.j, g.geom, g.geom3844, COALESCE(h.n, 0) AS n, COALESCE(h.n_open, 0) AS n_open
     FROM grid g LEFT JOIN hit h ON h.key = g.key
 )
 """
 
-
-def _hexagons_sql(stored: bool) -> sa.TextClause:
-    return filtered_sql(
-        grid_cte(stored)
-        + """
+#: Each source's query of the hexagons layer.
+_HEXAGONS = {
+    source: grid_sql(
+        source,
+        """
 SELECT i, j, n, n_open, ST_X(ST_Centroid(geom)) AS lon, ST_Y(ST_Centroid(geom)) AS lat,
        ST_AsBinary(geom) AS wkb
 FROM cells WHERE n > 0 ORDER BY i, j
-"""
+""",
     )
-
-
-#: The stored grid's query and the one for any other size.
-_HEXAGONS = {stored: _hexagons_sql(stored) for stored in (True, False)}
+    for source in HEX_SOURCES
+}
 
 
 def check_hex_size(size_m: float) -> float:
@@ -157,7 +192,7 @@ def hexagons(bind: Bind, filters: Filters, size_m: float = 250.0) -> gpd.GeoData
     """
     city_exists(bind, filters.city)
     params = filters.params() | {"size": check_hex_size(size_m), "open": OPEN}
-    query = _HEXAGONS[stored_grid(params["size"])]
+    query = _HEXAGONS[hex_source(bind, filters, params["size"])]
     gdf = to_geodataframe(read_frame(bind, query, params))
     gdf["polygon"] = [_polygon_coords(g) for g in gdf.geometry]
     return gdf
@@ -421,11 +456,8 @@ def clusters(
     if method == "exact":
         frame = read_frame(bind, _CLUSTERS, params)
     else:
-        cells = float(eps_m) == DASHBOARD_CLUSTER_EPS_M and (
-            # The dates leave none of the selection out: none are set, or
-            # they span its whole history.
-            size == _count(bind, filters.without_dates().params())
-        )
+        # The rollup holds the selection when its dates leave nothing out.
+        cells = float(eps_m) == DASHBOARD_CLUSTER_EPS_M and covers_history(bind, filters)
         source = "cells" if cells else "incidents"
         frame = read_frame(bind, _GRID_CLUSTERS[source], params, planner=_GRID_PLANNER[source])
     frame = frame.sort_values(["n", "lon"], ascending=[False, True], kind="stable")
