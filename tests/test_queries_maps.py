@@ -26,7 +26,7 @@ from sesizari.queries import (
 )
 from sesizari.queries.filters import read_frame
 from sesizari.queries.hotspots import _GRID_COUNTS
-from sesizari.queries.maps import _GRID_CLUSTERS, _GRID_PLANNER, _HEXAGONS, DASHBOARD_CLUSTER_EPS_M
+from sesizari.queries.maps import _GRID_CLUSTERS, _HEXAGONS, DASHBOARD_CLUSTER_EPS_M
 from tests import raw_tables as raw
 from tests.conftest import DEMO_AS_OF
 from tests.test_queries_resolution import FILTER_IDS, FILTERS, _select
@@ -281,24 +281,6 @@ def test_dates_that_leave_nothing_out_read_the_rollup(demo_engine):
     assert got["cut", "incident_hexes"]["n"].sum() == len(inc) - (
         inc["local_created"].dt.date == first
     ).sum()
-
-
-def test_the_cell_rollup_is_read_in_cell_order(demo_engine):
-    """The rollup's key holds the counts in cell order: with the query's own
-    planner settings the cells stream out of one aggregate over it, without
-    a sort.  At 3,000 incidents PostgreSQL would rather read the small table
-    whole and sort it, so that is priced out here: a key in another order
-    would need a sort anyway."""
-    params = Filters("alba-iulia").params() | {"eps": 60.0, "minpts": 5, "open": raw.OPEN}
-    query = sa.text("EXPLAIN " + _GRID_CLUSTERS["cells"].text)
-    with demo_engine.connect() as conn:
-        for name in ("enable_sort", "enable_seqscan"):
-            conn.execute(sa.text(f"SELECT set_config('{name}', 'off', true)"))
-        planner = _GRID_PLANNER["cells"]
-        plan = "\n".join(read_frame(conn, query, params, planner=planner).iloc[:, 0])
-    cc = plan[plan.index("CTE cc") : plan.index("CTE cell")]
-    assert "using incident_cells_key" in cc
-    assert "GroupAggregate" in cc and "Sort" not in cc
 
 
 def test_clusters_switch_to_the_grid_above_the_exact_limit(demo_engine):

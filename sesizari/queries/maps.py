@@ -243,12 +243,12 @@ GRID_CELL_M = "42.426406871192846"
 #: core, but it may join two groups that exact DBSCAN keeps apart by less
 #: than a cell, and it leaves out isolated core points of sparse cells.
 #:
-#: ``{counts}`` defines ``fine`` (counts and coordinate sums per cell,
-#: category and district) and ``cell`` (the same per cell), from the
-#: incidents or from the rollup (:data:`_COUNTS_HASHED`,
-#: :data:`_COUNTS_IN_ORDER`).  DBSCAN then runs on the few thousand dense
-#: cells only, and the dominant category and district of every cluster come
-#: from one more aggregate (``share``) over ``fine``, not the incidents.
+#: ``{counts}`` defines ``fine`` (counts per cell, category and district)
+#: and ``cell`` (counts and coordinate sums per cell), from the incidents or
+#: from the rollup (:data:`_COUNTS_HASHED`, :data:`_COUNTS_ROLLUP`).  DBSCAN
+#: then runs on the few thousand dense cells only, and the dominant category
+#: and district of every cluster come from one more aggregate (``share``)
+#: over ``fine``, not the incidents.
 _GRID_TEMPLATE = """,
 g AS (
     SELECT {side} AS s
@@ -327,38 +327,33 @@ LEFT JOIN dis ON dis.cid = t.cid
 """
 
 
-#: ``cc``, ``fine`` and ``cell`` of :data:`_GRID_TEMPLATE` from rows already in
-#: cell order (the stored grid's rollup, read along its key): one aggregate
-#: with two grouping sets, per cell, category and district (``fine``) and per
-#: cell (``cell``), streams through them in one pass.
-_COUNTS_IN_ORDER = """
-cc AS (
-    SELECT {cell_y} AS cy, {cell_x} AS cx,
-           f.category_id, f.district_id, GROUPING(f.category_id, f.district_id) AS whole,
-           {count} AS n,
-           COALESCE({count} FILTER (WHERE f.status = ANY(CAST(:open AS text[]))), 0) AS n_open,
-           sum(f.{sx}) AS sx, sum(f.{sy}) AS sy
-    FROM {source}
-    GROUP BY GROUPING SETS ((1, 2, 3, 4), (1, 2))
-),
+#: ``fine`` and ``cell`` of :data:`_GRID_TEMPLATE` from the rollup: its rows
+#: are already counts per cell, category and district (and department and
+#: status, which ``share`` sums away), so ``fine`` is the rows themselves
+#: and ``cell`` one aggregate over them.
+_COUNTS_ROLLUP = """
 fine AS (
-    SELECT * FROM cc WHERE whole = 0
+    SELECT f.cy, f.cx, f.category_id, f.district_id, f.n FROM rc f
 ),
 cell AS (
-    SELECT cx, cy, n, n_open, sx, sy FROM cc WHERE whole = 3
+    SELECT f.cx, f.cy, sum(f.n) AS n,
+           COALESCE(sum(f.n) FILTER (WHERE f.status = ANY(CAST(:open AS text[]))), 0) AS n_open,
+           sum(f.sx) AS sx, sum(f.sy) AS sy
+    FROM rc f
+    GROUP BY f.cy, f.cx
 ),"""
 
-#: The same from incidents in any order (a date range read from the
+#: The same from the incidents, read in any order (a date range from the
 #: analytics index): hashing each incident into one table of groups, then
 #: the cells from those groups, costs less than two tables per incident
 #: (half a year of Alba Iulia, 209,000 incidents: 276-286 -> 227-244 ms).
 _COUNTS_HASHED = """
 fine AS (
     SELECT {cell_y} AS cy, {cell_x} AS cx, f.category_id, f.district_id,
-           {count} AS n,
-           COALESCE({count} FILTER (WHERE f.status = ANY(CAST(:open AS text[]))), 0) AS n_open,
-           sum(f.{sx}) AS sx, sum(f.{sy}) AS sy
-    FROM {source}
+           count(*) AS n,
+           count(*) FILTER (WHERE f.status = ANY(CAST(:open AS text[]))) AS n_open,
+           sum(f.x3844) AS sx, sum(f.y3844) AS sy
+    FROM f
     GROUP BY 1, 2, 3, 4
 ),
 cell AS (
@@ -377,39 +372,28 @@ def _grid_clusters_sql(source: str) -> sa.TextClause:
     sqrt(2) (at 60 m the rollup's grid, to the bit).
     """
     if source == "cells":
-        counts = _COUNTS_IN_ORDER.format(
-            cell_y="f.cy", cell_x="f.cx", count="sum(f.n)", sx="sx", sy="sy", source="rc f"
-        )
         return cells_sql(_GRID_TEMPLATE.format(side=f"CAST({GRID_CELL_M} AS float8)",
-                                               counts=counts))  # fmt: skip
+                                               counts=_COUNTS_ROLLUP))  # fmt: skip
     if source != "incidents":
         raise ValueError(f"unknown source {source!r}")
     # sqrt of a float8: at 60 m the same side as GRID_CELL_M, to the bit.
     side = "CAST(:eps AS float8) / sqrt(CAST(2 AS float8))"
     cell = "CAST(floor(f.{axis}3844 / (" + side + ")) AS integer)"
-    counts = _COUNTS_HASHED.format(
-        cell_y=cell.format(axis="y"), cell_x=cell.format(axis="x"), count="count(*)",
-        sx="x3844", sy="y3844", source="f",
-    )  # fmt: skip
+    counts = _COUNTS_HASHED.format(cell_y=cell.format(axis="y"), cell_x=cell.format(axis="x"))
     return filtered_sql(_GRID_TEMPLATE.format(side=side, counts=counts))
 
 
 _GRID_CLUSTERS = {source: _grid_clusters_sql(source) for source in ("cells", "incidents")}
 
-#: Planner settings of the grid query, by source.  Its CTEs look to
+#: Planner settings of the grid query.  Its CTEs of cells look to
 #: PostgreSQL like a few hundred rows (their filters are on computed counts),
-#: and it plans for that many:
-#:
-#: * from the incidents, it joins cells to their neighbours, to their
-#:   clusters and to ``fine`` by sorting both sides and merging; for the real
-#:   tens of thousands hashing is faster (half a year of Alba Iulia, 207,000
-#:   incidents: 357 -> 278 ms, median of 11 in one process);
-#: * from the rollup, it hashes the 171,000 rows it could read in group order
-#:   from the rollup's key (whole city: 317 -> 284 ms).
-#:
+#: so it joins cells to their neighbours, to their clusters and to ``fine``
+#: by sorting both sides and merging; for the real tens of thousands hashing
+#: is faster (median of 9-11 in one process: half a year of Alba Iulia from
+#: the incidents 357 -> 278 ms, the whole city from the rollup 285 -> 212).
 #: ``cat`` and ``dis`` are MATERIALIZED for the same reason: inlined, each
 #: was sorted again for every cluster.
-_GRID_PLANNER = {"cells": {"enable_hashagg": "off"}, "incidents": {"enable_mergejoin": "off"}}
+_GRID_PLANNER = {"enable_mergejoin": "off"}
 
 
 def clusters(
@@ -459,7 +443,7 @@ def clusters(
         # The rollup holds the selection when its dates leave nothing out.
         cells = float(eps_m) == DASHBOARD_CLUSTER_EPS_M and covers_history(bind, filters)
         source = "cells" if cells else "incidents"
-        frame = read_frame(bind, _GRID_CLUSTERS[source], params, planner=_GRID_PLANNER[source])
+        frame = read_frame(bind, _GRID_CLUSTERS[source], params, planner=_GRID_PLANNER)
     frame = frame.sort_values(["n", "lon"], ascending=[False, True], kind="stable")
     frame.insert(0, "cluster", range(1, len(frame) + 1))
     frame["method"] = method
