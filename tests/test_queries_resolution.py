@@ -252,7 +252,7 @@ def test_the_sampled_percentiles_read_the_sample_index(demo_engine):
     from sesizari.queries.resolution import _PERCENTILES
 
     params = Filters("alba-iulia").params() | {
-        "by": "category", "sampled_ids": [1, 2, 3], "exact_ids": []}  # fmt: skip
+        "by": "category", "sampled_ids": [1, 2, 3], "exact_ids": [], "direct": False}  # fmt: skip
     with demo_engine.connect() as conn:
         plan = "\n".join(
             r[0] for r in conn.execute(sa.text("EXPLAIN " + str(_PERCENTILES)), params)
@@ -281,7 +281,7 @@ def test_the_exact_percentiles_of_a_category_read_its_own_index(demo_engine):
     from sesizari.queries.resolution import _PERCENTILES
 
     params = Filters("alba-iulia").params() | {
-        "by": "category", "sampled_ids": [], "exact_ids": [1]}  # fmt: skip
+        "by": "category", "sampled_ids": [], "exact_ids": [1], "direct": True}  # fmt: skip
     with demo_engine.connect() as conn:
         conn.execute(sa.text("SELECT set_config('enable_seqscan', 'off', true)"))
         conn.execute(sa.text("SELECT set_config('enable_bitmapscan', 'off', true)"))

@@ -114,12 +114,17 @@ def _group_read(read: str, ids: str, by_index: bool = False) -> str:
     condition on a bound parameter).  With ``by_index``, grouped by category
     the read also names the categories on the column itself, which
     PostgreSQL reads through ``incidents_category_idx`` (migration 0019)
-    instead of scanning the city for them: the condition on ``:by`` is a
-    bound value, so it folds away when the query is planned.
+    instead of scanning the city for them.  Only when ``:direct`` says they
+    are fewer than the sampled groups (the few small categories of a large
+    selection; whole city: one category of 12,000 incidents among 580,000,
+    147 -> 91 ms, median of 9): when every group is small, the selection is
+    small or has its own index (the open incidents: 106 ms read that way,
+    151 ms by category).  ``:by`` and ``:direct`` are bound values, so the
+    condition folds away when the query is planned.
     """
     group = _group_id(read)
     direct = (
-        f"\n      AND (CAST(:by AS text) <> 'category'"
+        f"\n      AND (NOT CAST(:direct AS boolean) OR CAST(:by AS text) <> 'category'"
         f" OR {read}.category_id = ANY(CAST(:{ids} AS int[])))"
         if by_index
         else ""
@@ -167,6 +172,7 @@ FROM h GROUP BY h.id
 #: the page's whole budget.
 EXACT_PERCENTILE_LIMIT = 20_000
 
+
 _PERCENTILE_COLUMNS = ("ack_median_h", "ack_p90_h", "resolve_median_h", "resolve_p90_h")
 
 
@@ -186,6 +192,9 @@ def _group_figures(
     ids = {
         "sampled_ids": [int(i) for i in counts.loc[big, "id"]],
         "exact_ids": [int(i) for i in counts.loc[~big, "id"]],
+        # Read the exact groups by their category (see _group_read) when
+        # they are the few small groups of a large selection.
+        "direct": bool((~big).sum() < big.sum()),
     }
     if counts.empty:
         pct = pd.DataFrame(columns=["id", *_PERCENTILE_COLUMNS])
