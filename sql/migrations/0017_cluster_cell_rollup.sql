@@ -75,23 +75,41 @@ CREATE FUNCTION incident_cells_upsert(p_source text) RETURNS text
     $q$, p_source)
     $$;
 
--- Each statement's new rows count once, its old rows minus once.  The empty
--- groups go in a second statement (one statement cannot change a row twice).
-CREATE FUNCTION incident_cells_on_change() RETURNS trigger
+-- The trigger function of a rollup without dates (this one and
+-- incident_hexes, migration 0018), named in the trigger's arguments: the
+-- function that writes the upsert statement (TG_ARGV[0]) and the table
+-- (TG_ARGV[1]).  Each statement's new rows count once, its old rows minus
+-- once.  The empty groups go in a second statement (one statement cannot
+-- change a row twice).
+CREATE FUNCTION incident_rollup_on_change() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 DECLARE
+    upsert text;
     empty tid[];
 BEGIN
-    EXECUTE public.incident_cells_upsert(CASE TG_OP
-        WHEN 'INSERT' THEN 'SELECT n.*, 1 AS sign FROM new_rows n'
-        WHEN 'DELETE' THEN 'SELECT o.*, -1 AS sign FROM old_rows o'
-        ELSE 'SELECT n.*, 1 AS sign FROM new_rows n UNION ALL SELECT o.*, -1 FROM old_rows o'
-        END)
-        INTO empty;
+    EXECUTE format('SELECT public.%I($1)', TG_ARGV[0])
+        USING CASE TG_OP
+            WHEN 'INSERT' THEN 'SELECT n.*, 1 AS sign FROM new_rows n'
+            WHEN 'DELETE' THEN 'SELECT o.*, -1 AS sign FROM old_rows o'
+            ELSE 'SELECT n.*, 1 AS sign FROM new_rows n UNION ALL SELECT o.*, -1 FROM old_rows o'
+            END
+        INTO upsert;
+    EXECUTE upsert INTO empty;
     IF empty IS NOT NULL THEN
-        DELETE FROM public.incident_cells WHERE ctid = ANY(empty);
+        EXECUTE format('DELETE FROM public.%I WHERE ctid = ANY($1)', TG_ARGV[1]) USING empty;
     END IF;
+    RETURN NULL;
+END
+$$;
+
+-- TRUNCATE removes every incident (of every city): the rollup TG_ARGV[0]
+-- follows.
+CREATE FUNCTION incident_rollup_on_truncate() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    EXECUTE format('TRUNCATE public.%I', TG_ARGV[0]);
     RETURN NULL;
 END
 $$;
@@ -101,25 +119,18 @@ $$;
 -- share in the same order.
 CREATE TRIGGER incident_cells_insert AFTER INSERT ON incidents
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION incident_cells_on_change();
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION incident_rollup_on_change('incident_cells_upsert', 'incident_cells');
 CREATE TRIGGER incident_cells_update AFTER UPDATE ON incidents
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION incident_cells_on_change();
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION incident_rollup_on_change('incident_cells_upsert', 'incident_cells');
 CREATE TRIGGER incident_cells_delete AFTER DELETE ON incidents
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION incident_cells_on_change();
-
-CREATE FUNCTION incident_cells_on_truncate() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    TRUNCATE public.incident_cells;
-    RETURN NULL;
-END
-$$;
-
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION incident_rollup_on_change('incident_cells_upsert', 'incident_cells');
 CREATE TRIGGER incident_cells_truncate AFTER TRUNCATE ON incidents
-    FOR EACH STATEMENT EXECUTE FUNCTION incident_cells_on_truncate();
+    FOR EACH STATEMENT EXECUTE FUNCTION incident_rollup_on_truncate('incident_cells');
 
 -- Rebuild a city's cells from its incidents (after a load that bypassed the
 -- triggers, for example).

@@ -54,48 +54,23 @@ CREATE FUNCTION incident_hexes_upsert(p_source text) RETURNS text
     $q$, p_source)
     $$;
 
-CREATE FUNCTION incident_hexes_on_change() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    empty tid[];
-BEGIN
-    EXECUTE public.incident_hexes_upsert(CASE TG_OP
-        WHEN 'INSERT' THEN 'SELECT n.*, 1 AS sign FROM new_rows n'
-        WHEN 'DELETE' THEN 'SELECT o.*, -1 AS sign FROM old_rows o'
-        ELSE 'SELECT n.*, 1 AS sign FROM new_rows n UNION ALL SELECT o.*, -1 FROM old_rows o'
-        END)
-        INTO empty;
-    IF empty IS NOT NULL THEN
-        DELETE FROM public.incident_hexes WHERE ctid = ANY(empty);
-    END IF;
-    RETURN NULL;
-END
-$$;
-
 -- The names sort after incident_daily_*: every writer takes the rows of the
--- three rollups in the same order (cells, daily, hexes).
+-- three rollups in the same order (cells, daily, hexes).  The trigger
+-- functions are those of incident_cells (migration 0017).
 CREATE TRIGGER incident_hexes_insert AFTER INSERT ON incidents
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION incident_hexes_on_change();
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION incident_rollup_on_change('incident_hexes_upsert', 'incident_hexes');
 CREATE TRIGGER incident_hexes_update AFTER UPDATE ON incidents
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION incident_hexes_on_change();
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION incident_rollup_on_change('incident_hexes_upsert', 'incident_hexes');
 CREATE TRIGGER incident_hexes_delete AFTER DELETE ON incidents
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION incident_hexes_on_change();
-
-CREATE FUNCTION incident_hexes_on_truncate() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    TRUNCATE public.incident_hexes;
-    RETURN NULL;
-END
-$$;
-
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION incident_rollup_on_change('incident_hexes_upsert', 'incident_hexes');
 CREATE TRIGGER incident_hexes_truncate AFTER TRUNCATE ON incidents
-    FOR EACH STATEMENT EXECUTE FUNCTION incident_hexes_on_truncate();
+    FOR EACH STATEMENT EXECUTE FUNCTION incident_rollup_on_truncate('incident_hexes');
 
 -- Rebuild a city's hexagon counts from its incidents.
 CREATE FUNCTION refresh_incident_hexes(p_city integer) RETURNS void
