@@ -172,7 +172,6 @@ FROM h GROUP BY h.id
 #: the page's whole budget.
 EXACT_PERCENTILE_LIMIT = 20_000
 
-
 _PERCENTILE_COLUMNS = ("ack_median_h", "ack_p90_h", "resolve_median_h", "resolve_p90_h")
 
 
