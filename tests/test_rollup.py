@@ -25,19 +25,21 @@ BIN_COLUMNS = list(ROLLUP_BINS)
 SUMS = ["n", "n_acknowledged", "ack_sum_h", "n_resolved", "resolve_sum_h", "n_within", *BIN_COLUMNS]
 
 
+def _read(engine: sa.Engine, query: str) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text(query), conn)
+
+
 def expected(engine: sa.Engine) -> pd.DataFrame:
     """The rollup recomputed from the incidents, in pandas."""
-    with engine.connect() as conn:
-        inc = pd.read_sql(
-            sa.text(
-                "SELECT i.city_id, i.created_at, i.category_id, i.department_id,"
-                " i.district_id, i.status, i.acknowledged_at, i.resolved_at,"
-                " CAST(c.target_hours AS float8) AS target, ct.timezone"
-                " FROM incidents i JOIN categories c USING (city_id, category_id)"
-                " JOIN cities ct USING (city_id)"
-            ),
-            conn,
-        )
+    inc = _read(
+        engine,
+        "SELECT i.city_id, i.created_at, i.category_id, i.department_id,"
+        " i.district_id, i.status, i.acknowledged_at, i.resolved_at,"
+        " CAST(c.target_hours AS float8) AS target, ct.timezone"
+        " FROM incidents i JOIN categories c USING (city_id, category_id)"
+        " JOIN cities ct USING (city_id)",
+    )
     if inc.empty:
         return pd.DataFrame(columns=KEY + SUMS)
     for col in ("created_at", "acknowledged_at", "resolved_at"):
@@ -64,8 +66,7 @@ def expected(engine: sa.Engine) -> pd.DataFrame:
 
 
 def stored(engine: sa.Engine, table: str = "incident_daily") -> pd.DataFrame:
-    with engine.connect() as conn:
-        frame = pd.read_sql(sa.text(f"SELECT * FROM {table}"), conn)
+    frame = _read(engine, f"SELECT * FROM {table}")
     if "month" in frame:
         frame = frame.rename(columns={"month": "day"})
     return frame
@@ -94,14 +95,11 @@ CELL_M = 60 / np.sqrt(2)
 
 def expected_cells(engine: sa.Engine) -> pd.DataFrame:
     """incident_cells recomputed from the incidents' EPSG:3844 coordinates, in pandas."""
-    with engine.connect() as conn:
-        inc = pd.read_sql(
-            sa.text(
-                "SELECT city_id, x3844, y3844, category_id, department_id, district_id, status"
-                " FROM incidents"
-            ),
-            conn,
-        )
+    inc = _read(
+        engine,
+        "SELECT city_id, x3844, y3844, category_id, department_id, district_id, status"
+        " FROM incidents",
+    )
     inc = inc.assign(
         cy=np.floor(inc["y3844"] / CELL_M).astype("int64"),
         cx=np.floor(inc["x3844"] / CELL_M).astype("int64"),
@@ -130,8 +128,7 @@ HEX_KEY = ["city_id", "hex250", "category_id", "district_id", "department_id", "
 
 def _assert_same_hexes(engine: sa.Engine) -> None:
     """incident_hexes equals the incidents counted per hexagon (and the keys) in pandas."""
-    with engine.connect() as conn:
-        inc = pd.read_sql(sa.text("SELECT * FROM incidents"), conn)
+    inc = _read(engine, "SELECT * FROM incidents")
     inc["district_id"] = inc["district_id"].fillna(0).astype("int64")
     want = inc.groupby(HEX_KEY).size().rename("n").reset_index()
     got = stored(engine, "incident_hexes")

@@ -417,9 +417,11 @@ _SESSION = sa.text(
     " (SELECT timezone FROM cities WHERE slug = CAST(:city AS text)) AS tz"
 )
 
-#: A setting's value, and the same setting for the rest of the transaction.
-_SETTING = sa.text("SELECT current_setting(:name)")
-_SET_LOCAL = sa.text("SELECT set_config(:name, :value, true)")
+#: A setting for the rest of the transaction, returning its value before
+#: (the target list is evaluated left to right).
+_SET_LOCAL = sa.text(
+    "SELECT current_setting(:name) AS before, set_config(:name, :value, true) AS now"
+)
 
 
 def read_frame(
@@ -442,10 +444,10 @@ def read_frame(
     values = dict(params)
     tz = bind.execute(_SESSION, {"city": values.get("city")}).one().tz
     values["tz"] = values.get("tz") or tz
-    before = {}
-    for name, value in (planner or {}).items():
-        before[name] = bind.execute(_SETTING, {"name": name}).scalar_one()
-        bind.execute(_SET_LOCAL, {"name": name, "value": value})
+    before = {
+        name: bind.execute(_SET_LOCAL, {"name": name, "value": value}).one().before
+        for name, value in (planner or {}).items()
+    }
     frame = pd.read_sql(query, bind, params=values)
     for name, value in before.items():  # the caller's next query plans as before
         bind.execute(_SET_LOCAL, {"name": name, "value": value})
