@@ -134,3 +134,95 @@ def test_large_departments_take_their_percentiles_from_the_sample(demo_engine):
             assert np.isclose(row[column], want, rtol=1e-9, equal_nan=True), (dep, column)
         want = prev["resolve_median_h"].get(dep, np.nan)
         assert np.isclose(row["prev_resolve_median_h"], want, rtol=1e-9, equal_nan=True), dep
+
+
+def test_few_exact_departments_are_read_by_their_categories(pg_cluster, demo_copy):
+    """With fewer exact departments than sampled ones, the exact read is
+    narrowed to the categories those departments received (from the daily
+    rollup).  An incident of a small department filed under another
+    department's category must still count: the category list comes from
+    what was received, not from the routing rules."""
+    import sqlalchemy as sa
+
+    from sesizari import db
+
+    engine = db.make_engine(demo_copy)
+    try:
+        start, end = date(2026, 3, 1), date(2026, 6, 1)
+        prev_start = start - (end - start)
+        filters = Filters("alba-iulia", start=start, end=end)
+        before = department_performance(engine, filters, now=DEMO_AS_OF)
+        small = before.sort_values(["received", "department_code"])["department_code"].iloc[0]
+        big = before.sort_values(["received", "department_code"])["department_code"].iloc[-1]
+        # Three of the big department's incidents of the period go to the small one.
+        with engine.begin() as conn:
+            moved = conn.execute(
+                sa.text(
+                    "UPDATE incidents SET department_id = s.department_id"
+                    " FROM departments s, departments b, cities c"
+                    " WHERE c.slug = 'alba-iulia' AND s.city_id = c.city_id AND s.code = :small"
+                    "   AND b.city_id = c.city_id AND b.code = :big"
+                    "   AND incidents.incident_id IN ("
+                    "     SELECT i.incident_id FROM incidents i"
+                    "     WHERE i.city_id = c.city_id AND i.department_id = b.department_id"
+                    "       AND i.resolved_at IS NOT NULL"
+                    "       AND i.created_at >= :t0 AND i.created_at < :t1"
+                    "     ORDER BY i.incident_id LIMIT 3)"
+                ),
+                {
+                    "small": small,
+                    "big": big,
+                    "t0": _local_midnight(start),
+                    "t1": _local_midnight(end),
+                },
+            ).rowcount
+        assert moved == 3
+        exact = department_performance(engine, filters, now=DEMO_AS_OF)
+        # The small department stays exact in both periods, most others are sampled.
+        row = exact.set_index("department_code").loc[small]
+        limit = int(max(row["received"], row["prev_received"]))
+        got = department_performance(engine, filters, now=DEMO_AS_OF, exact_limit=limit)
+        got = got.set_index("department_code")
+        assert not got.loc[small, "sampled"] and got["sampled"].sum() > (~got["sampled"]).sum()
+
+        inc = raw.incidents(engine, "alba-iulia")
+        ids = raw.read(engine, f"SELECT incident_id FROM incidents i WHERE {SAMPLE_PREDICATE}")
+        sample = inc[inc["incident_id"].isin(ids["incident_id"])]
+        for dep, row in got.iterrows():
+            cur = _scorecard(sample if row["received"] > limit else inc, start, end)
+            prev = _scorecard(sample if row["prev_received"] > limit else inc, prev_start, start)
+            for column in ("ack_median_h", "ack_p90_h", "resolve_median_h", "resolve_p90_h"):
+                want = cur[column].get(dep, np.nan)
+                assert np.isclose(row[column], want, rtol=1e-9, equal_nan=True), (dep, column)
+            want = prev["resolve_median_h"].get(dep, np.nan)
+            assert np.isclose(row["prev_resolve_median_h"], want, rtol=1e-9, equal_nan=True), dep
+    finally:
+        engine.dispose()
+
+
+def test_the_exact_departments_read_the_category_index(demo_engine):
+    """The exact read of few small departments goes through
+    incidents_category_idx with the categories in its index condition.  At
+    3,000 demo incidents PostgreSQL would rather read the periods from the
+    analytics index, so that index is dropped inside the transaction (rolled
+    back) and scans of the whole city are priced out: without the direct
+    condition on the categories, no index could serve the read by them."""
+    import sqlalchemy as sa
+
+    from sesizari.queries.departments import _PERCENTILES
+
+    params = Filters("alba-iulia").params() | {
+        "p_start": date(2026, 3, 1), "p_end": date(2026, 6, 1), "q_start": date(2025, 12, 1),
+        "sampled_cur": [], "sampled_prev": [], "exact_cur": [1], "exact_prev": [1],
+        "direct": True,
+    }  # fmt: skip
+    with demo_engine.connect() as conn:
+        conn.execute(sa.text("SELECT set_config('enable_seqscan', 'off', true)"))
+        conn.execute(sa.text("SELECT set_config('enable_bitmapscan', 'off', true)"))
+        conn.execute(sa.text("DROP INDEX incidents_analytics_idx"))
+        plan = "\n".join(
+            r[0] for r in conn.execute(sa.text("EXPLAIN " + str(_PERCENTILES)), params)
+        )
+        conn.rollback()
+    cond = [line for line in plan.splitlines() if "Index Cond" in line and "category_id" in line]
+    assert cond and "using incidents_category_idx" in plan, plan
