@@ -292,3 +292,25 @@ def test_the_exact_percentiles_of_a_category_read_its_own_index(demo_engine):
         )
     cond = [line for line in plan.splitlines() if "Index Cond" in line and "category_id" in line]
     assert cond and "using incidents_category_idx" in plan, plan
+
+
+def test_the_open_incidents_percentiles_read_their_own_index_alone(demo_engine):
+    """A selection of the open statuses reads its percentiles' times from
+    incidents_open_idx without visiting the table (migration 0020 added
+    acknowledged_at and resolved_at to it).  The other covering indexes are
+    dropped inside the transaction (rolled back) and whole-table scans priced
+    out, so only that index could serve the read: without the two columns,
+    as an index scan that fetches every row from the table."""
+    from sesizari.queries.resolution import _PERCENTILES
+
+    params = Filters("alba-iulia", statuses=("new", "acknowledged", "in_progress")).params() | {
+        "by": "district", "sampled_ids": [], "exact_ids": [1, 2, 3], "direct": False}  # fmt: skip
+    with demo_engine.connect() as conn:
+        conn.execute(sa.text("SELECT set_config('enable_seqscan', 'off', true)"))
+        conn.execute(sa.text("SELECT set_config('enable_bitmapscan', 'off', true)"))
+        conn.execute(sa.text("DROP INDEX incidents_analytics_idx, incidents_category_idx"))
+        plan = "\n".join(
+            r[0] for r in conn.execute(sa.text("EXPLAIN " + str(_PERCENTILES)), params)
+        )
+        conn.rollback()
+    assert "Index Only Scan using incidents_open_idx" in plan, plan
