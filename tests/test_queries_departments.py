@@ -13,6 +13,7 @@ from sesizari.queries import Filters, department_overdue, department_performance
 from sesizari.queries.filters import SAMPLE_PREDICATE
 from tests import raw_tables as raw
 from tests.conftest import DEMO_AS_OF
+from tests.plans import index_condition_on, plan_without_scans
 
 
 def _local_midnight(d: date) -> pd.Timestamp:
@@ -38,6 +39,23 @@ def _scorecard(inc: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
             * (done["resolve_h"] <= done["target_hours"]).groupby(done["department_code"]).mean(),
         }
     )
+
+
+def _assert_percentiles(engine, got: pd.DataFrame, limit: int, start: date, end: date) -> None:
+    """Each department's percentiles equal pandas over the sample (when it
+    received more than ``limit`` in that period) or over every incident."""
+    prev_start = start - (end - start)
+    inc = raw.incidents(engine, "alba-iulia")
+    ids = raw.read(engine, f"SELECT incident_id FROM incidents i WHERE {SAMPLE_PREDICATE}")
+    sample = inc[inc["incident_id"].isin(ids["incident_id"])]
+    for dep, row in got.iterrows():
+        cur = _scorecard(sample if row["received"] > limit else inc, start, end)
+        prev = _scorecard(sample if row["prev_received"] > limit else inc, prev_start, start)
+        for column in ("ack_median_h", "ack_p90_h", "resolve_median_h", "resolve_p90_h"):
+            want = cur[column].get(dep, np.nan)
+            assert np.isclose(row[column], want, rtol=1e-9, equal_nan=True), (dep, column)
+        want = prev["resolve_median_h"].get(dep, np.nan)
+        assert np.isclose(row["prev_resolve_median_h"], want, rtol=1e-9, equal_nan=True), dep
 
 
 @pytest.mark.parametrize(
@@ -111,7 +129,6 @@ def test_department_overdue_respects_access_scope(demo_engine):
 
 def test_large_departments_take_their_percentiles_from_the_sample(demo_engine):
     start, end = date(2026, 3, 1), date(2026, 6, 1)
-    prev_start = start - (end - start)
     filters = Filters("alba-iulia", start=start, end=end)
     exact = department_performance(demo_engine, filters, now=DEMO_AS_OF)
     assert not exact["sampled"].any()
@@ -122,18 +139,7 @@ def test_large_departments_take_their_percentiles_from_the_sample(demo_engine):
     counts = ["received", "resolved", "open", "resolution_rate", "within_target_pct",
               "prev_received", "prev_resolved", "prev_within_target_pct"]  # fmt: skip
     pd.testing.assert_frame_equal(got[counts], exact[counts])
-
-    inc = raw.incidents(demo_engine, "alba-iulia")
-    ids = raw.read(demo_engine, f"SELECT incident_id FROM incidents i WHERE {SAMPLE_PREDICATE}")
-    sample = inc[inc["incident_id"].isin(ids["incident_id"])]
-    for dep, row in got.iterrows():
-        cur = _scorecard(sample if row["received"] > limit else inc, start, end)
-        prev = _scorecard(sample if row["prev_received"] > limit else inc, prev_start, start)
-        for column in ("ack_median_h", "ack_p90_h", "resolve_median_h", "resolve_p90_h"):
-            want = cur[column].get(dep, np.nan)
-            assert np.isclose(row[column], want, rtol=1e-9, equal_nan=True), (dep, column)
-        want = prev["resolve_median_h"].get(dep, np.nan)
-        assert np.isclose(row["prev_resolve_median_h"], want, rtol=1e-9, equal_nan=True), dep
+    _assert_percentiles(demo_engine, got, limit, start, end)
 
 
 def test_few_exact_departments_are_read_by_their_categories(pg_cluster, demo_copy):
@@ -149,7 +155,6 @@ def test_few_exact_departments_are_read_by_their_categories(pg_cluster, demo_cop
     engine = db.make_engine(demo_copy)
     try:
         start, end = date(2026, 3, 1), date(2026, 6, 1)
-        prev_start = start - (end - start)
         filters = Filters("alba-iulia", start=start, end=end)
         before = department_performance(engine, filters, now=DEMO_AS_OF)
         small = before.sort_values(["received", "department_code"])["department_code"].iloc[0]
@@ -184,18 +189,7 @@ def test_few_exact_departments_are_read_by_their_categories(pg_cluster, demo_cop
         got = department_performance(engine, filters, now=DEMO_AS_OF, exact_limit=limit)
         got = got.set_index("department_code")
         assert not got.loc[small, "sampled"] and got["sampled"].sum() > (~got["sampled"]).sum()
-
-        inc = raw.incidents(engine, "alba-iulia")
-        ids = raw.read(engine, f"SELECT incident_id FROM incidents i WHERE {SAMPLE_PREDICATE}")
-        sample = inc[inc["incident_id"].isin(ids["incident_id"])]
-        for dep, row in got.iterrows():
-            cur = _scorecard(sample if row["received"] > limit else inc, start, end)
-            prev = _scorecard(sample if row["prev_received"] > limit else inc, prev_start, start)
-            for column in ("ack_median_h", "ack_p90_h", "resolve_median_h", "resolve_p90_h"):
-                want = cur[column].get(dep, np.nan)
-                assert np.isclose(row[column], want, rtol=1e-9, equal_nan=True), (dep, column)
-            want = prev["resolve_median_h"].get(dep, np.nan)
-            assert np.isclose(row["prev_resolve_median_h"], want, rtol=1e-9, equal_nan=True), dep
+        _assert_percentiles(engine, got, limit, start, end)
     finally:
         engine.dispose()
 
@@ -207,8 +201,6 @@ def test_the_exact_departments_read_the_category_index(demo_engine):
     analytics index, so that index is dropped inside the transaction (rolled
     back) and scans of the whole city are priced out: without the direct
     condition on the categories, no index could serve the read by them."""
-    import sqlalchemy as sa
-
     from sesizari.queries.departments import _PERCENTILES
 
     params = Filters("alba-iulia").params() | {
@@ -216,13 +208,5 @@ def test_the_exact_departments_read_the_category_index(demo_engine):
         "sampled_cur": [], "sampled_prev": [], "exact_cur": [1], "exact_prev": [1],
         "direct": True,
     }  # fmt: skip
-    with demo_engine.connect() as conn:
-        conn.execute(sa.text("SELECT set_config('enable_seqscan', 'off', true)"))
-        conn.execute(sa.text("SELECT set_config('enable_bitmapscan', 'off', true)"))
-        conn.execute(sa.text("DROP INDEX incidents_analytics_idx"))
-        plan = "\n".join(
-            r[0] for r in conn.execute(sa.text("EXPLAIN " + str(_PERCENTILES)), params)
-        )
-        conn.rollback()
-    cond = [line for line in plan.splitlines() if "Index Cond" in line and "category_id" in line]
-    assert cond and "using incidents_category_idx" in plan, plan
+    plan = plan_without_scans(demo_engine, _PERCENTILES, params, drop=["incidents_analytics_idx"])
+    assert index_condition_on(plan, "category_id", "incidents_category_idx"), plan

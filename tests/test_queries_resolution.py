@@ -23,6 +23,7 @@ from sesizari.queries.filters import SAMPLE_PREDICATE, SAMPLE_RATE
 from sesizari.queries.resolution import DEFAULT_BINS
 from tests import raw_tables as raw
 from tests.conftest import DEMO_AS_OF
+from tests.plans import index_condition_on, plan_without_scans
 
 KEYS = {"category": "category_code", "department": "department_code", "district": "district"}
 FILTERS = [
@@ -284,14 +285,8 @@ def test_the_exact_percentiles_of_a_category_read_its_own_index(demo_engine):
 
     params = Filters("alba-iulia").params() | {
         "by": "category", "sampled_ids": [], "exact_ids": [1], "direct": True}  # fmt: skip
-    with demo_engine.connect() as conn:
-        conn.execute(sa.text("SELECT set_config('enable_seqscan', 'off', true)"))
-        conn.execute(sa.text("SELECT set_config('enable_bitmapscan', 'off', true)"))
-        plan = "\n".join(
-            r[0] for r in conn.execute(sa.text("EXPLAIN " + str(_PERCENTILES)), params)
-        )
-    cond = [line for line in plan.splitlines() if "Index Cond" in line and "category_id" in line]
-    assert cond and "using incidents_category_idx" in plan, plan
+    plan = plan_without_scans(demo_engine, _PERCENTILES, params)
+    assert index_condition_on(plan, "category_id", "incidents_category_idx"), plan
 
 
 def test_the_open_incidents_percentiles_read_their_own_index_alone(demo_engine):
@@ -305,12 +300,6 @@ def test_the_open_incidents_percentiles_read_their_own_index_alone(demo_engine):
 
     params = Filters("alba-iulia", statuses=("new", "acknowledged", "in_progress")).params() | {
         "by": "district", "sampled_ids": [], "exact_ids": [1, 2, 3], "direct": False}  # fmt: skip
-    with demo_engine.connect() as conn:
-        conn.execute(sa.text("SELECT set_config('enable_seqscan', 'off', true)"))
-        conn.execute(sa.text("SELECT set_config('enable_bitmapscan', 'off', true)"))
-        conn.execute(sa.text("DROP INDEX incidents_analytics_idx, incidents_category_idx"))
-        plan = "\n".join(
-            r[0] for r in conn.execute(sa.text("EXPLAIN " + str(_PERCENTILES)), params)
-        )
-        conn.rollback()
+    others = ["incidents_analytics_idx", "incidents_category_idx"]
+    plan = plan_without_scans(demo_engine, _PERCENTILES, params, drop=others)
     assert "Index Only Scan using incidents_open_idx" in plan, plan
