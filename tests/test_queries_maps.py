@@ -442,3 +442,76 @@ def test_stored_hexagon_grid_follows_the_boundary(engine, city):
     # The layer uses it: every cell drawn touches the new boundary.
     cells = hotspots_gi(engine, Filters("testville"), 250).to_crs(3844)
     assert {(int(i), int(j)) for i, j in zip(cells["i"], cells["j"], strict=True)} == second
+
+
+def test_a_layer_reads_its_rollup_in_the_snapshot_that_chose_it(pg_cluster, demo_copy):
+    """Whether a date range covers the city's history and the rollup read it
+    chooses share one snapshot.  Another session commits an incident created
+    the day before the range right after a layer asked: that incident must
+    not appear in the layer (it did when the rollup was read in a later
+    snapshot, which counts every date)."""
+    from sqlalchemy import event
+
+    from sesizari import db
+
+    engine = db.make_engine(demo_copy)
+    try:
+        inc = raw.incidents(engine, "lugoj")
+        first, last = inc["local_created"].min().date(), inc["local_created"].max().date()
+        filters = Filters("lugoj", start=first, end=last + timedelta(days=1))
+        # An incident in the densest cell of the clusters' grid, so it counts
+        # in a cluster too.
+        xy = raw.read(
+            engine,
+            "SELECT i.x3844, i.y3844, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat"
+            " FROM incidents i JOIN cities c USING (city_id) WHERE c.slug = 'lugoj'",
+        )
+        side = DASHBOARD_CLUSTER_EPS_M / np.sqrt(2)
+        cell = xy.groupby([np.floor(xy["x3844"] / side), np.floor(xy["y3844"] / side)])
+        spot = xy.loc[cell["lon"].idxmin().loc[cell.size().idxmax()]]
+        layers = {
+            "hexagons": lambda: hexagons(engine, filters, 250)["n"].sum(),
+            "hot spots": lambda: hotspots_gi(engine, filters, 250)["n"].sum(),
+            "clusters": lambda: clusters(engine, filters, DASHBOARD_CLUSTER_EPS_M, 5,
+                                         exact_limit=0)["n"].sum(),
+        }  # fmt: skip
+        before = {name: layer() for name, layer in layers.items()}
+        inserted: list[str] = []
+
+        def insert_after_the_question(conn, cursor, statement, *args) -> None:
+            if "AS covers" not in statement or inserted:
+                return
+            number = f"LUG-2000-{len(inserted) + 1:06d}"
+            inserted.append(number)
+            with engine.begin() as other:
+                other.execute(
+                    sa.text(
+                        "INSERT INTO incidents (city_id, registry_number, category_id,"
+                        " department_id, channel, geom, description, created_at)"
+                        " SELECT c.city_id, :number, c.category_id, c.default_department_id,"
+                        " 'phone', ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 'Din arhivă',"
+                        " (CAST(:day AS date) + time '12:00') AT TIME ZONE 'Europe/Bucharest'"
+                        " FROM categories c JOIN cities y USING (city_id)"
+                        " WHERE y.slug = 'lugoj' AND c.code = 'pothole'"
+                    ),
+                    {"number": number, "lon": float(spot["lon"]), "lat": float(spot["lat"]),
+                     "day": first - timedelta(days=1)},
+                )  # fmt: skip
+
+        got = {}
+        for name, layer in layers.items():
+            inserted.clear()
+            event.listen(engine, "after_cursor_execute", insert_after_the_question)
+            try:
+                got[name] = layer()
+            finally:
+                event.remove(engine, "after_cursor_execute", insert_after_the_question)
+            assert inserted, name
+            with engine.begin() as conn:  # the range covers the history again
+                conn.execute(
+                    sa.text("DELETE FROM incidents WHERE registry_number = ANY(:n)"),
+                    {"n": list(inserted)},
+                )
+        assert got == before
+    finally:
+        engine.dispose()

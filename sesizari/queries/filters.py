@@ -9,7 +9,8 @@ module constants alone, never from user input.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -358,11 +359,30 @@ def covers_history(bind: Bind, filters: Filters) -> bool:
 
     Then a rollup without dates holds the same selection as ``f``.  This is
     what the Live map sends when a user widens the dates to everything.
+    Ask it and read the rollup in :func:`one_snapshot`.
     """
     if filters.start is None and filters.end is None:
         return True
     return bool(read_frame(bind, _COVERS, filters.params())["covers"].iloc[0])
 
+
+
+@contextmanager
+def one_snapshot(bind: Bind) -> Iterator[Connection]:
+    """A connection whose queries all see the same committed data.
+
+    A layer that asks :func:`covers_history` and then reads a rollup without
+    dates must do both in one snapshot: an import committing a backdated
+    incident in between would otherwise put it in a range that leaves its
+    date out.  A read-only REPEATABLE READ transaction has one snapshot and
+    cannot fail for serialization (it writes nothing).  A caller's
+    connection is used as it is: its transaction is the caller's.
+    """
+    if isinstance(bind, Connection):
+        yield bind
+        return
+    with bind.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        yield conn
 
 #: ``buckets``: the local calendar days or weeks (``:unit``, ``'day'`` or
 #: ``'week'``) from the city's first incident to its last creation or

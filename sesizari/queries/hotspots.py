@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sesizari.queries.filters import OPEN, Bind, Filters, city_exists, read_frame
+from sesizari.queries.filters import OPEN, Bind, Filters, city_exists, one_snapshot, read_frame
 from sesizari.queries.maps import (
     HEX_SOURCES,
     check_hex_size,
@@ -86,8 +86,9 @@ def hotspots_gi(bind: Bind, filters: Filters, size_m: float = 250.0) -> gpd.GeoD
     """
     size = check_hex_size(size_m)
     city_exists(bind, filters.city)
-    query = _GRID_COUNTS[hex_source(bind, filters, size)]
-    frame = read_frame(bind, query, filters.params() | {"size": size, "open": OPEN})
+    with one_snapshot(bind) as conn:
+        query = _GRID_COUNTS[hex_source(conn, filters, size)]
+        frame = read_frame(conn, query, filters.params() | {"size": size, "open": OPEN})
     y = frame["n"].to_numpy(dtype=float)
     z = np.full(len(frame), np.nan)
     if len(frame) >= 3 and y.std() > 0:

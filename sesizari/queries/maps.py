@@ -28,6 +28,7 @@ from sesizari.queries.filters import (
     filtered_sql,
     hexes_sql,
     now_param,
+    one_snapshot,
     read_frame,
     rollup_sql,
 )
@@ -54,7 +55,8 @@ def hex_source(bind: Bind, filters: Filters, size_m: float) -> str:
     """Where a hexagon layer counts the selection: ``rollup`` (the stored
     grid's counts, ``incident_hexes``, when no date bound cuts the
     selection), ``stored`` (the incidents' ``hex250``) or ``computed``
-    (each incident placed at query time, for other sizes)."""
+    (each incident placed at query time, for other sizes).  Ask it and read
+    the layer in :func:`~sesizari.queries.filters.one_snapshot`."""
     if not stored_grid(size_m):
         return "computed"
     return "rollup" if covers_history(bind, filters) else "stored"
@@ -192,8 +194,10 @@ def hexagons(bind: Bind, filters: Filters, size_m: float = 250.0) -> gpd.GeoData
     """
     city_exists(bind, filters.city)
     params = filters.params() | {"size": check_hex_size(size_m), "open": OPEN}
-    query = _HEXAGONS[hex_source(bind, filters, params["size"])]
-    gdf = to_geodataframe(read_frame(bind, query, params))
+    with one_snapshot(bind) as conn:
+        query = _HEXAGONS[hex_source(conn, filters, params["size"])]
+        frame = read_frame(conn, query, params)
+    gdf = to_geodataframe(frame)
     gdf["polygon"] = [_polygon_coords(g) for g in gdf.geometry]
     return gdf
 
@@ -446,9 +450,10 @@ def clusters(
         frame = read_frame(bind, _CLUSTERS, params)
     else:
         # The rollup holds the selection when its dates leave nothing out.
-        cells = float(eps_m) == DASHBOARD_CLUSTER_EPS_M and covers_history(bind, filters)
-        source = "cells" if cells else "incidents"
-        frame = read_frame(bind, _GRID_CLUSTERS[source], params, planner=_GRID_PLANNER)
+        with one_snapshot(bind) as conn:
+            cells = float(eps_m) == DASHBOARD_CLUSTER_EPS_M and covers_history(conn, filters)
+            source = "cells" if cells else "incidents"
+            frame = read_frame(conn, _GRID_CLUSTERS[source], params, planner=_GRID_PLANNER)
     frame = frame.sort_values(["n", "lon"], ascending=[False, True], kind="stable")
     frame.insert(0, "cluster", range(1, len(frame) + 1))
     frame["method"] = method
