@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 import streamlit as st
@@ -89,6 +91,14 @@ def test_analytics_pages_for_each_role(demo_url, demo_engine, role, page):
         else:
             assert len(table) == 8  # every department ranked
 
+
+
+def test_the_scorecard_title_names_the_sidebar_period(demo_url):
+    """The scorecard's period ends before its exclusive end date: the title
+    names the last day it includes, the one the date range ends on."""
+    at = run_app(page="departments", city="lugoj", **{"from": "2026-06-01", "to": "2026-08-31"})
+    assert at.date_input(key="f_period").value == (date(2026, 6, 1), date(2026, 8, 31))
+    assert "(2026-06-01 – 2026-08-31)" in at.subheader[0].value
 
 def test_department_head_lands_on_own_department(demo_url, demo_engine):
     at = run_app(user=load_user(demo_engine, "sef.water"), city="lugoj")
