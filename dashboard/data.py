@@ -196,15 +196,21 @@ def _plain(gdf) -> pd.DataFrame:
     return frame
 
 
+def zone(city: str):
+    """The city's time zone, in which every time on its pages is shown."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(cities().set_index("slug").loc[city, "timezone"])
+
+
 def _bounds(filters: Filters):
     """Local calendar dates of ``filters`` as aware datetimes (the city's zone)."""
     from datetime import datetime, time
-    from zoneinfo import ZoneInfo
 
-    zone = ZoneInfo(cities().set_index("slug").loc[filters.city, "timezone"])
+    zone_ = zone(filters.city)
 
     def at(day):
-        return None if day is None else datetime.combine(day, time(0), tzinfo=zone)
+        return None if day is None else datetime.combine(day, time(0), tzinfo=zone_)
 
     return at(filters.start), at(filters.end)
 

@@ -47,6 +47,16 @@ def label(kind: str, value: str | None) -> str:
     return t(f"{kind}.{value}") if value else ""
 
 
+#: The thousands separator of each language: 1.234 in Romanian, 1,234 in English.
+_THOUSANDS = {"ro": ".", "en": ","}
+
+
+def number(value: float, signed: bool = False) -> str:
+    """A whole number as the page's language writes it, optionally with its sign."""
+    text = f"{value:+,.0f}" if signed else f"{value:,.0f}"
+    return text.replace(",", _THOUSANDS.get(current_language(), ","))
+
+
 def duration(hours: float | None) -> str:
     """Hours as people say them: "18 ore" under two days, else "3.5 zile"."""
     if hours is None:

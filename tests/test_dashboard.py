@@ -113,6 +113,68 @@ def test_english_from_the_query_string(demo_url):
     assert at.metric[0].label == "Open now"
 
 
+
+def _direction(metric) -> str:
+    field = metric.proto.DESCRIPTOR.fields_by_name["direction"]
+    return field.enum_type.values_by_number[metric.proto.direction].name
+
+
+def test_kpi_changes_show_their_direction_and_no_arrow_when_unchanged(demo_url):
+    """A tile that did not move shows a plain 0 (no arrow, no colour); one
+    that grew shows its signed change with an arrow up."""
+    at = run_app(city="lugoj")
+    changes = {m.label: (m.delta, _direction(m)) for m in at.metric}
+    assert ("0", "NONE") in changes.values(), changes  # the demo's "new today" is 0 -> 0
+    for delta, direction in changes.values():
+        if delta == "0":
+            assert direction == "NONE"
+        elif delta is not None:
+            assert direction == ("DOWN" if delta.startswith("-") else "UP"), changes
+
+
+@pytest.mark.parametrize(("lang", "written"), [("ro", "1.234.567 / +1.234 / -5"),
+                                                ("en", "1,234,567 / +1,234 / -5")])
+def test_numbers_are_written_as_the_language_writes_them(lang, written):
+    from streamlit.testing.v1 import AppTest
+
+    def page() -> None:
+        import streamlit as st
+
+        from dashboard import widgets
+
+        st.text(" / ".join([widgets.number(1234567), widgets.number(1234, signed=True),
+                            widgets.number(-5, signed=True)]))  # fmt: skip
+
+    at = AppTest.from_function(page)
+    at.query_params["lang"] = lang
+    at.run()
+    assert at.text[0].value == written
+
+
+def test_the_open_data_count_is_written_in_romanian(demo_url, demo_engine):
+    n = _scalar(
+        demo_engine,
+        "SELECT count(*) FROM incidents JOIN cities USING (city_id) WHERE slug = 'lugoj'",
+    )
+    assert n >= 1000
+    at = run_app(page="open_data", city="lugoj", **{"from": "2000-01-01"})
+    written = f"{n:,}".replace(",", ".")
+    assert any(c.value.startswith(written + " ") for c in at.caption), [c.value for c in at.caption]
+
+
+def test_last_update_is_on_the_citys_clock(demo_url):
+    """The Live map's "updated at" time is Bucharest time, whatever the server's zone."""
+    import re
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    at = run_app(city="lugoj")
+    shown = next(m for c in at.caption if (m := re.search(r"\b(\d\d):(\d\d):(\d\d)\b", c.value)))
+    now = datetime.now(ZoneInfo("Europe/Bucharest"))
+    seconds = int(shown[1]) * 3600 + int(shown[2]) * 60 + int(shown[3])
+    gap = abs(now.hour * 3600 + now.minute * 60 + now.second - seconds)
+    assert min(gap, 86400 - gap) < 120, (shown[0], now)
+
 def test_open_data_page_lists_public_fields_only(demo_url, demo_engine):
     at = run_app(page="open_data", city="lugoj", cat="pothole")
     assert "Date deschise" in at.subheader[0].value

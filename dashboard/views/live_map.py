@@ -71,15 +71,19 @@ def live() -> None:
     kpis = data.kpis(chosen)
     cols = st.columns(len(kpis))
     for col, (metric, row) in zip(cols, kpis.iterrows(), strict=True):
-        value = row["value"]
-        shown = "—" if value is None or value != value else f"{value:,.0f}".replace(",", ".")
-        delta = row["change"]
+        value, delta = row["value"], row["change"]
+        shown = "—" if value is None or value != value else widgets.number(value)
+        if delta is None or delta != delta:
+            change = {"delta": None}
+        elif round(delta) == 0:  # unchanged: neither an arrow nor a colour
+            change = {"delta": "0", "delta_color": "off", "delta_arrow": "off"}
+        else:  # every tile counts something that is better lower
+            change = {"delta": widgets.number(delta, signed=True), "delta_color": "inverse"}
         col.metric(
             t(f"kpi.{metric}"),
             shown,
-            delta=None if delta is None or delta != delta else f"{delta:+,.0f}",
-            delta_color="inverse",
             help=t("kpi.help", previous=row["previous_is"]),
+            **change,
         )
 
     map_layers = []
@@ -131,9 +135,10 @@ def live() -> None:
         new = int(data.count(chosen) - st.session_state.get("last_count", 0))
     st.session_state["last_count"] = data.count(chosen)
     st.session_state["last_refresh"] = now
-    st.caption(t("refresh.last", time=now.astimezone().strftime("%H:%M:%S"), new=max(new, 0)))
+    local = now.astimezone(data.zone(city)).strftime("%H:%M:%S")  # the city's clock
+    st.caption(t("refresh.last", time=local, new=max(new, 0)))
     if layer == "clusters" and data.count(chosen) > data.EXACT_CLUSTER_LIMIT:
-        limit = f"{data.EXACT_CLUSTER_LIMIT:,}".replace(",", ".")
+        limit = widgets.number(data.EXACT_CLUSTER_LIMIT)
         st.caption(t("layer.clusters_grid", side=f"{eps / 2**0.5:.0f}", limit=limit))
     if layer == "clusters" and len(found):
         table = found[["cluster", "n", "n_open", "dominant_category", "dominant_district"]].copy()

@@ -20,7 +20,7 @@ names = dict(zip(data.cities()["slug"], data.cities()[f"name_{lang}"], strict=Tr
 st.subheader(t("open.title", city=names[city]))
 n = data.count(chosen)
 limit = data.settings().points_limit
-st.caption(t("open.count", n=f"{n:,}".replace(",", ".")))
+st.caption(t("open.count", n=widgets.number(n)))
 
 layers = [maps.district_layer(data.outline(city))]
 if n <= limit:
