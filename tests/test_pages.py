@@ -277,6 +277,13 @@ def test_department_head_extends_and_staff_forward(demo):
 def test_accountability_page_for_public_and_manager(demo):
     public = run_app("accountability", city="lugoj")
     assert len(public.dataframe) == 4
+    # Every header is written in the page's language, none is a column name.
+    headers = [h for frame in public.dataframe for h in frame.value.columns]
+    assert not [h for h in headers if h.startswith("col.") or "_" in h], headers
+    legal = public.dataframe[0].value
+    assert list(legal.columns[:3]) == ["Compartiment", "Cu răspuns datorat", "Depășite acum"]
+    share = legal["Răspuns în termen (%)"].dropna()
+    assert len(share) and share.between(0, 100).all() and (share > 1).any()  # percentages
     manager = run_app("accountability", user=load_user(demo, "manager"), city="lugoj")
     _click(manager, "Extrage eșantionul")
     assert manager.session_state["drawn_sample"].numbers

@@ -29,14 +29,19 @@ cat_names = dict(zip(cats["code"], cats[f"name_{lang}"], strict=True))
 
 
 def show(frame: pd.DataFrame, name: str) -> None:
-    """A table with its CSV download (codes replaced by names in the chosen language)."""
+    """A table with its CSV download: codes replaced by names and headers
+    translated into the chosen language, shares as percentages."""
     shown = frame.copy()
     if "department" in shown:
         shown["department"] = shown["department"].map(lambda c: dep_names.get(c, c))
     if "category" in shown:
         shown["category"] = shown["category"].map(lambda c: cat_names.get(c, c))
     shown = shown.drop(columns=[c for c in shown if c.endswith(("_ro", "_en"))])
-    st.dataframe(shown.round(3), hide_index=True, width="stretch")
+    for column in shown:
+        if "share" in column or column.endswith("_rate"):
+            shown[column] = (100 * shown[column]).round(1)
+    shown.columns = [t(f"col.{c}") for c in shown.columns]
+    st.dataframe(shown, hide_index=True, width="stretch")
     st.download_button(
         t("download.csv"),
         shown.to_csv(index=False).encode(),
