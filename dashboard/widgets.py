@@ -57,6 +57,11 @@ def number(value: float, signed: bool = False) -> str:
     return text.replace(",", _THOUSANDS.get(current_language(), ","))
 
 
+def headers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its column names written in the page's language (``col.<name>``)."""
+    return frame.rename(columns={c: t(f"col.{c}") for c in frame.columns})
+
+
 def duration(hours: float | None) -> str:
     """Hours as people say them: "18 ore" under two days, else "3.5 zile"."""
     if hours is None:

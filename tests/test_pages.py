@@ -161,6 +161,10 @@ def test_dispatcher_and_admin_pages_follow_roles(demo):
     )
     admin = run_app("admin", user=load_user(demo, "admin"))
     assert admin.dataframe[0].value.shape[0] >= 20  # users of the city
+    headers = [h for frame in admin.dataframe for h in frame.value.columns]
+    assert not [h for h in headers if h.startswith("col.") or "_" in h], headers
+    users = next(f.value for f in admin.dataframe if "Rol" in f.value.columns)
+    assert "Șef de compartiment" in set(users["Rol"]) and "dept_head" not in set(users["Rol"])
     dispatcher = run_app("dispatch", user=load_user(demo, "dispecer"))
     before = _count(demo)
     dispatcher.number_input(key="dispatch_lat").set_value(45.6887).run()

@@ -40,7 +40,7 @@ def show(frame: pd.DataFrame, name: str) -> None:
     for column in shown:
         if "share" in column or column.endswith("_rate"):
             shown[column] = (100 * shown[column]).round(1)
-    shown.columns = [t(f"col.{c}") for c in shown.columns]
+    shown = widgets.headers(shown)
     st.dataframe(shown, hide_index=True, width="stretch")
     st.download_button(
         t("download.csv"),

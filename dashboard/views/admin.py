@@ -30,7 +30,7 @@ tab_users, tab_deps, tab_cats, tab_rules, tab_settings = st.tabs(
 )
 
 with tab_deps:
-    st.dataframe(admin.departments(engine, user), hide_index=True, width="stretch")
+    st.dataframe(widgets.headers(admin.departments(engine, user)), hide_index=True, width="stretch")
     with st.form("new_department"):
         c1, c2, c3 = st.columns(3)
         code = c1.text_input(t("admin.code"), key="nd_code")
@@ -45,13 +45,20 @@ with tab_deps:
                 st.error(t("error", message=exc))
 
 with tab_users:
-    st.dataframe(admin.users(engine, user), hide_index=True, width="stretch")
+    users = admin.users(engine, user)
+    users["role"] = [widgets.label("role", r) for r in users["role"]]
+    st.dataframe(widgets.headers(users), hide_index=True, width="stretch")
     with st.form("new_user"):
         st.markdown(f"**{t('admin.new_user')}**")
         c1, c2 = st.columns(2)
         username = c1.text_input(t("login.username"), key="nu_username")
         full_name = c2.text_input(t("admin.full_name"), key="nu_full_name")
-        role = c1.selectbox(t("admin.role"), [r.value for r in Role], key="nu_role")
+        role = c1.selectbox(
+            t("admin.role"),
+            [r.value for r in Role],
+            format_func=lambda r: widgets.label("role", r),
+            key="nu_role",
+        )
         dep = c2.selectbox(t("admin.department"), [None, *dep_codes], key="nu_department")
         password = st.text_input(t("login.password"), type="password", key="nu_password")
         if st.form_submit_button(t("admin.create")):
@@ -90,7 +97,7 @@ with tab_cats:
                 st.error(t("error", message=exc))
 
 with tab_rules:
-    st.dataframe(admin.rules(engine, user), hide_index=True, width="stretch")
+    st.dataframe(widgets.headers(admin.rules(engine, user)), hide_index=True, width="stretch")
     with st.form("new_rule"):
         name = st.text_input(t("admin.rule_name"), key="rule_name")
         cat_names = dict(zip(cats["code"], cats[widgets.name_column()], strict=True))
