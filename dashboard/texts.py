@@ -497,6 +497,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "role.dispatcher": ("Dispecer", "Dispatcher"),
     "role.manager": ("Conducere", "Manager"),
     "role.admin": ("Administrator", "Administrator"),
+    # the Live map's clusters table: column headers
+    "col.cluster": ("Aglomerare", "Cluster"),
+    "col.n_open": ("Deschise", "Open"),
+    "col.dominant_category": ("Categoria dominantă", "Dominant category"),
+    "col.dominant_district": ("Cartierul dominant", "Dominant district"),
     # administration tables: column headers
     "col.code": ("Cod", "Code"),
     "col.name_ro": ("Nume în română", "Name in Romanian"),

@@ -52,6 +52,12 @@ def test_every_layer_renders(demo_url, layer):
     assert at.query_params["layer"] == layer
     if layer == "points":  # 1,260 incidents over 180 days: below the 5,000 limit, points shown
         assert not at.warning
+    if layer == "clusters":  # the clusters' table, its headers in the page's language
+        table = at.dataframe[0].value
+        assert list(table.columns) == [
+            "Aglomerare", "Sesizări", "Deschise", "Categoria dominantă", "Cartierul dominant"
+        ]  # fmt: skip
+        assert len(table)
 
 
 def test_clusters_say_when_the_grid_answered(demo_url, monkeypatch):

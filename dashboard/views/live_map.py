@@ -143,6 +143,7 @@ def live() -> None:
     if layer == "clusters" and len(found):
         table = found[["cluster", "n", "n_open", "dominant_category", "dominant_district"]].copy()
         table["dominant_category"] = table["dominant_category"].map(cat_names)
+        table = widgets.headers(table)
         st.markdown(f"**{t('layer.clusters_table')}**")
         st.dataframe(table, hide_index=True, width="stretch")
         st.download_button(
