@@ -44,6 +44,8 @@ category = st.selectbox(t("report.category"), list(names), format_func=names.get
 
 if point is not None:
     nearby = intake.nearby_open(data.engine(), city, category, point[1], point[0])
+    if done:  # the report just filed here is not a report to support
+        nearby = nearby[nearby["registry_number"] != done["number"]]
     if not nearby.empty:
         st.info(t("report.nearby"))
         for row in nearby.itertuples():
