@@ -366,7 +366,6 @@ def covers_history(bind: Bind, filters: Filters) -> bool:
     return bool(read_frame(bind, _COVERS, filters.params())["covers"].iloc[0])
 
 
-
 @contextmanager
 def one_snapshot(bind: Bind) -> Iterator[Connection]:
     """A connection whose queries all see the same committed data.
@@ -383,6 +382,7 @@ def one_snapshot(bind: Bind) -> Iterator[Connection]:
         return
     with bind.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         yield conn
+
 
 #: ``buckets``: the local calendar days or weeks (``:unit``, ``'day'`` or
 #: ``'week'``) from the city's first incident to its last creation or
