@@ -22,7 +22,7 @@ from sesizari.queries.filters import (
     now_param,
     read_frame,
 )
-from sesizari.queries.resolution import EXACT_PERCENTILE_LIMIT
+from sesizari.queries.resolution import EXACT_PERCENTILE_LIMIT, read_exact_by_category
 
 DEFAULT_PERIOD_DAYS = 30
 
@@ -123,9 +123,8 @@ def _created(read: str, kind: str) -> str:
     The exact read also names the categories those departments received
     (:data:`_EXACT_CATEGORIES`) on the column itself, so PostgreSQL reads
     them through ``incidents_category_idx`` (migration 0019) instead of
-    every incident of the periods, when ``:direct`` says the exact
-    departments are the fewer (as for categories in
-    :func:`sesizari.queries.resolution._group_read`).  Half a year of Alba
+    every incident of the periods, when ``:direct`` says so
+    (:func:`~sesizari.queries.resolution.read_exact_by_category`).  Half a year of Alba
     Iulia: three small departments' 40,500 incidents were picked out of
     375,600.
     """
@@ -251,12 +250,10 @@ def department_performance(
         big = df[column] > int(exact_limit)
         lists[f"sampled_{period_name}"] = [int(i) for i in df.loc[big, "department_id"]]
         lists[f"exact_{period_name}"] = [int(i) for i in df.loc[~big, "department_id"]]
-    # Read the exact departments by their categories (see _created) when
-    # they are fewer than the sampled ones: the few small departments of a
-    # large selection.
+    # See _created.
     exact = set(lists["exact_cur"]) | set(lists["exact_prev"])
     sampled = set(lists["sampled_cur"]) | set(lists["sampled_prev"])
-    lists["direct"] = len(exact) < len(sampled)
+    lists["direct"] = read_exact_by_category(len(exact), len(sampled))
     if df.empty:
         pct = pd.DataFrame(columns=["department_id", *_PERCENTILE_COLUMNS])
     else:

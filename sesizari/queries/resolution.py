@@ -114,12 +114,11 @@ def _group_read(read: str, ids: str, by_index: bool = False) -> str:
     condition on a bound parameter).  With ``by_index``, grouped by category
     the read also names the categories on the column itself, which
     PostgreSQL reads through ``incidents_category_idx`` (migration 0019)
-    instead of scanning the city for them.  Only when ``:direct`` says they
-    are fewer than the sampled groups (the few small categories of a large
-    selection; whole city: one category of 12,000 incidents among 580,000,
-    147 -> 91 ms, median of 9): when every group is small, the selection is
-    small or has its own index (the open incidents: 106 ms read that way,
-    151 ms by category).  ``:by`` and ``:direct`` are bound values, so the
+    instead of scanning the city for them, when ``:direct`` says so
+    (:func:`read_exact_by_category`; whole city: one category of 12,000
+    incidents among 580,000, 147 -> 91 ms, median of 9; the open incidents
+    all exact: 106 ms by their own read, 151 ms by category).  ``:by`` and
+    ``:direct`` are bound values, so the
     condition folds away when the query is planned.
     """
     group = _group_id(read)
@@ -172,6 +171,18 @@ FROM h GROUP BY h.id
 #: the page's whole budget.
 EXACT_PERCENTILE_LIMIT = 20_000
 
+
+def read_exact_by_category(exact_groups: int, sampled_groups: int) -> bool:
+    """Whether the exact groups' incidents are read by their categories, through
+    ``incidents_category_idx``, rather than by scanning the selection.
+
+    Only when the exact groups are the fewer: then they are the few small
+    groups of a large selection.  When every group is exact, the selection
+    is small or has its own index (the open incidents), and its own read is
+    as fast or faster.  Shared by the Resolution page and the scorecard.
+    """
+    return exact_groups < sampled_groups
+
 _PERCENTILE_COLUMNS = ("ack_median_h", "ack_p90_h", "resolve_median_h", "resolve_p90_h")
 
 
@@ -191,9 +202,8 @@ def _group_figures(
     ids = {
         "sampled_ids": [int(i) for i in counts.loc[big, "id"]],
         "exact_ids": [int(i) for i in counts.loc[~big, "id"]],
-        # Read the exact groups by their category (see _group_read) when
-        # they are the few small groups of a large selection.
-        "direct": bool((~big).sum() < big.sum()),
+        # See _group_read.
+        "direct": read_exact_by_category(int((~big).sum()), int(big.sum())),
     }
     if counts.empty:
         pct = pd.DataFrame(columns=["id", *_PERCENTILE_COLUMNS])
