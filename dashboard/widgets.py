@@ -8,6 +8,8 @@ plain background and nothing is fetched from the internet.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import folium
 import pandas as pd
 import streamlit as st
@@ -55,6 +57,19 @@ def number(value: float, signed: bool = False) -> str:
     """A whole number as the page's language writes it, optionally with its sign."""
     text = f"{value:+,.0f}" if signed else f"{value:,.0f}"
     return text.replace(",", _THOUSANDS.get(current_language(), ","))
+
+
+def facts(items: Sequence[tuple[str, str]]) -> None:
+    """Label and value pairs side by side, each value shown in full.
+
+    Not ``st.metric``: it cuts a value longer than its column with an
+    ellipsis ("Avarie la rețeaua …"), and category and department names are
+    as long as the city made them.  ``st.text`` wraps them and parses no
+    Markdown or HTML, so a name typed by an administrator shows as typed.
+    """
+    for col, (name, value) in zip(st.columns(len(items)), items, strict=True):
+        col.caption(name)
+        col.text(value)
 
 
 def headers(frame: pd.DataFrame) -> pd.DataFrame:

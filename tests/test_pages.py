@@ -65,7 +65,7 @@ def test_citizen_reports_and_tracks(demo):
         ).one()
     assert row.channel == "web" and XSS in row.description
     track = run_app("track", id=number)
-    assert track.metric[0].value == "Nouă"
+    assert [x.value for x in track.text[:3]] == ["Nouă", "Groapă în carosabil", "Drumuri și poduri"]
     # user text is never rendered as markdown/HTML on the page
     assert all(XSS not in m.value for m in track.markdown)
 

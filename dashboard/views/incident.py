@@ -30,11 +30,12 @@ number = inc["registry_number"]
 st.session_state["incident_id"] = number
 st.subheader(t("incident.title", number=number))
 
-c1, c2, c3, c4 = st.columns(4)
-c1.metric(t("col.status"), widgets.label("status", inc["status"]))
-c2.metric(t("col.category"), inc["category"])
-c3.metric(t("col.assignee"), inc["assignee"] or "—")
-c4.metric(t("track.department"), inc["department"])
+widgets.facts([
+    (t("col.status"), widgets.label("status", inc["status"])),
+    (t("col.category"), inc["category"]),
+    (t("col.assignee"), inc["assignee"] or "—"),
+    (t("track.department"), inc["department"]),
+])  # fmt: skip
 st.text(inc["description"])
 shown = st.checkbox(
     t("incident.hide_description"), value=inc["description_public"], key="description_public"

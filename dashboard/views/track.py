@@ -26,10 +26,11 @@ except SesizariError as exc:
     st.stop()
 
 lang = current_language()
-c1, c2, c3 = st.columns(3)
-c1.metric(t("track.status"), widgets.label("status", view["status"]))
-c2.metric(t("track.category"), view[f"category_{lang}"])
-c3.metric(t("track.department"), view[f"department_{lang}"])
+widgets.facts([
+    (t("track.status"), widgets.label("status", view["status"])),
+    (t("track.category"), view[f"category_{lang}"]),
+    (t("track.department"), view[f"department_{lang}"]),
+])  # fmt: skip
 zone = ZoneInfo(view["timezone"])
 
 
