@@ -1,1 +1,4 @@
-"""Pure spatial computation: GeoDataFrames in, GeoDataFrames out, no I/O."""
+"""Pure spatial computation: arrays or GeoDataFrames in, the same out, no I/O.
+
+The query layer (``sesizari.queries``) reads from PostGIS and calls these.
+"""

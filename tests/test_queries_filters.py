@@ -220,3 +220,27 @@ def test_city_view_without_incidents_is_the_boundary_centre(engine, city):
     got = city_view(engine, "testville")
     assert got["longitude"] == pytest.approx(TEST_BOUNDARY.centroid.x, abs=1e-9)
     assert got["latitude"] == pytest.approx(TEST_BOUNDARY.centroid.y, abs=1e-9)
+
+
+def test_read_arrays_gives_numpy_arrays_and_refuses_nulls(demo_engine):
+    import numpy as np
+
+    from sesizari.queries.filters import read_arrays
+
+    got = read_arrays(
+        demo_engine,
+        sa.text(
+            "SELECT ARRAY[1, -2, 2147483647] AS i4, ARRAY[CAST(-1 AS int8) << 40, 3] AS i8,"
+            " CAST(ARRAY[0.5, -1e300] AS float8[]) AS f8,"
+            " (SELECT array_agg(g) FROM generate_series(1, 0) g) AS none,"
+            " CAST(:city AS text) AS city"
+        ),
+        {"city": "lugoj"},
+    )
+    assert got["i4"].tolist() == [1, -2, 2147483647]
+    assert got["i8"].tolist() == [-(1 << 40), 3]
+    assert got["f8"].tolist() == [0.5, -1e300]
+    assert isinstance(got["none"], np.ndarray) and got["none"].size == 0
+    assert got["city"] == "lugoj"
+    with pytest.raises(ValueError, match="without NULLs"):
+        read_arrays(demo_engine, sa.text("SELECT ARRAY[1, NULL] AS a"), {})

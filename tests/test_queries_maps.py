@@ -26,7 +26,7 @@ from sesizari.queries import (
 )
 from sesizari.queries.filters import read_frame
 from sesizari.queries.hotspots import _GRID_COUNTS
-from sesizari.queries.maps import _GRID_CLUSTERS, _HEXAGONS, DASHBOARD_CLUSTER_EPS_M
+from sesizari.queries.maps import _HEXAGONS, DASHBOARD_CLUSTER_EPS_M, grid_frame
 from tests import raw_tables as raw
 from tests.conftest import DEMO_AS_OF
 from tests.test_queries_resolution import FILTER_IDS, FILTERS, _select
@@ -214,11 +214,12 @@ ROLLUP_FILTERS = [
 def test_the_cell_rollup_gives_the_incidents_clusters(demo_engine, filters):
     """Without dates the default grid's cells come from migration 0017's rollup."""
     params = filters.params() | {"eps": DASHBOARD_CLUSTER_EPS_M, "minpts": 2, "open": raw.OPEN}
-    rollup, counted = (
-        read_frame(demo_engine, _GRID_CLUSTERS[s], params)
-        .sort_values(["n", "lon"], ascending=[False, True]).reset_index(drop=True)
-        for s in ("cells", "incidents")
-    )  # fmt: skip
+    with demo_engine.connect() as conn:
+        rollup, counted = (
+            grid_frame(conn, params, s)
+            .sort_values(["n", "lon"], ascending=[False, True]).reset_index(drop=True)
+            for s in ("cells", "incidents")
+        )  # fmt: skip
     assert len(rollup) == len(counted) > 0
     cols = ["n", "n_open", "dominant_category", "dominant_district"]
     pd.testing.assert_frame_equal(rollup[cols], counted[cols])

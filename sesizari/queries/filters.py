@@ -15,8 +15,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from psycopg.adapt import Loader
+from psycopg.pq import Format
 from sqlalchemy.engine import Connection, Engine
 
 from sesizari.errors import ValidationError
@@ -472,6 +475,73 @@ def read_frame(
     for name, value in before.items():  # the caller's next query plans as before
         bind.execute(_SET_LOCAL, {"name": name, "value": value})
     return frame
+
+
+class _NumpyArray(Loader):
+    """A one-dimensional ``int4[]`` received in binary as a numpy array.
+
+    The binary form of an array of fixed-width values without NULLs is a
+    header and then (length, value) pairs of equal size: numpy reads them
+    as they are, without one Python object per element.
+    """
+
+    format = Format.BINARY
+    dtype = ">i4"
+
+    def load(self, data: Any) -> np.ndarray:
+        ndim, has_null = np.frombuffer(data, ">i4", count=2)
+        if ndim == 0:
+            return np.empty(0, self.dtype)
+        if ndim != 1 or has_null:
+            raise ValueError("read_arrays takes one-dimensional arrays without NULLs")
+        size = int(np.frombuffer(data, ">i4", count=1, offset=12)[0])
+        pairs = np.frombuffer(data, [("length", ">i4"), ("value", self.dtype)], size, 20)
+        return pairs["value"]
+
+
+class _NumpyInt8Array(_NumpyArray):
+    dtype = ">i8"
+
+
+class _NumpyFloat8Array(_NumpyArray):
+    dtype = ">f8"
+
+
+#: The array types :func:`read_arrays` reads (their PostgreSQL oids).
+_ARRAY_LOADERS = {1007: _NumpyArray, 1016: _NumpyInt8Array, 1022: _NumpyFloat8Array}
+
+
+def read_arrays(bind: Bind, query: sa.TextClause, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The one row of ``query``, its ``int4[]``, ``int8[]`` and ``float8[]``
+    columns as numpy arrays (a NULL array, as ``array_agg`` of no rows
+    gives, as an empty one).
+
+    For a layer that computes over a selection's rows in numpy
+    (:mod:`gis.grid_dbscan`): ``array_agg`` sends them in a few messages,
+    which numpy reads in place.  ``pandas.read_sql`` of the same 170,000 rows
+    builds a Python object per value, and a ``COPY`` sends a message per row.
+    Settings and ``:tz`` as :func:`read_frame`.
+    """
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return read_arrays(conn, query, params)
+    values = dict(params)
+    values["tz"] = values.get("tz") or bind.execute(_SESSION, {"city": values.get("city")}).one().tz
+    compiled = query.compile(dialect=bind.dialect)
+    raw = bind.connection.driver_connection
+    assert raw is not None
+    with raw.cursor(binary=True) as cur:
+        for oid, loader in _ARRAY_LOADERS.items():
+            cur.adapters.register_loader(oid, loader)
+        cur.execute(str(compiled), compiled.construct_params(values))
+        row = cur.fetchone()
+        columns = list(cur.description or ())
+    assert row is not None
+    empty = {oid: loader.dtype for oid, loader in _ARRAY_LOADERS.items()}
+    return {
+        c.name: np.empty(0, empty[c.type_code]) if v is None and c.type_code in empty else v
+        for c, v in zip(columns, row, strict=True)
+    }
 
 
 def city_exists(bind: Bind, slug: str) -> None:

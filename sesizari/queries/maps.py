@@ -13,10 +13,13 @@ from datetime import datetime
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
+from gis import grid_dbscan
 from sesizari.errors import ValidationError
 from sesizari.queries.filters import (
     OPEN,
@@ -29,6 +32,7 @@ from sesizari.queries.filters import (
     hexes_sql,
     now_param,
     one_snapshot,
+    read_arrays,
     read_frame,
     rollup_sql,
 )
@@ -223,8 +227,8 @@ GROUP BY cid
 
 
 #: Above this many incidents ``clusters`` switches from exact DBSCAN to the
-#: grid approximation below: ``ST_ClusterDBSCAN`` over 580,000 points takes
-#: 30-50 s on two cores, the grid 0.2-0.35 s.
+#: grid approximation (:func:`grid_frame`): ``ST_ClusterDBSCAN`` over
+#: 580,000 points takes 30-50 s on two cores, the grid 0.1-0.2 s.
 EXACT_CLUSTER_LIMIT = 25_000
 
 #: The clusters layer's default distance (metres): the Live map's slider
@@ -237,77 +241,56 @@ DASHBOARD_CLUSTER_EPS_M = 60.0
 #: rollup's triggers write it (the shortest decimal of that float8).
 GRID_CELL_M = "42.426406871192846"
 
-#: Grid DBSCAN for large selections.  Incidents are counted in square cells
-#: of side eps / sqrt(2), so any two incidents of one cell are within eps of
-#: each other: a cell holding at least ``minpts`` incidents holds only DBSCAN
-#: core points.  Such core cells touching each other (8 neighbours) form one
-#: cluster; a sparser cell next to a core cell joins it as border (when
-#: several touch it, the first in west-to-east, then south-to-north order).
-#: This is the classic grid approximation of DBSCAN: it never calls noise a
-#: core, but it may join two groups that exact DBSCAN keeps apart by less
-#: than a cell, and it leaves out isolated core points of sparse cells.
-#:
-#: ``{counts}`` defines ``cell`` (counts and coordinate sums per cell) and
-#: ``fine`` (rows with a cell, category, district and count ``n``), from the
-#: incidents or from the rollup (:data:`_COUNTS_HASHED`,
-#: :data:`_COUNTS_ROLLUP`).  DBSCAN then runs on the few thousand dense cells
-#: only, and the dominant category and district of every cluster come from
-#: one more aggregate (``share``) over ``fine``.
-_GRID_TEMPLATE = """,
-g AS (
-    SELECT {side} AS s
-),{counts}
-core AS (
-    SELECT cx, cy,
-           ST_ClusterDBSCAN(ST_MakePoint(cx, cy), eps := 1.5, minpoints := 1) OVER () AS cid
-    FROM cell WHERE n >= :minpts
+#: The side of the grid of distance ``:eps``: at 60 m the rollup's
+#: (:data:`GRID_CELL_M`), to the bit.
+_SIDE = "CAST(:eps AS float8) / sqrt(CAST(2 AS float8))"
+
+#: What :func:`gis.grid_dbscan.grid_clusters` reads, as one row of arrays
+#: (:func:`~sesizari.queries.filters.read_arrays`).  Per row of the
+#: selection, ``kind``: its category id in the high 32 bits and district id
+#: (0 for none) in the low ones, negated when the row is open.  Then the
+#: city's category and district ids in their tie-breaking order (by code, by
+#: name).  From the rollup (``cells``): each row's cell (row above column,
+#: :func:`gis.grid_dbscan.cell_key`), count and coordinate sums.  From the
+#: incidents: each one's Stereo70 coordinates, of which numpy takes the cell
+#: with the same float8 division and floor as the rollup's triggers.
+_GRID_ORDER = """,
+       ARRAY(SELECT x.category_id FROM categories x
+             WHERE x.city_id = (SELECT city_id FROM city) ORDER BY x.code) AS category_order,
+       ARRAY(SELECT x.district_id FROM districts x
+             WHERE x.city_id = (SELECT city_id FROM city) ORDER BY x.name) AS district_order"""
+_KIND = """array_agg(CASE WHEN f.status = ANY(CAST(:open AS text[])) THEN -1 ELSE 1 END
+                 * ((CAST(f.category_id AS int8) << 32) + COALESCE(f.district_id, 0))) AS kind"""
+_GRID_ROWS = {
+    "cells": cells_sql(
+        "SELECT array_agg((CAST(f.cy AS int8) << 32) + (CAST(f.cx AS int8) + 2147483648))"
+        " AS cell,\n       array_agg(f.n) AS n, array_agg(f.sx) AS sx, array_agg(f.sy) AS sy,"
+        "\n       " + _KIND + _GRID_ORDER + "\nFROM rc f"
+    ),
+    "incidents": filtered_sql(
+        "SELECT array_agg(f.x3844) AS x, array_agg(f.y3844) AS y,\n       "
+        + _KIND + _GRID_ORDER + "\nFROM f"
+    ),
+}
+
+#: The clusters of :func:`gis.grid_dbscan.grid_clusters`, named and drawn:
+#: the mean position and the hull back in EPSG:4326 (the hull of a
+#: cluster's cells is that of the corners of the first and last cell of each
+#: of its rows: the other corners lie between them).
+_GRID_DRAW = sa.text(
+    f"""
+WITH g AS (
+    SELECT {_SIDE} AS s, (SELECT city_id FROM cities WHERE slug = :city) AS city_id
 ),
-border AS (
-    SELECT DISTINCT ON (c.cx, c.cy) c.cx, c.cy, k.cid
-    FROM cell c
-    CROSS JOIN (VALUES (-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
-        AS d(dx, dy)
-    JOIN core k ON k.cx = c.cx + d.dx AND k.cy = c.cy + d.dy
-    WHERE c.n < :minpts
-    ORDER BY c.cx, c.cy, d.dx, d.dy
+t AS (
+    SELECT * FROM unnest(CAST(:n AS bigint[]), CAST(:n_open AS bigint[]),
+                         CAST(:x AS float8[]), CAST(:y AS float8[]),
+                         CAST(:category AS int[]), CAST(:district AS int[]))
+        WITH ORDINALITY AS t(n, n_open, x, y, category_id, district_id, cid)
 ),
-member AS (
-    SELECT cx, cy, cid FROM core UNION ALL SELECT cx, cy, cid FROM border
-),
-tot AS (
-    SELECT m.cid, sum(c.n) AS n, sum(c.n_open) AS n_open,
-           sum(c.sx) / sum(c.n) AS x, sum(c.sy) / sum(c.n) AS y
-    FROM member m JOIN cell c ON c.cx = m.cx AND c.cy = m.cy
-    GROUP BY m.cid
-),
--- Each cluster's incidents by category (by_what 1) and by district (2), in
--- one aggregate; counted by id, named below (a few hundred rows).
-share AS (
-    SELECT m.cid, cc.category_id, cc.district_id, sum(cc.n) AS n,
-           GROUPING(cc.category_id, cc.district_id) AS by_what
-    FROM fine cc JOIN member m ON m.cx = cc.cx AND m.cy = cc.cy
-    GROUP BY GROUPING SETS ((m.cid, cc.category_id), (m.cid, cc.district_id))
-),
-cat AS MATERIALIZED (
-    SELECT DISTINCT ON (t.cid) t.cid, x.code AS category_code
-    FROM share t
-    JOIN city ON true
-    JOIN categories x ON x.city_id = city.city_id AND x.category_id = t.category_id
-    WHERE t.by_what = 1
-    ORDER BY t.cid, t.n DESC, x.code
-),
-dis AS MATERIALIZED (
-    SELECT DISTINCT ON (t.cid) t.cid, x.name AS district
-    FROM share t
-    JOIN city ON true
-    JOIN districts x ON x.city_id = city.city_id AND x.district_id = t.district_id
-    WHERE t.by_what = 2
-    ORDER BY t.cid, t.n DESC, x.name
-),
--- The convex hull of a cluster's cells is that of the corners of the first
--- and last cell of each of its rows: the other corners lie between them.
 ends AS (
-    SELECT cid, cy, min(cx) AS x0, max(cx) + 1 AS x1 FROM member GROUP BY cid, cy
+    SELECT * FROM unnest(CAST(:e_cid AS bigint[]), CAST(:e_cy AS int[]),
+                         CAST(:e_x0 AS int[]), CAST(:e_x1 AS int[])) AS e(cid, cy, x0, x1)
 ),
 hull AS (
     SELECT e.cid,
@@ -322,87 +305,55 @@ hull AS (
 SELECT t.cid, t.n, t.n_open,
        ST_X(ST_Transform(ST_SetSRID(ST_MakePoint(t.x, t.y), 3844), 4326)) AS lon,
        ST_Y(ST_Transform(ST_SetSRID(ST_MakePoint(t.x, t.y), 3844), 4326)) AS lat,
-       cat.category_code AS dominant_category, dis.district AS dominant_district,
+       x.code AS dominant_category, d.name AS dominant_district,
        ST_AsBinary(h.geom) AS wkb
-FROM tot t
+FROM t
+CROSS JOIN g
 JOIN hull h ON h.cid = t.cid
-LEFT JOIN cat ON cat.cid = t.cid
-LEFT JOIN dis ON dis.cid = t.cid
-"""
+LEFT JOIN categories x ON x.city_id = g.city_id AND x.category_id = t.category_id
+LEFT JOIN districts d ON d.city_id = g.city_id AND d.district_id = t.district_id
+"""  # noqa: S608 - module constants only
+)
 
 
-#: ``fine`` and ``cell`` of :data:`_GRID_TEMPLATE` from the rollup: its rows
-#: are already counts per cell, category and district (and department and
-#: status, which ``share`` sums away), so ``fine`` is the rows themselves
-#: and ``cell`` one aggregate over them.
-_COUNTS_ROLLUP = """
-fine AS (
-    SELECT f.cy, f.cx, f.category_id, f.district_id, f.n FROM rc f
-),
-cell AS (
-    SELECT f.cx, f.cy, sum(f.n) AS n,
-           COALESCE(sum(f.n) FILTER (WHERE f.status = ANY(CAST(:open AS text[]))), 0) AS n_open,
-           sum(f.sx) AS sx, sum(f.sy) AS sy
-    FROM rc f
-    GROUP BY f.cy, f.cx
-),"""
+def grid_frame(conn: Connection, params: dict[str, Any], source: str) -> pd.DataFrame:
+    """The grid DBSCAN clusters of the selection (``params``: the filters'
+    and ``eps``, ``minpts``, ``open``), one row each, unsorted.
 
-#: The same from the incidents, read in any order (a date range from the
-#: analytics index), in two reads of the selection (``f`` and ``f2``, see
-#: :func:`~sesizari.queries.filters.filtered_sql`): ``cell`` hashes each
-#: incident into its cell only, and ``fine`` is the incidents themselves,
-#: which ``share`` sums by cluster.  Hashing into the few thousand cells and
-#: reading twice costs less than hashing into tens of thousands of (cell,
-#: category, district) groups: half a year of Alba Iulia, 207,000
-#: incidents, 254-257 -> 238-240 ms (median of 15, same process).
-_COUNTS_HASHED = """
-cell AS (
-    SELECT {cell_y} AS cy, {cell_x} AS cx, count(*) AS n,
-           count(*) FILTER (WHERE f.status = ANY(CAST(:open AS text[]))) AS n_open,
-           sum(f.x3844) AS sx, sum(f.y3844) AS sy
-    FROM f
-    GROUP BY 1, 2
-),
-fine AS (
-    SELECT {cell2_y} AS cy, {cell2_x} AS cx, f2.category_id, f2.district_id, 1 AS n
-    FROM f2
-),"""
-
-
-def _grid_clusters_sql(source: str) -> sa.TextClause:
-    """The grid DBSCAN query, its cells counted from ``source``.
-
-    ``cells``: the rollup of the page's default grid (migration 0017), for a
-    selection at :data:`DASHBOARD_CLUSTER_EPS_M` that no date bound cuts;
-    ``incidents``: the filtered incidents, on the grid of side ``:eps`` /
-    sqrt(2) (at 60 m the rollup's grid, to the bit).
+    ``source``: where the cells' counts come from: ``cells``, the rollup of
+    the default grid (migration 0017), which holds the selection only when
+    ``eps`` is :data:`DASHBOARD_CLUSTER_EPS_M` and the dates leave nothing
+    out; ``incidents``, the filtered incidents, on the grid of side
+    eps / sqrt(2).  Three steps: the selection's rows as arrays, the
+    clusters in numpy (:func:`gis.grid_dbscan.grid_clusters`), and their
+    names, centres and hulls in PostGIS (:data:`_GRID_DRAW`).  Half a year
+    of Alba Iulia, 207,000 incidents: 243 -> 144 ms against the same
+    clusters computed in one SQL statement (median, same process; see
+    bench/RESULTS.md).
     """
+    rows = read_arrays(conn, _GRID_ROWS[source], params)
+    kind = rows["kind"]
     if source == "cells":
-        return cells_sql(_GRID_TEMPLATE.format(side=f"CAST({GRID_CELL_M} AS float8)",
-                                               counts=_COUNTS_ROLLUP))  # fmt: skip
-    if source != "incidents":
-        raise ValueError(f"unknown source {source!r}")
-    # sqrt of a float8: at 60 m the same side as GRID_CELL_M, to the bit.
-    side = "CAST(:eps AS float8) / sqrt(CAST(2 AS float8))"
-    cell = "CAST(floor({t}.{axis}3844 / (" + side + ")) AS integer)"
-    counts = _COUNTS_HASHED.format(
-        cell_y=cell.format(t="f", axis="y"), cell_x=cell.format(t="f", axis="x"),
-        cell2_y=cell.format(t="f2", axis="y"), cell2_x=cell.format(t="f2", axis="x"),
+        cy, cx = grid_dbscan.split_key(rows["cell"])
+        n, sx, sy = rows["n"].astype(np.int64), rows["sx"], rows["sy"]
+    else:
+        # The side as _SIDE computes it, and the rollup's cell of a point.
+        side = np.float64(params["eps"]) / np.sqrt(np.float64(2))
+        sx, sy = rows["x"], rows["y"]
+        cy, cx = np.floor(sy / side).astype(np.int64), np.floor(sx / side).astype(np.int64)
+        n = np.ones(len(kind), np.int64)
+    found = grid_dbscan.grid_clusters(
+        cy, cx, np.abs(kind) >> 32, np.abs(kind) & 0xFFFFFFFF, n, np.where(kind < 0, n, 0),
+        sx, sy, int(params["minpts"]), rows["category_order"], rows["district_order"],
     )  # fmt: skip
-    return filtered_sql(_GRID_TEMPLATE.format(side=side, counts=counts), reads=2)
-
-
-_GRID_CLUSTERS = {source: _grid_clusters_sql(source) for source in ("cells", "incidents")}
-
-#: Planner settings of the grid query.  Its CTEs of cells look to
-#: PostgreSQL like a few hundred rows (their filters are on computed counts),
-#: so it joins cells to their neighbours, to their clusters and to ``fine``
-#: by sorting both sides and merging; for the real tens of thousands hashing
-#: is faster (median of 9-11 in one process: half a year of Alba Iulia from
-#: the incidents 357 -> 278 ms, the whole city from the rollup 285 -> 212).
-#: ``cat`` and ``dis`` are MATERIALIZED for the same reason: inlined, each
-#: was sorted again for every cluster.
-_GRID_PLANNER = {"enable_mergejoin": "off"}
+    draw = {
+        "n": found.n.tolist(), "n_open": found.n_open.tolist(),
+        "x": found.x.tolist(), "y": found.y.tolist(),
+        "category": found.category.tolist(), "district": found.district.tolist(),
+        "e_cid": (found.ends_cluster + 1).tolist(), "e_cy": found.ends_cy.tolist(),
+        "e_x0": found.ends_x0.tolist(), "e_x1": found.ends_x1.tolist(),
+    }  # fmt: skip
+    return read_frame(conn, _GRID_DRAW, params | draw)
 
 
 def clusters(
@@ -416,7 +367,8 @@ def clusters(
 
     Up to ``exact_limit`` incidents the clusters are exact DBSCAN
     (``ST_ClusterDBSCAN``); above it, the grid approximation of
-    ``_GRID_TEMPLATE`` (same columns, hulls drawn around the cells), because
+    :mod:`gis.grid_dbscan` (:func:`grid_frame`: same columns, hulls drawn
+    around the cells), because
     exact DBSCAN over a whole city's history takes tens of seconds.  The
     ``method`` column says which one answered, so the page can tell the user.
 
@@ -452,8 +404,7 @@ def clusters(
         # The rollup holds the selection when its dates leave nothing out.
         with one_snapshot(bind) as conn:
             cells = float(eps_m) == DASHBOARD_CLUSTER_EPS_M and covers_history(conn, filters)
-            source = "cells" if cells else "incidents"
-            frame = read_frame(conn, _GRID_CLUSTERS[source], params, planner=_GRID_PLANNER)
+            frame = grid_frame(conn, params, "cells" if cells else "incidents")
     frame = frame.sort_values(["n", "lon"], ascending=[False, True], kind="stable")
     frame.insert(0, "cluster", range(1, len(frame) + 1))
     frame["method"] = method
