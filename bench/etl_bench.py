@@ -12,7 +12,8 @@ uses DATABASE_URL when set (then it creates cities 'bench-<pid>' there).
 Figures, all for the same generated rows (issue 7):
 
 (a) COPY of the rows pre-formatted (typed text, hex EWKB geometry) into a
-    copy of ``incidents`` with the same indexes: the limit for any loader;
+    copy of ``incidents`` with the same indexes and generated columns: the
+    limit for any loader;
 (b) ``python -m etl load`` end to end in a subprocess (parsing, checks,
     routing, registry numbers, events, into the real table), with its peak RSS;
 (c) ``GeoDataFrame.to_postgis`` of at most 100,000 of the rows into the same
