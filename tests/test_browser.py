@@ -138,6 +138,10 @@ def _watch(page) -> tuple[list[str], list[str]]:
     return errors, outside
 
 
+#: The chart labels Vega-Lite shortened to fit (it ends them with an ellipsis).
+_CUT_LABELS = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"] svg text')]
+    .map(e => e.textContent).filter(t => t.endsWith('…'))"""
+
 #: The texts of the page that do not fit their box (shown cut, with an ellipsis).
 _CUT_TEXT = """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
     .filter(e => getComputedStyle(e).textOverflow === 'ellipsis'
@@ -159,6 +163,10 @@ def test_page_renders_without_errors(app_url, browser, name, path):
     page.wait_for_selector(selector, timeout=60_000)
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    if name == "resolution":
+        # Category and department names are as long as the city made them.
+        page.wait_for_selector('[data-testid="stVegaLiteChart"] svg text', timeout=30_000)
+        assert not page.evaluate(_CUT_LABELS)
     if name == "track":
         # The category of LUG-2026-000001 is longer than a third of the page:
         # it must wrap, not end in an ellipsis.

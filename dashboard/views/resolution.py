@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, filters, maps, widgets
+from dashboard import charts, data, filters, maps, widgets
 from dashboard.i18n import current_language, t
 
 city = widgets.city_selector()
@@ -71,14 +71,10 @@ within = data.share_within_target(chosen, by)
 within["name"] = within[f"name_{lang}"].fillna(within["key"])
 within["share_within"] = (within["share_within"] * 100).round(1)
 st.markdown(f"**{t('res.within', by=t(f'res.by.{by}'))}**")
-st.bar_chart(
-    within,
-    x="name",
-    y="share_within",
-    x_label=t("col.name"),
-    y_label=t("col.share_within"),
-    horizontal=True,
+shares = charts.horizontal_bars(
+    within, "name", ["share_within"], t("col.name"), t("col.share_within")
 )
+st.altair_chart(shares, width="stretch", height=charts.height(shares))
 table(within, ["name", "n_resolved", "share_within"], f"within_target_{by}")
 
 left, right = st.columns(2)
@@ -108,14 +104,11 @@ backlog["name"] = backlog[f"department_{lang}"]
 st.markdown(f"**{t('res.backlog')}**")
 buckets = ["lt_1d", "d1_3", "d3_7", "d7_30", "gt_30d"]
 labels = {"lt_1d": "< 1 d", "d1_3": "1–3 d", "d3_7": "3–7 d", "d7_30": "7–30 d", "gt_30d": "> 30 d"}
-st.bar_chart(
-    backlog.rename(columns=labels),
-    x="name",
-    y=[labels[b] for b in buckets],
-    x_label=t("col.department"),
-    y_label=t("col.incidents"),
-    horizontal=True,
-)
+ageing = charts.horizontal_bars(
+    backlog.rename(columns=labels), "name", [labels[b] for b in buckets],
+    t("col.department"), t("col.incidents"),
+)  # fmt: skip
+st.altair_chart(ageing, width="stretch", height=charts.height(ageing))
 shown = backlog[["name", *buckets, "total"]].rename(columns=labels)
 st.dataframe(shown, hide_index=True, width="stretch")
 st.download_button(
