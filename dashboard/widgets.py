@@ -9,6 +9,7 @@ plain background and nothing is fetched from the internet.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 import folium
 import pandas as pd
@@ -70,6 +71,11 @@ def facts(items: Sequence[tuple[str, str]]) -> None:
     for col, (name, value) in zip(st.columns(len(items)), items, strict=True):
         col.caption(name)
         col.text(value)
+
+
+def day(value: date) -> str:
+    """A date as the sidebar's date range writes it (30.05.2026), in both languages."""
+    return value.strftime("%d.%m.%Y")
 
 
 def headers(frame: pd.DataFrame) -> pd.DataFrame:

@@ -101,10 +101,11 @@ def test_analytics_pages_for_each_role(demo_url, demo_engine, role, page):
 
 def test_the_scorecard_title_names_the_sidebar_period(demo_url):
     """The scorecard's period ends before its exclusive end date: the title
-    names the last day it includes, the one the date range ends on."""
+    names the last day it includes, the one the date range ends on, written
+    as the date range writes it."""
     at = run_app(page="departments", city="lugoj", **{"from": "2026-06-01", "to": "2026-08-31"})
     assert at.date_input(key="f_period").value == (date(2026, 6, 1), date(2026, 8, 31))
-    assert "(2026-06-01 – 2026-08-31)" in at.subheader[0].value
+    assert "(01.06.2026 – 31.08.2026)" in at.subheader[0].value
 
 def test_department_head_lands_on_own_department(demo_url, demo_engine):
     at = run_app(user=load_user(demo_engine, "sef.water"), city="lugoj")

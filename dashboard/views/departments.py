@@ -45,10 +45,10 @@ if allowed:
         (data.department_overdue, (chosen, ahead)),
     )
 perf = data.department_performance(chosen)
-start = perf["period_start"].iloc[0] if len(perf) else ""
+start = widgets.day(perf["period_start"].iloc[0]) if len(perf) else ""
 # The period ends before ``period_end`` (exclusive): the title names the
 # last day it includes, the day the sidebar's range ends on.
-end = perf["period_end"].iloc[0] - timedelta(days=1) if len(perf) else ""
+end = widgets.day(perf["period_end"].iloc[0] - timedelta(days=1)) if len(perf) else ""
 st.subheader(t("dep.title", start=start, end=end))
 perf["department"] = perf[f"department_{lang}"]
 perf["resolution_rate"] = (perf["resolution_rate"] * 100).round(1)
