@@ -35,3 +35,22 @@ def index_condition_on(plan: str, column: str, index: str) -> bool:
     """Whether ``plan`` reads ``index`` with ``column`` in an index condition."""
     cond = [line for line in plan.splitlines() if "Index Cond" in line and column in line]
     return bool(cond) and f"using {index}" in plan
+
+
+def plan_tree(engine: Engine, query: sa.TextClause, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``EXPLAIN (VERBOSE, FORMAT JSON)`` of ``query`` with scans priced out:
+    the plan's nodes, each with its ``Output`` columns and child ``Plans``."""
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT set_config('enable_seqscan', 'off', true)"))
+        conn.execute(sa.text("SELECT set_config('enable_bitmapscan', 'off', true)"))
+        plan = conn.execute(sa.text("EXPLAIN (VERBOSE, FORMAT JSON) " + str(query)), params)
+        tree = plan.scalar_one()[0]["Plan"]
+        conn.rollback()
+    return tree
+
+
+def nodes(tree: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    """Every node of a :func:`plan_tree`, parents before children."""
+    yield tree
+    for child in tree.get("Plans", ()):
+        yield from nodes(child)

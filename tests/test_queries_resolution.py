@@ -23,7 +23,7 @@ from sesizari.queries.filters import SAMPLE_PREDICATE, SAMPLE_RATE
 from sesizari.queries.resolution import DEFAULT_BINS
 from tests import raw_tables as raw
 from tests.conftest import DEMO_AS_OF
-from tests.plans import index_condition_on, plan_without_scans
+from tests.plans import index_condition_on, nodes, plan_tree, plan_without_scans
 
 KEYS = {"category": "category_code", "department": "department_code", "district": "district"}
 FILTERS = [
@@ -303,3 +303,25 @@ def test_the_open_incidents_percentiles_read_their_own_index_alone(demo_engine):
     others = ["incidents_analytics_idx", "incidents_category_idx"]
     plan = plan_without_scans(demo_engine, _PERCENTILES, params, drop=others)
     assert "Index Only Scan using incidents_open_idx" in plan, plan
+
+
+def test_the_weekly_medians_take_the_hours_stored_in_the_resolved_index(demo_engine):
+    """Each week's median sorts the hours to resolve that
+    incidents_resolved_idx stores (migration 0021), read by an index-only
+    scan straight into the median: not computed again from the two times
+    (the index would not hold them), and not through a join with the city
+    row (which passes on the times only, so the hours were computed again
+    above it)."""
+    from sesizari.queries.resolution import _WEEKLY
+
+    params = Filters("alba-iulia").params() | {"unit": "week", "tz": "Europe/Bucharest"}
+    tree = plan_tree(demo_engine, _WEEKLY, params)
+    median = [
+        n for n in nodes(tree)
+        if n["Node Type"] == "Aggregate" and any("percentile_cont" in o for o in n["Output"])
+    ]  # fmt: skip
+    assert len(median) == 1, tree
+    (scan,) = [n for n in median[0]["Plans"] if n["Parent Relationship"] == "Outer"]
+    assert scan["Node Type"] == "Index Only Scan", scan
+    assert scan["Index Name"] == "incidents_resolved_idx", scan
+    assert any("date_part" in o for o in scan["Output"]), scan

@@ -159,11 +159,17 @@ city AS (
 #: The date range starts and ends at local midnights in the city's zone,
 #: ``:tz``, which :func:`read_frame` reads with the session settings: a bound
 #: value lets PostgreSQL estimate how many incidents the range selects.  Read
-#: from the joined ``city`` row instead, the bounds are unknown when the query
-#: is planned, every range looks like a few hundred incidents, and a range
-#: over a whole city's history got plans made for a few hundred (clusters of
+#: from the ``city`` row instead, the bounds are unknown when the query is
+#: planned, every range looks like a few hundred incidents, and a range over
+#: a whole city's history got plans made for a few hundred (clusters of
 #: 580,000 incidents: 600 -> 360 ms).  Without ``:tz`` (None) the city row's
 #: zone is used: the same rows.
+#:
+#: The city's id and zone are sub-selects of the one-row ``city``, not a join
+#: with it: joined, every incident passed through a nested loop that kept
+#: only its columns, so a value an index stores already computed (the hours
+#: to resolve in ``incidents_resolved_idx``, migration 0021) was computed
+#: again above it.
 _F_HEAD = """
 f AS (
     SELECT i.incident_id, i.registry_number, i.status, i.geom, i.x3844, i.y3844, i.hex250,
@@ -172,18 +178,18 @@ f AS (
            c.code AS category_code, c.name_ro AS category_ro, c.name_en AS category_en,
            CAST(c.target_hours AS float8) AS target_hours, c.sensitive,
            d.code AS department_code, d.name_ro AS department_ro, d.name_en AS department_en,
-           di.name AS district, city.timezone AS tz
-    FROM city
-    JOIN incidents i ON i.city_id = city.city_id
+           di.name AS district, (SELECT timezone FROM city) AS tz
+    FROM incidents i
     LEFT JOIN categories c ON c.city_id = i.city_id AND c.category_id = i.category_id
     LEFT JOIN departments d ON d.city_id = i.city_id AND d.department_id = i.department_id
     LEFT JOIN districts di ON di.city_id = i.city_id AND di.district_id = i.district_id
-    WHERE (CAST(:start AS date) IS NULL
-           OR i.created_at >= (CAST(:start AS date) + time '00:00')
-                              AT TIME ZONE COALESCE(CAST(:tz AS text), city.timezone))
+    WHERE i.city_id = (SELECT city_id FROM city)
+      AND (CAST(:start AS date) IS NULL
+           OR i.created_at >= (CAST(:start AS date) + time '00:00') AT TIME ZONE
+                              COALESCE(CAST(:tz AS text), (SELECT timezone FROM city)))
       AND (CAST(:end AS date) IS NULL
-           OR i.created_at < (CAST(:end AS date) + time '00:00')
-                             AT TIME ZONE COALESCE(CAST(:tz AS text), city.timezone))"""
+           OR i.created_at < (CAST(:end AS date) + time '00:00') AT TIME ZONE
+                             COALESCE(CAST(:tz AS text), (SELECT timezone FROM city)))"""
 _F = _F_HEAD + _DIMENSIONS.format(t="i")
 
 #: ``city`` and ``f`` as one piece (the first read of :func:`filtered_sql`).
