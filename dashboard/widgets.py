@@ -18,6 +18,7 @@ from streamlit_folium import st_folium
 
 from dashboard import data
 from dashboard.i18n import current_language, t
+from sesizari import opendata
 from sesizari.queries import EXACT_PERCENTILE_LIMIT, SAMPLE_RATE
 
 folium.Map.default_js = [("leaflet", "/app/static/leaflet/leaflet.js")]
@@ -76,6 +77,22 @@ def facts(items: Sequence[tuple[str, str]]) -> None:
 def day(value: date) -> str:
     """A date as the sidebar's date range writes it (30.05.2026), in both languages."""
     return value.strftime("%d.%m.%Y")
+
+
+def download_csv(frame: pd.DataFrame, name: str, label: str | None = None) -> None:
+    """A button that downloads ``frame`` as ``<name>.csv``.
+
+    Through :func:`sesizari.opendata.frame_to_csv`: a cell a spreadsheet would
+    run as a formula (a name or description starting with ``=``) is written
+    as text.
+    """
+    st.download_button(
+        label or t("download.csv"),
+        opendata.frame_to_csv(frame),
+        f"{name}.csv",
+        "text/csv",
+        key=f"csv_{name}",
+    )
 
 
 def headers(frame: pd.DataFrame) -> pd.DataFrame:

@@ -310,23 +310,34 @@ def _defuse(value: Any) -> Any:
     return value
 
 
-def to_csv(gdf: gpd.GeoDataFrame) -> bytes:
-    """CSV (UTF-8, header row) with ``lon``/``lat`` columns instead of the geometry.
+def frame_to_csv(frame: pd.DataFrame) -> bytes:
+    """CSV (UTF-8, header row, CRLF) of a table, safe to open in a spreadsheet.
 
     Text cells starting with ``= + - @``, tab or CR get a leading quote, so the
-    file cannot run formulas when opened in a spreadsheet (CSV injection).
+    file cannot run formulas when opened in a spreadsheet (CSV injection):
+    names typed by an administrator and descriptions typed by citizens reach
+    these files.  Times are written in ISO 8601 with their offset.  Every
+    CSV the platform offers goes through here (the dashboard's tables
+    through ``dashboard.widgets.download_csv``).
     """
-    geom = gdf.geometry
-    df = pd.DataFrame(gdf.drop(columns=geom.name))
+    df = pd.DataFrame(frame).copy()
     for col in df.columns:
         if pd.api.types.is_datetime64_any_dtype(df[col]):
             df[col] = [None if pd.isna(v) else v.isoformat() for v in df[col]]
         elif df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
             df[col] = [_defuse(v) for v in df[col]]
-    df["lon"] = [None if g is None else g.x for g in geom]
-    df["lat"] = [None if g is None else g.y for g in geom]
+    df.columns = [_defuse(str(c)) for c in df.columns]
     # CRLF per RFC 4180; it also makes the writer quote any field holding CR or LF.
     return df.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+
+
+def to_csv(gdf: gpd.GeoDataFrame) -> bytes:
+    """:func:`frame_to_csv` with ``lon``/``lat`` columns instead of the geometry."""
+    geom = gdf.geometry
+    df = pd.DataFrame(gdf.drop(columns=geom.name))
+    df["lon"] = [None if g is None else g.x for g in geom]
+    df["lat"] = [None if g is None else g.y for g in geom]
+    return frame_to_csv(df)
 
 
 def to_geoparquet(gdf: gpd.GeoDataFrame) -> bytes:

@@ -42,13 +42,7 @@ def show(frame: pd.DataFrame, name: str) -> None:
             shown[column] = (100 * shown[column]).round(1)
     shown = widgets.headers(shown)
     st.dataframe(shown, hide_index=True, width="stretch")
-    st.download_button(
-        t("download.csv"),
-        shown.to_csv(index=False).encode(),
-        f"{name}.csv",
-        "text/csv",
-        key=f"csv_{name}",
-    )
+    widgets.download_csv(shown, name)
 
 
 st.markdown(f"**{t('acc.legal')}**")

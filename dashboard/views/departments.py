@@ -71,13 +71,7 @@ columns = [
 shown = perf.sort_values("rank")[columns].round(1)
 shown.columns = [t(f"col.{c}") for c in columns]
 st.dataframe(shown, hide_index=True, width="stretch")
-st.download_button(
-    t("download.csv"),
-    shown.to_csv(index=False).encode(),
-    "departments.csv",
-    "text/csv",
-    key="csv_departments",
-)
+widgets.download_csv(shown, "departments")
 widgets.sampled_note(perf)
 
 st.markdown(f"**{t('dep.drill')}**")
@@ -107,6 +101,7 @@ with left:
         t(f"col.{c}") for c in ["name", "n", "n_resolved", "resolve_median_h", "resolve_p90_h"]
     ]
     st.dataframe(view, hide_index=True, width="stretch")
+    widgets.download_csv(view, "department_categories")
     widgets.sampled_note(cats)
 with right:
     st.markdown(f"**{t('dep.map')}**")
@@ -135,10 +130,4 @@ cols = [
 table = overdue[cols].round({"age_h": 1, "target_hours": 1, "overdue_h": 1})
 table.columns = [t(f"col.{c}") for c in cols]
 st.dataframe(table, hide_index=True, width="stretch")
-st.download_button(
-    t("download.csv"),
-    table.to_csv(index=False).encode(),
-    "overdue.csv",
-    "text/csv",
-    key="csv_overdue",
-)
+widgets.download_csv(table, "overdue")

@@ -146,13 +146,7 @@ def live() -> None:
         table = widgets.headers(table)
         st.markdown(f"**{t('layer.clusters_table')}**")
         st.dataframe(table, hide_index=True, width="stretch")
-        st.download_button(
-            t("download.csv"),
-            table.to_csv(index=False).encode(),
-            "clusters.csv",
-            "text/csv",
-            key="clusters_csv",
-        )
+        widgets.download_csv(table, "clusters")
 
 
 live()

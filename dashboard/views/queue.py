@@ -63,13 +63,7 @@ picked = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
 )
-st.download_button(
-    t("queue.download"),
-    table.to_csv(index=False).encode(),
-    "queue.csv",
-    "text/csv",
-    key="queue_csv",
-)
+widgets.download_csv(table, "queue", t("queue.download"))
 rows = picked.selection.rows if picked else []
 if rows:
     st.session_state["incident_id"] = queue["registry_number"].iloc[rows[0]]

@@ -21,13 +21,7 @@ def table(frame: pd.DataFrame, columns: list[str], name: str) -> None:
     shown = frame[columns].copy()
     shown.columns = [t(f"col.{c}") for c in columns]
     st.dataframe(shown, hide_index=True, width="stretch")
-    st.download_button(
-        t("download.csv"),
-        shown.to_csv(index=False).encode(),
-        f"{name}.csv",
-        "text/csv",
-        key=f"csv_{name}",
-    )
+    widgets.download_csv(shown, name)
 
 
 by = st.radio(
@@ -111,13 +105,7 @@ ageing = charts.horizontal_bars(
 st.altair_chart(ageing, width="stretch", height=charts.height(ageing))
 shown = backlog[["name", *buckets, "total"]].rename(columns=labels)
 st.dataframe(shown, hide_index=True, width="stretch")
-st.download_button(
-    t("download.csv"),
-    shown.to_csv(index=False).encode(),
-    "backlog.csv",
-    "text/csv",
-    key="csv_backlog",
-)
+widgets.download_csv(shown, "backlog")
 
 st.markdown(f"**{t('res.choropleth')}**")
 medians = data.district_medians(chosen)
