@@ -242,5 +242,9 @@ def test_read_arrays_gives_numpy_arrays_and_refuses_nulls(demo_engine):
     assert got["f8"].tolist() == [0.5, -1e300]
     assert isinstance(got["none"], np.ndarray) and got["none"].size == 0
     assert got["city"] == "lugoj"
+    # Copies in the machine's byte order: psycopg hands the loader a view of
+    # the query's result, which it frees with the cursor.
+    for name, dtype in (("i4", np.int32), ("i8", np.int64), ("f8", np.float64)):
+        assert got[name].flags.owndata and got[name].dtype == dtype, name
     with pytest.raises(ValueError, match="without NULLs"):
         read_arrays(demo_engine, sa.text("SELECT ARRAY[1, NULL] AS a"), {})

@@ -488,7 +488,9 @@ class _NumpyArray(Loader):
 
     The binary form of an array of fixed-width values without NULLs is a
     header and then (length, value) pairs of equal size: numpy reads them
-    as they are, without one Python object per element.
+    as they are, without one Python object per element.  The values are
+    copied out (in the machine's byte order): ``data`` is a view of the
+    query's result, which psycopg frees with the cursor.
     """
 
     format = Format.BINARY
@@ -502,7 +504,7 @@ class _NumpyArray(Loader):
             raise ValueError("read_arrays takes one-dimensional arrays without NULLs")
         size = int(np.frombuffer(data, ">i4", count=1, offset=12)[0])
         pairs = np.frombuffer(data, [("length", ">i4"), ("value", self.dtype)], size, 20)
-        return pairs["value"]
+        return pairs["value"].astype(np.dtype(self.dtype).newbyteorder("="))
 
 
 class _NumpyInt8Array(_NumpyArray):
@@ -532,7 +534,8 @@ def read_arrays(bind: Bind, query: sa.TextClause, params: Mapping[str, Any]) -> 
         with bind.connect() as conn:
             return read_arrays(conn, query, params)
     values = dict(params)
-    values["tz"] = values.get("tz") or bind.execute(_SESSION, {"city": values.get("city")}).one().tz
+    tz = bind.execute(_SESSION, {"city": values.get("city")}).one().tz
+    values["tz"] = values.get("tz") or tz
     compiled = query.compile(dialect=bind.dialect)
     raw = bind.connection.driver_connection
     assert raw is not None
