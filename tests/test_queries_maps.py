@@ -516,3 +516,15 @@ def test_a_layer_reads_its_rollup_in_the_snapshot_that_chose_it(pg_cluster, demo
         assert got == before
     finally:
         engine.dispose()
+
+
+def test_the_default_grid_side_is_the_rollups_to_the_bit():
+    """The rollup's triggers (migration 0017) write the cell side as the
+    decimal GRID_CELL_M; the incidents path computes eps / sqrt(2) in numpy.
+    Both must give the same float8, or a selection with dates would put its
+    incidents in other cells than the rollup does."""
+    from sesizari.queries.maps import GRID_CELL_M
+
+    side = np.float64(DASHBOARD_CLUSTER_EPS_M) / np.sqrt(np.float64(2))
+    assert np.float64(GRID_CELL_M) == side
+    assert repr(float(side)) == GRID_CELL_M

@@ -238,7 +238,9 @@ EXACT_CLUSTER_LIMIT = 25_000
 DASHBOARD_CLUSTER_EPS_M = 60.0
 
 #: The cell side of that grid, 60 / sqrt(2) metres, written exactly as the
-#: rollup's triggers write it (the shortest decimal of that float8).
+#: rollup's triggers write it (the shortest decimal of that float8).  The
+#: incidents path takes eps / sqrt(2) in numpy (:func:`grid_frame`): a test
+#: checks that both are the same float8.
 GRID_CELL_M = "42.426406871192846"
 
 #: The side of the grid of distance ``:eps``: at 60 m the rollup's
