@@ -29,7 +29,7 @@ def horizontal_bars(
 
     The longest bar comes first; the labels are never cut nor left out
     (Vega-Lite's default hides every other one when they crowd).  Show it
-    with :func:`height` rows: the page's theme does not size it by itself.
+    at its own ``height``: the page's theme does not size it by itself.
     """
     columns = list(values)
     order = frame.assign(_total=frame[columns].sum(axis=1)).sort_values(
@@ -51,7 +51,3 @@ def horizontal_bars(
         encoding["tooltip"].insert(1, alt.Tooltip("series:N", title=None))
     return bars.encode(**encoding).properties(height=ROW_PX * max(1, len(order)))
 
-
-def height(chart: alt.Chart) -> int:
-    """The height in pixels a chart of :func:`horizontal_bars` asks for."""
-    return int(chart.height)

@@ -207,10 +207,10 @@ def _bounds(filters: Filters):
     """Local calendar dates of ``filters`` as aware datetimes (the city's zone)."""
     from datetime import datetime, time
 
-    zone_ = zone(filters.city)
+    tz = zone(filters.city)
 
     def at(day):
-        return None if day is None else datetime.combine(day, time(0), tzinfo=zone_)
+        return None if day is None else datetime.combine(day, time(0), tzinfo=tz)
 
     return at(filters.start), at(filters.end)
 

@@ -95,6 +95,13 @@ def download_csv(frame: pd.DataFrame, name: str, label: str | None = None) -> No
     )
 
 
+def table(frame: pd.DataFrame, name: str) -> None:
+    """``frame`` as a table on the page, with its download as ``<name>.csv``
+    (:func:`download_csv`): every table of the analytics pages has both."""
+    st.dataframe(frame, hide_index=True, width="stretch")
+    download_csv(frame, name)
+
+
 def headers(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with its column names written in the page's language (``col.<name>``)."""
     return frame.rename(columns={c: t(f"col.{c}") for c in frame.columns})

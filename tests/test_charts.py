@@ -22,6 +22,6 @@ def test_horizontal_bars_keep_every_label_whole_and_sort_by_total():
     assert y["axis"]["labelOverlap"] is False  # never left out
     assert y["sort"] == ["Copac căzut sau periculos", "Groapă", "Avarie la rețeaua de apă"]
     assert spec["encoding"]["color"]["sort"] == ["a", "b"]
-    assert charts.height(chart) == 3 * charts.ROW_PX
+    assert chart.height == 3 * charts.ROW_PX
     single = charts.horizontal_bars(frame, "name", ["a"], "Nume", "%").to_dict()
     assert "color" not in single["encoding"]

@@ -32,8 +32,9 @@ def test_formula_cells_are_written_as_text():
 
 
 def test_no_page_writes_a_csv_itself():
-    """Pages offer tables through ``widgets.download_csv`` (or, for open data,
-    ``sesizari.opendata``), never with pandas' own ``to_csv``."""
+    """Pages offer tables through ``widgets.table`` or ``widgets.download_csv``
+    (or, for open data, ``sesizari.opendata``), never with pandas' own
+    ``to_csv``."""
     for page in VIEWS.glob("*.py"):
         text = page.read_text(encoding="utf-8")
         assert not re.search(r"(?<!opendata)\.to_csv\(", text), page.name

@@ -41,8 +41,7 @@ def show(frame: pd.DataFrame, name: str) -> None:
         if "share" in column or column.endswith("_rate"):
             shown[column] = (100 * shown[column]).round(1)
     shown = widgets.headers(shown)
-    st.dataframe(shown, hide_index=True, width="stretch")
-    widgets.download_csv(shown, name)
+    widgets.table(shown, name)
 
 
 st.markdown(f"**{t('acc.legal')}**")

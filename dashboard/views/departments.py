@@ -68,10 +68,7 @@ columns = [
     "resolve_median_change_h",
     "within_target_change_pct",
 ]
-shown = perf.sort_values("rank")[columns].round(1)
-shown.columns = [t(f"col.{c}") for c in columns]
-st.dataframe(shown, hide_index=True, width="stretch")
-widgets.download_csv(shown, "departments")
+widgets.table(widgets.headers(perf.sort_values("rank")[columns].round(1)), "departments")
 widgets.sampled_note(perf)
 
 st.markdown(f"**{t('dep.drill')}**")
@@ -97,11 +94,7 @@ with left:
     cats = data.resolution_stats(scoped, "category")
     cats["name"] = cats[f"name_{lang}"]
     view = cats[["name", "n", "n_resolved", "resolve_median_h", "resolve_p90_h"]].round(1)
-    view.columns = [
-        t(f"col.{c}") for c in ["name", "n", "n_resolved", "resolve_median_h", "resolve_p90_h"]
-    ]
-    st.dataframe(view, hide_index=True, width="stretch")
-    widgets.download_csv(view, "department_categories")
+    widgets.table(widgets.headers(view), "department_categories")
     widgets.sampled_note(cats)
 with right:
     st.markdown(f"**{t('dep.map')}**")
@@ -128,6 +121,4 @@ cols = [
     "overdue_h",
 ]
 table = overdue[cols].round({"age_h": 1, "target_hours": 1, "overdue_h": 1})
-table.columns = [t(f"col.{c}") for c in cols]
-st.dataframe(table, hide_index=True, width="stretch")
-widgets.download_csv(table, "overdue")
+widgets.table(widgets.headers(table), "overdue")

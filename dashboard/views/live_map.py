@@ -145,8 +145,7 @@ def live() -> None:
         table["dominant_category"] = table["dominant_category"].map(cat_names)
         table = widgets.headers(table)
         st.markdown(f"**{t('layer.clusters_table')}**")
-        st.dataframe(table, hide_index=True, width="stretch")
-        widgets.download_csv(table, "clusters")
+        widgets.table(table, "clusters")
 
 
 live()

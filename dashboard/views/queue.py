@@ -53,7 +53,7 @@ table = queue.assign(
         "description",
     ]
 ]
-table.columns = [t(f"col.{c}") for c in table.columns]
+table = widgets.headers(table)
 st.caption(t("queue.open_hint"))
 picked = st.dataframe(
     table,

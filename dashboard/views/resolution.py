@@ -17,11 +17,8 @@ st.subheader(t("res.title"))
 
 
 def table(frame: pd.DataFrame, columns: list[str], name: str) -> None:
-    """A table with translated headers and a CSV download (user text stays plain text)."""
-    shown = frame[columns].copy()
-    shown.columns = [t(f"col.{c}") for c in columns]
-    st.dataframe(shown, hide_index=True, width="stretch")
-    widgets.download_csv(shown, name)
+    """The ``columns`` of ``frame`` with translated headers, and their CSV download."""
+    widgets.table(widgets.headers(frame[columns]), name)
 
 
 by = st.radio(
@@ -68,7 +65,7 @@ st.markdown(f"**{t('res.within', by=t(f'res.by.{by}'))}**")
 shares = charts.horizontal_bars(
     within, "name", ["share_within"], t("col.name"), t("col.share_within")
 )
-st.altair_chart(shares, width="stretch", height=charts.height(shares))
+st.altair_chart(shares, width="stretch", height=shares.height)
 table(within, ["name", "n_resolved", "share_within"], f"within_target_{by}")
 
 left, right = st.columns(2)
@@ -102,10 +99,9 @@ ageing = charts.horizontal_bars(
     backlog.rename(columns=labels), "name", [labels[b] for b in buckets],
     t("col.department"), t("col.incidents"),
 )  # fmt: skip
-st.altair_chart(ageing, width="stretch", height=charts.height(ageing))
+st.altair_chart(ageing, width="stretch", height=ageing.height)
 shown = backlog[["name", *buckets, "total"]].rename(columns=labels)
-st.dataframe(shown, hide_index=True, width="stretch")
-widgets.download_csv(shown, "backlog")
+widgets.table(shown, "backlog")
 
 st.markdown(f"**{t('res.choropleth')}**")
 medians = data.district_medians(chosen)

@@ -183,6 +183,7 @@ def read_exact_by_category(exact_groups: int, sampled_groups: int) -> bool:
     """
     return exact_groups < sampled_groups
 
+
 _PERCENTILE_COLUMNS = ("ack_median_h", "ack_p90_h", "resolve_median_h", "resolve_p90_h")
 
 
