@@ -68,6 +68,15 @@ REASONS: dict[str, str] = {
     "description_too_long": "the description has {length} characters; at most 5000",
     "address_too_long": "the address has {length} characters; at most 500",
     "resolution_too_long": "the resolution text has {length} characters; at most 5000",
+    "missing_registry_number": "'{reg_col}' is empty: this source is the city's registry,"
+    " every row needs its registry number",
+    "bad_registry_number": "'{reg_col}' {regno!r} is not a registry number of {city}"
+    " ({prefix}-YYYY- and 6 to 9 digits)",
+    "duplicate_registry_number": "'{reg_col}' {regno!r} already appeared earlier in the file",
+    "registry_number_taken": "'{reg_col}' {regno!r} already belongs to another incident"
+    " of {city}",
+    "registry_number_changed": "'{reg_col}' {regno!r} is not the number this incident was"
+    " registered with; a registry number never changes",
 }
 
 
@@ -141,6 +150,26 @@ def _check_categories(conn: Connection, city: City, mapping: Mapping) -> None:
         )
 
 
+def _check_departments(conn: Connection, city: City, mapping: Mapping) -> None:
+    """The department codes the mapping's agency map targets exist in the city."""
+    wanted = set(mapping.department_map.values())
+    if not wanted:
+        return
+    codes = set(
+        conn.execute(
+            sa.text("SELECT code FROM departments WHERE city_id = :c AND active"),
+            {"c": city.city_id},
+        ).scalars()
+    )
+    unknown = sorted(wanted - codes)
+    if unknown:
+        raise ValidationError(
+            "department.map",
+            f"the mapping targets {unknown}, which {city.slug} does not have (it has"
+            f" {sorted(codes)}); create those departments or fix the mapping",
+        )
+
+
 def _stage_row(mapping: Mapping, row: dict[str, str | None]) -> tuple[Any, ...]:
     """The staging columns of one raw row (still text)."""
     parts = [row.get(c) for c in mapping.description]
@@ -157,6 +186,8 @@ def _stage_row(mapping: Mapping, row: dict[str, str | None]) -> tuple[Any, ...]:
         row.get(mapping.lon) if mapping.lon else None,
         row.get(mapping.lat) if mapping.lat else None,
         row.get(mapping.wkt) if mapping.wkt else None,
+        row.get(mapping.department) if mapping.department else None,
+        row.get(mapping.registry_number) if mapping.registry_number else None,
     )
 
 
@@ -186,6 +217,9 @@ def _message(reason: str, row: dict[str, str | None], mapping: Mapping, city: Ci
         "cat_col": mapping.category,
         "category": (row.get(mapping.category or "") or "")[:100],
         "length": detail.get("length"),
+        "reg_col": mapping.registry_number,
+        "regno": (row.get(mapping.registry_number or "") or "")[:100],
+        "prefix": city.registry_prefix,
     }
     return REASONS[reason].format(**values)[:1000]
 
@@ -215,6 +249,7 @@ class Loader:
             "srid": self.srid,
             "catmap": json.dumps(mapping.category_map),
             "fallback": mapping.category_fallback,
+            "depmap": json.dumps(mapping.department_map),
             "statmap": json.dumps(mapping.status_map),
             "status_default": mapping.status_default,
             "status_from_closed": mapping.status is None,
@@ -349,10 +384,14 @@ class Loader:
         conn, p = self.conn, self.params
         _copy_in(conn, sql.COPY_WORK_IN, data=work)
         conn.execute(sa.text("ANALYZE etl_work (ext, reason, incident_id)"))
+        keep_numbers = self.mapping.registry_number is not None
+        if keep_numbers:
+            conn.execute(sa.text(sql.CHECK_REGISTRY_NUMBERS), p)
         rejects = conn.execute(sa.text(sql.SELECT_REJECTS)).all()
         if rejects:
             self.write_rejects(batch, rejects, result)
-        inserted = conn.execute(sa.text(sql.INSERT_NEW), p).rowcount
+        insert_new = sql.INSERT_NEW_KEEP_NUMBERS if keep_numbers else sql.INSERT_NEW
+        inserted = conn.execute(sa.text(insert_new), p).rowcount
         updated = conn.execute(sa.text(sql.UPDATE_CHANGED), p).rowcount
         good, watermark = conn.execute(sa.text(sql.BATCH_SUMMARY)).one()
         n = len(batch.rows)
@@ -578,6 +617,7 @@ def load_source(
     with engine.connect() as conn, engine.connect() as helper:
         city_row = get_city(conn, city)
         _check_categories(conn, city_row, mapping)
+        _check_departments(conn, city_row, mapping)
         for session in (conn, helper):
             # The SQL helpers read wall times in the session zone: make it UTC.
             session.execute(sa.text("SET timezone TO 'UTC'"))

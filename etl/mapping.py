@@ -1,8 +1,9 @@
 """Mapping files: how one source's columns become incident fields.
 
-A mapping is a small TOML file (read with :mod:`tomllib`), kept next to the
-code in ``etl/mappings/`` or anywhere else, so a new feed needs no new code.
-It is validated when read, and every error names the key at fault.
+A mapping is a small TOML or YAML file (read with :mod:`tomllib` or
+``yaml.safe_load``: the same keys in either), kept next to the code in
+``etl/mappings/`` or anywhere else, so a new feed needs no new code.  It is
+validated when read, and every error names the key at fault.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import yaml
+
 from sesizari.errors import ValidationError
 from sesizari.vocab import Status
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
+#: Mapping file suffixes, in the order a bare name is looked up in MAPPINGS_DIR.
+SUFFIXES = (".toml", ".yaml", ".yml")
 #: Statuses a feed may set.  'duplicate' needs a link to another incident.
 FEED_STATUSES = frozenset(s.value for s in Status) - {Status.DUPLICATE.value}
 DEFAULT_RESOLUTION = "Închisă în sistemul sursă"
@@ -36,6 +41,11 @@ class Mapping:
     category: str | None = None
     category_map: dict[str, str] = field(default_factory=dict)
     category_fallback: str | None = None
+    #: The agency/department column and its map to the city's department
+    #: codes.  A mapped value sets the department; an empty or unmapped one
+    #: leaves it to the category's routing rules.
+    department: str | None = None
+    department_map: dict[str, str] = field(default_factory=dict)
     status: str | None = None
     status_map: dict[str, str] = field(default_factory=dict)
     status_default: str = Status.NEW.value
@@ -47,14 +57,17 @@ class Mapping:
     description: tuple[str, ...] = ()
     resolution: str | None = None
     resolution_default: str = DEFAULT_RESOLUTION
+    #: The registry number column, for a source that is the city's own
+    #: registry: its numbers are kept instead of allocating new ones.
+    registry_number: str | None = None
     delimiter: str | None = None
     encoding: str | None = None
 
     def columns(self) -> set[str]:
         """Every source column the mapping reads (to check against a file's header)."""
         cols = {self.external_id, self.created}
-        for c in (self.closed, self.category, self.status, self.lon, self.lat, self.wkt,
-                  self.address, self.resolution):
+        for c in (self.closed, self.category, self.department, self.status, self.lon,
+                  self.lat, self.wkt, self.address, self.resolution, self.registry_number):
             if c:
                 cols.add(c)
         cols.update(self.description)
@@ -64,6 +77,32 @@ class Mapping:
     def file_geometry(self) -> bool:
         """True when points come from the file's own geometry (GeoJSON, GeoPackage...)."""
         return not (self.lon or self.wkt)
+
+
+#: The keys each table of a mapping may have ("" is the top level).  Any
+#: other key is refused: a misspelt one would otherwise be ignored in silence
+#: and its column never loaded.
+KEYS: dict[str, frozenset[str]] = {
+    "": frozenset({"source", "resolution_default", "columns", "time", "category",
+                   "department", "status", "geometry", "csv"}),
+    "columns": frozenset({"external_id", "created", "closed", "address", "description",
+                          "resolution", "registry_number"}),
+    "time": frozenset({"format", "timezone"}),
+    "category": frozenset({"column", "fallback", "map"}),
+    "department": frozenset({"column", "map"}),
+    "status": frozenset({"column", "default", "map"}),
+    "geometry": frozenset({"lon", "lat", "wkt", "crs"}),
+    "csv": frozenset({"delimiter", "encoding"}),
+}
+
+
+def _known_keys(table: dict[str, Any], where: str, known: frozenset[str]) -> None:
+    unknown = sorted(str(k) for k in table if k not in known)
+    if unknown:
+        raise ValidationError(
+            f"{where}{unknown[0]}",
+            f"is not a mapping key; {where or 'the top level'} takes {sorted(known)}",
+        )
 
 
 def _str(table: dict[str, Any], key: str, where: str, required: bool = False) -> str | None:
@@ -82,12 +121,18 @@ def _str_map(table: dict[str, Any], key: str, where: str) -> dict[str, str]:
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
-        raise ValidationError(f"{where}{key}", 'must be a table of "source value" = "code"')
+        # YAML reads unquoted yes/no/on/off as booleans and 01 as a number: quote them.
+        raise ValidationError(
+            f"{where}{key}",
+            'must be a table of "source value" = "code" (quote both sides in YAML)',
+        )
     return {k.strip(): v.strip() for k, v in value.items()}
 
 
 def parse_mapping(data: dict[str, Any]) -> Mapping:
-    """Build and validate a :class:`Mapping` from parsed TOML."""
+    """Build and validate a :class:`Mapping` from a parsed TOML or YAML file."""
+    if not isinstance(data, dict):
+        raise ValidationError("mapping", "must be a table of keys (source, columns, time...)")
     source = _str(data, "source", "", required=True)
     assert source is not None
     if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,59}", source):
@@ -95,13 +140,17 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
     cols = data.get("columns", {})
     times = data.get("time", {})
     cat = data.get("category", {})
+    department = data.get("department", {})
     status = data.get("status", {})
     geo = data.get("geometry", {})
     csv = data.get("csv", {})
+    _known_keys(data, "", KEYS[""])
     for name, table in (("columns", cols), ("time", times), ("category", cat),
-                        ("status", status), ("geometry", geo), ("csv", csv)):
+                        ("department", department), ("status", status), ("geometry", geo),
+                        ("csv", csv)):
         if not isinstance(table, dict):
             raise ValidationError(name, "must be a TOML table, e.g. [" + name + "]")
+        _known_keys(table, f"{name}.", KEYS[name])
 
     external_id = _str(cols, "external_id", "columns.", required=True) or ""
     created = _str(cols, "created", "columns.", required=True) or ""
@@ -138,6 +187,14 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
     if _str(cat, "column", "category.") is None and _str(cat, "fallback", "category.") is None:
         raise ValidationError("category", "give a category column, a fallback, or both")
 
+    department_column = _str(department, "column", "department.")
+    department_map = _str_map(department, "map", "department.")
+    if department_map and department_column is None:
+        raise ValidationError("department.column", "give the column the map reads")
+    for code in department_map.values():
+        if not re.fullmatch(r"[a-z0-9_]{2,40}", code):
+            raise ValidationError("department.map", f"{code!r} is not a department code")
+
     delimiter = _str(csv, "delimiter", "csv.")
     if delimiter is not None and delimiter != "auto":
         delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
@@ -155,6 +212,8 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         category=_str(cat, "column", "category."),
         category_map=_str_map(cat, "map", "category."),
         category_fallback=_str(cat, "fallback", "category."),
+        department=department_column,
+        department_map=department_map,
         status=_str(status, "column", "status."),
         status_map=statuses,
         status_default=default_status,
@@ -166,6 +225,7 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         description=tuple(description),
         resolution=_str(cols, "resolution", "columns."),
         resolution_default=_str(data, "resolution_default", "") or DEFAULT_RESOLUTION,
+        registry_number=_str(cols, "registry_number", "columns."),
         delimiter=None if delimiter == "auto" else delimiter,
         encoding=None if encoding == "auto" else encoding,
     )
@@ -175,15 +235,29 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
     """Read a mapping by path, or by name from ``etl/mappings`` (``nyc311``)."""
     path = Path(name_or_path)
     if not path.exists():
-        candidate = MAPPINGS_DIR / f"{name_or_path}.toml"
-        if not candidate.exists():
-            known = ", ".join(sorted(p.stem for p in MAPPINGS_DIR.glob("*.toml")))
+        candidates = [MAPPINGS_DIR / f"{name_or_path}{suffix}" for suffix in SUFFIXES]
+        path = next((c for c in candidates if c.exists()), path)
+        if not path.exists():
+            names = {p.stem for s in SUFFIXES for p in MAPPINGS_DIR.glob(f"*{s}")}
+            known = ", ".join(sorted(names))
             raise ValidationError(
                 "mapping", f"no file {str(name_or_path)!r}; give a path or one of: {known}"
             )
-        path = candidate
+    return parse_mapping(_read(path))
+
+
+def _read(path: Path) -> Any:
+    """The parsed file: YAML for .yaml/.yml, TOML otherwise."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError("mapping", f"cannot read {path} ({exc})") from None
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ValidationError("mapping", f"{path.name} is not valid YAML ({exc})") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValidationError("mapping", f"{path.name} is not valid TOML ({exc})") from None
-    return parse_mapping(data)

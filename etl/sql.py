@@ -20,7 +20,8 @@ WORK_TABLES = (
         resolved_at timestamptz, closed_at timestamptz, resolution_text text,
         address text, description text, geom geometry(Point, 4326),
         department_id integer, assignee_user_id integer, rule_id integer,
-        district_id integer, watermark timestamptz
+        district_id integer, watermark timestamptz,
+        registry_number text, source_department_id integer
     ) ON COMMIT DELETE ROWS
     """,
     "CREATE INDEX IF NOT EXISTS etl_work_ext_idx ON etl_work (ext)",
@@ -33,7 +34,7 @@ HELPER_TABLES = (
         source_row integer PRIMARY KEY,
         ext text, created text, closed text, category text, status text,
         address text, description text, resolution text,
-        lon text, lat text, wkt text, wkb bytea, problem text
+        lon text, lat text, wkt text, agency text, regno text, wkb bytea, problem text
     ) ON COMMIT DELETE ROWS
     """,
     # External ids met so far in this run: a repeat in a later batch is a duplicate too.
@@ -43,7 +44,7 @@ HELPER_TABLES = (
 
 COPY_STAGE = (
     "COPY etl_stage (source_row, ext, created, closed, category, status, address,"
-    " description, resolution, lon, lat, wkt, wkb, problem) FROM STDIN"
+    " description, resolution, lon, lat, wkt, agency, regno, wkb, problem) FROM STDIN"
 )
 
 #: The prepared batch, from the helper session to the main one (same TEMP
@@ -102,6 +103,8 @@ WITH v AS MATERIALIZED (
            COALESCE(NULLIF(btrim(s.description), ''), NULLIF(btrim(s.category), ''),
                     'Sesizare ' || :src) AS description,
            NULLIF(btrim(s.resolution), '') AS resolution,
+           NULLIF(btrim(s.regno), '') AS registry_number,
+           dm.department_id AS source_department_id,
            {has_geom} AS has_geom,
            {point} AS geom,
            (row_number() OVER (PARTITION BY NULLIF(btrim(s.ext), '') ORDER BY s.source_row) > 1
@@ -113,6 +116,11 @@ WITH v AS MATERIALIZED (
         AND c1.code = COALESCE(CAST(:catmap AS jsonb) ->> btrim(s.category),
                                lower(btrim(s.category)))
     LEFT JOIN categories c2 ON c2.city_id = :c AND c2.active AND c2.code = :fallback
+    -- Agencies map to departments like categories to categories (codes map
+    -- to themselves); an empty or unmapped agency leaves routing to decide.
+    LEFT JOIN departments dm ON dm.city_id = :c AND dm.active
+        AND dm.code = COALESCE(CAST(:depmap AS jsonb) ->> btrim(s.agency),
+                               lower(btrim(s.agency)))
 ),
 -- This batch's ids join the run's: a repeat in a later batch is a duplicate.
 -- (The EXISTS above reads the table as it was before this statement.)
@@ -152,7 +160,8 @@ q AS MATERIALIZED (
 )
 INSERT INTO etl_work (source_row, ext, reason, field, length, incident_id, created_at,
     category_id, status, resolved_at, closed_at, resolution_text, address, description, geom,
-    department_id, assignee_user_id, rule_id, district_id, watermark)
+    department_id, assignee_user_id, rule_id, district_id, watermark, registry_number,
+    source_department_id)
 SELECT q.source_row, q.ext, q.reason, q.field,
     CASE q.reason WHEN 'description_too_long' THEN length(q.description)
                   WHEN 'external_id_too_long' THEN length(q.ext)
@@ -164,8 +173,16 @@ SELECT q.source_row, q.ext, q.reason, q.field,
     CASE WHEN q.status IN ('resolved', 'closed')
          THEN COALESCE(q.resolution, :resolution_default) END,
     q.address, q.description, q.geom,
-    COALESCE(rr.department_id, cat.default_department_id), rr.assignee_user_id, rr.rule_id,
-    dd.district_id, GREATEST(q.created_at, q.closed_src)
+    COALESCE(q.source_department_id, rr.department_id, cat.default_department_id),
+    -- A routing rule's assignee and id hold only if the source kept its department.
+    CASE WHEN q.source_department_id IS NULL
+              OR q.source_department_id = COALESCE(rr.department_id, cat.default_department_id)
+         THEN rr.assignee_user_id END,
+    CASE WHEN q.source_department_id IS NULL
+              OR q.source_department_id = COALESCE(rr.department_id, cat.default_department_id)
+         THEN rr.rule_id END,
+    dd.district_id, GREATEST(q.created_at, q.closed_src), q.registry_number,
+    q.source_department_id
 FROM q
 {existing}
 LEFT JOIN categories cat ON q.reason IS NULL AND cat.city_id = :c
@@ -218,37 +235,25 @@ SELECT_REJECTS = (
 #: incidents, without reading the inserted rows back or joining the work table
 #: again.  Foreign keys are checked at the end of the statement, when both
 #: inserts are done.
-INSERT_NEW = """
+_INSERT_NEW = """
 WITH fresh AS MATERIALIZED (
-    SELECT w.*, y.year, row_number() OVER (PARTITION BY y.year ORDER BY w.source_row) AS k,
+    SELECT w.*, {fresh}
         nextval(CAST(CAST(:id_seq AS oid) AS regclass)) AS new_id
     FROM etl_work w
-    CROSS JOIN LATERAL (
-        SELECT extract(year FROM w.created_at AT TIME ZONE :city_tz)::int AS year
-    ) y
+    {fresh_from}
     WHERE w.reason IS NULL AND w.incident_id IS NULL
 ),
-cnt AS (SELECT year, count(*) AS n FROM fresh GROUP BY year),
-alloc AS (
-    INSERT INTO registry_counters AS rc (city_id, year, last_value)
-    SELECT :c, year, n FROM cnt
-    ON CONFLICT (city_id, year) DO UPDATE SET last_value = rc.last_value + EXCLUDED.last_value
-    RETURNING year, last_value
-),
+{counters},
 ins AS (
     INSERT INTO incidents (city_id, incident_id, registry_number, category_id, department_id,
         assignee_user_id, district_id, status, channel, geom, address, description,
         created_at, resolved_at, closed_at, updated_at, resolution_text, source, external_id)
-    SELECT :c, f.new_id,
-        :prefix || '-' || lpad(f.year::text, 4, '0') || '-'
-            || CASE WHEN length(seq.s) >= 6 THEN seq.s ELSE lpad(seq.s, 6, '0') END,
+    SELECT :c, f.new_id, {number},
         f.category_id, f.department_id, f.assignee_user_id, f.district_id, f.status, 'feed',
         f.geom, f.address, f.description, f.created_at, f.resolved_at, f.closed_at,
         GREATEST(f.created_at, f.resolved_at, f.closed_at), f.resolution_text, :src, f.ext
     FROM fresh f
-    JOIN cnt USING (year)
-    JOIN alloc USING (year)
-    CROSS JOIN LATERAL (SELECT (alloc.last_value - cnt.n + f.k)::text AS s) seq
+    {number_from}
 )
 INSERT INTO incident_events (city_id, incident_id, kind, to_status, actor_label, channel,
     is_public, data, created_at)
@@ -260,15 +265,88 @@ FROM fresh f
 JOIN departments d ON d.city_id = :c AND d.department_id = f.department_id
 """
 
-#: Known rows whose source values differ: update, re-route on a new category,
-#: and log 'updated' with the changed fields.  The source is authoritative for
-#: the rows it owns.
+_ALLOCATE = {
+    "fresh": "y.year, row_number() OVER (PARTITION BY y.year ORDER BY w.source_row) AS k,",
+    "fresh_from": """CROSS JOIN LATERAL (
+        SELECT extract(year FROM w.created_at AT TIME ZONE :city_tz)::int AS year
+    ) y""",
+    "counters": """cnt AS (SELECT year, count(*) AS n FROM fresh GROUP BY year),
+alloc AS (
+    INSERT INTO registry_counters AS rc (city_id, year, last_value)
+    SELECT :c, year, n FROM cnt
+    ON CONFLICT (city_id, year) DO UPDATE SET last_value = rc.last_value + EXCLUDED.last_value
+    RETURNING year, last_value
+)""",
+    "number": """:prefix || '-' || lpad(f.year::text, 4, '0') || '-'
+            || CASE WHEN length(seq.s) >= 6 THEN seq.s ELSE lpad(seq.s, 6, '0') END""",
+    "number_from": """JOIN cnt USING (year)
+    JOIN alloc USING (year)
+    CROSS JOIN LATERAL (SELECT (alloc.last_value - cnt.n + f.k)::text AS s) seq""",
+}
+
+#: The source is the city's registry: its numbers (checked by
+#: CHECK_REGISTRY_NUMBERS) are kept, and each year's counter moves up to the
+#: highest one, so the numbers the city allocates next never collide with them.
+_KEEP = {
+    "fresh": "",
+    "fresh_from": "",
+    "counters": """counters AS (
+    INSERT INTO registry_counters AS rc (city_id, year, last_value)
+    SELECT :c, CAST(split_part(registry_number, '-', 2) AS integer),
+           max(CAST(split_part(registry_number, '-', 3) AS integer))
+    FROM fresh GROUP BY 2
+    ON CONFLICT (city_id, year) DO UPDATE
+        SET last_value = GREATEST(rc.last_value, EXCLUDED.last_value)
+)""",
+    "number": "f.registry_number",
+    "number_from": "",
+}
+
+INSERT_NEW = _INSERT_NEW.format(**_ALLOCATE)
+INSERT_NEW_KEEP_NUMBERS = _INSERT_NEW.format(**_KEEP)
+
+#: Rows of a registry source whose number cannot be kept, with the reason
+#: (main session, which sees every committed incident and this load's own
+#: earlier batches).  Numbers look like the city's own (PREFIX-YYYY-NNNNNN, at
+#: most nine digits: the counter is an integer), appear once in the run, are
+#: not another incident's, and never change on an incident already loaded.
+CHECK_REGISTRY_NUMBERS = """
+WITH r AS (
+    SELECT w.source_row,
+        CASE
+            WHEN w.registry_number IS NULL THEN 'missing_registry_number'
+            WHEN w.registry_number !~ ('^' || :prefix || '-(19|2[0-9])[0-9]{2}-[0-9]{6,9}$')
+                THEN 'bad_registry_number'
+            WHEN row_number() OVER (PARTITION BY w.registry_number ORDER BY w.source_row) > 1
+                THEN 'duplicate_registry_number'
+            WHEN w.incident_id IS NOT NULL AND EXISTS (
+                SELECT 1 FROM incidents i WHERE i.city_id = :c AND i.incident_id = w.incident_id
+                  AND i.registry_number <> w.registry_number)
+                THEN 'registry_number_changed'
+            WHEN EXISTS (
+                SELECT 1 FROM incidents i WHERE i.city_id = :c
+                  AND i.registry_number = w.registry_number
+                  AND i.incident_id IS DISTINCT FROM w.incident_id)
+                THEN 'registry_number_taken'
+        END AS reason
+    FROM etl_work w
+    WHERE w.reason IS NULL
+)
+UPDATE etl_work w SET reason = r.reason
+FROM r WHERE r.reason IS NOT NULL AND w.source_row = r.source_row
+"""
+
+#: Known rows whose source values differ: update, re-route on a new category
+#: or a new department from the source's agency, and log 'updated' with the
+#: changed fields.  The source is authoritative for the rows it owns.
 UPDATE_CHANGED = """
 WITH ch AS (
     SELECT w.*, i.status AS old_status, i.category_id AS old_category,
         array_remove(ARRAY[
             CASE WHEN i.status IS DISTINCT FROM w.status THEN 'status' END,
             CASE WHEN i.category_id IS DISTINCT FROM w.category_id THEN 'category' END,
+            CASE WHEN w.source_department_id IS DISTINCT FROM i.department_id
+                      AND w.source_department_id IS NOT NULL THEN 'department' END,
             CASE WHEN ST_AsBinary(i.geom) IS DISTINCT FROM ST_AsBinary(w.geom)
                  THEN 'location' END,
             CASE WHEN i.address IS DISTINCT FROM w.address THEN 'address' END,
@@ -287,9 +365,9 @@ upd AS (
     UPDATE incidents i SET
         status = ch.status,
         category_id = ch.category_id,
-        department_id = CASE WHEN i.category_id <> ch.category_id
+        department_id = CASE WHEN ch.changed && ARRAY['category', 'department']
                              THEN ch.department_id ELSE i.department_id END,
-        assignee_user_id = CASE WHEN i.category_id <> ch.category_id
+        assignee_user_id = CASE WHEN ch.changed && ARRAY['category', 'department']
                                 THEN ch.assignee_user_id ELSE i.assignee_user_id END,
         district_id = CASE WHEN 'location' = ANY (ch.changed)
                            THEN ch.district_id ELSE i.district_id END,

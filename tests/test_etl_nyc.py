@@ -42,8 +42,10 @@ def nyc(engine):
         catalog.create_department(conn, cid, "health", "Sănătate", "Health")
         catalog.create_department(conn, cid, "roads", "Drumuri", "Roads")
         catalog.create_department(conn, cid, "police", "Poliție", "Police")
+        # Animals route to the local police here; the mapping's agency map
+        # sends the sample's DOHMH rows to health instead.
         for code, dep in (
-            ("animal", "health"),
+            ("animal", "police"),
             ("other", "health"),
             ("pothole", "roads"),
             ("street_light", "roads"),
@@ -107,8 +109,11 @@ def test_first_500_rows_of_nyc_311(engine, nyc, tmp_path):
             for r in conn.execute(
                 sa.text(
                     "SELECT i.external_id, i.status, i.created_at, i.resolved_at, c.code,"
-                    " i.registry_number, i.resolution_text, i.description"
+                    " i.registry_number, i.resolution_text, i.description,"
+                    " d.code AS department"
                     " FROM incidents i JOIN categories c USING (city_id, category_id)"
+                    " JOIN departments d ON d.city_id = i.city_id"
+                    " AND d.department_id = i.department_id"
                     " WHERE i.city_id = :c"
                 ),
                 {"c": nyc},
@@ -127,6 +132,7 @@ def test_first_500_rows_of_nyc_311(engine, nyc, tmp_path):
         assert got.created_at == created
         assert got.status == status_map.get(rec["Status"], "new")
         assert got.code == "animal"
+        assert rec["Agency"] == "DOHMH" and got.department == "health"
         if got.status == "closed":
             assert got.resolved_at == (closed or created)
             assert got.resolution_text == (
