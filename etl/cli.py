@@ -3,7 +3,7 @@
 python -m etl load FILE --city SLUG --mapping MAPPING
 python -m etl open311 BASE_URL --city SLUG
 python -m etl runs [--city SLUG]
-python -m etl rejects RUN_ID --city SLUG
+python -m etl rejects RUN_ID --city SLUG [--csv FILE]
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from etl.load import (
 )
 from etl.mapping import load_mapping
 from etl.readers import Source
+from etl.rejects import default_path, write_rejects_csv
 from sesizari.errors import SesizariError
 
 app = typer.Typer(
@@ -54,6 +55,13 @@ def _engine() -> Engine:
 def _fail(exc: Exception) -> None:
     typer.secho(f"Error: {exc}", fg="red", err=True)
     raise typer.Exit(1)
+
+
+#: The reject CSV option of the commands that load.
+REJECTS_CSV_HELP = (
+    "Where to write the rejected rows (row number, reason, message) as CSV;"
+    " default rejects-CITY-runN.csv in the current directory, only if a row is rejected."
+)
 
 
 @app.command("load")
@@ -77,6 +85,7 @@ def load(
         help="First import of this source into the city: one transaction, secondary indexes"
         " of incidents rebuilt at the end; locks incidents meanwhile.",
     ),
+    rejects_csv: Path | None = typer.Option(None, "--rejects-csv", help=REJECTS_CSV_HELP),
 ) -> None:
     """Load FILE into CITY's incidents: new rows inserted, changed rows updated, bad rows
     rejected with a reason (see `runs`).  Safe to re-run: rows match by external id.
@@ -121,11 +130,13 @@ def load(
             )
     except SesizariError as exc:
         _fail(exc)
-    _summary(result)
+    _summary(result, city, rejects_csv)
 
 
-def _summary(result: RunResult) -> None:
-    """Counts only: no row content reaches the terminal or the logs."""
+def _summary(result: RunResult, city: str, rejects_csv: Path | None) -> None:
+    """Counts only: no row content reaches the terminal or the logs.  The
+    rejected rows go to their CSV file (their messages quote the values at
+    fault, which is what the person fixing the source needs)."""
     typer.echo(
         f"run {result.run_id}: read {result.read} = inserted {result.inserted}"
         f" + updated {result.updated} + unchanged {result.unchanged}"
@@ -134,11 +145,20 @@ def _summary(result: RunResult) -> None:
     )
     for reason, n in result.reasons.most_common():
         typer.echo(f"  rejected {n:>8} {reason}")
-    if result.rejected:
-        typer.echo(
-            "Rejected rows, with reasons and raw values: table feed_rejects,"
-            f" run_id {result.run_id}."
+    if not result.rejected:
+        return
+    path = rejects_csv or default_path(city, result.run_id)
+    try:
+        write_rejects_csv(_engine(), city, result.run_id, path)
+    except SesizariError as exc:
+        typer.secho(
+            f"Warning: the rows are loaded, but {exc}. Write the rejects later with"
+            f" `python -m etl rejects {result.run_id} --city {city} --csv FILE`.",
+            fg="yellow", err=True,
         )
+    else:
+        typer.echo(f"Rejected rows (row number, reason, message): {path}")
+    typer.echo(f"Their raw values: table feed_rejects, run_id {result.run_id}.")
 
 
 @app.command("open311")
@@ -154,6 +174,7 @@ def open311(
     ),
     max_pages: int = typer.Option(100, min=1, help="Stop after this many pages."),
     batch_size: int = typer.Option(DEFAULT_BATCH, min=1, help="Rows per committed batch."),
+    rejects_csv: Path | None = typer.Option(None, "--rejects-csv", help=REJECTS_CSV_HELP),
 ) -> None:
     """Fetch service requests from an Open311 GeoReport v2 server and load them.
 
@@ -173,7 +194,7 @@ def open311(
         _fail(exc)
     if since is not None:
         typer.echo(f"changes since {since:%Y-%m-%d %H:%M:%S %Z}")
-    _summary(result)
+    _summary(result, city, rejects_csv)
 
 
 @app.command("runs")
@@ -206,6 +227,9 @@ def rejects(
     run_id: int = typer.Argument(..., help="The run, as listed by `runs`."),
     city: str = typer.Option(..., "--city", help="Slug of the run's city."),
     limit: int = typer.Option(50, min=1, help="How many rows to list, by row number."),
+    csv_path: Path | None = typer.Option(
+        None, "--csv", help="Also write all of them (row number, reason, message) to this CSV."
+    ),
 ) -> None:
     """Why rows of a run were refused: counts by reason, then row number and message.
 
@@ -215,6 +239,9 @@ def rejects(
         engine = _engine()
         counts = reject_counts(engine, city, run_id)
         rows = list_rejects(engine, city, run_id, limit)
+        if counts and csv_path is not None:
+            written = write_rejects_csv(engine, city, run_id, csv_path)
+            typer.echo(f"{written} rejected rows written to {csv_path}")
     except SesizariError as exc:
         _fail(exc)
     if not counts:

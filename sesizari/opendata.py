@@ -303,7 +303,7 @@ def to_geojson(gdf: gpd.GeoDataFrame) -> bytes:
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 
-def _defuse(value: Any) -> Any:
+def defuse(value: Any) -> Any:
     """Prefix text a spreadsheet would run as a formula with a quote."""
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
@@ -325,8 +325,8 @@ def frame_to_csv(frame: pd.DataFrame) -> bytes:
         if pd.api.types.is_datetime64_any_dtype(df[col]):
             df[col] = [None if pd.isna(v) else v.isoformat() for v in df[col]]
         elif df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
-            df[col] = [_defuse(v) for v in df[col]]
-    df.columns = [_defuse(str(c)) for c in df.columns]
+            df[col] = [defuse(v) for v in df[col]]
+    df.columns = [defuse(str(c)) for c in df.columns]
     # CRLF per RFC 4180; it also makes the writer quote any field holding CR or LF.
     return df.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 

@@ -42,14 +42,18 @@ lat = "lat"
 """
 
 
-def _run(args: list[str], engine, **kwargs) -> subprocess.Popen | subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+def _run(args: list[str], engine, *, background: bool = False,
+         cwd: Path | None = None) -> subprocess.Popen | subprocess.CompletedProcess:
+    """``python -m etl ARGS`` in ``cwd`` (default the repository), on ``engine``'s database."""
+    env = {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+           "PYTHONPATH": str(REPO)}
     cmd = [sys.executable, "-m", "etl", *args]
-    if kwargs.pop("background", False):
+    if background:
         return subprocess.Popen(
             cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
-    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(cmd, cwd=cwd or REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
 
 
 def test_every_command_has_help():
@@ -75,18 +79,29 @@ def test_load_and_runs_from_the_command_line(engine, city, tmp_path):
     mapping = tmp_path / "m.toml"
     mapping.write_text(MAPPING_TOML, "utf-8")
     path = write_csv(tmp_path / "a.csv", [row(), row(id="A2", lat="")])
-    out = _run(["load", str(path), "--city", "testville", "--mapping", str(mapping)], engine)
+    out = _run(["load", str(path), "--city", "testville", "--mapping", str(mapping)], engine,
+               cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "read 2 = inserted 1 + updated 0 + unchanged 0 + rejected 1" in out.stdout
     assert "missing_coordinates" in out.stdout
     assert "rows/s" in out.stdout
     assert "Bucegi" not in out.stdout + out.stderr  # no row content in the output
+    # The rejects, by default in the working directory: row, reason, message.
+    assert "rejects-testville-run1.csv" in out.stdout
+    written = (tmp_path / "rejects-testville-run1.csv").read_text("utf-8")
+    assert written.splitlines() == [
+        "source_row,reason,message",
+        "2,missing_coordinates,no coordinates ('lon'/'lat' empty)",
+    ]
+    assert "Bucegi" not in written  # the raw row stays in the database
     out = _run(["runs", "--city", "testville"], engine)
     assert out.returncode == 0, out.stderr
     assert "succeeded" in out.stdout and "a.csv" in out.stdout
-    out = _run(["rejects", "1", "--city", "testville"], engine)
+    out = _run(["rejects", "1", "--city", "testville", "--csv", str(tmp_path / "r.csv")],
+               engine)
     assert out.returncode == 0, out.stderr
     assert "1 missing_coordinates" in out.stdout and "│ 2 " in out.stdout
+    assert (tmp_path / "r.csv").read_text("utf-8") == written
     out = _run(["load", str(path), "--city", "nowhere", "--mapping", str(mapping)], engine)
     assert out.returncode == 1 and "No city 'nowhere'" in out.stderr
 

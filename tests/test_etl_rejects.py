@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
 from etl.load import load_file, reject_counts
+from etl.rejects import write_rejects_csv
+from sesizari.errors import ValidationError
 from tests.etl_helpers import GOOD, HEADER, incidents, rejects, row, test_mapping, write_csv
 
 #: reason -> the bad row (the file's second row; the first is always good).
@@ -48,6 +52,12 @@ def test_each_bad_row_is_rejected_with_its_reason(engine, city, tmp_path, reason
     assert rej["raw"]["id"] == (CORPUS[reason]["id"] or None)  # the raw row, as read
     assert rej["message"]
     assert [i["external_id"] for i in incidents(engine)] == [GOOD["id"]]
+    # ... and in the run's reject CSV, with its row number and reason.
+    out = tmp_path / "rejects.csv"
+    assert write_rejects_csv(engine, "testville", result.run_id, out) == 1
+    with out.open(encoding="utf-8", newline="") as fh:
+        assert list(csv.reader(fh)) == [["source_row", "reason", "message"],
+                                        ["2", reason, rej["message"]]]
 
 
 def test_the_whole_corpus_in_one_file_counts_every_row_once(engine, city, tmp_path):
@@ -59,6 +69,29 @@ def test_the_whole_corpus_in_one_file_counts_every_row_once(engine, city, tmp_pa
     assert result.rejected == len(CORPUS)
     assert result.reasons == dict.fromkeys(CORPUS, 1)
     assert result.read == result.inserted + result.updated + result.unchanged + result.rejected
+    out = tmp_path / "rejects.csv"
+    assert write_rejects_csv(engine, "testville", result.run_id, out) == len(CORPUS)
+    with out.open(encoding="utf-8", newline="") as fh:
+        lines = list(csv.DictReader(fh))
+    # Every rejected row once, in the file's order (the rows after the good one).
+    assert [int(r["source_row"]) for r in lines] == list(range(2, 2 + len(CORPUS)))
+    assert [r["reason"] for r in lines] == sorted(CORPUS)
+
+
+def test_a_reject_csv_that_cannot_be_written_says_so_and_leaves_no_file(
+    engine, city, tmp_path
+):
+    path = write_csv(tmp_path / "a.csv", [GOOD, CORPUS["missing_date"]])
+    result = load_file(engine, path, "testville", test_mapping())
+    target = tmp_path / "no-such-dir" / "rejects.csv"
+    with pytest.raises(ValidationError, match=r"cannot write .*give a writable path"):
+        write_rejects_csv(engine, "testville", result.run_id, target)
+    assert not target.parent.exists()
+    # A file in the way of the final name is only replaced once the new one is complete.
+    (tmp_path / "rejects.csv").write_text("old", "utf-8")
+    write_rejects_csv(engine, "testville", result.run_id, tmp_path / "rejects.csv")
+    assert (tmp_path / "rejects.csv").read_text("utf-8").startswith("source_row,reason")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "rejects.csv"]
 
 
 def test_messages_name_the_column_and_value(engine, city, tmp_path):

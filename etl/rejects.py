@@ -1,0 +1,67 @@
+"""A run's rejected rows as a CSV file: what the person who fixes the source needs.
+
+Each line has the row's number in the source (the first data row is 1), the
+reason code and the message naming the column and value at fault.  The raw
+row stays in table ``feed_rejects``: it may hold personal data (a
+reporter's name or phone), which no file written by the platform carries.
+The rows stream from the database in row order, so a run with a million
+rejects writes in flat memory, and the file appears only once complete.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from sesizari.errors import ValidationError
+from sesizari.opendata import defuse
+
+COLUMNS = ("source_row", "reason", "message")
+
+_REJECTS = sa.text(
+    "SELECT r.source_row, r.reason, r.message FROM feed_rejects r"
+    " JOIN cities c USING (city_id) WHERE c.slug = :city AND r.run_id = :run"
+    " ORDER BY r.source_row"
+)
+
+
+def default_path(city: str, run_id: int) -> Path:
+    """Where ``load`` writes a run's rejects when not told: the working directory."""
+    return Path(f"rejects-{city}-run{run_id}.csv")
+
+
+def write_rejects_csv(engine: Engine, city: str, run_id: int, path: Path) -> int:
+    """Write the rejects of run ``run_id`` of ``city`` to ``path``; return how many.
+
+    Spreadsheet-safe like every CSV of the platform (:func:`defuse`): a
+    message quotes source values, which could start with ``=``.  Written to
+    a temporary file beside ``path`` and renamed, so a failure never leaves a
+    half-written file under the final name.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.part")
+    n = 0
+    try:
+        with engine.connect() as conn, tmp.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\r\n")
+            writer.writerow(COLUMNS)
+            rows = conn.execution_options(yield_per=5000).execute(
+                _REJECTS, {"city": city, "run": run_id}
+            )
+            for source_row, reason, message in rows:
+                writer.writerow((source_row, reason, defuse(message)))
+                n += 1
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ValidationError(
+            "rejects_csv", f"cannot write {path} ({exc.strerror or exc}); give a writable path"
+        ) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return n
