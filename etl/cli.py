@@ -1,6 +1,6 @@
 """``python -m etl``: load feeds into a city's incidents, list past runs.
 
-python -m etl load FILE --city SLUG --mapping MAPPING
+python -m etl load FILE_OR_URL --city SLUG --mapping MAPPING
 python -m etl open311 BASE_URL --city SLUG
 python -m etl runs [--city SLUG]
 python -m etl rejects RUN_ID --city SLUG [--csv FILE]
@@ -9,6 +9,7 @@ python -m etl rejects RUN_ID --city SLUG [--csv FILE]
 from __future__ import annotations
 
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import typer
@@ -23,6 +24,7 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
+from etl.download import display_name, downloaded, is_url
 from etl.load import (
     DEFAULT_BATCH,
     RunResult,
@@ -39,7 +41,8 @@ from etl.rejects import default_path, write_rejects_csv
 from sesizari.errors import SesizariError
 
 app = typer.Typer(
-    help="Feeds into the incidents table: CSV, GeoJSON, GeoPackage, Shapefile.",
+    help="Feeds into the incidents table: CSV, GeoJSON, GeoPackage, Shapefile (a path or a URL),"
+    " and Open311 servers.",
     no_args_is_help=True,
 )
 
@@ -66,10 +69,15 @@ REJECTS_CSV_HELP = (
 
 @app.command("load")
 def load(
-    file: Path = typer.Argument(..., help="CSV/TSV, GeoJSON, GeoPackage or Shapefile to load."),
+    file: str = typer.Argument(
+        ..., metavar="FILE_OR_URL",
+        help="CSV/TSV, GeoJSON, GeoPackage or Shapefile (.shp, or .zip) to load: a path, or an"
+        " http(s) URL, downloaded first.",
+    ),
     city: str = typer.Option(..., "--city", help="Slug of the city receiving the incidents."),
     mapping: str = typer.Option(
-        ..., "--mapping", help="Mapping TOML: a path, or a name in etl/mappings (nyc311)."
+        ..., "--mapping",
+        help="Mapping file (TOML or YAML): a path, or a name in etl/mappings (nyc311).",
     ),
     encoding: str | None = typer.Option(
         None, help="Text encoding of a CSV (default: detect UTF-8 with/without BOM, cp1250)."
@@ -87,14 +95,16 @@ def load(
     ),
     rejects_csv: Path | None = typer.Option(None, "--rejects-csv", help=REJECTS_CSV_HELP),
 ) -> None:
-    """Load FILE into CITY's incidents: new rows inserted, changed rows updated, bad rows
-    rejected with a reason (see `runs`).  Safe to re-run: rows match by external id.
+    """Load FILE_OR_URL into CITY's incidents: new rows inserted, changed rows updated, bad
+    rows rejected with a reason (see `runs`).  Safe to re-run: rows match by external id.
     """
     try:
         spec = load_mapping(mapping)
         engine = _engine()
     except SesizariError as exc:
         _fail(exc)
+    url = is_url(file)
+    label = display_name(file) if url else Path(file).name
     console = Console(stderr=True)
     show = console.is_terminal
     progress = Progress(
@@ -106,7 +116,7 @@ def load(
         console=console,
         disable=not show,
     )
-    task = progress.add_task(file.name, total=None, rows=0)
+    task = progress.add_task(label, total=None, rows=0)
 
     def on_start(source: Source) -> None:
         progress.update(task, total=source.size or None)
@@ -114,20 +124,31 @@ def load(
     def on_progress(rows: int, position: int) -> None:
         progress.update(task, completed=position, rows=rows)
 
+    def on_download(done: int, total: int | None) -> None:
+        progress.update(download_task, completed=done, total=total)
+
     try:
         with progress:
-            result = load_file(
-                engine,
-                file,
-                city,
-                spec,
-                batch_size=batch_size,
-                encoding=encoding,
-                delimiter=delimiter,
-                on_progress=on_progress,
-                on_start=on_start,
-                bulk=bulk,
-            )
+            fetch: AbstractContextManager[Path]
+            if url:
+                download_task = progress.add_task(f"download {label}", total=None, rows=0)
+                fetch = downloaded(file, on_download)
+            else:
+                fetch = nullcontext(Path(file))
+            with fetch as path:
+                result = load_file(
+                    engine,
+                    path,
+                    city,
+                    spec,
+                    batch_size=batch_size,
+                    encoding=encoding,
+                    delimiter=delimiter,
+                    on_progress=on_progress,
+                    on_start=on_start,
+                    bulk=bulk,
+                    name=label if url else None,
+                )
     except SesizariError as exc:
         _fail(exc)
     _summary(result, city, rejects_csv)
@@ -166,7 +187,8 @@ def open311(
     base_url: str = typer.Argument(..., help="GeoReport v2 endpoint, e.g. https://x/open311/v2"),
     city: str = typer.Option(..., "--city", help="Slug of the city receiving the incidents."),
     mapping: str = typer.Option(
-        "open311", "--mapping", help="Mapping TOML (default etl/mappings/open311.toml)."
+        "open311", "--mapping",
+        help="Mapping file, TOML or YAML (default etl/mappings/open311.toml).",
     ),
     jurisdiction: str | None = typer.Option(None, help="jurisdiction_id, if the server needs it."),
     full: bool = typer.Option(

@@ -577,8 +577,12 @@ def load_file(
     on_progress: ProgressFn | None = None,
     on_start: Callable[[Source], None] | None = None,
     bulk: bool = False,
+    name: str | None = None,
 ) -> RunResult:
     """Load ``path`` into ``city`` with ``mapping``; record the run; return its counts.
+
+    ``name``: what the run records as its file (default the file's name; a
+    downloaded file records its URL).
 
     ``bulk``: the first import of a source into a city, in one transaction
     with the secondary indexes of incidents and incident_events dropped
@@ -593,7 +597,7 @@ def load_file(
     """
     source = open_source(path, encoding or mapping.encoding, delimiter or mapping.delimiter)
     return load_source(
-        engine, source, path.name, city, mapping, batch_size=batch_size,
+        engine, source, name or path.name, city, mapping, batch_size=batch_size,
         on_progress=on_progress, on_start=on_start, bulk=bulk,
     )
 

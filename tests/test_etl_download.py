@@ -1,0 +1,129 @@
+"""`load URL`: the file comes from a real local HTTP server, then loads as a file."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from typing import ClassVar
+
+import pytest
+
+from etl.download import display_name, downloaded, is_url
+from etl.load import list_runs
+from sesizari.errors import ValidationError
+from tests.etl_helpers import GOOD, HEADER, incidents, row, write_csv
+from tests.test_etl_cli import MAPPING_TOML, _run
+
+
+class _Files(http.server.BaseHTTPRequestHandler):
+    """path (without query) -> (status, content type, body, declared length or None)."""
+
+    files: ClassVar[dict[str, tuple[int, str, bytes, int | None]]] = {}
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        status, ctype, body, length = self.files.get(
+            self.path.partition("?")[0], (404, "text/plain", b"no such file", None)
+        )
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(length if length is not None else len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def files() -> Iterator[tuple[str, type[_Files]]]:
+    class Handler(_Files):
+        files: ClassVar[dict[str, tuple[int, str, bytes, int | None]]] = {}
+        seen: ClassVar[list[str]] = []
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", Handler
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_load_from_a_url_records_it_without_its_token(engine, city, tmp_path, files):
+    base, handler = files
+    body = write_csv(tmp_path / "src.csv", [GOOD, row(id="A2"), row(id="A3", lat="")])
+    handler.files["/exports/sesizari.csv"] = (200, "text/csv", body.read_bytes(), None)
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(MAPPING_TOML, "utf-8")
+    url = f"{base}/exports/sesizari.csv?token=s3cret"
+    out = _run(["load", url, "--city", "testville", "--mapping", str(mapping)], engine,
+               cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "read 3 = inserted 2 + updated 0 + unchanged 0 + rejected 1" in out.stdout
+    assert handler.seen == ["/exports/sesizari.csv?token=s3cret"]
+    (run,) = list_runs(engine, "testville")
+    assert run["file_name"] == f"{base}/exports/sesizari.csv"
+    assert "s3cret" not in out.stdout + out.stderr
+    assert (tmp_path / "rejects-testville-run1.csv").exists()
+    # Loaded again from the URL: matched by external id, nothing added.
+    again = _run(["load", url, "--city", "testville", "--mapping", str(mapping)], engine,
+                 cwd=tmp_path)
+    assert "read 3 = inserted 0 + updated 0 + unchanged 2 + rejected 1" in again.stdout
+    assert len(incidents(engine)) == 2
+
+
+def test_an_error_answer_or_a_cut_body_loads_nothing_and_says_what_to_check(
+    engine, city, tmp_path, files
+):
+    base, handler = files
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(MAPPING_TOML, "utf-8")
+    out = _run(["load", f"{base}/missing.csv", "--city", "testville", "--mapping",
+                str(mapping)], engine, cwd=tmp_path)
+    assert out.returncode == 1
+    assert "answered HTTP 404" in out.stderr and "check the URL" in out.stderr
+    body = write_csv(tmp_path / "src.csv", [GOOD]).read_bytes()
+    handler.files["/cut.csv"] = (200, "text/csv", body, len(body) + 1000)
+    out = _run(["load", f"{base}/cut.csv", "--city", "testville", "--mapping", str(mapping)],
+               engine, cwd=tmp_path)
+    assert out.returncode == 1
+    assert "ended after" in out.stderr and "try again" in out.stderr
+    out = _run(["load", "ftp://example.org/a.csv", "--city", "testville", "--mapping",
+                str(mapping)], engine, cwd=tmp_path)
+    assert out.returncode == 1 and "http:// or https:// URL" in out.stderr
+    assert incidents(engine) == [] and list_runs(engine) == []
+
+
+def test_the_format_comes_from_the_name_or_else_the_content_type(files, tmp_path):
+    base, handler = files
+    feature = {"type": "Feature", "properties": {"id": "G1"},
+               "geometry": {"type": "Point", "coordinates": [21.9, 45.69]}}
+    geojson = json.dumps({"type": "FeatureCollection", "features": [feature]}).encode()
+    handler.files["/api/reports"] = (200, "application/geo+json", geojson, None)
+    handler.files["/data/export.gpkg"] = (200, "application/octet-stream", b"x", None)
+    handler.files["/plain"] = (200, "text/plain", b",".join(h.encode() for h in HEADER), None)
+    seen = []
+    with downloaded(f"{base}/api/reports", lambda done, total: seen.append((done, total))) as p:
+        assert p.suffix == ".geojson" and p.read_bytes() == geojson
+        kept = p
+    assert not kept.exists()  # the temporary copy goes with the load
+    assert seen[-1] == (len(geojson), len(geojson))
+    with downloaded(f"{base}/data/export.gpkg") as p:
+        assert p.name == "export.gpkg"
+    with downloaded(f"{base}/plain") as p:
+        assert p.suffix == ".csv"
+
+
+def test_url_helpers():
+    assert is_url("https://x.ro/a.csv") and is_url("ftp://x/a") and not is_url("C:/data/a.csv")
+    assert not is_url("exports/a.csv")
+    assert display_name("https://user:pw@data.ro:8443/a/b.csv?key=1#f") == (
+        "https://data.ro:8443/a/b.csv"
+    )
+    with pytest.raises(ValidationError, match="file path, or an http"), downloaded(
+        "file:///etc/passwd"
+    ):
+        pass
