@@ -1,7 +1,7 @@
 """``python -m etl``: load feeds into a city's incidents, list past runs.
 
 python -m etl load FILE_OR_URL --city SLUG --mapping MAPPING
-python -m etl open311 BASE_URL --city SLUG
+python -m etl open311 BASE_URL --city SLUG [--jurisdiction ID] [--since DATE]
 python -m etl runs [--city SLUG]
 python -m etl rejects RUN_ID --city SLUG [--csv FILE]
 """
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import sys
 from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -34,11 +36,12 @@ from etl.load import (
     load_file,
     load_source,
     reject_counts,
+    unmapped_categories,
 )
 from etl.mapping import load_mapping
 from etl.readers import Source
 from etl.rejects import default_path, write_rejects_csv
-from sesizari.errors import SesizariError
+from sesizari.errors import SesizariError, ValidationError
 
 app = typer.Typer(
     help="Feeds into the incidents table: CSV, GeoJSON, GeoPackage, Shapefile (a path or a URL),"
@@ -191,32 +194,77 @@ def open311(
         help="Mapping file, TOML or YAML (default etl/mappings/open311.toml).",
     ),
     jurisdiction: str | None = typer.Option(None, help="jurisdiction_id, if the server needs it."),
-    full: bool = typer.Option(
-        False, "--full", help="Fetch everything, not only what changed since the last run."
+    since: str | None = typer.Option(
+        None, "--since", metavar="DATE",
+        help="Fetch requests from this date or time on (2026-01-31, or"
+        " 2026-01-31T08:00:00+02:00; without an offset, in the city's time zone) instead of"
+        " from the last run's watermark.",
     ),
-    max_pages: int = typer.Option(100, min=1, help="Stop after this many pages."),
+    full: bool = typer.Option(
+        False, "--full",
+        help="No start date: what the server gives by default (usually the last 90 days).",
+    ),
+    window_days: int = typer.Option(
+        90, min=1, max=90, help="Days of requests per query (GeoReport v2 allows 90 at most)."
+    ),
+    max_pages: int = typer.Option(100, min=1, help="Pages per date window at most."),
     batch_size: int = typer.Option(DEFAULT_BATCH, min=1, help="Rows per committed batch."),
     rejects_csv: Path | None = typer.Option(None, "--rejects-csv", help=REJECTS_CSV_HELP),
 ) -> None:
     """Fetch service requests from an Open311 GeoReport v2 server and load them.
 
-    Resumes from the watermark of the last successful run of the same source.
+    Reads the server's service list, then its requests in date windows from
+    --since, or else from the watermark of the last successful run of the
+    same source.
     """
     from etl.open311 import open311_source
 
     try:
+        if since is not None and full:
+            raise ValidationError("since", "give --since or --full, not both")
         spec = load_mapping(mapping)
         engine = _engine()
-        since = None if full else last_watermark(engine, city, spec.source)
+        start = (_since(engine, city, since) if since is not None
+                 else None if full else last_watermark(engine, city, spec.source))
         source = open311_source(
-            base_url, since=since, jurisdiction=jurisdiction, max_pages=max_pages
+            base_url, since=start, jurisdiction=jurisdiction, max_pages=max_pages,
+            window_days=window_days,
         )
-        result = load_source(engine, source, base_url[:500], city, spec, batch_size=batch_size)
+        unmapped = unmapped_categories(engine, city, spec, [s.code for s in source.services])
+        result = load_source(engine, source, display_name(base_url), city, spec,
+                             batch_size=batch_size)
     except SesizariError as exc:
         _fail(exc)
-    if since is not None:
-        typer.echo(f"changes since {since:%Y-%m-%d %H:%M:%S %Z}")
+    typer.echo(
+        f"requests from {start:%Y-%m-%d %H:%M:%S %Z} on" if start is not None
+        else "requests of the server's default range (no start date)"
+    )
+    typer.echo(f"the server lists {len(source.services)} services")
+    if unmapped:
+        to = (f"go to the fallback category {spec.category_fallback!r}"
+              if spec.category_fallback else "are rejected (unknown_category)")
+        typer.echo(
+            f"  {len(unmapped)} of them match no category of {city}, and their requests {to}:"
+            f" {', '.join(unmapped[:20])}{' ...' if len(unmapped) > 20 else ''}."
+            " Map them in the mapping's [category.map]."
+        )
     _summary(result, city, rejects_csv)
+
+
+def _since(engine: Engine, city: str, text: str) -> datetime:
+    """--since as an instant: a date is its local midnight in the city's zone."""
+    from sesizari.catalog import get_city
+
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(
+            "since", f"{text!r} is not a date; give e.g. 2026-01-31 or 2026-01-31T08:00:00+02:00"
+        ) from None
+    if value.tzinfo is None:
+        with engine.connect() as conn:
+            value = value.replace(tzinfo=ZoneInfo(get_city(conn, city).timezone))
+    return value
 
 
 @app.command("runs")

@@ -748,6 +748,26 @@ def list_rejects(
         return [dict(r._mapping) for r in rows]
 
 
+def unmapped_categories(engine: Engine, city: str, mapping: Mapping,
+                        values: list[str]) -> list[str]:
+    """The source category values (an Open311 server's service codes) that no
+    entry of the mapping's map nor a category code of ``city`` matches: the
+    load sends their rows to the fallback category, or rejects them.  The same
+    rule as the load's SQL (map first, then the value as a code)."""
+    with engine.connect() as conn:
+        codes = set(
+            conn.execute(
+                sa.text(
+                    "SELECT g.code FROM categories g JOIN cities c USING (city_id)"
+                    " WHERE c.slug = :city AND g.active"
+                ),
+                {"city": city},
+            ).scalars()
+        )
+    return [v for v in values
+            if mapping.category_map.get(v.strip(), v.strip().lower()) not in codes]
+
+
 def reject_counts(engine: Engine, city: str, run_id: int) -> dict[str, int]:
     """Rejects of one run by reason (for summaries and tests)."""
     with engine.connect() as conn:
@@ -772,4 +792,5 @@ __all__ = [
     "load_file",
     "load_source",
     "reject_counts",
+    "unmapped_categories",
 ]

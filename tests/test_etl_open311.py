@@ -4,27 +4,29 @@ from __future__ import annotations
 
 import http.server
 import threading
+import urllib.parse
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 from shapely.geometry import box
 
-from etl.load import last_watermark, load_source
+from etl.load import last_watermark, list_runs, load_source
 from etl.mapping import load_mapping
-from etl.open311 import open311_source
+from etl.open311 import Service, open311_source
 from sesizari import catalog
 from sesizari.errors import ValidationError
 from tests.conftest import SHARED
 from tests.etl_helpers import incidents
+from tests.test_etl_cli import _run
 
 FIXTURES = SHARED / "data" / "open311" / "fixtures"
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    """Serves requests.xml page 1 from a fixture; later pages are empty."""
+    """Serves services.xml, and requests.xml page 1 from a fixture; later pages are empty."""
 
     fixtures: ClassVar[dict[str, tuple[int, bytes]]] = {}
     seen: ClassVar[list[str]] = []
@@ -32,8 +34,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.seen.append(self.path)
         path, _, query = self.path.partition("?")
+        name = path.rsplit("/", 1)[-1]
         page = "page=1" in query.split("&")
-        key = path.rsplit("/", 1)[-1] if page else "empty"
+        key = name if page or name == "services.xml" else "empty"
         status, body = self.fixtures.get(key, (404, b"<error>not found</error>"))
         self.send_response(status)
         self.send_header("Content-Type", "text/xml; charset=utf-8")
@@ -48,6 +51,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 def server() -> Iterator[tuple[str, type[_Handler]]]:
     class Handler(_Handler):
         fixtures: ClassVar[dict[str, tuple[int, bytes]]] = {
+            "services.xml": (200, (FIXTURES / "services.xml").read_bytes()),
             "requests.xml": (200, (FIXTURES / "service_requests.xml").read_bytes()),
             "empty": (200, (FIXTURES / "service_requests_empty.xml").read_bytes()),
         }
@@ -82,7 +86,10 @@ def sf(engine):
 def test_open311_requests_are_loaded_and_resume_from_the_watermark(engine, sf, server):
     base, handler = server
     mapping = load_mapping("open311")
-    result = load_source(engine, open311_source(base), base, "sf", mapping)
+    source = open311_source(base)
+    assert len(source.services) == 36
+    assert source.services[0] == Service("001", "Cans_Left_Out_24x7", "Litter Receptacles")
+    result = load_source(engine, source, base, "sf", mapping)
     assert (result.read, result.inserted, result.rejected) == (2, 2, 0)
     got = {i["external_id"]: i for i in incidents(engine, "open311")}
     assert got["638344"]["status"] == "closed"
@@ -90,22 +97,170 @@ def test_open311_requests_are_loaded_and_resume_from_the_watermark(engine, sf, s
     assert got["638344"]["created_at"] == datetime(2010, 4, 14, 14, 37, 38, tzinfo=UTC)
     assert got["638349"]["status"] == "new"
     assert got["638349"]["registry_number"] == "SF-2010-000002"
-    assert handler.seen[0].startswith("/open311/v2/requests.xml?page=1")
+    assert handler.seen[0] == "/open311/v2/services.xml"
+    # No start: one query without dates (the server's default range), page by page.
+    assert handler.seen[1:] == ["/open311/v2/requests.xml?page=1",
+                                "/open311/v2/requests.xml?page=2"]
 
     since = last_watermark(engine, "sf", "open311")
     assert since == datetime(2010, 4, 19, 14, 37, 38, tzinfo=UTC)
-    again = load_source(engine, open311_source(base, since=since), base, "sf", mapping)
+    del handler.seen[:]
+    until = datetime(2010, 6, 1, tzinfo=UTC)
+    again = load_source(engine, open311_source(base, since=since, until=until), base, "sf",
+                        mapping)
     assert (again.read, again.unchanged) == (2, 2)
-    assert "start_date=2010-04-19T14%3A37%3A37%2B00%3A00" in handler.seen[-2]
+    assert handler.seen[1] == (
+        "/open311/v2/requests.xml?page=1&start_date=2010-04-19T14%3A37%3A37%2B00%3A00"
+        "&end_date=2010-06-01T00%3A00%3A00%2B00%3A00"
+    )
 
 
 def test_open311_errors_say_what_to_do(engine, sf, server):
     base, handler = server
-    handler.fixtures = {
-        "requests.xml": (403, (FIXTURES / "403.xml").read_bytes().split(b"\n\n", 1)[-1])
-    }
+    forbidden = (403, (FIXTURES / "403.xml").read_bytes().split(b"\n\n", 1)[-1])
+    handler.fixtures = {**handler.fixtures, "requests.xml": forbidden}
     with pytest.raises(ValidationError, match="HTTP 403: Invalid api_key"):
         load_source(engine, open311_source(base), base, "sf", load_mapping("open311"))
+    (run,) = list_runs(engine, "sf")
+    assert run["status"] == "failed" and "HTTP 403" in run["error"]
+    # A service list that cannot be read stops the run before it is recorded.
+    handler.fixtures = {"services.xml": forbidden}
+    with pytest.raises(ValidationError, match=r"services\.xml answered HTTP 403"):
+        open311_source(base)
+    handler.fixtures = {"services.xml": (200, (FIXTURES / "service_requests.xml").read_bytes())}
+    with pytest.raises(ValidationError, match="not a GeoReport v2 service list"):
+        open311_source(base)
+    handler.fixtures = {"services.xml": (200, b"<!DOCTYPE x [<!ENTITY a 'b'>]><services/>")}
+    with pytest.raises(ValidationError, match="did not answer plain XML"):
+        open311_source(base)
+    assert len(list_runs(engine, "sf")) == 1
     with pytest.raises(ValidationError, match="http"):
         list(open311_source("file:///etc/passwd").rows)
     assert Path(FIXTURES).exists()
+
+
+class _DatedServer(http.server.BaseHTTPRequestHandler):
+    """A GeoReport v2 server that honours start_date/end_date (at most 90 days
+    apart, the spec's limit) and pages of PAGE requests: one request every
+    ten days of 2024 and 2025."""
+
+    PAGE = 3
+    times: ClassVar[list[datetime]] = [
+        datetime(2024, 1, 1, 12, tzinfo=UTC) + timedelta(days=10 * k) for k in range(73)
+    ]
+    seen: ClassVar[list[dict[str, str]]] = []
+
+    def do_GET(self) -> None:
+        path, _, query = self.path.partition("?")
+        if path.endswith("/services.xml"):
+            body = b"<services><service><service_code>other</service_code>" \
+                   b"<service_name>Other</service_name></service></services>"
+        else:
+            q = dict(urllib.parse.parse_qsl(query))
+            self.seen.append(q)
+            start = datetime.fromisoformat(q["start_date"])
+            end = datetime.fromisoformat(q["end_date"])
+            if end - start > timedelta(days=90):
+                self.send_response(400)
+                self.end_headers()
+                self.wfile.write(b"<errors><error><code>400</code>"
+                                 b"<description>range over 90 days</description></error></errors>")
+                return
+            hits = [t for t in self.times if start <= t <= end]
+            page = int(q["page"])
+            body = b"<service_requests>" + b"".join(
+                f"<request><service_request_id>{self.times.index(t)}</service_request_id>"
+                f"<status>open</status><service_code>other</service_code>"
+                f"<requested_datetime>{t.isoformat()}</requested_datetime>"
+                f"<lat>37.76</lat><long>-122.45</long></request>".encode()
+                for t in hits[(page - 1) * self.PAGE: page * self.PAGE]
+            ) + b"</service_requests>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def dated() -> Iterator[tuple[str, type[_DatedServer]]]:
+    class Handler(_DatedServer):
+        seen: ClassVar[list[dict[str, str]]] = []
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/v2", Handler
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_long_range_is_fetched_in_windows_of_90_days_page_by_page(engine, sf, dated):
+    base, handler = dated
+    since, until = datetime(2024, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)
+    source = open311_source(base, since=since, until=until)
+    assert source.services == [Service("other", "Other")]
+    result = load_source(engine, source, base, "sf", load_mapping("open311"))
+    # Every request once, though windows share their edges.
+    assert (result.read, result.inserted, result.rejected) == (73, 73, 0)
+    assert {i["description"] for i in incidents(engine, "open311")} == {"Other"}
+    starts = sorted({q["start_date"] for q in handler.seen})
+    assert len(starts) == 9  # 730 days in windows of at most 90
+    assert max(int(q["page"]) for q in handler.seen) in (4, 5)  # 9 or 10 requests a window
+
+    # A window with more pages than allowed is an error, not a silent cut.
+    with pytest.raises(ValidationError, match="still had requests after 2 pages"):
+        list(open311_source(base, since=since, until=until, max_pages=2).rows)
+    # Smaller windows are asked for when the server needs them.
+    del handler.seen[:]
+    small = open311_source(base, since=since, until=datetime(2024, 3, 1, tzinfo=UTC),
+                           window_days=7)
+    assert len(list(small.rows)) == 6
+    assert all(datetime.fromisoformat(q["end_date"]) - datetime.fromisoformat(q["start_date"])
+               <= timedelta(days=7) for q in handler.seen)
+
+
+def test_windows_sharing_an_edge_request_lose_nothing_with_one_request_a_page(dated):
+    base, handler = dated
+    handler.PAGE = 1
+    # Windows start one second early, so the request of 2024-03-31 12:00 is the
+    # last of the first window and the first of the second: met again, skipped,
+    # and the second window still read to its end.
+    since = datetime(2024, 1, 1, 12, 0, 1, tzinfo=UTC)
+    rows = list(open311_source(base, since=since, until=datetime(2024, 7, 1, tzinfo=UTC)).rows)
+    assert [int(r["service_request_id"]) for r in rows] == list(range(19))
+
+
+def test_a_server_that_ignores_the_page_is_read_once(server):
+    base, handler = server
+    handler.fixtures = {**handler.fixtures, "empty": handler.fixtures["requests.xml"]}
+    rows = list(open311_source(base).rows)
+    assert [r["service_request_id"] for r in rows] == ["638344", "638349"]
+    assert handler.seen[-1] == "/open311/v2/requests.xml?page=2"
+
+
+def test_open311_from_the_command_line_since_a_local_date(engine, sf, server, dated, tmp_path):
+    base, _handler = server
+    out = _run(["open311", base, "--city", "sf"], engine, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "the server lists 36 services" in out.stdout
+    assert ("36 of them match no category of sf, and their requests go to the fallback"
+            " category 'other': 001, 002") in out.stdout
+    assert "read 2 = inserted 2" in out.stdout
+
+    base, handler = dated
+    out = _run(["open311", base, "--city", "sf", "--since", "2025-12-01", "--window-days",
+                "30"], engine, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    # A date without an offset is the city's local midnight (San Francisco: UTC-8).
+    assert "requests from 2025-12-01 00:00:00 PST on" in out.stdout
+    assert handler.seen[0]["start_date"] == "2025-11-30T23:59:59-08:00"
+    assert "read 3 = inserted 3" in out.stdout  # Dec 1, 11 and 21 of 2025
+    assert "match no category" not in out.stdout
+    (run, *_) = list_runs(engine, "sf")
+    assert run["file_name"] == base
+    for bad, message in ((["--since", "yesterday"], "'yesterday' is not a date"),
+                         (["--since", "2025-01-01", "--full"], "not both")):
+        out = _run(["open311", base, "--city", "sf", *bad], engine, cwd=tmp_path)
+        assert out.returncode == 1 and message in out.stderr
