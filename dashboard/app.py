@@ -75,6 +75,9 @@ else:
     if user.role in (Role.DISPATCHER, Role.MANAGER, Role.ADMIN):
         pages["dispatch"] = page("dispatch", ":material/call:")
         staff.append(pages["dispatch"])
+    if user.role in (Role.MANAGER, Role.ADMIN):
+        pages["feeds"] = page("feeds", ":material/upload_file:")
+        staff.append(pages["feeds"])
     if user.role is Role.ADMIN:
         pages["admin"] = page("admin", ":material/settings:")
         staff.append(pages["admin"])

@@ -18,6 +18,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "nav.incident": ("Fișa sesizării", "Incident detail"),
     "nav.dispatch": ("Dispecerat", "Dispatcher desk"),
     "nav.admin": ("Administrare", "Administration"),
+    "nav.feeds": ("Importuri de date", "Data feeds"),
     "nav.public": ("Cetățeni", "Citizens"),
     "nav.staff": ("Personal", "Staff"),
     "lang.label": ("Limba", "Language"),
@@ -147,6 +148,84 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "login.submit": ("Intră", "Sign in"),
     "login.failed": ("Utilizator sau parolă greșită.", "Wrong username or password."),
     # queue
+    # feed runs (python -m etl)
+    "feeds.title": ("Importuri de date: {city}", "Data feeds: {city}"),
+    "feeds.caption": (
+        "Fiecare import (python -m etl): rânduri citite = inserate + actualizate + neschimbate"
+        " + respinse. Ore în ora orașului.",
+        "Every import (python -m etl): rows read = inserted + updated + unchanged + rejected."
+        " Times in the city's time zone.",
+    ),
+    "feeds.empty": (
+        "Niciun import încă. Încărcați un fișier cu `python -m etl load FIȘIER --city ORAȘ"
+        " --mapping MAPARE`.",
+        "No imports yet. Load a file with `python -m etl load FILE --city CITY"
+        " --mapping MAPPING`.",
+    ),
+    "feeds.pick": ("Importul", "Run"),
+    "feeds.run": (
+        "#{run} · {source} · {started} · {status}", "#{run} · {source} · {started} · {status}"
+    ),
+    "feeds.error": ("Eroarea", "Error"),
+    "feeds.no_rejects": (
+        "Niciun rând respins în acest import.", "No row was rejected in this run."
+    ),
+    "feeds.reasons": ("Rânduri respinse, pe motive", "Rejected rows by reason"),
+    "feeds.rows": ("Rândurile respinse (primele {shown})", "The rejected rows (first {shown})"),
+    "feeds.more": (
+        "Lista completă: `python -m etl rejects {run} --city {city} --csv FIȘIER`.",
+        "The full list: `python -m etl rejects {run} --city {city} --csv FILE`.",
+    ),
+    "col.run_id": ("Import", "Run"),
+    "col.source": ("Sursa", "Source"),
+    "col.file_name": ("Fișier sau adresă", "File or URL"),
+    "col.started": ("Început", "Started"),
+    "col.seconds": ("Durată (s)", "Duration (s)"),
+    "col.rows_read": ("Citite", "Read"),
+    "col.rows_inserted": ("Inserate", "Inserted"),
+    "col.rows_updated": ("Actualizate", "Updated"),
+    "col.rows_unchanged": ("Neschimbate", "Unchanged"),
+    "col.rows_rejected": ("Respinse", "Rejected"),
+    "col.reason": ("Motiv", "Reason"),
+    "col.rows": ("Rânduri", "Rows"),
+    "col.source_row": ("Rândul din sursă", "Source row"),
+    "col.message": ("Detalii", "Details"),
+    # why the ETL refused a row (etl.load.REASONS)
+    "reject.malformed_row": ("rând deformat", "malformed row"),
+    "reject.missing_external_id": ("lipsește id-ul din sursă", "no id in the source"),
+    "reject.external_id_too_long": ("id prea lung", "id too long"),
+    "reject.duplicate_external_id": ("id repetat în fișier", "id repeated in the file"),
+    "reject.missing_date": ("lipsește data", "no date"),
+    "reject.bad_date": ("dată ilizibilă", "unreadable date"),
+    "reject.nonexistent_local_time": (
+        "oră inexistentă (trecerea la ora de vară)", "time that does not exist (DST change)"
+    ),
+    "reject.ambiguous_local_time": (
+        "oră ambiguă (trecerea la ora de iarnă)", "ambiguous time (DST change)"
+    ),
+    "reject.closed_before_created": ("închisă înainte de creare", "closed before created"),
+    "reject.missing_coordinates": ("lipsesc coordonatele", "no coordinates"),
+    "reject.bad_coordinates": ("coordonate greșite", "bad coordinates"),
+    "reject.outside_boundary": ("în afara orașului", "outside the city"),
+    "reject.unknown_category": ("categorie necunoscută", "unknown category"),
+    "reject.description_too_long": ("descriere prea lungă", "description too long"),
+    "reject.address_too_long": ("adresă prea lungă", "address too long"),
+    "reject.resolution_too_long": ("soluție prea lungă", "resolution too long"),
+    "reject.missing_registry_number": ("lipsește numărul de registru", "no registry number"),
+    "reject.bad_registry_number": ("număr de registru greșit", "bad registry number"),
+    "reject.duplicate_registry_number": (
+        "număr de registru repetat în fișier", "registry number repeated in the file"
+    ),
+    "reject.registry_number_taken": (
+        "număr de registru deja folosit", "registry number already used"
+    ),
+    "reject.registry_number_changed": (
+        "număr de registru schimbat", "registry number changed"
+    ),
+    "feed_status.running": ("În curs", "Running"),
+    "feed_status.succeeded": ("Reușit", "Succeeded"),
+    "feed_status.failed": ("Eșuat", "Failed"),
+    "feed_status.aborted": ("Întrerupt", "Aborted"),
     "queue.title": ("Lucrări de făcut: {scope}", "Work queue: {scope}"),
     "queue.city_wide": ("tot orașul", "whole city"),
     "queue.statuses": ("Stări", "Statuses"),

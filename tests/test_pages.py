@@ -363,3 +363,50 @@ def test_admin_settings_change_deadlines_and_anonymous_handling(demo):
         admin.update_settings(demo, load_user(demo, "admin"), {"legal_reply_days": 400})
     with pytest.raises(ValidationError, match="unknown"):
         admin.update_settings(demo, load_user(demo, "admin"), {"colour": "red"})
+
+
+def test_feeds_page_shows_runs_and_why_rows_were_refused(demo, tmp_path):
+    from etl.load import load_file
+    from sesizari import feeds
+    from sesizari.errors import PermissionDeniedError
+    from tests.etl_helpers import row, test_mapping, write_csv
+
+    manager = load_user(demo, "manager")
+    assert "Niciun import încă" in run_app("feeds", user=manager).info[0].value
+    rows = [row(id="F1"), row(id="F2", lat=""),
+            row(id="F3", creat="2026-13-45 10:00", descriere=XSS, adresa="Str. Privată 7")]
+    path = write_csv(tmp_path / "export.csv", rows)
+    result = load_file(demo, path, "lugoj", test_mapping(category__map={"Groapă": "pothole"}))
+    assert (result.inserted, result.rejected) == (1, 2)
+
+    assert "feeds" in run_app(user=manager).session_state["pages"]
+    for username in ("agent1.roads", "sef.roads", "dispecer"):
+        assert "feeds" not in run_app(user=load_user(demo, username)).session_state["pages"]
+    with pytest.raises(PermissionDeniedError):
+        feeds.runs(demo, load_user(demo, "sef.roads"))
+
+    at = run_app("feeds", user=manager)
+    runs = at.dataframe[0].value
+    assert list(runs.columns[:4]) == ["Import", "Sursa", "Fișier sau adresă", "Stare"]
+    first = runs.iloc[0]
+    assert (first["Fișier sau adresă"], first["Stare"], first["Citite"], first["Respinse"]) == (
+        "export.csv", "Reușit", 3, 2)
+    reasons = at.dataframe[1].value
+    assert dict(zip(reasons["Motiv"], reasons["Rânduri"], strict=True)) == {
+        "lipsesc coordonatele": 1, "dată ilizibilă": 1}
+    rejected = at.dataframe[2].value
+    assert list(rejected.columns) == ["Rândul din sursă", "Motiv", "Detalii"]
+    assert list(rejected["Rândul din sursă"]) == [2, 3]
+    shown = " ".join(str(v) for f in at.dataframe for v in f.value.to_numpy().ravel())
+    assert "2026-13-45" in shown  # the message names the value at fault...
+    assert "Privată" not in shown and "onerror" not in shown  # ...never the raw row
+
+
+def test_every_reject_reason_and_feed_status_has_a_label_in_both_languages():
+    from dashboard.texts import MESSAGES
+    from etl.load import REASONS
+
+    keys = {f"reject.{r}" for r in REASONS} | {
+        f"feed_status.{s}" for s in ("running", "succeeded", "failed", "aborted")}
+    for lang in ("ro", "en"):
+        assert keys <= set(MESSAGES[lang]), sorted(keys - set(MESSAGES[lang]))

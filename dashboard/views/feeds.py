@@ -1,0 +1,68 @@
+"""Staff page: the city's feed runs (``python -m etl``) and why rows were refused.
+
+Managers and administrators see every run of their city with its counts
+(read = inserted + updated + unchanged + rejected) and, for one run, its
+rejects by reason and by row: row number, reason and message, never the
+raw row (it may hold personal data).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, widgets
+from dashboard.i18n import t
+from sesizari import feeds
+
+user = st.session_state["user"]
+st.subheader(t("feeds.title", city=user.city))
+engine = data.engine()
+runs = feeds.runs(engine, user)
+if runs.empty:
+    st.info(t("feeds.empty"))
+    st.stop()
+
+st.caption(t("feeds.caption"))
+widgets.table(
+    widgets.headers(
+        runs.drop(columns=["error"]).assign(
+            status=[widgets.label("feed_status", s) for s in runs["status"]]
+        )
+    ),
+    "feed_runs",
+)
+
+by_id = runs.set_index("run_id")
+run_id = st.selectbox(
+    t("feeds.pick"),
+    list(by_id.index),
+    format_func=lambda r: t(
+        "feeds.run", run=r, source=by_id.at[r, "source"], started=by_id.at[r, "started"],
+        status=widgets.label("feed_status", by_id.at[r, "status"]),
+    ),
+    key="feeds_run",
+)
+run = by_id.loc[run_id]
+widgets.facts(
+    [
+        (t("col.file_name"), run["file_name"] or "—"),
+        (t("col.status"), widgets.label("feed_status", run["status"])),
+        (t("col.rows_read"), widgets.number(run["rows_read"])),
+        (t("col.rows_rejected"), widgets.number(run["rows_rejected"])),
+    ]
+)
+if isinstance(run["error"], str) and run["error"]:
+    st.caption(t("feeds.error"))
+    st.text(run["error"])  # plain text: no Markdown or HTML from a message
+if run["rows_rejected"] == 0:
+    st.info(t("feeds.no_rejects"))
+    st.stop()
+reasons, rows = feeds.rejects(engine, user, int(run_id))
+reasons["reason"] = [widgets.label("reject", r) for r in reasons["reason"]]
+rows["reason"] = [widgets.label("reject", r) for r in rows["reason"]]
+st.markdown(f"**{t('feeds.reasons')}**")
+widgets.table(widgets.headers(reasons), f"feed_run_{run_id}_reasons")
+st.markdown(f"**{t('feeds.rows', shown=widgets.number(len(rows)))}**")
+widgets.table(widgets.headers(rows), f"feed_run_{run_id}_rejects")
+if len(rows) < run["rows_rejected"]:
+    st.caption(t("feeds.more", run=run_id, city=user.city))

@@ -1,0 +1,66 @@
+"""The city's feed runs and their rejected rows, for the staff who watch imports.
+
+What ``python -m etl`` records (``feed_runs``, ``feed_rejects``), read for the
+dashboard's Feeds page.  Managers and administrators only, and only their own
+city.  A reject is shown by row number, reason and message: its raw row
+stays in the database, since it may hold a reporter's name or phone.
+Times are written in the city's zone, as every page shows them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from sesizari.auth import StaffUser
+from sesizari.errors import PermissionDeniedError
+from sesizari.vocab import Role
+
+_RUNS = sa.text(
+    """
+SELECT r.run_id, r.source, r.file_name, r.status,
+       to_char(r.started_at AT TIME ZONE c.timezone, 'YYYY-MM-DD HH24:MI:SS') AS started,
+       round(CAST(extract(epoch FROM r.finished_at - r.started_at) AS numeric), 1)
+           AS seconds,
+       r.rows_read, r.rows_inserted, r.rows_updated, r.rows_unchanged, r.rows_rejected,
+       r.error
+FROM feed_runs r JOIN cities c USING (city_id)
+WHERE r.city_id = :c
+ORDER BY r.started_at DESC, r.run_id DESC
+LIMIT :n
+"""
+)
+
+_REASONS = sa.text(
+    "SELECT reason, count(*) AS rows FROM feed_rejects WHERE city_id = :c AND run_id = :run"
+    " GROUP BY reason ORDER BY count(*) DESC, reason"
+)
+
+_REJECTS = sa.text(
+    "SELECT source_row, reason, message FROM feed_rejects WHERE city_id = :c AND run_id = :run"
+    " ORDER BY source_row LIMIT :n"
+)
+
+
+def _require_manager(user: StaffUser) -> None:
+    if user.role not in (Role.MANAGER, Role.ADMIN):
+        raise PermissionDeniedError("only a manager or an administrator may see the feed runs")
+
+
+def runs(engine: Engine, user: StaffUser, limit: int = 100) -> pd.DataFrame:
+    """The city's latest feed runs, newest first, with their counts and error."""
+    _require_manager(user)
+    with engine.connect() as conn:
+        return pd.read_sql(_RUNS, conn, params={"c": user.city_id, "n": limit})
+
+
+def rejects(engine: Engine, user: StaffUser, run_id: int,
+            limit: int = 1000) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A run's rejects: counts by reason, and the first ``limit`` rows by row
+    number (row, reason, message; never the raw row)."""
+    _require_manager(user)
+    params = {"c": user.city_id, "run": run_id, "n": limit}
+    with engine.connect() as conn:
+        return (pd.read_sql(_REASONS, conn, params=params),
+                pd.read_sql(_REJECTS, conn, params=params))
