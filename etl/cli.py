@@ -63,6 +63,20 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(1)
 
 
+def _progress() -> Progress:
+    """A progress bar on stderr, shown only on a terminal (not in logs or cron mail)."""
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    )
+
+
 #: The reject CSV option of the commands that load.
 REJECTS_CSV_HELP = (
     "Where to write the rejected rows (row number, reason, message) as CSV;"
@@ -108,17 +122,7 @@ def load(
         _fail(exc)
     url = is_url(file)
     label = display_name(file) if url else Path(file).name
-    console = Console(stderr=True)
-    show = console.is_terminal
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rows]:,} rows"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not show,
-    )
+    progress = _progress()
     task = progress.add_task(label, total=None, rows=0)
 
     def on_start(source: Source) -> None:
@@ -208,6 +212,9 @@ def open311(
         90, min=1, max=90, help="Days of requests per query (GeoReport v2 allows 90 at most)."
     ),
     max_pages: int = typer.Option(100, min=1, help="Pages per date window at most."),
+    fmt: str = typer.Option(
+        "auto", "--format", help="json, xml, or auto: JSON if the server answers it, else XML."
+    ),
     batch_size: int = typer.Option(DEFAULT_BATCH, min=1, help="Rows per committed batch."),
     rejects_csv: Path | None = typer.Option(None, "--rejects-csv", help=REJECTS_CSV_HELP),
 ) -> None:
@@ -228,18 +235,23 @@ def open311(
                  else None if full else last_watermark(engine, city, spec.source))
         source = open311_source(
             base_url, since=start, jurisdiction=jurisdiction, max_pages=max_pages,
-            window_days=window_days,
+            window_days=window_days, fmt=fmt,
         )
         unmapped = unmapped_categories(engine, city, spec, [s.code for s in source.services])
-        result = load_source(engine, source, display_name(base_url), city, spec,
-                             batch_size=batch_size)
+        progress = _progress()
+        task = progress.add_task(display_name(base_url), total=None, rows=0)
+        with progress:
+            result = load_source(
+                engine, source, display_name(base_url), city, spec, batch_size=batch_size,
+                on_progress=lambda rows, _position: progress.update(task, rows=rows),
+            )
     except SesizariError as exc:
         _fail(exc)
     typer.echo(
         f"requests from {start:%Y-%m-%d %H:%M:%S %Z} on" if start is not None
         else "requests of the server's default range (no start date)"
     )
-    typer.echo(f"the server lists {len(source.services)} services")
+    typer.echo(f"the server lists {len(source.services)} services ({source.format})")
     if unmapped:
         to = (f"go to the fallback category {spec.category_fallback!r}"
               if spec.category_fallback else "are rejected (unknown_category)")

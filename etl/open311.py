@@ -1,22 +1,28 @@
 """Open311 GeoReport v2: service requests fetched over HTTP, loaded like a file.
 
-First ``GET {base}/services.xml``: the server's service list.  It proves the
-endpoint answers GeoReport v2 before anything is loaded, names the services
-a request gives only by code, and tells the operator which of the server's
-services the mapping does not map (see ``python -m etl open311``).
+Both formats of the spec: JSON (``.json``, what most servers answer best)
+or XML (``.xml``, the one every server must offer); by default JSON is
+tried first and XML if the server does not answer JSON.
 
-Then ``GET {base}/requests.xml`` (the format every GeoReport v2 server must
-offer) by date window: the spec lets a query span at most 90 days of
-``requested_datetime`` (and a server answers the last 90 days when given no
-dates), so a run from a start date walks windows of ``window_days`` up to
-now, each page by page.  The start is the watermark of the last successful
-run (a scheduled run only fetches what is new), or ``--since``.  The rows
-then go through the same load path as files: same checks, rejects,
-idempotency and counters.
+First ``GET {base}/services.{json,xml}``: the server's service list.  It
+proves the endpoint answers GeoReport v2 before anything is loaded, names
+the services a request gives only by code, and tells the operator which of
+the server's services the mapping does not map (see ``python -m etl
+open311``).
+
+Then ``GET {base}/requests.{json,xml}`` by date window: the spec lets a
+query span at most 90 days of ``requested_datetime`` (and a server answers
+the last 90 days when given no dates), so a run from a start date walks
+windows of ``window_days`` up to now, each page by page.  The start is the
+watermark of the last successful run (a scheduled run only fetches what is
+new), or ``--since``.  The rows then go through the same load path as
+files: same checks, rejects, idempotency and counters.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -41,6 +47,7 @@ FIELDS = [
 TIMEOUT = 60
 #: The widest range of requested_datetime the GeoReport v2 spec lets one query span.
 WINDOW_DAYS = 90
+FORMATS = ("auto", "json", "xml")
 
 
 @dataclass(frozen=True)
@@ -52,14 +59,24 @@ class Service:
     group: str | None = None
 
 
-def _row(element: ET.Element, names: dict[str, str]) -> dict[str, str | None]:
-    """One <request> as a row.  GeoReport v2 has no closing time: a closed
-    request's ``updated_datetime`` is the best one it gives, so it becomes
-    ``closed_datetime``.  A request without a ``service_name`` gets its
-    service's name from the service list."""
-    row: dict[str, str | None] = {
-        f: ((element.findtext(f) or "").strip() or None) for f in FIELDS[:-1]
-    }
+def _text(value: object) -> str | None:
+    """A JSON value as the text a file would hold (numbers as written, no empties)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).strip() or None
+
+
+def _row(request: ET.Element | dict, names: dict[str, str]) -> dict[str, str | None]:
+    """One request (an XML <request> or a JSON object) as a row.  GeoReport
+    v2 has no closing time: a closed request's ``updated_datetime`` is the
+    best one it gives, so it becomes ``closed_datetime``.  A request without
+    a ``service_name`` gets its service's name from the service list."""
+    if isinstance(request, dict):
+        row = {f: _text(request.get(f)) for f in FIELDS[:-1]}
+    else:
+        row = {f: ((request.findtext(f) or "").strip() or None) for f in FIELDS[:-1]}
     closed = (row.get("status") or "").lower() == "closed"
     row["closed_datetime"] = row["updated_datetime"] if closed else None
     if not row["service_name"] and row["service_code"]:
@@ -73,15 +90,50 @@ def _get(url: str) -> bytes:
         with urllib.request.urlopen(url, timeout=TIMEOUT) as resp:
             return resp.read()
     except urllib.error.HTTPError as exc:
-        body = exc.read()[:500].decode("utf-8", "replace")
-        detail = body.split("<error>")[-1].split("</error>")[0].strip() if "<error>" in body \
-            else body.strip()
+        body = exc.read()[:2000].decode("utf-8", "replace")
+        detail = _json_errors(body) or (
+            body.split("<error>")[-1].split("</error>")[0].strip() if "<error>" in body
+            else body.strip())
         raise ValidationError(
             "open311", f"{url.split('?')[0]} answered HTTP {exc.code}: {detail[:200]}"
             " (check the base URL, jurisdiction and API key)"
         ) from None
-    except (urllib.error.URLError, TimeoutError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
         raise ValidationError("open311", f"cannot reach {url.split('?')[0]} ({exc})") from None
+
+
+def _json_errors(body: str) -> str | None:
+    """The descriptions of a JSON error answer (``[{"code": 403, "description": ...}]``)."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(doc, dict):
+        doc = doc.get("errors", [doc])
+    if isinstance(doc, list) and doc and all(
+        isinstance(e, dict) and "description" in e and "service_code" not in e
+        and "service_request_id" not in e for e in doc
+    ):
+        return "; ".join(str(e.get("description")) for e in doc)
+    return None
+
+
+def _json(url: str) -> list[dict]:
+    """The answer's JSON list; an error answer or another body is an error."""
+    shown = url.split("?")[0]
+    body = _get(url)
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError("open311", f"{shown} did not answer JSON ({exc})") from None
+    errors = _json_errors(body.decode("utf-8", "replace"))
+    if errors:
+        raise ValidationError("open311", f"{shown} answered an error: {errors[:300]}")
+    if not isinstance(doc, list) or not all(isinstance(x, dict) for x in doc):
+        raise ValidationError(
+            "open311", f"{shown} did not answer a GeoReport v2 list; check the base URL"
+        )
+    return doc
 
 
 def _xml(url: str) -> ET.Element:
@@ -104,24 +156,39 @@ def _check_base(base_url: str) -> str:
     return base_url.rstrip("/")
 
 
-def fetch_services(base_url: str, jurisdiction: str | None = None) -> list[Service]:
-    """The server's service list (``services.xml``)."""
+def _services(base: str, query: str, fmt: str) -> list[Service]:
+    url = f"{base}/services.{fmt}{query}"
+    if fmt == "json":
+        items = [(_text(x.get("service_code")), _text(x.get("service_name")),
+                  _text(x.get("group"))) for x in _json(url)]
+    else:
+        root = _xml(url)
+        if root.tag != "services":
+            raise ValidationError(
+                "open311", f"{base}/services.xml is not a GeoReport v2 service list"
+                f" (its root is <{root.tag}>); check the base URL"
+            )
+        items = [((e.findtext("service_code") or "").strip() or None,
+                  (e.findtext("service_name") or "").strip() or None,
+                  (e.findtext("group") or "").strip() or None) for e in root.iter("service")]
+    return [Service(code, name or code, group) for code, name, group in items if code]
+
+
+def fetch_services(base_url: str, jurisdiction: str | None = None,
+                   fmt: str = "auto") -> tuple[list[Service], str]:
+    """The server's service list and the format it answered in (``json`` or
+    ``xml``).  ``auto`` asks for JSON first, then XML if JSON fails."""
     base = _check_base(base_url)
+    if fmt not in FORMATS:
+        raise ValidationError("format", f"use one of {', '.join(FORMATS)}")
     query = f"?{urllib.parse.urlencode({'jurisdiction_id': jurisdiction})}" if jurisdiction \
         else ""
-    root = _xml(f"{base}/services.xml{query}")
-    if root.tag != "services":
-        raise ValidationError(
-            "open311", f"{base}/services.xml is not a GeoReport v2 service list"
-            f" (its root is <{root.tag}>); check the base URL"
-        )
-    out = []
-    for element in root.iter("service"):
-        code = (element.findtext("service_code") or "").strip()
-        if code:
-            out.append(Service(code, (element.findtext("service_name") or "").strip() or code,
-                               (element.findtext("group") or "").strip() or None))
-    return out
+    if fmt == "auto":
+        try:
+            return _services(base, query, "json"), "json"
+        except ValidationError:
+            fmt = "xml"  # a server without JSON, or not a GeoReport server: XML tells
+    return _services(base, query, fmt), fmt
 
 
 def windows(since: datetime | None, until: datetime,
@@ -152,6 +219,7 @@ def fetch(
     window_days: int = WINDOW_DAYS,
     until: datetime | None = None,
     names: dict[str, str] | None = None,
+    fmt: str = "xml",
 ) -> Iterator[dict[str, str | None]]:
     """Service requests from ``base_url``, window by window and page by page,
     each id once (streamed: one page in memory at a time, plus the ids met).
@@ -171,8 +239,9 @@ def fetch(
                 params["end_date"] = window[1].isoformat()
             if jurisdiction:
                 params["jurisdiction_id"] = jurisdiction
-            url = f"{base}/requests.xml?{urllib.parse.urlencode(params)}"
-            rows = [_row(e, names or {}) for e in _xml(url).iter("request")]
+            url = f"{base}/requests.{fmt}?{urllib.parse.urlencode(params)}"
+            found = _json(url) if fmt == "json" else list(_xml(url).iter("request"))
+            rows = [_row(r, names or {}) for r in found]
             keys = {row.get("service_request_id") or "" for row in rows}
             # An empty page ends the window, and so does a page with no id new
             # to it (a server that ignores `page` answers page 1 again).  Ids
@@ -196,21 +265,26 @@ def fetch(
 
 
 class Open311Source(RowsSource):
-    """A GeoReport v2 server's requests as a load source; ``services`` is its service list."""
+    """A GeoReport v2 server's requests as a load source; ``services`` is its
+    service list, ``format`` the one it answers in (json or xml)."""
 
-    def __init__(self, services: list[Service], rows: Iterator[dict[str, str | None]]) -> None:
+    def __init__(self, services: list[Service], fmt: str,
+                 rows: Iterator[dict[str, str | None]]) -> None:
         super().__init__(FIELDS, rows)
         self.services = services
+        self.format = fmt
 
 
 def open311_source(
     base_url: str, *, since: datetime | None = None, jurisdiction: str | None = None,
     max_pages: int = 100, window_days: int = WINDOW_DAYS, until: datetime | None = None,
+    fmt: str = "auto",
 ) -> Open311Source:
     """The service list now (an unreachable or wrong endpoint fails here, before
-    any run is recorded), then the requests as the load reads them."""
-    services = fetch_services(base_url, jurisdiction)
+    any run is recorded), then the requests, in the same format, as the load
+    reads them."""
+    services, fmt = fetch_services(base_url, jurisdiction, fmt)
     names = {s.code: s.name for s in services}
     rows = fetch(base_url, since=since, jurisdiction=jurisdiction, max_pages=max_pages,
-                 window_days=window_days, until=until, names=names)
-    return Open311Source(services, rows)
+                 window_days=window_days, until=until, names=names, fmt=fmt)
+    return Open311Source(services, fmt, rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from defusedxml import ElementTree as SafeET
 from shapely.geometry import box
 
 from etl.load import last_watermark, list_runs, load_source
@@ -18,6 +20,7 @@ from etl.mapping import load_mapping
 from etl.open311 import Service, open311_source
 from sesizari import catalog
 from sesizari.errors import ValidationError
+from tests.api_support import validate
 from tests.conftest import SHARED
 from tests.etl_helpers import incidents
 from tests.test_etl_cli import _run
@@ -25,8 +28,27 @@ from tests.test_etl_cli import _run
 FIXTURES = SHARED / "data" / "open311" / "fixtures"
 
 
+def _recorded_json(name: str) -> bytes:
+    """A recorded XML answer as the spec's JSON form of the same answer: a list
+    of objects, lat/long as numbers, metadata as a boolean (checked against
+    the reference schema, so the JSON is what a GeoReport v2 server sends)."""
+    root = SafeET.fromstring((FIXTURES / f"{name}.xml").read_bytes())
+    items = []
+    for element in root:
+        item: dict[str, object] = {c.tag: (c.text or "").strip() or None for c in element}
+        for key in ("lat", "long"):
+            if item.get(key) is not None:
+                item[key] = float(item[key])
+        if "metadata" in item:
+            item["metadata"] = item["metadata"] == "true"
+        items.append(item)
+    validate(items, "services.json" if name == "services" else "requests.json")
+    return json.dumps(items).encode()
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
-    """Serves services.xml, and requests.xml page 1 from a fixture; later pages are empty."""
+    """Serves the service list, and page 1 of the requests from a fixture
+    (later pages are empty), as .json or .xml."""
 
     fixtures: ClassVar[dict[str, tuple[int, bytes]]] = {}
     seen: ClassVar[list[str]] = []
@@ -35,11 +57,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.seen.append(self.path)
         path, _, query = self.path.partition("?")
         name = path.rsplit("/", 1)[-1]
+        fmt = name.rsplit(".", 1)[-1]
         page = "page=1" in query.split("&")
-        key = name if page or name == "services.xml" else "empty"
+        key = name if page or name.startswith("services.") else f"empty.{fmt}"
         status, body = self.fixtures.get(key, (404, b"<error>not found</error>"))
         self.send_response(status)
-        self.send_header("Content-Type", "text/xml; charset=utf-8")
+        ctype = "application/json" if fmt == "json" else "text/xml; charset=utf-8"
+        self.send_header("Content-Type", ctype)
         self.end_headers()
         self.wfile.write(body)
 
@@ -53,7 +77,10 @@ def server() -> Iterator[tuple[str, type[_Handler]]]:
         fixtures: ClassVar[dict[str, tuple[int, bytes]]] = {
             "services.xml": (200, (FIXTURES / "services.xml").read_bytes()),
             "requests.xml": (200, (FIXTURES / "service_requests.xml").read_bytes()),
-            "empty": (200, (FIXTURES / "service_requests_empty.xml").read_bytes()),
+            "empty.xml": (200, (FIXTURES / "service_requests_empty.xml").read_bytes()),
+            "services.json": (200, _recorded_json("services")),
+            "requests.json": (200, _recorded_json("service_requests")),
+            "empty.json": (200, b"[]"),
         }
         seen: ClassVar[list[str]] = []
 
@@ -83,10 +110,15 @@ def sf(engine):
 
 
 @pytest.mark.skipif(not FIXTURES.exists(), reason="shared Open311 fixtures not present")
-def test_open311_requests_are_loaded_and_resume_from_the_watermark(engine, sf, server):
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_open311_requests_are_loaded_and_resume_from_the_watermark(engine, sf, server, fmt):
     base, handler = server
+    if fmt == "xml":  # a server that only answers XML: the default tries JSON first
+        handler.fixtures = {k: v for k, v in handler.fixtures.items()
+                            if not k.endswith(".json")}
     mapping = load_mapping("open311")
     source = open311_source(base)
+    assert source.format == fmt
     assert len(source.services) == 36
     assert source.services[0] == Service("001", "Cans_Left_Out_24x7", "Litter Receptacles")
     result = load_source(engine, source, base, "sf", mapping)
@@ -97,10 +129,10 @@ def test_open311_requests_are_loaded_and_resume_from_the_watermark(engine, sf, s
     assert got["638344"]["created_at"] == datetime(2010, 4, 14, 14, 37, 38, tzinfo=UTC)
     assert got["638349"]["status"] == "new"
     assert got["638349"]["registry_number"] == "SF-2010-000002"
-    assert handler.seen[0] == "/open311/v2/services.xml"
+    tried = ["/open311/v2/services.json"] + (["/open311/v2/services.xml"] if fmt == "xml" else [])
     # No start: one query without dates (the server's default range), page by page.
-    assert handler.seen[1:] == ["/open311/v2/requests.xml?page=1",
-                                "/open311/v2/requests.xml?page=2"]
+    assert handler.seen == [*tried, f"/open311/v2/requests.{fmt}?page=1",
+                            f"/open311/v2/requests.{fmt}?page=2"]
 
     since = last_watermark(engine, "sf", "open311")
     assert since == datetime(2010, 4, 19, 14, 37, 38, tzinfo=UTC)
@@ -109,8 +141,8 @@ def test_open311_requests_are_loaded_and_resume_from_the_watermark(engine, sf, s
     again = load_source(engine, open311_source(base, since=since, until=until), base, "sf",
                         mapping)
     assert (again.read, again.unchanged) == (2, 2)
-    assert handler.seen[1] == (
-        "/open311/v2/requests.xml?page=1&start_date=2010-04-19T14%3A37%3A37%2B00%3A00"
+    assert handler.seen[len(tried)] == (
+        f"/open311/v2/requests.{fmt}?page=1&start_date=2010-04-19T14%3A37%3A37%2B00%3A00"
         "&end_date=2010-06-01T00%3A00%3A00%2B00%3A00"
     )
 
@@ -120,20 +152,30 @@ def test_open311_errors_say_what_to_do(engine, sf, server):
     forbidden = (403, (FIXTURES / "403.xml").read_bytes().split(b"\n\n", 1)[-1])
     handler.fixtures = {**handler.fixtures, "requests.xml": forbidden}
     with pytest.raises(ValidationError, match="HTTP 403: Invalid api_key"):
-        load_source(engine, open311_source(base), base, "sf", load_mapping("open311"))
+        load_source(engine, open311_source(base, fmt="xml"), base, "sf",
+                    load_mapping("open311"))
     (run,) = list_runs(engine, "sf")
     assert run["status"] == "failed" and "HTTP 403" in run["error"]
+    # The same in JSON, as an HTTP error and as a 200 answer holding errors.
+    refused = json.dumps([{"code": 403, "description": "Invalid api_key received"}]).encode()
+    for status in (403, 200):
+        handler.fixtures = {**handler.fixtures, "requests.json": (status, refused)}
+        with pytest.raises(ValidationError, match="Invalid api_key received"):
+            load_source(engine, open311_source(base), base, "sf", load_mapping("open311"))
     # A service list that cannot be read stops the run before it is recorded.
     handler.fixtures = {"services.xml": forbidden}
     with pytest.raises(ValidationError, match=r"services\.xml answered HTTP 403"):
         open311_source(base)
+    handler.fixtures = {"services.json": (200, b'{"not": "a list"}')}
+    with pytest.raises(ValidationError, match="did not answer a GeoReport v2 list"):
+        open311_source(base, fmt="json")
     handler.fixtures = {"services.xml": (200, (FIXTURES / "service_requests.xml").read_bytes())}
     with pytest.raises(ValidationError, match="not a GeoReport v2 service list"):
         open311_source(base)
     handler.fixtures = {"services.xml": (200, b"<!DOCTYPE x [<!ENTITY a 'b'>]><services/>")}
     with pytest.raises(ValidationError, match="did not answer plain XML"):
         open311_source(base)
-    assert len(list_runs(engine, "sf")) == 1
+    assert len(list_runs(engine, "sf")) == 3
     with pytest.raises(ValidationError, match="http"):
         list(open311_source("file:///etc/passwd").rows)
     assert Path(FIXTURES).exists()
@@ -152,6 +194,10 @@ class _DatedServer(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path, _, query = self.path.partition("?")
+        if path.endswith(".json"):  # this server answers XML only
+            self.send_response(404)
+            self.end_headers()
+            return
         if path.endswith("/services.xml"):
             body = b"<services><service><service_code>other</service_code>" \
                    b"<service_name>Other</service_name></service></services>"
@@ -234,17 +280,17 @@ def test_windows_sharing_an_edge_request_lose_nothing_with_one_request_a_page(da
 
 def test_a_server_that_ignores_the_page_is_read_once(server):
     base, handler = server
-    handler.fixtures = {**handler.fixtures, "empty": handler.fixtures["requests.xml"]}
+    handler.fixtures = {**handler.fixtures, "empty.json": handler.fixtures["requests.json"]}
     rows = list(open311_source(base).rows)
     assert [r["service_request_id"] for r in rows] == ["638344", "638349"]
-    assert handler.seen[-1] == "/open311/v2/requests.xml?page=2"
+    assert handler.seen[-1] == "/open311/v2/requests.json?page=2"
 
 
 def test_open311_from_the_command_line_since_a_local_date(engine, sf, server, dated, tmp_path):
     base, _handler = server
     out = _run(["open311", base, "--city", "sf"], engine, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert "the server lists 36 services" in out.stdout
+    assert "the server lists 36 services (json)" in out.stdout
     assert ("36 of them match no category of sf, and their requests go to the fallback"
             " category 'other': 001, 002") in out.stdout
     assert "read 2 = inserted 2" in out.stdout
@@ -258,9 +304,11 @@ def test_open311_from_the_command_line_since_a_local_date(engine, sf, server, da
     assert handler.seen[0]["start_date"] == "2025-11-30T23:59:59-08:00"
     assert "read 3 = inserted 3" in out.stdout  # Dec 1, 11 and 21 of 2025
     assert "match no category" not in out.stdout
+    assert "the server lists 1 services (xml)" in out.stdout  # JSON asked first, then XML
     (run, *_) = list_runs(engine, "sf")
     assert run["file_name"] == base
     for bad, message in ((["--since", "yesterday"], "'yesterday' is not a date"),
-                         (["--since", "2025-01-01", "--full"], "not both")):
+                         (["--since", "2025-01-01", "--full"], "not both"),
+                         (["--format", "csv"], "use one of auto, json, xml")):
         out = _run(["open311", base, "--city", "sf", *bad], engine, cwd=tmp_path)
         assert out.returncode == 1 and message in out.stderr
