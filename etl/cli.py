@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     Progress,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -70,7 +71,7 @@ def _progress() -> Progress:
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TaskProgressColumn(),
-        TextColumn("{task.fields[rows]:,} rows"),
+        TextColumn("{task.fields[detail]}"),
         TimeElapsedColumn(),
         console=console,
         disable=not console.is_terminal,
@@ -123,25 +124,25 @@ def load(
     url = is_url(file)
     label = display_name(file) if url else Path(file).name
     progress = _progress()
-    task = progress.add_task(label, total=None, rows=0)
-
-    def on_start(source: Source) -> None:
-        progress.update(task, total=source.size or None)
-
-    def on_progress(rows: int, position: int) -> None:
-        progress.update(task, completed=position, rows=rows)
+    tasks: dict[str, TaskID] = {}
 
     def on_download(done: int, total: int | None) -> None:
-        progress.update(download_task, completed=done, total=total)
+        if "download" not in tasks:
+            tasks["download"] = progress.add_task(f"download {label}", total=total, detail="")
+        progress.update(tasks["download"], completed=done, total=total,
+                        detail=f"{done / 1e6:,.1f} MB")
+
+    def on_start(source: Source) -> None:
+        tasks["load"] = progress.add_task(label, total=source.size or None, detail="0 rows")
+
+    def on_progress(rows: int, position: int) -> None:
+        progress.update(tasks["load"], completed=position, detail=f"{rows:,} rows")
 
     try:
         with progress:
-            fetch: AbstractContextManager[Path]
-            if url:
-                download_task = progress.add_task(f"download {label}", total=None, rows=0)
-                fetch = downloaded(file, on_download)
-            else:
-                fetch = nullcontext(Path(file))
+            fetch: AbstractContextManager[Path] = (
+                downloaded(file, on_download) if url else nullcontext(Path(file))
+            )
             with fetch as path:
                 result = load_file(
                     engine,
@@ -239,11 +240,11 @@ def open311(
         )
         unmapped = unmapped_categories(engine, city, spec, [s.code for s in source.services])
         progress = _progress()
-        task = progress.add_task(display_name(base_url), total=None, rows=0)
+        task = progress.add_task(display_name(base_url), total=None, detail="0 rows")
         with progress:
             result = load_source(
                 engine, source, display_name(base_url), city, spec, batch_size=batch_size,
-                on_progress=lambda rows, _position: progress.update(task, rows=rows),
+                on_progress=lambda rows, _position: progress.update(task, detail=f"{rows:,} rows"),
             )
     except SesizariError as exc:
         _fail(exc)
