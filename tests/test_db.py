@@ -125,3 +125,30 @@ def test_stereo70_coordinates_follow_the_point(engine, city):
     with pytest.raises(sa.exc.ProgrammingError, match="generated column"), engine.begin() as conn:
         conn.execute(sa.text("UPDATE incidents SET x3844 = 0 WHERE registry_number = :n"),
                      {"n": number})  # fmt: skip
+
+
+def test_every_foreign_key_to_incidents_leads_an_index(engine):
+    """Deleting an incident looks up the rows that refer to it, through each
+    foreign key: without an index leading with the key's columns, that is a
+    scan of the whole referring table per deleted incident."""
+    with engine.connect() as conn:
+        unindexed = conn.execute(
+            sa.text(
+                """
+                SELECT c.conname FROM pg_constraint c
+                WHERE c.contype = 'f' AND c.confrelid = 'incidents'::regclass
+                  AND NOT EXISTS (
+                      SELECT 1 FROM pg_index i
+                      WHERE i.indrelid = c.conrelid
+                        AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] @> c.conkey
+                        AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] <@ c.conkey)
+                ORDER BY 1
+                """
+            )
+        ).scalars().all()
+        referring = conn.execute(
+            sa.text("SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
+                    " AND confrelid = 'incidents'::regclass")
+        ).scalar_one()
+    assert referring >= 7  # events, contacts, photos, supports, checks, duplicates, recurrences
+    assert unindexed == []
