@@ -17,8 +17,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from sesizari.csvcell import defuse
 from sesizari.errors import ValidationError
-from sesizari.opendata import defuse
 
 COLUMNS = ("source_row", "reason", "message")
 

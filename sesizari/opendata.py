@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from sesizari.catalog import City, get_city
+from sesizari.csvcell import defuse
 from sesizari.errors import ValidationError
 from sesizari.vocab import WGS84, Status
 
@@ -140,8 +141,6 @@ PUBLIC_POINT_SQL = (
     " (SELECT boundary FROM cities WHERE city_id = :bnd_city) b) END"
 )
 
-#: Characters that make a spreadsheet read a cell as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def public_precision(city: City) -> float:
@@ -301,13 +300,6 @@ def to_geojson(gdf: gpd.GeoDataFrame) -> bytes:
         )
     doc = {"type": "FeatureCollection", "features": features, "licence": LICENCE}
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")
-
-
-def defuse(value: Any) -> Any:
-    """Prefix text a spreadsheet would run as a formula with a quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def frame_to_csv(frame: pd.DataFrame) -> bytes:
