@@ -198,3 +198,16 @@ def test_without_a_registry_column_numbers_are_allocated_even_if_the_file_has_on
                      header=REGISTRY_HEADER)
     load_file(engine, path, "testville", test_mapping())
     assert [i["registry_number"] for i in incidents(engine)] == ["TST-2026-000001"]
+
+
+def test_a_registry_source_in_bulk_mode_checks_numbers_across_batches(engine, city, tmp_path):
+    rows = [row(id=f"K{k}", nr=f"TST-2026-{100 + k:06d}") for k in range(7)]
+    rows[5] = row(id="K5", nr="TST-2026-000101")  # K1's number, two batches later
+    path = write_csv(tmp_path / "k.csv", rows, header=REGISTRY_HEADER)
+    result = load_file(engine, path, "testville", _registry_mapping(), batch_size=2, bulk=True)
+    assert (result.inserted, result.rejected) == (6, 1)
+    assert [(r["source_row"], r["reason"]) for r in rejects(engine, result.run_id)] == [
+        (6, "registry_number_taken")]
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(
+            "SELECT last_value FROM registry_counters WHERE year = 2026")).scalar_one() == 106
