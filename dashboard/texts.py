@@ -172,6 +172,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "feeds.reasons": ("Rânduri respinse, pe motive", "Rejected rows by reason"),
     "feeds.rows": ("Rândurile respinse (primele {shown})", "The rejected rows (first {shown})"),
+    "feeds.rows_all": ("Rândurile respinse ({shown})", "The rejected rows ({shown})"),
     "feeds.more": (
         "Lista completă: `python -m etl rejects {run} --city {city} --csv FIȘIER`.",
         "The full list: `python -m etl rejects {run} --city {city} --csv FILE`.",

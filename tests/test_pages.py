@@ -394,6 +394,7 @@ def test_feeds_page_shows_runs_and_why_rows_were_refused(demo, tmp_path):
     reasons = at.dataframe[1].value
     assert dict(zip(reasons["Motiv"], reasons["Rânduri"], strict=True)) == {
         "lipsesc coordonatele": 1, "dată ilizibilă": 1}
+    assert "**Rândurile respinse (2)**" in [m.value for m in at.markdown]
     rejected = at.dataframe[2].value
     assert list(rejected.columns) == ["Rândul din sursă", "Motiv", "Detalii"]
     assert list(rejected["Rândul din sursă"]) == [2, 3]

@@ -62,7 +62,9 @@ reasons["reason"] = [widgets.label("reject", r) for r in reasons["reason"]]
 rows["reason"] = [widgets.label("reject", r) for r in rows["reason"]]
 st.markdown(f"**{t('feeds.reasons')}**")
 widgets.table(widgets.headers(reasons), f"feed_run_{run_id}_reasons")
-st.markdown(f"**{t('feeds.rows', shown=widgets.number(len(rows)))}**")
+complete = len(rows) == run["rows_rejected"]
+heading = t("feeds.rows_all" if complete else "feeds.rows", shown=widgets.number(len(rows)))
+st.markdown(f"**{heading}**")
 widgets.table(widgets.headers(rows), f"feed_run_{run_id}_rejects")
-if len(rows) < run["rows_rejected"]:
+if not complete:
     st.caption(t("feeds.more", run=run_id, city=user.city))
