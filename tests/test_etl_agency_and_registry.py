@@ -128,6 +128,9 @@ def test_a_registry_source_keeps_its_numbers_and_moves_the_counter_past_them(
         query = sa.text("SELECT year, last_value FROM registry_counters")
         counters = dict(conn.execute(query).all())
     assert counters == {2026: 120, 2025: 1234567}
+    # The same export again: every row matched, its number its own.
+    same = load_file(engine, path, "testville", _registry_mapping(), batch_size=2)
+    assert (same.unchanged, same.inserted, same.rejected) == (3, 0, 0)
     # The next report the city registers itself gets the number after the highest.
     number = create_incident(
         engine,
