@@ -14,7 +14,15 @@ from etl.load import load_file, reject_counts
 from sesizari import catalog
 from sesizari.errors import ValidationError
 from sesizari.incidents import NewIncident, create_incident
-from tests.etl_helpers import HEADER, incidents, rejects, row, test_mapping, write_csv
+from tests.etl_helpers import (
+    HEADER,
+    events,
+    incidents,
+    rejects,
+    row,
+    test_mapping,
+    write_csv,
+)
 
 AGENCY_HEADER = [*HEADER, "agentie"]
 REGISTRY_HEADER = [*HEADER, "nr"]
@@ -39,19 +47,13 @@ def _assignees(engine) -> dict[str, str | None]:
         )
 
 
-def _events(engine, external_id: str) -> list[dict]:
-    with engine.connect() as conn:
-        return [
-            dict(r._mapping)
-            for r in conn.execute(
-                sa.text(
-                    "SELECT e.kind, e.data FROM incident_events e"
-                    " JOIN incidents i USING (city_id, incident_id)"
-                    " WHERE i.external_id = :x ORDER BY e.event_id"
-                ),
-                {"x": external_id},
-            )
-        ]
+def _own_report(engine, created_at: datetime) -> str:
+    """A report the city registers itself (at the counter): its registry number."""
+    return create_incident(
+        engine,
+        NewIncident(city="testville", category="pothole", latitude=45.69, longitude=21.9,
+                    description="la ghișeu", created_at=created_at),
+    ).registry_number
 
 
 def test_a_mapped_agency_sets_the_department_and_an_unmapped_one_leaves_routing(
@@ -79,8 +81,8 @@ def test_a_mapped_agency_sets_the_department_and_an_unmapped_one_leaves_routing(
     # The rule's assignee goes with its department only.
     assert _assignees(engine) == {"A1": None, "A2": "ion", "A3": "ion", "A4": "ion",
                                   "A5": None}
-    assert _events(engine, "A1")[0]["data"]["department"] == "police"
-    assert _events(engine, "A1")[0]["data"]["rule_id"] is None
+    assert events(engine, "A1")[0]["data"]["department"] == "police"
+    assert events(engine, "A1")[0]["data"]["rule_id"] is None
 
     # A later export moves A3 to the police: the incident follows, with an event.
     rows[2] = row(id="A3", agentie="Poliția")
@@ -89,7 +91,7 @@ def test_a_mapped_agency_sets_the_department_and_an_unmapped_one_leaves_routing(
     assert (again.updated, again.unchanged) == (1, 4)
     assert {i["external_id"]: i["department"] for i in incidents(engine)}["A3"] == "police"
     assert _assignees(engine)["A3"] is None
-    last = _events(engine, "A3")[-1]
+    last = events(engine, "A3")[-1]
     assert last["kind"] == "updated" and last["data"]["changed"] == ["department"]
 
 
@@ -132,12 +134,7 @@ def test_a_registry_source_keeps_its_numbers_and_moves_the_counter_past_them(
     same = load_file(engine, path, "testville", _registry_mapping(), batch_size=2)
     assert (same.unchanged, same.inserted, same.rejected) == (3, 0, 0)
     # The next report the city registers itself gets the number after the highest.
-    number = create_incident(
-        engine,
-        NewIncident(city="testville", category="pothole", latitude=45.69, longitude=21.9,
-                    description="la ghișeu", created_at=datetime(2026, 6, 1, 10, tzinfo=UTC)),
-    ).registry_number
-    assert number == "TST-2026-000121"
+    assert _own_report(engine, datetime(2026, 6, 1, 10, tzinfo=UTC)) == "TST-2026-000121"
     # A counter already past the source's numbers stays where it is.
     again = load_file(engine, write_csv(tmp_path / "s.csv", [row(id="R4", nr="TST-2026-000050")],
                                         header=REGISTRY_HEADER),
@@ -151,11 +148,7 @@ def test_a_registry_source_keeps_its_numbers_and_moves_the_counter_past_them(
 def test_registry_numbers_that_cannot_be_kept_are_rejected_with_their_reason(
     engine, city, tmp_path
 ):
-    own = create_incident(
-        engine,
-        NewIncident(city="testville", category="pothole", latitude=45.69, longitude=21.9,
-                    description="la ghișeu", created_at=datetime(2026, 1, 5, 10, tzinfo=UTC)),
-    ).registry_number
+    own = _own_report(engine, datetime(2026, 1, 5, 10, tzinfo=UTC))
     assert own == "TST-2026-000001"
     first = write_csv(tmp_path / "r.csv", [row(id="K1", nr="TST-2026-000500")],
                       header=REGISTRY_HEADER)

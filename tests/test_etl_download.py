@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -13,11 +11,11 @@ import pytest
 from etl.download import display_name, downloaded, is_url
 from etl.load import list_runs
 from sesizari.errors import ValidationError
-from tests.etl_helpers import GOOD, HEADER, incidents, row, write_csv
+from tests.etl_helpers import GOOD, HEADER, QuietHandler, http_server, incidents, row, write_csv
 from tests.test_etl_cli import MAPPING_TOML, _run
 
 
-class _Files(http.server.BaseHTTPRequestHandler):
+class _Files(QuietHandler):
     """path (without query) -> (status, content type, body, declared length or None)."""
 
     files: ClassVar[dict[str, tuple[int, str, bytes, int | None]]] = {}
@@ -25,17 +23,9 @@ class _Files(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.seen.append(self.path)
-        status, ctype, body, length = self.files.get(
+        self.answer(*self.files.get(
             self.path.partition("?")[0], (404, "text/plain", b"no such file", None)
-        )
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(length if length is not None else len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        ))
 
 
 @pytest.fixture
@@ -44,12 +34,8 @@ def files() -> Iterator[tuple[str, type[_Files]]]:
         files: ClassVar[dict[str, tuple[int, str, bytes, int | None]]] = {}
         seen: ClassVar[list[str]] = []
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", Handler
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(Handler) as base:
+        yield base, Handler
 
 
 def test_load_from_a_url_records_it_without_its_token(engine, city, tmp_path, files):

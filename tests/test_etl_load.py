@@ -13,22 +13,7 @@ from etl.mapping import load_mapping
 from sesizari import catalog
 from sesizari.errors import SesizariError, ValidationError
 from sesizari.incidents import NewIncident, create_incident
-from tests.etl_helpers import GOOD, HEADER, incidents, row, test_mapping, write_csv
-
-
-def _events(engine, external_id: str) -> list[dict]:
-    with engine.connect() as conn:
-        return [
-            dict(r._mapping)
-            for r in conn.execute(
-                sa.text(
-                    "SELECT e.kind, e.from_status, e.to_status, e.actor_label, e.channel, e.data"
-                    " FROM incident_events e JOIN incidents i USING (city_id, incident_id)"
-                    " WHERE i.external_id = :x ORDER BY e.event_id"
-                ),
-                {"x": external_id},
-            )
-        ]
+from tests.etl_helpers import GOOD, HEADER, events, incidents, row, test_mapping, write_csv
 
 
 def test_new_rows_are_numbered_routed_and_logged(engine, city, tmp_path):
@@ -54,7 +39,7 @@ def test_new_rows_are_numbered_routed_and_logged(engine, city, tmp_path):
     )
     assert got["A2"]["resolution_text"] == "Închisă în sistemul sursă"
     assert all(i["channel"] == "feed" for i in got.values())
-    (event,) = _events(engine, "A2")
+    (event,) = events(engine, "A2")
     assert event["kind"] == "created" and event["to_status"] == "closed"
     assert (event["actor_label"], event["channel"]) == ("etl:primarie", "feed")
     assert event["data"]["department"] == "lighting"
@@ -92,7 +77,7 @@ def test_same_file_twice_adds_nothing(engine, city, tmp_path):
     assert (first.inserted, first.unchanged) == (7, 0)
     assert (second.read, second.inserted, second.updated, second.unchanged) == (7, 0, 0, 7)
     assert len(incidents(engine)) == 7
-    assert all(len(_events(engine, f"R{k}")) == 1 for k in range(7))
+    assert all(len(events(engine, f"R{k}")) == 1 for k in range(7))
 
 
 def test_a_changed_row_is_updated_with_an_event(engine, city, tmp_path):
@@ -107,9 +92,9 @@ def test_a_changed_row_is_updated_with_an_event(engine, city, tmp_path):
     assert {k: v["registry_number"] for k, v in after.items()} == before
     assert after["A1"]["status"] == "closed"
     assert after["A1"]["resolution_text"] == "Închisă în sistemul sursă"
-    kinds = [(e["kind"], e["from_status"], e["to_status"]) for e in _events(engine, "A1")]
+    kinds = [(e["kind"], e["from_status"], e["to_status"]) for e in events(engine, "A1")]
     assert kinds == [("created", None, "new"), ("updated", "new", "closed")]
-    assert set(_events(engine, "A1")[1]["data"]["changed"]) == {
+    assert set(events(engine, "A1")[1]["data"]["changed"]) == {
         "status",
         "resolved_at",
         "closed_at",

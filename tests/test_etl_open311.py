@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,7 +20,7 @@ from sesizari import catalog
 from sesizari.errors import ValidationError
 from tests.api_support import validate
 from tests.conftest import SHARED
-from tests.etl_helpers import incidents
+from tests.etl_helpers import QuietHandler, http_server, incidents
 from tests.test_etl_cli import _run
 
 FIXTURES = SHARED / "data" / "open311" / "fixtures"
@@ -46,7 +44,7 @@ def _recorded_json(name: str) -> bytes:
     return json.dumps(items).encode()
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     """Serves the service list, and page 1 of the requests from a fixture
     (later pages are empty), as .json or .xml."""
 
@@ -61,14 +59,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         page = "page=1" in query.split("&")
         key = name if page or name.startswith("services.") else f"empty.{fmt}"
         status, body = self.fixtures.get(key, (404, b"<error>not found</error>"))
-        self.send_response(status)
-        ctype = "application/json" if fmt == "json" else "text/xml; charset=utf-8"
-        self.send_header("Content-Type", ctype)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.answer(status, "application/json" if fmt == "json" else "text/xml", body)
 
 
 @pytest.fixture
@@ -84,12 +75,8 @@ def server() -> Iterator[tuple[str, type[_Handler]]]:
         }
         seen: ClassVar[list[str]] = []
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/open311/v2", Handler
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(Handler) as base:
+        yield f"{base}/open311/v2", Handler
 
 
 @pytest.fixture
@@ -181,7 +168,7 @@ def test_open311_errors_say_what_to_do(engine, sf, server):
     assert Path(FIXTURES).exists()
 
 
-class _DatedServer(http.server.BaseHTTPRequestHandler):
+class _DatedServer(QuietHandler):
     """A GeoReport v2 server that honours start_date/end_date (at most 90 days
     apart, the spec's limit) and pages of PAGE requests: one request every
     ten days of 2024 and 2025."""
@@ -195,8 +182,7 @@ class _DatedServer(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path, _, query = self.path.partition("?")
         if path.endswith(".json"):  # this server answers XML only
-            self.send_response(404)
-            self.end_headers()
+            self.answer(404, "text/plain", b"")
             return
         if path.endswith("/services.xml"):
             body = b"<services><service><service_code>other</service_code>" \
@@ -207,10 +193,8 @@ class _DatedServer(http.server.BaseHTTPRequestHandler):
             start = datetime.fromisoformat(q["start_date"])
             end = datetime.fromisoformat(q["end_date"])
             if end - start > timedelta(days=90):
-                self.send_response(400)
-                self.end_headers()
-                self.wfile.write(b"<errors><error><code>400</code>"
-                                 b"<description>range over 90 days</description></error></errors>")
+                self.answer(400, "text/xml", b"<errors><error><code>400</code>"
+                            b"<description>range over 90 days</description></error></errors>")
                 return
             hits = [t for t in self.times if start <= t <= end]
             page = int(q["page"])
@@ -221,13 +205,7 @@ class _DatedServer(http.server.BaseHTTPRequestHandler):
                 f"<lat>37.76</lat><long>-122.45</long></request>".encode()
                 for t in hits[(page - 1) * self.PAGE: page * self.PAGE]
             ) + b"</service_requests>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/xml")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.answer(200, "text/xml", body)
 
 
 @pytest.fixture
@@ -235,11 +213,8 @@ def dated() -> Iterator[tuple[str, type[_DatedServer]]]:
     class Handler(_DatedServer):
         seen: ClassVar[list[dict[str, str]]] = []
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v2", Handler
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(Handler) as base:
+        yield f"{base}/v2", Handler
 
 
 def test_a_long_range_is_fetched_in_windows_of_90_days_page_by_page(engine, sf, dated):
