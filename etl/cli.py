@@ -4,6 +4,7 @@ python -m etl load FILE_OR_URL --city SLUG --mapping MAPPING
 python -m etl open311 BASE_URL --city SLUG [--jurisdiction ID] [--since DATE]
 python -m etl runs [--city SLUG]
 python -m etl rejects RUN_ID --city SLUG [--csv FILE]
+python -m etl forget-raw [--older-than-days 90] [--city SLUG]
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from etl.load import (
 )
 from etl.mapping import load_mapping
 from etl.readers import Source
-from etl.rejects import default_path, write_rejects_csv
+from etl.rejects import default_path, forget_raw, write_rejects_csv
 from sesizari.errors import SesizariError, ValidationError
 
 app = typer.Typer(
@@ -303,6 +304,26 @@ def runs(
         typer.echo(
             "No feed runs yet: load one with `python -m etl load FILE --city SLUG --mapping M`."
         )
+
+
+@app.command("forget-raw")
+def forget_raw_command(
+    older_than_days: int = typer.Option(
+        90, "--older-than-days", min=0,
+        help="Runs started more than this many days ago lose their rejects' raw values.",
+    ),
+    city: str | None = typer.Option(None, "--city", help="Only this city (default: all)."),
+) -> None:
+    """Empty the raw values (which may hold personal data) of old rejected rows.
+
+    Row number, reason and message stay.  Run it on a schedule (cron) to keep
+    raw rows no longer than needed to fix and reload a source.
+    """
+    try:
+        n = forget_raw(_engine(), older_than_days, city)
+    except SesizariError as exc:
+        _fail(exc)
+    typer.echo(f"raw values emptied: {n} rejected rows of runs older than {older_than_days} days")
 
 
 @app.command("rejects")

@@ -1,4 +1,6 @@
-"""A run's rejected rows as a CSV file: what the person who fixes the source needs.
+"""A run's rejected rows: as a CSV file, and how long their raw values are kept.
+
+The CSV is what the person who fixes the source needs.
 
 Each line has the row's number in the source (the first data row is 1), the
 reason code and the message naming the column and value at fault.  The raw
@@ -17,6 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from sesizari.catalog import get_city
 from sesizari.csvcell import defuse
 from sesizari.errors import ValidationError
 
@@ -65,3 +68,33 @@ def write_rejects_csv(engine: Engine, city: str, run_id: int, path: Path) -> int
         tmp.unlink(missing_ok=True)
         raise
     return n
+
+
+_FORGET_RAW = sa.text(
+    """
+UPDATE feed_rejects j SET raw = '{}'::jsonb
+FROM feed_runs r
+WHERE j.city_id = r.city_id AND j.run_id = r.run_id
+  AND (CAST(:city AS integer) IS NULL OR r.city_id = :city)
+  AND r.status <> 'running'
+  AND r.started_at < now() - make_interval(days => :days)
+  AND j.raw <> '{}'::jsonb
+"""
+)
+
+
+def forget_raw(engine: Engine, older_than_days: int, city: str | None = None) -> int:
+    """Empty the raw values of the rejects of runs started more than
+    ``older_than_days`` ago (all cities, or ``city``); return how many rows.
+
+    The raw row is kept only to fix and reload the source, and it may hold
+    personal data: past that, its row number, reason and message remain (the
+    run's counts and the reject file still add up), the values go.
+    """
+    if older_than_days < 0:
+        raise ValidationError("older_than_days", "must be 0 or more")
+    with engine.begin() as conn:
+        city_id = get_city(conn, city).city_id if city else None
+        return conn.execute(
+            _FORGET_RAW, {"city": city_id, "days": older_than_days}
+        ).rowcount

@@ -63,6 +63,7 @@ def test_every_command_has_help():
         ["runs", "--help"],
         ["open311", "--help"],
         ["rejects", "--help"],
+        ["forget-raw", "--help"],
     ):
         out = subprocess.run(
             [sys.executable, "-m", "etl", *args],

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 
 import pytest
+import sqlalchemy as sa
 
 from etl.load import load_file, reject_counts
-from etl.rejects import write_rejects_csv
-from sesizari.errors import ValidationError
+from etl.rejects import forget_raw, write_rejects_csv
+from sesizari.errors import SesizariError, ValidationError
 from tests.etl_helpers import GOOD, HEADER, incidents, rejects, row, test_mapping, write_csv
 
 #: reason -> the bad row (the file's second row; the first is always good).
@@ -127,3 +128,24 @@ def test_a_closed_date_that_does_not_parse_is_rejected_too(engine, city, tmp_pat
     assert result.reasons == {"bad_date": 1}
     (rej,) = rejects(engine, result.run_id)
     assert "'inchis'" in rej["message"]
+
+
+def test_old_rejects_lose_their_raw_values_and_keep_the_rest(engine, city, tmp_path):
+    old = load_file(engine, write_csv(tmp_path / "old.csv", [GOOD, CORPUS["missing_date"]]),
+                    "testville", test_mapping())
+    recent = load_file(engine, write_csv(tmp_path / "new.csv", [CORPUS["bad_date"]]),
+                       "testville", test_mapping())
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE feed_runs SET started_at = now() - interval '100 days'"
+                             " WHERE run_id = :r"), {"r": old.run_id})
+    assert forget_raw(engine, 90) == 1
+    (gone,) = rejects(engine, old.run_id)
+    assert gone["raw"] == {} and gone["reason"] == "missing_date" and gone["message"]
+    (kept,) = rejects(engine, recent.run_id)
+    assert kept["raw"]["creat"] == "2026-13-45 10:00"
+    assert forget_raw(engine, 90) == 0  # nothing left to forget
+    assert forget_raw(engine, 0, "testville") == 1
+    with pytest.raises(SesizariError, match="nowhere"):
+        forget_raw(engine, 0, "nowhere")
+    with pytest.raises(ValidationError, match="0 or more"):
+        forget_raw(engine, -1)
