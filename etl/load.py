@@ -210,7 +210,7 @@ def _message(reason: str, row: dict[str, str | None], mapping: Mapping, city: Ci
         "closed_col": mapping.closed,
         "closed": (row.get(mapping.closed or "") or "")[:100],
         "fmt": mapping.date_format,
-        "tz": mapping.timezone,
+        "tz": mapping.timezone or city.timezone,
         "where": where,
         "crs": crs,
         "city": city.name_ro,
@@ -244,7 +244,8 @@ class Loader:
             "c": city.city_id,
             "src": mapping.source,
             "fmt": mapping.date_format,
-            "tz": mapping.timezone,
+            # Naive times: the mapping's zone, else the city's.
+            "tz": mapping.timezone or city.timezone,
             "city_tz": city.timezone,
             "srid": self.srid,
             "catmap": json.dumps(mapping.category_map),

@@ -37,7 +37,8 @@ class Mapping:
     created: str
     closed: str | None = None
     date_format: str = "iso"
-    timezone: str = "Europe/Bucharest"
+    #: The zone of naive times; None: the zone of the city loaded into.
+    timezone: str | None = None
     category: str | None = None
     category_map: dict[str, str] = field(default_factory=dict)
     category_fallback: str | None = None
@@ -154,9 +155,10 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
 
     external_id = _str(cols, "external_id", "columns.", required=True) or ""
     created = _str(cols, "created", "columns.", required=True) or ""
-    tz = _str(times, "timezone", "time.") or "Europe/Bucharest"
+    tz = _str(times, "timezone", "time.")
     try:
-        ZoneInfo(tz)
+        if tz is not None:
+            ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError("time.timezone", f"unknown time zone {tz!r}") from None
 

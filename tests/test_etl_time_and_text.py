@@ -88,6 +88,30 @@ def test_a_mapping_in_another_zone(engine, city, tmp_path):
     assert got["created_at"] == datetime(2026, 5, 4, 14, 15, tzinfo=UTC)
 
 
+
+def test_without_a_zone_in_the_mapping_naive_times_are_the_citys(engine, tmp_path):
+    from sesizari import catalog
+    from tests.conftest import TEST_BOUNDARY
+
+    with engine.begin() as conn:
+        cid = catalog.create_city(conn, slug="newtown", name_ro="Newtown", name_en="Newtown",
+                                  registry_prefix="NEW", boundary=TEST_BOUNDARY,
+                                  timezone="America/New_York")
+        catalog.create_department(conn, cid, "roads", "Drumuri", "Roads")
+        catalog.create_category(conn, cid, "pothole", "Groapă", "Pothole", "roads", 72)
+    mapping = test_mapping(time={"format": "YYYY-MM-DD HH24:MI"},
+                           category={"column": "tip", "map": {"Groapă": "pothole"}})
+    assert mapping.timezone is None
+    path = write_csv(tmp_path / "a.csv", [row(), row(id="B", creat="2026-03-08 02:30")])
+    result = load_file(engine, path, "newtown", mapping)
+    assert result.reasons == {"nonexistent_local_time": 1}  # New York's gap, not Bucharest's
+    (got,) = incidents(engine)
+    assert got["created_at"] == datetime(2026, 5, 4, 14, 15, tzinfo=UTC)  # 10:15 EDT
+    with engine.connect() as conn:
+        message = conn.execute(sa.text("SELECT message FROM feed_rejects")).scalar_one()
+    assert "America/New_York" in message
+
+
 TEXT = "Becul de pe strada Ştefan cel Mare nu funcţionează; groapă în faţa şcolii"
 
 
