@@ -131,43 +131,36 @@ def _check_columns(source: Source, mapping: Mapping, name: str) -> None:
         )
 
 
-def _check_categories(conn: Connection, city: City, mapping: Mapping) -> None:
-    codes = set(
-        conn.execute(
-            sa.text("SELECT code FROM categories WHERE city_id = :c AND active"),
-            {"c": city.city_id},
-        ).scalars()
-    )
-    wanted = set(mapping.category_map.values())
+#: The city's active codes, per table a mapping's values may target (fixed texts).
+_ACTIVE_CODES = {
+    table: sa.text(f"SELECT code FROM {table} WHERE city_id = :c AND active")  # noqa: S608
+    for table in ("categories", "departments")
+}
+
+
+def _active_codes(conn: Connection, city_id: int, table: str) -> set[str]:
+    return set(conn.execute(_ACTIVE_CODES[table], {"c": city_id}).scalars())
+
+
+def _check_targets(conn: Connection, city: City, mapping: Mapping) -> None:
+    """Every category and department code the mapping targets exists in the
+    city: a typo fails the load before anything is written."""
+    categories = set(mapping.category_map.values())
     if mapping.category_fallback:
-        wanted.add(mapping.category_fallback)
-    unknown = sorted(wanted - codes)
-    if unknown:
-        raise ValidationError(
-            "category.map",
-            f"the mapping targets {unknown}, which {city.slug} does not have (it has"
-            f" {sorted(codes)}); create those categories or fix the mapping",
-        )
-
-
-def _check_departments(conn: Connection, city: City, mapping: Mapping) -> None:
-    """The department codes the mapping's agency map targets exist in the city."""
-    wanted = set(mapping.department_map.values())
-    if not wanted:
-        return
-    codes = set(
-        conn.execute(
-            sa.text("SELECT code FROM departments WHERE city_id = :c AND active"),
-            {"c": city.city_id},
-        ).scalars()
-    )
-    unknown = sorted(wanted - codes)
-    if unknown:
-        raise ValidationError(
-            "department.map",
-            f"the mapping targets {unknown}, which {city.slug} does not have (it has"
-            f" {sorted(codes)}); create those departments or fix the mapping",
-        )
+        categories.add(mapping.category_fallback)
+    for key, table, wanted in (("category.map", "categories", categories),
+                               ("department.map", "departments",
+                                set(mapping.department_map.values()))):
+        if not wanted:
+            continue
+        codes = _active_codes(conn, city.city_id, table)
+        unknown = sorted(wanted - codes)
+        if unknown:
+            raise ValidationError(
+                key,
+                f"the mapping targets {unknown}, which {city.slug} does not have (it has"
+                f" {sorted(codes)}); create those {table} or fix the mapping",
+            )
 
 
 def _stage_row(mapping: Mapping, row: dict[str, str | None]) -> tuple[Any, ...]:
@@ -621,8 +614,7 @@ def load_source(
     _check_columns(source, mapping, name)
     with engine.connect() as conn, engine.connect() as helper:
         city_row = get_city(conn, city)
-        _check_categories(conn, city_row, mapping)
-        _check_departments(conn, city_row, mapping)
+        _check_targets(conn, city_row, mapping)
         for session in (conn, helper):
             # The SQL helpers read wall times in the session zone: make it UTC.
             session.execute(sa.text("SET timezone TO 'UTC'"))
@@ -756,15 +748,7 @@ def unmapped_categories(engine: Engine, city: str, mapping: Mapping,
     load sends their rows to the fallback category, or rejects them.  The same
     rule as the load's SQL (map first, then the value as a code)."""
     with engine.connect() as conn:
-        codes = set(
-            conn.execute(
-                sa.text(
-                    "SELECT g.code FROM categories g JOIN cities c USING (city_id)"
-                    " WHERE c.slug = :city AND g.active"
-                ),
-                {"city": city},
-            ).scalars()
-        )
+        codes = _active_codes(conn, get_city(conn, city).city_id, "categories")
     return [v for v in values
             if mapping.category_map.get(v.strip(), v.strip().lower()) not in codes]
 
