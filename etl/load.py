@@ -60,6 +60,8 @@ REASONS: dict[str, str] = {
     "ambiguous_local_time": "'{col}' {value!r} happens twice in {tz} (clocks go back at the DST"
     " change); give the time with its UTC offset",
     "closed_before_created": "'{closed_col}' {closed!r} is before '{col}' {value!r}",
+    "date_in_future": "'{col}' {value!r} is more than a day after the load; check the date"
+    " (day and month swapped?) and the mapping's format {fmt!r}",
     "missing_coordinates": "no coordinates ({where} empty)",
     "bad_coordinates": "coordinates in {where} are not valid numbers/geometry for EPSG:{crs}",
     "outside_boundary": "the point is outside the boundary of {city}",

@@ -229,6 +229,8 @@ def fetch(
     """
     base = _check_base(base_url)
     until = until or datetime.now(UTC)
+    if since is not None:
+        since = min(since, until)  # a start in the future still asks for the latest window
     seen: set[str] = set()
     for window in windows(since, until, window_days):
         in_window: set[str] = set()

@@ -142,6 +142,10 @@ q AS MATERIALIZED (
             WHEN v.created_problem IS NOT NULL THEN v.created_problem
             WHEN v.closed_problem IS NOT NULL THEN v.closed_problem
             WHEN v.closed_src < v.created_at THEN 'closed_before_created'
+            -- A day of leeway for clocks; later is a wrong date (day and month
+            -- swapped...), which would also hold the feed's watermark.
+            WHEN v.created_at > now() + interval '1 day'
+              OR v.closed_src > now() + interval '1 day' THEN 'date_in_future'
             WHEN NOT v.has_geom THEN 'missing_coordinates'
             WHEN v.geom IS NULL THEN 'bad_coordinates'
             WHEN NOT ST_Covers(city.boundary, v.geom) THEN 'outside_boundary'
@@ -150,7 +154,10 @@ q AS MATERIALIZED (
             WHEN length(v.address) > 500 THEN 'address_too_long'
             WHEN length(v.resolution) > 5000 THEN 'resolution_too_long'
         END AS reason,
-        CASE WHEN v.created_problem IS NULL AND v.closed_problem IS NOT NULL
+        CASE WHEN v.created_problem IS NULL
+                  AND (v.closed_problem IS NOT NULL
+                       OR (v.created_at <= now() + interval '1 day'
+                           AND v.closed_src > now() + interval '1 day'))
              THEN 'closed' ELSE 'created' END AS field,
         CASE WHEN :status_from_closed
              THEN CASE WHEN v.closed_src IS NOT NULL THEN 'closed' ELSE :status_default END
@@ -181,7 +188,9 @@ SELECT q.source_row, q.ext, q.reason, q.field,
     CASE WHEN q.source_department_id IS NULL
               OR q.source_department_id = COALESCE(rr.department_id, cat.default_department_id)
          THEN rr.rule_id END,
-    dd.district_id, GREATEST(q.created_at, q.closed_src), q.registry_number,
+    -- The watermark never passes the present: one row dated in the future
+    -- would otherwise make every later incremental run start after it.
+    dd.district_id, LEAST(GREATEST(q.created_at, q.closed_src), now()), q.registry_number,
     q.source_department_id
 FROM q
 {existing}

@@ -287,3 +287,18 @@ def test_open311_from_the_command_line_since_a_local_date(engine, sf, server, da
                          (["--format", "csv"], "use one of auto, json, xml")):
         out = _run(["open311", base, "--city", "sf", *bad], engine, cwd=tmp_path)
         assert out.returncode == 1 and message in out.stderr
+
+
+def test_a_request_dated_in_the_future_does_not_stall_the_next_runs(engine, sf, server):
+    base, handler = server
+    future = json.loads(handler.fixtures["requests.json"][1])
+    future[1]["requested_datetime"] = future[1]["updated_datetime"] = "2099-01-01T00:00:00Z"
+    handler.fixtures = {**handler.fixtures, "requests.json": (200, json.dumps(future).encode())}
+    result = load_source(engine, open311_source(base), base, "sf", load_mapping("open311"))
+    assert (result.inserted, result.reasons) == (1, {"date_in_future": 1})
+    since = last_watermark(engine, "sf", "open311")
+    assert since == datetime(2010, 4, 14, 14, 37, 38, tzinfo=UTC)  # not 2099
+    del handler.seen[:]
+    list(open311_source(base, since=datetime(2099, 1, 1, tzinfo=UTC)).rows)
+    start = urllib.parse.parse_qs(handler.seen[-1].partition("?")[2])["start_date"][0]
+    assert datetime.fromisoformat(start) <= datetime.now(UTC)

@@ -22,6 +22,7 @@ CORPUS: dict[str, dict[str, str]] = {
     "nonexistent_local_time": row(id="B", creat="2026-03-29 03:30"),
     "ambiguous_local_time": row(id="B", creat="2025-10-26 03:30"),
     "closed_before_created": row(id="B", stare="Închisă", inchis="2026-05-03 09:00"),
+    "date_in_future": row(id="B", creat="2099-05-04 10:15"),
     "missing_coordinates": row(id="B", lat="", lon=""),
     "bad_coordinates": row(id="B", lat="45,69,1"),
     "outside_boundary": row(id="B", lat="46.77", lon="23.59"),
@@ -101,6 +102,17 @@ def test_messages_name_the_column_and_value(engine, city, tmp_path):
     by_row = {r["source_row"]: r["message"] for r in rejects(engine, result.run_id)}
     assert "'creat'" in by_row[2] and "2026-13-45 10:00" in by_row[2]
     assert "Testville" in by_row[3]
+
+
+def test_a_date_in_the_future_names_its_column(engine, city, tmp_path):
+    rows = [row(id="C1", stare="Închisă", inchis="2099-01-01 10:00"),
+            row(id="C2", stare="Închisă", inchis="2026-05-03 09:00"),
+            row(id="C3", stare="Închisă", inchis="2026-05-05 09:00")]
+    result = load_file(engine, write_csv(tmp_path / "f.csv", rows), "testville", test_mapping())
+    got = {r["source_row"]: (r["reason"], r["message"]) for r in rejects(engine, result.run_id)}
+    assert got[1][0] == "date_in_future" and got[1][1].startswith("'inchis' '2099-01-01 10:00'")
+    assert got[2][0] == "closed_before_created" and "before 'creat'" in got[2][1]
+    assert result.inserted == 1
 
 
 def test_wrong_number_of_fields_is_a_malformed_row(engine, city, tmp_path):
