@@ -91,7 +91,11 @@ def _get(url: str) -> bytes:
             return resp.read()
     except urllib.error.HTTPError as exc:
         body = exc.read()[:2000].decode("utf-8", "replace")
-        detail = _json_errors(body) or (
+        try:
+            detail = _error_text(json.loads(body))
+        except ValueError:
+            detail = None
+        detail = detail or (
             body.split("<error>")[-1].split("</error>")[0].strip() if "<error>" in body
             else body.strip())
         raise ValidationError(
@@ -102,12 +106,8 @@ def _get(url: str) -> bytes:
         raise ValidationError("open311", f"cannot reach {url.split('?')[0]} ({exc})") from None
 
 
-def _json_errors(body: str) -> str | None:
+def _error_text(doc: object) -> str | None:
     """The descriptions of a JSON error answer (``[{"code": 403, "description": ...}]``)."""
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        return None
     if isinstance(doc, dict):
         doc = doc.get("errors", [doc])
     if isinstance(doc, list) and doc and all(
@@ -126,7 +126,7 @@ def _json(url: str) -> list[dict]:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError("open311", f"{shown} did not answer JSON ({exc})") from None
-    errors = _json_errors(body.decode("utf-8", "replace"))
+    errors = _error_text(doc)
     if errors:
         raise ValidationError("open311", f"{shown} answered an error: {errors[:300]}")
     if not isinstance(doc, list) or not all(isinstance(x, dict) for x in doc):
