@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -129,12 +130,14 @@ def load(
 
     def on_download(done: int, total: int | None) -> None:
         if "download" not in tasks:
-            tasks["download"] = progress.add_task(f"download {label}", total=total, detail="")
+            tasks["download"] = progress.add_task(f"download {escape(label)}", total=total,
+                                                  detail="")
         progress.update(tasks["download"], completed=done, total=total,
                         detail=f"{done / 1e6:,.1f} MB")
 
     def on_start(source: Source) -> None:
-        tasks["load"] = progress.add_task(label, total=source.size or None, detail="0 rows")
+        tasks["load"] = progress.add_task(escape(label), total=source.size or None,
+                                          detail="0 rows")
 
     def on_progress(rows: int, position: int) -> None:
         progress.update(tasks["load"], completed=position, detail=f"{rows:,} rows")
@@ -241,7 +244,7 @@ def open311(
         )
         unmapped = unmapped_categories(engine, city, spec, [s.code for s in source.services])
         progress = _progress()
-        task = progress.add_task(display_name(base_url), total=None, detail="0 rows")
+        task = progress.add_task(escape(display_name(base_url)), total=None, detail="0 rows")
         with progress:
             result = load_source(
                 engine, source, display_name(base_url), city, spec, batch_size=batch_size,
@@ -294,12 +297,16 @@ def runs(
     table = Table("run", "city", "source", "file", "status", "started (UTC)", "read",
                   "inserted", "updated", "unchanged", "rejected")
     for r in rows:
+        # escape(): a file name or message is text, never Rich markup ("[/]" would fail).
         table.add_row(
-            str(r["run_id"]), r["city"], r["source"], r["file_name"] or "", r["status"],
+            str(r["run_id"]), r["city"], r["source"], escape(r["file_name"] or ""), r["status"],
             f"{r['started_at']:%Y-%m-%d %H:%M:%S}", str(r["rows_read"]), str(r["rows_inserted"]),
             str(r["rows_updated"]), str(r["rows_unchanged"]), str(r["rows_rejected"]),
         )
     Console(file=sys.stdout, width=200).print(table)
+    for r in rows:
+        if r["error"]:
+            typer.echo(f"run {r['run_id']} {r['status']}: {r['error']}")
     if not rows:
         typer.echo(
             "No feed runs yet: load one with `python -m etl load FILE --city SLUG --mapping M`."
@@ -355,5 +362,5 @@ def rejects(
         typer.echo(f"{n:>8} {reason}")
     table = Table("row", "reason", "message")
     for r in rows:
-        table.add_row(str(r["source_row"]), r["reason"], r["message"])
+        table.add_row(str(r["source_row"]), r["reason"], escape(r["message"]))
     Console(file=sys.stdout, width=200).print(table)

@@ -180,3 +180,18 @@ def test_a_bad_mapping_is_explained(engine, city, tmp_path):
     )
     assert out.returncode == 1
     assert "columns.external_id: is required in the mapping" in out.stderr
+
+
+def test_names_and_values_that_look_like_markup_are_printed_as_text(engine, city, tmp_path):
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(MAPPING_TOML, "utf-8")
+    path = write_csv(tmp_path / "export[bold].csv", [row(creat="[/b] [bold]x")])
+    out = _run(["load", str(path), "--city", "testville", "--mapping", str(mapping)], engine,
+               cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    out = _run(["runs", "--city", "testville"], engine)
+    assert out.returncode == 0, out.stderr
+    assert "export[bold].csv" in out.stdout
+    out = _run(["rejects", "1", "--city", "testville"], engine)
+    assert out.returncode == 0, out.stderr
+    assert "'[/b] [bold]x'" in out.stdout
