@@ -163,10 +163,10 @@ def load(
                 )
     except SesizariError as exc:
         _fail(exc)
-    _summary(result, city, rejects_csv)
+    _summary(result, engine, city, rejects_csv)
 
 
-def _summary(result: RunResult, city: str, rejects_csv: Path | None) -> None:
+def _summary(result: RunResult, engine: Engine, city: str, rejects_csv: Path | None) -> None:
     """Counts only: no row content reaches the terminal or the logs.  The
     rejected rows go to their CSV file (their messages quote the values at
     fault, which is what the person fixing the source needs)."""
@@ -182,7 +182,7 @@ def _summary(result: RunResult, city: str, rejects_csv: Path | None) -> None:
         return
     path = rejects_csv or default_path(city, result.run_id)
     try:
-        write_rejects_csv(_engine(), city, result.run_id, path)
+        write_rejects_csv(engine, city, result.run_id, path)
     except SesizariError as exc:
         typer.secho(
             f"Warning: the rows are loaded, but {exc}. Write the rejects later with"
@@ -265,7 +265,7 @@ def open311(
             f" {', '.join(unmapped[:20])}{' ...' if len(unmapped) > 20 else ''}."
             " Map them in the mapping's [category.map]."
         )
-    _summary(result, city, rejects_csv)
+    _summary(result, engine, city, rejects_csv)
 
 
 def _since(engine: Engine, city: str, text: str) -> datetime:

@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 from etl import sql
 from etl.mapping import Mapping
 from etl.readers import Batch, Source, open_source
+from etl.rejects import REJECT_ROWS
 from sesizari.catalog import City, get_city
 from sesizari.errors import SesizariError, ValidationError
 from sesizari.transactions import run_again_after_deadlock
@@ -732,14 +733,7 @@ def list_rejects(
     """A run's rejects, by source row: row number, reason and message (not the raw row,
     which may hold personal data and stays in the database)."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT r.source_row, r.reason, r.message FROM feed_rejects r"
-                " JOIN cities c USING (city_id) WHERE c.slug = :city AND r.run_id = :run"
-                " ORDER BY r.source_row LIMIT :n"
-            ),
-            {"city": city, "run": run_id, "n": limit},
-        )
+        rows = conn.execute(REJECT_ROWS, {"city": city, "run": run_id, "n": limit})
         return [dict(r._mapping) for r in rows]
 
 

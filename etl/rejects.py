@@ -25,10 +25,12 @@ from sesizari.errors import ValidationError
 
 COLUMNS = ("source_row", "reason", "message")
 
-_REJECTS = sa.text(
+#: A run's rejects by source row, without the raw row; ``:n`` NULL for all of them
+#: (the CSV file), a number for the first ones (``python -m etl rejects``).
+REJECT_ROWS = sa.text(
     "SELECT r.source_row, r.reason, r.message FROM feed_rejects r"
     " JOIN cities c USING (city_id) WHERE c.slug = :city AND r.run_id = :run"
-    " ORDER BY r.source_row"
+    " ORDER BY r.source_row LIMIT :n"
 )
 
 
@@ -53,7 +55,7 @@ def write_rejects_csv(engine: Engine, city: str, run_id: int, path: Path) -> int
             writer = csv.writer(fh, lineterminator="\r\n")
             writer.writerow(COLUMNS)
             rows = conn.execution_options(yield_per=5000).execute(
-                _REJECTS, {"city": city, "run": run_id}
+                REJECT_ROWS, {"city": city, "run": run_id, "n": None}
             )
             for source_row, reason, message in rows:
                 writer.writerow((source_row, reason, defuse(message)))
