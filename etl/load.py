@@ -132,6 +132,14 @@ def _check_columns(source: Source, mapping: Mapping, name: str) -> None:
             f"{name} has no column(s) {missing}; its header is {source.columns[:50]}."
             " Fix the mapping's column names or give the right file/--delimiter.",
         )
+    # Two header cells with one name: a row would keep only the last one's value.
+    twice = sorted(c for c in mapping.columns() if source.columns.count(c) > 1)
+    if twice:
+        raise ValidationError(
+            "mapping",
+            f"{name} has column(s) {twice} more than once in its header, so the mapping"
+            " cannot tell which one to read. Rename the duplicates in the file's header.",
+        )
 
 
 #: The city's active codes, per table a mapping's values may target (fixed texts).
@@ -167,7 +175,17 @@ def _check_targets(conn: Connection, city: City, mapping: Mapping) -> None:
 
 
 def _stage_row(mapping: Mapping, row: dict[str, str | None]) -> tuple[Any, ...]:
-    """The staging columns of one raw row (still text)."""
+    """The staging columns of one raw row (still text).
+
+    A cell equal to one of the mapping's ``null_values`` stages as empty, so
+    that an "NA" closing date reads as "not closed", not as a bad date.
+    """
+    if mapping.null_values:
+        nulls = mapping.null_values
+        row = {
+            c: None if (v := row.get(c)) is not None and v.strip() in nulls else v
+            for c in mapping.columns()
+        }
     parts = [row.get(c) for c in mapping.description]
     description = " — ".join(p.strip() for p in parts if p and p.strip()) or None
     return (

@@ -63,6 +63,9 @@ class Mapping:
     registry_number: str | None = None
     delimiter: str | None = None
     encoding: str | None = None
+    #: Cell values that mean "no value" in this source (e.g. "NA" in exports
+    #: written by R), besides the empty cell.  Compared after trimming spaces.
+    null_values: frozenset[str] = frozenset()
 
     def columns(self) -> set[str]:
         """Every source column the mapping reads (to check against a file's header)."""
@@ -84,8 +87,8 @@ class Mapping:
 #: other key is refused: a misspelt one would otherwise be ignored in silence
 #: and its column never loaded.
 KEYS: dict[str, frozenset[str]] = {
-    "": frozenset({"source", "resolution_default", "columns", "time", "category",
-                   "department", "status", "geometry", "csv"}),
+    "": frozenset({"source", "resolution_default", "null_values", "columns", "time",
+                   "category", "department", "status", "geometry", "csv"}),
     "columns": frozenset({"external_id", "created", "closed", "address", "description",
                           "resolution", "registry_number"}),
     "time": frozenset({"format", "timezone"}),
@@ -230,7 +233,24 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         registry_number=_str(cols, "registry_number", "columns."),
         delimiter=None if delimiter == "auto" else delimiter,
         encoding=None if encoding == "auto" else encoding,
+        null_values=_null_values(data),
     )
+
+
+def _null_values(data: dict[str, Any]) -> frozenset[str]:
+    """The ``null_values`` list: short markers such as "NA", "N/A" or "-"."""
+    value = data.get("null_values", [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and v.strip() and len(v) <= 20 for v in value
+    ):
+        raise ValidationError(
+            "null_values",
+            'must be a list of short non-empty texts that mean "no value", e.g. ["NA", "N/A"]'
+            " (quote them in YAML: an unquoted NULL or ~ is not a text there)",
+        )
+    return frozenset(v.strip() for v in value)
 
 
 def load_mapping(name_or_path: str | Path) -> Mapping:

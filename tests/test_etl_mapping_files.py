@@ -10,7 +10,7 @@ import yaml
 from etl.load import load_file
 from etl.mapping import MAPPINGS_DIR, load_mapping, parse_mapping
 from sesizari.errors import ValidationError
-from tests.etl_helpers import GOOD, incidents, write_csv
+from tests.etl_helpers import GOOD, incidents, row, test_mapping, write_csv
 
 YAML_MAPPING = """\
 # The test export, in YAML.
@@ -93,3 +93,38 @@ def test_the_nyc_mapping_maps_agencies_and_a_name_finds_yaml_too(tmp_path, monke
     assert load_mapping("local").source == "primarie"
     with pytest.raises(ValidationError, match="one of: local"):
         load_mapping("missing")
+
+
+def test_null_values_read_as_empty_in_every_mapped_column(engine, city, tmp_path):
+    # "NA" closing date: not closed, not a bad date; "N/A" address: none; the
+    # same text inside a longer value stays.
+    rows = [row(id="A1", inchis=" NA ", adresa="N/A", descriere="NA"),
+            row(id="A2", adresa="Str. NA 1")]
+    path = write_csv(tmp_path / "na.csv", rows)
+    result = load_file(engine, path, "testville", test_mapping(null_values=["NA", "N/A"]))
+    assert (result.inserted, result.rejected) == (2, 0)
+    got = {i["external_id"]: i for i in incidents(engine)}
+    assert (got["A1"]["status"], got["A1"]["closed_at"], got["A1"]["address"]) == (
+        "new", None, None)
+    assert got["A1"]["description"] == "Groapă"  # no text: the source category
+    assert got["A2"]["address"] == "Str. NA 1"
+    # Without the key the same file rejects the "NA" date.
+    again = load_file(engine, path, "testville", test_mapping(source="other"))
+    assert again.reasons == {"bad_date": 1}
+
+
+@pytest.mark.parametrize("value", [[""], [1], "x" * 21, {"NA": 1}])
+def test_bad_null_values_are_refused(value):
+    with pytest.raises(ValidationError, match=r'null_values.*mean "no value"'):
+        test_mapping(null_values=value)
+
+
+def test_a_mapped_column_twice_in_the_header_is_refused(engine, city, tmp_path):
+    header = ["id", "creat", "inchis", "tip", "stare", "lat", "lon", "adresa", "adresa",
+              "descriere"]
+    path = tmp_path / "twice.csv"
+    path.write_text(",".join(header) + "\nA1,2026-05-04 10:15,,Groapă,Deschisă,45.69,21.90,"
+                    "Str. 1,Str. 2,x\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"\['adresa'\] more than once in its header"):
+        load_file(engine, path, "testville", test_mapping())
+    assert incidents(engine) == []
