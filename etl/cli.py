@@ -91,8 +91,8 @@ REJECTS_CSV_HELP = (
 def load(
     file: str = typer.Argument(
         ..., metavar="FILE_OR_URL",
-        help="CSV/TSV, GeoJSON, GeoPackage or Shapefile (.shp, or .zip) to load: a path, or an"
-        " http(s) URL, downloaded first.",
+        help="CSV/TSV, spreadsheet (.xlsx, .ods), GeoJSON, GeoPackage or Shapefile (.shp, or"
+        " .zip) to load: a path, or an http(s) URL, downloaded first.",
     ),
     city: str = typer.Option(..., "--city", help="Slug of the city receiving the incidents."),
     mapping: str = typer.Option(
@@ -104,6 +104,9 @@ def load(
     ),
     delimiter: str | None = typer.Option(
         None, help="CSV delimiter (default: from the mapping, else detected)."
+    ),
+    layer: str | None = typer.Option(
+        None, help="Sheet of a spreadsheet or layer of a GIS file (default: the first)."
     ),
     batch_size: int = typer.Option(
         DEFAULT_BATCH, min=1, help="Rows per batch; each batch commits atomically."
@@ -136,6 +139,13 @@ def load(
                         detail=f"{done / 1e6:,.1f} MB")
 
     def on_start(source: Source) -> None:
+        if len(source.layers) > 1 and layer is None:
+            others = ", ".join(source.layers[1:])
+            typer.echo(
+                f"Reading {source.layer!r}, the first of {len(source.layers)} sheets or"
+                f" layers (also {others}); --layer chooses another.",
+                err=True,
+            )
         tasks["load"] = progress.add_task(escape(label), total=source.size or None,
                                           detail="0 rows")
 
@@ -160,6 +170,7 @@ def load(
                     on_start=on_start,
                     bulk=bulk,
                     name=label if url else None,
+                    layer=layer,
                 )
     except SesizariError as exc:
         _fail(exc)

@@ -34,9 +34,11 @@ SUFFIX_OF_TYPE = {
     "application/geopackage+sqlite3": ".gpkg",
     "application/zip": ".zip",
     "application/x-zip-compressed": ".zip",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
 }
 KNOWN_SUFFIXES = {".csv", ".tsv", ".txt", ".geojson", ".json", ".gpkg", ".zip", ".fgb",
-                  ".gml", ".kml"}
+                  ".gml", ".kml", ".xlsx", ".ods"}
 
 #: (bytes so far, total bytes or None)
 DownloadProgress = Callable[[int, int | None], None]

@@ -206,8 +206,11 @@ def _stage_row(mapping: Mapping, row: dict[str, str | None]) -> tuple[Any, ...]:
 
 
 def _message(reason: str, row: dict[str, str | None], mapping: Mapping, city: City,
-             crs: int, detail: dict[str, Any]) -> str:
-    """A reject message naming the column and value at fault (no personal fields)."""
+             crs: int, detail: dict[str, Any], formats: dict[str | None, str]) -> str:
+    """A reject message naming the column and value at fault (no personal fields).
+
+    ``formats``: the date format read in each date column.
+    """
     col = mapping.closed if detail.get("field") == "closed" else mapping.created
     if mapping.lon:
         where = f"'{mapping.lon}'/'{mapping.lat}'"
@@ -223,7 +226,7 @@ def _message(reason: str, row: dict[str, str | None], mapping: Mapping, city: Ci
         "value": (row.get(col or "") or "")[:100],
         "closed_col": mapping.closed,
         "closed": (row.get(mapping.closed or "") or "")[:100],
-        "fmt": mapping.date_format,
+        "fmt": formats.get(col, mapping.date_format),
         "tz": mapping.timezone or city.timezone,
         "where": where,
         "crs": crs,
@@ -257,7 +260,9 @@ class Loader:
         self.params: dict[str, Any] = {
             "c": city.city_id,
             "src": mapping.source,
-            "fmt": mapping.date_format,
+            # A column the file types as dates holds ISO text (Source.typed_dates).
+            "fmt_created": self.date_format(mapping.created),
+            "fmt_closed": self.date_format(mapping.closed),
             # Naive times: the mapping's zone, else the city's.
             "tz": mapping.timezone or city.timezone,
             "city_tz": city.timezone,
@@ -274,6 +279,10 @@ class Loader:
         }
 
     # -- run bookkeeping ------------------------------------------------------
+
+    def date_format(self, column: str | None) -> str:
+        """The date format of ``column``: ISO where the file types it as dates."""
+        return "iso" if column in self.source.typed_dates else self.mapping.date_format
 
     def lock(self, wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
         """One load per (city, source) at a time: concurrent runs would race on ids.
@@ -466,6 +475,7 @@ class Loader:
     def write_rejects(self, batch: Batch, rejects: list[Any], result: RunResult) -> None:
         dbapi = self.conn.connection.driver_connection
         assert dbapi is not None
+        formats = {c: self.date_format(c) for c in (self.mapping.created, self.mapping.closed)}
         with dbapi.cursor() as cur, cur.copy(sql.COPY_REJECTS) as cp:
             for source_row, reason, fld, length in rejects:
                 row = batch.rows[source_row - batch.first_row]
@@ -474,7 +484,8 @@ class Loader:
                     "length": length,
                     "problem": batch.problems[source_row - batch.first_row],
                 }
-                message = _message(reason, row, self.mapping, self.city, self.srid, detail)
+                message = _message(reason, row, self.mapping, self.city, self.srid, detail,
+                                   formats)
                 cp.write_row(
                     (self.city.city_id, self.params["run"], source_row, reason, message,
                      json.dumps(row, ensure_ascii=False))
@@ -593,11 +604,14 @@ def load_file(
     on_start: Callable[[Source], None] | None = None,
     bulk: bool = False,
     name: str | None = None,
+    layer: str | None = None,
 ) -> RunResult:
     """Load ``path`` into ``city`` with ``mapping``; record the run; return its counts.
 
     ``name``: what the run records as its file (default the file's name; a
     downloaded file records its URL).
+
+    ``layer``: the layer or sheet of a GIS file or spreadsheet (default: the first).
 
     ``bulk``: the first import of a source into a city, in one transaction
     with the secondary indexes of incidents and incident_events dropped
@@ -610,7 +624,8 @@ def load_file(
     run 'failed'; the batches committed before it stay, and loading the same
     file again completes the job.
     """
-    source = open_source(path, encoding or mapping.encoding, delimiter or mapping.delimiter)
+    source = open_source(path, encoding or mapping.encoding, delimiter or mapping.delimiter,
+                         layer)
     return load_source(
         engine, source, name or path.name, city, mapping, batch_size=batch_size,
         on_progress=on_progress, on_start=on_start, bulk=bulk,

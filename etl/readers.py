@@ -18,8 +18,15 @@ from typing import Any, BinaryIO
 
 from sesizari.errors import ValidationError
 
+#: Spreadsheets (the usual form of a city registry's export), read by GDAL.
+SPREADSHEET_SUFFIXES = {".xlsx", ".ods"}
 #: Files read by GDAL (via pyogrio) rather than by the csv module.
-OGR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".gml", ".kml"}
+OGR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".gml", ".kml",
+                *SPREADSHEET_SUFFIXES}
+#: GDAL settings: a spreadsheet's first row is always its header.
+SPREADSHEET_HEADERS = {"OGR_XLSX_HEADERS": "FORCE", "OGR_ODS_HEADERS": "FORCE"}
+#: GDAL field types whose values arrive as ISO 8601 text (see Source.typed_dates).
+_OGR_DATE_TYPES = {"OFTDate", "OFTDateTime"}
 SNIFF_BYTES = 256 * 1024
 
 
@@ -54,6 +61,14 @@ class Source:
     crs: int | None
     size: int
     unit: str
+    #: Columns the file itself types as dates (a GeoPackage date field, a
+    #: spreadsheet's date cells): their values arrive as ISO 8601 text, read
+    #: as such whatever pattern the mapping gives for text dates.
+    typed_dates: frozenset[str] = frozenset()
+    #: The layer or sheet read, and all those of the file (GIS files and
+    #: spreadsheets; empty for CSV).
+    layer: str | None = None
+    layers: tuple[str, ...] = ()
 
     def batches(self, batch_size: int) -> Iterator[Batch]:  # pragma: no cover - interface
         raise NotImplementedError
@@ -172,18 +187,37 @@ class OgrSource(Source):
     unit = "rows"
     strict_columns = False
 
-    def __init__(self, path: Path, encoding: str | None) -> None:
+    def __init__(self, path: Path, encoding: str | None, layer: str | None = None) -> None:
         import pyogrio
 
         self.path = path
         self.encoding = encoding
+        if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+            # A spreadsheet's first row is its header, even when every cell
+            # below is text too (GDAL's own guess reads it as data then).  A
+            # process-wide setting: the HEADERS open option of GDAL 3.12 only
+            # reaches the first sheet.
+            pyogrio.set_gdal_config_options(SPREADSHEET_HEADERS)
         try:
-            info = pyogrio.read_info(path, encoding=encoding)
+            self.layers = tuple(str(name) for name, _ in pyogrio.list_layers(path))
+            if layer is not None and layer not in self.layers:
+                raise ValidationError(
+                    "layer", f"{path.name} has no layer or sheet {layer!r}; it has"
+                    f" {list(self.layers)}"
+                )
+            self.layer = layer if layer is not None else (self.layers[0] if self.layers else None)
+            info = pyogrio.read_info(path, layer=self.layer, encoding=encoding)
+        except ValidationError:
+            raise
         except Exception as exc:  # GDAL raises several types for unreadable files
             raise ValidationError(
-                "file", f"cannot read {path.name} as a GIS file ({exc})"
+                "file", f"cannot read {path.name} as a GIS file or spreadsheet ({exc})"
             ) from None
         self.columns = [str(c) for c in info["fields"]]
+        self.typed_dates = frozenset(
+            str(c) for c, t in zip(info["fields"], info.get("ogr_types", ()), strict=False)
+            if t in _OGR_DATE_TYPES
+        )
         self.size = max(int(info.get("features") or 0), 0)
         self.crs = None
         crs = info.get("crs")
@@ -203,6 +237,7 @@ class OgrSource(Source):
         n = 0
         with open_arrow(
             self.path,
+            layer=self.layer,
             batch_size=batch_size,
             use_pyarrow=True,
             datetime_as_string=True,
@@ -225,13 +260,22 @@ class OgrSource(Source):
 
 
 def open_source(
-    path: Path, encoding: str | None = None, delimiter: str | None = None
+    path: Path, encoding: str | None = None, delimiter: str | None = None,
+    layer: str | None = None,
 ) -> Source:
-    """Open ``path`` with the reader its suffix calls for (CSV/TSV/TXT otherwise)."""
+    """Open ``path`` with the reader its suffix calls for (CSV/TSV/TXT otherwise).
+
+    ``layer``: the layer or sheet of a GIS file or spreadsheet (default: the first).
+    """
     if not path.exists():
         raise ValidationError("file", f"{path} does not exist")
     if path.suffix.lower() in OGR_SUFFIXES:
-        return OgrSource(path, encoding)
+        return OgrSource(path, encoding, layer)
+    if layer is not None:
+        raise ValidationError(
+            "layer", f"{path.name} is a text file: a layer or sheet can only be chosen in a"
+            " GIS file or spreadsheet"
+        )
     return CsvSource(path, encoding, delimiter)
 
 

@@ -110,8 +110,8 @@ WITH v AS MATERIALIZED (
            (row_number() OVER (PARTITION BY NULLIF(btrim(s.ext), '') ORDER BY s.source_row) > 1
             OR EXISTS (SELECT 1 FROM etl_seen x WHERE x.ext = btrim(s.ext))) AS dup
     FROM etl_stage s
-    CROSS JOIN LATERAL etl_local_time(s.created, :fmt, :tz) ct
-    CROSS JOIN LATERAL etl_local_time(s.closed, :fmt, :tz) cl
+    CROSS JOIN LATERAL etl_local_time(s.created, :fmt_created, :tz) ct
+    CROSS JOIN LATERAL etl_local_time(s.closed, :fmt_closed, :tz) cl
     LEFT JOIN categories c1 ON c1.city_id = :c AND c1.active
         AND c1.code = COALESCE(CAST(:catmap AS jsonb) ->> btrim(s.category),
                                lower(btrim(s.category)))
