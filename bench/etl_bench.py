@@ -83,9 +83,10 @@ COLUMNS = ("city_id", "incident_id", "registry_number", "category_id", "departme
 Row = list[Any]
 
 
-def _generate(rows: int, seed: int) -> list[Row]:
+def _generate(rows: int, seed: int, offset: int = 0) -> list[Row]:
     """Rows in the NYC 311 layout: 12-hour local New York times (none in a DST
-    gap or overlap), 40 % closed, one complaint type in five unmapped."""
+    gap or overlap), 40 % closed, one complaint type in five unmapped.
+    ``offset``: the index of the first row (its "Unique Key" is 10000000 + offset)."""
     rnd = random.Random(seed)
     out = []
     for k in range(rows):
@@ -94,7 +95,7 @@ def _generate(rows: int, seed: int) -> list[Row]:
         created = datetime(2026, rnd.randint(1, 10), rnd.randint(1, 28), rnd.randint(8, 20),
                            k % 60, rnd.randint(0, 59))
         out.append([
-            str(10_000_000 + k), created.strftime(NYC_FORMAT),
+            str(10_000_000 + offset + k), created.strftime(NYC_FORMAT),
             "11/20/2026 12:00:00 PM" if closed else "", agency, complaint, descriptor,
             "Closed" if closed else "Open", f"{rnd.randint(1, 3000)} BROADWAY",
             f"{40.65 + rnd.random() * 0.1:.8f}", f"{-74.05 + rnd.random() * 0.1:.8f}",

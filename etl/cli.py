@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -220,6 +220,12 @@ def open311(
         " 2026-01-31T08:00:00+02:00; without an offset, in the city's time zone) instead of"
         " from the last run's watermark.",
     ),
+    revisit_days: int = typer.Option(
+        30, min=0, max=3650,
+        help="Without --since: start this many days before the last run's watermark, so that"
+        " requests closed or changed since then are updated (GeoReport v2 selects requests"
+        " by the time they were made).",
+    ),
     full: bool = typer.Option(
         False, "--full",
         help="No start date: what the server gives by default (usually the last 90 days).",
@@ -238,7 +244,7 @@ def open311(
 
     Reads the server's service list, then its requests in date windows from
     --since, or else from the watermark of the last successful run of the
-    same source.
+    same source, less --revisit-days.
     """
     from etl.open311 import open311_source
 
@@ -247,8 +253,13 @@ def open311(
             raise ValidationError("since", "give --since or --full, not both")
         spec = load_mapping(mapping)
         engine = _engine()
-        start = (_since(engine, city, since) if since is not None
-                 else None if full else last_watermark(engine, city, spec.source))
+        if since is not None:
+            start = _since(engine, city, since)
+        elif full:
+            start = None
+        else:
+            watermark = last_watermark(engine, city, spec.source)
+            start = watermark - timedelta(days=revisit_days) if watermark else None
         source = open311_source(
             base_url, since=start, jurisdiction=jurisdiction, max_pages=max_pages,
             window_days=window_days, fmt=fmt,

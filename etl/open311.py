@@ -13,9 +13,10 @@ open311``).
 Then ``GET {base}/requests.{json,xml}`` by date window: the spec lets a
 query span at most 90 days of ``requested_datetime`` (and a server answers
 the last 90 days when given no dates), so a run from a start date walks
-windows of ``window_days`` up to now, each page by page.  The start is the
-watermark of the last successful run (a scheduled run only fetches what is
-new), or ``--since``.  The rows then go through the same load path as
+windows of ``window_days`` up to now, each page by page.  The start is
+``--since``, or else the watermark of the last successful run less
+``--revisit-days`` (a scheduled run reads again the recent requests whose
+status may have changed, and what is new).  The rows then go through the same load path as
 files: same checks, rejects, idempotency and counters.
 """
 

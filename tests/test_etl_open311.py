@@ -282,6 +282,16 @@ def test_open311_from_the_command_line_since_a_local_date(engine, sf, server, da
     assert "the server lists 1 services (xml)" in out.stdout  # JSON asked first, then XML
     (run, *_) = list_runs(engine, "sf")
     assert run["file_name"] == base
+    # Without --since: from the watermark (Dec 21 12:00 UTC) less 30 days, so
+    # the requests made in that month are read again and any change updated.
+    out = _run(["open311", base, "--city", "sf", "--window-days", "30"], engine, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "requests from 2025-11-21 12:00:00 UTC on" in out.stdout
+    assert "read 4 = inserted 1 + updated 0 + unchanged 3" in out.stdout  # Nov 21 is new
+    out = _run(["open311", base, "--city", "sf", "--revisit-days", "0"], engine, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "requests from 2025-12-21 12:00:00 UTC on" in out.stdout
+    assert "read 1 = inserted 0 + updated 0 + unchanged 1" in out.stdout
     for bad, message in ((["--since", "yesterday"], "'yesterday' is not a date"),
                          (["--since", "2025-01-01", "--full"], "not both"),
                          (["--format", "csv"], "use one of auto, json, xml")):
