@@ -290,11 +290,12 @@ class Loader:
         Waits a little: after a crash (kill -9) the server may need a moment to
         notice the dead client, roll its batch back and release its lock.
         """
-        key = f"etl:{self.city.city_id}:{self.mapping.source}"
+        key = {"c": self.city.city_id, "src": self.mapping.source}
         deadline = time.monotonic() + wait_seconds
         while True:
+            # The key's function also tells the run list which runs still hold it.
             got = self.conn.execute(
-                sa.text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))"), {"k": key}
+                sa.text("SELECT pg_try_advisory_lock(etl_lock_key(:c, :src))"), key
             ).scalar_one()
             self.conn.commit()
             if got or time.monotonic() >= deadline:
@@ -309,7 +310,7 @@ class Loader:
 
     def unlock(self) -> None:
         self.conn.execute(
-            sa.text("SELECT pg_advisory_unlock(hashtextextended(:k, 0))"), {"k": self.lock_key}
+            sa.text("SELECT pg_advisory_unlock(etl_lock_key(:c, :src))"), self.lock_key
         )
         self.conn.commit()
 
@@ -318,8 +319,7 @@ class Loader:
         self.conn.execute(
             sa.text(
                 "UPDATE feed_runs SET status = 'aborted', finished_at = now(),"
-                " error = 'the loading process stopped before the end; rows committed by'"
-                " || ' its finished batches are kept'"
+                " error = etl_aborted_message()"
                 " WHERE city_id = :c AND source = :src AND status = 'running'"
             ),
             self.params,
@@ -744,14 +744,18 @@ def last_watermark(engine: Engine, city: str, source: str) -> datetime | None:
 
 
 def list_runs(engine: Engine, city: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-    """The latest feed runs, newest first (all cities unless ``city``)."""
+    """The latest feed runs, newest first (all cities unless ``city``).
+
+    A run left 'running' by a load that stopped without finishing reads as
+    'aborted' (view ``feed_runs_shown``, migration 0023).
+    """
     with engine.connect() as conn:
         rows = conn.execute(
             sa.text(
                 "SELECT c.slug AS city, r.run_id, r.source, r.file_name, r.status, r.started_at,"
                 " r.finished_at, r.rows_read, r.rows_inserted, r.rows_updated,"
                 " r.rows_unchanged, r.rows_rejected, r.watermark, r.error"
-                " FROM feed_runs r JOIN cities c USING (city_id)"
+                " FROM feed_runs_shown r JOIN cities c USING (city_id)"
                 " WHERE CAST(:city AS text) IS NULL OR c.slug = :city"
                 " ORDER BY r.started_at DESC, r.run_id DESC LIMIT :n"
             ),

@@ -25,7 +25,7 @@ SELECT r.run_id, r.source, r.file_name, r.status,
            AS seconds,
        r.rows_read, r.rows_inserted, r.rows_updated, r.rows_unchanged, r.rows_rejected,
        r.error
-FROM feed_runs r JOIN cities c USING (city_id)
+FROM feed_runs_shown r JOIN cities c USING (city_id)
 WHERE r.city_id = :c
 ORDER BY r.started_at DESC, r.run_id DESC
 LIMIT :n
@@ -49,7 +49,8 @@ def _require_manager(user: StaffUser) -> None:
 
 
 def runs(engine: Engine, user: StaffUser, limit: int = 100) -> pd.DataFrame:
-    """The city's latest feed runs, newest first, with their counts and error."""
+    """The city's latest feed runs, newest first, with their counts and error
+    (a load that stopped without finishing shows as 'aborted': migration 0023)."""
     _require_manager(user)
     with engine.connect() as conn:
         return pd.read_sql(_RUNS, conn, params={"c": user.city_id, "n": limit})
