@@ -116,6 +116,11 @@ def load(
         help="First import of this source into the city: one transaction, secondary indexes"
         " of incidents rebuilt at the end; locks incidents meanwhile.",
     ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run",
+        help="Check the file and count what a load would insert, update and reject (rejects"
+        " written to the CSV), then take every batch back: nothing is kept or recorded.",
+    ),
     rejects_csv: Path | None = typer.Option(None, "--rejects-csv", help=REJECTS_CSV_HELP),
 ) -> None:
     """Load FILE_OR_URL into CITY's incidents: new rows inserted, changed rows updated, bad
@@ -128,6 +133,8 @@ def load(
         _fail(exc)
     url = is_url(file)
     label = display_name(file) if url else Path(file).name
+    # A dry run writes its rejects as it goes (nothing stays in the database).
+    dry_csv = (rejects_csv or default_path(city, None)) if dry_run else None
     progress = _progress()
     tasks: dict[str, TaskID] = {}
 
@@ -171,10 +178,29 @@ def load(
                     bulk=bulk,
                     name=label if url else None,
                     layer=layer,
+                    dry_run=dry_run,
+                    rejects_csv=dry_csv,
                 )
     except SesizariError as exc:
         _fail(exc)
+    if dry_csv is not None:
+        _dry_run_summary(result, dry_csv)
+        return
     _summary(result, engine, city, rejects_csv)
+
+
+def _dry_run_summary(result: RunResult, rejects_csv: Path) -> None:
+    """What a load would do; nothing was kept."""
+    typer.echo(
+        f"dry run, nothing kept: read {result.read} = would insert {result.inserted}"
+        f" + update {result.updated} + leave unchanged {result.unchanged}"
+        f" + reject {result.rejected}  ({result.rows_per_second:,.0f} rows/s,"
+        f" {result.seconds:.1f} s)"
+    )
+    for reason, n in result.reasons.most_common():
+        typer.echo(f"  rejected {n:>8} {reason}")
+    if result.rejected:
+        typer.echo(f"Rejected rows (row number, reason, message): {rejects_csv}")
 
 
 def _summary(result: RunResult, engine: Engine, city: str, rejects_csv: Path | None) -> None:

@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 from etl import sql
 from etl.mapping import Mapping
 from etl.readers import Batch, Source, open_source
-from etl.rejects import REJECT_ROWS
+from etl.rejects import REJECT_ROWS, RejectsFile
 from sesizari.catalog import City, get_city
 from sesizari.errors import SesizariError, ValidationError
 from sesizari.transactions import run_again_after_deadlock
@@ -102,9 +102,12 @@ def _safe_error(exc: BaseException) -> str:
 
 @dataclass
 class RunResult:
-    """What a load did; ``read == inserted + updated + unchanged + rejected``."""
+    """What a load did; ``read == inserted + updated + unchanged + rejected``.
 
-    run_id: int
+    ``run_id`` is None for a dry run (nothing recorded).
+    """
+
+    run_id: int | None
     read: int = 0
     inserted: int = 0
     updated: int = 0
@@ -252,6 +255,10 @@ class Loader:
         #: Whether batches are matched to incidents already loaded (not in bulk
         #: mode: there are none, and its transaction locks the table).
         self.match_existing = True
+        #: A dry run's rejects of the current batch, (row, reason, message):
+        #: they go to a file once the batch is through, not to feed_rejects.
+        #: None: a real load.
+        self.dry_rejects: list[tuple[int, str, str]] | None = None
         self.city = city
         self.mapping = mapping
         self.source = source
@@ -336,6 +343,8 @@ class Loader:
         return run_id
 
     def finish_run(self, status: str, error: str | None = None) -> None:
+        if self.dry_rejects is not None:
+            return  # a dry run records nothing
         self.conn.execute(
             sa.text(
                 "UPDATE feed_runs SET status = :s, finished_at = now(), error = :e"
@@ -430,7 +439,8 @@ class Loader:
         if counts["unch"] < 0 or good + len(rejects) != n:
             # Never expected; refusing the batch beats recording wrong counts.
             raise RuntimeError(f"batch at row {batch.first_row}: counts do not add up ({counts})")
-        conn.execute(sa.text(sql.UPDATE_RUN_COUNTS), {**p, **counts})
+        if self.dry_rejects is None:
+            conn.execute(sa.text(sql.UPDATE_RUN_COUNTS), {**p, **counts})
         result.read += n
         result.inserted += inserted
         result.updated += updated
@@ -473,24 +483,30 @@ class Loader:
         self.conn.execute(sa.text("ANALYZE incident_events"))
 
     def write_rejects(self, batch: Batch, rejects: list[Any], result: RunResult) -> None:
+        """The batch's rejects into feed_rejects (a dry run: into ``dry_rejects``)."""
+        formats = {c: self.date_format(c) for c in (self.mapping.created, self.mapping.closed)}
+        out = []
+        for source_row, reason, fld, length in rejects:
+            row = batch.rows[source_row - batch.first_row]
+            detail = {
+                "field": fld,
+                "length": length,
+                "problem": batch.problems[source_row - batch.first_row],
+            }
+            message = _message(reason, row, self.mapping, self.city, self.srid, detail, formats)
+            out.append((source_row, reason, message, row))
+            result.reasons[reason] += 1
+        if self.dry_rejects is not None:
+            self.dry_rejects.extend((r, reason, m) for r, reason, m, _ in out)
+            return
         dbapi = self.conn.connection.driver_connection
         assert dbapi is not None
-        formats = {c: self.date_format(c) for c in (self.mapping.created, self.mapping.closed)}
         with dbapi.cursor() as cur, cur.copy(sql.COPY_REJECTS) as cp:
-            for source_row, reason, fld, length in rejects:
-                row = batch.rows[source_row - batch.first_row]
-                detail = {
-                    "field": fld,
-                    "length": length,
-                    "problem": batch.problems[source_row - batch.first_row],
-                }
-                message = _message(reason, row, self.mapping, self.city, self.srid, detail,
-                                   formats)
+            for source_row, reason, message, row in out:
                 cp.write_row(
                     (self.city.city_id, self.params["run"], source_row, reason, message,
                      json.dumps(row, ensure_ascii=False))
                 )
-                result.reasons[reason] += 1
 
 
 def _commit_batch(conn: Connection, loader: Loader, batch: Batch, result: RunResult,
@@ -499,14 +515,19 @@ def _commit_batch(conn: Connection, loader: Loader, batch: Batch, result: RunRes
     deadlock (:mod:`sesizari.transactions`): its insert holds the registry
     counter while it waits for rollup rows, which a citizen's report may hold
     while it waits for the counter.  The rolled-back attempt left nothing in
-    the database; its counts are taken back here.
+    the database; its counts are taken back here.  A dry run rolls every
+    batch back.
     """
 
     def attempt() -> None:
         before = replace(result, reasons=Counter(result.reasons))
+        if loader.dry_rejects is not None:
+            loader.dry_rejects.clear()
         try:
-            with conn.begin():
+            with conn.begin() as tx:
                 loader.process(batch, result, work)
+                if loader.dry_rejects is not None:
+                    tx.rollback()  # a dry run: checked and inserted, then taken back
         except BaseException:
             for f in fields(RunResult):
                 setattr(result, f.name, getattr(before, f.name))
@@ -605,6 +626,8 @@ def load_file(
     bulk: bool = False,
     name: str | None = None,
     layer: str | None = None,
+    dry_run: bool = False,
+    rejects_csv: Path | None = None,
 ) -> RunResult:
     """Load ``path`` into ``city`` with ``mapping``; record the run; return its counts.
 
@@ -612,6 +635,13 @@ def load_file(
     downloaded file records its URL).
 
     ``layer``: the layer or sheet of a GIS file or spreadsheet (default: the first).
+
+    ``dry_run``: check the file against the city without keeping anything:
+    each batch goes through the checks and inserts of a load, then is rolled
+    back; no run is recorded.  The counts are what a load would do now
+    (except that a registry number repeated in two batches of a registry
+    source is found only by the load).  Its rejects go to ``rejects_csv``
+    (if given), not to feed_rejects.
 
     ``bulk``: the first import of a source into a city, in one transaction
     with the secondary indexes of incidents and incident_events dropped
@@ -628,7 +658,8 @@ def load_file(
                          layer)
     return load_source(
         engine, source, name or path.name, city, mapping, batch_size=batch_size,
-        on_progress=on_progress, on_start=on_start, bulk=bulk,
+        on_progress=on_progress, on_start=on_start, bulk=bulk, dry_run=dry_run,
+        rejects_csv=rejects_csv,
     )
 
 
@@ -643,10 +674,14 @@ def load_source(
     on_progress: ProgressFn | None = None,
     on_start: Callable[[Source], None] | None = None,
     bulk: bool = False,
+    dry_run: bool = False,
+    rejects_csv: Path | None = None,
 ) -> RunResult:
     """:func:`load_file` for any opened :class:`Source` (a file, an Open311 endpoint)."""
     if batch_size < 1:
         raise ValidationError("batch_size", "must be at least 1")
+    if bulk and dry_run:
+        raise ValidationError("dry_run", "a dry run checks a normal load: leave out --bulk")
     _check_columns(source, mapping, name)
     with engine.connect() as conn, engine.connect() as helper:
         city_row = get_city(conn, city)
@@ -664,9 +699,17 @@ def load_source(
                        {"t": HELPER_LOCK_TIMEOUT})
         helper.commit()
         loader = Loader(conn, city_row, mapping, source, name, helper)
+        # The same lock as a load: a dry run beside a load of the same
+        # source would count rows that the load is changing.
         loader.lock()
+        out = RejectsFile(rejects_csv) if dry_run and rejects_csv is not None else None
         try:
-            result = RunResult(loader.start_run())
+            if dry_run:
+                loader.dry_rejects = []
+                loader.params["run"] = None
+                result = RunResult(None)
+            else:
+                result = RunResult(loader.start_run())
             loader.create_temp_tables()
             if on_start:
                 on_start(source)
@@ -693,8 +736,13 @@ def load_source(
                                                   loader.prepare):
                         first_row = batch.first_row
                         _commit_batch(conn, loader, batch, result, work)
+                        if out is not None and loader.dry_rejects:
+                            for reject in loader.dry_rejects:
+                                out.write(*reject)
                         if on_progress:
                             on_progress(result.read, batch.position)
+                    if out is not None:
+                        out.close()
             except BaseException as exc:
                 # An error of the helper session names the batch it prepared.
                 first_row = getattr(exc, "etl_first_row", first_row)
@@ -704,6 +752,13 @@ def load_source(
                     loader.finish_run("failed", f"batch from row {first_row}: {error}")
                 except Exception:  # the original error matters more: raised below
                     pass
+                if out is not None:
+                    out.abort()
+                if isinstance(exc, sa.exc.DBAPIError) and dry_run:
+                    raise LoadError(
+                        f"the batch from row {first_row} was refused by the database ({error});"
+                        " a load would stop there too. Nothing was written (dry run)."
+                    ) from None
                 if isinstance(exc, sa.exc.DBAPIError) and bulk:
                     raise LoadError(
                         f"the bulk load was refused by the database ({error}); nothing was"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
+from typing import Any, TextIO
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -34,42 +35,92 @@ REJECT_ROWS = sa.text(
 )
 
 
-def default_path(city: str, run_id: int) -> Path:
-    """Where ``load`` writes a run's rejects when not told: the working directory."""
-    return Path(f"rejects-{city}-run{run_id}.csv")
+def default_path(city: str, run_id: int | None) -> Path:
+    """Where ``load`` writes a run's rejects when not told: the working
+    directory (``run_id`` None: a dry run's)."""
+    return Path(f"rejects-{city}-{'dry-run' if run_id is None else f'run{run_id}'}.csv")
+
+
+class RejectsFile:
+    """A reject CSV being written: to a temporary file beside ``path``,
+    renamed to ``path`` by :meth:`close` (only if a row was written, unless
+    ``always``); :meth:`abort` removes it.  A failure never leaves a
+    half-written file under the final name.
+
+    Spreadsheet-safe like every CSV of the platform (:func:`defuse`): a
+    message quotes source values, which could start with ``=``.
+    """
+
+    def __init__(self, path: Path, *, always: bool = False) -> None:
+        self.path = Path(path)
+        self.tmp = self.path.with_name(f".{self.path.name}.part")
+        self.always = always
+        self.rows = 0
+        self._fh: TextIO | None = None
+        self._writer: Any = None
+
+    def _open(self) -> None:
+        try:
+            self._fh = self.tmp.open("w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise self._error(exc) from None
+        self._writer = csv.writer(self._fh, lineterminator="\r\n")
+        self._writer.writerow(COLUMNS)
+
+    def write(self, source_row: int, reason: str, message: str) -> None:
+        if self._fh is None:
+            self._open()
+        try:
+            self._writer.writerow((source_row, reason, defuse(message)))
+        except OSError as exc:
+            self.abort()
+            raise self._error(exc) from None
+        self.rows += 1
+
+    def close(self) -> None:
+        """Rename the file into place (or write nothing: no row and not ``always``)."""
+        if self._fh is None and self.always:
+            self._open()
+        if self._fh is None:
+            return
+        try:
+            self._fh.close()
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            self.abort()
+            raise self._error(exc) from None
+        finally:
+            self._fh = None
+
+    def abort(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        self.tmp.unlink(missing_ok=True)
+
+    def _error(self, exc: OSError) -> ValidationError:
+        return ValidationError(
+            "rejects_csv",
+            f"cannot write {self.path} ({exc.strerror or exc}); give a writable path",
+        )
 
 
 def write_rejects_csv(engine: Engine, city: str, run_id: int, path: Path) -> int:
-    """Write the rejects of run ``run_id`` of ``city`` to ``path``; return how many.
-
-    Spreadsheet-safe like every CSV of the platform (:func:`defuse`): a
-    message quotes source values, which could start with ``=``.  Written to
-    a temporary file beside ``path`` and renamed, so a failure never leaves a
-    half-written file under the final name.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.part")
-    n = 0
+    """Write the rejects of run ``run_id`` of ``city`` to ``path`` (:class:`RejectsFile`);
+    return how many."""
+    out = RejectsFile(path, always=True)
     try:
-        with engine.connect() as conn, tmp.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, lineterminator="\r\n")
-            writer.writerow(COLUMNS)
+        with engine.connect() as conn:
             rows = conn.execution_options(yield_per=5000).execute(
                 REJECT_ROWS, {"city": city, "run": run_id, "n": None}
             )
             for source_row, reason, message in rows:
-                writer.writerow((source_row, reason, defuse(message)))
-                n += 1
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ValidationError(
-            "rejects_csv", f"cannot write {path} ({exc.strerror or exc}); give a writable path"
-        ) from None
+                out.write(source_row, reason, message)
+        out.close()
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        out.abort()
         raise
-    return n
+    return out.rows
 
 
 _FORGET_RAW = sa.text(
