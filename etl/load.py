@@ -357,8 +357,11 @@ class Loader:
     # -- one batch ----------------------------------------------------------------
 
     def create_temp_tables(self) -> None:
+        main = sql.WORK_TABLES
+        if self.mapping.registry_number is not None:
+            main += sql.DRY_NUMBERS_TABLES
         for conn, tables in (
-            (self.conn, sql.WORK_TABLES),
+            (self.conn, main),
             (self.helper, sql.WORK_TABLES + sql.HELPER_TABLES),
         ):
             for stmt in tables:
@@ -523,11 +526,17 @@ def _commit_batch(conn: Connection, loader: Loader, batch: Batch, result: RunRes
         before = replace(result, reasons=Counter(result.reasons))
         if loader.dry_rejects is not None:
             loader.dry_rejects.clear()
+        numbers: list[str] = []
         try:
             with conn.begin() as tx:
                 loader.process(batch, result, work)
                 if loader.dry_rejects is not None:
+                    if loader.mapping.registry_number is not None:
+                        numbers = list(conn.execute(sa.text(sql.NEW_NUMBERS)).scalars())
                     tx.rollback()  # a dry run: checked and inserted, then taken back
+            if numbers:
+                with conn.begin():
+                    conn.execute(sa.text(sql.REMEMBER_NUMBERS), {"numbers": numbers})
         except BaseException:
             for f in fields(RunResult):
                 setattr(result, f.name, getattr(before, f.name))
@@ -638,10 +647,8 @@ def load_file(
 
     ``dry_run``: check the file against the city without keeping anything:
     each batch goes through the checks and inserts of a load, then is rolled
-    back; no run is recorded.  The counts are what a load would do now
-    (except that a registry number repeated in two batches of a registry
-    source is found only by the load).  Its rejects go to ``rejects_csv``
-    (if given), not to feed_rejects.
+    back; no run is recorded.  The counts are what a load would do now.
+    Its rejects go to ``rejects_csv`` (if given), not to feed_rejects.
 
     ``bulk``: the first import of a source into a city, in one transaction
     with the secondary indexes of incidents and incident_events dropped

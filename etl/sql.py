@@ -42,6 +42,21 @@ HELPER_TABLES = (
     "TRUNCATE etl_seen",
 )
 
+#: The registry numbers a dry run has accepted so far (main session, kept
+#: across its rolled-back batches; always empty in a load, whose batches
+#: commit): a number repeated in a later batch is taken, as in a load.
+DRY_NUMBERS_TABLES = (
+    "CREATE TEMP TABLE IF NOT EXISTS etl_dry_numbers (registry_number text PRIMARY KEY)",
+    "TRUNCATE etl_dry_numbers",
+)
+#: The numbers of the batch's new rows (read before a dry run's rollback).
+NEW_NUMBERS = (
+    "SELECT registry_number FROM etl_work WHERE reason IS NULL AND incident_id IS NULL"
+)
+REMEMBER_NUMBERS = (
+    "INSERT INTO etl_dry_numbers SELECT unnest(CAST(:numbers AS text[])) ON CONFLICT DO NOTHING"
+)
+
 COPY_STAGE = (
     "COPY etl_stage (source_row, ext, created, closed, category, status, address,"
     " description, resolution, lon, lat, wkt, agency, regno, wkb, problem) FROM STDIN"
@@ -336,6 +351,8 @@ WITH r AS (
                 SELECT 1 FROM incidents i WHERE i.city_id = :c
                   AND i.registry_number = w.registry_number
                   AND i.incident_id IS DISTINCT FROM w.incident_id)
+                OR EXISTS (SELECT 1 FROM etl_dry_numbers d
+                           WHERE d.registry_number = w.registry_number)
                 THEN 'registry_number_taken'
         END AS reason
     FROM etl_work w

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from etl.load import load_file
 from sesizari.errors import ValidationError
 from tests.etl_helpers import row, test_mapping, write_csv
+from tests.test_etl_agency_and_registry import REGISTRY_HEADER
 from tests.test_etl_cli import MAPPING_TOML, _run
 
 TABLES = ("incidents", "incident_events", "feed_runs", "feed_rejects", "incident_cells",
@@ -92,3 +93,24 @@ def test_dry_run_from_the_command_line(engine, city, tmp_path):
         "2,missing_coordinates,no coordinates ('lon'/'lat' empty)",
     ]
     assert _state(engine)["incidents"] == 0 and _state(engine)["feed_runs"] == 0
+
+
+def test_a_dry_run_of_a_registry_source_finds_a_number_repeated_in_a_later_batch(
+    engine, city, tmp_path
+):
+    # Batches of two: R3 repeats R1's number in the second batch.  The dry run
+    # rolls the first batch back, yet finds it as the load does.
+    rows = [row(id="R1", nr="TST-2026-000120"), row(id="R2", nr="TST-2026-000121"),
+            row(id="R3", nr="TST-2026-000120"), row(id="R4", nr="TST-2026-000122")]
+    path = write_csv(tmp_path / "r.csv", rows, header=REGISTRY_HEADER)
+    mapping = test_mapping(columns__registry_number="nr")
+    dry = load_file(engine, path, "testville", mapping, batch_size=2, dry_run=True)
+    assert (dry.inserted, dry.rejected, dict(dry.reasons)) == (
+        3, 1, {"registry_number_taken": 1})
+    assert _state(engine)["incidents"] == 0
+    real = load_file(engine, path, "testville", mapping, batch_size=2)
+    assert (real.inserted, real.rejected, real.reasons) == (
+        dry.inserted, dry.rejected, dry.reasons)
+    # A second dry run on the same pooled session starts from an empty list.
+    again = load_file(engine, path, "testville", mapping, batch_size=2, dry_run=True)
+    assert (again.unchanged, again.inserted, again.rejected) == (3, 0, 1)
