@@ -4,13 +4,16 @@ PORT ?= 8501
 API_PORT ?= 8000
 INCIDENTS ?= 20000
 
-.PHONY: setup setup-test run api test lint db-start db-stop db-status demo bench clean-db
+.PHONY: setup setup-test setup-bench run api test lint db-start db-stop db-status demo bench clean-db
 
 setup:
 	bash scripts/setup.sh
 
 setup-test:
 	bash scripts/setup.sh --test
+
+setup-bench:
+	bash scripts/setup.sh --bench
 
 # The dashboard in the foreground, the HTTP API (Open311, open data) beside it;
 # Ctrl-C stops both.
@@ -46,7 +49,7 @@ demo: setup
 
 # Benchmarks print figures (see bench/RESULTS.md); sizes can be raised, e.g. BENCH_N=1000000.
 BENCH_N ?= 100000
-bench: setup  ## needs the embedded cluster (make db-start) for the dashboard and API benches
+bench: setup-bench  ## needs the embedded cluster (make db-start) for the dashboard and API benches
 	$(PY) bench/dashboard_bench.py --incidents $(BENCH_N) --runs 20
 	$(PY) bench/etl_bench.py --rows 200000
 	$(PY) -m bench.api_load --clients 50 --seconds 30

@@ -376,7 +376,8 @@ def main(
 
         d_s = _ogr2ogr_d(engine, url, csv_path, ids, rows)
         if d_s is None:
-            print("(d) ogr2ogr: skipped, ogr2ogr is not installed (Debian: gdal-bin)")
+            print("(d) ogr2ogr: skipped, ogr2ogr is not installed"
+                  " (bash scripts/setup.sh --bench installs Debian's gdal-bin)")
         else:
             _line("(d) ogr2ogr PG_USE_COPY=YES", rows, d_s,
                   f"((b) is {(rows / b_s) / (rows / d_s):.2f}x (d))")

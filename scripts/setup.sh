@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# Install what Sesizari needs, idempotently: OS packages (PostgreSQL + PostGIS,
-# and with --test Chromium for the browser tests) and the Python virtualenv.
+# Install what Sesizari needs, idempotently: OS packages (PostgreSQL + PostGIS;
+# with --test Chromium for the browser tests; with --bench GDAL's ogr2ogr, the
+# loader the ETL benchmark compares with) and the Python virtualenv.
 # A second run installs nothing new.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
-[ "${1:-}" = "--test" ] && want_test=1
+want_bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    --bench) want_bench=1 ;;
+    *) echo "usage: scripts/setup.sh [--test] [--bench]" >&2; exit 2 ;;
+  esac
+done
 
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
@@ -23,6 +31,9 @@ if command -v apt-get >/dev/null 2>&1; then
   if [ "$want_test" = 1 ]; then
     have_pkg chromium || need+=(chromium)
     have_pkg fonts-dejavu-core || need+=(fonts-dejavu-core)
+  fi
+  if [ "$want_bench" = 1 ]; then
+    have_pkg gdal-bin || need+=(gdal-bin)
   fi
   python3 -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)
   command -v git >/dev/null 2>&1 || need+=(git)
