@@ -148,10 +148,11 @@ def load(
     def on_start(source: Source) -> None:
         if len(source.layers) > 1 and layer is None:
             others = ", ".join(source.layers[1:])
-            typer.echo(
+            # Through the progress bar's console: printed above the bar, not into it.
+            progress.console.print(
                 f"Reading {source.layer!r}, the first of {len(source.layers)} sheets or"
                 f" layers (also {others}); --layer chooses another.",
-                err=True,
+                markup=False, highlight=False, soft_wrap=True,
             )
         tasks["load"] = progress.add_task(escape(label), total=source.size or None,
                                           detail="0 rows")
@@ -199,8 +200,7 @@ def _dry_run_summary(result: RunResult, rejects_csv: Path) -> None:
     )
     for reason, n in result.reasons.most_common():
         typer.echo(f"  rejected {n:>8} {reason}")
-    if result.rejected:
-        typer.echo(f"Rejected rows (row number, reason, message): {rejects_csv}")
+    typer.echo(f"Rejected rows (row number, reason, message): {rejects_csv}")
 
 
 def _summary(result: RunResult, engine: Engine, city: str, rejects_csv: Path | None) -> None:

@@ -648,7 +648,8 @@ def load_file(
     ``dry_run``: check the file against the city without keeping anything:
     each batch goes through the checks and inserts of a load, then is rolled
     back; no run is recorded.  The counts are what a load would do now.
-    Its rejects go to ``rejects_csv`` (if given), not to feed_rejects.
+    Its rejects go to ``rejects_csv`` (if given; written even when empty),
+    not to feed_rejects.
 
     ``bulk``: the first import of a source into a city, in one transaction
     with the secondary indexes of incidents and incident_events dropped
@@ -709,7 +710,10 @@ def load_source(
         # The same lock as a load: a dry run beside a load of the same
         # source would count rows that the load is changing.
         loader.lock()
-        out = RejectsFile(rejects_csv) if dry_run and rejects_csv is not None else None
+        # A dry run's file is always written (only a header when nothing is
+        # rejected): its fixed default name must not keep an earlier run's rows.
+        out = (RejectsFile(rejects_csv, always=True)
+               if dry_run and rejects_csv is not None else None)
         try:
             if dry_run:
                 loader.dry_rejects = []

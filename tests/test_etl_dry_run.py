@@ -67,12 +67,15 @@ def test_a_dry_run_counts_what_the_load_then_does_and_keeps_nothing(engine, city
     assert _state(engine)["incidents"] == before["incidents"] + 1
 
 
-def test_a_dry_run_without_rejects_writes_no_file_and_refuses_bulk(engine, city, tmp_path):
+def test_a_dry_run_without_rejects_empties_its_file_and_refuses_bulk(engine, city, tmp_path):
+    # The file of an earlier dry run is replaced: no stale rows under the fixed name.
     out = tmp_path / "dry.csv"
+    out.write_text("source_row,reason,message\r\n9,bad_date,old\r\n", "utf-8")
     path = write_csv(tmp_path / "a.csv", [row(id="A1")])
     dry = load_file(engine, path, "testville", test_mapping(), dry_run=True, rejects_csv=out)
     assert (dry.inserted, dry.rejected) == (1, 0)
-    assert not out.exists() and list(tmp_path.glob(".*.part")) == []
+    assert out.read_bytes() == b"source_row,reason,message\r\n"
+    assert list(tmp_path.glob(".*.part")) == []
     with pytest.raises(ValidationError, match="leave out --bulk"):
         load_file(engine, path, "testville", test_mapping(), dry_run=True, bulk=True)
     assert _state(engine)["incidents"] == 0
