@@ -130,10 +130,13 @@ def _check_columns(source: Source, mapping: Mapping, name: str) -> None:
     }
     missing = sorted(needed - set(source.columns))
     if missing:
+        where = name
+        if len(source.layers) > 1:
+            where = f"{name} (sheet or layer {source.layer!r} of {list(source.layers)})"
         raise ValidationError(
             "mapping",
-            f"{name} has no column(s) {missing}; its header is {source.columns[:50]}."
-            " Fix the mapping's column names or give the right file/--delimiter.",
+            f"{where} has no column(s) {missing}; its header is {source.columns[:50]}."
+            " Fix the mapping's column names or give the right file, --layer or --delimiter.",
         )
     # Two header cells with one name: a row would keep only the last one's value.
     twice = sorted(c for c in mapping.columns() if source.columns.count(c) > 1)

@@ -70,6 +70,13 @@ def test_the_sheet_is_chosen_by_name_and_the_first_is_the_default(engine, city, 
     second = load_file(engine, path, "testville", test_mapping(), layer="Arhiva")
     assert second.inserted == 2
     assert sorted(i["external_id"] for i in incidents(engine)) == ["A1", "B1", "B2"]
+    # A first sheet without the mapped columns: the message names the sheets.
+    cover = _sheet(tmp_path / "cover.xlsx", [{"Titlu": "Registru 2025"}], layer="Coperta")
+    _sheet(cover, [GOOD], layer="Date", append=True)
+    with pytest.raises(ValidationError, match=r"sheet or layer 'Coperta' of \['Coperta', 'Date'\]"
+                       r".*--layer"):
+        load_file(engine, cover, "testville", test_mapping())
+    assert load_file(engine, cover, "testville", test_mapping(), layer="Date").unchanged == 1
     with pytest.raises(ValidationError, match=r"no layer or sheet 'Anexa'.*'Sesizari', 'Arhiva'"):
         load_file(engine, path, "testville", test_mapping(), layer="Anexa")
     csv_path = write_csv(tmp_path / "a.csv", [GOOD])
