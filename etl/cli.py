@@ -264,6 +264,11 @@ def open311(
         "auto", "--format", help="json, xml, or auto: JSON if the server answers it, else XML."
     ),
     batch_size: int = typer.Option(DEFAULT_BATCH, min=1, help="Rows per committed batch."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run",
+        help="Fetch and check the requests and count what a load would do, keeping nothing"
+        " (a new server or mapping, tried first).",
+    ),
     rejects_csv: Path | None = typer.Option(None, "--rejects-csv", help=REJECTS_CSV_HELP),
 ) -> None:
     """Fetch service requests from an Open311 GeoReport v2 server and load them.
@@ -274,6 +279,7 @@ def open311(
     """
     from etl.open311 import open311_source
 
+    dry_csv = (rejects_csv or default_path(city, None)) if dry_run else None
     try:
         if since is not None and full:
             raise ValidationError("since", "give --since or --full, not both")
@@ -297,6 +303,7 @@ def open311(
             result = load_source(
                 engine, source, display_name(base_url), city, spec, batch_size=batch_size,
                 on_progress=lambda rows, _position: progress.update(task, detail=f"{rows:,} rows"),
+                dry_run=dry_run, rejects_csv=dry_csv,
             )
     except SesizariError as exc:
         _fail(exc)
@@ -313,6 +320,9 @@ def open311(
             f" {', '.join(unmapped[:20])}{' ...' if len(unmapped) > 20 else ''}."
             " Map them in the mapping's [category.map]."
         )
+    if dry_csv is not None:
+        _dry_run_summary(result, dry_csv)
+        return
     _summary(result, engine, city, rejects_csv)
 
 

@@ -263,6 +263,13 @@ def test_a_server_that_ignores_the_page_is_read_once(server):
 
 def test_open311_from_the_command_line_since_a_local_date(engine, sf, server, dated, tmp_path):
     base, _handler = server
+    # A dry run first: the same fetch and counts, nothing kept (no run, no incident).
+    out = _run(["open311", base, "--city", "sf", "--dry-run"], engine, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "dry run, nothing kept: read 2 = would insert 2" in out.stdout
+    assert list_runs(engine, "sf") == [] and incidents(engine, "open311") == []
+    assert (tmp_path / "rejects-sf-dry-run.csv").read_text("utf-8").splitlines() == [
+        "source_row,reason,message"]
     out = _run(["open311", base, "--city", "sf"], engine, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "the server lists 36 services (json)" in out.stdout
