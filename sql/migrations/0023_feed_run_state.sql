@@ -5,8 +5,9 @@
 -- 'aborted'.  Until then the dashboard and `python -m etl runs` showed it
 -- as running, maybe for weeks.  A load holds a session advisory lock on its
 -- (city, source) for its whole run, and PostgreSQL releases that lock when
--- the session ends, however it ends: a 'running' run whose lock nobody
--- holds has stopped.  feed_runs_shown is feed_runs with such runs shown as
+-- the session ends, however it ends (at once for a killed process; for a
+-- machine that vanished, once the server finds its connection dead): a
+-- 'running' run whose lock nobody holds has stopped.  feed_runs_shown is feed_runs with such runs shown as
 -- 'aborted', with the message their next load will record.
 
 -- The advisory lock key of one source's loads into one city (etl/load.py
