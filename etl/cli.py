@@ -134,7 +134,7 @@ def load(
     url = is_url(file)
     label = display_name(file) if url else Path(file).name
     # A dry run writes its rejects as it goes (nothing stays in the database).
-    dry_csv = (rejects_csv or default_path(city, None)) if dry_run else None
+    dry_csv = _dry_run_csv(city, rejects_csv) if dry_run else None
     progress = _progress()
     tasks: dict[str, TaskID] = {}
 
@@ -184,37 +184,35 @@ def load(
                 )
     except SesizariError as exc:
         _fail(exc)
-    if dry_csv is not None:
-        _dry_run_summary(result, dry_csv)
-        return
     _summary(result, engine, city, rejects_csv)
 
 
-def _dry_run_summary(result: RunResult, rejects_csv: Path) -> None:
-    """What a load would do; nothing was kept."""
-    typer.echo(
-        f"dry run, nothing kept: read {result.read} = would insert {result.inserted}"
-        f" + update {result.updated} + leave unchanged {result.unchanged}"
-        f" + reject {result.rejected}  ({result.rows_per_second:,.0f} rows/s,"
-        f" {result.seconds:.1f} s)"
-    )
-    for reason, n in result.reasons.most_common():
-        typer.echo(f"  rejected {n:>8} {reason}")
-    typer.echo(f"Rejected rows (row number, reason, message): {rejects_csv}")
+def _dry_run_csv(city: str, rejects_csv: Path | None) -> Path:
+    """Where a dry run writes its rejects (the summary prints the same path)."""
+    return rejects_csv or default_path(city, None)
 
 
 def _summary(result: RunResult, engine: Engine, city: str, rejects_csv: Path | None) -> None:
     """Counts only: no row content reaches the terminal or the logs.  The
     rejected rows go to their CSV file (their messages quote the values at
-    fault, which is what the person fixing the source needs)."""
+    fault, which is what the person fixing the source needs).  A dry run
+    (no run id) wrote its file as it went."""
+    dry = result.run_id is None
     typer.echo(
-        f"run {result.run_id}: read {result.read} = inserted {result.inserted}"
-        f" + updated {result.updated} + unchanged {result.unchanged}"
-        f" + rejected {result.rejected}  ({result.rows_per_second:,.0f} rows/s,"
-        f" {result.seconds:.1f} s)"
+        (f"dry run, nothing kept: read {result.read} = would insert {result.inserted}"
+         f" + update {result.updated} + leave unchanged {result.unchanged}"
+         f" + reject {result.rejected}" if dry else
+         f"run {result.run_id}: read {result.read} = inserted {result.inserted}"
+         f" + updated {result.updated} + unchanged {result.unchanged}"
+         f" + rejected {result.rejected}")
+        + f"  ({result.rows_per_second:,.0f} rows/s, {result.seconds:.1f} s)"
     )
     for reason, n in result.reasons.most_common():
         typer.echo(f"  rejected {n:>8} {reason}")
+    if dry:
+        typer.echo("Rejected rows (row number, reason, message):"
+                   f" {_dry_run_csv(city, rejects_csv)}")
+        return
     if not result.rejected:
         return
     path = rejects_csv or default_path(city, result.run_id)
@@ -279,7 +277,7 @@ def open311(
     """
     from etl.open311 import open311_source
 
-    dry_csv = (rejects_csv or default_path(city, None)) if dry_run else None
+    dry_csv = _dry_run_csv(city, rejects_csv) if dry_run else None
     try:
         if since is not None and full:
             raise ValidationError("since", "give --since or --full, not both")
@@ -320,9 +318,6 @@ def open311(
             f" {', '.join(unmapped[:20])}{' ...' if len(unmapped) > 20 else ''}."
             " Map them in the mapping's [category.map]."
         )
-    if dry_csv is not None:
-        _dry_run_summary(result, dry_csv)
-        return
     _summary(result, engine, city, rejects_csv)
 
 

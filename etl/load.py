@@ -258,10 +258,11 @@ class Loader:
         #: Whether batches are matched to incidents already loaded (not in bulk
         #: mode: there are none, and its transaction locks the table).
         self.match_existing = True
+        #: A dry run: each batch is rolled back and nothing is recorded.
+        self.dry_run = False
         #: A dry run's rejects of the current batch, (row, reason, message):
         #: they go to a file once the batch is through, not to feed_rejects.
-        #: None: a real load.
-        self.dry_rejects: list[tuple[int, str, str]] | None = None
+        self.dry_rejects: list[tuple[int, str, str]] = []
         self.city = city
         self.mapping = mapping
         self.source = source
@@ -346,7 +347,7 @@ class Loader:
         return run_id
 
     def finish_run(self, status: str, error: str | None = None) -> None:
-        if self.dry_rejects is not None:
+        if self.dry_run:
             return  # a dry run records nothing
         self.conn.execute(
             sa.text(
@@ -445,7 +446,7 @@ class Loader:
         if counts["unch"] < 0 or good + len(rejects) != n:
             # Never expected; refusing the batch beats recording wrong counts.
             raise RuntimeError(f"batch at row {batch.first_row}: counts do not add up ({counts})")
-        if self.dry_rejects is None:
+        if not self.dry_run:
             conn.execute(sa.text(sql.UPDATE_RUN_COUNTS), {**p, **counts})
         result.read += n
         result.inserted += inserted
@@ -502,7 +503,7 @@ class Loader:
             message = _message(reason, row, self.mapping, self.city, self.srid, detail, formats)
             out.append((source_row, reason, message, row))
             result.reasons[reason] += 1
-        if self.dry_rejects is not None:
+        if self.dry_run:
             self.dry_rejects.extend((r, reason, m) for r, reason, m, _ in out)
             return
         dbapi = self.conn.connection.driver_connection
@@ -527,13 +528,12 @@ def _commit_batch(conn: Connection, loader: Loader, batch: Batch, result: RunRes
 
     def attempt() -> None:
         before = replace(result, reasons=Counter(result.reasons))
-        if loader.dry_rejects is not None:
-            loader.dry_rejects.clear()
+        loader.dry_rejects.clear()
         numbers: list[str] = []
         try:
             with conn.begin() as tx:
                 loader.process(batch, result, work)
-                if loader.dry_rejects is not None:
+                if loader.dry_run:
                     if loader.mapping.registry_number is not None:
                         numbers = list(conn.execute(sa.text(sql.NEW_NUMBERS)).scalars())
                     tx.rollback()  # a dry run: checked and inserted, then taken back
@@ -719,7 +719,7 @@ def load_source(
                if dry_run and rejects_csv is not None else None)
         try:
             if dry_run:
-                loader.dry_rejects = []
+                loader.dry_run = True
                 loader.params["run"] = None
                 result = RunResult(None)
             else:
@@ -750,7 +750,7 @@ def load_source(
                                                   loader.prepare):
                         first_row = batch.first_row
                         _commit_batch(conn, loader, batch, result, work)
-                        if out is not None and loader.dry_rejects:
+                        if out is not None:
                             for reject in loader.dry_rejects:
                                 out.write(*reject)
                         if on_progress:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -67,15 +68,20 @@ class Mapping:
     #: written by R), besides the empty cell.  Compared after trimming spaces.
     null_values: frozenset[str] = frozenset()
 
-    def columns(self) -> set[str]:
+    def columns(self) -> frozenset[str]:
         """Every source column the mapping reads (to check against a file's header)."""
+        return self._columns
+
+    @cached_property
+    def _columns(self) -> frozenset[str]:
+        # Computed once: the loader reads it for every row of a source with null_values.
         cols = {self.external_id, self.created}
         for c in (self.closed, self.category, self.department, self.status, self.lon,
                   self.lat, self.wkt, self.address, self.resolution, self.registry_number):
             if c:
                 cols.add(c)
         cols.update(self.description)
-        return cols
+        return frozenset(cols)
 
     @property
     def file_geometry(self) -> bool:
