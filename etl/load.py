@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import threading
 import time
 from collections import Counter
@@ -211,6 +212,9 @@ def _stage_row(mapping: Mapping, row: dict[str, str | None]) -> tuple[Any, ...]:
     )
 
 
+_ISO_DATE = re.compile(sql.ISO_DATE_RE)
+
+
 def _message(reason: str, row: dict[str, str | None], mapping: Mapping, city: City,
              crs: int, detail: dict[str, Any], formats: dict[str | None, str]) -> str:
     """A reject message naming the column and value at fault (no personal fields).
@@ -271,9 +275,12 @@ class Loader:
         self.params: dict[str, Any] = {
             "c": city.city_id,
             "src": mapping.source,
-            # A column the file types as dates holds ISO text (Source.typed_dates).
-            "fmt_created": self.date_format(mapping.created),
-            "fmt_closed": self.date_format(mapping.closed),
+            "fmt_created": mapping.date_format,
+            "fmt_closed": mapping.date_format,
+            # Where the file types dates, they arrive as ISO text (Source.typed_dates).
+            "iso_created": mapping.created in source.typed_dates,
+            "iso_closed": mapping.closed in source.typed_dates,
+            "iso_re": sql.ISO_DATE_RE,
             # Naive times: the mapping's zone, else the city's.
             "tz": mapping.timezone or city.timezone,
             "city_tz": city.timezone,
@@ -289,11 +296,14 @@ class Loader:
             "actor": f"etl:{mapping.source}",
         }
 
-    # -- run bookkeeping ------------------------------------------------------
+    def date_format(self, column: str | None, value: str | None) -> str:
+        """The pattern ``value`` of ``column`` is read with: ISO for a date the
+        file typed (Source.typed_dates, sql.ISO_DATE_RE), else the mapping's."""
+        if column in self.source.typed_dates and value and _ISO_DATE.match(value):
+            return "iso"
+        return self.mapping.date_format
 
-    def date_format(self, column: str | None) -> str:
-        """The date format of ``column``: ISO where the file types it as dates."""
-        return "iso" if column in self.source.typed_dates else self.mapping.date_format
+    # -- run bookkeeping ------------------------------------------------------
 
     def lock(self, wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
         """One load per (city, source) at a time: concurrent runs would race on ids.
@@ -491,10 +501,11 @@ class Loader:
 
     def write_rejects(self, batch: Batch, rejects: list[Any], result: RunResult) -> None:
         """The batch's rejects into feed_rejects (a dry run: into ``dry_rejects``)."""
-        formats = {c: self.date_format(c) for c in (self.mapping.created, self.mapping.closed)}
         out = []
         for source_row, reason, fld, length in rejects:
             row = batch.rows[source_row - batch.first_row]
+            formats = {c: self.date_format(c, row.get(c or ""))
+                       for c in (self.mapping.created, self.mapping.closed)}
             detail = {
                 "field": fld,
                 "length": length,

@@ -18,13 +18,11 @@ from typing import Any, BinaryIO
 
 from sesizari.errors import ValidationError
 
-#: Spreadsheets (the usual form of a city registry's export), read by GDAL.
+#: Spreadsheets (the usual form of a city registry's export), streamed by
+#: etl.spreadsheets.
 SPREADSHEET_SUFFIXES = {".xlsx", ".ods"}
 #: Files read by GDAL (via pyogrio) rather than by the csv module.
-OGR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".gml", ".kml",
-                *SPREADSHEET_SUFFIXES}
-#: GDAL settings: a spreadsheet's first row is always its header.
-SPREADSHEET_HEADERS = {"OGR_XLSX_HEADERS": "FORCE", "OGR_ODS_HEADERS": "FORCE"}
+OGR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".gml", ".kml"}
 #: GDAL field types whose values arrive as ISO 8601 text (see Source.typed_dates).
 _OGR_DATE_TYPES = {"OFTDate", "OFTDateTime"}
 SNIFF_BYTES = 256 * 1024
@@ -61,9 +59,11 @@ class Source:
     crs: int | None
     size: int
     unit: str
-    #: Columns the file itself types as dates (a GeoPackage date field, a
-    #: spreadsheet's date cells): their values arrive as ISO 8601 text, read
-    #: as such whatever pattern the mapping gives for text dates.
+    #: Columns where the file itself may type values as dates (a GeoPackage
+    #: date field, any column of a spreadsheet, whose cells are typed one by
+    #: one): such values arrive as ISO 8601 text, and in these columns a value
+    #: in ISO 8601 form is read as such whatever pattern the mapping gives for
+    #: text dates (other values still follow the pattern).
     typed_dates: frozenset[str] = frozenset()
     #: The layer or sheet read, and all those of the file (GIS files and
     #: spreadsheets; empty for CSV).
@@ -192,12 +192,6 @@ class OgrSource(Source):
 
         self.path = path
         self.encoding = encoding
-        if path.suffix.lower() in SPREADSHEET_SUFFIXES:
-            # A spreadsheet's first row is its header, even when every cell
-            # below is text too (GDAL's own guess reads it as data then).  A
-            # process-wide setting: the HEADERS open option of GDAL 3.12 only
-            # reaches the first sheet.
-            pyogrio.set_gdal_config_options(SPREADSHEET_HEADERS)
         try:
             self.layers = tuple(str(name) for name, _ in pyogrio.list_layers(path))
             if layer is not None and layer not in self.layers:
@@ -211,7 +205,7 @@ class OgrSource(Source):
             raise
         except Exception as exc:  # GDAL raises several types for unreadable files
             raise ValidationError(
-                "file", f"cannot read {path.name} as a GIS file or spreadsheet ({exc})"
+                "file", f"cannot read {path.name} as a GIS file ({exc})"
             ) from None
         self.columns = [str(c) for c in info["fields"]]
         self.typed_dates = frozenset(
@@ -269,6 +263,10 @@ def open_source(
     """
     if not path.exists():
         raise ValidationError("file", f"{path} does not exist")
+    if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+        from etl.spreadsheets import open_sheet  # imports this module
+
+        return open_sheet(path, layer)
     if path.suffix.lower() in OGR_SUFFIXES:
         return OgrSource(path, encoding, layer)
     if layer is not None:

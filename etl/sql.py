@@ -105,6 +105,14 @@ def geometry_kind(mapping: Mapping) -> str:
     return "file"
 
 
+#: A date in ISO 8601 form, as a reader writes the values a file types as
+#: dates (Source.typed_dates): in such a column these are read as ISO, other
+#: values with the mapping's pattern.  An ISO date reads the same under any
+#: pattern that accepts it, so nothing a pattern would read changes meaning.
+ISO_DATE_RE = (r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}"
+               r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?"
+               r"\s*([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?\s*$")
+
 _WORK_INSERT = """
 WITH v AS MATERIALIZED (
     SELECT s.source_row, s.problem,
@@ -125,8 +133,10 @@ WITH v AS MATERIALIZED (
            (row_number() OVER (PARTITION BY NULLIF(btrim(s.ext), '') ORDER BY s.source_row) > 1
             OR EXISTS (SELECT 1 FROM etl_seen x WHERE x.ext = btrim(s.ext))) AS dup
     FROM etl_stage s
-    CROSS JOIN LATERAL etl_local_time(s.created, :fmt_created, :tz) ct
-    CROSS JOIN LATERAL etl_local_time(s.closed, :fmt_closed, :tz) cl
+    CROSS JOIN LATERAL etl_local_time(s.created, CASE WHEN :iso_created
+        AND s.created ~ :iso_re THEN 'iso' ELSE :fmt_created END, :tz) ct
+    CROSS JOIN LATERAL etl_local_time(s.closed, CASE WHEN :iso_closed
+        AND s.closed ~ :iso_re THEN 'iso' ELSE :fmt_closed END, :tz) cl
     LEFT JOIN categories c1 ON c1.city_id = :c AND c1.active
         AND c1.code = COALESCE(CAST(:catmap AS jsonb) ->> btrim(s.category),
                                lower(btrim(s.category)))
