@@ -35,6 +35,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -175,7 +176,7 @@ class SheetSource(Source):
                     break
         except ValidationError:
             raise
-        except (zipfile.BadZipFile, KeyError, ValueError, ET.ParseError,
+        except (zipfile.BadZipFile, zlib.error, KeyError, ValueError, ET.ParseError,
                 OSError, EOFError, IndexError) as exc:
             raise self._unreadable(exc) from None
         if not self.columns:
@@ -246,7 +247,7 @@ class SheetSource(Source):
                                 stream.position)
         except ValidationError:
             raise
-        except (zipfile.BadZipFile, KeyError, ValueError, ET.ParseError,
+        except (zipfile.BadZipFile, zlib.error, KeyError, ValueError, ET.ParseError,
                 OSError, EOFError, IndexError) as exc:
             raise self._unreadable(exc) from None
 
@@ -304,7 +305,8 @@ class XlsxSource(SheetSource):
                                  None)
         styles_part = next((t for kind, t in rels.values() if kind == "styles"), None)
         self.date_styles = self._date_styles(zf, styles_part)
-        self.strings: list[str] | None = None
+        # Read once (for the header), kept for the batches.
+        self.strings: list[str] | None = getattr(self, "strings", None)
 
     def _date_styles(self, zf: zipfile.ZipFile, part: str | None) -> frozenset[int]:
         """Indexes of the cell formats (``s`` of a cell) that show dates."""

@@ -235,6 +235,17 @@ def test_unreadable_files_say_what_to_do(tmp_path):
                     + "</table:table-row></table:table>" + ODS_TAIL)
     with pytest.raises(ValidationError, match="declares a document type"):
         open_source(doctype)
+    # A file cut or damaged in transfer: the damage is found while reading.
+    rows = "".join(f"<table:table-row>{_cell(f'<text:p>r{i} {i * 7919}</text:p>')}"
+                   "</table:table-row>" for i in range(3000))
+    damaged = _ods(tmp_path / "t.ods", {"S": rows})
+    data = bytearray(damaged.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(64)
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(ValidationError, match=r"cannot read t.ods as a .ods spreadsheet"):
+        for _ in open_source(damaged).batches(100):
+            pass
     with pytest.raises(ValidationError, match=r"no layer or sheet 'Nu'; it has \['S'\]"):
         open_source(_xlsx(tmp_path / "s.xlsx", {"S": ""}), layer="Nu")
 
