@@ -42,7 +42,7 @@ class Batch:
     rows: list[dict[str, str | None]]
     geometries: list[bytes | None] | None
     problems: list[str | None]
-    position: int  # bytes (CSV) or rows (GDAL) consumed so far, for progress
+    position: int  # bytes (CSV, spreadsheet XML) or rows (GDAL) consumed so far, for progress
 
 
 class Source:

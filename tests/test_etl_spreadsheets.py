@@ -1,6 +1,7 @@
-"""Spreadsheets (.xlsx, .ods): a registry's usual export, read through GDAL.
+"""Spreadsheets (.xlsx, .ods): a registry's usual export, loaded end to end.
 
-Written here with GDAL's own XLSX/ODS drivers: text cells, and date cells
+Written here with GDAL's XLSX/ODS drivers (files from another program than
+the reader, etl/spreadsheets.py): text cells, and date cells
 (typed by the file, so read as dates whatever pattern the mapping gives for
 text dates), one sheet or several.
 """
@@ -31,7 +32,8 @@ def _sheet(path, rows: list[dict], layer: str = "Sesizari", append: bool = False
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".ods"])
 def test_a_sheet_of_text_cells_loads_with_its_header(engine, city, tmp_path, suffix):
-    # Every cell is text: GDAL's own guess would read the header as data.
+    # Every cell is text: the first row is still the header (GDAL's own guess
+    # reads it as data).
     path = _sheet(tmp_path / f"export{suffix}", [GOOD, {**GOOD, "id": "A2", "lat": ""}])
     result = load_file(engine, path, "testville", test_mapping())
     assert (result.read, result.inserted, result.rejected) == (2, 1, 1)
