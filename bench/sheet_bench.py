@@ -29,7 +29,7 @@ import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.etl_bench import HEADER, _generate, _write_csv  # noqa: E402
+from bench.etl_bench import HEADER, _generate, _write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 

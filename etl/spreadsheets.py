@@ -6,17 +6,17 @@ comes out (680 MiB for a 200,000-row .xlsx, against 182 MiB for the same
 rows as CSV), and its ODS driver stops on sheets of a few tens of thousands
 of rows ("Too much accumulated memory for row/cell repetition").  Both
 formats are zipped XML, so this module parses the sheet's XML as it is
-decompressed and hands rows on in batches: memory stays flat whatever the
-number of rows.  (An .xlsx keeps most of its text in one shared-strings
-part that every row points into; that part is held in memory, as the
-format requires.)
+decompressed and hands rows on in batches: memory stays nearly flat (about
+70 bytes per row read, see XlsxSource._rows).  An .xlsx keeps most of its
+text in one shared-strings part that every row points into; that part is
+held in memory, as the format requires.
 
 A spreadsheet is a file from outside: XML with a document type declaration
 (which holds entity declarations, the way to an entity-expansion attack, and
 which spreadsheet XML never has) is refused, and Python's expat (2.4.1 and
 later) limits entity expansion anyway.  The standard library's parser is used
-rather than ``defusedxml``'s, whose pure-Python event handling took three
-times as long on a 200 MB sheet.
+rather than ``defusedxml``'s, whose pure-Python event handling took 1.8
+times as long to parse an 89 MB sheet (bench/RESULTS.md).
 
 What a cell gives, as text like a CSV value:
 
