@@ -323,7 +323,7 @@ def _line(label: str, rows: int, seconds: float, note: str = "") -> None:
 
 
 def main(
-    rows: int = typer.Option(50_000, help="Rows in the generated CSV."),
+    rows: int = typer.Option(1_000_000, help="Rows in the generated CSV."),
     batch_size: int = typer.Option(DEFAULT_BATCH, help="Rows per ETL batch."),
     seed: int = typer.Option(1, help="Random seed of the generated data."),
     subset: int = typer.Option(100_000, help="At most this many rows for to_postgis (c)."),

@@ -442,7 +442,9 @@ class Loader:
             self.write_rejects(batch, rejects, result)
         insert_new = sql.INSERT_NEW_KEEP_NUMBERS if keep_numbers else sql.INSERT_NEW
         inserted = conn.execute(sa.text(insert_new), p).rowcount
-        updated = conn.execute(sa.text(sql.UPDATE_CHANGED), p).rowcount
+        # A bulk load matches nothing (its source has no incidents yet).
+        updated = (conn.execute(sa.text(sql.UPDATE_CHANGED), p).rowcount
+                   if self.match_existing else 0)
         good, watermark = conn.execute(sa.text(sql.BATCH_SUMMARY)).one()
         n = len(batch.rows)
         counts = {
@@ -467,16 +469,18 @@ class Loader:
     # -- bulk mode ------------------------------------------------------------------
 
     def bulk_prepare(self) -> list[str]:
-        """Drop the non-unique indexes of incidents and incident_events (in the
-        load's transaction) and return the statements that rebuild them.
+        """Set incidents and incident_events up for a bulk load (in the load's
+        transaction) and return the statements that put them back.
 
         Updating the GiST and btree indexes is the largest per-row cost of an
         insert; building each index once over the whole table is far cheaper
-        for a large history.  Unique indexes stay: they guard the registry
-        numbers and the (city, source, external id) key during the load.
-        Foreign keys stay too, checked per row: dropping one would lock the
-        table it refers to (categories, districts...), which the helper
-        session reads while the load runs.
+        for a large history, so the non-unique ones are dropped.  Unique
+        indexes stay: they guard the registry numbers and the (city, source,
+        external id) key during the load.  The foreign keys between the two
+        tables are checked once at the end (``BULK_DEFERRED_KEYS``), and the
+        rollups are rebuilt for the city at the end instead of upserted per
+        batch (``BULK_ROLLUPS``).  Dropping an index takes the tables'
+        ``ACCESS EXCLUSIVE`` lock, which the rest needs no more than.
         """
         conn, p = self.conn, self.params
         if conn.execute(sa.text(sql.SOURCE_HAS_INCIDENTS), p).scalar_one():
@@ -490,12 +494,24 @@ class Loader:
         for drop_stmt, create_stmt in conn.execute(sa.text(sql.BULK_DEFERRABLE)).all():
             conn.execute(sa.text(drop_stmt))
             restore.append(create_stmt)
+        for drop_stmt, add_stmt in conn.execute(sa.text(sql.BULK_DEFERRED_KEYS)).all():
+            conn.execute(sa.text(drop_stmt))
+            restore.append(add_stmt)
+        for trigger in sql.BULK_ROLLUPS:
+            # Names from the fixed table in etl/sql.py, never from input.
+            conn.execute(sa.text(f"ALTER TABLE incidents DISABLE TRIGGER {trigger}"))
+            restore.append(f"ALTER TABLE incidents ENABLE TRIGGER {trigger}")
         return restore
 
     def bulk_finish(self, restore: list[str]) -> None:
-        """Rebuild the indexes (a failure refuses the whole bulk load)."""
+        """Rebuild the indexes, check the foreign keys, turn the rollups'
+        triggers back on and rebuild the city's rollups (a failure refuses the
+        whole bulk load)."""
         for stmt in restore:
             self.conn.execute(sa.text(stmt))
+        for refresh in sql.BULK_ROLLUPS.values():
+            # Names from the fixed table in etl/sql.py, never from input.
+            self.conn.execute(sa.text(f"SELECT {refresh}(:c)"), self.params)
         self.conn.execute(sa.text("ANALYZE incidents"))
         self.conn.execute(sa.text("ANALYZE incident_events"))
 

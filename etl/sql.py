@@ -448,9 +448,7 @@ WHERE city_id = :c AND run_id = :run
 
 
 #: Bulk mode: the indexes that cost per row during the load and can be built
-#: once at its end.  Foreign keys stay: dropping one locks the table it refers
-#: to (categories, districts...), which the helper session reads while the
-#: load runs.  The statements come from the catalog (``regclass`` and
+#: once at its end.  The statements come from the catalog (``regclass`` and
 #: ``pg_get_indexdef`` quote every identifier).
 BULK_TABLES = "ARRAY['incidents'::regclass, 'incident_events'::regclass]"
 
@@ -460,6 +458,33 @@ SELECT format('DROP INDEX %s', i.indexrelid::regclass) AS drop_stmt,
 FROM pg_index i
 WHERE i.indrelid = ANY ({BULK_TABLES}) AND NOT i.indisunique AND NOT i.indisprimary
 """  # noqa: S608 - BULK_TABLES is the fixed text above
+
+#: Bulk mode: the foreign keys between the two tables the load already holds
+#: (an event's incident, an incident's original and recurrence), checked once
+#: over both tables at the end instead of row by row.  Dropping one locks no
+#: other table.  The keys to other tables (categories, departments, users...)
+#: stay and are checked per row: dropping one would lock the table it refers
+#: to, which the helper session and every page read while the load runs.
+BULK_DEFERRED_KEYS = f"""
+SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname),
+       format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname,
+              pg_get_constraintdef(c.oid))
+FROM pg_constraint c
+WHERE c.contype = 'f' AND c.conrelid = ANY ({BULK_TABLES})
+  AND c.confrelid = ANY ({BULK_TABLES})
+ORDER BY c.conname
+"""  # noqa: S608 - BULK_TABLES is the fixed text above
+
+#: Bulk mode: the rollups' triggers on insert into incidents (migrations 0015,
+#: 0017, 0018), off during the load, and the function that rebuilds each
+#: rollup for one city at its end: one grouped pass over the city's incidents
+#: instead of an upsert of every batch's groups.  Every statement-level
+#: insert trigger of incidents must be here (tests/test_etl_bulk.py checks).
+BULK_ROLLUPS = {
+    "incident_cells_insert": "refresh_incident_cells",
+    "incident_daily_insert": "refresh_incident_daily",
+    "incident_hexes_insert": "refresh_incident_hexes",
+}
 
 #: The oid of the sequence behind incidents.incident_id (see INSERT_NEW).
 INCIDENT_ID_SEQUENCE = (

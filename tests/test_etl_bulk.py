@@ -1,6 +1,6 @@
-"""Bulk mode: the same rows, events and rejects as a normal load, with the
-indexes of incidents back in place afterwards (its foreign keys are never
-dropped: they are checked row by row)."""
+"""Bulk mode: the same rows, events, rejects and rollups as a normal load,
+with the indexes, foreign keys and rollup triggers of incidents and
+incident_events back in place afterwards, also when the load fails."""
 
 from __future__ import annotations
 
@@ -8,15 +8,20 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from etl.load import load_file
+from etl import sql
+from etl.load import LoadError, load_file
 from sesizari.errors import ValidationError
 from tests.etl_helpers import incidents, rejects, row, test_mapping, write_csv
+from tests.test_rollup import assert_rollup_exact
 
 SCHEMA = (
     "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
     " WHERE conrelid IN ('incidents'::regclass, 'incident_events'::regclass)"
     " UNION ALL SELECT tablename, indexname, indexdef FROM pg_indexes"
-    " WHERE tablename IN ('incidents', 'incident_events') ORDER BY 1, 2, 3"
+    " WHERE tablename IN ('incidents', 'incident_events')"
+    " UNION ALL SELECT tgrelid::regclass::text, tgname, tgenabled::text FROM pg_trigger"
+    " WHERE tgrelid IN ('incidents'::regclass, 'incident_events'::regclass)"
+    " AND NOT tgisinternal ORDER BY 1, 2, 3"
 )
 
 
@@ -67,6 +72,7 @@ def test_bulk_load_gives_the_rows_of_a_normal_load(engine, city, tmp_path):
     numbers = sorted(i["registry_number"] for i in incidents(engine, "bulk"))
     assert numbers == [f"TST-2026-{k:06d}" for k in range(9, 17)]
     assert _schema(engine) == before
+    assert_rollup_exact(engine)
     # A second bulk load of the same source is refused; a normal one finds no change.
     with pytest.raises(ValidationError, match="first import"):
         load_file(engine, path, "testville", test_mapping(source="bulk"), bulk=True)
@@ -85,3 +91,56 @@ def test_bulk_load_on_new_sessions(engine, city, tmp_path):
         fresh.dispose()
     assert (got.read, got.inserted, got.rejected) == (5, 5, 0)
     assert len(incidents(engine, "n")) == 5
+
+
+def test_bulk_mode_rebuilds_every_rollup_it_turns_off(engine):
+    """A rollup added later with its own insert trigger must be listed in
+    BULK_ROLLUPS, or a bulk load would leave it stale."""
+    with engine.connect() as conn:
+        triggers = conn.execute(sa.text(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'incidents'::regclass"
+            " AND NOT tgisinternal AND tgtype & 1 = 0 AND tgtype & 4 = 4 ORDER BY 1"
+        )).scalars().all()  # statement-level (bit 0 clear), on INSERT (bit 2)
+        functions = conn.execute(sa.text(
+            "SELECT proname FROM pg_proc WHERE proname = ANY(:names)"
+        ), {"names": list(sql.BULK_ROLLUPS.values())}).scalars().all()
+    assert sorted(sql.BULK_ROLLUPS) == triggers
+    assert sorted(functions) == sorted(sql.BULK_ROLLUPS.values())
+
+
+def test_a_failed_bulk_load_leaves_the_tables_as_they_were(engine, city, tmp_path):
+    """The database refuses a row in the second batch: nothing of the load
+    stays, and the indexes, foreign keys and triggers are all back."""
+    path = write_csv(tmp_path / "f.csv", [row(id=f"F{k}") for k in range(6)])
+    load_file(engine, path, "testville", test_mapping())  # rollups with something in them
+    before = _schema(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "CREATE FUNCTION refuse_f4() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN IF NEW.external_id = 'F4' THEN RAISE EXCEPTION 'F4 refused'; END IF;"
+            " RETURN NEW; END $$"
+        ))
+        conn.execute(sa.text(
+            "CREATE TRIGGER refuse_f4 BEFORE INSERT ON incidents"
+            " FOR EACH ROW EXECUTE FUNCTION refuse_f4()"
+        ))
+    with_refusal = _schema(engine)
+    with pytest.raises(LoadError, match=r"bulk load was refused by the database.*F4 refused"):
+        load_file(engine, path, "testville", test_mapping(source="bulk"), batch_size=3,
+                  bulk=True)
+    assert _schema(engine) == with_refusal
+    assert incidents(engine, "bulk") == []
+    with engine.connect() as conn:
+        status = conn.execute(sa.text(
+            "SELECT status FROM feed_runs WHERE source = 'bulk'")).scalar_one()
+    assert status == "failed"
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TRIGGER refuse_f4 ON incidents"))
+    assert _schema(engine) == before
+    assert_rollup_exact(engine)
+    # The same bulk load runs once the cause is gone.
+    done = load_file(engine, path, "testville", test_mapping(source="bulk"), batch_size=3,
+                     bulk=True)
+    assert (done.inserted, len(incidents(engine, "bulk"))) == (6, 6)
+    assert _schema(engine) == before
+    assert_rollup_exact(engine)
