@@ -107,8 +107,10 @@ def geometry_kind(mapping: Mapping) -> str:
 
 #: A date in ISO 8601 form, as a reader writes the values a file types as
 #: dates (Source.typed_dates): in such a column these are read as ISO, other
-#: values with the mapping's pattern.  An ISO date reads the same under any
-#: pattern that accepts it, so nothing a pattern would read changes meaning.
+#: values with the mapping's pattern.  A text cell of that column written
+#: the ISO way is read as ISO too; only a pattern putting the day before the
+#: month after a four-digit year (YYYY-DD-MM, not a layout in use) would
+#: have read it otherwise.
 ISO_DATE_RE = (r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}"
                r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?"
                r"\s*([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?\s*$")
