@@ -24,7 +24,6 @@ WORK_TABLES = (
         registry_number text, source_department_id integer
     ) ON COMMIT DELETE ROWS
     """,
-    "CREATE INDEX IF NOT EXISTS etl_work_ext_idx ON etl_work (ext)",
 )
 
 #: What only the helper session, which stages and checks, needs.
