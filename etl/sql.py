@@ -396,7 +396,10 @@ WITH ch AS (
         ], NULL) AS changed
     FROM etl_work w
     JOIN incidents i ON i.city_id = :c AND i.incident_id = w.incident_id
-    WHERE w.reason IS NULL
+    -- Said outright, the planner reads from the work table's statistics that
+    -- a batch of new rows matches nothing, instead of hashing all of the
+    -- city's incidents (whose statistics lag behind a load) to find out.
+    WHERE w.reason IS NULL AND w.incident_id IS NOT NULL
 ),
 upd AS (
     UPDATE incidents i SET
