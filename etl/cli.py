@@ -160,6 +160,12 @@ def load(
     def on_progress(rows: int, position: int) -> None:
         progress.update(tasks["load"], completed=position, detail=f"{rows:,} rows")
 
+    def on_step(what: str, done: int, total: int) -> None:
+        # The end of a bulk load: indexes, keys and rollups, minutes on a large table.
+        if "finish" not in tasks:
+            tasks["finish"] = progress.add_task("bulk load: rebuilding", total=total, detail="")
+        progress.update(tasks["finish"], completed=done, total=total, detail=escape(what))
+
     try:
         with progress:
             fetch: AbstractContextManager[Path] = (
@@ -177,6 +183,7 @@ def load(
                     on_progress=on_progress,
                     on_start=on_start,
                     bulk=bulk,
+                    on_step=on_step,
                     name=label if url else None,
                     layer=layer,
                     dry_run=dry_run,

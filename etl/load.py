@@ -123,6 +123,8 @@ class RunResult:
 
 
 ProgressFn = Callable[[int, int], None]  # (rows so far, position in source units)
+#: The end of a bulk load, step by step: (what is being done, steps done, steps in all).
+StepFn = Callable[[str, int, int], None]
 
 
 def _check_columns(source: Source, mapping: Mapping, name: str) -> None:
@@ -468,9 +470,10 @@ class Loader:
 
     # -- bulk mode ------------------------------------------------------------------
 
-    def bulk_prepare(self) -> list[str]:
+    def bulk_prepare(self) -> list[tuple[str, str]]:
         """Set incidents and incident_events up for a bulk load (in the load's
-        transaction) and return the statements that put them back.
+        transaction) and return the statements that put them back, each
+        with what it does.
 
         Updating the GiST and btree indexes is the largest per-row cost of an
         insert; building each index once over the whole table is far cheaper
@@ -491,29 +494,38 @@ class Loader:
                 " Load without --bulk.",
             )
         restore = []
-        for drop_stmt, create_stmt in conn.execute(sa.text(sql.BULK_DEFERRABLE)).all():
+        for name, drop_stmt, create_stmt in conn.execute(sa.text(sql.BULK_DEFERRABLE)).all():
             conn.execute(sa.text(drop_stmt))
-            restore.append(create_stmt)
-        for drop_stmt, add_stmt in conn.execute(sa.text(sql.BULK_DEFERRED_KEYS)).all():
+            restore.append((f"index {name}", create_stmt))
+        for name, drop_stmt, add_stmt in conn.execute(sa.text(sql.BULK_DEFERRED_KEYS)).all():
             conn.execute(sa.text(drop_stmt))
-            restore.append(add_stmt)
+            restore.append((f"foreign key {name}", add_stmt))
         for trigger in sql.BULK_ROLLUPS:
             # Names from the fixed table in etl/sql.py, never from input.
             conn.execute(sa.text(f"ALTER TABLE incidents DISABLE TRIGGER {trigger}"))
-            restore.append(f"ALTER TABLE incidents ENABLE TRIGGER {trigger}")
+            restore.append(
+                (f"trigger {trigger}", f"ALTER TABLE incidents ENABLE TRIGGER {trigger}")
+            )
         return restore
 
-    def bulk_finish(self, restore: list[str]) -> None:
+    def bulk_finish(self, restore: list[tuple[str, str]], on_step: StepFn | None = None) -> None:
         """Rebuild the indexes, check the foreign keys, turn the rollups'
-        triggers back on and rebuild the city's rollups (a failure refuses the
-        whole bulk load)."""
-        for stmt in restore:
-            self.conn.execute(sa.text(stmt))
-        for refresh in sql.BULK_ROLLUPS.values():
-            # Names from the fixed table in etl/sql.py, never from input.
-            self.conn.execute(sa.text(f"SELECT {refresh}(:c)"), self.params)
-        self.conn.execute(sa.text("ANALYZE incidents"))
-        self.conn.execute(sa.text("ANALYZE incident_events"))
+        triggers back on, rebuild the city's rollups and the tables'
+        statistics (a failure refuses the whole bulk load).  ``on_step`` hears
+        of each step before it runs: on a large table they take minutes."""
+        # Names from the fixed table in etl/sql.py, never from input.
+        steps = [
+            *restore,
+            *((f"rollup {f}", f"SELECT {f}(:c)") for f in sql.BULK_ROLLUPS.values()),
+            ("statistics of incidents", "ANALYZE incidents"),
+            ("statistics of incident_events", "ANALYZE incident_events"),
+        ]
+        for done, (what, stmt) in enumerate(steps):
+            if on_step:
+                on_step(what, done, len(steps))
+            self.conn.execute(sa.text(stmt), self.params)
+        if on_step:
+            on_step("done", len(steps), len(steps))
 
     def write_rejects(self, batch: Batch, rejects: list[Any], result: RunResult) -> None:
         """The batch's rejects into feed_rejects (a dry run: into ``dry_rejects``)."""
@@ -663,6 +675,7 @@ def load_file(
     on_progress: ProgressFn | None = None,
     on_start: Callable[[Source], None] | None = None,
     bulk: bool = False,
+    on_step: StepFn | None = None,
     name: str | None = None,
     layer: str | None = None,
     dry_run: bool = False,
@@ -682,10 +695,11 @@ def load_file(
     not to feed_rejects.
 
     ``bulk``: the first import of a source into a city, in one transaction
-    with the secondary indexes of incidents and incident_events dropped
-    during the load and rebuilt at its end.  Refused when the city already
-    has incidents from the source.  It locks both tables for every city
-    until it ends (see README, ETL feeds).
+    with the secondary indexes of incidents and incident_events, the keys
+    between them and the rollups' triggers set aside during the load and
+    put back at its end (``on_step`` hears of each step of that end).
+    Refused when the city already has incidents from the source.  It locks
+    both tables for every city until it ends (see README, ETL feeds).
 
     Raises :class:`ValidationError` before anything is written when the file,
     mapping or city do not fit together.  A failure during the load marks the
@@ -696,7 +710,8 @@ def load_file(
                          layer)
     return load_source(
         engine, source, name or path.name, city, mapping, batch_size=batch_size,
-        on_progress=on_progress, on_start=on_start, bulk=bulk, dry_run=dry_run,
+        on_progress=on_progress, on_start=on_start, bulk=bulk, on_step=on_step,
+        dry_run=dry_run,
         rejects_csv=rejects_csv,
     )
 
@@ -712,6 +727,7 @@ def load_source(
     on_progress: ProgressFn | None = None,
     on_start: Callable[[Source], None] | None = None,
     bulk: bool = False,
+    on_step: StepFn | None = None,
     dry_run: bool = False,
     rejects_csv: Path | None = None,
 ) -> RunResult:
@@ -771,7 +787,7 @@ def load_source(
                             conn.execute(sa.text(sql.CLEAR_BATCH))
                             if on_progress:
                                 on_progress(result.read, batch.position)
-                        loader.bulk_finish(restore)
+                        loader.bulk_finish(restore, on_step)
                 else:
                     for batch, work in read_ahead(source.batches(batch_size),
                                                   loader.prepare):

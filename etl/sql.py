@@ -457,7 +457,8 @@ WHERE city_id = :c AND run_id = :run
 BULK_TABLES = "ARRAY['incidents'::regclass, 'incident_events'::regclass]"
 
 BULK_DEFERRABLE = f"""
-SELECT format('DROP INDEX %s', i.indexrelid::regclass) AS drop_stmt,
+SELECT i.indexrelid::regclass::text AS name,
+       format('DROP INDEX %s', i.indexrelid::regclass) AS drop_stmt,
        pg_get_indexdef(i.indexrelid) AS create_stmt
 FROM pg_index i
 WHERE i.indrelid = ANY ({BULK_TABLES}) AND NOT i.indisunique AND NOT i.indisprimary
@@ -470,7 +471,8 @@ WHERE i.indrelid = ANY ({BULK_TABLES}) AND NOT i.indisunique AND NOT i.indisprim
 #: stay and are checked per row: dropping one would lock the table it refers
 #: to, which the helper session and every page read while the load runs.
 BULK_DEFERRED_KEYS = f"""
-SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname),
+SELECT c.conname,
+       format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname),
        format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname,
               pg_get_constraintdef(c.oid))
 FROM pg_constraint c

@@ -80,6 +80,29 @@ def test_bulk_load_gives_the_rows_of_a_normal_load(engine, city, tmp_path):
     assert (again.inserted, again.unchanged) == (0, 8)
 
 
+def test_the_end_of_a_bulk_load_reports_each_step(engine, city, tmp_path):
+    """Rebuilding takes minutes on a large table: every index, key, trigger
+    and rollup is announced before it runs, then the end."""
+    path = write_csv(tmp_path / "s.csv", [row(id=f"S{k}") for k in range(3)])
+    with engine.connect() as conn:
+        indexes = conn.execute(sa.text(
+            "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid IN"
+            " ('incidents'::regclass, 'incident_events'::regclass)"
+            " AND NOT indisunique AND NOT indisprimary"
+        )).scalars().all()
+    steps: list[tuple[str, int, int]] = []
+    load_file(engine, path, "testville", test_mapping(source="s"), bulk=True,
+              on_step=lambda *step: steps.append(step))
+    names = [what for what, _, _ in steps]
+    assert {f"index {i}" for i in indexes} <= set(names)
+    assert "foreign key incident_events_city_id_incident_id_fkey" in names
+    assert {f"rollup {f}" for f in sql.BULK_ROLLUPS.values()} <= set(names)
+    total = len(indexes) + len(sql.BULK_ROLLUPS) * 2 + 2 + sum(
+        n.startswith("foreign key") for n in names)
+    assert [(done, of) for _, done, of in steps] == [(k, total) for k in range(total + 1)]
+    assert names[-1] == "done"
+
+
 def test_bulk_load_on_new_sessions(engine, city, tmp_path):
     """Each session has only its own TEMP tables: no pooled leftovers to lean on."""
     path = write_csv(tmp_path / "n.csv", [row(id=f"N{k}") for k in range(5)])

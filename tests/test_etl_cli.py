@@ -195,3 +195,35 @@ def test_names_and_values_that_look_like_markup_are_printed_as_text(engine, city
     out = _run(["rejects", "1", "--city", "testville"], engine)
     assert out.returncode == 0, out.stderr
     assert "'[/b] [bold]x'" in out.stdout
+
+
+def test_a_bulk_load_on_a_terminal_shows_its_rebuilding_step(engine, city, tmp_path):
+    """The progress bars are drawn only on a terminal: the child gets a pseudo-terminal."""
+    import pty
+
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(MAPPING_TOML, "utf-8")
+    path = write_csv(tmp_path / "b.csv", [row(id=f"B{k}") for k in range(4)])
+    main, child = pty.openpty()
+    env = {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+           "PYTHONPATH": str(REPO), "COLUMNS": "160", "TERM": "xterm"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "etl", "load", str(path), "--city", "testville", "--mapping",
+         str(mapping), "--bulk"],
+        cwd=tmp_path, env=env, stdout=child, stderr=child, stdin=subprocess.DEVNULL,
+    )
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(main)
+    assert proc.wait(timeout=120) == 0
+    shown = b"".join(chunks).decode("utf-8", "replace")
+    assert "bulk load: rebuilding" in shown
+    assert "read 4 = inserted 4 + updated 0 + unchanged 0 + rejected 0" in shown
