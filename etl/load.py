@@ -391,7 +391,7 @@ class Loader:
         mapping = self.mapping
         geoms = batch.geometries
         return [
-            (batch.first_row + i, *_stage_row(mapping, row),
+            (batch.number(i), *_stage_row(mapping, row),
              geoms[i] if geoms is not None else None, batch.problems[i])
             for i, row in enumerate(batch.rows)
         ]
@@ -531,13 +531,14 @@ class Loader:
         """The batch's rejects into feed_rejects (a dry run: into ``dry_rejects``)."""
         out = []
         for source_row, reason, fld, length in rejects:
-            row = batch.rows[source_row - batch.first_row]
+            at = batch.index(source_row)
+            row = batch.rows[at]
             formats = {c: self.date_format(c, row.get(c or ""))
                        for c in (self.mapping.created, self.mapping.closed)}
             detail = {
                 "field": fld,
                 "length": length,
-                "problem": batch.problems[source_row - batch.first_row],
+                "problem": batch.problems[at],
             }
             message = _message(reason, row, self.mapping, self.city, self.srid, detail, formats)
             out.append((source_row, reason, message, row))

@@ -7,6 +7,7 @@ PostGIS, set-wise, where a bad value becomes a reject instead of an exception.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import csv
 import io
@@ -30,12 +31,15 @@ SNIFF_BYTES = 256 * 1024
 
 @dataclass
 class Batch:
-    """Up to ``batch_size`` consecutive rows of the source.
+    """Up to ``batch_size`` rows of the source, in order.
 
     ``rows[i]`` is source row ``first_row + i`` (1 = first data row after the
-    header), as a column -> text dict.  ``geometries`` holds the WKB of file
-    geometries (GeoJSON, GeoPackage...), else None.  ``problems[i]`` is a
-    reader-level defect of that row (wrong number of fields), else None.
+    header), as a column -> text dict, unless ``numbers`` gives the rows' own
+    numbers (increasing, with gaps: a spreadsheet's blank rows keep their
+    place, so that a reject's row number is found in the sheet).
+    ``geometries`` holds the WKB of file geometries (GeoJSON, GeoPackage...),
+    else None.  ``problems[i]`` is a reader-level defect of that row (wrong
+    number of fields), else None.
     """
 
     first_row: int
@@ -43,6 +47,20 @@ class Batch:
     geometries: list[bytes | None] | None
     problems: list[str | None]
     position: int  # bytes (CSV, spreadsheet XML) or rows (GDAL) consumed so far, for progress
+    numbers: list[int] | None = None
+
+    def number(self, i: int) -> int:
+        """The source row number of ``rows[i]``."""
+        return self.numbers[i] if self.numbers is not None else self.first_row + i
+
+    def index(self, number: int) -> int:
+        """The position in ``rows`` of source row ``number``."""
+        if self.numbers is None:
+            return number - self.first_row
+        i = bisect.bisect_left(self.numbers, number)
+        if i == len(self.numbers) or self.numbers[i] != number:
+            raise KeyError(number)
+        return i
 
 
 class Source:

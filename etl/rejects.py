@@ -2,7 +2,8 @@
 
 The CSV is what the person who fixes the source needs.
 
-Each line has the row's number in the source (the first data row is 1), the
+Each line has the row's number in the source (the first data row is 1; in
+a spreadsheet, the sheet's row is the header's row plus this number), the
 reason code and the message naming the column and value at fault.  The raw
 row stays in table ``feed_rejects``: it may hold personal data (a
 reporter's name or phone), which no file written by the platform carries.

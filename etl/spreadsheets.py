@@ -27,7 +27,9 @@ What a cell gives, as text like a CSV value:
 - booleans: ``true``/``false``; error cells (``#N/A``) and empty cells: empty.
 
 The first non-empty row is the header; empty rows are skipped, like blank
-lines of a CSV; cells right of the header's last name are not read.
+lines of a CSV, but keep their place in the numbering: data row n is the
+sheet's row (header row + n), which is what a reject names.  Cells right of
+the header's last name are not read.
 """
 
 from __future__ import annotations
@@ -179,8 +181,10 @@ class SheetSource(Source):
                 self.layer = layer if layer is not None else self.layers[0]
                 self.size = self._part_size(zf)
                 self.columns = []
-                for values in self._rows(zf, _Counting(self._stream(zf))):
+                self.header_row = 0
+                for number, values in self._rows(zf, _Counting(self._stream(zf))):
                     self.columns = self._header(values)
+                    self.header_row = number
                     break
         except ValidationError:
             raise
@@ -208,8 +212,9 @@ class SheetSource(Source):
         raise NotImplementedError
 
     def _rows(self, zf: zipfile.ZipFile,
-              stream: _Counting) -> Iterator[list[str | None]]:  # pragma: no cover
-        """The sheet's non-empty rows, header first, as lists of cell texts."""
+              stream: _Counting) -> Iterator[tuple[int, list[str | None]]]:  # pragma: no cover
+        """The sheet's non-empty rows, header first, as lists of cell texts,
+        each with its row number in the sheet (1 = the sheet's first row)."""
         raise NotImplementedError
 
     # -- shared ------------------------------------------------------------------------
@@ -239,20 +244,22 @@ class SheetSource(Source):
                 stream = _Counting(self._stream(zf))
                 rows = self._rows(zf, stream)
                 next(rows, None)  # the header, already read
-                n = 0
                 chunk: list[dict[str, str | None]] = []
-                for values in rows:
-                    n += 1
+                numbers: list[int] = []
+                for number, values in rows:
+                    # Counted from the header, blank rows included: a
+                    # reject's row is found in the sheet at header row + n.
+                    numbers.append(number - self.header_row)
                     if len(values) < width:
                         values = values + [None] * (width - len(values))
                     chunk.append(dict(zip(self.columns, values, strict=False)))
                     if len(chunk) >= batch_size:
-                        yield Batch(n - len(chunk) + 1, chunk, None, [None] * len(chunk),
-                                    stream.position)
-                        chunk = []
+                        yield Batch(numbers[0], chunk, None, [None] * len(chunk),
+                                    stream.position, numbers)
+                        chunk, numbers = [], []
                 if chunk:
-                    yield Batch(n - len(chunk) + 1, chunk, None, [None] * len(chunk),
-                                stream.position)
+                    yield Batch(numbers[0], chunk, None, [None] * len(chunk),
+                                stream.position, numbers)
         except ValidationError:
             raise
         except (zipfile.BadZipFile, zlib.error, KeyError, ValueError, ET.ParseError,
@@ -364,7 +371,8 @@ class XlsxSource(SheetSource):
         self.strings = strings
         return strings
 
-    def _rows(self, zf: zipfile.ZipFile, stream: _Counting) -> Iterator[list[str | None]]:
+    def _rows(self, zf: zipfile.ZipFile,
+              stream: _Counting) -> Iterator[tuple[int, list[str | None]]]:
         strings = self._shared_strings(zf)
         ns, dates, date1904 = self.ns, self.date_styles, self.date1904
         row_tag, cell_tag = f"{ns}row", f"{ns}c"
@@ -372,9 +380,14 @@ class XlsxSource(SheetSource):
         # End events only (start events would double the parser's Python-side
         # work): a handed-on row is emptied but stays in sheetData, about 70
         # bytes, at most 72 MiB for a sheet's 1,048,576 rows.
+        number = 0
         for _, elem in ET.iterparse(stream, events=("end",)):
             if elem.tag != row_tag:
                 continue
+            # A row's r attribute is its number; writers may leave it out.
+            # Numbers only go up, whatever a broken file says.
+            ref = elem.get("r")
+            number = max(int(ref), number + 1) if ref else number + 1
             values: list[str | None] = []
             for cell in elem:
                 if cell.tag != cell_tag:
@@ -411,7 +424,7 @@ class XlsxSource(SheetSource):
                 values[col] = value
             elem.clear()
             if any(v is not None for v in values):
-                yield values
+                yield number, values
 
 
 # -- ODS (OpenDocument spreadsheet) ------------------------------------------------------
@@ -509,7 +522,8 @@ class OdsSource(SheetSource):
     def _stream(self, zf: zipfile.ZipFile) -> IO[bytes]:
         return zf.open(self.part)
 
-    def _rows(self, zf: zipfile.ZipFile, stream: _Counting) -> Iterator[list[str | None]]:
+    def _rows(self, zf: zipfile.ZipFile,
+              stream: _Counting) -> Iterator[tuple[int, list[str | None]]]:
         table, row_tag = f"{_T}table", f"{_T}table-row"
         cell_tags = {f"{_T}table-cell", f"{_T}covered-table-cell"}
         rows_rep, cols_rep = f"{_T}number-rows-repeated", f"{_T}number-columns-repeated"
@@ -518,6 +532,7 @@ class OdsSource(SheetSource):
         # far tell which one a row is in.  Handed-on rows are emptied.
         wanted = self.layers.index(self.layer)
         tables_ended = 0
+        number = 0  # rows of the wanted table so far, repeated ones included
         for _, elem in ET.iterparse(stream, events=("end",)):
             tag = elem.tag
             if tag == table:
@@ -538,9 +553,11 @@ class OdsSource(SheetSource):
                     values.extend([value] * repeat)
                 while values and values[-1] is None:
                     values.pop()
+                repeat = int(elem.get(rows_rep, "1"))
                 if values:
-                    for _ in range(int(elem.get(rows_rep, "1"))):
-                        yield values
+                    for k in range(1, repeat + 1):
+                        yield number + k, values
+                number += repeat
             elem.clear()
 
 

@@ -19,7 +19,7 @@ from etl.load import load_file
 from etl.readers import open_source
 from etl.spreadsheets import OdsSource, excel_serial_text, is_date_format
 from sesizari.errors import ValidationError
-from tests.etl_helpers import incidents, test_mapping
+from tests.etl_helpers import incidents, rejects, test_mapping
 
 X_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -311,3 +311,54 @@ def test_a_date_column_may_mix_date_cells_and_text_in_the_mapping_pattern(engine
     opened = datetime(2026, 5, 4, 7, 15, tzinfo=UTC)  # 10:15 in Bucharest
     assert {i["external_id"]: i["created_at"] for i in incidents(engine)} == {
         "A1": opened, "A2": opened}
+
+
+def test_row_numbers_count_a_sheets_blank_rows(tmp_path):
+    """Row n of a sheet's data is the sheet's row header + n, blank rows
+    included, so that a reject's number is found in the spreadsheet."""
+    def xrow(r: int, value: str) -> str:
+        return f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{value}</t></is></c></row>'
+
+    # Header on sheet row 2; rows 4, 5 and 8 blank (absent, or cells without text).
+    xlsx = _xlsx(tmp_path / "gaps.xlsx", {"S": (
+        xrow(2, "id") + xrow(3, "a") + '<row r="5"><c r="A5"/></row>' + xrow(6, "b")
+        + xrow(7, "c") + xrow(9, "d"))})
+    batches = list(open_source(xlsx).batches(2))
+    assert [b.numbers for b in batches] == [[1, 4], [5, 7]]
+    assert [b.number(1) for b in batches] == [4, 7]
+    assert batches[1].index(7) == 1
+    with pytest.raises(KeyError):
+        batches[1].index(6)
+    # Rows without their r attribute follow the row before.
+    bare = _xlsx(tmp_path / "bare.xlsx", {"S": (
+        '<row><c t="inlineStr"><is><t>id</t></is></c></row>'
+        '<row><c t="inlineStr"><is><t>a</t></is></c></row><row/>'
+        '<row><c t="inlineStr"><is><t>b</t></is></c></row>')})
+    assert [b.numbers for b in open_source(bare).batches(10)] == [[1, 3]]
+    # An .ods counts its repeated rows, empty or not.
+    empty = '<table:table-row table:number-rows-repeated="3"><table:table-cell/></table:table-row>'
+    twice = ('<table:table-row table:number-rows-repeated="2">'
+             f'{_cell("<text:p>x</text:p>")}</table:table-row>')
+    ods = _ods(tmp_path / "gaps.ods", {"T": (
+        empty + f'<table:table-row>{_cell("<text:p>id</text:p>")}</table:table-row>'
+        + empty + twice + f'<table:table-row>{_cell("<text:p>y</text:p>")}</table:table-row>')})
+    assert [b.numbers for b in open_source(ods).batches(10)] == [[4, 5, 6]]
+
+
+def test_a_reject_names_the_row_found_in_the_sheet(engine, city, tmp_path):
+    names = ["id", "creat", "inchis", "tip", "stare", "lat", "lon", "adresa", "descriere"]
+
+    def row(r: int, values: list[str]) -> str:
+        cells = "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in values)
+        return f'<row r="{r}">{cells}</row>'
+
+    good = ["2026-05-04 10:15", "", "Groapă", "Deschisă", "45.69", "21.9", "Str. X", "Groapă"]
+    no_place = [*good[:4], "", "", *good[6:]]
+    rows = (row(1, names) + row(2, ["B1", *good])
+            # sheet rows 3 and 4 blank: a separator
+            + row(5, ["B2", *no_place]) + row(6, ["B3", *good]))
+    path = _xlsx(tmp_path / "sep.xlsx", {"S": rows})
+    result = load_file(engine, path, "testville", test_mapping(), batch_size=2)
+    assert (result.inserted, result.rejected) == (2, 1)
+    got = [(r["source_row"], r["reason"]) for r in rejects(engine, result.run_id)]
+    assert got == [(4, "missing_coordinates")]  # sheet row 5 = header row 1 + 4
