@@ -56,7 +56,7 @@ REASONS: dict[str, str] = {
     "external_id_too_long": "'{id_col}' has {length} characters; at most 200",
     "duplicate_external_id": "'{id_col}' {ext!r} already appeared earlier in the file",
     "missing_date": "'{col}' is empty: the creation date is required",
-    "bad_date": "'{col}' {value!r} does not match the format {fmt!r}",
+    "bad_date": "'{col}' {value!r} does not match the format {fmt!r}{hint}",
     "nonexistent_local_time": "'{col}' {value!r} does not exist in {tz} (clocks jump forward"
     " at the DST change); correct it or give the time with its UTC offset",
     "ambiguous_local_time": "'{col}' {value!r} happens twice in {tz} (clocks go back at the DST"
@@ -215,6 +215,20 @@ def _stage_row(mapping: Mapping, row: dict[str, str | None]) -> tuple[Any, ...]:
 
 
 _ISO_DATE = re.compile(sql.ISO_DATE_RE)
+_MERIDIEM_FORMAT = re.compile(r"(^|[^A-Z])(AM|PM|A\.M\.|P\.M\.)", re.IGNORECASE)
+_MERIDIEM = re.compile(r"[AP]\.?M\.?", re.IGNORECASE)
+
+
+def _date_hint(fmt: str, value: str) -> str:
+    """What a bad date's message adds: the two cases where the value is a
+    date, only not in the form the mapping states (migration 0024)."""
+    if fmt == "iso" and not _ISO_DATE.match(value):
+        return ("; 'iso' is YYYY-MM-DD, optionally followed by THH:MM[:SS] and a UTC offset:"
+                " for dates written another way, set the mapping's [time] format to"
+                " their pattern, e.g. \"DD.MM.YYYY HH24:MI\"")
+    if _MERIDIEM_FORMAT.search(fmt) and not _MERIDIEM.search(value):
+        return "; the value has no AM/PM, so its hour is ambiguous"
+    return ""
 
 
 def _message(reason: str, row: dict[str, str | None], mapping: Mapping, city: City,
@@ -224,6 +238,7 @@ def _message(reason: str, row: dict[str, str | None], mapping: Mapping, city: Ci
     ``formats``: the date format read in each date column.
     """
     col = mapping.closed if detail.get("field") == "closed" else mapping.created
+    fmt = formats.get(col, mapping.date_format)
     if mapping.lon:
         where = f"'{mapping.lon}'/'{mapping.lat}'"
     elif mapping.wkt:
@@ -238,7 +253,7 @@ def _message(reason: str, row: dict[str, str | None], mapping: Mapping, city: Ci
         "value": (row.get(col or "") or "")[:100],
         "closed_col": mapping.closed,
         "closed": (row.get(mapping.closed or "") or "")[:100],
-        "fmt": formats.get(col, mapping.date_format),
+        "fmt": fmt,
         "tz": mapping.timezone or city.timezone,
         "where": where,
         "crs": crs,
@@ -249,6 +264,7 @@ def _message(reason: str, row: dict[str, str | None], mapping: Mapping, city: Ci
         "reg_col": mapping.registry_number,
         "regno": (row.get(mapping.registry_number or "") or "")[:100],
         "prefix": city.registry_prefix,
+        "hint": _date_hint(fmt, row.get(col or "") or "") if reason == "bad_date" else "",
     }
     return REASONS[reason].format(**values)[:1000]
 

@@ -111,8 +111,8 @@ def geometry_kind(mapping: Mapping) -> str:
 #: month after a four-digit year (YYYY-DD-MM, not a layout in use) would
 #: have read it otherwise.
 ISO_DATE_RE = (r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}"
-               r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?"
-               r"\s*([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?\s*$")
+               r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+               r"(\s*([Zz]|[+-][0-9]{2}(:?[0-9]{2})?))?)?\s*$")
 
 _WORK_INSERT = """
 WITH v AS MATERIALIZED (

@@ -176,3 +176,96 @@ def test_nul_characters_do_not_fail_the_batch(engine, city, tmp_path):
         "Groapă mare",
         "Groapă adâncă în carosabil",
     }
+
+
+#: Values PostgreSQL's date input reads but ISO 8601 does not write: before
+#: migration 0024 an 'iso' column guessed each of them (the first two month
+#: first, the zone name dropped, 'now' the load's time, 'epoch' 1970).
+NOT_ISO = [
+    "01.02.2026", "01/02/2026", "01/02/2026 10:00", "1/2/26", "Jan 5 2026",
+    "5 Jan 2026 10:00", "2026-01-01 10:00 America/New_York", "2026-1-1", "2026.01.05",
+    "20260105", "20260105T1000", "J2461000", "now", "today", "tomorrow", "epoch",
+    "2026-01-01 allballs", "2026-01-01 10:00 PM", "2026-01-01Z",
+]
+#: ISO 8601 as exports and GeoReport v2 servers write it.
+ISO = [
+    "2026-01-01", "2026-01-01T10:00", "2026-01-01 10:00:00", "2026-01-01T10:00:00.5",
+    "2026-01-01T10:00:00Z", "2010-04-14T14:37:38.000Z", "2026-01-01T10:00:00+02",
+    "2026-01-01T10:00:00+0200", "2026-01-01 10:00 +02:00", " 2026-01-01T10:00-05:00 ",
+]
+
+
+@pytest.mark.parametrize("text", NOT_ISO)
+def test_an_iso_column_refuses_what_only_looks_like_a_date(engine, text):
+    with engine.connect() as conn:
+        got = conn.execute(
+            sa.text("SELECT * FROM etl_local_time(:s, 'iso', 'Europe/Bucharest')"), {"s": text}
+        ).one()
+    assert tuple(got) == (None, "bad_date")
+
+
+def test_the_iso_pattern_of_python_and_of_the_database_agree(engine):
+    """etl/sql.py ISO_DATE_RE (which values of a typed date column are read
+    as ISO) and migration 0024 (which values an 'iso' column accepts) must
+    draw the same line."""
+    import re
+
+    from etl.sql import ISO_DATE_RE
+
+    with engine.connect() as conn:
+        for text in NOT_ISO + ISO:
+            _ts, problem = conn.execute(
+                sa.text("SELECT * FROM etl_local_time(:s, 'iso', 'Europe/Bucharest')"),
+                {"s": text},
+            ).one()
+            assert (problem is None) == bool(re.match(ISO_DATE_RE, text)), text
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text", "expected"),
+    [
+        # NYC 311 writes "02/17/2020 12:19:00 PM": without the PM, to_timestamp
+        # read 00:19, twelve hours off.
+        ("MM/DD/YYYY HH12:MI:SS AM", "02/17/2020 12:19:00", None),
+        ("MM/DD/YYYY HH12:MI:SS AM", "02/17/2020 12:19:00 PM",
+         datetime(2020, 2, 17, 17, 19, tzinfo=UTC)),
+        ("MM/DD/YYYY HH12:MI:SS AM", "02/17/2020 12:19:00 pm",
+         datetime(2020, 2, 17, 17, 19, tzinfo=UTC)),
+        ("MM/DD/YYYY HH12:MI:SS a.m.", "02/17/2020 09:19:00 a.m.",
+         datetime(2020, 2, 17, 14, 19, tzinfo=UTC)),
+        # No meridiem in the pattern: nothing asked of the value.
+        ("DD.MM.YYYY HH24:MI", "17.02.2020 12:19", datetime(2020, 2, 17, 17, 19, tzinfo=UTC)),
+        ("MM/DD/YYYY", "02/17/2020", datetime(2020, 2, 17, 5, 0, tzinfo=UTC)),
+    ],
+)
+def test_a_twelve_hour_pattern_needs_am_or_pm_in_the_value(engine, fmt, text, expected):
+    with engine.connect() as conn:
+        ts, problem = conn.execute(
+            sa.text("SELECT * FROM etl_local_time(:s, :f, 'America/New_York')"),
+            {"s": text, "f": fmt},
+        ).one()
+    assert (ts, problem) == (expected, None if expected else "bad_date")
+
+
+def test_a_day_first_date_in_an_iso_column_is_rejected_with_the_fix(engine, city, tmp_path):
+    from tests.etl_helpers import rejects
+
+    path = write_csv(tmp_path / "d.csv", [row(creat="01.02.2026 10:00"),
+                                           row(id="B", creat="2026-02-01T10:00")])
+    result = load_file(engine, path, "testville", test_mapping(time__format="iso"))
+    assert (result.inserted, result.reasons) == (1, {"bad_date": 1})
+    assert [i["created_at"] for i in incidents(engine)] == [datetime(2026, 2, 1, 8, 0, tzinfo=UTC)]
+    (reject,) = rejects(engine, result.run_id)
+    assert reject["source_row"] == 1
+    assert "'01.02.2026 10:00' does not match the format 'iso'" in reject["message"]
+    assert 'format to their pattern, e.g. "DD.MM.YYYY HH24:MI"' in reject["message"]
+
+
+def test_a_bad_date_message_says_when_the_am_pm_is_missing():
+    from etl.load import _date_hint
+
+    assert "no AM/PM" in _date_hint("MM/DD/YYYY HH12:MI:SS AM", "02/17/2020 12:19:00")
+    assert _date_hint("MM/DD/YYYY HH12:MI:SS AM", "02/17/2020 13:19:00 PM") == ""
+    assert _date_hint("DD.MM.YYYY HH24:MI", "32.01.2026 10:00") == ""
+    assert _date_hint("iso", "2026-02-30") == ""  # ISO in form, only not a real day
+    assert "DD.MM.YYYY" in _date_hint("iso", "30.01.2026")
