@@ -127,6 +127,14 @@ ProgressFn = Callable[[int, int], None]  # (rows so far, position in source unit
 StepFn = Callable[[str, int, int], None]
 
 
+def _shown_header(columns: list[str], most: int = 30, width: int = 60) -> str:
+    """A header for a message: a file that is not what the mapping expects
+    (a binary file, the wrong delimiter) can have one name of megabytes."""
+    names = [c if len(c) <= width else c[:width] + "…" for c in columns[:most]]
+    more = f" and {len(columns) - most} more" if len(columns) > most else ""
+    return f"{names}{more}"
+
+
 def _check_columns(source: Source, mapping: Mapping, name: str) -> None:
     needed = mapping.columns() if source.strict_columns else {
         mapping.external_id, mapping.created
@@ -138,7 +146,7 @@ def _check_columns(source: Source, mapping: Mapping, name: str) -> None:
             where = f"{name} (sheet or layer {source.layer!r} of {list(source.layers)})"
         raise ValidationError(
             "mapping",
-            f"{where} has no column(s) {missing}; its header is {source.columns[:50]}."
+            f"{where} has no column(s) {missing}; its header is {_shown_header(source.columns)}."
             " Fix the mapping's column names or give the right file, --layer or --delimiter.",
         )
     # Two header cells with one name: a row would keep only the last one's value.

@@ -413,3 +413,16 @@ def test_batches_prepared_ahead_see_duplicates_and_updates_in_file_order(
             result.rejected) == (6, 2, 1, 1, 2)
     assert result.reasons == {"duplicate_external_id": 2}
     assert sorted(i["external_id"] for i in incidents(engine)) == ["N1", "N2", "U1", "U2"]
+
+
+def test_a_file_that_is_not_the_mappings_names_a_short_header(engine, city, tmp_path):
+    """A binary or wrongly delimited file can have a header cell of megabytes:
+    the message shows the first names, each cut, and how many are left out."""
+    path = tmp_path / "junk.csv"
+    path.write_text(",".join(["x" * 100_000] + [f"c{k}" for k in range(40)]) + "\n1\n")
+    with pytest.raises(ValidationError, match="no column") as info:
+        load_file(engine, path, "testville", test_mapping())
+    message = str(info.value)
+    assert len(message) < 1500
+    assert "x" * 60 + "…" in message and "x" * 61 not in message
+    assert "'c28'" in message and "'c29'" not in message and "and 11 more" in message
