@@ -27,6 +27,12 @@ OGR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".gml", ".
 #: GDAL field types whose values arrive as ISO 8601 text (see Source.typed_dates).
 _OGR_DATE_TYPES = {"OFTDate", "OFTDateTime"}
 SNIFF_BYTES = 256 * 1024
+#: The longest CSV field read (characters).  The csv module's default,
+#: 131,072, failed a whole load on one long cell (a pasted e-mail thread);
+#: under this bound such a row is rejected as too long and the load goes on.
+#: Past it, the cause is almost surely a quote never closed, and the load
+#: stops there with that advice.
+CSV_FIELD_LIMIT = 16 * 1024 * 1024
 
 
 @dataclass
@@ -133,6 +139,9 @@ class CsvSource(Source):
     unit = "bytes"
 
     def __init__(self, path: Path, encoding: str | None, delimiter: str | None) -> None:
+        # Process-wide in the csv module; only raised, never lowered.
+        if csv.field_size_limit() < CSV_FIELD_LIMIT:
+            csv.field_size_limit(CSV_FIELD_LIMIT)
         self.path = path
         self.size = path.stat().st_size
         with path.open("rb") as fh:

@@ -161,3 +161,30 @@ def test_old_rejects_lose_their_raw_values_and_keep_the_rest(engine, city, tmp_p
         forget_raw(engine, 0, "nowhere")
     with pytest.raises(ValidationError, match="0 or more"):
         forget_raw(engine, -1)
+
+
+def test_a_cell_past_the_csv_modules_default_limit_is_a_reject_not_a_failed_load(
+        engine, city, tmp_path):
+    """The csv module stops at 131,072 characters a field by default: one pasted
+    e-mail thread failed the whole load.  Such a row is now too long, like any."""
+    long_text = "Sesizare retrimisă. " * 10_000  # 200,000 characters
+    path = write_csv(tmp_path / "long.csv", [GOOD, row(id="B", descriere=long_text), row(id="C")])
+    result = load_file(engine, path, "testville", test_mapping())
+    assert (result.read, result.inserted, result.rejected) == (3, 2, 1)
+    assert result.reasons == {"description_too_long": 1}
+    (rej,) = rejects(engine, result.run_id)
+    assert rej["source_row"] == 2 and "199999 characters" in rej["message"]
+
+
+def test_a_quote_never_closed_stops_the_load_with_advice(engine, city, tmp_path):
+    from etl.readers import CSV_FIELD_LIMIT
+
+    path = tmp_path / "quote.csv"
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(",".join(HEADER) + "\n")
+        fh.write('A1,2026-05-04 10:15,,Groapă,Deschisă,45.69,21.90,"Str. Bucegi 3,x\n')
+        line = "B,2026-05-04 10:15,,Groapă,Deschisă,45.69,21.90,Str. Bucegi 3,x\n"
+        fh.write(line * (CSV_FIELD_LIMIT // len(line) + 10))
+    with pytest.raises(ValidationError, match=r"row 1: field larger than field limit .*"
+                       "check quotes and delimiter"):
+        load_file(engine, path, "testville", test_mapping())
