@@ -140,7 +140,7 @@ def _check_columns(source: Source, mapping: Mapping, name: str) -> None:
         mapping.external_id, mapping.created
     }
     missing = sorted(needed - set(source.columns))
-    if missing:
+    if missing and not source.no_rows:
         where = name
         if len(source.layers) > 1:
             where = f"{name} (sheet or layer {source.layer!r} of {list(source.layers)})"

@@ -93,6 +93,11 @@ class Source:
     #: spreadsheets; empty for CSV).
     layer: str | None = None
     layers: tuple[str, ...] = ()
+    #: Known to hold no rows at all (a GIS layer without features): then no
+    #: column can be missing, and the load reads 0 rows instead of failing,
+    #: as for a CSV with a header only.  A scheduled feed's quiet day is
+    #: an empty FeatureCollection, which has no properties to list.
+    no_rows: bool = False
 
     def batches(self, batch_size: int) -> Iterator[Batch]:  # pragma: no cover - interface
         raise NotImplementedError
@@ -240,6 +245,7 @@ class OgrSource(Source):
             if t in _OGR_DATE_TYPES
         )
         self.size = max(int(info.get("features") or 0), 0)
+        self.no_rows = info.get("features") == 0
         self.crs = None
         crs = info.get("crs")
         if crs:

@@ -201,6 +201,22 @@ def test_geojson_feature_collection(engine, city, tmp_path):
     assert got["G2"]["status"] == "closed"
 
 
+def test_an_empty_feature_collection_loads_nothing_and_succeeds(engine, city, tmp_path):
+    """A feed's quiet day: no features, so no property names either.  It reads
+    0 rows, like a CSV with a header only; a missing column is not the cause."""
+    path = tmp_path / "none.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": []}', "utf-8")
+    result = load_file(engine, path, "testville", load_mapping("geojson"))
+    assert (result.read, result.inserted, result.rejected) == (0, 0, 0)
+    (run,) = list_runs(engine, "testville")
+    assert run["status"] == "succeeded"
+    # With features but not the mapping's properties, the file is still refused.
+    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature",'
+                    ' "properties": {"x": 1}, "geometry": null}]}', "utf-8")
+    with pytest.raises(ValidationError, match="no column"):
+        load_file(engine, path, "testville", load_mapping("geojson"))
+
+
 def test_geopackage_in_stereo70(engine, city, tmp_path):
     import geopandas as gpd
     from shapely.geometry import Point
