@@ -191,6 +191,26 @@ def _check_targets(conn: Connection, city: City, mapping: Mapping) -> None:
             )
 
 
+def _srid(mapping: Mapping, source: Source) -> int:
+    """The EPSG code of the coordinates: a GIS file's own, else the mapping's."""
+    return (source.crs or mapping.crs) if mapping.file_geometry else mapping.crs
+
+
+def _check_crs(conn: Connection, srid: int, from_file: bool) -> None:
+    """PostGIS knows the coordinates' CRS: with a code it does not know, every
+    row would be rejected as bad coordinates instead of the mapping refused."""
+    known = conn.execute(
+        sa.text("SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = :s)"), {"s": srid}
+    ).scalar_one()
+    if not known:
+        whose = "the file's CRS" if from_file else "the mapping's [geometry] crs"
+        raise ValidationError(
+            "geometry.crs",
+            f"{whose}, EPSG:{srid}, is not a coordinate reference system PostGIS knows;"
+            " check the code (Stereo 70 is EPSG:3844, WGS 84 longitude/latitude EPSG:4326)",
+        )
+
+
 def _stage_row(mapping: Mapping, row: dict[str, str | None]) -> tuple[Any, ...]:
     """The staging columns of one raw row (still text).
 
@@ -297,7 +317,7 @@ class Loader:
         self.mapping = mapping
         self.source = source
         self.name = name
-        self.srid = (source.crs or mapping.crs) if mapping.file_geometry else mapping.crs
+        self.srid = _srid(mapping, source)
         self.params: dict[str, Any] = {
             "c": city.city_id,
             "src": mapping.source,
@@ -765,6 +785,7 @@ def load_source(
     with engine.connect() as conn, engine.connect() as helper:
         city_row = get_city(conn, city)
         _check_targets(conn, city_row, mapping)
+        _check_crs(conn, _srid(mapping, source), mapping.file_geometry and source.crs is not None)
         for session in (conn, helper):
             # The SQL helpers read wall times in the session zone: make it UTC.
             session.execute(sa.text("SET timezone TO 'UTC'"))

@@ -442,3 +442,13 @@ def test_a_file_that_is_not_the_mappings_names_a_short_header(engine, city, tmp_
     assert len(message) < 1500
     assert "x" * 60 + "…" in message and "x" * 61 not in message
     assert "'c28'" in message and "'c29'" not in message and "and 11 more" in message
+
+
+def test_a_crs_postgis_does_not_know_refuses_the_mapping_before_any_row(engine, city, tmp_path):
+    """Before, EPSG:999999 passed and every row was rejected as bad coordinates."""
+    path = write_csv(tmp_path / "c.csv", [GOOD])
+    with pytest.raises(ValidationError, match=r"EPSG:999999, is not a coordinate reference"):
+        load_file(engine, path, "testville", test_mapping(geometry__crs=999999))
+    assert list_runs(engine, "testville") == []
+    result = load_file(engine, path, "testville", test_mapping(geometry__crs=4326))
+    assert result.inserted == 1
