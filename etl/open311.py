@@ -46,6 +46,11 @@ FIELDS = [
     "long", "media_url", "closed_datetime",
 ]
 TIMEOUT = 60
+#: The largest answer read for one page or service list.  A GeoReport v2 page
+#: is a few hundred requests (well under a megabyte); a server answering
+#: without end (a misconfigured proxy, an endpoint that is not GeoReport)
+#: stops the run with a message instead of filling the machine's memory.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
 #: The widest range of requested_datetime the GeoReport v2 spec lets one query span.
 WINDOW_DAYS = 90
 FORMATS = ("auto", "json", "xml")
@@ -89,22 +94,29 @@ def _get(url: str) -> bytes:
     try:
         # Callers build URLs from a base checked to be http(s): no file:// or other scheme.
         with urllib.request.urlopen(url, timeout=TIMEOUT) as resp:
-            return resp.read()
+            body = resp.read(MAX_ANSWER_BYTES + 1)
     except urllib.error.HTTPError as exc:
-        body = exc.read()[:2000].decode("utf-8", "replace")
+        text = exc.read(2000).decode("utf-8", "replace")
         try:
-            detail = _error_text(json.loads(body))
+            detail = _error_text(json.loads(text))
         except ValueError:
             detail = None
         detail = detail or (
-            body.split("<error>")[-1].split("</error>")[0].strip() if "<error>" in body
-            else body.strip())
+            text.split("<error>")[-1].split("</error>")[0].strip() if "<error>" in text
+            else text.strip())
         raise ValidationError(
             "open311", f"{url.split('?')[0]} answered HTTP {exc.code}: {detail[:200]}"
             " (check the base URL, jurisdiction and API key)"
         ) from None
     except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
         raise ValidationError("open311", f"cannot reach {url.split('?')[0]} ({exc})") from None
+    if len(body) > MAX_ANSWER_BYTES:
+        raise ValidationError(
+            "open311", f"{url.split('?')[0]} answered more than"
+            f" {MAX_ANSWER_BYTES // (1024 * 1024)} MiB for one page; check that the base URL"
+            " is a GeoReport v2 endpoint"
+        )
+    return body
 
 
 def _error_text(doc: object) -> str | None:

@@ -319,3 +319,22 @@ def test_a_request_dated_in_the_future_does_not_stall_the_next_runs(engine, sf, 
     list(open311_source(base, since=datetime(2099, 1, 1, tzinfo=UTC)).rows)
     start = urllib.parse.parse_qs(handler.seen[-1].partition("?")[2])["start_date"][0]
     assert datetime.fromisoformat(start) <= datetime.now(UTC)
+
+
+def test_an_answer_without_end_stops_the_run_with_a_message(engine, sf, server, monkeypatch):
+    """A page is read up to a bound (64 MiB; 10,000 bytes here), not whole into memory."""
+    import etl.open311
+
+    base, handler = server
+    monkeypatch.setattr(etl.open311, "MAX_ANSWER_BYTES", 10_000)
+    handler.fixtures = {**handler.fixtures, "requests.json": (200, b"[" + b" " * 20_000 + b"]")}
+    with pytest.raises(ValidationError, match=r"requests\.json answered more than .* MiB for"
+                       " one page; check that the base URL is a GeoReport v2 endpoint"):
+        load_source(engine, open311_source(base, fmt="json"), base, "sf",
+                    load_mapping("open311"))
+    (run,) = list_runs(engine, "sf")
+    assert run["status"] == "failed"
+    handler.fixtures = {**handler.fixtures, "requests.json": (200, b"[" + b" " * 9_000 + b"]")}
+    result = load_source(engine, open311_source(base, fmt="json"), base, "sf",
+                         load_mapping("open311"))
+    assert result.read == 0
