@@ -65,8 +65,9 @@ REASONS: dict[str, str] = {
     "date_in_future": "'{col}' {value!r} is more than a day after the load; check the date"
     " (day and month swapped?) and the mapping's format {fmt!r}",
     "missing_coordinates": "no coordinates ({where} empty)",
-    "bad_coordinates": "coordinates in {where} are not valid numbers/geometry for EPSG:{crs}",
-    "outside_boundary": "the point is outside the boundary of {city}",
+    "bad_coordinates": "coordinates in {where} are not valid numbers/geometry for"
+    " EPSG:{crs}{stereo70}",
+    "outside_boundary": "the point is outside the boundary of {city}{swap}",
     "unknown_category": "'{cat_col}' {category!r} is not in the mapping's category map,"
     " and the mapping has no fallback",
     "description_too_long": "the description has {length} characters; at most 5000",
@@ -293,6 +294,19 @@ def _message(reason: str, row: dict[str, str | None], mapping: Mapping, city: Ci
         "regno": (row.get(mapping.registry_number or "") or "")[:100],
         "prefix": city.registry_prefix,
         "hint": _date_hint(fmt, row.get(col or "") or "") if reason == "bad_date" else "",
+        "stereo70": {
+            None: "",
+            True: "; read as Stereo 70 metres they fall inside the city: set"
+                  " crs = \"EPSG:3844\" in the mapping's [geometry]",
+            False: f"; read as Stereo 70 metres, swapped, they fall inside the city: set"
+                   f" crs = \"EPSG:3844\" in the mapping's [geometry] and swap '{mapping.lon}'"
+                   f" and '{mapping.lat}'",
+        }[detail.get("stereo70")],
+        "swap": "" if not detail.get("swapped") else (
+            f"; with the two values swapped it falls inside: are '{mapping.lon}' and"
+            f" '{mapping.lat}' the wrong way round in the mapping?" if mapping.lon else
+            "; with x and y swapped it falls inside: the source writes its coordinates"
+            " in the other order (latitude or northing first)"),
     }
     return REASONS[reason].format(**values)[:1000]
 
@@ -571,9 +585,50 @@ class Loader:
         if on_step:
             on_step("done", len(steps), len(steps))
 
+    def swapped_inside(self, batch: Batch, numbers: list[int]) -> set[int]:
+        """Those of the rows ``numbers`` (outside the city) whose point, with its
+        two coordinates swapped, falls inside: latitude given before
+        longitude, or Stereo 70 northing before easting, is the usual cause
+        of a whole file outside the city, and the message can say so."""
+        if not numbers:
+            return set()
+        m = self.mapping
+        rows = [batch.rows[batch.index(n)] for n in numbers]
+        geoms = batch.geometries
+        found = self.conn.execute(sa.text(sql.SWAPPED_INSIDE[sql.geometry_kind(m)]), {
+            "c": self.city.city_id,
+            "srid": self.srid,
+            "n": numbers,
+            "x": [r.get(m.lon) for r in rows] if m.lon else None,
+            "y": [r.get(m.lat) for r in rows] if m.lat else None,
+            "wkt": [r.get(m.wkt) for r in rows] if m.wkt else None,
+            "wkb": [geoms[batch.index(n)] for n in numbers] if geoms is not None else None,
+        }).scalars()
+        return set(found)
+
+    def stereo70_inside(self, batch: Batch, numbers: list[int]) -> dict[int, bool]:
+        """Those of the rows ``numbers`` (bad coordinates) whose lon/lat,
+        mapped as EPSG:4326, are Stereo 70 metres inside the city: row ->
+        whether as given (else swapped).  A Romanian export in the national
+        grid loaded with the default crs fails every row, and the message
+        can name the fix."""
+        if not numbers or sql.geometry_kind(self.mapping) != "lonlat4326":
+            return {}
+        rows = [batch.rows[batch.index(n)] for n in numbers]
+        return dict(self.conn.execute(sa.text(sql.STEREO70_INSIDE), {
+            "c": self.city.city_id,
+            "n": numbers,
+            "x": [r.get(self.mapping.lon) for r in rows],
+            "y": [r.get(self.mapping.lat) for r in rows],
+        }).tuples().all())
+
     def write_rejects(self, batch: Batch, rejects: list[Any], result: RunResult) -> None:
         """The batch's rejects into feed_rejects (a dry run: into ``dry_rejects``)."""
         out = []
+        swapped = self.swapped_inside(
+            batch, [r for r, reason, *_ in rejects if reason == "outside_boundary"])
+        stereo70 = self.stereo70_inside(
+            batch, [r for r, reason, *_ in rejects if reason == "bad_coordinates"])
         for source_row, reason, fld, length in rejects:
             at = batch.index(source_row)
             row = batch.rows[at]
@@ -583,6 +638,8 @@ class Loader:
                 "field": fld,
                 "length": length,
                 "problem": batch.problems[at],
+                "swapped": source_row in swapped,
+                "stereo70": stereo70.get(source_row),
             }
             message = _message(reason, row, self.mapping, self.city, self.srid, detail, formats)
             out.append((source_row, reason, message, row))

@@ -96,6 +96,47 @@ _GEOMETRY: dict[str, tuple[str, str]] = {
 }
 
 
+#: kind of mapping -> the rows of :n (rejected as outside the city) whose
+#: point falls inside once its two coordinates are swapped (their values
+#: passed the checks that come before the boundary's, so they cast).
+_SWAPPED = """
+SELECT r.n
+FROM unnest(CAST(:n AS integer[]), {arrays}) AS r(n, {names})
+JOIN cities city ON city.city_id = :c
+WHERE ST_Covers(city.boundary, etl_point(ST_FlipCoordinates({geom})))
+"""
+SWAPPED_INSIDE: dict[str, str] = {
+    kind: _SWAPPED.format(arrays=arrays, names=names, geom=geom)
+    for kind, arrays, names, geom in (
+        ("lonlat", "CAST(:x AS text[]), CAST(:y AS text[])", "x, y",
+         "ST_SetSRID(ST_MakePoint(replace(btrim(r.x), ',', '.')::float8,"
+         " replace(btrim(r.y), ',', '.')::float8), :srid)"),
+        ("wkt", "CAST(:wkt AS text[])", "wkt", "etl_try_geometry(r.wkt, :srid)"),
+        ("file", "CAST(:wkb AS bytea[])", "wkb", "ST_SetSRID(ST_GeomFromWKB(r.wkb), :srid)"),
+    )
+}
+SWAPPED_INSIDE["lonlat4326"] = SWAPPED_INSIDE["lonlat"]
+
+#: For lon/lat columns mapped as EPSG:4326: the rows of :n (rejected as bad
+#: coordinates) whose two numbers, read as Stereo 70 metres (EPSG:3844, the
+#: national grid of Romanian exports), fall inside the city, as given
+#: (``as_is``) or swapped.  Values that are not numbers are skipped.
+STEREO70_INSIDE = f"""
+SELECT r.n,
+       ST_Covers(city.boundary, etl_point(ST_SetSRID(ST_MakePoint(r.x, r.y), 3844))) AS as_is
+FROM (
+    SELECT u.n, replace(btrim(u.x), ',', '.')::float8 AS x,
+           replace(btrim(u.y), ',', '.')::float8 AS y
+    FROM unnest(CAST(:n AS integer[]), CAST(:x AS text[]), CAST(:y AS text[])) AS u(n, x, y)
+    WHERE replace(btrim(u.x), ',', '.') ~ {_NUMBER} AND replace(btrim(u.y), ',', '.') ~ {_NUMBER}
+    OFFSET 0
+) r
+JOIN cities city ON city.city_id = :c
+WHERE ST_Covers(city.boundary, etl_point(ST_SetSRID(ST_MakePoint(r.x, r.y), 3844)))
+   OR ST_Covers(city.boundary, etl_point(ST_SetSRID(ST_MakePoint(r.y, r.x), 3844)))
+"""  # noqa: S608 - _NUMBER is the fixed pattern above
+
+
 def geometry_kind(mapping: Mapping) -> str:
     if mapping.lon:
         return "lonlat4326" if mapping.crs == 4326 else "lonlat"

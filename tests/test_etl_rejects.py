@@ -188,3 +188,58 @@ def test_a_quote_never_closed_stops_the_load_with_advice(engine, city, tmp_path)
     with pytest.raises(ValidationError, match=r"row 1: field larger than field limit .*"
                        "check quotes and delimiter"):
         load_file(engine, path, "testville", test_mapping())
+
+
+def test_a_point_inside_once_its_coordinates_are_swapped_says_so(engine, city, tmp_path):
+    """Latitude before longitude (or Stereo 70 northing before easting) puts a
+    whole file outside the city: the message names the likely fix."""
+    import json
+
+    path = write_csv(tmp_path / "s.csv", [GOOD, row(id="B", lat="21.90", lon="45.69"),
+                                           row(id="C", lat="47.69", lon="21.90")])
+    result = load_file(engine, path, "testville", test_mapping())
+    assert result.reasons == {"outside_boundary": 2}
+    swapped, far = rejects(engine, result.run_id)
+    assert swapped["message"].endswith(
+        "with the two values swapped it falls inside: are 'lon' and 'lat' the wrong way"
+        " round in the mapping?")
+    assert far["message"] == "the point is outside the boundary of Testville"
+    # A file's geometry, [lat, lon] in GeoJSON, and WKT.
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [45.69, 21.9]},
+               "properties": {"id": "G", "created_at": "2026-05-04T10:15", "category": "pothole",
+                              "description": "Groapă"}}
+    gpath = tmp_path / "s.geojson"
+    gpath.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), "utf-8")
+    from etl.mapping import load_mapping
+
+    for result in (
+        load_file(engine, gpath, "testville", load_mapping("geojson")),
+        load_file(engine, write_csv(tmp_path / "w.csv", [row(id="W", lon="POINT(45.69 21.9)")]),
+                  "testville", test_mapping(geometry={"wkt": "lon"})),
+    ):
+        (rej,) = rejects(engine, result.run_id)
+        assert rej["reason"] == "outside_boundary"
+        assert "with x and y swapped it falls inside" in rej["message"]
+
+
+def test_stereo70_metres_under_a_lon_lat_mapping_name_the_crs_to_set(engine, city, tmp_path):
+    """(21.90, 45.69) is Stereo 70 (258737.07 E, 470270.35 N): an export in the
+    national grid loaded with the default crs fails every row as bad
+    coordinates; the message says which crs puts them inside the city."""
+    path = write_csv(tmp_path / "s70.csv", [
+        GOOD,
+        row(id="B", lon="258737.07", lat="470270.35"),
+        row(id="C", lon="470270,35", lat="258737,07"),
+        row(id="D", lon="9258737", lat="470270"),
+        row(id="E", lon="x", lat="470270"),
+    ])
+    result = load_file(engine, path, "testville", test_mapping())
+    assert result.reasons == {"bad_coordinates": 4}
+    as_is, swapped, far, text = (r["message"] for r in rejects(engine, result.run_id))
+    assert as_is.endswith("read as Stereo 70 metres they fall inside the city: set"
+                          ' crs = "EPSG:3844" in the mapping\'s [geometry]')
+    assert swapped.endswith("read as Stereo 70 metres, swapped, they fall inside the city:"
+                            ' set crs = "EPSG:3844" in the mapping\'s [geometry] and swap'
+                            " 'lon' and 'lat'")
+    plain = "coordinates in 'lon'/'lat' are not valid numbers/geometry for EPSG:4326"
+    assert far == plain and text == plain
