@@ -11,6 +11,7 @@ import bisect
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -138,6 +139,10 @@ def detect_delimiter(sample: str) -> str:
         return max(",;\t|", key=header.count)
 
 
+#: Excel's delimiter line, ``sep=;`` (also quoted), above a CSV's header.
+_SEP_LINE = re.compile(r'^\s*"?sep=([^\s"])"?\s*$', re.IGNORECASE)
+
+
 class CsvSource(Source):
     """Delimited text, any delimiter and encoding, read with the csv module."""
 
@@ -159,8 +164,23 @@ class CsvSource(Source):
         text = head.decode(self.encoding, errors="ignore")
         if self.encoding == "utf-8-sig":
             text = text.lstrip("\ufeff")
-        self.delimiter = delimiter or detect_delimiter(text[:SNIFF_BYTES])
-        header = next(csv.reader(io.StringIO(text), delimiter=self.delimiter), None)
+        # Excel writes "sep=;" above the header when asked to keep the list
+        # separator: it names the delimiter and is not the header.
+        first = text.splitlines()[0] if text else ""
+        sep = _SEP_LINE.match(first)
+        self.sep_line = sep is not None
+        if sep is not None:
+            text = text[len(first):].lstrip("\r\n")
+        self.delimiter = delimiter or (sep[1] if sep else detect_delimiter(text[:SNIFF_BYTES]))
+        try:
+            # newline="": lines end at \n, \r\n or a lone \r (Excel for Mac's CSV).
+            header = next(csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter),
+                          None)
+        except csv.Error as exc:
+            raise ValidationError(
+                "file", f"{path.name}: the header row cannot be read ({exc}); check quotes and"
+                " delimiter"
+            ) from None
         if not header:
             raise ValidationError("file", f"{path.name} is empty: a header row is needed")
         self.columns = [h.strip() for h in header]
@@ -172,6 +192,8 @@ class CsvSource(Source):
             text = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
             reader = csv.reader(text, delimiter=self.delimiter)
             try:
+                if self.sep_line:
+                    next(reader)  # "sep=;"
                 next(reader)  # header, already read
                 n = 0
                 rows: list[dict[str, str | None]] = []

@@ -269,3 +269,38 @@ def test_a_bad_date_message_says_when_the_am_pm_is_missing():
     assert _date_hint("DD.MM.YYYY HH24:MI", "32.01.2026 10:00") == ""
     assert _date_hint("iso", "2026-02-30") == ""  # ISO in form, only not a real day
     assert "DD.MM.YYYY" in _date_hint("iso", "30.01.2026")
+
+
+def _excel_text(rows: list[dict[str, str]], delimiter: str, newline: str) -> str:
+    from tests.etl_helpers import HEADER
+
+    lines = [delimiter.join(HEADER)] + [delimiter.join(r[h] for h in HEADER) for r in rows]
+    return newline.join(lines) + newline
+
+
+def test_excels_sep_line_names_the_delimiter_and_is_not_the_header(engine, city, tmp_path):
+    """Excel writes "sep=;" above the header; the rows' numbers stay the data rows'."""
+    from tests.etl_helpers import rejects
+
+    path = tmp_path / "sep.csv"
+    text = _excel_text([row(lat="45,69", lon="21,90"), row(id="B", creat="31.02.2026")],
+                       ";", "\r\n")
+    path.write_text("sep=;\r\n" + text, encoding="cp1250")
+    result = load_file(engine, path, "testville", test_mapping())
+    assert (result.inserted, result.reasons) == (1, {"bad_date": 1})
+    assert [r["source_row"] for r in rejects(engine, result.run_id)] == [2]
+    assert incidents(engine)[0]["description"] == "Groapă adâncă în carosabil"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "newline", "delimiter"),
+    [("utf-8", "\r", ","),         # Excel for Mac's "CSV (Macintosh)": a lone CR ends a line
+     ("utf-16", "\r\n", "\t")],    # Excel's "Unicode text": UTF-16 with a BOM, tabs
+)
+def test_excels_other_text_exports(engine, city, tmp_path, encoding, newline, delimiter):
+    path = tmp_path / "x.csv"
+    with path.open("w", encoding=encoding, newline="") as fh:
+        fh.write(_excel_text([row(), row(id="B")], delimiter, newline))
+    result = load_file(engine, path, "testville", test_mapping())
+    assert (result.read, result.inserted, result.rejected) == (2, 2, 0)
+    assert {i["description"] for i in incidents(engine)} == {"Groapă adâncă în carosabil"}
