@@ -260,6 +260,22 @@ def _date_hint(fmt: str, value: str) -> str:
     return ""
 
 
+def _stereo70_hint(mapping: Mapping, as_is: bool | None) -> str:
+    """What a bad-coordinates message adds when the values are Stereo 70
+    metres inside the city (``as_is``: in the order given; False: swapped)."""
+    if as_is is None:
+        return ""
+    fix = "set crs = \"EPSG:3844\" in the mapping's [geometry]"
+    if mapping.lon:
+        if as_is:
+            return f"; read as Stereo 70 metres they fall inside the city: {fix}"
+        return (f"; read as Stereo 70 metres, swapped, they fall inside the city: {fix} and"
+                f" swap '{mapping.lon}' and '{mapping.lat}'")
+    why = "" if mapping.wkt else " (the file names no CRS: a Shapefile without its .prj?)"
+    order = "" if as_is else " with x and y swapped"
+    return f"; read as Stereo 70 metres{order} it falls inside the city{why}: {fix}"
+
+
 def _message(reason: str, row: dict[str, str | None], mapping: Mapping, city: City,
              crs: int, detail: dict[str, Any], formats: dict[str | None, str]) -> str:
     """A reject message naming the column and value at fault (no personal fields).
@@ -294,14 +310,7 @@ def _message(reason: str, row: dict[str, str | None], mapping: Mapping, city: Ci
         "regno": (row.get(mapping.registry_number or "") or "")[:100],
         "prefix": city.registry_prefix,
         "hint": _date_hint(fmt, row.get(col or "") or "") if reason == "bad_date" else "",
-        "stereo70": {
-            None: "",
-            True: "; read as Stereo 70 metres they fall inside the city: set"
-                  " crs = \"EPSG:3844\" in the mapping's [geometry]",
-            False: f"; read as Stereo 70 metres, swapped, they fall inside the city: set"
-                   f" crs = \"EPSG:3844\" in the mapping's [geometry] and swap '{mapping.lon}'"
-                   f" and '{mapping.lat}'",
-        }[detail.get("stereo70")],
+        "stereo70": _stereo70_hint(mapping, detail.get("stereo70")),
         "swap": "" if not detail.get("swapped") else (
             f"; with the two values swapped it falls inside: are '{mapping.lon}' and"
             f" '{mapping.lat}' the wrong way round in the mapping?" if mapping.lon else
@@ -607,20 +616,25 @@ class Loader:
         return set(found)
 
     def stereo70_inside(self, batch: Batch, numbers: list[int]) -> dict[int, bool]:
-        """Those of the rows ``numbers`` (bad coordinates) whose lon/lat,
-        mapped as EPSG:4326, are Stereo 70 metres inside the city: row ->
+        """Those of the rows ``numbers`` (bad coordinates under EPSG:4326)
+        whose coordinates are Stereo 70 metres inside the city: row ->
         whether as given (else swapped).  A Romanian export in the national
-        grid loaded with the default crs fails every row, and the message
-        can name the fix."""
-        if not numbers or sql.geometry_kind(self.mapping) != "lonlat4326":
+        grid loaded with the default crs (or a Shapefile without its .prj)
+        fails every row, and the message can name the fix."""
+        m = self.mapping
+        kind = sql.geometry_kind(m)
+        if not numbers or self.srid != 4326 or (kind == "file" and self.source.crs):
             return {}
         rows = [batch.rows[batch.index(n)] for n in numbers]
-        return dict(self.conn.execute(sa.text(sql.STEREO70_INSIDE), {
+        geoms = batch.geometries
+        return dict(self.conn.execute(sa.text(sql.STEREO70_INSIDE[kind]), {
             "c": self.city.city_id,
             "n": numbers,
-            "x": [r.get(self.mapping.lon) for r in rows],
-            "y": [r.get(self.mapping.lat) for r in rows],
-        }).tuples().all())
+            "x": [r.get(m.lon) for r in rows] if m.lon else None,
+            "y": [r.get(m.lat) for r in rows] if m.lat else None,
+            "wkt": [r.get(m.wkt) for r in rows] if m.wkt else None,
+            "wkb": [geoms[batch.index(n)] for n in numbers] if geoms is not None else None,
+        }).all())
 
     def write_rejects(self, batch: Batch, rejects: list[Any], result: RunResult) -> None:
         """The batch's rejects into feed_rejects (a dry run: into ``dry_rejects``)."""

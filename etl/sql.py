@@ -117,24 +117,33 @@ SWAPPED_INSIDE: dict[str, str] = {
 }
 SWAPPED_INSIDE["lonlat4326"] = SWAPPED_INSIDE["lonlat"]
 
-#: For lon/lat columns mapped as EPSG:4326: the rows of :n (rejected as bad
-#: coordinates) whose two numbers, read as Stereo 70 metres (EPSG:3844, the
+#: kind of mapping -> the rows of :n (rejected as bad coordinates, under
+#: EPSG:4326) whose coordinates, read as Stereo 70 metres (EPSG:3844, the
 #: national grid of Romanian exports), fall inside the city, as given
 #: (``as_is``) or swapped.  Values that are not numbers are skipped.
-STEREO70_INSIDE = f"""
-SELECT r.n,
-       ST_Covers(city.boundary, etl_point(ST_SetSRID(ST_MakePoint(r.x, r.y), 3844))) AS as_is
-FROM (
-    SELECT u.n, replace(btrim(u.x), ',', '.')::float8 AS x,
-           replace(btrim(u.y), ',', '.')::float8 AS y
-    FROM unnest(CAST(:n AS integer[]), CAST(:x AS text[]), CAST(:y AS text[])) AS u(n, x, y)
-    WHERE replace(btrim(u.x), ',', '.') ~ {_NUMBER} AND replace(btrim(u.y), ',', '.') ~ {_NUMBER}
-    OFFSET 0
-) r
+_STEREO70 = """
+SELECT r.n, ST_Covers(city.boundary, etl_point(r.g)) AS as_is
+FROM (SELECT u.n, {geom} AS g
+      FROM unnest(CAST(:n AS integer[]), {arrays}) AS u(n, {names})
+      {where}
+      OFFSET 0) r
 JOIN cities city ON city.city_id = :c
-WHERE ST_Covers(city.boundary, etl_point(ST_SetSRID(ST_MakePoint(r.x, r.y), 3844)))
-   OR ST_Covers(city.boundary, etl_point(ST_SetSRID(ST_MakePoint(r.y, r.x), 3844)))
-"""  # noqa: S608 - _NUMBER is the fixed pattern above
+WHERE ST_Covers(city.boundary, etl_point(r.g))
+   OR ST_Covers(city.boundary, etl_point(ST_FlipCoordinates(r.g)))
+"""
+_X = "replace(btrim(u.x), ',', '.')"
+_Y = "replace(btrim(u.y), ',', '.')"
+STEREO70_INSIDE: dict[str, str] = {
+    kind: _STEREO70.format(geom=geom, arrays=arrays, names=names, where=where)
+    for kind, arrays, names, where, geom in (
+        ("lonlat4326", "CAST(:x AS text[]), CAST(:y AS text[])", "x, y",
+         f"WHERE {_X} ~ {_NUMBER} AND {_Y} ~ {_NUMBER}",
+         f"ST_SetSRID(ST_MakePoint({_X}::float8, {_Y}::float8), 3844)"),
+        ("wkt", "CAST(:wkt AS text[])", "wkt", "", "etl_try_geometry(u.wkt, 3844)"),
+        ("file", "CAST(:wkb AS bytea[])", "wkb", "WHERE u.wkb IS NOT NULL",
+         "ST_SetSRID(ST_GeomFromWKB(u.wkb), 3844)"),
+    )
+}
 
 
 def geometry_kind(mapping: Mapping) -> str:

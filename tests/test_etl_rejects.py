@@ -243,3 +243,39 @@ def test_stereo70_metres_under_a_lon_lat_mapping_name_the_crs_to_set(engine, cit
                             " 'lon' and 'lat'")
     plain = "coordinates in 'lon'/'lat' are not valid numbers/geometry for EPSG:4326"
     assert far == plain and text == plain
+
+
+def test_a_shapefile_without_its_prj_in_stereo70_names_the_crs_to_set(engine, city, tmp_path):
+    """Without its .prj a Shapefile names no CRS, so its Stereo 70 metres are read
+    as degrees and every row fails; the message says what to set.  WKT the same."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from etl.mapping import load_mapping
+
+    frame = gpd.GeoDataFrame(
+        {"id": ["S1", "S2"], "created_at": ["2026-05-04 10:15:00"] * 2,
+         "category": ["pothole"] * 2},
+        geometry=[Point(258737.07, 470270.35), Point(470270.35, 258737.07)], crs=3844,
+    )
+    frame.to_file(tmp_path / "s70.shp")
+    (tmp_path / "s70.prj").unlink()
+    result = load_file(engine, tmp_path / "s70.shp", "testville", load_mapping("geojson"))
+    assert result.reasons == {"bad_coordinates": 2}
+    as_is, swapped = (r["message"] for r in rejects(engine, result.run_id))
+    why = ("(the file names no CRS: a Shapefile without its .prj?): set crs = \"EPSG:3844\""
+           " in the mapping's [geometry]")
+    assert as_is.endswith(f"read as Stereo 70 metres it falls inside the city {why}")
+    assert swapped.endswith(
+        f"read as Stereo 70 metres with x and y swapped it falls inside the city {why}")
+    # With the .prj (the file's own CRS) the first loads, the swapped one is outside.
+    frame.to_file(tmp_path / "s70b.shp")
+    result = load_file(engine, tmp_path / "s70b.shp", "testville", load_mapping("geojson"))
+    assert (result.inserted, result.reasons) == (1, {"outside_boundary": 1})
+    (rej,) = rejects(engine, result.run_id)
+    assert "with x and y swapped it falls inside" in rej["message"]
+    path = write_csv(tmp_path / "w.csv", [row(id="W", lon="POINT(258737.07 470270.35)")])
+    result = load_file(engine, path, "testville", test_mapping(geometry={"wkt": "lon"}))
+    (rej,) = rejects(engine, result.run_id)
+    assert rej["message"].endswith("read as Stereo 70 metres it falls inside the city: set"
+                                   ' crs = "EPSG:3844" in the mapping\'s [geometry]')
