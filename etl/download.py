@@ -74,6 +74,17 @@ def _file_name(url: str, content_type: str, disposition: str | None) -> str:
     return name
 
 
+_HTML_TYPES = {"text/html", "application/xhtml+xml"}
+
+
+def _looks_like_html(path: Path) -> bool:
+    """Whether the body starts as an HTML document does.  Only an HTML content
+    type leads here: a data file served under the wrong type still loads."""
+    with path.open("rb") as fh:
+        head = fh.read(1024).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<!--"))
+
+
 @contextmanager
 def downloaded(url: str, on_progress: DownloadProgress | None = None) -> Iterator[Path]:
     """Fetch ``url`` to a temporary file, yield its path, delete it afterwards.
@@ -116,6 +127,12 @@ def downloaded(url: str, on_progress: DownloadProgress | None = None) -> Iterato
         if total is not None and done != total:
             raise ValidationError(
                 "file", f"{shown} ended after {done:,} of {total:,} bytes; try again"
+            )
+        if content_type in _HTML_TYPES and _looks_like_html(path):
+            raise ValidationError(
+                "file", f"{shown} answered a web page, not a data file (a sign-in or"
+                " preview page?); give the file's direct download link, or download it"
+                " and give its path"
             )
         yield path
 

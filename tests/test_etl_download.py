@@ -113,3 +113,19 @@ def test_url_helpers():
         "file:///etc/passwd"
     ):
         pass
+
+
+def test_a_web_page_instead_of_the_file_is_refused_with_advice(files, tmp_path):
+    """A shared-drive link often answers its sign-in or preview page (HTML,
+    status 200): refused as such, instead of a CSV whose header is HTML."""
+    base, handler = files
+    page = b"\n  <!DOCTYPE html><html><head><title>Sign in</title></head></html>"
+    handler.files["/share/export.csv"] = (200, "text/html", page, None)
+    with pytest.raises(ValidationError, match="answered a web page, not a data file"), \
+            downloaded(f"{base}/share/export.csv"):
+        pass
+    # A data file served with the wrong type still loads.
+    csv_body = ",".join(HEADER).encode() + b"\n"
+    handler.files["/share/export.csv"] = (200, "text/html", csv_body, None)
+    with downloaded(f"{base}/share/export.csv") as p:
+        assert p.read_bytes() == csv_body
