@@ -594,17 +594,14 @@ class Loader:
         if on_step:
             on_step("done", len(steps), len(steps))
 
-    def swapped_inside(self, batch: Batch, numbers: list[int]) -> set[int]:
-        """Those of the rows ``numbers`` (outside the city) whose point, with its
-        two coordinates swapped, falls inside: latitude given before
-        longitude, or Stereo 70 northing before easting, is the usual cause
-        of a whole file outside the city, and the message can say so."""
-        if not numbers:
-            return set()
+    def _hint_rows(self, statement: str, batch: Batch, numbers: list[int]) -> list[Any]:
+        """Run a hint query (``sql.SWAPPED_INSIDE``, ``sql.STEREO70_INSIDE``)
+        over the batch rows ``numbers``.  In a savepoint, and an error gives
+        no hint: a message's extra advice must never cost the batch."""
         m = self.mapping
         rows = [batch.rows[batch.index(n)] for n in numbers]
         geoms = batch.geometries
-        found = self.conn.execute(sa.text(sql.SWAPPED_INSIDE[sql.geometry_kind(m)]), {
+        params = {
             "c": self.city.city_id,
             "srid": self.srid,
             "n": numbers,
@@ -612,8 +609,22 @@ class Loader:
             "y": [r.get(m.lat) for r in rows] if m.lat else None,
             "wkt": [r.get(m.wkt) for r in rows] if m.wkt else None,
             "wkb": [geoms[batch.index(n)] for n in numbers] if geoms is not None else None,
-        }).scalars()
-        return set(found)
+        }
+        try:
+            with self.conn.begin_nested():
+                return list(self.conn.execute(sa.text(statement), params).all())
+        except sa.exc.DBAPIError:
+            return []
+
+    def swapped_inside(self, batch: Batch, numbers: list[int]) -> set[int]:
+        """Those of the rows ``numbers`` (outside the city) whose point, with its
+        two coordinates swapped, falls inside: latitude given before
+        longitude, or Stereo 70 northing before easting, is the usual cause
+        of a whole file outside the city, and the message can say so."""
+        if not numbers:
+            return set()
+        statement = sql.SWAPPED_INSIDE[sql.geometry_kind(self.mapping)]
+        return {n for (n,) in self._hint_rows(statement, batch, numbers)}
 
     def stereo70_inside(self, batch: Batch, numbers: list[int]) -> dict[int, bool]:
         """Those of the rows ``numbers`` (bad coordinates under EPSG:4326)
@@ -621,20 +632,10 @@ class Loader:
         whether as given (else swapped).  A Romanian export in the national
         grid loaded with the default crs (or a Shapefile without its .prj)
         fails every row, and the message can name the fix."""
-        m = self.mapping
-        kind = sql.geometry_kind(m)
+        kind = sql.geometry_kind(self.mapping)
         if not numbers or self.srid != 4326 or (kind == "file" and self.source.crs):
             return {}
-        rows = [batch.rows[batch.index(n)] for n in numbers]
-        geoms = batch.geometries
-        return dict(self.conn.execute(sa.text(sql.STEREO70_INSIDE[kind]), {
-            "c": self.city.city_id,
-            "n": numbers,
-            "x": [r.get(m.lon) for r in rows] if m.lon else None,
-            "y": [r.get(m.lat) for r in rows] if m.lat else None,
-            "wkt": [r.get(m.wkt) for r in rows] if m.wkt else None,
-            "wkb": [geoms[batch.index(n)] for n in numbers] if geoms is not None else None,
-        }).all())
+        return dict(self._hint_rows(sql.STEREO70_INSIDE[kind], batch, numbers))
 
     def write_rejects(self, batch: Batch, rejects: list[Any], result: RunResult) -> None:
         """The batch's rejects into feed_rejects (a dry run: into ``dry_rejects``)."""
