@@ -260,6 +260,18 @@ def _date_hint(fmt: str, value: str) -> str:
     return ""
 
 
+_DAY_OR_MONTH = re.compile(r"(?<![A-Z])(DD|MM)(?![A-Z])", re.IGNORECASE)
+
+
+def day_month_swapped(fmt: str) -> str | None:
+    """``fmt`` with its day (DD) and month (MM) swapped, or None when it has
+    not both once: 'MM/DD/YYYY' -> 'DD/MM/YYYY'."""
+    found = [m.group(1).upper() for m in _DAY_OR_MONTH.finditer(fmt)]
+    if fmt == "iso" or sorted(found) != ["DD", "MM"]:
+        return None
+    return _DAY_OR_MONTH.sub(lambda m: "MM" if m.group(1).upper() == "DD" else "DD", fmt)
+
+
 def _stereo70_hint(mapping: Mapping, as_is: bool | None) -> str:
     """What a bad-coordinates message adds when the values are Stereo 70
     metres inside the city (``as_is``: in the order given; False: swapped)."""
@@ -309,7 +321,12 @@ def _message(reason: str, row: dict[str, str | None], mapping: Mapping, city: Ci
         "reg_col": mapping.registry_number,
         "regno": (row.get(mapping.registry_number or "") or "")[:100],
         "prefix": city.registry_prefix,
-        "hint": _date_hint(fmt, row.get(col or "") or "") if reason == "bad_date" else "",
+        "hint": "" if reason != "bad_date" else (
+            _date_hint(fmt, row.get(col or "") or "") or (
+                f"; it reads as a date with day and month swapped, {detail['reads_with']!r}:"
+                " if that is the file's format, fix the mapping's [time] format and load"
+                " the file again (its rows with a day up to 12 were read with day and month"
+                " swapped)" if detail.get("reads_with") else "")),
         "stereo70": _stereo70_hint(mapping, detail.get("stereo70")),
         "swap": "" if not detail.get("swapped") else (
             f"; with the two values swapped it falls inside: are '{mapping.lon}' and"
@@ -610,6 +627,10 @@ class Loader:
             "wkt": [r.get(m.wkt) for r in rows] if m.wkt else None,
             "wkb": [geoms[batch.index(n)] for n in numbers] if geoms is not None else None,
         }
+        return self._query_rows(statement, params)
+
+    def _query_rows(self, statement: str, params: dict[str, Any]) -> list[Any]:
+        """The rows of a hint query, in a savepoint; an error gives no rows."""
         try:
             with self.conn.begin_nested():
                 return list(self.conn.execute(sa.text(statement), params).all())
@@ -637,6 +658,30 @@ class Loader:
             return {}
         return dict(self._hint_rows(sql.STEREO70_INSIDE[kind], batch, numbers))
 
+    def reads_day_month_swapped(self, batch: Batch,
+                                rejects: list[tuple[int, str]]) -> dict[int, str]:
+        """Of the bad-date rows (row, 'created' or 'closed'), those whose value
+        is a date in the mapping's format with day and month swapped: row ->
+        that format.  A day-first export read with a month-first pattern
+        (or the reverse) fails only its days past 12; the rest loads with
+        day and month swapped, so the message must say it."""
+        m = self.mapping
+        todo: list[tuple[int, str, str]] = []
+        for n, fld in rejects:
+            col = m.closed if fld == "closed" else m.created
+            value = batch.rows[batch.index(n)].get(col or "") or ""
+            other = day_month_swapped(self.date_format(col, value))
+            if other:
+                todo.append((n, value, other))
+        if not todo:
+            return {}
+        formats = {n: f for n, _v, f in todo}
+        found = self._query_rows(sql.READS_WITH, {
+            "n": [n for n, _v, _f in todo], "v": [v for _n, v, _f in todo],
+            "f": [f for _n, _v, f in todo], "tz": m.timezone or self.city.timezone,
+        })
+        return {n: formats[n] for (n,) in found}
+
     def write_rejects(self, batch: Batch, rejects: list[Any], result: RunResult) -> None:
         """The batch's rejects into feed_rejects (a dry run: into ``dry_rejects``)."""
         out = []
@@ -644,6 +689,8 @@ class Loader:
             batch, [r for r, reason, *_ in rejects if reason == "outside_boundary"])
         stereo70 = self.stereo70_inside(
             batch, [r for r, reason, *_ in rejects if reason == "bad_coordinates"])
+        reads_with = self.reads_day_month_swapped(
+            batch, [(r, fld) for r, reason, fld, _ in rejects if reason == "bad_date"])
         for source_row, reason, fld, length in rejects:
             at = batch.index(source_row)
             row = batch.rows[at]
@@ -655,6 +702,7 @@ class Loader:
                 "problem": batch.problems[at],
                 "swapped": source_row in swapped,
                 "stereo70": stereo70.get(source_row),
+                "reads_with": reads_with.get(source_row),
             }
             message = _message(reason, row, self.mapping, self.city, self.srid, detail, formats)
             out.append((source_row, reason, message, row))

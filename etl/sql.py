@@ -146,6 +146,16 @@ STEREO70_INSIDE: dict[str, str] = {
 }
 
 
+#: The rows of :n (rejected as bad dates) whose value :v reads as a date in
+#: the format :f, the mapping's with day and month swapped.
+READS_WITH = """
+SELECT u.n
+FROM unnest(CAST(:n AS integer[]), CAST(:v AS text[]), CAST(:f AS text[])) AS u(n, v, f)
+CROSS JOIN LATERAL etl_local_time(u.v, u.f, :tz) t
+WHERE t.ts IS NOT NULL
+"""
+
+
 def geometry_kind(mapping: Mapping) -> str:
     if mapping.lon:
         return "lonlat4326" if mapping.crs == 4326 else "lonlat"

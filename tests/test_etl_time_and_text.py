@@ -304,3 +304,38 @@ def test_excels_other_text_exports(engine, city, tmp_path, encoding, newline, de
     result = load_file(engine, path, "testville", test_mapping())
     assert (result.read, result.inserted, result.rejected) == (2, 2, 0)
     assert {i["description"] for i in incidents(engine)} == {"Groapă adâncă în carosabil"}
+
+
+def test_a_day_first_file_under_a_month_first_format_is_named_in_the_rejects(
+        engine, city, tmp_path):
+    """Only the days past 12 fail; the message says the format that reads
+    them, and that the other rows were read with day and month swapped."""
+    from tests.etl_helpers import rejects
+
+    path = write_csv(tmp_path / "dm.csv", [
+        row(creat="04/05/2026 10:15"),                   # loads, as 5 April if day-first
+        row(id="B", creat="17/05/2026 10:15"),           # 17 May, day first
+        row(id="C", creat="45/05/2026 10:15"),           # no format reads it
+        row(id="D", creat="05/04/2026 10:15", stare="Închisă", inchis="20/05/2026 09:00"),
+    ])
+    result = load_file(engine, path, "testville",
+                       test_mapping(time__format="MM/DD/YYYY HH24:MI"))
+    assert (result.inserted, result.reasons) == (1, {"bad_date": 3})
+    day_first, nothing, closed = (r["message"] for r in rejects(engine, result.run_id))
+    hint = ("it reads as a date with day and month swapped, 'DD/MM/YYYY HH24:MI': if that is"
+            " the file's format, fix the mapping's [time] format and load the file again")
+    assert day_first.startswith("'creat' '17/05/2026 10:15' does not match the format")
+    assert hint in day_first
+    assert hint not in nothing
+    assert closed.startswith("'inchis' '20/05/2026 09:00'") and hint in closed
+
+
+def test_day_and_month_swapped_in_a_format():
+    from etl.load import day_month_swapped
+
+    assert day_month_swapped("MM/DD/YYYY HH12:MI:SS AM") == "DD/MM/YYYY HH12:MI:SS AM"
+    assert day_month_swapped("DD.MM.YYYY HH24:MI") == "MM.DD.YYYY HH24:MI"
+    assert day_month_swapped("YYYY-MM-DD") == "YYYY-DD-MM"
+    assert day_month_swapped("iso") is None
+    assert day_month_swapped("DD Mon YYYY") is None      # no MM: nothing to swap
+    assert day_month_swapped("DDD YYYY HH24:MI") is None  # day of the year
