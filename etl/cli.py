@@ -217,6 +217,14 @@ def _summary(result: RunResult, engine: Engine, city: str, rejects_csv: Path | N
     )
     for reason, n in result.reasons.most_common():
         typer.echo(f"  rejected {n:>8} {reason}")
+    for fmt, n in result.swapped_formats.most_common():
+        typer.secho(
+            f"Warning: {n} rejected date(s) read as dates in {fmt!r}, the mapping's format"
+            " with day and month swapped. If that is the file's format, the rows loaded"
+            " with a day up to 12 have day and month swapped: fix the mapping's [time]"
+            " format and load the file again.",
+            fg="yellow", err=True,
+        )
     if dry:
         typer.echo("Rejected rows (row number, reason, message):"
                    f" {_dry_run_csv(city, rejects_csv)}")

@@ -117,6 +117,10 @@ class RunResult:
     rejected: int = 0
     seconds: float = 0.0
     reasons: Counter[str] = field(default_factory=Counter)
+    #: Bad dates that read with day and month swapped, by the format that
+    #: reads them: a sign that the rows loaded have their day and month
+    #: swapped too (see :meth:`Loader.reads_day_month_swapped`).
+    swapped_formats: Counter[str] = field(default_factory=Counter)
 
     @property
     def rows_per_second(self) -> float:
@@ -691,6 +695,7 @@ class Loader:
             batch, [r for r, reason, *_ in rejects if reason == "bad_coordinates"])
         reads_with = self.reads_day_month_swapped(
             batch, [(r, fld) for r, reason, fld, _ in rejects if reason == "bad_date"])
+        result.swapped_formats.update(reads_with.values())
         for source_row, reason, fld, length in rejects:
             at = batch.index(source_row)
             row = batch.rows[at]

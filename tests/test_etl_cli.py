@@ -227,3 +227,20 @@ def test_a_bulk_load_on_a_terminal_shows_its_rebuilding_step(engine, city, tmp_p
     shown = b"".join(chunks).decode("utf-8", "replace")
     assert "bulk load: rebuilding" in shown
     assert "read 4 = inserted 4 + updated 0 + unchanged 0 + rejected 0" in shown
+
+
+def test_dates_read_day_first_under_a_month_first_format_warn_on_the_summary(
+        engine, city, tmp_path):
+    """The rows that loaded have their day and month swapped: the summary says
+    it, not only the reject file."""
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(MAPPING_TOML.replace("YYYY-MM-DD HH24:MI", "MM/DD/YYYY HH24:MI"), "utf-8")
+    path = write_csv(tmp_path / "a.csv", [row(creat="04/05/2026 10:15"),
+                                          row(id="B", creat="17/05/2026 10:15"),
+                                          row(id="C", creat="18/05/2026 10:15")])
+    for dry in ([], ["--dry-run"]):
+        out = _run(["load", str(path), "--city", "testville", "--mapping", str(mapping), *dry],
+                   engine, cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+        assert ("Warning: 2 rejected date(s) read as dates in 'DD/MM/YYYY HH24:MI', the"
+                " mapping's format with day and month swapped.") in out.stderr
