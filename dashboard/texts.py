@@ -191,7 +191,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col.rows": ("Rânduri", "Rows"),
     "col.source_row": ("Rândul din sursă", "Source row"),
     "col.message": ("Detalii", "Details"),
-    # why the ETL refused a row (etl.load.REASONS)
+    # why the ETL refused a row (etl.messages.REASONS)
     "reject.malformed_row": ("rând deformat", "malformed row"),
     "reject.missing_external_id": ("lipsește id-ul din sursă", "no id in the source"),
     "reject.external_id_too_long": ("id prea lung", "id too long"),

@@ -262,7 +262,7 @@ def test_a_day_first_date_in_an_iso_column_is_rejected_with_the_fix(engine, city
 
 
 def test_a_bad_date_message_says_when_the_am_pm_is_missing():
-    from etl.load import _date_hint
+    from etl.messages import date_hint as _date_hint
 
     assert "no AM/PM" in _date_hint("MM/DD/YYYY HH12:MI:SS AM", "02/17/2020 12:19:00")
     assert _date_hint("MM/DD/YYYY HH12:MI:SS AM", "02/17/2020 13:19:00 PM") == ""
@@ -331,7 +331,7 @@ def test_a_day_first_file_under_a_month_first_format_is_named_in_the_rejects(
 
 
 def test_day_and_month_swapped_in_a_format():
-    from etl.load import day_month_swapped
+    from etl.messages import day_month_swapped
 
     assert day_month_swapped("MM/DD/YYYY HH12:MI:SS AM") == "DD/MM/YYYY HH12:MI:SS AM"
     assert day_month_swapped("DD.MM.YYYY HH24:MI") == "MM.DD.YYYY HH24:MI"

@@ -405,7 +405,7 @@ def test_feeds_page_shows_runs_and_why_rows_were_refused(demo, tmp_path):
 
 def test_every_reject_reason_and_feed_status_has_a_label_in_both_languages():
     from dashboard.texts import MESSAGES
-    from etl.load import REASONS
+    from etl.messages import REASONS
 
     keys = {f"reject.{r}" for r in REASONS} | {
         f"feed_status.{s}" for s in ("running", "succeeded", "failed", "aborted")}
