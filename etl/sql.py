@@ -21,7 +21,7 @@ WORK_TABLES = (
         address text, description text, geom geometry(Point, 4326),
         department_id integer, assignee_user_id integer, rule_id integer,
         district_id integer, watermark timestamptz,
-        registry_number text, source_department_id integer
+        registry_number text, source_department_id integer, source_hashes integer[]
     ) ON COMMIT DELETE ROWS
     """,
 )
@@ -254,30 +254,41 @@ q AS MATERIALIZED (
 INSERT INTO etl_work (source_row, ext, reason, field, length, incident_id, created_at,
     category_id, status, resolved_at, closed_at, resolution_text, address, description, geom,
     department_id, assignee_user_id, rule_id, district_id, watermark, registry_number,
-    source_department_id)
+    source_department_id, source_hashes)
+SELECT x.*,
+    -- What the source says, per group of fields (SOURCE_GROUPS, migration
+    -- 0025); the sessions run in UTC, so times hash the same on every run.
+    CASE WHEN x.reason IS NULL THEN ARRAY[
+        hashtext(ROW(x.status, x.resolved_at, x.closed_at, x.resolution_text)::text),
+        hashtext(x.category_id::text), hashtext(x.source_department_id::text),
+        hashtext(ST_AsEWKB(x.geom)::text), hashtext(x.address), hashtext(x.description),
+        hashtext(x.created_at::text)] END
+FROM (
 SELECT q.source_row, q.ext, q.reason, q.field,
     CASE q.reason WHEN 'description_too_long' THEN length(q.description)
                   WHEN 'external_id_too_long' THEN length(q.ext)
                   WHEN 'address_too_long' THEN length(q.address)
-                  WHEN 'resolution_too_long' THEN length(q.resolution) END,
-    {incident_id}, q.created_at, q.category_id, q.status,
-    CASE WHEN q.status IN ('resolved', 'closed') THEN COALESCE(q.closed_src, q.created_at) END,
-    CASE WHEN q.status = 'closed' THEN COALESCE(q.closed_src, q.created_at) END,
+                  WHEN 'resolution_too_long' THEN length(q.resolution) END AS length,
+    {incident_id} AS incident_id, q.created_at, q.category_id, q.status,
+    CASE WHEN q.status IN ('resolved', 'closed') THEN COALESCE(q.closed_src, q.created_at)
+         END AS resolved_at,
+    CASE WHEN q.status = 'closed' THEN COALESCE(q.closed_src, q.created_at) END AS closed_at,
     CASE WHEN q.status IN ('resolved', 'closed')
-         THEN COALESCE(q.resolution, :resolution_default) END,
+         THEN COALESCE(q.resolution, :resolution_default) END AS resolution_text,
     q.address, q.description, q.geom,
-    COALESCE(q.source_department_id, rr.department_id, cat.default_department_id),
+    COALESCE(q.source_department_id, rr.department_id, cat.default_department_id)
+        AS department_id,
     -- A routing rule's assignee and id hold only if the source kept its department.
     CASE WHEN q.source_department_id IS NULL
               OR q.source_department_id = COALESCE(rr.department_id, cat.default_department_id)
-         THEN rr.assignee_user_id END,
+         THEN rr.assignee_user_id END AS assignee_user_id,
     CASE WHEN q.source_department_id IS NULL
               OR q.source_department_id = COALESCE(rr.department_id, cat.default_department_id)
-         THEN rr.rule_id END,
+         THEN rr.rule_id END AS rule_id,
     -- The watermark never passes the present: one row dated in the future
     -- would otherwise make every later incremental run start after it.
-    dd.district_id, LEAST(GREATEST(q.created_at, q.closed_src), now()), q.registry_number,
-    q.source_department_id
+    dd.district_id, LEAST(GREATEST(q.created_at, q.closed_src), now()) AS watermark,
+    q.registry_number, q.source_department_id
 FROM q
 {existing}
 LEFT JOIN categories cat ON q.reason IS NULL AND cat.city_id = :c
@@ -294,6 +305,7 @@ LEFT JOIN LATERAL (
     WHERE q.reason IS NULL AND d.city_id = :c AND ST_Covers(d.geom, q.geom)
     ORDER BY d.district_id LIMIT 1
 ) dd ON true
+) x
 """
 
 
@@ -342,11 +354,13 @@ WITH fresh AS MATERIALIZED (
 ins AS (
     INSERT INTO incidents (city_id, incident_id, registry_number, category_id, department_id,
         assignee_user_id, district_id, status, channel, geom, address, description,
-        created_at, resolved_at, closed_at, updated_at, resolution_text, source, external_id)
+        created_at, resolved_at, closed_at, updated_at, resolution_text, source, external_id,
+        source_hashes)
     SELECT :c, f.new_id, {number},
         f.category_id, f.department_id, f.assignee_user_id, f.district_id, f.status, 'feed',
         f.geom, f.address, f.description, f.created_at, f.resolved_at, f.closed_at,
-        GREATEST(f.created_at, f.resolved_at, f.closed_at), f.resolution_text, :src, f.ext
+        GREATEST(f.created_at, f.resolved_at, f.closed_at), f.resolution_text, :src, f.ext,
+        f.source_hashes
     FROM fresh f
     {number_from}
 )
@@ -433,66 +447,99 @@ UPDATE etl_work w SET reason = r.reason
 FROM r WHERE r.reason IS NOT NULL AND w.source_row = r.source_row
 """
 
-#: Known rows whose source values differ: update, re-route on a new category
-#: or a new department from the source's agency, and log 'updated' with the
-#: changed fields.  The source is authoritative for the rows it owns.
-UPDATE_CHANGED = """
+#: The groups of fields a feed's row sets, in the order of
+#: ``incidents.source_hashes`` (migration 0025).  The status group is applied
+#: as one: a status with its own resolution times and text.
+SOURCE_GROUPS = ("status", "category", "department", "location", "address", "description",
+                 "created_at")
+
+#: Known rows whose source values changed since the last load (or that have
+#: no hashes yet): update the fields of the groups the source changed and
+#: that differ, re-route on a new category or a new department from the
+#: source's agency, log 'updated' with the changed fields, and store the
+#: new hashes.  The source is authoritative for what it changes and only
+#: for that: staff work on a field the source left as it was stays.
+#: Per group, whether the source changed it: its hash moved, or there is none.
+_MOVED = ", ".join(
+    f"i.source_hashes IS NULL OR i.source_hashes[{k}] IS DISTINCT FROM w.source_hashes[{k}]"
+    f" AS {name}" for k, name in enumerate(SOURCE_GROUPS, 1))
+UPDATE_CHANGED = f"""
 WITH ch AS (
-    SELECT w.*, i.status AS old_status, i.category_id AS old_category,
+    SELECT w.*, i.status AS old_status,
         array_remove(ARRAY[
-            CASE WHEN i.status IS DISTINCT FROM w.status THEN 'status' END,
-            CASE WHEN i.category_id IS DISTINCT FROM w.category_id THEN 'category' END,
-            CASE WHEN w.source_department_id IS DISTINCT FROM i.department_id
+            CASE WHEN g.status AND i.status IS DISTINCT FROM w.status THEN 'status' END,
+            CASE WHEN g.category AND i.category_id IS DISTINCT FROM w.category_id
+                 THEN 'category' END,
+            CASE WHEN g.department AND w.source_department_id IS DISTINCT FROM i.department_id
                       AND w.source_department_id IS NOT NULL THEN 'department' END,
-            CASE WHEN ST_AsBinary(i.geom) IS DISTINCT FROM ST_AsBinary(w.geom)
+            CASE WHEN g.location AND ST_AsBinary(i.geom) IS DISTINCT FROM ST_AsBinary(w.geom)
                  THEN 'location' END,
-            CASE WHEN i.address IS DISTINCT FROM w.address THEN 'address' END,
-            CASE WHEN i.description IS DISTINCT FROM w.description THEN 'description' END,
-            CASE WHEN i.created_at IS DISTINCT FROM w.created_at THEN 'created_at' END,
-            CASE WHEN i.resolved_at IS DISTINCT FROM w.resolved_at THEN 'resolved_at' END,
-            CASE WHEN i.closed_at IS DISTINCT FROM w.closed_at THEN 'closed_at' END,
-            CASE WHEN i.resolution_text IS DISTINCT FROM w.resolution_text
+            CASE WHEN g.address AND i.address IS DISTINCT FROM w.address THEN 'address' END,
+            CASE WHEN g.description AND i.description IS DISTINCT FROM w.description
+                 THEN 'description' END,
+            CASE WHEN g.created_at AND i.created_at IS DISTINCT FROM w.created_at
+                 THEN 'created_at' END,
+            CASE WHEN g.status AND i.resolved_at IS DISTINCT FROM w.resolved_at
+                 THEN 'resolved_at' END,
+            CASE WHEN g.status AND i.closed_at IS DISTINCT FROM w.closed_at THEN 'closed_at' END,
+            CASE WHEN g.status AND i.resolution_text IS DISTINCT FROM w.resolution_text
                  THEN 'resolution_text' END
         ], NULL) AS changed
     FROM etl_work w
     JOIN incidents i ON i.city_id = :c AND i.incident_id = w.incident_id
+    -- Which groups the source changed (all of them for a row without hashes).
+    CROSS JOIN LATERAL (SELECT {_MOVED}) g
     -- Said outright, the planner reads from the work table's statistics that
     -- a batch of new rows matches nothing, instead of hashing all of the
     -- city's incidents (whose statistics lag behind a load) to find out.
     WHERE w.reason IS NULL AND w.incident_id IS NOT NULL
+      AND i.source_hashes IS DISTINCT FROM w.source_hashes
 ),
 upd AS (
     UPDATE incidents i SET
-        status = ch.status,
-        category_id = ch.category_id,
+        status = CASE WHEN 'status' = ANY (ch.changed) THEN ch.status ELSE i.status END,
+        category_id = CASE WHEN 'category' = ANY (ch.changed)
+                           THEN ch.category_id ELSE i.category_id END,
         department_id = CASE WHEN ch.changed && ARRAY['category', 'department']
                              THEN ch.department_id ELSE i.department_id END,
         assignee_user_id = CASE WHEN ch.changed && ARRAY['category', 'department']
                                 THEN ch.assignee_user_id ELSE i.assignee_user_id END,
         district_id = CASE WHEN 'location' = ANY (ch.changed)
                            THEN ch.district_id ELSE i.district_id END,
-        geom = ch.geom,
-        address = ch.address,
-        description = ch.description,
-        created_at = ch.created_at,
-        acknowledged_at = CASE WHEN i.acknowledged_at < ch.created_at
+        geom = CASE WHEN 'location' = ANY (ch.changed) THEN ch.geom ELSE i.geom END,
+        address = CASE WHEN 'address' = ANY (ch.changed) THEN ch.address ELSE i.address END,
+        description = CASE WHEN 'description' = ANY (ch.changed)
+                           THEN ch.description ELSE i.description END,
+        created_at = CASE WHEN 'created_at' = ANY (ch.changed)
+                          THEN ch.created_at ELSE i.created_at END,
+        acknowledged_at = CASE WHEN 'created_at' = ANY (ch.changed)
+                                    AND i.acknowledged_at < ch.created_at
                                THEN ch.created_at ELSE i.acknowledged_at END,
-        resolved_at = ch.resolved_at,
-        closed_at = ch.closed_at,
-        resolution_text = ch.resolution_text,
-        duplicate_of = NULL,
-        updated_at = now()
+        resolved_at = CASE WHEN 'resolved_at' = ANY (ch.changed)
+                           THEN ch.resolved_at ELSE i.resolved_at END,
+        closed_at = CASE WHEN 'closed_at' = ANY (ch.changed)
+                         THEN ch.closed_at ELSE i.closed_at END,
+        resolution_text = CASE WHEN 'resolution_text' = ANY (ch.changed)
+                               THEN ch.resolution_text ELSE i.resolution_text END,
+        duplicate_of = CASE WHEN 'status' = ANY (ch.changed) THEN NULL ELSE i.duplicate_of END,
+        -- Only new hashes (the source changed what the incident already
+        -- says): no update for the people reading the incident.
+        updated_at = CASE WHEN cardinality(ch.changed) > 0 THEN now() ELSE i.updated_at END,
+        source_hashes = ch.source_hashes
     FROM ch
-    WHERE cardinality(ch.changed) > 0 AND i.city_id = :c AND i.incident_id = ch.incident_id
+    WHERE i.city_id = :c AND i.incident_id = ch.incident_id
     RETURNING i.incident_id
 )
 INSERT INTO incident_events (city_id, incident_id, kind, from_status, to_status, actor_label,
     channel, is_public, data)
-SELECT :c, ch.incident_id, 'updated', ch.old_status, ch.status, :actor, 'feed', false,
+SELECT :c, ch.incident_id, 'updated', ch.old_status,
+    CASE WHEN 'status' = ANY (ch.changed) THEN ch.status ELSE ch.old_status END,
+    :actor, 'feed', false,
     jsonb_build_object('changed', to_jsonb(ch.changed), 'source', CAST(:src AS text),
                        'external_id', ch.ext, 'run_id', CAST(:run AS bigint))
 FROM ch JOIN upd USING (incident_id)
-"""
+WHERE cardinality(ch.changed) > 0
+"""  # noqa: S608 - _MOVED is built from the fixed SOURCE_GROUPS
 
 BATCH_SUMMARY = (
     "SELECT count(*) FILTER (WHERE reason IS NULL),"

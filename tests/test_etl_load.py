@@ -452,3 +452,85 @@ def test_a_crs_postgis_does_not_know_refuses_the_mapping_before_any_row(engine, 
     assert list_runs(engine, "testville") == []
     result = load_file(engine, path, "testville", test_mapping(geometry__crs=4326))
     assert result.inserted == 1
+
+
+def test_staff_work_on_a_fed_incident_survives_loads_that_do_not_change_it(
+        engine, city, tmp_path):
+    """The source is authoritative for what it changes, and only for that: a
+    reload of an unchanged row (an Open311 pull revisits 30 days every run)
+    must not reopen what staff closed, nor undo a re-routing."""
+    from sesizari.incidents import Actor, perform, reroute
+    from sesizari.vocab import Action
+
+    clerk = Actor("ana", None, "staff")
+    path = write_csv(tmp_path / "a.csv", [GOOD, row(id="A2")])
+    load_file(engine, path, "testville", test_mapping())
+    number = {i["external_id"]: i["registry_number"] for i in incidents(engine)}
+    for action in (Action.ACKNOWLEDGE, Action.START):
+        perform(engine, "testville", number["A1"], action, clerk)
+    perform(engine, "testville", number["A1"], Action.RESOLVE, clerk, text="Plombat cu asfalt")
+    reroute(engine, "testville", number["A2"], clerk, department="lighting", reason="Stâlp")
+
+    again = load_file(engine, path, "testville", test_mapping())
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+    got = {i["external_id"]: i for i in incidents(engine)}
+    assert (got["A1"]["status"], got["A1"]["resolution_text"]) == ("resolved", "Plombat cu asfalt")
+    assert got["A2"]["department"] == "lighting"
+
+    # The source changes a description: that field alone follows it.
+    path = write_csv(tmp_path / "b.csv", [row(descriere="Groapă și mai adâncă"), row(id="A2")])
+    changed = load_file(engine, path, "testville", test_mapping())
+    assert (changed.updated, changed.unchanged) == (1, 1)
+    got = {i["external_id"]: i for i in incidents(engine)}
+    assert got["A1"]["description"] == "Groapă și mai adâncă"
+    assert (got["A1"]["status"], got["A1"]["resolution_text"]) == ("resolved", "Plombat cu asfalt")
+    assert events(engine, "A1")[-1]["data"]["changed"] == ["description"]
+
+    # The source closes it: its status, dates and resolution, as one.
+    path = write_csv(tmp_path / "c.csv", [
+        row(descriere="Groapă și mai adâncă", stare="Închisă", inchis="2026-05-06 12:00"),
+        row(id="A2"),
+    ])
+    closed = load_file(engine, path, "testville", test_mapping())
+    assert (closed.updated, closed.unchanged) == (1, 1)
+    got = {i["external_id"]: i for i in incidents(engine)}
+    assert (got["A1"]["status"], got["A1"]["resolution_text"]) == (
+        "closed", "Închisă în sistemul sursă")
+    assert got["A2"]["department"] == "lighting"
+
+
+def test_rows_loaded_before_source_hashes_get_them_on_the_next_load(engine, city, tmp_path):
+    """A row without hashes (loaded before migration 0025) is compared field by
+    field once; equal, it is unchanged (no event, no new updated_at) and gets
+    its hashes, and from then on staff work on it survives reloads."""
+    from sesizari.incidents import Actor, perform
+    from sesizari.vocab import Action
+
+    path = write_csv(tmp_path / "a.csv", [GOOD])
+    load_file(engine, path, "testville", test_mapping())
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE incidents SET source_hashes = NULL"))
+        before = conn.execute(sa.text("SELECT updated_at FROM incidents")).scalar_one()
+    again = load_file(engine, path, "testville", test_mapping())
+    assert (again.updated, again.unchanged) == (0, 1)
+    with engine.connect() as conn:
+        hashes, updated_at = conn.execute(
+            sa.text("SELECT source_hashes, updated_at FROM incidents")).one()
+    assert len(hashes) == 7 and updated_at == before
+    assert [e["kind"] for e in events(engine, "A1")] == ["created"]
+    number = incidents(engine)[0]["registry_number"]
+    perform(engine, "testville", number, Action.ACKNOWLEDGE, Actor("ana", None, "staff"))
+    load_file(engine, path, "testville", test_mapping())
+    assert incidents(engine)[0]["status"] == "acknowledged"
+
+
+def test_a_corrected_mapping_corrects_the_rows_it_read_wrongly(engine, city, tmp_path):
+    """The hashes are of the values read, not of the raw text: loading again
+    with a fixed format is a change of the source's values, and applies."""
+    path = write_csv(tmp_path / "d.csv", [row(creat="04/05/2026 10:15")])
+    load_file(engine, path, "testville", test_mapping(time__format="MM/DD/YYYY HH24:MI"))
+    assert incidents(engine)[0]["created_at"] == datetime(2026, 4, 5, 7, 15, tzinfo=UTC)
+    fixed = load_file(engine, path, "testville", test_mapping(time__format="DD/MM/YYYY HH24:MI"))
+    assert fixed.updated == 1
+    assert incidents(engine)[0]["created_at"] == datetime(2026, 5, 4, 7, 15, tzinfo=UTC)
+    assert events(engine, "A1")[-1]["data"]["changed"] == ["created_at"]
