@@ -512,13 +512,17 @@ upd AS (
                            THEN ch.description ELSE i.description END,
         created_at = CASE WHEN 'created_at' = ANY (ch.changed)
                           THEN ch.created_at ELSE i.created_at END,
+        -- Staff times kept beside a later creation time from the source move
+        -- up to it: nothing is done before it is reported.
         acknowledged_at = CASE WHEN 'created_at' = ANY (ch.changed)
                                     AND i.acknowledged_at < ch.created_at
                                THEN ch.created_at ELSE i.acknowledged_at END,
-        resolved_at = CASE WHEN 'resolved_at' = ANY (ch.changed)
-                           THEN ch.resolved_at ELSE i.resolved_at END,
-        closed_at = CASE WHEN 'closed_at' = ANY (ch.changed)
-                         THEN ch.closed_at ELSE i.closed_at END,
+        resolved_at = CASE WHEN 'resolved_at' = ANY (ch.changed) THEN ch.resolved_at
+                           WHEN 'created_at' = ANY (ch.changed) AND i.resolved_at < ch.created_at
+                           THEN ch.created_at ELSE i.resolved_at END,
+        closed_at = CASE WHEN 'closed_at' = ANY (ch.changed) THEN ch.closed_at
+                         WHEN 'created_at' = ANY (ch.changed) AND i.closed_at < ch.created_at
+                         THEN ch.created_at ELSE i.closed_at END,
         resolution_text = CASE WHEN 'resolution_text' = ANY (ch.changed)
                                THEN ch.resolution_text ELSE i.resolution_text END,
         duplicate_of = CASE WHEN 'status' = ANY (ch.changed) THEN NULL ELSE i.duplicate_of END,

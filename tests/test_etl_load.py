@@ -534,3 +534,27 @@ def test_a_corrected_mapping_corrects_the_rows_it_read_wrongly(engine, city, tmp
     assert fixed.updated == 1
     assert incidents(engine)[0]["created_at"] == datetime(2026, 5, 4, 7, 15, tzinfo=UTC)
     assert events(engine, "A1")[-1]["data"]["changed"] == ["created_at"]
+
+
+def test_a_later_creation_time_from_the_source_keeps_staff_times_after_it(
+        engine, city, tmp_path):
+    """Staff resolved the incident on 20 April; the corrected source says it was
+    made on 4 May.  The load applies the date and moves the staff times up to
+    it (as it does for the acknowledgement) instead of failing the batch on
+    "resolved before created"."""
+    from sesizari.incidents import Actor, perform
+    from sesizari.vocab import Action
+
+    clerk = Actor("ana", None, "staff")
+    path = write_csv(tmp_path / "d.csv", [row(creat="04/05/2026 10:15")])
+    load_file(engine, path, "testville", test_mapping(time__format="MM/DD/YYYY HH24:MI"))
+    number = incidents(engine)[0]["registry_number"]
+    for action, day in ((Action.ACKNOWLEDGE, 10), (Action.START, 11), (Action.RESOLVE, 20)):
+        perform(engine, "testville", number, action, clerk, text="Plombat" if day == 20 else None,
+                at=datetime(2026, 4, day, 9, 0, tzinfo=UTC))
+    fixed = load_file(engine, path, "testville", test_mapping(time__format="DD/MM/YYYY HH24:MI"))
+    assert (fixed.updated, fixed.rejected) == (1, 0)
+    (got,) = incidents(engine)
+    may_4 = datetime(2026, 5, 4, 7, 15, tzinfo=UTC)
+    assert (got["created_at"], got["resolved_at"], got["status"]) == (may_4, may_4, "resolved")
+    assert got["resolution_text"] == "Plombat"
