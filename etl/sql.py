@@ -257,12 +257,14 @@ INSERT INTO etl_work (source_row, ext, reason, field, length, incident_id, creat
     source_department_id, source_hashes)
 SELECT x.*,
     -- What the source says, per group of fields (SOURCE_GROUPS, migration
-    -- 0025); the sessions run in UTC, so times hash the same on every run.
+    -- 0025).  Times as epoch seconds: their text form would follow the
+    -- session's TimeZone and DateStyle, which a server may set otherwise.
     CASE WHEN x.reason IS NULL THEN ARRAY[
-        hashtext(ROW(x.status, x.resolved_at, x.closed_at, x.resolution_text)::text),
+        hashtext(ROW(x.status, extract(epoch FROM x.resolved_at),
+                     extract(epoch FROM x.closed_at), x.resolution_text)::text),
         hashtext(x.category_id::text), hashtext(x.source_department_id::text),
         hashtext(ST_AsEWKB(x.geom)::text), hashtext(x.address), hashtext(x.description),
-        hashtext(x.created_at::text)] END
+        hashtext(extract(epoch FROM x.created_at)::text)] END
 FROM (
 SELECT q.source_row, q.ext, q.reason, q.field,
     CASE q.reason WHEN 'description_too_long' THEN length(q.description)

@@ -558,3 +558,4 @@ def test_a_later_creation_time_from_the_source_keeps_staff_times_after_it(
     may_4 = datetime(2026, 5, 4, 7, 15, tzinfo=UTC)
     assert (got["created_at"], got["resolved_at"], got["status"]) == (may_4, may_4, "resolved")
     assert got["resolution_text"] == "Plombat"
+
