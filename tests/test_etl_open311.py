@@ -338,3 +338,29 @@ def test_an_answer_without_end_stops_the_run_with_a_message(engine, sf, server, 
     result = load_source(engine, open311_source(base, fmt="json"), base, "sf",
                          load_mapping("open311"))
     assert result.read == 0
+
+
+@pytest.mark.skipif(not FIXTURES.exists(), reason="shared Open311 fixtures not present")
+def test_a_pull_that_revisits_a_request_keeps_what_staff_did_to_it(engine, sf, server):
+    """Every scheduled pull revisits the last 30 days: the server still calls
+    request 638349 open, but city staff have resolved it meanwhile.  The pull
+    leaves it resolved; its events show no 'updated' from the feed."""
+    from sesizari.incidents import Actor, perform
+    from tests.etl_helpers import events
+
+    base, _handler = server
+    mapping = load_mapping("open311")
+    load_source(engine, open311_source(base), base, "sf", mapping)
+    number = {i["external_id"]: i["registry_number"]
+              for i in incidents(engine, "open311")}["638349"]
+    clerk = Actor("ana", None, "staff")
+    for action in ("acknowledged", "started"):
+        perform(engine, "sf", number, action, clerk)
+    perform(engine, "sf", number, "resolved", clerk, text="Curățat de echipa de salubrizare")
+    again = load_source(engine, open311_source(base), base, "sf", mapping)
+    assert (again.read, again.updated, again.unchanged) == (2, 0, 2)
+    got = {i["external_id"]: i for i in incidents(engine, "open311")}["638349"]
+    assert (got["status"], got["resolution_text"]) == (
+        "resolved", "Curățat de echipa de salubrizare")
+    assert [e["kind"] for e in events(engine, "638349")] == [
+        "created", "acknowledged", "started", "resolved"]
