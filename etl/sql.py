@@ -1,8 +1,10 @@
 """The SQL of the load path, one statement per step, each over a whole batch.
 
-Values always travel as bound parameters.  The only text assembled here is
-the geometry expression, picked from the fixed fragments below by the kind
-of mapping (lon/lat columns, a WKT column, or the file's own geometry).
+Values always travel as bound parameters.  The only text assembled here
+comes from fixed fragments of this module: the geometry expression, picked
+by the kind of mapping (lon/lat columns, a WKT column, or the file's own
+geometry), the hint queries built the same way, and the per-group tests of
+``UPDATE_CHANGED`` built from ``SOURCE_GROUPS``.
 """
 
 from __future__ import annotations
