@@ -139,6 +139,33 @@ def _str_map(table: dict[str, Any], key: str, where: str) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in value.items()}
 
 
+_QUOTED = re.compile(r'"[^"]*"')
+_TWELVE_HOUR = re.compile(r"HH(?!24)", re.IGNORECASE)
+_MERIDIEM = re.compile(r"(^|[^A-Z])(AM|PM|A\.M\.|P\.M\.)", re.IGNORECASE)
+_MM = re.compile(r"(?<![A-Z])MM(?![A-Z])", re.IGNORECASE)
+
+
+def _check_date_format(fmt: str) -> None:
+    """Refuse the two to_timestamp() patterns that load wrong times without a
+    reject on most rows: MM written for minutes (it is the month), and a
+    12-hour hour (HH is HH12) without AM/PM, which reads 12:30 as 00:30 and
+    refuses every afternoon."""
+    if fmt == "iso":
+        return
+    bare = _QUOTED.sub("", fmt)  # "T" and other quoted literal text
+    if len(_MM.findall(bare)) > 1:
+        raise ValidationError(
+            "time.format", f"{fmt!r} has MM twice: MM is the month, minutes are MI"
+            " (e.g. \"DD.MM.YYYY HH24:MI\")"
+        )
+    if _TWELVE_HOUR.search(bare) and not _MERIDIEM.search(bare):
+        raise ValidationError(
+            "time.format", f"{fmt!r} reads a 12-hour hour (HH is HH12) without AM/PM: 13:00"
+            " would be refused and 12:30 read as 00:30. Use HH24 for hours 0-23, or end the"
+            " pattern with AM when the values carry AM/PM"
+        )
+
+
 def parse_mapping(data: dict[str, Any]) -> Mapping:
     """Build and validate a :class:`Mapping` from a parsed TOML or YAML file."""
     if not isinstance(data, dict):
@@ -162,6 +189,7 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
             raise ValidationError(name, "must be a TOML table, e.g. [" + name + "]")
         _known_keys(table, f"{name}.", KEYS[name])
 
+    _check_date_format(_str(times, "format", "time.") or "iso")
     external_id = _str(cols, "external_id", "columns.", required=True) or ""
     created = _str(cols, "created", "columns.", required=True) or ""
     tz = _str(times, "timezone", "time.")

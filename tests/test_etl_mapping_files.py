@@ -128,3 +128,23 @@ def test_a_mapped_column_twice_in_the_header_is_refused(engine, city, tmp_path):
     with pytest.raises(ValidationError, match=r"\['adresa'\] more than once in its header"):
         load_file(engine, path, "testville", test_mapping())
     assert incidents(engine) == []
+
+
+@pytest.mark.parametrize(("fmt", "message"), [
+    ("DD.MM.YYYY HH:MI", "without AM/PM"),          # HH is 12-hour: 12:30 read as 00:30
+    ("DD.MM.YYYY HH12:MI", "without AM/PM"),
+    ("dd.mm.yyyy hh:mi", "without AM/PM"),
+    ("DD.MM.YYYY HH24:MM", "MM is the month, minutes are MI"),
+])
+def test_date_patterns_that_would_load_wrong_times_are_refused(fmt, message):
+    with pytest.raises(ValidationError, match=message) as info:
+        test_mapping(time__format=fmt)
+    assert info.value.field == "time.format"
+
+
+@pytest.mark.parametrize("fmt", [
+    "iso", "DD.MM.YYYY HH24:MI", "MM/DD/YYYY HH12:MI:SS AM", "dd.mm.yyyy hh24:mi",
+    'YYYY-MM-DD"T"HH24:MI:SS', "YYYYMMDD", "DD.MM.YYYY", "MM/DD/YYYY HH:MI P.M.",
+])
+def test_date_patterns_in_use_are_accepted(fmt):
+    assert test_mapping(time__format=fmt).date_format == fmt
