@@ -141,7 +141,8 @@ def _str_map(table: dict[str, Any], key: str, where: str) -> dict[str, str]:
 
 _QUOTED = re.compile(r'"[^"]*"')
 _TWELVE_HOUR = re.compile(r"HH(?!24)", re.IGNORECASE)
-_MERIDIEM = re.compile(r"(^|[^A-Z])(AM|PM|A\.M\.|P\.M\.)", re.IGNORECASE)
+#: A meridiem field (AM, PM, A.M., P.M.) in a to_timestamp() pattern.
+MERIDIEM_FORMAT = re.compile(r"(^|[^A-Z])(AM|PM|A\.M\.|P\.M\.)", re.IGNORECASE)
 _MM = re.compile(r"(?<![A-Z])MM(?![A-Z])", re.IGNORECASE)
 
 
@@ -158,7 +159,7 @@ def _check_date_format(fmt: str) -> None:
             "time.format", f"{fmt!r} has MM twice: MM is the month, minutes are MI"
             " (e.g. \"DD.MM.YYYY HH24:MI\")"
         )
-    if _TWELVE_HOUR.search(bare) and not _MERIDIEM.search(bare):
+    if _TWELVE_HOUR.search(bare) and not MERIDIEM_FORMAT.search(bare):
         raise ValidationError(
             "time.format", f"{fmt!r} reads a 12-hour hour (HH is HH12) without AM/PM: 13:00"
             " would be refused and 12:30 read as 00:30. Use HH24 for hours 0-23, or end the"

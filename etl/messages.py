@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from etl import sql
-from etl.mapping import Mapping
+from etl.mapping import MERIDIEM_FORMAT, Mapping
 from sesizari.catalog import City
 
 #: Reason code -> what the reject message says (filled from the row and mapping).
@@ -55,19 +55,23 @@ REASONS: dict[str, str] = {
 
 
 ISO_DATE = re.compile(sql.ISO_DATE_RE)
-_MERIDIEM_FORMAT = re.compile(r"(^|[^A-Z])(AM|PM|A\.M\.|P\.M\.)", re.IGNORECASE)
 _MERIDIEM = re.compile(r"[AP]\.?M\.?", re.IGNORECASE)
 
 
-def date_hint(fmt: str, value: str) -> str:
-    """What a bad date's message adds: the two cases where the value is a
-    date, only not in the form the mapping states (migration 0024)."""
+def date_hint(fmt: str, value: str, reads_with: str | None = None) -> str:
+    """What a bad date's message adds when the value is a date, only not in
+    the form the mapping states (migration 0024), or reads in ``reads_with``,
+    the mapping's format with day and month swapped."""
     if fmt == "iso" and not ISO_DATE.match(value):
         return ("; 'iso' is YYYY-MM-DD, optionally followed by THH:MM[:SS] and a UTC offset:"
                 " for dates written another way, set the mapping's [time] format to"
                 " their pattern, e.g. \"DD.MM.YYYY HH24:MI\"")
-    if _MERIDIEM_FORMAT.search(fmt) and not _MERIDIEM.search(value):
+    if MERIDIEM_FORMAT.search(fmt) and not _MERIDIEM.search(value):
         return "; the value has no AM/PM, so its hour is ambiguous"
+    if reads_with:
+        return (f"; it reads as a date with day and month swapped, {reads_with!r}: if that is"
+                " the file's format, fix the mapping's [time] format and load the file again"
+                " (its rows with a day up to 12 were read with day and month swapped)")
     return ""
 
 
@@ -132,12 +136,8 @@ def message(reason: str, row: dict[str, str | None], mapping: Mapping, city: Cit
         "reg_col": mapping.registry_number,
         "regno": (row.get(mapping.registry_number or "") or "")[:100],
         "prefix": city.registry_prefix,
-        "hint": "" if reason != "bad_date" else (
-            date_hint(fmt, row.get(col or "") or "") or (
-                f"; it reads as a date with day and month swapped, {detail['reads_with']!r}:"
-                " if that is the file's format, fix the mapping's [time] format and load"
-                " the file again (its rows with a day up to 12 were read with day and month"
-                " swapped)" if detail.get("reads_with") else "")),
+        "hint": date_hint(fmt, row.get(col or "") or "", detail.get("reads_with"))
+        if reason == "bad_date" else "",
         "stereo70": stereo70_hint(mapping, detail.get("stereo70")),
         "swap": "" if not detail.get("swapped") else (
             f"; with the two values swapped it falls inside: are '{mapping.lon}' and"

@@ -262,13 +262,13 @@ def test_a_day_first_date_in_an_iso_column_is_rejected_with_the_fix(engine, city
 
 
 def test_a_bad_date_message_says_when_the_am_pm_is_missing():
-    from etl.messages import date_hint as _date_hint
+    from etl.messages import date_hint
 
-    assert "no AM/PM" in _date_hint("MM/DD/YYYY HH12:MI:SS AM", "02/17/2020 12:19:00")
-    assert _date_hint("MM/DD/YYYY HH12:MI:SS AM", "02/17/2020 13:19:00 PM") == ""
-    assert _date_hint("DD.MM.YYYY HH24:MI", "32.01.2026 10:00") == ""
-    assert _date_hint("iso", "2026-02-30") == ""  # ISO in form, only not a real day
-    assert "DD.MM.YYYY" in _date_hint("iso", "30.01.2026")
+    assert "no AM/PM" in date_hint("MM/DD/YYYY HH12:MI:SS AM", "02/17/2020 12:19:00")
+    assert date_hint("MM/DD/YYYY HH12:MI:SS AM", "02/17/2020 13:19:00 PM") == ""
+    assert date_hint("DD.MM.YYYY HH24:MI", "32.01.2026 10:00") == ""
+    assert date_hint("iso", "2026-02-30") == ""  # ISO in form, only not a real day
+    assert "DD.MM.YYYY" in date_hint("iso", "30.01.2026")
 
 
 def _excel_text(rows: list[dict[str, str]], delimiter: str, newline: str) -> str:
