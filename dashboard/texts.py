@@ -174,7 +174,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "feeds.rows": ("Rândurile respinse (primele {shown})", "The rejected rows (first {shown})"),
     "feeds.rows_all": ("Rândurile respinse ({shown})", "The rejected rows ({shown})"),
     "feeds.more": (
-        "Lista completă: `python -m etl rejects {run} --city {city} --csv FIȘIER`.",
+        "Lista completă: `python -m etl rejects {run} --city {city} --csv FIȘIER --lang ro`.",
         "The full list: `python -m etl rejects {run} --city {city} --csv FILE`.",
     ),
     "col.run_id": ("Import", "Run"),

@@ -42,6 +42,7 @@ from etl.load import (
     unmapped_categories,
 )
 from etl.mapping import load_mapping
+from etl.messages import LANGUAGES
 from etl.readers import Source
 from etl.rejects import default_path, forget_raw, write_rejects_csv
 from sesizari.errors import SesizariError, ValidationError
@@ -87,6 +88,20 @@ REJECTS_CSV_HELP = (
 )
 
 
+#: The reject messages' language in the CSV (and the `rejects` list).
+LANG_HELP = (
+    "Language of the reject messages written: en or ro (the Data feeds page shows them in"
+    " the page's language)."
+)
+
+
+def _lang(value: str) -> str:
+    """--lang checked against the languages messages are written in."""
+    if value not in LANGUAGES:
+        raise typer.BadParameter(f"{value!r} is not one of: {', '.join(LANGUAGES)}")
+    return value
+
+
 @app.command("load")
 def load(
     file: str = typer.Argument(
@@ -123,6 +138,7 @@ def load(
         " written to the CSV), then take every batch back: nothing is kept or recorded.",
     ),
     rejects_csv: Path | None = typer.Option(None, "--rejects-csv", help=REJECTS_CSV_HELP),
+    lang: str = typer.Option("en", "--lang", callback=_lang, help=LANG_HELP),
 ) -> None:
     """Load FILE_OR_URL into CITY's incidents: new rows inserted, changed rows updated, bad
     rows rejected with a reason (see `runs`).  Safe to re-run: rows match by external id.
@@ -189,10 +205,11 @@ def load(
                     layer=layer,
                     dry_run=dry_run,
                     rejects_csv=dry_csv,
+                    lang=lang,
                 )
     except SesizariError as exc:
         _fail(exc)
-    _summary(result, engine, city, rejects_csv)
+    _summary(result, engine, city, rejects_csv, lang)
 
 
 def _dry_run_csv(city: str, rejects_csv: Path | None) -> Path:
@@ -200,7 +217,8 @@ def _dry_run_csv(city: str, rejects_csv: Path | None) -> Path:
     return rejects_csv or default_path(city, None)
 
 
-def _summary(result: RunResult, engine: Engine, city: str, rejects_csv: Path | None) -> None:
+def _summary(result: RunResult, engine: Engine, city: str, rejects_csv: Path | None,
+             lang: str) -> None:
     """Counts only: no row content reaches the terminal or the logs.  The
     rejected rows go to their CSV file (their messages quote the values at
     fault, which is what the person fixing the source needs).  A dry run
@@ -233,11 +251,11 @@ def _summary(result: RunResult, engine: Engine, city: str, rejects_csv: Path | N
         return
     path = rejects_csv or default_path(city, result.run_id)
     try:
-        write_rejects_csv(engine, city, result.run_id, path)
+        write_rejects_csv(engine, city, result.run_id, path, lang)
     except SesizariError as exc:
         typer.secho(
             f"Warning: the rows are loaded, but {exc}. Write the rejects later with"
-            f" `python -m etl rejects {result.run_id} --city {city} --csv FILE`.",
+            f" `python -m etl rejects {result.run_id} --city {city} --csv FILE --lang {lang}`.",
             fg="yellow", err=True,
         )
     else:
@@ -284,6 +302,7 @@ def open311(
         " (a new server or mapping, tried first).",
     ),
     rejects_csv: Path | None = typer.Option(None, "--rejects-csv", help=REJECTS_CSV_HELP),
+    lang: str = typer.Option("en", "--lang", callback=_lang, help=LANG_HELP),
 ) -> None:
     """Fetch service requests from an Open311 GeoReport v2 server and load them.
 
@@ -317,7 +336,7 @@ def open311(
             result = load_source(
                 engine, source, display_name(base_url), city, spec, batch_size=batch_size,
                 on_progress=lambda rows, _position: progress.update(task, detail=f"{rows:,} rows"),
-                dry_run=dry_run, rejects_csv=dry_csv,
+                dry_run=dry_run, rejects_csv=dry_csv, lang=lang,
             )
     except SesizariError as exc:
         _fail(exc)
@@ -334,7 +353,7 @@ def open311(
             f" {', '.join(unmapped[:20])}{' ...' if len(unmapped) > 20 else ''}."
             " Map them in the mapping's [category.map]."
         )
-    _summary(result, engine, city, rejects_csv)
+    _summary(result, engine, city, rejects_csv, lang)
 
 
 def _since(engine: Engine, city: str, text: str) -> datetime:
@@ -410,6 +429,7 @@ def rejects(
     csv_path: Path | None = typer.Option(
         None, "--csv", help="Also write all of them (row number, reason, message) to this CSV."
     ),
+    lang: str = typer.Option("en", "--lang", callback=_lang, help=LANG_HELP),
 ) -> None:
     """Why rows of a run were refused: counts by reason, then row number and message.
 
@@ -418,9 +438,9 @@ def rejects(
     try:
         engine = _engine()
         counts = reject_counts(engine, city, run_id)
-        rows = list_rejects(engine, city, run_id, limit)
+        rows = list_rejects(engine, city, run_id, limit, lang)
         if counts and csv_path is not None:
-            written = write_rejects_csv(engine, city, run_id, csv_path)
+            written = write_rejects_csv(engine, city, run_id, csv_path, lang)
             typer.echo(f"{written} rejected rows written to {csv_path}")
     except SesizariError as exc:
         _fail(exc)

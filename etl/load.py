@@ -228,6 +228,8 @@ class Loader:
         #: A dry run's rejects of the current batch, (row, reason, message):
         #: they go to a file once the batch is through, not to feed_rejects.
         self.dry_rejects: list[tuple[int, str, str]] = []
+        #: The language of a dry run's messages (:data:`etl.messages.LANGUAGES`).
+        self.lang = "en"
         self.city = city
         self.mapping = mapping
         self.source = source
@@ -580,20 +582,21 @@ class Loader:
                 "stereo70": stereo70.get(source_row),
                 "reads_with": reads_with.get(source_row),
             }
-            message = messages.message(reason, row, self.mapping, self.city, self.srid, detail,
-                                       formats)
-            out.append((source_row, reason, message, row))
+            text = {lang: messages.message(reason, row, self.mapping, self.city, self.srid,
+                                           detail, formats, lang)
+                    for lang in messages.LANGUAGES}
+            out.append((source_row, reason, text, row))
             result.reasons[reason] += 1
         if self.dry_run:
-            self.dry_rejects.extend((r, reason, m) for r, reason, m, _ in out)
+            self.dry_rejects.extend((r, reason, m[self.lang]) for r, reason, m, _ in out)
             return
         dbapi = self.conn.connection.driver_connection
         assert dbapi is not None
         with dbapi.cursor() as cur, cur.copy(sql.COPY_REJECTS) as cp:
-            for source_row, reason, message, row in out:
+            for source_row, reason, text, row in out:
                 cp.write_row(
-                    (self.city.city_id, self.params["run"], source_row, reason, message,
-                     json.dumps(row, ensure_ascii=False))
+                    (self.city.city_id, self.params["run"], source_row, reason, text["en"],
+                     text["ro"], json.dumps(row, ensure_ascii=False))
                 )
 
 
@@ -722,6 +725,7 @@ def load_file(
     layer: str | None = None,
     dry_run: bool = False,
     rejects_csv: Path | None = None,
+    lang: str = "en",
 ) -> RunResult:
     """Load ``path`` into ``city`` with ``mapping``; record the run; return its counts.
 
@@ -734,7 +738,8 @@ def load_file(
     each batch goes through the checks and inserts of a load, then is rolled
     back; no run is recorded.  The counts are what a load would do now.
     Its rejects go to ``rejects_csv`` (if given; written even when empty),
-    not to feed_rejects.
+    not to feed_rejects, with their messages in ``lang`` (a load keeps
+    them in feed_rejects in every language of :data:`etl.messages.LANGUAGES`).
 
     ``bulk``: the first import of a source into a city, in one transaction
     with the secondary indexes of incidents and incident_events, the keys
@@ -755,6 +760,7 @@ def load_file(
         on_progress=on_progress, on_start=on_start, bulk=bulk, on_step=on_step,
         dry_run=dry_run,
         rejects_csv=rejects_csv,
+        lang=lang,
     )
 
 
@@ -772,6 +778,7 @@ def load_source(
     on_step: StepFn | None = None,
     dry_run: bool = False,
     rejects_csv: Path | None = None,
+    lang: str = "en",
 ) -> RunResult:
     """:func:`load_file` for any opened :class:`Source` (a file, an Open311 endpoint)."""
     if batch_size < 1:
@@ -806,6 +813,7 @@ def load_source(
         try:
             if dry_run:
                 loader.dry_run = True
+                loader.lang = lang
                 loader.params["run"] = None
                 result = RunResult(None)
             else:
@@ -920,12 +928,13 @@ def list_runs(engine: Engine, city: str | None = None, limit: int = 20) -> list[
 
 
 def list_rejects(
-    engine: Engine, city: str, run_id: int, limit: int = 50
+    engine: Engine, city: str, run_id: int, limit: int = 50, lang: str = "en"
 ) -> list[dict[str, Any]]:
-    """A run's rejects, by source row: row number, reason and message (not the raw row,
-    which may hold personal data and stays in the database)."""
+    """A run's rejects, by source row: row number, reason and message in ``lang``
+    (not the raw row, which may hold personal data and stays in the database)."""
     with engine.connect() as conn:
-        rows = conn.execute(REJECT_ROWS, {"city": city, "run": run_id, "n": limit})
+        rows = conn.execute(REJECT_ROWS, {"city": city, "run": run_id, "n": limit,
+                                          "lang": lang})
         return [dict(r._mapping) for r in rows]
 
 

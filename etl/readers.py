@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from etl.messages import field_count
 from sesizari.errors import ValidationError
 
 #: Spreadsheets (the usual form of a city registry's export), streamed by
@@ -46,7 +47,7 @@ class Batch:
     place, so that a reject's row number is found in the sheet).
     ``geometries`` holds the WKB of file geometries (GeoJSON, GeoPackage...),
     else None.  ``problems[i]`` is a reader-level defect of that row (wrong
-    number of fields), else None.
+    number of fields: :func:`etl.messages.field_count`), else None.
     """
 
     first_row: int
@@ -205,7 +206,7 @@ class CsvSource(Source):
                     n += 1
                     problem = None
                     if len(record) != width:
-                        problem = f"{len(record)} fields where the header has {width}"
+                        problem = field_count(len(record), width)
                     rows.append(
                         {c: _cell(v) for c, v in zip(self.columns, record, strict=False)}
                     )

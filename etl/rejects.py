@@ -29,8 +29,11 @@ COLUMNS = ("source_row", "reason", "message")
 
 #: A run's rejects by source row, without the raw row; ``:n`` NULL for all of them
 #: (the CSV file), a number for the first ones (``python -m etl rejects``).
+#: The message is in ``:lang`` ('ro': English for rows from before migration 0026).
 REJECT_ROWS = sa.text(
-    "SELECT r.source_row, r.reason, r.message FROM feed_rejects r"
+    "SELECT r.source_row, r.reason,"
+    " CASE WHEN :lang = 'ro' THEN coalesce(r.message_ro, r.message) ELSE r.message END"
+    " AS message FROM feed_rejects r"
     " JOIN cities c USING (city_id) WHERE c.slug = :city AND r.run_id = :run"
     " ORDER BY r.source_row LIMIT :n"
 )
@@ -106,14 +109,15 @@ class RejectsFile:
         )
 
 
-def write_rejects_csv(engine: Engine, city: str, run_id: int, path: Path) -> int:
-    """Write the rejects of run ``run_id`` of ``city`` to ``path`` (:class:`RejectsFile`);
-    return how many."""
+def write_rejects_csv(engine: Engine, city: str, run_id: int, path: Path,
+                      lang: str = "en") -> int:
+    """Write the rejects of run ``run_id`` of ``city`` to ``path`` (:class:`RejectsFile`),
+    their messages in ``lang``; return how many."""
     out = RejectsFile(path, always=True)
     try:
         with engine.connect() as conn:
             rows = conn.execution_options(yield_per=5000).execute(
-                REJECT_ROWS, {"city": city, "run": run_id, "n": None}
+                REJECT_ROWS, {"city": city, "run": run_id, "n": None, "lang": lang}
             )
             for source_row, reason, message in rows:
                 out.write(source_row, reason, message)

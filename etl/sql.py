@@ -69,7 +69,8 @@ COPY_WORK_OUT = "COPY etl_work TO STDOUT (FORMAT binary)"
 COPY_WORK_IN = "COPY etl_work FROM STDIN (FORMAT binary)"
 
 COPY_REJECTS = (
-    "COPY feed_rejects (city_id, run_id, source_row, reason, message, raw) FROM STDIN"
+    "COPY feed_rejects (city_id, run_id, source_row, reason, message, message_ro, raw)"
+    " FROM STDIN"
 )
 
 _NUMBER = r"'^[-+]?([0-9]{1,15}([.][0-9]*)?|[.][0-9]+)$'"

@@ -37,9 +37,12 @@ _REASONS = sa.text(
     " GROUP BY reason ORDER BY count(*) DESC, reason"
 )
 
+#: The message in the page's language (``:lang``; 'ro' falls back to the
+#: English message of rows rejected before migration 0026).
 _REJECTS = sa.text(
-    "SELECT source_row, reason, message FROM feed_rejects WHERE city_id = :c AND run_id = :run"
-    " ORDER BY source_row LIMIT :n"
+    "SELECT source_row, reason,"
+    " CASE WHEN :lang = 'ro' THEN coalesce(message_ro, message) ELSE message END AS message"
+    " FROM feed_rejects WHERE city_id = :c AND run_id = :run ORDER BY source_row LIMIT :n"
 )
 
 
@@ -56,12 +59,12 @@ def runs(engine: Engine, user: StaffUser, limit: int = 100) -> pd.DataFrame:
         return pd.read_sql(_RUNS, conn, params={"c": user.city_id, "n": limit})
 
 
-def rejects(engine: Engine, user: StaffUser, run_id: int,
+def rejects(engine: Engine, user: StaffUser, run_id: int, lang: str = "ro",
             limit: int = 1000) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A run's rejects: counts by reason, and the first ``limit`` rows by row
-    number (row, reason, message; never the raw row)."""
+    number (row, reason, message in ``lang``; never the raw row)."""
     _require_manager(user)
-    params = {"c": user.city_id, "run": run_id, "n": limit}
+    params = {"c": user.city_id, "run": run_id, "n": limit, "lang": lang}
     with engine.connect() as conn:
         return (pd.read_sql(_REASONS, conn, params=params),
                 pd.read_sql(_REJECTS, conn, params=params))

@@ -105,7 +105,7 @@ def incidents(engine: Engine, source: str = "primarie") -> list[dict]:
 def rejects(engine: Engine, run_id: int) -> list[dict]:
     return _dicts(
         engine,
-        "SELECT source_row, reason, message, raw FROM feed_rejects"
+        "SELECT source_row, reason, message, message_ro, raw FROM feed_rejects"
         " WHERE run_id = :r ORDER BY source_row",
         {"r": run_id},
     )

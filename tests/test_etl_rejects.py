@@ -53,6 +53,11 @@ def test_each_bad_row_is_rejected_with_its_reason(engine, city, tmp_path, reason
     assert rej["source_row"] == 2
     assert rej["raw"]["id"] == (CORPUS[reason]["id"] or None)  # the raw row, as read
     assert rej["message"]
+    # The same message in Romanian, for the Data feeds page: a translation,
+    # naming the same column.
+    assert rej["message_ro"] and rej["message_ro"] != rej["message"]
+    assert {c for c in HEADER if f"'{c}'" in rej["message"]} == {
+        c for c in HEADER if f"'{c}'" in rej["message_ro"]}
     assert [i["external_id"] for i in incidents(engine)] == [GOOD["id"]]
     # ... and in the run's reject CSV, with its row number and reason.
     out = tmp_path / "rejects.csv"
@@ -60,6 +65,9 @@ def test_each_bad_row_is_rejected_with_its_reason(engine, city, tmp_path, reason
     with out.open(encoding="utf-8", newline="") as fh:
         assert list(csv.reader(fh)) == [["source_row", "reason", "message"],
                                         ["2", reason, rej["message"]]]
+    assert write_rejects_csv(engine, "testville", result.run_id, out, "ro") == 1
+    with out.open(encoding="utf-8", newline="") as fh:
+        assert list(csv.reader(fh))[1] == ["2", reason, rej["message_ro"]]
 
 
 def test_the_whole_corpus_in_one_file_counts_every_row_once(engine, city, tmp_path):
@@ -122,6 +130,39 @@ def test_wrong_number_of_fields_is_a_malformed_row(engine, city, tmp_path):
     result = load_file(engine, path, "testville", test_mapping())
     assert (result.read, result.inserted, result.rejected) == (2, 1, 1)
     assert result.reasons == {"malformed_row": 1}
+    (rej,) = rejects(engine, result.run_id)
+    assert rej["message"] == f"the row has 4 fields where the header has {len(HEADER)}"
+    assert rej["message_ro"] == f"rândul are 4 câmpuri, iar antetul are {len(HEADER)}"
+
+
+def test_every_message_is_written_in_both_languages_with_the_same_values():
+    """A translation that drops or renames a value would fail at load time
+    (KeyError) or lose the value at fault: each text of :mod:`etl.messages`
+    has the same placeholders in every language."""
+    import string
+
+    from etl.messages import LANGUAGES, PIECES, REASONS
+
+    def fields(text: str) -> set[str]:
+        return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+    for key, texts in {**REASONS, **PIECES}.items():
+        assert set(texts) == set(LANGUAGES), key
+        assert len({frozenset(fields(t)) for t in texts.values()}) == 1, key
+        assert texts["ro"] != texts["en"], key
+
+
+def test_the_fixes_a_message_names_are_in_romanian_too(engine, city, tmp_path):
+    """The hints after a reason (swapped coordinates, a date pattern) follow
+    the message's language."""
+    rows = [GOOD, row(id="S", lat="21.92", lon="45.69"), row(id="D", creat="04.05.2026 10:15")]
+    result = load_file(engine, write_csv(tmp_path / "h.csv", rows), "testville",
+                       test_mapping(time__format="iso"))
+    got = {r["source_row"]: r for r in rejects(engine, result.run_id)}
+    assert "wrong way round" in got[2]["message"]
+    assert "sunt 'lon' și 'lat' inversate în mapare?" in got[2]["message_ro"]
+    assert "'iso' is YYYY-MM-DD" in got[3]["message"]
+    assert "'iso' înseamnă AAAA-LL-ZZ" in got[3]["message_ro"]
 
 
 def test_unknown_category_goes_to_the_fallback_when_there_is_one(engine, city, tmp_path):

@@ -401,6 +401,22 @@ def test_feeds_page_shows_runs_and_why_rows_were_refused(demo, tmp_path):
     shown = " ".join(str(v) for f in at.dataframe for v in f.value.to_numpy().ravel())
     assert "2026-13-45" in shown  # the message names the value at fault...
     assert "Privată" not in shown and "onerror" not in shown  # ...never the raw row
+    # The messages in the page's language: Romanian by default, English on ?lang=en.
+    assert rejected["Detalii"].iloc[0] == "lipsesc coordonatele ('lon'/'lat': gol)"
+    # (The landing page runs in Romanian: AppTest formats its map's radio
+    # options outside the script, where the language is the default.)
+    at = run_app(user=manager)
+    at.query_params["lang"] = "en"
+    at.switch_page("views/feeds.py").run()
+    english = at.dataframe[2].value
+    assert english["Details"].iloc[0] == "no coordinates ('lon'/'lat' empty)"
+    # A reject stored before messages were kept in Romanian shows its English one.
+    with demo.begin() as conn:
+        conn.execute(sa.text("UPDATE feed_rejects SET message_ro = NULL"
+                             " WHERE run_id = :r AND source_row = 2"), {"r": result.run_id})
+    rejected = run_app("feeds", user=manager).dataframe[2].value
+    assert rejected["Detalii"].iloc[0] == "no coordinates ('lon'/'lat' empty)"
+    assert "nu respectă formatul" in rejected["Detalii"].iloc[1]
 
 
 def test_every_reject_reason_and_feed_status_has_a_label_in_both_languages():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.i18n import t
+from dashboard.i18n import current_language, t
 from sesizari import feeds
 
 user = st.session_state["user"]
@@ -57,7 +57,7 @@ if isinstance(run["error"], str) and run["error"]:
 if run["rows_rejected"] == 0:
     st.info(t("feeds.no_rejects"))
     st.stop()
-reasons, rows = feeds.rejects(engine, user, int(run_id))
+reasons, rows = feeds.rejects(engine, user, int(run_id), current_language())
 reasons["reason"] = [widgets.label("reject", r) for r in reasons["reason"]]
 rows["reason"] = [widgets.label("reject", r) for r in rows["reason"]]
 st.markdown(f"**{t('feeds.reasons')}**")
