@@ -30,21 +30,13 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from etl.download import display_name, downloaded, is_url
-from etl.load import (
-    DEFAULT_BATCH,
-    RunResult,
-    last_watermark,
-    list_rejects,
-    list_runs,
-    load_file,
-    load_source,
-    reject_counts,
-    unmapped_categories,
-)
+from etl.load import DEFAULT_BATCH, RunResult, load_file, load_source
 from etl.mapping import load_mapping
 from etl.messages import LANGUAGES
+from etl.preflight import unmapped_categories
 from etl.readers import Source
 from etl.rejects import default_path, forget_raw, write_rejects_csv
+from etl.runs import last_watermark, list_rejects, list_runs, reject_counts
 from sesizari.errors import SesizariError, ValidationError
 
 app = typer.Typer(

@@ -26,17 +26,16 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from etl import messages, sql
+from etl import messages, preflight, sql
 from etl.mapping import Mapping
 from etl.readers import Batch, Source, open_source
-from etl.rejects import REJECT_ROWS, RejectsFile
+from etl.rejects import RejectsFile
 from sesizari.catalog import City, get_city
 from sesizari.errors import SesizariError, ValidationError
 from sesizari.transactions import run_again_after_deadlock
@@ -97,90 +96,6 @@ ProgressFn = Callable[[int, int], None]  # (rows so far, position in source unit
 StepFn = Callable[[str, int, int], None]
 
 
-def _shown_header(columns: list[str], most: int = 30, width: int = 60) -> str:
-    """A header for a message: a file that is not what the mapping expects
-    (a binary file, the wrong delimiter) can have one name of megabytes."""
-    names = [c if len(c) <= width else c[:width] + "…" for c in columns[:most]]
-    more = f" and {len(columns) - most} more" if len(columns) > most else ""
-    return f"{names}{more}"
-
-
-def _check_columns(source: Source, mapping: Mapping, name: str) -> None:
-    needed = mapping.columns() if source.strict_columns else {
-        mapping.external_id, mapping.created
-    }
-    missing = sorted(needed - set(source.columns))
-    if missing and not source.no_rows:
-        where = name
-        if len(source.layers) > 1:
-            where = f"{name} (sheet or layer {source.layer!r} of {list(source.layers)})"
-        raise ValidationError(
-            "mapping",
-            f"{where} has no column(s) {missing}; its header is {_shown_header(source.columns)}."
-            " Fix the mapping's column names or give the right file, --layer or --delimiter.",
-        )
-    # Two header cells with one name: a row would keep only the last one's value.
-    twice = sorted(c for c in mapping.columns() if source.columns.count(c) > 1)
-    if twice:
-        raise ValidationError(
-            "mapping",
-            f"{name} has column(s) {twice} more than once in its header, so the mapping"
-            " cannot tell which one to read. Rename the duplicates in the file's header.",
-        )
-
-
-#: The city's active codes, per table a mapping's values may target (fixed texts).
-_ACTIVE_CODES = {
-    table: sa.text(f"SELECT code FROM {table} WHERE city_id = :c AND active")  # noqa: S608
-    for table in ("categories", "departments")
-}
-
-
-def _active_codes(conn: Connection, city_id: int, table: str) -> set[str]:
-    return set(conn.execute(_ACTIVE_CODES[table], {"c": city_id}).scalars())
-
-
-def _check_targets(conn: Connection, city: City, mapping: Mapping) -> None:
-    """Every category and department code the mapping targets exists in the
-    city: a typo fails the load before anything is written."""
-    categories = set(mapping.category_map.values())
-    if mapping.category_fallback:
-        categories.add(mapping.category_fallback)
-    for key, table, wanted in (("category.map", "categories", categories),
-                               ("department.map", "departments",
-                                set(mapping.department_map.values()))):
-        if not wanted:
-            continue
-        codes = _active_codes(conn, city.city_id, table)
-        unknown = sorted(wanted - codes)
-        if unknown:
-            raise ValidationError(
-                key,
-                f"the mapping targets {unknown}, which {city.slug} does not have (it has"
-                f" {sorted(codes)}); create those {table} or fix the mapping",
-            )
-
-
-def _srid(mapping: Mapping, source: Source) -> int:
-    """The EPSG code of the coordinates: a GIS file's own, else the mapping's."""
-    return (source.crs or mapping.crs) if mapping.file_geometry else mapping.crs
-
-
-def _check_crs(conn: Connection, srid: int, from_file: bool) -> None:
-    """PostGIS knows the coordinates' CRS: with a code it does not know, every
-    row would be rejected as bad coordinates instead of the mapping refused."""
-    known = conn.execute(
-        sa.text("SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = :s)"), {"s": srid}
-    ).scalar_one()
-    if not known:
-        whose = "the file's CRS" if from_file else "the mapping's [geometry] crs"
-        raise ValidationError(
-            "geometry.crs",
-            f"{whose}, EPSG:{srid}, is not a coordinate reference system PostGIS knows;"
-            " check the code (Stereo 70 is EPSG:3844, WGS 84 longitude/latitude EPSG:4326)",
-        )
-
-
 def _stage_row(mapping: Mapping, row: dict[str, str | None]) -> tuple[Any, ...]:
     """The staging columns of one raw row (still text).
 
@@ -234,7 +149,7 @@ class Loader:
         self.mapping = mapping
         self.source = source
         self.name = name
-        self.srid = _srid(mapping, source)
+        self.srid = preflight.srid(mapping, source)
         self.params: dict[str, Any] = {
             "c": city.city_id,
             "src": mapping.source,
@@ -785,11 +700,12 @@ def load_source(
         raise ValidationError("batch_size", "must be at least 1")
     if bulk and dry_run:
         raise ValidationError("dry_run", "a dry run checks a normal load: leave out --bulk")
-    _check_columns(source, mapping, name)
+    preflight.check_columns(source, mapping, name)
     with engine.connect() as conn, engine.connect() as helper:
         city_row = get_city(conn, city)
-        _check_targets(conn, city_row, mapping)
-        _check_crs(conn, _srid(mapping, source), mapping.file_geometry and source.crs is not None)
+        preflight.check_targets(conn, city_row, mapping)
+        preflight.check_crs(conn, preflight.srid(mapping, source),
+                            mapping.file_geometry and source.crs is not None)
         for session in (conn, helper):
             # The SQL helpers read wall times in the session zone: make it UTC.
             session.execute(sa.text("SET timezone TO 'UTC'"))
@@ -893,86 +809,10 @@ def load_source(
     return result
 
 
-def last_watermark(engine: Engine, city: str, source: str) -> datetime | None:
-    """Where an incremental feed resumes: the watermark of the last successful run."""
-    with engine.connect() as conn:
-        return conn.execute(
-            sa.text(
-                "SELECT r.watermark FROM feed_runs r JOIN cities c USING (city_id)"
-                " WHERE c.slug = :city AND r.source = :src AND r.status = 'succeeded'"
-                " AND r.watermark IS NOT NULL ORDER BY r.run_id DESC LIMIT 1"
-            ),
-            {"city": city, "src": source},
-        ).scalar_one_or_none()
-
-
-def list_runs(engine: Engine, city: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-    """The latest feed runs, newest first (all cities unless ``city``).
-
-    A run left 'running' by a load that stopped without finishing reads as
-    'aborted' (view ``feed_runs_shown``, migration 0023).
-    """
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT c.slug AS city, r.run_id, r.source, r.file_name, r.status, r.started_at,"
-                " r.finished_at, r.rows_read, r.rows_inserted, r.rows_updated,"
-                " r.rows_unchanged, r.rows_rejected, r.watermark, r.error"
-                " FROM feed_runs_shown r JOIN cities c USING (city_id)"
-                " WHERE CAST(:city AS text) IS NULL OR c.slug = :city"
-                " ORDER BY r.started_at DESC, r.run_id DESC LIMIT :n"
-            ),
-            {"city": city, "n": limit},
-        )
-        return [dict(r._mapping) for r in rows]
-
-
-def list_rejects(
-    engine: Engine, city: str, run_id: int, limit: int = 50, lang: str = "en"
-) -> list[dict[str, Any]]:
-    """A run's rejects, by source row: row number, reason and message in ``lang``
-    (not the raw row, which may hold personal data and stays in the database)."""
-    with engine.connect() as conn:
-        rows = conn.execute(REJECT_ROWS, {"city": city, "run": run_id, "n": limit,
-                                          "lang": lang})
-        return [dict(r._mapping) for r in rows]
-
-
-def unmapped_categories(engine: Engine, city: str, mapping: Mapping,
-                        values: list[str]) -> list[str]:
-    """The source category values (an Open311 server's service codes) that no
-    entry of the mapping's map nor a category code of ``city`` matches: the
-    load sends their rows to the fallback category, or rejects them.  The same
-    rule as the load's SQL (map first, then the value as a code)."""
-    with engine.connect() as conn:
-        codes = _active_codes(conn, get_city(conn, city).city_id, "categories")
-    return [v for v in values
-            if mapping.category_map.get(v.strip(), v.strip().lower()) not in codes]
-
-
-def reject_counts(engine: Engine, city: str, run_id: int) -> dict[str, int]:
-    """Rejects of one run by reason (for summaries and tests)."""
-    with engine.connect() as conn:
-        return dict(
-            conn.execute(
-                sa.text(
-                    "SELECT reason, count(*) FROM feed_rejects JOIN cities c USING (city_id)"
-                    " WHERE c.slug = :city AND run_id = :run GROUP BY reason"
-                ),
-                {"city": city, "run": run_id},
-            ).all()
-        )
-
-
 __all__ = [
     "DEFAULT_BATCH",
     "LoadError",
     "RunResult",
-    "last_watermark",
-    "list_rejects",
-    "list_runs",
     "load_file",
     "load_source",
-    "reject_counts",
-    "unmapped_categories",
 ]

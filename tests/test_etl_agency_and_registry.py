@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 from shapely.geometry import box
 
-from etl.load import load_file, reject_counts
+from etl.load import load_file
+from etl.runs import reject_counts
 from sesizari import catalog
 from sesizari.errors import ValidationError
 from sesizari.incidents import NewIncident, create_incident

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from etl.load import list_runs, load_file
+from etl.load import load_file
 from etl.mapping import load_mapping
+from etl.runs import list_runs
 from tests.conftest import REPO
 from tests.etl_helpers import row, write_csv
 

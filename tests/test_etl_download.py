@@ -9,7 +9,7 @@ from typing import ClassVar
 import pytest
 
 from etl.download import display_name, downloaded, is_url
-from etl.load import list_runs
+from etl.runs import list_runs
 from sesizari.errors import ValidationError
 from tests.etl_helpers import GOOD, HEADER, QuietHandler, http_server, incidents, row, write_csv
 from tests.test_etl_cli import MAPPING_TOML, _run

@@ -8,8 +8,9 @@ import pytest
 import sqlalchemy as sa
 from shapely.geometry import box
 
-from etl.load import list_runs, load_file
+from etl.load import load_file
 from etl.mapping import load_mapping
+from etl.runs import list_runs
 from sesizari import catalog
 from sesizari.errors import SesizariError, ValidationError
 from sesizari.incidents import NewIncident, create_incident

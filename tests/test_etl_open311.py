@@ -13,9 +13,10 @@ import pytest
 from defusedxml import ElementTree as SafeET
 from shapely.geometry import box
 
-from etl.load import last_watermark, list_runs, load_source
+from etl.load import load_source
 from etl.mapping import load_mapping
 from etl.open311 import Service, open311_source
+from etl.runs import last_watermark, list_runs
 from sesizari import catalog
 from sesizari.errors import ValidationError
 from tests.api_support import validate

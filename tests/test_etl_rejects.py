@@ -7,8 +7,9 @@ import csv
 import pytest
 import sqlalchemy as sa
 
-from etl.load import load_file, reject_counts
+from etl.load import load_file
 from etl.rejects import forget_raw, write_rejects_csv
+from etl.runs import reject_counts
 from sesizari.errors import SesizariError, ValidationError
 from tests.etl_helpers import GOOD, HEADER, incidents, rejects, row, test_mapping, write_csv
 

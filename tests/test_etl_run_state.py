@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from etl.load import list_runs, load_file
+from etl.load import load_file
+from etl.runs import list_runs
 from sesizari import auth, catalog, feeds
 from tests.etl_helpers import GOOD, test_mapping, write_csv
 
