@@ -36,7 +36,7 @@ from etl.messages import LANGUAGES
 from etl.preflight import unmapped_categories
 from etl.readers import Source
 from etl.rejects import default_path, forget_raw, write_rejects_csv
-from etl.runs import last_watermark, list_rejects, list_runs, reject_counts
+from etl.runs import check_run, last_watermark, list_rejects, list_runs, reject_counts
 from sesizari.errors import SesizariError, ValidationError
 
 app = typer.Typer(
@@ -383,14 +383,15 @@ def runs(
             f"{r['started_at']:%Y-%m-%d %H:%M:%S}", str(r["rows_read"]), str(r["rows_inserted"]),
             str(r["rows_updated"]), str(r["rows_unchanged"]), str(r["rows_rejected"]),
         )
-    Console(file=sys.stdout, width=200).print(table)
-    for r in rows:
-        if r["error"]:
-            typer.echo(f"run {r['run_id']} {r['status']}: {r['error']}")
     if not rows:
         typer.echo(
             "No feed runs yet: load one with `python -m etl load FILE --city SLUG --mapping M`."
         )
+        return
+    Console(file=sys.stdout, width=200).print(table)
+    for r in rows:
+        if r["error"]:
+            typer.echo(f"run {r['run_id']} {r['status']}: {r['error']}")
 
 
 @app.command("forget-raw")
@@ -429,6 +430,7 @@ def rejects(
     """
     try:
         engine = _engine()
+        check_run(engine, city, run_id)
         counts = reject_counts(engine, city, run_id)
         rows = list_rejects(engine, city, run_id, limit, lang)
         if counts and csv_path is not None:

@@ -109,7 +109,10 @@ def _get(url: str) -> bytes:
             " (check the base URL, jurisdiction and API key)"
         ) from None
     except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-        raise ValidationError("open311", f"cannot reach {url.split('?')[0]} ({exc})") from None
+        raise ValidationError(
+            "open311", f"cannot reach {url.split('?')[0]} ({exc}); check the base URL, and"
+            " that this machine can reach the server (proxy, firewall)"
+        ) from None
     if len(body) > MAX_ANSWER_BYTES:
         raise ValidationError(
             "open311", f"{url.split('?')[0]} answered more than"

@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from etl.rejects import REJECT_ROWS
+from sesizari.catalog import get_city
+from sesizari.errors import NotFoundError
 
 
 def last_watermark(engine: Engine, city: str, source: str) -> datetime | None:
@@ -34,9 +36,12 @@ def list_runs(engine: Engine, city: str | None = None, limit: int = 20) -> list[
     """The latest feed runs, newest first (all cities unless ``city``).
 
     A run left 'running' by a load that stopped without finishing reads as
-    'aborted' (view ``feed_runs_shown``, migration 0023).
+    'aborted' (view ``feed_runs_shown``, migration 0023).  An unknown
+    ``city`` is :class:`NotFoundError` (a misspelt slug is not "no runs yet").
     """
     with engine.connect() as conn:
+        if city is not None:
+            get_city(conn, city)
         rows = conn.execute(
             sa.text(
                 "SELECT c.slug AS city, r.run_id, r.source, r.file_name, r.status, r.started_at,"
@@ -49,6 +54,21 @@ def list_runs(engine: Engine, city: str | None = None, limit: int = 20) -> list[
             {"city": city, "n": limit},
         )
         return [dict(r._mapping) for r in rows]
+
+
+def check_run(engine: Engine, city: str, run_id: int) -> None:
+    """:class:`NotFoundError` unless ``city`` has run ``run_id`` (a run id of
+    another city, or a typo, is not "a run with no rejects")."""
+    with engine.connect() as conn:
+        city_id = get_city(conn, city).city_id
+        found = conn.execute(
+            sa.text("SELECT EXISTS (SELECT 1 FROM feed_runs WHERE city_id = :c AND run_id = :r)"),
+            {"c": city_id, "r": run_id},
+        ).scalar_one()
+    if not found:
+        raise NotFoundError(
+            f"{city} has no run {run_id}; `python -m etl runs --city {city}` lists its runs"
+        )
 
 
 def list_rejects(

@@ -189,6 +189,24 @@ def test_kill_9_leaves_whole_batches_and_a_rerun_completes(engine, city, tmp_pat
     assert tuple(numbers) == (n, f"TST-2026-{n:06d}")
 
 
+def test_a_misspelt_city_or_run_is_named_not_shown_as_empty(engine, city):
+    """`runs` and `rejects` for a city or run that does not exist say so,
+    instead of an empty list that reads as "nothing happened"."""
+    out = _run(["runs", "--city", "testvile"], engine)
+    assert out.returncode == 1 and "No city 'testvile'; known cities: testville" in out.stderr
+    out = _run(["runs", "--city", "testville"], engine)
+    assert out.returncode == 0 and out.stdout.startswith("No feed runs yet")
+    assert "┃" not in out.stdout  # no empty table above it
+    out = _run(["rejects", "7", "--city", "testville"], engine)
+    assert out.returncode == 1
+    assert "testville has no run 7; `python -m etl runs --city testville`" in out.stderr
+    out = _run(["rejects", "7", "--city", "testvile"], engine)
+    assert out.returncode == 1 and "No city 'testvile'" in out.stderr
+    out = _run(["open311", "http://127.0.0.1:9/open311/v2", "--city", "testville"], engine)
+    assert out.returncode == 1 and "check the base URL, and that this machine can reach" in (
+        out.stderr)
+
+
 def test_a_bad_mapping_is_explained(engine, city, tmp_path):
     bad = Path(tmp_path / "bad.toml")
     bad.write_text("source = 'x'\n[columns]\n", "utf-8")
