@@ -700,6 +700,8 @@ def load_source(
         raise ValidationError("batch_size", "must be at least 1")
     if bulk and dry_run:
         raise ValidationError("dry_run", "a dry run checks a normal load: leave out --bulk")
+    if lang not in messages.LANGUAGES:
+        raise ValidationError("lang", f"use one of {', '.join(messages.LANGUAGES)}")
     preflight.check_columns(source, mapping, name)
     with engine.connect() as conn, engine.connect() as helper:
         city_row = get_city(conn, city)
@@ -727,9 +729,9 @@ def load_source(
         out = (RejectsFile(rejects_csv, always=True)
                if dry_run and rejects_csv is not None else None)
         try:
+            loader.lang = lang
             if dry_run:
                 loader.dry_run = True
-                loader.lang = lang
                 loader.params["run"] = None
                 result = RunResult(None)
             else:

@@ -136,6 +136,13 @@ def test_wrong_number_of_fields_is_a_malformed_row(engine, city, tmp_path):
     assert rej["message_ro"] == f"rândul are 4 câmpuri, iar antetul are {len(HEADER)}"
 
 
+def test_a_language_without_messages_is_refused_before_the_load(engine, city, tmp_path):
+    path = write_csv(tmp_path / "a.csv", [GOOD])
+    with pytest.raises(ValidationError, match="lang: use one of en, ro"):
+        load_file(engine, path, "testville", test_mapping(), dry_run=True, lang="fr")
+    assert incidents(engine) == []
+
+
 def test_every_message_is_written_in_both_languages_with_the_same_values():
     """A translation that drops or renames a value would fail at load time
     (KeyError) or lose the value at fault: each text of :mod:`etl.messages`
