@@ -27,6 +27,9 @@ def _shown_header(columns: list[str], most: int = 30, width: int = 60) -> str:
 
 
 def check_columns(source: Source, mapping: Mapping, name: str) -> None:
+    """The source's header has every column the mapping reads, once.  A GIS
+    file or a feed (``strict_columns`` False) lists only the properties some
+    feature has, so it needs only the id and creation columns."""
     needed = mapping.columns() if source.strict_columns else {
         mapping.external_id, mapping.created
     }
@@ -58,6 +61,7 @@ _ACTIVE_CODES = {
 
 
 def active_codes(conn: Connection, city_id: int, table: str) -> set[str]:
+    """The codes of the city's active ``categories`` or ``departments``."""
     return set(conn.execute(_ACTIVE_CODES[table], {"c": city_id}).scalars())
 
 
