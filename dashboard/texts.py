@@ -519,6 +519,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "open.licence": ("Licență", "Licence"),
     "col.column": ("Coloană", "Column"),
     "col.meaning": ("Semnificație", "Meaning"),
+    "incident.personal_hidden": (
+        "Nepublicată automat: descrierea pare să conțină un telefon, un e-mail, un CNP sau un"
+        " număr de înmatriculare. Bifați după ce ați verificat-o.",
+        "Not published automatically: the description seems to hold a phone number, an e-mail,"
+        " a CNP or a number plate. Tick the box once you have checked it.",
+    ),
     "incident.hide_description": (
         "Descrierea este publică (debifați dacă numește persoane, numere de mașini...)",
         "The description is public (untick if it names people, number plates...)",

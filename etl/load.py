@@ -170,6 +170,7 @@ class Loader:
             "status_default": mapping.status_default,
             "status_from_closed": mapping.status is None,
             "resolution_default": mapping.resolution_default,
+            "publish_descriptions": mapping.publish_descriptions,
             "prefix": city.registry_prefix,
             "actor": f"etl:{mapping.source}",
         }

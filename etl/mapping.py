@@ -67,6 +67,11 @@ class Mapping:
     #: Cell values that mean "no value" in this source (e.g. "NA" in exports
     #: written by R), besides the empty cell.  Compared after trimming spaces.
     null_values: frozenset[str] = frozenset()
+    #: Whether the source's descriptions are published (open data, public
+    #: map, Open311).  False for a source whose descriptions may name people
+    #: (a registry's notes): staff publish them one by one.  Either way, a
+    #: description that looks like it holds contact data is not (migration 0027).
+    publish_descriptions: bool = True
 
     def columns(self) -> frozenset[str]:
         """Every source column the mapping reads (to check against a file's header)."""
@@ -93,8 +98,8 @@ class Mapping:
 #: other key is refused: a misspelt one would otherwise be ignored in silence
 #: and its column never loaded.
 KEYS: dict[str, frozenset[str]] = {
-    "": frozenset({"source", "resolution_default", "null_values", "columns", "time",
-                   "category", "department", "status", "geometry", "csv"}),
+    "": frozenset({"source", "resolution_default", "null_values", "publish_descriptions",
+                   "columns", "time", "category", "department", "status", "geometry", "csv"}),
     "columns": frozenset({"external_id", "created", "closed", "address", "description",
                           "resolution", "registry_number"}),
     "time": frozenset({"format", "timezone"}),
@@ -269,7 +274,16 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         delimiter=None if delimiter == "auto" else delimiter,
         encoding=None if encoding == "auto" else encoding,
         null_values=_null_values(data),
+        publish_descriptions=_flag(data, "publish_descriptions", True),
     )
+
+
+def _flag(table: dict[str, Any], key: str, default: bool) -> bool:
+    """A true/false key (not "no" as text, nor 0: YAML and TOML both write booleans)."""
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ValidationError(key, "must be true or false (unquoted)")
+    return value
 
 
 def _null_values(data: dict[str, Any]) -> frozenset[str]:

@@ -23,7 +23,8 @@ WORK_TABLES = (
         address text, description text, geom geometry(Point, 4326),
         department_id integer, assignee_user_id integer, rule_id integer,
         district_id integer, watermark timestamptz,
-        registry_number text, source_department_id integer, source_hashes integer[]
+        registry_number text, source_department_id integer, description_public boolean,
+        source_hashes integer[]
     ) ON COMMIT DELETE ROWS
     """,
 )
@@ -257,7 +258,7 @@ q AS MATERIALIZED (
 INSERT INTO etl_work (source_row, ext, reason, field, length, incident_id, created_at,
     category_id, status, resolved_at, closed_at, resolution_text, address, description, geom,
     department_id, assignee_user_id, rule_id, district_id, watermark, registry_number,
-    source_department_id, source_hashes)
+    source_department_id, description_public, source_hashes)
 SELECT x.*,
     -- What the source says, per group of fields (SOURCE_GROUPS, migration
     -- 0025).  Times as epoch seconds: their text form would follow the
@@ -293,7 +294,12 @@ SELECT q.source_row, q.ext, q.reason, q.field,
     -- The watermark never passes the present: one row dated in the future
     -- would otherwise make every later incremental run start after it.
     dd.district_id, LEAST(GREATEST(q.created_at, q.closed_src), now()) AS watermark,
-    q.registry_number, q.source_department_id
+    q.registry_number, q.source_department_id,
+    -- Published unless the mapping says its descriptions may name people, or
+    -- this one looks like it holds an e-mail, phone, CNP or plate (0027).
+    CASE WHEN q.reason IS NULL
+         THEN :publish_descriptions AND NOT looks_personal(q.description) END
+        AS description_public
 FROM q
 {existing}
 LEFT JOIN categories cat ON q.reason IS NULL AND cat.city_id = :c
@@ -360,12 +366,12 @@ ins AS (
     INSERT INTO incidents (city_id, incident_id, registry_number, category_id, department_id,
         assignee_user_id, district_id, status, channel, geom, address, description,
         created_at, resolved_at, closed_at, updated_at, resolution_text, source, external_id,
-        source_hashes)
+        description_public, source_hashes)
     SELECT :c, f.new_id, {number},
         f.category_id, f.department_id, f.assignee_user_id, f.district_id, f.status, 'feed',
         f.geom, f.address, f.description, f.created_at, f.resolved_at, f.closed_at,
         GREATEST(f.created_at, f.resolved_at, f.closed_at), f.resolution_text, :src, f.ext,
-        f.source_hashes
+        f.description_public, f.source_hashes
     FROM fresh f
     {number_from}
 )
@@ -515,6 +521,11 @@ upd AS (
         address = CASE WHEN 'address' = ANY (ch.changed) THEN ch.address ELSE i.address END,
         description = CASE WHEN 'description' = ANY (ch.changed)
                            THEN ch.description ELSE i.description END,
+        -- A new description from the source can hide it (it looks personal),
+        -- never publish it: staff may have hidden the old one.
+        description_public = CASE WHEN 'description' = ANY (ch.changed)
+                                  THEN i.description_public AND ch.description_public
+                                  ELSE i.description_public END,
         created_at = CASE WHEN 'created_at' = ANY (ch.changed)
                           THEN ch.created_at ELSE i.created_at END,
         -- Staff times kept beside a later creation time from the source move

@@ -209,9 +209,12 @@ def create_incident_in(
         sa.text(
             "INSERT INTO incidents (city_id, registry_number, category_id, department_id,"
             " assignee_user_id, district_id, status, channel, geom, address, description,"
-            " created_at, updated_at, source, external_id)"
+            " description_public, created_at, updated_at, source, external_id)"
             " VALUES (:c, :num, :cat, :dep, :who, :dist, 'new', :ch,"
             " ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :addr, :descr,"
+            # A description with a phone, e-mail, CNP or plate waits for staff
+            # before it is published (migration 0027).
+            " NOT looks_personal(:descr),"
             " COALESCE(:at, now()), COALESCE(:at, now()), :src, :ext)"
             " RETURNING incident_id"
         ),
@@ -633,7 +636,9 @@ def get_incident(conn: Connection, city: str, registry_number: str) -> dict[str,
         sa.text(
             "SELECT i.incident_id, i.registry_number, i.status, i.channel, c.code AS category,"
             " d.code AS department, u.username AS assignee, i.description, i.address,"
-            " i.resolution_text, i.description_public, i.created_at, i.acknowledged_at,"
+            " i.resolution_text, i.description_public,"
+            " looks_personal(i.description) AS description_looks_personal,"
+            " i.created_at, i.acknowledged_at,"
             " i.resolved_at, i.closed_at,"
             " ST_Y(i.geom) AS latitude, ST_X(i.geom) AS longitude, dup.registry_number AS"
             " duplicate_of FROM incidents i"

@@ -121,7 +121,7 @@ def test_filters(engine, city):
 
 
 def test_hidden_description_is_not_published(engine, city):
-    number = _report(engine, description="Mașina B-123-ABC a lui Popescu")
+    number = _report(engine, description="Vecinul Popescu a parcat pe trotuar")
     set_description_public(engine, "testville", number, False, STAFF)
     api = client(engine)
     assert opendata.public_incidents(engine, "testville").description.iloc[0] is None

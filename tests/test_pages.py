@@ -194,15 +194,34 @@ def test_staff_hides_a_description_from_open_data(demo):
     from sesizari import opendata
 
     number = create_incident(
-        demo, NewIncident("lugoj", "pothole", 45.6887, 21.9035, "Mașina B-123-XYZ a lovit")
+        demo, NewIncident("lugoj", "pothole", 45.6887, 21.9035, "Vecinul Ion Vasilescu a săpat")
     ).registry_number
     at = run_app("incident", user=load_user(demo, "agent1.roads"), id=number)
+    assert at.checkbox(key="description_public").value  # a name: no pattern finds it
     at.checkbox(key="description_public").uncheck().run()
     assert not at.exception
     published = opendata.public_incidents(demo, "lugoj")
     row = published[published["registry_number"] == number]
     assert len(row) == 1 and row["description"].iloc[0] is None
+    assert b"Vasilescu" not in opendata.to_csv(published)
+
+
+def test_a_description_with_a_plate_waits_for_staff_who_are_told_why(demo):
+    from sesizari import opendata
+
+    number = create_incident(
+        demo, NewIncident("lugoj", "pothole", 45.6887, 21.9035, "Mașina B-123-XYZ a lovit")
+    ).registry_number
+    published = opendata.public_incidents(demo, "lugoj")
     assert b"B-123-XYZ" not in opendata.to_csv(published)
+    at = run_app("incident", user=load_user(demo, "agent1.roads"), id=number)
+    assert not at.checkbox(key="description_public").value
+    assert any("pare să conțină" in c.value for c in at.caption)
+    at.checkbox(key="description_public").check().run()  # read, and published on purpose
+    assert not at.exception
+    assert not any("pare să conțină" in c.value for c in at.caption)
+    published = opendata.public_incidents(demo, "lugoj")
+    assert b"B-123-XYZ" in opendata.to_csv(published)
 
 
 def test_reporter_confirms_or_disputes_with_the_pin(demo):

@@ -43,6 +43,8 @@ shown = st.checkbox(
 if shown != inc["description_public"]:
     workspace.set_description_public(data.engine(), user, number, shown)
     st.rerun()
+if inc["description_looks_personal"] and not inc["description_public"]:
+    st.caption(t("incident.personal_hidden"))
 if inc["address"]:
     st.caption(inc["address"])
 
