@@ -106,12 +106,18 @@ DATA_DICTIONARY: dict[str, dict[str, str]] = {
         "en": "Department responsible.",
     },
     "description": {
-        "ro": "Descrierea cetățeanului; goală când personalul a ascuns-o (date personale).",
-        "en": "The citizen's description; empty when staff hid it (personal data).",
+        "ro": "Descrierea cetățeanului; goală când personalul a ascuns-o (date personale) sau"
+        " când pare să conțină un telefon, un e-mail, un CNP sau un număr de înmatriculare,"
+        " până când personalul o publică.",
+        "en": "The citizen's description; empty when staff hid it (personal data), or when it"
+        " seems to hold a phone number, an e-mail, a CNP or a number plate, until staff"
+        " publish it.",
     },
     "resolution_text": {
-        "ro": "Ce s-a făcut pentru rezolvare.",
-        "en": "What was done to fix it.",
+        "ro": "Ce s-a făcut pentru rezolvare; gol când textul pare să conțină un telefon, un"
+        " e-mail, un CNP sau un număr de înmatriculare.",
+        "en": "What was done to fix it; empty when the text seems to hold a phone number, an"
+        " e-mail, a CNP or a number plate.",
     },
     "geometry": {
         "ro": "Punctul (WGS 84, EPSG:4326). Pentru categoriile sensibile, rotunjit la grila "
@@ -204,7 +210,10 @@ _PUBLIC_SQL = (
     " cat.name_en AS category_name_en, i.status, i.created_at, i.acknowledged_at,"
     " i.resolved_at, i.closed_at, d.name AS district, dep.name_ro AS department,"
     " CASE WHEN i.description_public THEN i.description END AS description,"
-    " i.resolution_text, ST_AsBinary(" + PUBLIC_POINT_SQL + ") AS geometry"
+    # A resolution text holding an e-mail, phone, CNP or plate (migration
+    # 0027) is left out: staff, or a feed's source, wrote it for the reporter.
+    " CASE WHEN NOT looks_personal(i.resolution_text) THEN i.resolution_text END"
+    " AS resolution_text, ST_AsBinary(" + PUBLIC_POINT_SQL + ") AS geometry"
     " FROM incidents i"
     " JOIN categories cat ON cat.city_id = i.city_id AND cat.category_id = i.category_id"
     " JOIN departments dep ON dep.city_id = i.city_id AND dep.department_id = i.department_id"
