@@ -2,7 +2,9 @@
 
 The prefix of the number names the city (``LUG-2026-000123`` -> Lugoj), so a
 tracking link needs nothing else.  Only public fields leave this module: no
-reporter contact, no internal notes, no staff names.
+reporter contact, no internal notes, no staff names, and no staff text that
+looks like it holds personal data (numbers are sequential: anyone can open
+any of them).
 """
 
 from __future__ import annotations
@@ -57,7 +59,11 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
                 " ci.name_ro AS city_ro, ci.name_en AS city_en, ci.timezone, i.status,"
                 " c.name_ro AS category_ro, c.name_en AS category_en,"
                 " d.name_ro AS department_ro, d.name_en AS department_en,"
-                " i.created_at, i.resolved_at, i.closed_at, i.resolution_text, i.address,"
+                " i.created_at, i.resolved_at, i.closed_at,"
+                # Anyone with the number opens this page: a text holding an
+                # e-mail, phone, CNP or plate is left out (migration 0027).
+                " CASE WHEN NOT looks_personal(i.resolution_text) THEN i.resolution_text END"
+                " AS resolution_text, i.address,"
                 " ST_Y(i.geom) AS latitude, ST_X(i.geom) AS longitude,"
                 " dup.registry_number AS duplicate_of,"
                 " COALESCE(i.legal_due_at, legal_term_end(i.created_at, ci.timezone,"
@@ -83,7 +89,8 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
         timeline = conn.execute(
             sa.text(
                 "SELECT kind, to_status, CASE WHEN kind IN ('public_update', 'resolved',"
-                " 'rejected', 'reopened', 'extended', 'forwarded') THEN body END AS text,"
+                " 'rejected', 'reopened', 'extended', 'forwarded') AND NOT looks_personal(body)"
+                " THEN body END AS text,"
                 " created_at"
                 " FROM incident_events WHERE city_id = :c AND incident_id = :i"
                 " AND is_public AND kind = ANY(:kinds) ORDER BY created_at, event_id"

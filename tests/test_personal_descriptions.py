@@ -20,6 +20,7 @@ from sesizari.incidents import (
     set_description_public,
 )
 from sesizari.opendata import public_incidents
+from sesizari.tracking import track
 from tests.api_support import client
 from tests.conftest import TEST_BOUNDARY, TEST_LAT, TEST_LON
 from tests.etl_helpers import GOOD, row, test_mapping, write_csv
@@ -92,6 +93,12 @@ def test_a_resolution_text_with_contact_data_is_left_out_of_the_public_outputs(e
     notes = {r["service_request_id"]: r["status_notes"]
              for r in client(engine).get("/requests.json").json()}
     assert notes == {plain: "Plombată cu asfalt", phone: None}
+    # The tracking page opens by number alone (numbers are sequential).
+    assert track(engine, plain)["resolution_text"] == "Plombată cu asfalt"
+    tracked = track(engine, phone)
+    assert tracked["resolution_text"] is None
+    assert [e["text"] for e in tracked["timeline"] if e["kind"] == "resolved"] == [None]
+    assert "0744" not in str(tracked)
     with engine.connect() as conn:  # staff still read it
         assert get_incident(conn, "testville", phone)["resolution_text"].endswith("confirmat")
 
