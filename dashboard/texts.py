@@ -61,6 +61,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "report.what": ("2. Ce problemă?", "2. What is the problem?"),
     "report.category": ("Categorie", "Category"),
+    "report.not_published": ("(descriere nepublicată)", "(description not published)"),
     "report.nearby": (
         "Există deja sesizări deschise de același tip la cel mult 50 m (ultimele 30 de zile). "
         "Este una dintre ele?",

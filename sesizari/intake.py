@@ -12,31 +12,37 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from sesizari.catalog import get_city
 from sesizari.errors import NotFoundError, ValidationError
+from sesizari.opendata import PUBLIC_POINT_SQL, public_precision
 from sesizari.settings import load_settings
 
 NEARBY_METRES = 50
 NEARBY_DAYS = 30
 
+#: What a citizen filing a report sees of the open reports around the point:
+#: what the public map shows, no more.  Distances are measured from each
+#: report's public point (snapped for sensitive categories: with the exact
+#: one, moving the point in and out of the radius would find a sensitive
+#: report to the metre), and a description staff hid stays hidden.
+#: PUBLIC_POINT_SQL is a constant of sesizari.opendata; every value is bound.
 _NEARBY_SQL = sa.text(
-    """
-    SELECT i.registry_number, i.status, i.description, i.created_at,
-           round(ST_Distance(ST_Transform(i.geom, 3844),
-                             ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 3844)))
-               AS distance_m,
-           (SELECT count(*) FROM incident_supports s
-             WHERE s.city_id = i.city_id AND s.incident_id = i.incident_id) AS supporters
-    FROM incidents i
-    JOIN cities ci USING (city_id)
-    JOIN categories c USING (city_id, category_id)
-    WHERE ci.slug = :city AND c.code = :category
-      AND i.status IN ('new', 'acknowledged', 'in_progress')
-      AND i.created_at >= now() - make_interval(days => :days)
-      AND ST_DWithin(ST_Transform(i.geom, 3844),
-                     ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 3844), :radius)
-    ORDER BY distance_m, i.created_at DESC
-    LIMIT 10
-    """
+    "SELECT i.registry_number, i.status,"  # noqa: S608
+    " CASE WHEN i.description_public THEN i.description END AS description, i.created_at,"
+    " round(ST_Distance(ST_Transform(p.geom, 3844), ST_Transform(me.geom, 3844)))"
+    "  AS distance_m,"
+    " (SELECT count(*) FROM incident_supports s"
+    "  WHERE s.city_id = i.city_id AND s.incident_id = i.incident_id) AS supporters"
+    " FROM incidents i"
+    " JOIN categories cat USING (city_id, category_id)"
+    " CROSS JOIN (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom) me"
+    " CROSS JOIN LATERAL (SELECT " + PUBLIC_POINT_SQL + " AS geom) p"
+    " WHERE i.city_id = :bnd_city AND cat.code = :category"
+    " AND i.status IN ('new', 'acknowledged', 'in_progress')"
+    " AND i.created_at >= now() - make_interval(days => :days)"
+    " AND ST_DWithin(ST_Transform(p.geom, 3844), ST_Transform(me.geom, 3844), :radius)"
+    " ORDER BY distance_m, i.created_at DESC"
+    " LIMIT 10"
 )
 
 
@@ -49,13 +55,16 @@ def nearby_open(
     radius_m: float = NEARBY_METRES,
     days: int = NEARBY_DAYS,
 ) -> pd.DataFrame:
-    """Open incidents of ``category`` within ``radius_m`` (metric CRS) from the last ``days``."""
+    """Open incidents of ``category`` within ``radius_m`` (metric CRS) from the last
+    ``days``, as the public sees them (:data:`_NEARBY_SQL`)."""
     with engine.connect() as conn:
+        city_row = get_city(conn, city)
         return pd.read_sql(
             _NEARBY_SQL,
             conn,
             params={
-                "city": city,
+                "bnd_city": city_row.city_id,
+                "prec": public_precision(city_row),
                 "category": category,
                 "lon": lon,
                 "lat": lat,

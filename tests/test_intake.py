@@ -13,6 +13,7 @@ from sesizari.incidents import (
     add_note,
     create_incident,
     perform,
+    set_description_public,
 )
 from tests.conftest import TEST_LAT, TEST_LON
 
@@ -34,6 +35,38 @@ def test_nearby_open_same_category_within_50_m(engine, city):
     found = intake.nearby_open(engine, "testville", "pothole", TEST_LON + 0.0003, TEST_LAT)
     assert list(found["registry_number"]) == [near]  # ~23 m east
     assert 20 <= found["distance_m"].iloc[0] <= 26
+
+
+def test_nearby_shows_what_the_public_map_shows_and_no_more(engine, city):
+    """A citizen filing a report sees nearby reports as the public does: a
+    description staff hid stays hidden, and a sensitive report's distance is
+    from its snapped public point (else moving one's point in and out of the
+    50 m would find it to the metre)."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from sesizari.opendata import public_incidents
+
+    hidden = _report(engine)
+    set_description_public(engine, "testville", hidden, False, CLERK)
+    found = intake.nearby_open(engine, "testville", "pothole", TEST_LON, TEST_LAT)
+    assert list(found["registry_number"]) == [hidden]
+    assert found["description"].iloc[0] is None
+
+    noise = _report(engine, category="noise")
+    public = public_incidents(engine, "testville").set_index("registry_number").geometry
+    snapped = gpd.GeoSeries([public[noise]], crs=4326).to_crs(3844).iloc[0]
+    for dlon in (0.0, 0.0002, -0.0002, 0.0004):
+        here = gpd.GeoSeries([Point(TEST_LON + dlon, TEST_LAT)], crs=4326).to_crs(3844).iloc[0]
+        expected = here.distance(snapped)
+        found = intake.nearby_open(engine, "testville", "noise", TEST_LON + dlon, TEST_LAT)
+        if expected <= intake.NEARBY_METRES:
+            assert list(found["registry_number"]) == [noise]
+            assert abs(found["distance_m"].iloc[0] - expected) <= 1
+        else:
+            assert found.empty
+    assert snapped.distance(gpd.GeoSeries([Point(TEST_LON, TEST_LAT)], crs=4326)
+                            .to_crs(3844).iloc[0]) > 1  # (the snap moved it: a real test)
 
 
 def test_support_counts_and_refuses_closed(engine, city):

@@ -70,6 +70,16 @@ def test_citizen_reports_and_tracks(demo):
     assert all(XSS not in m.value for m in track.markdown)
 
 
+def test_nearby_reports_show_no_description_that_is_not_published(demo):
+    number = create_incident(demo, NewIncident(
+        "lugoj", "pothole", 45.6887, 21.9035, "Groapă; sunați-mă la 0722 123 456")
+    ).registry_number
+    at = _fill_report(run_app("report"), "").run()
+    lines = [x.value for x in at.text if number in x.value]
+    assert lines and lines[0].endswith("(descriere nepublicată)"), lines
+    assert not any("0722" in x.value for x in at.text)
+
+
 def test_honeypot_stores_nothing(demo):
     before = _count(demo)
     at = _fill_report(run_app("report"), "robot text")

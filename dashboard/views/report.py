@@ -50,7 +50,8 @@ if point is not None:
         st.info(t("report.nearby"))
         for row in nearby.itertuples():
             c1, c2 = st.columns([3, 1])
-            c1.text(f"{row.registry_number} · {row.distance_m:.0f} m · {row.description[:120]}")
+            shown = row.description[:120] if row.description else t("report.not_published")
+            c1.text(f"{row.registry_number} · {row.distance_m:.0f} m · {shown}")
             if c2.button(t("report.support", number=row.registry_number), key=f"sup_{row[0]}"):
                 count = intake.add_support(data.engine(), city, row.registry_number)
                 st.success(t("report.supported", number=row.registry_number, count=count))
