@@ -14,7 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from sesizari.catalog import get_city
 from sesizari.errors import NotFoundError, ValidationError
+from sesizari.opendata import PUBLIC_POINT_SQL, public_precision
 from sesizari.registry import parse_number
 
 #: Event kinds shown on the public timeline (internal notes never are).
@@ -53,18 +55,26 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
         raise ValidationError("registry_number", "use the form LUG-2026-000123")
     normalized = f"{parsed[0]}-{parsed[1]:04d}-{parsed[2]:06d}"
     with engine.connect() as conn:
+        slug = conn.execute(sa.text("SELECT slug FROM cities WHERE registry_prefix = :p"),
+                            {"p": parsed[0]}).scalar_one_or_none()
+        if slug is None:
+            raise NotFoundError(f"No report {normalized}")
+        city = get_city(conn, slug)
         row = conn.execute(
             sa.text(
-                "SELECT i.city_id, i.incident_id, i.registry_number, ci.slug AS city,"
+                "SELECT i.city_id, i.incident_id, i.registry_number, ci.slug AS city,"  # noqa: S608
                 " ci.name_ro AS city_ro, ci.name_en AS city_en, ci.timezone, i.status,"
-                " c.name_ro AS category_ro, c.name_en AS category_en,"
+                " cat.name_ro AS category_ro, cat.name_en AS category_en,"
                 " d.name_ro AS department_ro, d.name_en AS department_en,"
                 " i.created_at, i.resolved_at, i.closed_at,"
                 # Anyone with the number opens this page: a text holding an
                 # e-mail, phone, CNP or plate is left out (migration 0027).
                 " CASE WHEN NOT looks_personal(i.resolution_text) THEN i.resolution_text END"
-                " AS resolution_text, i.address,"
-                " ST_Y(i.geom) AS latitude, ST_X(i.geom) AS longitude,"
+                " AS resolution_text,"
+                # A sensitive category's place as the open data gives it: no
+                # address, the point snapped to the city's public grid.
+                " CASE WHEN cat.sensitive THEN NULL ELSE i.address END AS address,"
+                " ST_Y(p.geom) AS latitude, ST_X(p.geom) AS longitude,"
                 " dup.registry_number AS duplicate_of,"
                 " COALESCE(i.legal_due_at, legal_term_end(i.created_at, ci.timezone,"
                 "  COALESCE((ci.settings->>'legal_reply_days')::integer, 30))) AS legal_due_at,"
@@ -73,7 +83,8 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
                 " CAST(i.expected_hours_p80 AS float8) AS expected_hours_p80,"
                 " rec.registry_number AS recurrence_of"
                 " FROM incidents i JOIN cities ci USING (city_id)"
-                " JOIN categories c USING (city_id, category_id)"
+                " JOIN categories cat USING (city_id, category_id)"
+                " CROSS JOIN LATERAL (SELECT " + PUBLIC_POINT_SQL + " AS geom) p"
                 " JOIN departments d ON d.city_id = i.city_id AND d.department_id = i.department_id"
                 " LEFT JOIN incidents dup ON dup.city_id = i.city_id"
                 "  AND dup.incident_id = i.duplicate_of"
@@ -81,7 +92,8 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
                 "  AND rec.incident_id = i.recurrence_of"
                 " WHERE ci.registry_prefix = :prefix AND i.registry_number = :n"
             ),
-            {"prefix": parsed[0], "n": normalized},
+            {"prefix": parsed[0], "n": normalized, "bnd_city": city.city_id,
+             "prec": public_precision(city)},
         ).one_or_none()
         if row is None:
             raise NotFoundError(f"No report {normalized}")

@@ -69,6 +69,24 @@ def test_nearby_shows_what_the_public_map_shows_and_no_more(engine, city):
                             .to_crs(3844).iloc[0]) > 1  # (the snap moved it: a real test)
 
 
+def test_tracking_gives_a_sensitive_report_only_its_public_place(engine, city):
+    """Anyone can open any number: a sensitive report's address stays out and
+    its point is the snapped one of the open data."""
+    from sesizari.opendata import public_incidents
+
+    noise = _report(engine, category="noise", address="Str. Florilor 7, ap. 3")
+    pothole = _report(engine, address="Str. Bucegi 3")
+    public = public_incidents(engine, "testville").set_index("registry_number").geometry
+    seen = tracking.track(engine, noise)
+    assert seen["address"] is None
+    assert (seen["longitude"], seen["latitude"]) == pytest.approx(
+        (public[noise].x, public[noise].y), abs=1e-9)
+    assert (seen["longitude"], seen["latitude"]) != pytest.approx((TEST_LON, TEST_LAT), abs=1e-6)
+    seen = tracking.track(engine, pothole)
+    assert seen["address"] == "Str. Bucegi 3"
+    assert (seen["longitude"], seen["latitude"]) == pytest.approx((TEST_LON, TEST_LAT))
+
+
 def test_support_counts_and_refuses_closed(engine, city):
     number = _report(engine)
     assert intake.add_support(engine, "testville", number) == 1
