@@ -216,6 +216,16 @@ def _bounds(filters: Filters):
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=TTL, show_spinner=False)
+def public_precision(city: str) -> float:
+    """The city's grid for sensitive points in public outputs, in metres."""
+    from sesizari import opendata
+    from sesizari.catalog import get_city
+
+    with engine().connect() as conn:
+        return opendata.public_precision(get_city(conn, city))
+
+
 def public_incidents(filters: Filters, limit: int | None = None):
     """The published rows of the selection (allow-listed columns, generalised points)."""
     from sesizari import opendata

@@ -234,6 +234,15 @@ def test_a_description_with_a_plate_waits_for_staff_who_are_told_why(demo):
     assert b"B-123-XYZ" in opendata.to_csv(published)
 
 
+def test_the_open_data_page_names_the_city_s_grid_for_sensitive_points(demo):
+    with demo.begin() as conn:
+        conn.execute(sa.text("UPDATE cities SET settings = settings"
+                             " || '{\"public_precision_m\": 250}' WHERE slug = 'lugoj'"))
+    at = run_app("open_data", city="lugoj")
+    captions = " ".join(c.value for c in at.caption)
+    assert "grilă de 250 m" in captions and "grilă de 100 m" not in captions
+
+
 def test_reporter_confirms_or_disputes_with_the_pin(demo):
     from sesizari.incidents import Actor, perform
 

@@ -36,7 +36,7 @@ else:
     st.info(t("open.aggregated", limit=limit))
     layers.append(maps.hexagon_layer(data.hexagons(chosen, 250), t("tooltip.hex")))
 st.pydeck_chart(maps.deck(layers, data.view(city), {"text": "{tip}"}), height=520)
-st.caption(t("open.sensitive", m=100))
+st.caption(t("open.sensitive", m=f"{data.public_precision(city):g}"))
 
 st.markdown(f"**{t('open.download')}**")
 c1, c2, c3 = st.columns(3)
