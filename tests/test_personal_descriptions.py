@@ -7,10 +7,12 @@ from __future__ import annotations
 import shutil
 import uuid
 
+import pytest
 import sqlalchemy as sa
 
 from etl.load import load_file
 from sesizari import catalog, db
+from sesizari.errors import ValidationError
 from sesizari.incidents import (
     Actor,
     NewIncident,
@@ -140,6 +142,13 @@ def test_a_source_whose_descriptions_may_name_people_is_not_published(engine, ci
               test_mapping(source="registru", publish_descriptions=False))
     assert _public_by_id(engine, "registru") == {"R1": False, "R2": False}
     assert set(_published(engine).values()) == {None}
+
+
+def test_publish_descriptions_takes_a_boolean_only():
+    assert test_mapping().publish_descriptions is True
+    for wrong in ("no", "false", 0):
+        with pytest.raises(ValidationError, match="publish_descriptions: must be true or false"):
+            test_mapping(publish_descriptions=wrong)
 
 
 def test_the_migration_hides_the_personal_descriptions_already_published(pg_cluster, tmp_path):
