@@ -30,7 +30,6 @@ import csv
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,7 +44,7 @@ from sqlalchemy.pool import NullPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.etl_bench import HEADER, MAPPING, _generate, _make_city
+from bench.etl_bench import HEADER, MAPPING, _generate, _make_city, start_cluster
 from sesizari import db
 from sesizari.cluster import Cluster
 
@@ -192,15 +191,12 @@ def main(
         raise typer.BadParameter("each share is between 0 and 1, each kind loader or server")
     tmp = Path(tempfile.mkdtemp(prefix="sz-drill-", dir="/tmp"))
     os.chmod(tmp, 0o755)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cluster = Cluster(root=tmp / "pg", port=port, fast=False)
     try:
-        cluster.start()
-        cluster.ensure_database("drill")
-        url = cluster.url("drill")
-        db.migrate(url)
+        cluster, url = start_cluster(tmp / "pg", "drill", fast=False)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    try:
         engine = db.make_engine(url)
         ids = _make_city(engine, "drill", "DRL")
         engine.dispose()

@@ -172,19 +172,42 @@ def _indexed_copy(conn: sa.Connection, name: str) -> None:
     ))
 
 
+def start_cluster(root: Path, database: str, *, fast: bool = True) -> tuple[Cluster, str]:
+    """A throw-away cluster in ``root`` (on a free port) with ``database``
+    migrated: (the cluster, the database's URL).  ``fast``: fsync off."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cluster = Cluster(root=root, port=port, fast=fast)
+    cluster.start()
+    try:
+        cluster.ensure_database(database)
+        url = cluster.url(database)
+        db.migrate(url)
+    except BaseException:
+        cluster.stop("immediate")  # nothing left running behind a failed start
+        raise
+    return cluster, url
+
+
+def stream_copy_a(conn: sa.Connection, payload: bytes) -> None:
+    """(a)'s COPY of the pre-formatted rows into ``bench_a``, 1 MiB at a time."""
+    dbapi = conn.connection.driver_connection
+    with dbapi.cursor() as cur, cur.copy(
+        f"COPY bench_a ({', '.join(COLUMNS)}) FROM STDIN"
+    ) as cp:
+        view = memoryview(payload)
+        for i in range(0, len(view), 1 << 20):
+            cp.write(view[i:i + (1 << 20)])
+    conn.commit()
+
+
 def _copy_a(engine: sa.Engine, payload: bytes, rows: int) -> float:
     with engine.connect() as conn:
         _indexed_copy(conn, "bench_a")
         conn.commit()
-        dbapi = conn.connection.driver_connection
         started = time.perf_counter()
-        with dbapi.cursor() as cur, cur.copy(
-            f"COPY bench_a ({', '.join(COLUMNS)}) FROM STDIN"
-        ) as cp:
-            view = memoryview(payload)
-            for i in range(0, len(view), 1 << 20):
-                cp.write(view[i:i + (1 << 20)])
-        conn.commit()
+        stream_copy_a(conn, payload)
         seconds = time.perf_counter() - started
         assert conn.execute(sa.text("SELECT count(*) FROM bench_a")).scalar_one() == rows
         return seconds
@@ -336,15 +359,10 @@ def main(
     cluster = None
     try:
         url = os.environ.get("DATABASE_URL")
-        if not url:
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-            cluster = Cluster(root=tmp / "pg", port=port, fast=True)
-            cluster.start()
-            cluster.ensure_database("bench")
-            url = cluster.url("bench")
-        db.migrate(url)
+        if url:
+            db.migrate(url)
+        else:
+            cluster, url = start_cluster(tmp / "pg", "bench")
         engine = db.make_engine(url, connect_args={"options": "-c timezone=Europe/Bucharest"})
         slug = f"bench-{os.getpid()}"
         ids = _make_city(engine, slug, "BEN")

@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,6 @@ import typer
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.etl_bench import (
-    COLUMNS,
     MAPPING,
     ROOT,
     _copy_text,
@@ -50,10 +48,11 @@ from bench.etl_bench import (
     _make_city,
     _run_seconds,
     _write_csv,
+    start_cluster,
+    stream_copy_a,
 )
 from etl.load import DEFAULT_BATCH
 from sesizari import db
-from sesizari.cluster import Cluster
 
 TICKS = os.sysconf("SC_CLK_TCK")
 APP = "etl-cpu-bench"
@@ -200,15 +199,12 @@ def main(
     tmp = Path(tempfile.mkdtemp(prefix="sz-cpu-", dir="/tmp"))
     os.chmod(tmp, 0o755)
     cpus = os.cpu_count() or 1
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cluster = Cluster(root=tmp / "pg", port=port, fast=True)
     try:
-        cluster.start()
-        cluster.ensure_database("bench")
-        url = cluster.url("bench")
-        db.migrate(url)
+        cluster, url = start_cluster(tmp / "pg", "bench")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    try:
         engine = db.make_engine(url, connect_args={"options": "-c timezone=Europe/Bucharest"})
         postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
         slug = f"cpu-{os.getpid()}"
@@ -232,14 +228,7 @@ def main(
             before_self = time.process_time()
             backend_before = _cpu_seconds(own) or 0.0
             started = time.perf_counter()
-            dbapi = conn.connection.driver_connection
-            with dbapi.cursor() as cur, cur.copy(
-                f"COPY bench_a ({', '.join(COLUMNS)}) FROM STDIN"
-            ) as cp:
-                view = memoryview(payload)
-                for i in range(0, len(view), 1 << 20):
-                    cp.write(view[i:i + (1 << 20)])
-            conn.commit()
+            stream_copy_a(conn, payload)
             a_wall = time.perf_counter() - started
             backend = (_cpu_seconds(own) or 0.0) - backend_before
             python = time.process_time() - before_self
