@@ -124,6 +124,7 @@ def _stage_row(mapping: Mapping, row: dict[str, str | None]) -> tuple[Any, ...]:
         row.get(mapping.wkt) if mapping.wkt else None,
         row.get(mapping.department) if mapping.department else None,
         row.get(mapping.registry_number) if mapping.registry_number else None,
+        row.get(mapping.updated) if mapping.updated else None,
     )
 
 
@@ -155,9 +156,11 @@ class Loader:
             "src": mapping.source,
             "fmt_created": mapping.date_format,
             "fmt_closed": mapping.date_format,
+            "fmt_updated": mapping.date_format,
             # Where the file types dates, they arrive as ISO text (Source.typed_dates).
             "iso_created": mapping.created in source.typed_dates,
             "iso_closed": mapping.closed in source.typed_dates,
+            "iso_updated": mapping.updated in source.typed_dates,
             "iso_re": sql.ISO_DATE_RE,
             # Naive times: the mapping's zone, else the city's.
             "tz": mapping.timezone or city.timezone,
@@ -461,7 +464,7 @@ class Loader:
         m = self.mapping
         todo: list[tuple[int, str, str]] = []
         for n, fld in rejects:
-            col = m.closed if fld == "closed" else m.created
+            col = {"closed": m.closed, "updated": m.updated}.get(fld, m.created)
             value = batch.rows[batch.index(n)].get(col or "") or ""
             other = messages.day_month_swapped(self.date_format(col, value))
             if other:
@@ -489,7 +492,7 @@ class Loader:
             at = batch.index(source_row)
             row = batch.rows[at]
             formats = {c: self.date_format(c, row.get(c or ""))
-                       for c in (self.mapping.created, self.mapping.closed)}
+                       for c in (self.mapping.created, self.mapping.closed, self.mapping.updated)}
             detail = {
                 "field": fld,
                 "length": length,

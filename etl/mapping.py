@@ -37,6 +37,9 @@ class Mapping:
     external_id: str
     created: str
     closed: str | None = None
+    #: When the source last changed the row (Open311's updated_datetime):
+    #: a row older than the version already loaded is left alone.
+    updated: str | None = None
     date_format: str = "iso"
     #: The zone of naive times; None: the zone of the city loaded into.
     timezone: str | None = None
@@ -81,8 +84,9 @@ class Mapping:
     def _columns(self) -> frozenset[str]:
         # Computed once: the loader reads it for every row of a source with null_values.
         cols = {self.external_id, self.created}
-        for c in (self.closed, self.category, self.department, self.status, self.lon,
-                  self.lat, self.wkt, self.address, self.resolution, self.registry_number):
+        for c in (self.closed, self.updated, self.category, self.department, self.status,
+                  self.lon, self.lat, self.wkt, self.address, self.resolution,
+                  self.registry_number):
             if c:
                 cols.add(c)
         cols.update(self.description)
@@ -100,8 +104,8 @@ class Mapping:
 KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"source", "resolution_default", "null_values", "publish_descriptions",
                    "columns", "time", "category", "department", "status", "geometry", "csv"}),
-    "columns": frozenset({"external_id", "created", "closed", "address", "description",
-                          "resolution", "registry_number"}),
+    "columns": frozenset({"external_id", "created", "closed", "updated", "address",
+                          "description", "resolution", "registry_number"}),
     "time": frozenset({"format", "timezone"}),
     "category": frozenset({"column", "fallback", "map"}),
     "department": frozenset({"column", "map"}),
@@ -252,6 +256,7 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         external_id=external_id,
         created=created,
         closed=_str(cols, "closed", "columns."),
+        updated=_str(cols, "updated", "columns."),
         date_format=_str(times, "format", "time.") or "iso",
         timezone=tz,
         category=_str(cat, "column", "category."),

@@ -269,7 +269,8 @@ def message(reason: str, row: dict[str, str | None], mapping: Mapping, city: Cit
 
     ``formats``: the date format read in each date column.
     """
-    col = mapping.closed if detail.get("field") == "closed" else mapping.created
+    col = {"closed": mapping.closed, "updated": mapping.updated}.get(
+        detail.get("field") or "", mapping.created)
     fmt = formats.get(col, mapping.date_format)
     if mapping.lon:
         where = f"'{mapping.lon}'/'{mapping.lat}'"

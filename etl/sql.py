@@ -24,7 +24,7 @@ WORK_TABLES = (
         department_id integer, assignee_user_id integer, rule_id integer,
         district_id integer, watermark timestamptz,
         registry_number text, source_department_id integer, description_public boolean,
-        source_hashes integer[]
+        source_updated_at timestamptz, source_hashes integer[]
     ) ON COMMIT DELETE ROWS
     """,
 )
@@ -36,7 +36,8 @@ HELPER_TABLES = (
         source_row integer PRIMARY KEY,
         ext text, created text, closed text, category text, status text,
         address text, description text, resolution text,
-        lon text, lat text, wkt text, agency text, regno text, wkb bytea, problem text
+        lon text, lat text, wkt text, agency text, regno text, updated text, wkb bytea,
+        problem text
     ) ON COMMIT DELETE ROWS
     """,
     # External ids met so far in this run: a repeat in a later batch is a duplicate too.
@@ -61,7 +62,8 @@ REMEMBER_NUMBERS = (
 
 COPY_STAGE = (
     "COPY etl_stage (source_row, ext, created, closed, category, status, address,"
-    " description, resolution, lon, lat, wkt, agency, regno, wkb, problem) FROM STDIN"
+    " description, resolution, lon, lat, wkt, agency, regno, updated, wkb, problem)"
+    " FROM STDIN"
 )
 
 #: The prepared batch, from the helper session to the main one (same TEMP
@@ -185,6 +187,7 @@ WITH v AS MATERIALIZED (
            NULLIF(btrim(s.created), '') AS created_raw,
            ct.ts AS created_at, ct.problem AS created_problem,
            cl.ts AS closed_src, cl.problem AS closed_problem,
+           up.ts AS updated_src, up.problem AS updated_problem,
            COALESCE(c1.category_id, c2.category_id) AS category_id,
            s.status AS status_raw,
            NULLIF(btrim(s.address), '') AS address,
@@ -202,6 +205,8 @@ WITH v AS MATERIALIZED (
         AND s.created ~ :iso_re THEN 'iso' ELSE :fmt_created END, :tz) ct
     CROSS JOIN LATERAL etl_local_time(s.closed, CASE WHEN :iso_closed
         AND s.closed ~ :iso_re THEN 'iso' ELSE :fmt_closed END, :tz) cl
+    CROSS JOIN LATERAL etl_local_time(s.updated, CASE WHEN :iso_updated
+        AND s.updated ~ :iso_re THEN 'iso' ELSE :fmt_updated END, :tz) up
     LEFT JOIN categories c1 ON c1.city_id = :c AND c1.active
         AND c1.code = COALESCE(CAST(:catmap AS jsonb) ->> btrim(s.category),
                                lower(btrim(s.category)))
@@ -231,11 +236,13 @@ q AS MATERIALIZED (
             WHEN v.created_raw IS NULL THEN 'missing_date'
             WHEN v.created_problem IS NOT NULL THEN v.created_problem
             WHEN v.closed_problem IS NOT NULL THEN v.closed_problem
+            WHEN v.updated_problem IS NOT NULL THEN v.updated_problem
             WHEN v.closed_src < v.created_at THEN 'closed_before_created'
             -- A day of leeway for clocks; later is a wrong date (day and month
             -- swapped...), which would also hold the feed's watermark.
             WHEN v.created_at > now() + interval '1 day'
-              OR v.closed_src > now() + interval '1 day' THEN 'date_in_future'
+              OR v.closed_src > now() + interval '1 day'
+              OR v.updated_src > now() + interval '1 day' THEN 'date_in_future'
             WHEN NOT v.has_geom THEN 'missing_coordinates'
             WHEN v.geom IS NULL THEN 'bad_coordinates'
             WHEN NOT ST_Covers(city.boundary, v.geom) THEN 'outside_boundary'
@@ -244,11 +251,14 @@ q AS MATERIALIZED (
             WHEN length(v.address) > 500 THEN 'address_too_long'
             WHEN length(v.resolution) > 5000 THEN 'resolution_too_long'
         END AS reason,
-        CASE WHEN v.created_problem IS NULL
-                  AND (v.closed_problem IS NOT NULL
-                       OR (v.created_at <= now() + interval '1 day'
-                           AND v.closed_src > now() + interval '1 day'))
-             THEN 'closed' ELSE 'created' END AS field,
+        -- The date column a date reason is about (its message names it).
+        CASE WHEN v.created_problem IS NOT NULL THEN 'created'
+             WHEN v.closed_problem IS NOT NULL THEN 'closed'
+             WHEN v.updated_problem IS NOT NULL THEN 'updated'
+             WHEN v.created_at > now() + interval '1 day' THEN 'created'
+             WHEN v.closed_src > now() + interval '1 day' THEN 'closed'
+             WHEN v.updated_src > now() + interval '1 day' THEN 'updated'
+             ELSE 'created' END AS field,
         CASE WHEN :status_from_closed
              THEN CASE WHEN v.closed_src IS NOT NULL THEN 'closed' ELSE :status_default END
              ELSE COALESCE(CAST(:statmap AS jsonb) ->> btrim(v.status_raw), :status_default)
@@ -258,7 +268,7 @@ q AS MATERIALIZED (
 INSERT INTO etl_work (source_row, ext, reason, field, length, incident_id, created_at,
     category_id, status, resolved_at, closed_at, resolution_text, address, description, geom,
     department_id, assignee_user_id, rule_id, district_id, watermark, registry_number,
-    source_department_id, description_public, source_hashes)
+    source_department_id, description_public, source_updated_at, source_hashes)
 SELECT x.*,
     -- What the source says, per group of fields (SOURCE_GROUPS, migration
     -- 0025).  Times as epoch seconds: their text form would follow the
@@ -299,7 +309,10 @@ SELECT q.source_row, q.ext, q.reason, q.field,
     -- this one looks like it holds an e-mail, phone, CNP or plate (0027).
     CASE WHEN q.reason IS NULL
          THEN :publish_descriptions AND NOT looks_personal(q.description) END
-        AS description_public
+        AS description_public,
+    -- When the source last changed the row (0028); never past the present
+    -- (the day of leeway above), or later versions would look older.
+    LEAST(q.updated_src, now()) AS source_updated_at
 FROM q
 {existing}
 LEFT JOIN categories cat ON q.reason IS NULL AND cat.city_id = :c
@@ -366,12 +379,12 @@ ins AS (
     INSERT INTO incidents (city_id, incident_id, registry_number, category_id, department_id,
         assignee_user_id, district_id, status, channel, geom, address, description,
         created_at, resolved_at, closed_at, updated_at, resolution_text, source, external_id,
-        description_public, source_hashes)
+        description_public, source_updated_at, source_hashes)
     SELECT :c, f.new_id, {number},
         f.category_id, f.department_id, f.assignee_user_id, f.district_id, f.status, 'feed',
         f.geom, f.address, f.description, f.created_at, f.resolved_at, f.closed_at,
         GREATEST(f.created_at, f.resolved_at, f.closed_at), f.resolution_text, :src, f.ext,
-        f.description_public, f.source_hashes
+        f.description_public, f.source_updated_at, f.source_hashes
     FROM fresh f
     {number_from}
 )
@@ -505,6 +518,9 @@ WITH ch AS (
     -- city's incidents (whose statistics lag behind a load) to find out.
     WHERE w.reason IS NULL AND w.incident_id IS NOT NULL
       AND i.source_hashes IS DISTINCT FROM w.source_hashes
+      -- A row older than the version applied changes nothing (0028): it
+      -- counts as unchanged.
+      AND NOT COALESCE(w.source_updated_at < i.source_updated_at, false)
 ),
 upd AS (
     UPDATE incidents i SET
@@ -545,7 +561,8 @@ upd AS (
         -- Only new hashes (the source changed what the incident already
         -- says): no update for the people reading the incident.
         updated_at = CASE WHEN cardinality(ch.changed) > 0 THEN now() ELSE i.updated_at END,
-        source_hashes = ch.source_hashes
+        source_hashes = ch.source_hashes,
+        source_updated_at = COALESCE(ch.source_updated_at, i.source_updated_at)
     FROM ch
     WHERE i.city_id = :c AND i.incident_id = ch.incident_id
     RETURNING i.incident_id

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +15,16 @@ from etl.runs import list_runs
 from sesizari import catalog
 from sesizari.errors import SesizariError, ValidationError
 from sesizari.incidents import NewIncident, create_incident
-from tests.etl_helpers import GOOD, HEADER, events, incidents, row, test_mapping, write_csv
+from tests.etl_helpers import (
+    GOOD,
+    HEADER,
+    events,
+    incidents,
+    rejects,
+    row,
+    test_mapping,
+    write_csv,
+)
 
 
 def test_new_rows_are_numbered_routed_and_logged(engine, city, tmp_path):
@@ -560,3 +570,40 @@ def test_a_later_creation_time_from_the_source_keeps_staff_times_after_it(
     assert (got["created_at"], got["resolved_at"], got["status"]) == (may_4, may_4, "resolved")
     assert got["resolution_text"] == "Plombat"
 
+
+
+def test_a_row_older_than_the_version_loaded_changes_nothing(engine, city, tmp_path):
+    """With an 'updated' column, the newest version of a row wins whatever the
+    order the files come in; an unreadable one is a bad date; one in the
+    future is kept as the present, so that later versions still apply."""
+    header = [*HEADER, "modificat"]
+    mapping = test_mapping(columns__updated="modificat")
+    old = [row(id="U1", modificat="2026-05-04 10:15"), row(id="U2", modificat="2026-05-04 10:15")]
+    new = [row(id="U1", stare="Închisă", inchis="2026-05-06 09:00",
+               modificat="2026-05-06 09:00"),
+           row(id="U2", modificat="2026-05-04 10:15")]
+    load = lambda rows, name: load_file(  # noqa: E731
+        engine, write_csv(tmp_path / name, rows, header=header), "testville", mapping)
+    assert load(old, "old.csv").inserted == 2
+    result = load(new, "new.csv")
+    assert (result.updated, result.unchanged) == (1, 1)
+    again = load(old, "old-again.csv")  # the older export, loaded after the newer
+    assert (again.read, again.updated, again.unchanged, again.rejected) == (2, 0, 2, 0)
+    assert {i["external_id"]: i["status"] for i in incidents(engine)} == {
+        "U1": "closed", "U2": "new"}
+    assert [e["kind"] for e in events(engine, "U1")] == ["created", "updated"]
+
+    soon = (datetime.now(ZoneInfo("Europe/Bucharest")) + timedelta(hours=2)).strftime(
+        "%Y-%m-%d %H:%M")
+    bad = [row(id="U3", modificat="ieri"), row(id="U4", modificat="2099-01-01 00:00"),
+           row(id="U5", modificat=soon)]
+    result = load(bad, "bad.csv")
+    assert (result.inserted, result.reasons) == (1, {"bad_date": 1, "date_in_future": 1})
+    messages = [r["message"] for r in rejects(engine, result.run_id)]
+    assert messages[0].startswith("'modificat' 'ieri' does not match")
+    assert messages[1].startswith("'modificat' '2099-01-01 00:00' is more than a day after")
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text(
+            "SELECT source_updated_at <= now() FROM incidents WHERE external_id = 'U5'"
+        )).scalar_one()
+    assert stored  # two hours ahead (clocks) is kept as the present, so later versions apply

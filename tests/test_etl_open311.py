@@ -365,3 +365,29 @@ def test_a_pull_that_revisits_a_request_keeps_what_staff_did_to_it(engine, sf, s
         "resolved", "Curățat de echipa de salubrizare")
     assert [e["kind"] for e in events(engine, "638349")] == [
         "created", "acknowledged", "started", "resolved"]
+
+
+def test_an_older_copy_of_a_request_changes_nothing(engine, sf, server):
+    """The server closes request 638349 (updated_datetime moves on); a later
+    pull that gets an older copy of the page (a cache, a replay) leaves the
+    request closed: read = unchanged, no event."""
+    from tests.etl_helpers import events
+
+    base, handler = server
+    mapping = load_mapping("open311")
+    older = handler.fixtures["requests.json"]
+    load_source(engine, open311_source(base, fmt="json"), base, "sf", mapping)
+    newer = json.loads(older[1])
+    closing = next(r for r in newer if r["service_request_id"] == "638349")
+    assert closing["status"] == "open"
+    closing.update(status="closed", updated_datetime="2010-04-20T10:00:00-08:00",
+                   status_notes="Cleaned")
+    handler.fixtures = {**handler.fixtures, "requests.json": (200, json.dumps(newer).encode())}
+    result = load_source(engine, open311_source(base, fmt="json"), base, "sf", mapping)
+    assert (result.updated, result.unchanged) == (1, 1)
+    handler.fixtures = {**handler.fixtures, "requests.json": older}
+    replay = load_source(engine, open311_source(base, fmt="json"), base, "sf", mapping)
+    assert (replay.read, replay.inserted, replay.updated, replay.unchanged) == (2, 0, 0, 2)
+    got = {i["external_id"]: i for i in incidents(engine, "open311")}["638349"]
+    assert (got["status"], got["resolution_text"]) == ("closed", "Cleaned")
+    assert [e["kind"] for e in events(engine, "638349")] == ["created", "updated"]
