@@ -40,6 +40,10 @@ _NEARBY_SQL = sa.text(
     " WHERE i.city_id = :bnd_city AND cat.code = :category"
     " AND i.status IN ('new', 'acknowledged', 'in_progress')"
     " AND i.created_at >= now() - make_interval(days => :days)"
+    # The exact point first: a snapped one is at most 1.42 grid cells away
+    # (the snap, then the boundary), so only these can be near enough.
+    " AND ST_DWithin(ST_Transform(i.geom, 3844), ST_Transform(me.geom, 3844),"
+    "  :radius + 1.5 * :prec)"
     " AND ST_DWithin(ST_Transform(p.geom, 3844), ST_Transform(me.geom, 3844), :radius)"
     " ORDER BY distance_m, i.created_at DESC"
     " LIMIT 10"
