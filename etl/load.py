@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from etl import messages, preflight, sql
-from etl.mapping import Mapping
+from etl.mapping import Mapping, folded
 from etl.readers import Batch, Source, open_source
 from etl.rejects import RejectsFile
 from sesizari.catalog import City, get_city
@@ -170,6 +170,9 @@ class Loader:
             "fallback": mapping.category_fallback,
             "depmap": json.dumps(mapping.department_map),
             "statmap": json.dumps(mapping.status_map),
+            "catmap_folded": json.dumps(folded(mapping.category_map)),
+            "depmap_folded": json.dumps(folded(mapping.department_map)),
+            "statmap_folded": json.dumps(folded(mapping.status_map)),
             "status_default": mapping.status_default,
             "status_from_closed": mapping.status is None,
             "resolution_default": mapping.resolution_default,

@@ -135,6 +135,18 @@ def _str(table: dict[str, Any], key: str, where: str, required: bool = False) ->
     return value
 
 
+def fold(value: str) -> str:
+    """A source value as a map matches it when no key is the value itself:
+    in lower case, runs of spaces as one ("GROAPĂ  mare" -> "groapă mare").
+    The load's SQL folds the value the same way (``sql.FOLDED``)."""
+    return " ".join(value.split()).lower()
+
+
+def folded(values: dict[str, str]) -> dict[str, str]:
+    """A map with its keys folded (:func:`fold`)."""
+    return {fold(k): v for k, v in values.items()}
+
+
 def _str_map(table: dict[str, Any], key: str, where: str) -> dict[str, str]:
     value = table.get(key, {})
     if not isinstance(value, dict) or not all(
@@ -145,7 +157,19 @@ def _str_map(table: dict[str, Any], key: str, where: str) -> dict[str, str]:
             f"{where}{key}",
             'must be a table of "source value" = "code" (quote both sides in YAML)',
         )
-    return {k.strip(): v.strip() for k, v in value.items()}
+    result = {k.strip(): v.strip() for k, v in value.items()}
+    # Keys that differ only in case or spacing must agree: a value written
+    # another way would otherwise match one of them at random.
+    seen: dict[str, str] = {}
+    for k, v in result.items():
+        other = seen.setdefault(fold(k), k)
+        if other != k and result[other] != v:
+            raise ValidationError(
+                f"{where}{key}",
+                f"{other!r} and {k!r} differ only in case or spaces but map to {result[other]!r}"
+                f" and {v!r}; a source value matches both, so give them the same code",
+            )
+    return result
 
 
 _QUOTED = re.compile(r'"[^"]*"')

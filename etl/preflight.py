@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from etl.mapping import Mapping
+from etl.mapping import Mapping, fold, folded
 from etl.readers import Source
 from sesizari.catalog import City, get_city
 from sesizari.errors import ValidationError
@@ -111,8 +111,11 @@ def unmapped_categories(engine: Engine, city: str, mapping: Mapping,
     """The source category values (an Open311 server's service codes) that no
     entry of the mapping's map nor a category code of ``city`` matches: the
     load sends their rows to the fallback category, or rejects them.  The same
-    rule as the load's SQL (map first, then the value as a code)."""
+    rule as the load's SQL (the map, then the map by the folded value, then
+    the value as a code)."""
     with engine.connect() as conn:
         codes = active_codes(conn, get_city(conn, city).city_id, "categories")
+    by_fold = folded(mapping.category_map)
     return [v for v in values
-            if mapping.category_map.get(v.strip(), v.strip().lower()) not in codes]
+            if (mapping.category_map.get(v.strip()) or by_fold.get(fold(v))
+                or v.strip().lower()) not in codes]

@@ -207,14 +207,18 @@ WITH v AS MATERIALIZED (
         AND s.closed ~ :iso_re THEN 'iso' ELSE :fmt_closed END, :tz) cl
     CROSS JOIN LATERAL etl_local_time(s.updated, CASE WHEN :iso_updated
         AND s.updated ~ :iso_re THEN 'iso' ELSE :fmt_updated END, :tz) up
+    -- A map's key is the value itself, else the value folded (case, spaces:
+    -- etl.mapping.fold); else the value is taken as a code.
     LEFT JOIN categories c1 ON c1.city_id = :c AND c1.active
         AND c1.code = COALESCE(CAST(:catmap AS jsonb) ->> btrim(s.category),
+                               CAST(:catmap_folded AS jsonb) ->> {folded_category},
                                lower(btrim(s.category)))
     LEFT JOIN categories c2 ON c2.city_id = :c AND c2.active AND c2.code = :fallback
     -- Agencies map to departments like categories to categories (codes map
     -- to themselves); an empty or unmapped agency leaves routing to decide.
     LEFT JOIN departments dm ON dm.city_id = :c AND dm.active
         AND dm.code = COALESCE(CAST(:depmap AS jsonb) ->> btrim(s.agency),
+                               CAST(:depmap_folded AS jsonb) ->> {folded_agency},
                                lower(btrim(s.agency)))
 ),
 -- This batch's ids join the run's: a repeat in a later batch is a duplicate.
@@ -261,7 +265,9 @@ q AS MATERIALIZED (
              ELSE 'created' END AS field,
         CASE WHEN :status_from_closed
              THEN CASE WHEN v.closed_src IS NOT NULL THEN 'closed' ELSE :status_default END
-             ELSE COALESCE(CAST(:statmap AS jsonb) ->> btrim(v.status_raw), :status_default)
+             ELSE COALESCE(CAST(:statmap AS jsonb) ->> btrim(v.status_raw),
+                           CAST(:statmap_folded AS jsonb) ->> {folded_status},
+                           :status_default)
         END AS status
     FROM v JOIN cities city ON city.city_id = :c
 )
@@ -337,6 +343,11 @@ _EXISTING = """LEFT JOIN incidents i ON q.reason IS NULL AND i.city_id = :c AND 
     AND i.external_id = q.ext"""
 
 
+#: A source value folded as :func:`etl.mapping.fold` folds a map's keys: lower
+#: case, runs of white space as one space.
+FOLDED = "lower(regexp_replace(btrim({0}), '\\s+', ' ', 'g'))"
+
+
 def work_insert(mapping: Mapping, match_existing: bool = True) -> str:
     """Parse, check, classify and route the staged batch into ``etl_work``.
 
@@ -350,6 +361,9 @@ def work_insert(mapping: Mapping, match_existing: bool = True) -> str:
         has_geom=has_geom,
         point=point,
         existing=_EXISTING if match_existing else "",
+        folded_category=FOLDED.format("s.category"),
+        folded_agency=FOLDED.format("s.agency"),
+        folded_status=FOLDED.format("v.status_raw"),
         incident_id="i.incident_id" if match_existing else "CAST(NULL AS bigint)",
     )
 

@@ -328,3 +328,26 @@ def test_a_shapefile_without_its_prj_in_stereo70_names_the_crs_to_set(engine, ci
     (rej,) = rejects(engine, result.run_id)
     assert rej["message"].endswith("read as Stereo 70 metres it falls inside the city: set"
                                    ' crs = "EPSG:3844" in the mapping\'s [geometry]')
+
+
+def test_map_keys_match_values_written_in_another_case_or_spacing(engine, city, tmp_path):
+    """A hand-kept export writes one category several ways: each matches the
+    map's key (exactly first, then ignoring case and repeated spaces), the
+    status map too; a value that is none of them still goes by its reason."""
+    rows = [row(id="C1", tip="GROAPĂ"), row(id="C2", tip="  groapă "),
+            row(id="C3", tip="Bec  ars", stare="ÎNCHISĂ", inchis="2026-05-05 10:00"),
+            row(id="C4", tip="Groapa")]  # no diacritics: another word for the map
+    result = load_file(engine, write_csv(tmp_path / "case.csv", rows), "testville",
+                       test_mapping())
+    assert (result.inserted, result.reasons) == (3, {"unknown_category": 1})
+    got = {i["external_id"]: (i["category"], i["status"]) for i in incidents(engine)}
+    assert got == {"C1": ("pothole", "new"), "C2": ("pothole", "new"),
+                   "C3": ("street_light", "closed")}
+
+
+def test_map_keys_that_differ_only_in_case_must_agree():
+    with pytest.raises(ValidationError, match=r"'Groapă' and 'GROAPĂ' differ only in case or"
+                       r" spaces but map to 'pothole' and 'noise'"):
+        test_mapping(category__map={"Groapă": "pothole", "GROAPĂ": "noise"})
+    same = test_mapping(category__map={"Groapă": "pothole", "GROAPĂ": "pothole"})
+    assert same.category_map == {"Groapă": "pothole", "GROAPĂ": "pothole"}
