@@ -136,9 +136,9 @@ def _str(table: dict[str, Any], key: str, where: str, required: bool = False) ->
 
 
 def fold(value: str) -> str:
-    """A source value as a map matches it when no key is the value itself:
-    in lower case, runs of spaces as one ("GROAPĂ  mare" -> "groapă mare").
-    The load's SQL folds the value the same way (``sql.FOLDED``)."""
+    """How a map compares a source value that is not one of its keys: in
+    lower case, runs of white space as one space ("GROAPĂ  mare" -> "groapă
+    mare").  The load's SQL folds the values the same way (``sql.FOLDED``)."""
     return " ".join(value.split()).lower()
 
 
