@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sesizari.catalog import get_city
 from sesizari.csvcell import defuse
 from sesizari.errors import ValidationError
+from sesizari.feeds import MESSAGE_IN_LANG
 
 COLUMNS = ("source_row", "reason", "message")
 
@@ -31,9 +32,8 @@ COLUMNS = ("source_row", "reason", "message")
 #: (the CSV file), a number for the first ones (``python -m etl rejects``).
 #: The message is in ``:lang`` ('ro': English for rows from before migration 0026).
 REJECT_ROWS = sa.text(
-    "SELECT r.source_row, r.reason,"
-    " CASE WHEN :lang = 'ro' THEN coalesce(r.message_ro, r.message) ELSE r.message END"
-    " AS message FROM feed_rejects r"
+    f"SELECT r.source_row, r.reason, {MESSAGE_IN_LANG} AS message"  # noqa: S608 - fixed text
+    " FROM feed_rejects r"
     " JOIN cities c USING (city_id) WHERE c.slug = :city AND r.run_id = :run"
     " ORDER BY r.source_row LIMIT :n"
 )

@@ -9,13 +9,17 @@ Times are written in the city's zone, as every page shows them.
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from sesizari.auth import StaffUser
 from sesizari.errors import PermissionDeniedError
 from sesizari.vocab import Role
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: etl imports this module
+    import pandas as pd
 
 _RUNS = sa.text(
     """
@@ -37,12 +41,17 @@ _REASONS = sa.text(
     " GROUP BY reason ORDER BY count(*) DESC, reason"
 )
 
-#: The message in the page's language (``:lang``; 'ro' falls back to the
-#: English message of rows rejected before migration 0026).
+#: A reject's message (``feed_rejects r``) in the language ``:lang``: 'ro'
+#: falls back to the English message of rows rejected before migration 0026.
+#: Also read by ``etl rejects`` and the reject CSV (etl/rejects.py).
+MESSAGE_IN_LANG = (
+    "CASE WHEN :lang = 'ro' THEN coalesce(r.message_ro, r.message) ELSE r.message END"
+)
+
 _REJECTS = sa.text(
-    "SELECT source_row, reason,"
-    " CASE WHEN :lang = 'ro' THEN coalesce(message_ro, message) ELSE message END AS message"
-    " FROM feed_rejects WHERE city_id = :c AND run_id = :run ORDER BY source_row LIMIT :n"
+    f"SELECT r.source_row, r.reason, {MESSAGE_IN_LANG} AS message"  # noqa: S608 - fixed text
+    " FROM feed_rejects r WHERE r.city_id = :c AND r.run_id = :run"
+    " ORDER BY r.source_row LIMIT :n"
 )
 
 
@@ -54,6 +63,8 @@ def _require_manager(user: StaffUser) -> None:
 def runs(engine: Engine, user: StaffUser, limit: int = 100) -> pd.DataFrame:
     """The city's latest feed runs, newest first, with their counts and error
     (a load that stopped without finishing shows as 'aborted': migration 0023)."""
+    import pandas as pd
+
     _require_manager(user)
     with engine.connect() as conn:
         return pd.read_sql(_RUNS, conn, params={"c": user.city_id, "n": limit})
@@ -63,6 +74,8 @@ def rejects(engine: Engine, user: StaffUser, run_id: int, lang: str = "ro",
             limit: int = 1000) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A run's rejects: counts by reason, and the first ``limit`` rows by row
     number (row, reason, message in ``lang``; never the raw row)."""
+    import pandas as pd
+
     _require_manager(user)
     params = {"c": user.city_id, "run": run_id, "n": limit, "lang": lang}
     with engine.connect() as conn:

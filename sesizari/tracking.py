@@ -90,10 +90,9 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
                 "  AND dup.incident_id = i.duplicate_of"
                 " LEFT JOIN incidents rec ON rec.city_id = i.city_id"
                 "  AND rec.incident_id = i.recurrence_of"
-                " WHERE ci.registry_prefix = :prefix AND i.registry_number = :n"
+                " WHERE i.city_id = :bnd_city AND i.registry_number = :n"
             ),
-            {"prefix": parsed[0], "n": normalized, "bnd_city": city.city_id,
-             "prec": public_precision(city)},
+            {"n": normalized, "bnd_city": city.city_id, "prec": public_precision(city)},
         ).one_or_none()
         if row is None:
             raise NotFoundError(f"No report {normalized}")
