@@ -23,7 +23,7 @@ from sesizari import apikeys
 from sesizari.catalog import City, get_city, list_city_slugs
 from sesizari.errors import NotFoundError, PermissionDeniedError, ValidationError
 from sesizari.incidents import Actor, Contact, NewIncident, create_incident
-from sesizari.opendata import PUBLIC_POINT_SQL, public_precision
+from sesizari.opendata import PUBLIC_POINT_SQL, public_precision, unless_personal
 from sesizari.vocab import OPEN_STATUSES, Channel
 
 #: Window of ``GET /requests`` when no dates are given (days), per the spec.
@@ -149,7 +149,7 @@ _REQUESTS_SQL = (
     " CASE WHEN cat.sensitive THEN NULL ELSE i.address END AS address,"
     # The resolution text, else the latest public update: either left out
     # when it holds an e-mail, phone, CNP or plate (migration 0027).
-    " CASE WHEN NOT looks_personal(n.notes) THEN n.notes END AS status_notes,"
+    " " + unless_personal("n.notes") + " AS status_notes,"
     " ST_Y(p.geom) AS lat, ST_X(p.geom) AS lon"
     " FROM incidents i"
     " JOIN categories cat ON cat.city_id = i.city_id AND cat.category_id = i.category_id"

@@ -149,6 +149,13 @@ PUBLIC_POINT_SQL = (
 
 
 
+def unless_personal(expr: str) -> str:
+    """SQL for the text ``expr`` as published: NULL when it looks like it
+    holds an e-mail, phone, CNP or plate (``looks_personal``, migration 0027).
+    Every public output of staff or feed text goes through it."""
+    return f"CASE WHEN NOT looks_personal({expr}) THEN {expr} END"
+
+
 def public_precision(city: City) -> float:
     """The city's grid for sensitive points, in metres (default when unset or invalid)."""
     value = (city.settings or {}).get("public_precision_m", DEFAULT_PRECISION_M)
@@ -212,8 +219,8 @@ _PUBLIC_SQL = (
     " CASE WHEN i.description_public THEN i.description END AS description,"
     # A resolution text holding an e-mail, phone, CNP or plate (migration
     # 0027) is left out: staff, or a feed's source, wrote it for the reporter.
-    " CASE WHEN NOT looks_personal(i.resolution_text) THEN i.resolution_text END"
-    " AS resolution_text, ST_AsBinary(" + PUBLIC_POINT_SQL + ") AS geometry"
+    " " + unless_personal("i.resolution_text") + " AS resolution_text,"
+    " ST_AsBinary(" + PUBLIC_POINT_SQL + ") AS geometry"
     " FROM incidents i"
     " JOIN categories cat ON cat.city_id = i.city_id AND cat.category_id = i.category_id"
     " JOIN departments dep ON dep.city_id = i.city_id AND dep.department_id = i.department_id"

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from sesizari.catalog import get_city
 from sesizari.errors import NotFoundError, ValidationError
-from sesizari.opendata import PUBLIC_POINT_SQL, public_precision
+from sesizari.opendata import PUBLIC_POINT_SQL, public_precision, unless_personal
 from sesizari.registry import parse_number
 
 #: Event kinds shown on the public timeline (internal notes never are).
@@ -69,8 +69,7 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
                 " i.created_at, i.resolved_at, i.closed_at,"
                 # Anyone with the number opens this page: a text holding an
                 # e-mail, phone, CNP or plate is left out (migration 0027).
-                " CASE WHEN NOT looks_personal(i.resolution_text) THEN i.resolution_text END"
-                " AS resolution_text,"
+                " " + unless_personal("i.resolution_text") + " AS resolution_text,"
                 # A sensitive category's place as the open data gives it: no
                 # address, the point snapped to the city's public grid.
                 " CASE WHEN cat.sensitive THEN NULL ELSE i.address END AS address,"
@@ -99,9 +98,9 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
         incident = dict(row._mapping)
         timeline = conn.execute(
             sa.text(
-                "SELECT kind, to_status, CASE WHEN kind IN ('public_update', 'resolved',"
-                " 'rejected', 'reopened', 'extended', 'forwarded') AND NOT looks_personal(body)"
-                " THEN body END AS text,"
+                "SELECT kind, to_status, CASE WHEN kind IN ('public_update', 'resolved',"  # noqa: S608
+                " 'rejected', 'reopened', 'extended', 'forwarded')"
+                " THEN " + unless_personal("body") + " END AS text,"
                 " created_at"
                 " FROM incident_events WHERE city_id = :c AND incident_id = :i"
                 " AND is_public AND kind = ANY(:kinds) ORDER BY created_at, event_id"
