@@ -194,6 +194,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col.message": ("Detalii", "Details"),
     # why the ETL refused a row (etl.messages.REASONS)
     "reject.malformed_row": ("rând deformat", "malformed row"),
+    "reject.bad_encoding": ("altă codificare a textului", "another text encoding"),
     "reject.missing_external_id": ("lipsește id-ul din sursă", "no id in the source"),
     "reject.external_id_too_long": ("id prea lung", "id too long"),
     "reject.duplicate_external_id": ("id repetat în fișier", "id repeated in the file"),

@@ -235,6 +235,13 @@ def _summary(result: RunResult, engine: Engine, city: str, rejects_csv: Path | N
             " format and load the file again.",
             fg="yellow", err=True,
         )
+    if result.reasons["bad_encoding"]:
+        typer.secho(
+            f"Warning: {result.reasons['bad_encoding']} row(s) hold bytes the file's encoding"
+            " cannot read (bad_encoding). If the whole file is in another encoding, load it"
+            " again with --encoding (e.g. cp1250): the rows loaded now stay unchanged.",
+            fg="yellow", err=True,
+        )
     if dry:
         typer.echo("Rejected rows (row number, reason, message):"
                    f" {_dry_run_csv(city, rejects_csv)}")

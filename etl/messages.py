@@ -29,6 +29,14 @@ REASONS: dict[str, dict[str, str]] = {
         "en": "the row has {found} fields where the header has {width}",
         "ro": "rândul are {found} câmpuri, iar antetul are {width}",
     },
+    "bad_encoding": {
+        "en": "'{bad_col}' holds byte 0x{bad_byte}, which is not {encoding} text: this row was"
+        " written in another encoding; correct it in the source (or, if the whole file"
+        " is in another encoding, load it with --encoding, e.g. cp1250)",
+        "ro": "'{bad_col}' conține octetul 0x{bad_byte}, care nu este text {encoding}: rândul"
+        " a fost scris în altă codificare; corectați-l în sursă (sau, dacă tot fișierul"
+        " are altă codificare, încărcați-l cu --encoding, de ex. cp1250)",
+    },
     "missing_external_id": {
         "en": "'{id_col}' is empty: every row needs its id in the source",
         "ro": "'{id_col}' este gol: fiecare rând are nevoie de id-ul lui din sursă",
@@ -208,6 +216,17 @@ def field_count(found: int, width: int) -> str:
     return f"{found}/{width}"
 
 
+#: How :func:`bad_bytes` marks a row's defect (etl/sql.py reads the prefix).
+BAD_BYTES_PREFIX = "encoding:"
+
+
+def bad_bytes(encoding: str, byte: int, column: str) -> str:
+    """A row's reader-level defect: ``column`` holds ``byte``, which the
+    file's ``encoding`` cannot read.  Kept as data, like :func:`field_count`,
+    for :func:`message` to say in either language."""
+    return f"{BAD_BYTES_PREFIX}{encoding}:{byte:02X}:{column}"
+
+
 ISO_DATE = re.compile(sql.ISO_DATE_RE)
 _MERIDIEM = re.compile(r"[AP]\.?M\.?", re.IGNORECASE)
 
@@ -278,9 +297,18 @@ def message(reason: str, row: dict[str, str | None], mapping: Mapping, city: Cit
         where = f"'{mapping.wkt}'"
     else:
         where = PIECES["feature_geometry"][lang]
-    found, _, width = (detail.get("problem") or "").partition("/")
+    problem = detail.get("problem") or ""
+    if problem.startswith(BAD_BYTES_PREFIX):
+        encoding, bad_byte, bad_col = problem[len(BAD_BYTES_PREFIX):].split(":", 2)
+        found = width = ""
+    else:
+        encoding = bad_byte = bad_col = ""
+        found, _, width = problem.partition("/")
     values = {
         "found": found,
+        "encoding": encoding,
+        "bad_byte": bad_byte,
+        "bad_col": bad_col,
         "width": width,
         "id_col": mapping.external_id,
         "ext": (row.get(mapping.external_id) or "")[:100],

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from etl.messages import field_count
+from etl.messages import bad_bytes, field_count
 from sesizari.errors import ValidationError
 
 #: Spreadsheets (the usual form of a city registry's export), streamed by
@@ -47,7 +47,8 @@ class Batch:
     place, so that a reject's row number is found in the sheet).
     ``geometries`` holds the WKB of file geometries (GeoJSON, GeoPackage...),
     else None.  ``problems[i]`` is a reader-level defect of that row (wrong
-    number of fields: :func:`etl.messages.field_count`), else None.
+    number of fields: :func:`etl.messages.field_count`; bytes not in the
+    file's encoding: :func:`etl.messages.bad_bytes`), else None.
     """
 
     first_row: int
@@ -113,22 +114,54 @@ def _cell(value: str) -> str | None:
     return value.replace("\x00", "") if "\x00" in value else value
 
 
+#: The characters Python's ``surrogateescape`` decoding puts in place of
+#: bytes that are not valid in the encoding read (U+DC80..U+DCFF): valid
+#: text never holds them.
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def _undecodable(record: list[str], columns: list[str], encoding: str) -> str | None:
+    """The defect of a CSV record holding bytes its file's encoding cannot
+    read (a row pasted from a Windows-1250 export into a UTF-8 file), as
+    :func:`etl.messages.bad_bytes`; None for a record that decoded whole.
+    Such a row is rejected, not the whole file: the rows around it are fine."""
+    for i, value in enumerate(record):
+        found = _ESCAPED_BYTE.search(value)
+        if found is not None:
+            column = columns[i] if i < len(columns) else f"#{i + 1}"
+            return bad_bytes(encoding, ord(found.group()) - 0xDC00, column)
+    return None
+
+
+def _readable(record: list[str]) -> list[str]:
+    """The record with each undecodable byte as U+FFFD, the replacement
+    character: what is stored of a rejected row must be valid text (the
+    database refuses the escaped bytes, and would fail the batch)."""
+    return [_ESCAPED_BYTE.sub("\ufffd", v) for v in record]
+
+
 def detect_encoding(head: bytes) -> str:
     """The text encoding of a file from its first bytes.
 
-    A BOM decides; else UTF-8 when the sample decodes as UTF-8 (a multi-byte
+    A BOM decides; else UTF-8 when the sample reads as UTF-8 (a multi-byte
     character cut at the end of the sample is fine), else Windows-1250, the
     usual encoding of Romanian spreadsheets exported on Windows.
+
+    "Reads as UTF-8": more of its non-ASCII characters are valid UTF-8 than
+    not.  A UTF-8 file with a few rows pasted from a Windows-1250 export
+    stays UTF-8 (those rows are rejected, :func:`_undecodable`) instead of
+    being read whole as Windows-1250, which would garble every diacritic of
+    the good rows without a single reject.  Windows-1250 text almost never
+    forms valid UTF-8 sequences ("ă" is one byte followed by a letter).
     """
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return "cp1250"
-    return "utf-8"
+    text = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(head, final=False)
+    invalid = len(_ESCAPED_BYTE.findall(text))
+    valid = sum(1 for ch in text if ch > "\x7f") - invalid
+    return "utf-8" if valid > invalid or not invalid else "cp1250"
 
 
 def detect_delimiter(sample: str) -> str:
@@ -190,7 +223,10 @@ class CsvSource(Source):
     def batches(self, batch_size: int) -> Iterator[Batch]:
         raw: BinaryIO
         with self.path.open("rb") as raw:
-            text = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
+            # surrogateescape: a byte the encoding cannot read rejects its row
+            # (_undecodable), instead of stopping the load there.
+            text = io.TextIOWrapper(raw, encoding=self.encoding, errors="surrogateescape",
+                                    newline="")
             reader = csv.reader(text, delimiter=self.delimiter)
             try:
                 if self.sep_line:
@@ -204,8 +240,10 @@ class CsvSource(Source):
                     if not record or (len(record) == 1 and not record[0].strip()):
                         continue  # blank line: not a row
                     n += 1
-                    problem = None
-                    if len(record) != width:
+                    problem = _undecodable(record, self.columns, self.encoding)
+                    if problem is not None:
+                        record = _readable(record)
+                    elif len(record) != width:
                         problem = field_count(len(record), width)
                     rows.append(
                         {c: _cell(v) for c, v in zip(self.columns, record, strict=False)}

@@ -232,6 +232,7 @@ seen AS (
 q AS MATERIALIZED (
     SELECT v.*,
         CASE
+            WHEN v.problem LIKE 'encoding:%' THEN 'bad_encoding'  -- messages.bad_bytes
             WHEN v.problem IS NOT NULL THEN 'malformed_row'
             WHEN v.ext IS NULL THEN 'missing_external_id'
             -- Longer ids could not be indexed (the upsert key): refuse them here.

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from etl.load import load_file
-from etl.readers import detect_delimiter, detect_encoding
-from tests.etl_helpers import incidents, row, test_mapping, write_csv
+from etl.readers import SNIFF_BYTES, detect_delimiter, detect_encoding
+from tests.etl_helpers import GOOD, incidents, rejects, row, test_mapping, write_csv
 
 
 @pytest.mark.parametrize(
@@ -146,16 +146,74 @@ def test_encoding_detection_units():
     assert detect_encoding(b"\xef\xbb\xbfid,x") == "utf-8-sig"
     assert detect_encoding("faţă".encode("cp1250")) == "cp1250"
     assert detect_encoding("aă".encode()[:2]) == "utf-8"  # a character cut at the end
+    # A UTF-8 file with one row pasted from a Windows-1250 export is UTF-8
+    # (read as Windows-1250, every other diacritic would be garbled).
+    utf8 = "Groapă în faţa şcolii\n".encode() * 3
+    assert detect_encoding(utf8 + "Bec ars în piaţă\n".encode("cp1250")) == "utf-8"
+    assert detect_encoding("Groapă în faţa şcolii\n".encode("cp1250") * 3
+                           + "faţă".encode()) == "cp1250"
     assert detect_delimiter("a;b;c\n1;2;3\n") == ";"
     assert detect_delimiter("a\tb\n1\t2\n") == "\t"
 
 
 def test_a_wrong_explicit_encoding_says_what_to_do(engine, city, tmp_path):
-    from sesizari.errors import ValidationError
+    plain = row(id="A2", tip="Bec ars", stare="", adresa="Str. Mare 1", descriere="Bec ars")
+    path = write_csv(tmp_path / "w.csv", [row(), plain], encoding="cp1250")
+    result = load_file(engine, path, "testville", test_mapping(), encoding="utf-8")
+    # "Groapă" is not UTF-8: that row is refused with the way out; the plain one loads.
+    assert (result.inserted, result.reasons) == (1, {"bad_encoding": 1})
+    (rej,) = rejects(engine, result.run_id)
+    assert "load it with --encoding, e.g. cp1250" in rej["message"]
+    # Loaded again with the right encoding: the refused row comes in, the other stays.
+    again = load_file(engine, path, "testville", test_mapping(), encoding="cp1250")
+    assert (again.inserted, again.unchanged, again.rejected) == (1, 1, 0)
+    assert {i["description"] for i in incidents(engine)} == {GOOD["descriere"], "Bec ars"}
+
+
+@pytest.mark.parametrize("where", ["sampled", "past the sample"])
+def test_a_row_pasted_in_another_encoding_is_rejected_alone(engine, city, tmp_path, where):
+    """A UTF-8 export with one row typed in a Windows-1250 program: that row
+    is rejected, naming its first column in error and the byte; every other
+    row loads exactly, diacritics included, whether the detection sampled
+    the bad row or not (before, the first case read the whole file as
+    Windows-1250, the second stopped the load at that row)."""
+    filler = [row(id=f"F{k}", descriere=TEXT) for k in range(
+        1 if where == "sampled" else SNIFF_BYTES // len(TEXT.encode()) + 10)]
+    good = write_csv(tmp_path / "g.csv", [row(descriere=TEXT), *filler])
+    pasted = write_csv(tmp_path / "p.csv", [row(id="P", descriere="Groapă în faţa blocului")],
+                       encoding="cp1250")
+    last = write_csv(tmp_path / "l.csv", [row(id="Z", descriere="ultimul rând")])
+    path = tmp_path / "mixed.csv"
+    # The pasted row and the last one, without their header lines.
+    path.write_bytes(good.read_bytes() + pasted.read_bytes().split(b"\r\n", 1)[1]
+                     + last.read_bytes().split(b"\r\n", 1)[1])
+    result = load_file(engine, path, "testville", test_mapping(), batch_size=500)
+    n = len(filler) + 3
+    assert (result.read, result.inserted, result.rejected) == (n, n - 1, 1)
+    assert result.reasons == {"bad_encoding": 1}
+    (rej,) = rejects(engine, result.run_id)
+    assert rej["source_row"] == n - 1
+    assert rej["message"].startswith("'tip' holds byte 0xE3, which is not utf-8 text")
+    assert rej["message_ro"].startswith("'tip' conține octetul 0xE3")
+    # What is kept of the refused row is valid text, the unreadable bytes marked.
+    assert rej["raw"]["descriere"] == "Groap\ufffd \ufffdn fa\ufffda blocului"
+    assert rej["raw"]["id"] == "P"
+    got = {i["external_id"]: i["description"] for i in incidents(engine)}
+    assert got["A1"] == TEXT and got["Z"] == "ultimul rând"
+    assert set(got.values()) == {TEXT, "ultimul rând"}
+
+
+def test_the_command_line_says_to_load_again_with_another_encoding(engine, city, tmp_path):
+    from tests.test_etl_cli import MAPPING_TOML, _run
 
     path = write_csv(tmp_path / "w.csv", [row()], encoding="cp1250")
-    with pytest.raises(ValidationError, match="--encoding"):
-        load_file(engine, path, "testville", test_mapping(), encoding="utf-8")
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(MAPPING_TOML, "utf-8")
+    out = _run(["load", str(path), "--city", "testville", "--mapping", str(mapping),
+                "--encoding", "utf-8"], engine, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "rejected        1 bad_encoding" in out.stdout
+    assert "load it again with --encoding (e.g. cp1250)" in out.stderr
 
 
 def test_out_of_range_years_are_bad_dates_with_or_without_offset(engine):
