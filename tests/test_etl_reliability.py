@@ -284,6 +284,8 @@ def mixed(fmt: Format, reports: list[Report], rng: random.Random) -> Feed:
             bad[fmt.id_field] = f"BAD-{kind}-{copy}"
             for key, value in (change or {}).items():
                 bad[key] = value(base) if callable(value) else value
+            if kind == "external_id_too_long":  # distinct: an Open311 pull skips an id met
+                bad[fmt.id_field] = "Q" * 200 + str(copy)
             if kind == "duplicate_external_id":
                 firsts = [what for k, what in expected[:at] if k == "good"]
                 bad[fmt.id_field] = rng.choice(firsts)
