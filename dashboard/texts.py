@@ -345,6 +345,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Generalizarea locației categoriilor sensibile (m)",
         "Location generalisation of sensitive categories (m)",
     ),
+    "setting.contact_retention_days": (
+        "Păstrarea datelor de contact după răspuns (zile)",
+        "Keep reporters' contacts after the answer (days)",
+    ),
     "admin.save_settings": ("Salvează setările", "Save the settings"),
     "admin.saved": ("Salvat.", "Saved."),
     # analytics: filters
@@ -664,6 +668,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "event.confirmed": ("Rezolvare confirmată de cetățean", "Fix confirmed by the citizen"),
     "event.disputed": ("Rezolvare contestată de cetățean", "Fix disputed by the citizen"),
     "event.verified": ("Verificată pe teren", "Checked in the field"),
+    "event.erased": ("Date personale șterse", "Personal data erased"),
     "error": ("Eroare: {message}", "Error: {message}"),
 }
 

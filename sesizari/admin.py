@@ -18,7 +18,6 @@ from sesizari.auth import StaffUser
 from sesizari.errors import PermissionDeniedError, ValidationError
 from sesizari.vocab import Role
 
-#: City settings an admin may change, with their types.
 #: City settings an admin may change: name -> (type, minimum, maximum) for numbers.
 SETTINGS: dict[str, tuple[type, int, int]] = {
     "resolution_photo_required": (bool, 0, 1),
@@ -28,7 +27,23 @@ SETTINGS: dict[str, tuple[type, int, int]] = {
     "recurrence_days": (int, 1, 730),
     "recurrence_m": (int, 1, 1000),
     "public_precision_m": (int, 10, 5000),
+    # Reporters' contacts are removed this long after the answer (sesizari.privacy).
+    "contact_retention_days": (int, 30, 3650),
 }
+
+
+def setting_default(key: str) -> int | bool:
+    """What a setting is when the city has not set it, from the module that reads it."""
+    from sesizari import commitments, opendata, privacy
+
+    defaults: dict[str, int | bool] = {
+        **commitments.DEFAULTS,
+        "resolution_photo_required": False,
+        "work_anonymous": True,
+        "public_precision_m": int(opendata.DEFAULT_PRECISION_M),
+        "contact_retention_days": privacy.DEFAULT_RETENTION_DAYS,
+    }
+    return defaults[key]
 
 
 def _require_admin(user: StaffUser) -> None:

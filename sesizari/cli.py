@@ -4,6 +4,8 @@ python -m sesizari db start|stop|status|url|migrate
 python -m sesizari demo [--incidents N] [--seed S]
 python -m sesizari photos clean [--grace-minutes M]
 python -m sesizari apikey issue|revoke|list --city SLUG
+python -m sesizari privacy expire [--city SLUG] [--dry-run]
+python -m sesizari privacy erase NUMBER --city SLUG --by NAME [--reason TEXT]
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ photos_app = typer.Typer(help="The photo store (SESIZARI_PHOTO_DIR).")
 app.add_typer(photos_app, name="photos")
 key_app = typer.Typer(help="API keys of the apps that file reports through the HTTP API.")
 app.add_typer(key_app, name="apikey")
+privacy_app = typer.Typer(help="Reporters' personal data: retention and erasure (GDPR).")
+app.add_typer(privacy_app, name="privacy")
 
 
 def _fail(exc: Exception) -> None:
@@ -228,6 +232,56 @@ def apikey_list(city: str = typer.Option(..., help="City slug.")) -> None:
     for k in keys:
         revoked = f"revoked {k['revoked_at']:%Y-%m-%d}" if k["revoked_at"] else "active"
         typer.echo(f"{k['key_id']}\t{k['name']}\t{k['created_at']:%Y-%m-%d}\t{revoked}")
+
+
+@privacy_app.command("expire")
+def privacy_expire(
+    city: str | None = typer.Option(None, help="City slug; default every city."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count only, remove nothing."),
+) -> None:
+    """Remove the reporters' contacts whose retention period has passed (run daily).
+
+    A contact is kept for the city's `contact_retention_days` (default 365)
+    after its incident was answered; the registry entry always stays.
+    """
+    from sesizari.privacy import expire_contacts
+
+    try:
+        counts = expire_contacts(db.get_engine(), city, dry_run=dry_run)
+    except SesizariError as exc:
+        _fail(exc)
+    verb = "would be removed" if dry_run else "removed"
+    for slug, n in counts.items():
+        typer.echo(f"{slug}: {n} contacts {verb}")
+
+
+@privacy_app.command("erase")
+def privacy_erase(
+    number: str = typer.Argument(..., help="The report's registry number, e.g. LUG-2026-000123."),
+    city: str = typer.Option(..., help="City slug."),
+    by: str = typer.Option(..., help="Who carries out the request (recorded in the history)."),
+    reason: str = typer.Option("", help="E.g. the request's own registry number."),
+) -> None:
+    """Carry out an erasure request (GDPR art. 17) for one report.
+
+    The reporter's contacts, the photos sent with the report and its
+    description go; the registry entry stays.
+    """
+    from sesizari.photos import remove_orphans
+    from sesizari.privacy import erase
+
+    engine = db.get_engine()
+    try:
+        done = erase(engine, city, number, by=by, reason=reason)
+        files = remove_orphans(engine) if done.photos else []
+    except SesizariError as exc:
+        _fail(exc)
+    if not done.removed:
+        typer.echo(f"{done.registry_number}: no personal data left to erase")
+        return
+    typer.echo(f"{done.registry_number}: erased {', '.join(done.removed)}"
+               + (f" ({done.photos} photos; {len(files)} files removed now, the rest at the"
+                  " next `photos clean`)" if done.photos else ""))
 
 
 def main() -> None:

@@ -81,6 +81,7 @@ class EventKind(StrEnum):
     CONFIRMED = "confirmed"
     DISPUTED = "disputed"
     VERIFIED = "verified"
+    ERASED = "erased"  # personal data removed (sesizari.privacy)
 
 
 _ANY_OPEN = frozenset(OPEN_STATUSES)

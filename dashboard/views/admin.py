@@ -9,7 +9,6 @@ import streamlit as st
 from dashboard import data, widgets
 from dashboard.i18n import t
 from sesizari import admin
-from sesizari.commitments import DEFAULTS
 from sesizari.errors import SesizariError
 from sesizari.vocab import Role
 
@@ -124,12 +123,12 @@ with tab_settings, st.form("settings"):
     for key, (kind, low, high) in admin.SETTINGS.items():
         label = t(f"setting.{key}")
         if kind is bool:
-            default = key == "work_anonymous"
             changes[key] = st.checkbox(
-                label, value=bool(current.get(key, default)), key=f"set_{key}"
+                label, value=bool(current.get(key, admin.setting_default(key))),
+                key=f"set_{key}",
             )
         else:
-            default = current.get(key, DEFAULTS.get(key, 100))
+            default = current.get(key, admin.setting_default(key))
             changes[key] = int(
                 st.number_input(
                     label,

@@ -1,0 +1,181 @@
+"""Personal data kept no longer than needed (GDPR): retention and erasure.
+
+A reporter's contacts (name, phone, e-mail: ``incident_contacts``) serve
+to answer them.  Once the incident is answered they are kept for the city's
+retention period (``contact_retention_days``, default a year: time for the
+reporter to dispute the answer and for the legal reply checks), then
+:func:`expire_contacts` removes them.  An erasure request (GDPR art. 17)
+removes at once, with :func:`erase`, everything the reporter gave about
+themselves: contacts, the photos sent with the report and the words of the
+report (which may name them), replaced by a fixed text.
+
+The registry entry stays, as the city's registry is a legal record:
+number, dates, category, department, place, status, the staff's resolution
+and photos, the history of what staff did.  Every removal writes an
+``erased`` event naming what went and why, never the values (migration
+0029).  Photo files go with the next ``python -m sesizari photos clean``
+(the rows are gone at once; files no row refers to are collected there).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from sesizari import catalog
+from sesizari.catalog import City
+from sesizari.errors import NotFoundError, ValidationError
+
+#: Days a reporter's contacts are kept after the incident was answered,
+#: unless the city sets ``contact_retention_days`` (sesizari.admin.SETTINGS).
+DEFAULT_RETENTION_DAYS = 365
+#: What an erased report's description becomes (the column must hold text).
+ERASED_DESCRIPTION = "Text șters la cererea persoanei care a făcut sesizarea."
+#: Incidents whose retention clock runs: those answered one way or another.
+ANSWERED = ("resolved", "closed", "rejected", "duplicate")
+
+
+def retention_days(city: City) -> int:
+    """The city's retention period for contacts, in days (default when unset or invalid)."""
+    value = (city.settings or {}).get("contact_retention_days", DEFAULT_RETENTION_DAYS)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 1:
+        return DEFAULT_RETENTION_DAYS
+    return int(value)
+
+
+_EXPIRE = sa.text(
+    """
+    WITH gone AS (
+        DELETE FROM incident_contacts ic
+        USING incidents i
+        WHERE ic.city_id = :c AND i.city_id = ic.city_id AND i.incident_id = ic.incident_id
+          AND i.status IN :answered
+          -- When the incident was answered (migration 0006), else its last change.
+          AND COALESCE(i.answered_at, i.closed_at, i.resolved_at, i.updated_at)
+              < CAST(:now AS timestamptz) - make_interval(days => :days)
+        RETURNING ic.incident_id
+    )
+    INSERT INTO incident_events (city_id, incident_id, kind, actor_label, channel, data)
+    SELECT :c, incident_id, 'erased', 'retention', 'staff',
+           jsonb_build_object('why', 'retention', 'days', :days, 'removed', '["contacts"]'::jsonb)
+    FROM gone
+    RETURNING incident_id
+    """
+).bindparams(sa.bindparam("answered", expanding=True))
+
+_EXPIRE_COUNT = sa.text(
+    """
+    SELECT count(*) FROM incident_contacts ic JOIN incidents i USING (city_id, incident_id)
+    WHERE ic.city_id = :c AND i.status IN :answered
+      AND COALESCE(i.answered_at, i.closed_at, i.resolved_at, i.updated_at)
+          < CAST(:now AS timestamptz) - make_interval(days => :days)
+    """
+).bindparams(sa.bindparam("answered", expanding=True))
+
+
+def expire_contacts(
+    engine: Engine, city: str | None = None, *, now: datetime | None = None,
+    dry_run: bool = False,
+) -> dict[str, int]:
+    """Remove the contacts whose retention period has passed, for ``city`` or
+    every city; return city slug -> contacts removed (or that would be, with
+    ``dry_run``).  Each city in its own transaction: safe to run daily, and
+    to run again after an interruption.
+
+    ``now``: the moment to judge from (tests jump ahead with it); the
+    database's clock by default.
+    """
+    out: dict[str, int] = {}
+    with engine.connect() as conn:
+        slugs = [city] if city else catalog.list_city_slugs(conn)
+        at = now or conn.execute(sa.text("SELECT now()")).scalar_one()
+    for slug in slugs:
+        with engine.begin() as conn:
+            c = catalog.get_city(conn, slug)
+            params = {"c": c.city_id, "answered": list(ANSWERED), "now": at,
+                      "days": retention_days(c)}
+            if dry_run:
+                out[slug] = conn.execute(_EXPIRE_COUNT, params).scalar_one()
+            else:
+                out[slug] = len(conn.execute(_EXPIRE, params).all())
+    return out
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure request removed from one incident."""
+
+    registry_number: str
+    contacts: bool
+    photos: int
+    description: bool
+
+    @property
+    def removed(self) -> list[str]:
+        return ([*(["contacts"] if self.contacts else []),
+                 *(["photos"] if self.photos else []),
+                 *(["description"] if self.description else [])])
+
+
+def erase(engine: Engine, city: str, number: str, *, by: str, reason: str = "") -> Erasure:
+    """Carry out an erasure request for the report ``number`` of ``city``:
+    its reporter's contacts, the photos sent with it and its description go;
+    the registry entry stays.  ``by`` names who carried it out (recorded on
+    the ``erased`` event with ``reason``, e.g. the request's own number).
+
+    Run twice, the second call removes nothing and says so (all False / 0).
+    """
+    by = (by or "").strip()
+    if not by or len(by) > 200:
+        raise ValidationError("by", "name who carries out the erasure (1-200 characters)")
+    reason = (reason or "").strip()
+    if len(reason) > 500:
+        raise ValidationError("reason", "at most 500 characters")
+    with engine.begin() as conn:
+        c = catalog.get_city(conn, city)
+        incident_id = _incident(conn, c, number)
+        contacts = conn.execute(
+            sa.text("DELETE FROM incident_contacts WHERE city_id = :c AND incident_id = :i"),
+            {"c": c.city_id, "i": incident_id},
+        ).rowcount > 0
+        photos = conn.execute(
+            sa.text("DELETE FROM photos WHERE city_id = :c AND incident_id = :i"
+                    " AND stage = 'report'"),
+            {"c": c.city_id, "i": incident_id},
+        ).rowcount
+        description = conn.execute(
+            # updated_at stays: it dates the last change of the case (a rejected
+            # report's answer, sesizari/queries/accountability.py), which this is not.
+            sa.text("UPDATE incidents SET description = :d"
+                    " WHERE city_id = :c AND incident_id = :i AND description <> :d"),
+            {"c": c.city_id, "i": incident_id, "d": ERASED_DESCRIPTION},
+        ).rowcount > 0
+        done = Erasure(number.strip().upper(), contacts, photos, description)
+        if done.removed:
+            conn.execute(
+                sa.text("INSERT INTO incident_events (city_id, incident_id, kind, actor_label,"
+                        " channel, data) VALUES (:c, :i, 'erased', :by, 'staff',"
+                        " CAST(:d AS jsonb))"),
+                {"c": c.city_id, "i": incident_id, "by": by,
+                 "d": json.dumps({"why": "request", "reason": reason or None,
+                                  "removed": done.removed, "photos": photos})},
+            )
+    return done
+
+
+def _incident(conn: Connection, city: City, number: str) -> int:
+    found = conn.execute(
+        sa.text("SELECT incident_id FROM incidents WHERE city_id = :c AND registry_number = :n"
+                " FOR UPDATE"),
+        {"c": city.city_id, "n": (number or "").strip().upper()},
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFoundError(
+            f"{city.name_ro} has no report {number!r}; give its registry number as on the"
+            f" receipt (e.g. {city.registry_prefix}-2026-000123)"
+        )
+    return found
