@@ -4,7 +4,7 @@ PORT ?= 8501
 API_PORT ?= 8000
 INCIDENTS ?= 20000
 
-.PHONY: setup setup-test setup-bench run api test lint db-start db-stop db-status demo bench clean-db
+.PHONY: setup setup-test setup-bench run api test lint db-start db-stop db-status demo bench crash-drill audit clean-db
 
 setup:
 	bash scripts/setup.sh
@@ -53,6 +53,18 @@ bench: setup-bench  ## needs the embedded cluster (make db-start) for the dashbo
 	$(PY) bench/dashboard_bench.py --incidents $(BENCH_N) --runs 20
 	$(PY) bench/etl_bench.py --rows 200000
 	$(PY) -m bench.api_load --clients 50 --seconds 30
+
+# RELIABILITY R3 at full size: a 1,000,000-row load killed (SIGKILL) and its
+# server stopped (-m immediate) at four points, on a throw-away cluster.
+crash-drill: setup-test
+	$(PY) bench/crash_drill.py --rows 1000000
+
+# RELIABILITY R17: known vulnerabilities of the pinned requirements.  Needs
+# pypi.org's JSON API (or --vulnerability-service osv); --strict fails when a
+# package cannot be checked, so an unreachable service is not a pass.
+audit: setup
+	$(PY) -m pip install -q pip-audit==2.10.1
+	$(PY) -m pip_audit --requirement requirements.txt --no-deps --disable-pip --strict
 
 clean-db: db-stop
 	rm -rf var/pg
