@@ -154,10 +154,11 @@ def _json(url: str) -> list[dict]:
 
 def _xml(url: str) -> ET.Element:
     """The answer's XML root; an <error> answer or a body that is not XML is an error.
-    Parsed with defusedxml: the server is not ours, and entities or a DTD are refused."""
+    Parsed with defusedxml: the server is not ours, and entities or a DTD (even
+    one with no entities, naming an outside file) are refused."""
     shown = url.split("?")[0]
     try:
-        root = SafeET.fromstring(_get(url))
+        root = SafeET.fromstring(_get(url), forbid_dtd=True)
     except (ET.ParseError, DefusedXmlException) as exc:
         raise ValidationError("open311", f"{shown} did not answer plain XML ({exc})") from None
     if root.tag == "errors" or root.tag == "error" or root.find("error") is not None:

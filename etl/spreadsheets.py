@@ -12,9 +12,11 @@ text in one shared-strings part that every row points into; that part is
 held in memory, as the format requires.
 
 A spreadsheet is a file from outside: XML with a document type declaration
-(which holds entity declarations, the way to an entity-expansion attack, and
-which spreadsheet XML never has) is refused, and Python's expat (2.4.1 and
-later) limits entity expansion anyway.  The standard library's parser is used
+(which holds entity declarations, the way to an entity-expansion attack or
+to an outside file, and which spreadsheet XML never has) is refused wherever
+it stands in the prolog, before the parser sees a byte, and so is XML that
+is not UTF-8 (where the declaration's bytes would not show); Python's expat
+(2.4.1 and later) limits entity expansion anyway.  The standard library's parser is used
 rather than ``defusedxml``'s, whose pure-Python event handling took 1.8
 times as long to parse an 89 MB sheet (bench/RESULTS.md).
 
@@ -34,6 +36,7 @@ the header's last name are not read.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import posixpath
 import re
@@ -54,8 +57,10 @@ from sesizari.errors import ValidationError
 _SMALL_PART = 64 * 2**20
 #: The shared strings of an .xlsx are held in memory (see the module's note).
 _SHARED_STRINGS_LIMIT = 2**30
-#: Where a document type declaration would be: before the first element.
+#: Bytes read at a time while a part's prolog is checked (_Counting).
 _PROLOG = 16 * 1024
+#: The longest prolog read (comments and instructions before the root).
+_PROLOG_LIMIT = 1024 * 1024
 
 # -- XLSX (Office Open XML) ------------------------------------------------------------
 
@@ -127,24 +132,64 @@ def _column_index(ref: str) -> int:
     return _column_of_letters(ref.rstrip(_DIGITS))
 
 
-def _checked(data: bytes) -> bytes:
-    """``data``, unless its start declares a document type (see the module's note)."""
-    if b"<!DOCTYPE" in data[:_PROLOG]:
+#: What may come before a part's root element: white space, the XML
+#: declaration and other processing instructions, comments.
+_PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
+_DOCTYPE = b"<!DOCTYPE"
+
+
+def _prolog_checked(head: bytes) -> bool:
+    """Whether ``head`` (a part's first bytes) reaches its root element with
+    no document type declared before it; False when more bytes are needed to
+    tell.  A declaration anywhere in the prolog (after a long comment, say),
+    or XML that is not UTF-8 (where the bytes of ``<!DOCTYPE`` would not
+    show), is refused with ValueError: spreadsheet XML has neither."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head[:4]:
+        raise ValueError("its XML is not UTF-8, which a spreadsheet's always is")
+    pos = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
+    while (item := _PROLOG_ITEM.match(head, pos)) is not None:
+        pos = item.end()
+    rest = head[pos:pos + len(_DOCTYPE)]
+    if rest.upper() == _DOCTYPE:
         raise ValueError("its XML declares a document type, which a spreadsheet never does")
+    # A comment or instruction not closed yet, or the start of either or of
+    # a declaration: read on.
+    unfinished = (rest.startswith((b"<?", b"<!--"))
+                  or (len(rest) < len(_DOCTYPE)
+                      and (_DOCTYPE.startswith(rest.upper()) or b"<!--".startswith(rest))))
+    return not unfinished
+
+
+def _checked(data: bytes) -> bytes:
+    """``data`` (a whole part), unless its prolog declares a document type."""
+    _prolog_checked(data)
     return data
 
 
 class _Counting:
-    """A part's stream, counting what was read (progress), its start checked."""
+    """A part's stream, counting what was read (progress), its prolog
+    checked (:func:`_prolog_checked`) before the parser sees any of it."""
 
     def __init__(self, raw: IO[bytes]) -> None:
         self.raw = raw
         self.position = 0
+        self.head: bytes | None = b""  # None once the prolog is checked
 
     def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size)
-        if self.position == 0:
-            _checked(data)
+        if self.head is None:
+            data = self.raw.read(size)
+            self.position += len(data)
+            return data
+        # Hold the parser back until the prolog is known to be safe: a
+        # declaration cut across two reads is still found whole.
+        while True:
+            data = self.raw.read(size if size and size > 0 else _PROLOG)
+            self.head += data
+            if not data or _prolog_checked(self.head):
+                break
+            if len(self.head) > _PROLOG_LIMIT:
+                raise ValueError("its XML starts with over 1 MiB of comments")
+        data, self.head = self.head, None
         self.position += len(data)
         return data
 
@@ -501,7 +546,8 @@ class OdsSource(SheetSource):
         parse of every row of every sheet."""
         names: list[str] = []
         buf = b""
-        with zf.open(self.part) as raw:
+        with zf.open(self.part) as part:
+            raw = _Counting(part)  # the prolog checked here too
             while True:
                 chunk = raw.read(1 << 20)
                 buf += chunk
