@@ -205,6 +205,9 @@ def create_incident_in(
     target = routing.route(conn, city.city_id, category_id, new.longitude, new.latitude)
     year = registry.local_year(conn, new.created_at, city.timezone)
     number = registry.next_number(conn, city.city_id, city.registry_prefix, year)
+    # A report made now is registered when its number is taken: the numbers
+    # and registration times of a city's registry rise together.
+    registered_at = new.created_at or registry.registration_time(conn, year, city.timezone)
     incident_id = conn.execute(
         sa.text(
             "INSERT INTO incidents (city_id, registry_number, category_id, department_id,"
@@ -230,7 +233,7 @@ def create_incident_in(
             "lat": new.latitude,
             "addr": new.address,
             "descr": new.description.strip(),
-            "at": new.created_at,
+            "at": registered_at,
             "src": new.source,
             "ext": new.external_id,
         },
@@ -273,7 +276,7 @@ def create_incident_in(
         to_status=Status.NEW,
         public=True,
         data=data,
-        at=new.created_at,
+        at=registered_at,
     )
     status = Status.NEW
     if not has_contact and city.settings.get("work_anonymous", True) is False:
@@ -285,7 +288,7 @@ def create_incident_in(
             Action.REJECT,
             Actor("registratura", None, "staff"),
             text=ANONYMOUS_FILED,
-            at=new.created_at,
+            at=registered_at,
         )
     return CreatedIncident(
         incident_id,

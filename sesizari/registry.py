@@ -44,10 +44,29 @@ def next_number(conn: Connection, city_id: int, prefix: str, year: int) -> str:
 
 
 def local_year(conn: Connection, at: datetime | None, timezone: str) -> int:
-    """Calendar year of ``at`` (default: now) in the city's time zone, computed by PostgreSQL."""
+    """Calendar year of ``at`` (default: this moment) in the city's time zone,
+    computed by PostgreSQL."""
     return int(
         conn.execute(
-            sa.text("SELECT extract(year FROM COALESCE(:at, now()) AT TIME ZONE :tz)"),
+            sa.text("SELECT extract(year FROM COALESCE(:at, clock_timestamp()) AT TIME ZONE :tz)"),
             {"at": at, "tz": timezone},
         ).scalar_one()
     )
+
+
+def registration_time(conn: Connection, year: int, timezone: str) -> datetime:
+    """When a report made now is registered: read once :func:`next_number`
+    has taken its number (under the counter row's lock, held to commit), so
+    a later number never carries an earlier time.  The transaction's start
+    (``now()``) would not do: a submission that started first but waited
+    for the lock would hold a larger number and an earlier time.
+
+    Kept inside ``year``, the year numbered (read before the lock): a wait
+    across local midnight on 31 December ends on the year's last microsecond
+    rather than in a year whose numbers it is not among.
+    """
+    return conn.execute(
+        sa.text("SELECT LEAST(clock_timestamp(), make_timestamptz(:y + 1, 1, 1, 0, 0, 0, :tz)"
+                " - interval '1 microsecond')"),
+        {"y": year, "tz": timezone},
+    ).scalar_one()
