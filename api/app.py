@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.render import Format, errors, respond
 from sesizari import open311, opendata
-from sesizari.errors import NotFoundError, PermissionDeniedError, SesizariError
+from sesizari.errors import NotFoundError, PermissionDeniedError, RateLimitError, SesizariError
 
 API_VERSION = "0.1.0"
 
@@ -43,6 +43,7 @@ OPEN311_RESPONSES: dict[int | str, dict] = {
 POST_RESPONSES: dict[int | str, dict] = {
     **OPEN311_RESPONSES,
     403: _error_doc("Missing, invalid or revoked api_key"),
+    429: _error_doc("The api_key's hourly budget is spent (SESIZARI_API_RATE_LIMIT)"),
 }
 DATA_RESPONSES: dict[int | str, dict] = {
     200: {
@@ -95,6 +96,8 @@ def _format_of(request: Request) -> Format:
 def _status_of(exc: SesizariError) -> int:
     if isinstance(exc, PermissionDeniedError):
         return 403
+    if isinstance(exc, RateLimitError):
+        return 429
     if isinstance(exc, NotFoundError):
         return 404
     return 400

@@ -25,6 +25,10 @@ class ValidationError(SesizariError):
         self.message = message
 
 
+class RateLimitError(ValidationError):
+    """Too many submissions from one client (a connection, an API key) this hour."""
+
+
 class NotFoundError(SesizariError):
     """A city, incident, user... that does not exist (in this city)."""
 

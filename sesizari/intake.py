@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from sesizari.catalog import get_city
-from sesizari.errors import NotFoundError, ValidationError
+from sesizari.errors import NotFoundError, RateLimitError, ValidationError
 from sesizari.opendata import PUBLIC_POINT_SQL, public_precision
 from sesizari.settings import load_settings
 
@@ -111,8 +111,16 @@ def client_hash(client: str) -> str:
     return hashlib.sha256(f"{load_settings().secret}:{client}".encode()).hexdigest()
 
 
-def check_rate(engine: Engine, city: str, client: str, limit: int | None = None) -> None:
-    """Count this attempt; refuse it when the client exceeded ``limit`` submissions this hour."""
+def check_rate(engine: Engine, city: str, client: str, limit: int | None = None,
+               what: str = "this connection") -> None:
+    """Count this attempt; refuse it (:class:`RateLimitError`) when the client
+    already made ``limit`` submissions this hour.
+
+    ``client``: a connection's address, or ``api-key:ID`` for an app.  A
+    client's attempts are counted one at a time (a transaction-level
+    advisory lock on the city and client): a flood of parallel requests
+    would otherwise all count the same total and all pass.
+    """
     limit = load_settings().rate_limit_per_hour if limit is None else limit
     digest = client_hash(client)
     with engine.begin() as conn:
@@ -121,6 +129,8 @@ def check_rate(engine: Engine, city: str, client: str, limit: int | None = None)
         ).scalar_one_or_none()
         if city_id is None:
             raise ValidationError("city", f"No city {city!r}")
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:c, hashtext(:h))"),
+                     {"c": city_id, "h": digest})
         conn.execute(
             sa.text("DELETE FROM submission_attempts WHERE created_at < now() - interval '1 day'")
         )
@@ -132,8 +142,8 @@ def check_rate(engine: Engine, city: str, client: str, limit: int | None = None)
             {"c": city_id, "h": digest},
         ).scalar_one()
         if recent >= limit:
-            raise ValidationError(
-                "rate_limit", "too many reports from this connection; try again in an hour"
+            raise RateLimitError(
+                "rate_limit", f"too many reports from {what}; try again in an hour"
             )
         conn.execute(
             sa.text("INSERT INTO submission_attempts (city_id, client_hash) VALUES (:c, :h)"),

@@ -19,11 +19,12 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from sesizari import apikeys
+from sesizari import apikeys, intake
 from sesizari.catalog import City, get_city, list_city_slugs
 from sesizari.errors import NotFoundError, PermissionDeniedError, ValidationError
 from sesizari.incidents import Actor, Contact, NewIncident, create_incident
 from sesizari.opendata import PUBLIC_POINT_SQL, public_precision, unless_personal
+from sesizari.settings import load_settings
 from sesizari.vocab import OPEN_STATUSES, Channel
 
 #: Window of ``GET /requests`` when no dates are given (days), per the spec.
@@ -319,7 +320,9 @@ def submit(engine: Engine, form: ServiceRequestForm) -> dict[str, Any]:
     """``POST /requests``: check the key, create the incident, return its number.
 
     Raises :class:`PermissionDeniedError` for a missing, unknown or revoked key,
-    :class:`ValidationError` (with the Open311 field name) for bad input.
+    :class:`RateLimitError` past the key's hourly budget
+    (``SESIZARI_API_RATE_LIMIT``), :class:`ValidationError` (with the Open311
+    field name) for bad input.
     ``media_url`` and ``device_id``/``account_id`` are accepted and ignored.
     """
     with engine.connect() as conn:
@@ -327,6 +330,9 @@ def submit(engine: Engine, form: ServiceRequestForm) -> dict[str, Any]:
         key = apikeys.check_key(conn, city.city_id, form.api_key)
     if key is None:
         raise PermissionDeniedError(f"api_key: missing, invalid or revoked for {city.slug}")
+    # An app files for all its users: its key has an hourly budget of its own.
+    intake.check_rate(engine, city.slug, f"api-key:{key.key_id}",
+                      load_settings().api_rate_limit_per_hour, what="this api_key")
     service_code = clean(form.service_code, "service_code", 100)
     if service_code is None:
         raise ValidationError("service_code", "required")

@@ -47,6 +47,10 @@ SETTINGS_DOC: dict[str, tuple[str | None, str]] = {
         "10",
         "Public reports accepted per client connection and city in one hour.",
     ),
+    "SESIZARI_API_RATE_LIMIT": (
+        "600",
+        "Reports accepted per API key (an app, for all its users) and city in one hour.",
+    ),
     "SESIZARI_SECRET": (
         "change-me",
         "Secret salt for hashing client addresses (rate limiting). Set a random value.",
@@ -78,6 +82,7 @@ class Settings:
     refresh_seconds: int
     points_limit: int
     rate_limit_per_hour: int = 10
+    api_rate_limit_per_hour: int = 600
     secret: str = field(default="change-me", repr=False)
     tile_url: str = ""
 
@@ -123,6 +128,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         refresh_seconds=_int(env, "SESIZARI_REFRESH_SECONDS"),
         points_limit=_int(env, "SESIZARI_POINTS_LIMIT"),
         rate_limit_per_hour=_int(env, "SESIZARI_RATE_LIMIT"),
+        api_rate_limit_per_hour=_int(env, "SESIZARI_API_RATE_LIMIT"),
         secret=_get(env, "SESIZARI_SECRET") or "change-me",
         tile_url=_get(env, "SESIZARI_TILE_URL") or "",
     )
