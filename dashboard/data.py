@@ -216,7 +216,6 @@ def _bounds(filters: Filters):
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-@st.cache_data(ttl=TTL, show_spinner=False)
 def public_precision(city: str) -> float:
     """The city's grid for sensitive points in public outputs, in metres."""
     from sesizari import opendata

@@ -114,6 +114,33 @@ def test_department_head_lands_on_own_department(demo_url, demo_engine):
     assert list(received.iloc[:, 1]) == ["Apă-Canal"]  # scoped: one department only
 
 
+def test_sessions_share_the_cache_never_each_others_rows(demo_url, demo_engine):
+    """RELIABILITY R12: ``st.cache_data`` is shared by every session of the
+    process.  A manager, two department heads and the manager again open the
+    same pages with the same sidebar, one after the other, each finding the
+    cache warm from the one before: each sees what their role allows, to
+    the incident."""
+    open_sql = ("SELECT count(*) FROM incidents i JOIN cities c USING (city_id)"
+                " JOIN departments d ON d.city_id = i.city_id"
+                " AND d.department_id = i.department_id WHERE c.slug = 'lugoj'"
+                " AND i.status IN ('new', 'acknowledged', 'in_progress')"
+                " AND (CAST(:dep AS text) IS NULL OR d.code = :dep)")
+    for who, dep in [("manager", None), ("sef.water", "water"), ("sef.roads", "roads"),
+                     ("manager", None), ("sef.water", "water")]:
+        user = load_user(demo_engine, who)
+        live = run_app(user=user, page="live_map", city="lugoj")
+        opened = _scalar(demo_engine, open_sql, dep=dep)
+        assert {m.label: m.value for m in live.metric}["Deschise acum"] == \
+            f"{opened:,}".replace(",", "."), who
+        table = run_app(user=user, page="departments", city="lugoj").dataframe[0].value
+        if dep is None:
+            assert len(table) == 8, who  # every department ranked
+        else:
+            name = _scalar(demo_engine, "SELECT d.name_ro FROM departments d JOIN cities c"
+                           " USING (city_id) WHERE c.slug = 'lugoj' AND d.code = :d", d=dep)
+            assert list(table.iloc[:, 1]) == [name], who
+
+
 def test_english_from_the_query_string(demo_url):
     at = run_app(lang="en", city="lugoj")
     assert "Incident map" in at.subheader[0].value
