@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -148,3 +148,49 @@ def test_trends_of_a_city_without_incidents_are_empty(engine, city):
     weekly = weekly_trend(engine, Filters("testville"))
     assert daily.empty and list(daily.columns) == ["day", "received", "resolved"]
     assert weekly.empty and {"week", "received", "resolved"} <= set(weekly.columns)
+
+
+def test_durations_across_clock_changes_are_utc_differences(engine, city):
+    """RELIABILITY R13: a report resolved across a clock change took the
+    hours that passed, not the wall-clock difference (spring: 00:30 to 04:30
+    local is 3 hours; autumn: 02:30 summer time to 03:30 winter time is 2);
+    local days are cut at local midnight across the autumn change and New
+    Year."""
+    from sesizari.incidents import Actor, perform
+    from sesizari.queries import resolution_stats
+    from sesizari.vocab import Action
+
+    cases = [
+        # created (UTC), resolved (UTC), hours, local day of creation
+        (datetime(2026, 3, 28, 22, 30, tzinfo=UTC), datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
+         3.0, date(2026, 3, 29)),  # 00:30 EET -> 04:30 EEST
+        (datetime(2025, 10, 25, 23, 30, tzinfo=UTC), datetime(2025, 10, 26, 1, 30, tzinfo=UTC),
+         2.0, date(2025, 10, 26)),  # 02:30 EEST -> 03:30 EET
+        (datetime(2025, 10, 26, 21, 59, tzinfo=UTC), datetime(2025, 10, 27, 4, 59, tzinfo=UTC),
+         7.0, date(2025, 10, 26)),  # 23:59 EET, the 25-hour day's last minute
+        (datetime(2025, 12, 31, 21, 59, tzinfo=UTC), datetime(2026, 1, 1, 9, 59, tzinfo=UTC),
+         12.0, date(2025, 12, 31)),  # 23:59 on New Year's Eve
+        (datetime(2025, 12, 31, 22, 0, tzinfo=UTC), datetime(2026, 1, 2, 22, 0, tzinfo=UTC),
+         48.0, date(2026, 1, 1)),  # local midnight: already the new year
+    ]
+    for created, resolved, _hours, _day in cases:
+        number = create_incident(engine, NewIncident(
+            "testville", "pothole", TEST_LAT, TEST_LON, "Groapă", created_at=created
+        )).registry_number
+        perform(engine, "testville", number, Action.RESOLVE, Actor("tester"),
+                text="Plombat", at=resolved)
+    # Each local day's reports (the period filter cuts at local midnights).
+    by_day: dict[date, list[float]] = {}
+    for *_, hours, day in cases:
+        by_day.setdefault(day, []).append(hours)
+    for day, hours in by_day.items():
+        period = Filters("testville", start=day, end=day + timedelta(days=1))
+        (row,) = resolution_stats(engine, period, by="category").itertuples()
+        assert row.n_resolved == len(hours), day
+        assert row.resolve_mean_h == pytest.approx(sum(hours) / len(hours)), day
+    days = daily_trend(engine, Filters("testville"))
+    received = {d: n for d, n in zip(days["day"], days["received"], strict=True) if n}
+    expected: dict[date, int] = {}
+    for *_, day in cases:
+        expected[day] = expected.get(day, 0) + 1
+    assert received == expected
