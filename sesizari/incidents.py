@@ -639,6 +639,10 @@ def get_incident(conn: Connection, city: str, registry_number: str) -> dict[str,
         sa.text(
             "SELECT i.incident_id, i.registry_number, i.status, i.channel, c.code AS category,"
             " d.code AS department, u.username AS assignee, i.description, i.address,"
+            # The names staff read; the codes above are what the workflow uses.
+            " c.name_ro AS category_ro, c.name_en AS category_en,"
+            " d.name_ro AS department_ro, d.name_en AS department_en,"
+            " u.full_name AS assignee_name,"
             " i.resolution_text, i.description_public,"
             " looks_personal(i.description) AS description_looks_personal,"
             " i.created_at, i.acknowledged_at,"

@@ -148,6 +148,9 @@ def test_staff_resolves_and_other_department_is_refused(demo):
     roads = load_user(demo, "agent1.roads")
     at = run_app("incident", user=roads, id=number)
     assert all(XSS not in m.value for m in at.markdown)
+    # Staff read the category and department by name, not by code.
+    facts = [x.value for x in at.text]
+    assert "Groapă în carosabil" in facts and "Drumuri și poduri" in facts, facts
     at.selectbox(key="action").set_value("resolved")
     at.text_area(key="action_text").set_value("Plombat cu asfalt")
     _click(at, "Aplică")

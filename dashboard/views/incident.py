@@ -30,11 +30,12 @@ number = inc["registry_number"]
 st.session_state["incident_id"] = number
 st.subheader(t("incident.title", number=number))
 
+lang = current_language()
 widgets.facts([
     (t("col.status"), widgets.label("status", inc["status"])),
-    (t("col.category"), inc["category"]),
-    (t("col.assignee"), inc["assignee"] or "—"),
-    (t("track.department"), inc["department"]),
+    (t("col.category"), inc[f"category_{lang}"]),
+    (t("col.assignee"), inc["assignee_name"] or "—"),
+    (t("track.department"), inc[f"department_{lang}"]),
 ])  # fmt: skip
 st.text(inc["description"])
 shown = st.checkbox(
