@@ -4,7 +4,7 @@ PORT ?= 8501
 API_PORT ?= 8000
 INCIDENTS ?= 20000
 
-.PHONY: setup setup-test setup-bench run api test lint db-start db-stop db-status demo bench crash-drill audit clean-db
+.PHONY: setup setup-test setup-bench run api test lint db-start db-stop db-status demo bench crash-drill capacity audit clean-db
 
 setup:
 	bash scripts/setup.sh
@@ -58,6 +58,11 @@ bench: setup-bench  ## needs the embedded cluster (make db-start) for the dashbo
 # server stopped (-m immediate) at four points, on a throw-away cluster.
 crash-drill: setup-test
 	$(PY) bench/crash_drill.py --rows 1000000
+
+# RELIABILITY R15: 20 submissions/s for 5 minutes, then 10 browsers on the
+# dashboard over 100,000 incidents (its own database on the embedded cluster).
+capacity: setup-test
+	$(PY) bench/capacity.py
 
 # RELIABILITY R17: known vulnerabilities of the pinned requirements.  Needs
 # pypi.org's JSON API (or --vulnerability-service osv); --strict fails when a

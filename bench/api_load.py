@@ -1,6 +1,7 @@
 """Load test of the HTTP API: concurrent clients posting and reading reports.
 
     .venv/bin/python -m bench.api_load --clients 50 --seconds 30
+    .venv/bin/python -m bench.api_load --rate 20 --seconds 300   # a fixed rate of POSTs
 
 Without ``--base-url`` it starts ``python -m api`` on a free local port against
 the configured database, issues a temporary key for ``--jurisdiction`` and
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from statistics import quantiles
 
@@ -59,6 +61,22 @@ class Report:
         return out
 
 
+def _post(http: httpx.AsyncClient, rng: random.Random, *, jurisdiction: str, api_key: str,
+          points: list[tuple[float, float]], categories: list[str]):
+    lon, lat = rng.choice(points)
+    return http.post(
+        "/requests.json",
+        data={
+            "api_key": api_key,
+            "jurisdiction_id": jurisdiction,
+            "service_code": rng.choice(categories),
+            "lat": str(lat),
+            "long": str(lon),
+            "description": "Load test report",
+        },
+    )
+
+
 async def _client(
     http: httpx.AsyncClient,
     deadline: float,
@@ -75,18 +93,8 @@ async def _client(
         start = time.monotonic()
         if rng.random() < post_ratio:
             kind = "POST"
-            lon, lat = rng.choice(points)
-            request = http.post(
-                "/requests.json",
-                data={
-                    "api_key": api_key,
-                    "jurisdiction_id": jurisdiction,
-                    "service_code": rng.choice(categories),
-                    "lat": str(lat),
-                    "long": str(lon),
-                    "description": "Load test report",
-                },
-            )
+            request = _post(http, rng, jurisdiction=jurisdiction, api_key=api_key,
+                            points=points, categories=categories)
         else:
             kind = "GET"
             request = http.get("/requests.json", params={"jurisdiction_id": jurisdiction})
@@ -140,6 +148,74 @@ async def run_load(
     return report
 
 
+async def run_rate(
+    base_url: str,
+    *,
+    jurisdiction: str,
+    api_key: str,
+    points: list[tuple[float, float]],
+    categories: list[str],
+    rate: float,
+    seconds: float,
+    seed: int = 1,
+    on_second: Callable[[int, Report], None] | None = None,
+) -> Report:
+    """POST reports at a fixed ``rate`` per second for ``seconds`` (an open
+    loop: citizens do not wait for each other).  A request's latency counts
+    from the moment it was due, so a server that falls behind shows it
+    (a closed loop would only send less)."""
+    report = Report()
+    rng = random.Random(seed)
+    limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as http:
+        started = time.monotonic()
+
+        async def one(i: int) -> None:
+            due = started + i / rate
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            try:
+                response = await _post(http, rng, jurisdiction=jurisdiction, api_key=api_key,
+                                       points=points, categories=categories)
+            except httpx.HTTPError as exc:
+                report.errors[type(exc).__name__] += 1
+                return
+            report.latencies["POST"].append(time.monotonic() - due)
+            if response.status_code != 200:
+                report.errors[f"POST {response.status_code}"] += 1
+            else:
+                report.numbers.append(response.json()[0]["service_request_id"])
+
+        async def progress() -> None:
+            for second in range(1, int(seconds) + 1):
+                await asyncio.sleep(max(0.0, started + second - time.monotonic()))
+                if on_second is not None:
+                    on_second(second, report)
+
+        await asyncio.gather(progress(), *(one(i) for i in range(int(rate * seconds))))
+        report.seconds = time.monotonic() - started
+    return report
+
+
+def start_api(database_url: str | None = None, workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """``python -m api`` on a free local port (on ``database_url``, default the
+    configured database), up and answering; its process and base URL.  Its
+    API keys have no hourly budget: the load is the point."""
+    import os
+
+    port = _free_port()
+    env = {**os.environ, "SESIZARI_API_RATE_LIMIT": str(10**9)}
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api", "--port", str(port), "--log-level", "warning",
+         "--workers", str(workers)],
+        env=env,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    _wait_until_up(base_url)
+    return server, base_url
+
+
 def city_sample(engine, slug: str, n: int = 500) -> tuple[list[tuple[float, float]], list[str]]:
     """Random points inside the city and its active category codes."""
     import sqlalchemy as sa
@@ -189,6 +265,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--post-ratio", type=float, default=0.3, help="share of POSTs (0-1)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers when starting")
+    parser.add_argument("--rate", type=float,
+                        help="POSTs per second at a fixed rate (open loop) instead of clients")
     args = parser.parse_args(argv)
 
     from sesizari import apikeys
@@ -208,34 +286,25 @@ def main(argv: list[str] | None = None) -> None:
     base_url = args.base_url
     try:
         if base_url is None:
-            port = _free_port()
-            base_url = f"http://127.0.0.1:{port}"
-            server = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "api",
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "warning",
-                    "--workers",
-                    str(args.workers),
-                ]
+            server, base_url = start_api(workers=args.workers)
+        if args.rate:
+            report = asyncio.run(
+                run_rate(base_url, jurisdiction=args.jurisdiction, api_key=key, points=points,
+                         categories=categories, rate=args.rate, seconds=args.seconds)
             )
-            _wait_until_up(base_url)
-        report = asyncio.run(
-            run_load(
-                base_url,
-                jurisdiction=args.jurisdiction,
-                api_key=key,
-                points=points,
-                categories=categories,
-                clients=args.clients,
-                seconds=args.seconds,
-                post_ratio=args.post_ratio,
+        else:
+            report = asyncio.run(
+                run_load(
+                    base_url,
+                    jurisdiction=args.jurisdiction,
+                    api_key=key,
+                    points=points,
+                    categories=categories,
+                    clients=args.clients,
+                    seconds=args.seconds,
+                    post_ratio=args.post_ratio,
+                )
             )
-        )
     finally:
         if server is not None:
             server.terminate()
@@ -243,7 +312,8 @@ def main(argv: list[str] | None = None) -> None:
         if key_id is not None:
             with engine.begin() as conn:
                 apikeys.revoke_key(conn, city_id, key_id)
-    print(f"{args.clients} clients, {args.post_ratio:.0%} POST, {base_url}")
+    print(f"{args.rate:g} POST/s, open loop, {base_url}" if args.rate else
+          f"{args.clients} clients, {args.post_ratio:.0%} POST, {base_url}")
     print("\n".join(report.lines()))
 
 
