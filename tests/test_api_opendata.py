@@ -9,6 +9,7 @@ import json
 import geopandas as gpd
 import pytest
 import sqlalchemy as sa
+from defusedxml import ElementTree as SafeET
 from pyproj import Transformer
 from shapely.geometry import box
 
@@ -68,6 +69,11 @@ def _all_formats(engine) -> dict[str, list[tuple[str, float, float]]]:
     out["parquet"] = [(n, g.x, g.y) for n, g in zip(pq.registry_number, pq.geometry, strict=True)]
     out["open311"] = sorted(
         (x["service_request_id"], x["long"], x["lat"]) for x in api.get("/requests.json").json()
+    )
+    xml = SafeET.fromstring(api.get("/requests.xml").content)
+    out["open311.xml"] = sorted(
+        (r.findtext("service_request_id"), float(r.findtext("long")), float(r.findtext("lat")))
+        for r in xml.iter("request")
     )
     return out
 
