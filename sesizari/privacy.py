@@ -29,14 +29,16 @@ from sqlalchemy.engine import Connection, Engine
 from sesizari import catalog
 from sesizari.catalog import City
 from sesizari.errors import NotFoundError, ValidationError
+from sesizari.vocab import OPEN_STATUSES, Status
 
 #: Days a reporter's contacts are kept after the incident was answered,
 #: unless the city sets ``contact_retention_days`` (sesizari.admin.SETTINGS).
 DEFAULT_RETENTION_DAYS = 365
 #: What an erased report's description becomes (the column must hold text).
 ERASED_DESCRIPTION = "Text șters la cererea persoanei care a făcut sesizarea."
-#: Incidents whose retention clock runs: those answered one way or another.
-ANSWERED = ("resolved", "closed", "rejected", "duplicate")
+#: Incidents whose retention clock runs: those answered one way or another
+#: (resolved, closed, rejected, a duplicate).
+ANSWERED = tuple(s.value for s in Status if s not in OPEN_STATUSES)
 
 
 def retention_days(city: City) -> int:
@@ -47,34 +49,36 @@ def retention_days(city: City) -> int:
     return int(value)
 
 
+#: The incidents of city :c whose reporter's contacts are past the
+#: retention period (:days after the answer, judged at :now).  One
+#: definition for the removal and for its dry run.
+_EXPIRED = """
+    SELECT ic.incident_id FROM incident_contacts ic JOIN incidents i USING (city_id, incident_id)
+    WHERE ic.city_id = :c AND i.status IN :answered
+      -- When the incident was answered (migration 0006), else its last change.
+      AND COALESCE(i.answered_at, i.closed_at, i.resolved_at, i.updated_at)
+          < CAST(:now AS timestamptz) - make_interval(days => :days)
+"""
+_ANSWERED = sa.bindparam("answered", expanding=True)
+
+# Only the constant _EXPIRED is formatted into these two (no input).
 _EXPIRE = sa.text(
-    """
+    f"""
     WITH gone AS (
-        DELETE FROM incident_contacts ic
-        USING incidents i
-        WHERE ic.city_id = :c AND i.city_id = ic.city_id AND i.incident_id = ic.incident_id
-          AND i.status IN :answered
-          -- When the incident was answered (migration 0006), else its last change.
-          AND COALESCE(i.answered_at, i.closed_at, i.resolved_at, i.updated_at)
-              < CAST(:now AS timestamptz) - make_interval(days => :days)
-        RETURNING ic.incident_id
+        DELETE FROM incident_contacts
+        WHERE city_id = :c AND incident_id IN ({_EXPIRED})
+        RETURNING incident_id
     )
     INSERT INTO incident_events (city_id, incident_id, kind, actor_label, channel, data)
     SELECT :c, incident_id, 'erased', 'retention', 'staff',
            jsonb_build_object('why', 'retention', 'days', :days, 'removed', '["contacts"]'::jsonb)
     FROM gone
     RETURNING incident_id
-    """
-).bindparams(sa.bindparam("answered", expanding=True))
+    """  # noqa: S608
+).bindparams(_ANSWERED)
 
-_EXPIRE_COUNT = sa.text(
-    """
-    SELECT count(*) FROM incident_contacts ic JOIN incidents i USING (city_id, incident_id)
-    WHERE ic.city_id = :c AND i.status IN :answered
-      AND COALESCE(i.answered_at, i.closed_at, i.resolved_at, i.updated_at)
-          < CAST(:now AS timestamptz) - make_interval(days => :days)
-    """
-).bindparams(sa.bindparam("answered", expanding=True))
+_EXPIRE_COUNT = sa.text(f"SELECT count(*) FROM ({_EXPIRED}) e").bindparams(  # noqa: S608
+    _ANSWERED)
 
 
 def expire_contacts(
