@@ -3,7 +3,9 @@
 Every cached function takes every value that scopes access (city, and the
 user's department where it matters, inside :class:`Filters`) as an argument,
 because ``st.cache_data`` is shared by all sessions.  Writes are never cached:
-pages call the domain API (``sesizari.incidents``, ``sesizari.workspace``).
+pages call the domain API (``sesizari.incidents``, ``sesizari.workspace``)
+through :func:`engine`; the reads here go through :func:`reader`, whose
+login can write nothing.
 """
 
 from __future__ import annotations
@@ -59,8 +61,14 @@ def prefetch(*calls: tuple[Callable[..., Any], tuple[Any, ...]]) -> None:
 
 @st.cache_resource
 def engine():
-    """One engine per process (the pool is shared by sessions)."""
+    """One engine per process (the pool is shared by sessions), for the pages' writes."""
     return db.get_engine()
+
+
+@st.cache_resource
+def reader():
+    """The engine of every read below: a login that can only read (``db.get_read_engine``)."""
+    return db.get_read_engine()
 
 
 @st.cache_resource
@@ -70,24 +78,24 @@ def settings():
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def cities() -> pd.DataFrame:
-    return queries.cities(engine())
+    return queries.cities(reader())
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def hexagons(filters: Filters, size_m: int) -> pd.DataFrame:
-    return pd.DataFrame(queries.hexagons(engine(), filters, size_m).drop(columns="geometry"))
+    return pd.DataFrame(queries.hexagons(reader(), filters, size_m).drop(columns="geometry"))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def view(city: str) -> dict[str, float]:
-    return queries.city_view(engine(), city)
+    return queries.city_view(reader(), city)
 
 
 @st.cache_data(ttl=3600, show_spinner=False)
 def outline(city: str) -> dict:
     """City boundary and districts as one FeatureCollection with ``properties.kind``."""
-    boundary = json.loads(queries.city_boundary(engine(), city).to_json(drop_id=True))
-    districts = queries.districts_geojson(engine(), city)
+    boundary = json.loads(queries.city_boundary(reader(), city).to_json(drop_id=True))
+    districts = queries.districts_geojson(reader(), city)
     features = [
         {**f, "properties": {"kind": "boundary", "name": city}} for f in boundary["features"]
     ] + [
@@ -99,8 +107,8 @@ def outline(city: str) -> dict:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def choices(city: str) -> dict[str, pd.DataFrame]:
     """Active categories and departments for form selectors."""
-    cats = queries.categories(engine(), city)
-    deps = queries.departments(engine(), city)
+    cats = queries.categories(reader(), city)
+    deps = queries.departments(reader(), city)
     return {"categories": cats[cats["active"]], "departments": deps[deps["active"]]}
 
 
@@ -111,12 +119,12 @@ def department_codes(city: str) -> list[str]:
     (Byte order, as the embedded cluster's C.UTF-8 collation sorts codes; on a
     server sorting otherwise, the page's first guess may miss and cost one query.)
     """
-    return sorted(queries.departments(engine(), city)["code"])
+    return sorted(queries.departments(reader(), city)["code"])
 
 
 @st.cache_data(ttl=3600, show_spinner=False)
 def district_names(city: str) -> list[str]:
-    return queries.district_names(engine(), city)
+    return queries.district_names(reader(), city)
 
 
 # Analytics: each takes the frozen Filters (which carries the access scope) as its key.
@@ -124,69 +132,69 @@ def district_names(city: str) -> list[str]:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def kpis(filters: Filters) -> pd.DataFrame:
-    return queries.kpis(engine(), filters)
+    return queries.kpis(reader(), filters)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def clusters(filters: Filters, eps_m: int, min_points: int) -> pd.DataFrame:
     return _plain(
-        queries.clusters(engine(), filters, eps_m, min_points, exact_limit=EXACT_CLUSTER_LIMIT)
+        queries.clusters(reader(), filters, eps_m, min_points, exact_limit=EXACT_CLUSTER_LIMIT)
     )
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def hotspots(filters: Filters, size_m: int) -> pd.DataFrame:
-    return _plain(queries.hotspots_gi(engine(), filters, size_m))
+    return _plain(queries.hotspots_gi(reader(), filters, size_m))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def points(filters: Filters, limit: int, include_sensitive: bool) -> pd.DataFrame | None:
-    return queries.points(engine(), filters, limit, include_sensitive=include_sensitive)
+    return queries.points(reader(), filters, limit, include_sensitive=include_sensitive)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def count(filters: Filters) -> int:
-    return queries.count_incidents(engine(), filters)
+    return queries.count_incidents(reader(), filters)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def resolution_stats(filters: Filters, by: str) -> pd.DataFrame:
-    return queries.resolution_stats(engine(), filters, by)
+    return queries.resolution_stats(reader(), filters, by)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def weekly_trend(filters: Filters) -> pd.DataFrame:
-    return queries.weekly_trend(engine(), filters)
+    return queries.weekly_trend(reader(), filters)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def resolution_distribution(filters: Filters) -> pd.DataFrame:
-    return queries.resolution_distribution(engine(), filters)
+    return queries.resolution_distribution(reader(), filters)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def share_within_target(filters: Filters, by: str) -> pd.DataFrame:
-    return queries.share_within_target(engine(), filters, by)
+    return queries.share_within_target(reader(), filters, by)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def backlog_ageing(filters: Filters) -> pd.DataFrame:
-    return queries.backlog_ageing(engine(), filters)
+    return queries.backlog_ageing(reader(), filters)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def district_medians(filters: Filters) -> pd.DataFrame:
-    return _plain(queries.district_medians(engine(), filters))
+    return _plain(queries.district_medians(reader(), filters))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def department_performance(filters: Filters) -> pd.DataFrame:
-    return queries.department_performance(engine(), filters)
+    return queries.department_performance(reader(), filters)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def department_overdue(filters: Filters, department: str) -> pd.DataFrame:
-    return queries.department_overdue(engine(), filters, department)
+    return queries.department_overdue(reader(), filters, department)
 
 
 def _plain(gdf) -> pd.DataFrame:
@@ -221,7 +229,7 @@ def public_precision(city: str) -> float:
     from sesizari import opendata
     from sesizari.catalog import get_city
 
-    with engine().connect() as conn:
+    with reader().connect() as conn:
         return opendata.public_precision(get_city(conn, city))
 
 
@@ -231,7 +239,7 @@ def public_incidents(filters: Filters, limit: int | None = None):
 
     start, end = _bounds(filters)
     return opendata.public_incidents(
-        engine(),
+        reader(),
         filters.city,
         start,
         end,
@@ -244,24 +252,24 @@ def public_incidents(filters: Filters, limit: int | None = None):
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def legal_deadlines(filters: Filters) -> pd.DataFrame:
-    return queries.legal_deadlines(engine(), filters)
+    return queries.legal_deadlines(reader(), filters)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def verification_breakdown(filters: Filters) -> pd.DataFrame:
-    return queries.verification_breakdown(engine(), filters)
+    return queries.verification_breakdown(reader(), filters)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def recurrence_rates(filters: Filters) -> pd.DataFrame:
-    return queries.recurrence_rates(engine(), filters)
+    return queries.recurrence_rates(reader(), filters)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def recurrence_places(filters: Filters) -> pd.DataFrame:
-    return pd.DataFrame(queries.recurrence_places(engine(), filters).drop(columns="geometry"))
+    return pd.DataFrame(queries.recurrence_places(reader(), filters).drop(columns="geometry"))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def estimate_calibration(filters: Filters) -> pd.DataFrame:
-    return queries.estimate_calibration(engine(), filters)
+    return queries.estimate_calibration(reader(), filters)

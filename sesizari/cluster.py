@@ -25,6 +25,8 @@ from sesizari.errors import ClusterError
 
 APP_ROLE = "sesizari"
 APP_DB = "sesizari"
+#: Login of the dashboard's analytics: reads what sql/migrations/post-apply.sql grants.
+READ_ROLE = "sesizari_reader"
 #: Unix socket paths are limited to 107 bytes; leave room for ".s.PGSQL.NNNNN".
 _MAX_SOCKET_DIR = 90
 
@@ -248,6 +250,9 @@ class Cluster:
         # Names are checked above; psql has no bind parameters for identifiers.
         if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{owner}'"):  # noqa: S608
             self.psql(f'CREATE ROLE "{owner}" LOGIN CREATEDB')
+        if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{READ_ROLE}'"):  # noqa: S608
+            # No privileges of its own: the migrations grant it SELECT on what it may read.
+            self.psql(f'CREATE ROLE "{READ_ROLE}" LOGIN NOINHERIT')
         if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'"):  # noqa: S608
             self.psql(f'CREATE DATABASE "{database}" OWNER "{owner}"')
         self.psql("CREATE EXTENSION IF NOT EXISTS postgis", database=database)

@@ -3,7 +3,8 @@
 ``database_url()`` answers "which PostGIS do we use": ``DATABASE_URL`` when set,
 else the embedded cluster, started on demand.  ``migrate()`` applies the
 numbered SQL files of ``sql/migrations`` with yoyo, the same way for the demo,
-the tests and production.
+the tests and production.  ``get_read_engine()`` is the one the dashboard's
+analytics use: a login that can only read (RELIABILITY R6).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from sesizari.cluster import Cluster
+from sesizari.cluster import READ_ROLE, Cluster
 from sesizari.settings import REPO_ROOT, Settings, load_settings
 
 MIGRATIONS_DIR = REPO_ROOT / "sql" / "migrations"
@@ -64,6 +65,40 @@ def _engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
+def read_database_url(settings: Settings | None = None) -> str:
+    """URL of the login the analytics read through.
+
+    ``SESIZARI_READ_DATABASE_URL`` when set; the embedded cluster's
+    ``sesizari_reader`` (granted SELECT by ``sql/migrations/post-apply.sql``);
+    otherwise ``DATABASE_URL`` itself, whose reads still run in read-only
+    transactions (weaker: a login that may write can switch that off).
+    """
+    settings = settings or load_settings()
+    if settings.read_database_url:
+        return settings.read_database_url
+    if settings.database_url:
+        return settings.database_url
+    return embedded_cluster(settings).url(user=READ_ROLE)
+
+
+def get_read_engine() -> Engine:
+    """The process-wide engine of the dashboard's analytics: reads only.
+
+    User input reaches SQL through the analytics' filters; they bind it as
+    parameters, and this engine is the second line: its login has SELECT on
+    the incidents and rollups only, and every transaction is read-only.
+    """
+    get_engine()  # started and migrated (the grants come with the migrations)
+    return _read_engine_for(read_database_url())
+
+
+@functools.cache
+def _read_engine_for(url: str) -> Engine:
+    return make_engine(
+        url, connect_args={"options": "-c timezone=UTC -c default_transaction_read_only=on"}
+    )
+
+
 def _yoyo_url(url: str) -> str:
     # yoyo names the psycopg 3 backend the same way SQLAlchemy does.
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
@@ -79,6 +114,9 @@ def migrate(url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
     with backend.lock():
         pending = backend.to_apply(migrations)
         applied = [m.id for m in pending]
-        backend.apply_migrations(pending)
+        backend.apply_migrations_only(pending)
+        # yoyo runs post-apply.sql only after new migrations; the grants of a
+        # read-only role created since (README) must not wait for the next one.
+        backend.run_post_apply(migrations)
     backend.connection.close()
     return applied

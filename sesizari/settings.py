@@ -21,6 +21,11 @@ SETTINGS_DOC: dict[str, tuple[str | None, str]] = {
         "SQLAlchemy URL of an existing PostGIS database "
         "(postgresql+psycopg://user:pass@host/db). Unset: use the embedded cluster.",
     ),
+    "SESIZARI_READ_DATABASE_URL": (
+        None,
+        "URL of a login that may only read (the dashboard's analytics run through it). "
+        "Unset: the embedded cluster's sesizari_reader, or DATABASE_URL in read-only transactions.",
+    ),
     "SESIZARI_DATA_DIR": (
         str(REPO_ROOT / "var"),
         "Folder for the embedded PostgreSQL cluster and the photo store.",
@@ -85,6 +90,7 @@ class Settings:
     api_rate_limit_per_hour: int = 600
     secret: str = field(default="change-me", repr=False)
     tile_url: str = ""
+    read_database_url: str | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:  # pragma: no cover - trivial
         return (
@@ -131,4 +137,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         api_rate_limit_per_hour=_int(env, "SESIZARI_API_RATE_LIMIT"),
         secret=_get(env, "SESIZARI_SECRET") or "change-me",
         tile_url=_get(env, "SESIZARI_TILE_URL") or "",
+        read_database_url=_get(env, "SESIZARI_READ_DATABASE_URL"),
     )

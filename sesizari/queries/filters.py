@@ -40,7 +40,15 @@ def _as_tuple(value: Iterable[str] | str | None, name: str) -> tuple[str, ...]:
     for item in out:
         if not isinstance(item, str):
             raise ValidationError(name, f"expected text values, got {item!r}")
+        _printable(item, name)
     return out
+
+
+def _printable(value: str, name: str) -> None:
+    # PostgreSQL text cannot hold NUL: refuse it here, with the field's name,
+    # rather than let the database raise an error mid-page.
+    if "\x00" in value:
+        raise ValidationError(name, "a value contains a NUL character")
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,7 @@ class Filters:
     def __post_init__(self) -> None:
         if not isinstance(self.city, str) or not self.city.strip():
             raise ValidationError("city", "a city slug is required")
+        _printable(self.city, "city")
         for name in ("start", "end"):
             value = getattr(self, name)
             if isinstance(value, datetime):
@@ -91,6 +100,8 @@ class Filters:
             raise ValidationError(
                 "department", f"expected a department code, got {self.department!r}"
             )
+        if self.department is not None:
+            _printable(self.department, "department")
 
     def without_dates(self) -> Filters:
         """The same filters over all time (for figures with their own time window)."""

@@ -1,0 +1,36 @@
+-- Run after every migration run: what the read-only role may read.
+--
+-- The dashboard's analytics take user input into their filters and run as
+-- `sesizari_reader` (sesizari/db.py: read_engine), a login that can read the
+-- incidents and their rollups and write nothing.  Even a filter that some
+-- day slipped text into the SQL could then neither change data nor read the
+-- tables below, which hold personal data and secrets: reporters' contacts,
+-- staff accounts (password hashes), API keys, salted client hashes.
+--
+-- The role is created by the embedded cluster (sesizari/cluster.py); on
+-- another server an administrator creates it (README: "A read-only login").
+-- Without the role this does nothing.  Grants are repeated on every run, so
+-- a table added by a later migration is covered by the same rule.
+DO $$
+DECLARE
+    private CONSTANT text[] := ARRAY['incident_contacts', 'users', 'api_keys',
+                                     'submission_attempts'];
+    rel record;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sesizari_reader') THEN
+        RETURN;
+    END IF;
+    FOR rel IN
+        SELECT c.relname
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
+          AND pg_has_role(c.relowner, 'USAGE')
+    LOOP
+        IF rel.relname = ANY (private) OR rel.relname LIKE '\_yoyo%' OR rel.relname LIKE 'yoyo%' THEN
+            EXECUTE format('REVOKE ALL ON %I FROM sesizari_reader', rel.relname);
+        ELSE
+            EXECUTE format('GRANT SELECT ON %I TO sesizari_reader', rel.relname);
+        END IF;
+    END LOOP;
+END
+$$;
