@@ -105,6 +105,21 @@ def demo_engine(pg_cluster: Cluster, demo_database: str) -> Iterator[Engine]:
     eng.dispose()
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, driven by Playwright (``tests/browser_support.py``), one per module."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_support import ARGS, CHROMIUM
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is missing: run `make test` (it installs Debian's chromium)")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
 # A small square "city" for domain tests: 0.1 x 0.1 degrees around Lugoj.
 TEST_LON, TEST_LAT = 21.90, 45.69
 TEST_BOUNDARY = box(21.85, 45.64, 21.95, 45.74)

@@ -7,96 +7,20 @@ page in ``test-artifacts/``.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from urllib.parse import urlparse
 
 import pytest
 
-from tests.conftest import ARTIFACTS, REPO, _free_port
+from tests.browser_support import _choose, _fill, _watch, serve
+from tests.conftest import ARTIFACTS
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 pytestmark = pytest.mark.browser
-
-
-@contextlib.contextmanager
-def serve(database_url: str, name: str, **env_extra: str) -> Iterator[str]:
-    """Run the dashboard on ``database_url`` on a free port; yield its base URL."""
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Chromium is missing: run `make test` (it installs Debian's chromium)")
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, **env_extra}
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / f"{name}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(REPO / "dashboard" / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail(f"streamlit did not start; see test-artifacts/{name}.log")
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def app_url(pg_cluster, demo_database) -> Iterator[str]:
     with serve(pg_cluster.url(demo_database), "streamlit") as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 #: (artifact name, path): every page a visitor can open without signing in.
@@ -113,31 +37,6 @@ PAGES = [
     ("open-data", "open_data?city=lugoj&cat=pothole"),
     ("track", "track?id=LUG-2026-000001"),
 ]
-#: On a deep link (``/resolution``) Streamlit probes ``/resolution/_stcore/...`` to find
-#: its base path before falling back to ``/_stcore/...``: those two 404s are expected.
-PROBES = ("/_stcore/health", "/_stcore/host-config")
-
-
-def _watch(page) -> tuple[list[str], list[str]]:
-    errors: list[str] = []
-    outside: list[str] = []
-
-    def on_console(msg) -> None:
-        url = (msg.location or {}).get("url", "")
-        if msg.type == "error" and not url.endswith(PROBES):
-            errors.append(f"{msg.text} ({url})")
-
-    def on_request(req) -> None:
-        host = urlparse(req.url).hostname
-        if req.url.startswith("http") and host not in ("127.0.0.1", "localhost"):
-            outside.append(req.url)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("request", on_request)
-    return errors, outside
-
-
 #: The chart labels Vega-Lite shortened to fit (it ends them with an ellipsis).
 _CUT_LABELS = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"] svg text')]
     .map(e => e.textContent).filter(t => t.endsWith('…'))"""
@@ -188,38 +87,6 @@ def _jpeg() -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (640, 480), (120, 160, 90)).save(buf, "JPEG")
     return buf.getvalue()
-
-
-def _fill(page, label: str, value: str) -> None:
-    _settle(page)
-    box = page.get_by_label(label, exact=True)
-    box.fill(value)
-    box.press("Tab")
-    page.wait_for_timeout(600)
-
-
-def _settle(page) -> None:
-    """Wait until the app has finished its current run (a rerun closes open dropdowns)."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-    )
-    page.wait_for_timeout(300)
-
-
-def _choose(page, label: str, option: str) -> None:
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    for attempt in range(3):
-        _settle(page)
-        page.get_by_role("combobox", name=label, exact=True).click()
-        try:
-            page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
-            break
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-            if attempt == 2:
-                raise
-    page.wait_for_timeout(600)
 
 
 def test_report_track_resolve_with_photos(pg_cluster, demo_copy, browser, tmp_path):

@@ -19,8 +19,8 @@ import pytest
 import sqlalchemy as sa
 
 from sesizari import db
+from tests.browser_support import _fill, _settle, _watch, serve
 from tests.conftest import ARTIFACTS
-from tests.test_browser import ARGS, CHROMIUM, _fill, _settle, _watch, serve
 
 pytestmark = pytest.mark.browser
 
@@ -150,16 +150,6 @@ def _inject(url: str) -> tuple[str, str, str]:
                 {"c": city, "i": target}).one()
     finally:
         engine.dispose()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -1,0 +1,198 @@
+"""Staff pages in a real browser: what each login can download, and what a photo is as served.
+
+R12: each department head and a department's staff member sign in, open the
+work queue and download its CSV; the file holds exactly their department's
+open incidents, never a row of another department.
+
+R8: photos uploaded with metadata canaries (EXIF with GPS, XMP, IPTC, a JPEG
+comment, PNG text) are fetched as the browser receives them, on the public
+tracking page and the staff incident page: not one canary byte and no
+metadata block reaches the browser.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from dashboard.i18n import MESSAGES
+from sesizari import db
+from sesizari.incidents import Actor
+from sesizari.photos import attach_photo
+from tests.browser_support import _fill, _settle, _watch, serve
+from tests.test_photos import CANARIES, _leaky_jpeg, _leaky_png, _leaky_webp
+
+pytestmark = pytest.mark.browser
+
+OPEN = ("new", "acknowledged", "in_progress")
+QUEUE_LIMIT = 500  # workspace.work_queue's default
+PASSWORD = "sesizari-demo"  # the demo's staff password
+
+
+@pytest.fixture(scope="module")
+def staff_app(pg_cluster, demo_template, tmp_path_factory) -> Iterator[tuple[str, str, Path]]:
+    """The dashboard on a private demo copy, with leaky photos attached to one incident."""
+    from tests.conftest import clone_database
+
+    name = clone_database(pg_cluster, demo_template)
+    url = pg_cluster.url(name)
+    photos = tmp_path_factory.mktemp("photos")
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            number, department = conn.execute(sa.text(
+                "SELECT i.registry_number, d.code FROM incidents i"
+                " JOIN departments d USING (city_id, department_id)"
+                " JOIN cities c USING (city_id)"
+                " WHERE c.slug = 'lugoj' AND i.status = 'resolved'"
+                " ORDER BY i.registry_number LIMIT 1"
+            )).one()  # fmt: skip
+        clerk = Actor("agent1", None, "staff")
+        for data in (_leaky_png(), _leaky_webp()):
+            attach_photo(engine, "lugoj", number, data, "report", clerk, root=photos)
+        attach_photo(engine, "lugoj", number, _leaky_jpeg(), "resolution", clerk,
+                     public=True, root=photos)  # fmt: skip
+    finally:
+        engine.dispose()
+    with serve(url, "staff", SESIZARI_PHOTO_DIR=str(photos)) as base:
+        yield base, url, (number, department)
+    pg_cluster.psql(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def _login(browser, base: str, username: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1200})
+    page = context.new_page()
+    page.goto(f"{base}/login?city=lugoj")
+    _fill(page, "Utilizator", username)
+    _fill(page, "Parolă", PASSWORD)
+    page.get_by_role("button", name="Intră").click()
+    page.get_by_text("Conectat ca").wait_for(timeout=60_000)
+    return context, page
+
+
+def _departments(url: str) -> list[str]:
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.text(
+                "SELECT d.code FROM departments d JOIN cities c USING (city_id)"
+                " WHERE c.slug = 'lugoj' ORDER BY d.code"
+            )).scalars())  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def _open_in(url: str, department: str) -> set[str]:
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return set(conn.execute(sa.text(
+                "SELECT i.registry_number FROM incidents i"
+                " JOIN departments d USING (city_id, department_id) JOIN cities c USING (city_id)"
+                " WHERE c.slug = 'lugoj' AND d.code = :d AND i.status = ANY(:s)"
+            ), {"d": department, "s": list(OPEN)}).scalars())  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def _all_of_city(url: str) -> set[str]:
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return set(conn.execute(sa.text(
+                "SELECT registry_number FROM incidents JOIN cities USING (city_id)"
+                " WHERE slug = 'lugoj'"
+            )).scalars())  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def _queue_csv(page) -> list[dict[str, str]]:
+    page.get_by_role("link", name=MESSAGES["ro"]["nav.queue"]).click()
+    button = page.get_by_role("button", name=MESSAGES["ro"]["queue.download"])
+    button.wait_for(timeout=60_000)
+    _settle(page)
+    with page.expect_download(timeout=60_000) as download:
+        button.click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_each_login_downloads_only_its_department(staff_app, browser):
+    base, url, _ = staff_app
+    column = MESSAGES["ro"]["col.registry_number"]
+    logins = [(f"sef.{code}", code) for code in _departments(url)] + [
+        ("agent1.lighting", "lighting")
+    ]
+    assert len(logins) >= 4
+    city = _all_of_city(url)
+    for username, department in logins:
+        context, page = _login(browser, base, username)
+        errors, outside = _watch(page)
+        rows = _queue_csv(page)
+        context.close()
+        got = {row[column] for row in rows}
+        expected = _open_in(url, department)
+        assert len(got) == len(rows), username  # no row twice
+        assert got <= city, username
+        if len(expected) <= QUEUE_LIMIT:
+            assert got == expected, username
+        else:
+            assert got < expected and len(got) == QUEUE_LIMIT, username
+        for other in {d for _, d in logins} - {department}:
+            assert not got & _open_in(url, other), (username, other)
+        assert not errors, errors
+        assert not outside, outside
+
+
+def _served_images(page, action) -> list[bytes]:
+    """Bodies of the images the browser receives while ``action`` runs."""
+    bodies: list = []
+    page.on("response", lambda r: bodies.append(r) if r.request.resource_type == "image" else None)
+    action()
+    page.wait_for_timeout(1500)
+    return [r.body() for r in bodies if r.ok and "/media/" in r.url]
+
+
+def _assert_clean(images: list[bytes], expected: int) -> None:
+    assert len(images) >= expected, f"{len(images)} images served, expected {expected}"
+    for data in images:
+        for canary in CANARIES:
+            assert canary not in data
+        for marker in (b"Exif\x00\x00", b"http://ns.adobe.com/xap", b"Photoshop 3.0", b"8BIM"):
+            assert marker not in data
+        img = Image.open(io.BytesIO(data))
+        assert not img.getexif()
+        assert not {"exif", "xmp", "comment", "icc_profile", "XML:com.adobe.xmp"} & set(img.info)
+
+
+def test_photos_as_served_carry_no_metadata(staff_app, browser):
+    base, _, (number, department) = staff_app
+    page = browser.new_page(viewport={"width": 1400, "height": 1300})
+
+    def track() -> None:
+        page.goto(f"{base}/track?id={number}")
+        page.wait_for_selector('[data-testid="stImage"] img', timeout=60_000)
+
+    _assert_clean(_served_images(page, track), expected=1)  # the public fix photo
+    page.close()
+
+    context, page = _login(browser, base, f"sef.{department}")
+
+    def detail() -> None:
+        page.get_by_role("link", name=MESSAGES["ro"]["nav.incident"]).click()
+        _fill(page, "Numărul sesizării", number)
+        page.get_by_text(f"Sesizarea {number}").wait_for(timeout=60_000)
+        page.wait_for_function(
+            "() => document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 3",
+            timeout=60_000,
+        )
+
+    _assert_clean(_served_images(page, detail), expected=3)  # every photo, as staff see them
+    context.close()
