@@ -39,6 +39,7 @@ import logging
 import os
 import re
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -63,6 +64,16 @@ log = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 #: Largest declared image accepted (pixels); 40 MP covers every phone camera.
 MAX_PIXELS = 40_000_000
+#: Largest declared PNG or WebP accepted (pixels).  JPEG is decoded at a
+#: reduced DCT scale (about 120 MiB at 40 MP); PNG and WebP are decoded
+#: whole, WebP through libwebp's own buffers (about 4 bytes x 4 copies a
+#: pixel): a 1 KiB WebP of 40 MP took 800 MiB.  24 MP is a 6000 x 4000
+#: camera frame; phones send JPEG.
+MAX_PIXELS_FULL_DECODE = 24_000_000
+#: Photos decoded at once in one process; more wait their turn.  With
+#: :data:`MAX_PIXELS_FULL_DECODE` this bounds the memory uploads can take
+#: (``tests/test_photo_memory.py``), and two cores decode no faster with more.
+DECODE_SLOTS = 2
 #: Largest declared side accepted; refuses 1 x 40,000,000 strips too.
 MAX_DECLARED_SIDE = 16_383
 #: Longest side of the stored photo.
@@ -188,7 +199,7 @@ def _sniff_allowed(data: bytes) -> str | None:
     return None
 
 
-def _refuse_size(width: int, height: int) -> None:
+def _refuse_size(width: int, height: int, fmt: str | None = None) -> None:
     if width <= 0 or height <= 0:
         raise PhotoError(Reason.CORRUPT, f"not a valid image: it declares {width}x{height} pixels")
     if width * height > MAX_PIXELS or max(width, height) > MAX_DECLARED_SIDE:
@@ -196,6 +207,12 @@ def _refuse_size(width: int, height: int) -> None:
             Reason.TOO_MANY_PIXELS,
             f"image too big: {width}x{height} pixels (at most {MAX_PIXELS // 1_000_000} "
             f"megapixels and {MAX_DECLARED_SIDE} pixels a side); send a smaller photo",
+        )
+    if fmt in ("PNG", "WEBP") and width * height > MAX_PIXELS_FULL_DECODE:
+        raise PhotoError(
+            Reason.TOO_MANY_PIXELS,
+            f"image too big: {width}x{height} pixels (a {fmt} photo may have at most "
+            f"{MAX_PIXELS_FULL_DECODE // 1_000_000} megapixels); send it as a JPEG or smaller",
         )
 
 
@@ -255,11 +272,11 @@ def _decode(data: bytes) -> tuple[Image.Image, str]:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             probe = _open(data)
-            _refuse_size(*probe.size)
+            _refuse_size(*probe.size, probe.format)
             # verify() checks what load() does not, e.g. every PNG chunk CRC.
             probe.verify()
             img = _open(data)
-            _refuse_size(*img.size)
+            _refuse_size(*img.size, img.format)
             fmt = img.format or "?"
             if fmt == "JPEG":
                 # Let libjpeg decode at a reduced DCT scale when the photo is
@@ -279,12 +296,15 @@ def _decode(data: bytes) -> tuple[Image.Image, str]:
 
 
 def _oriented(img: Image.Image) -> Image.Image:
-    """Apply the EXIF orientation; a photo with unreadable EXIF is kept as decoded."""
+    """Apply the EXIF orientation; a photo with unreadable EXIF is kept as decoded.
+
+    In place: a copy of a full-size decoded photo is its size again in memory.
+    """
     try:
-        return ImageOps.exif_transpose(img)
+        ImageOps.exif_transpose(img, in_place=True)
     except Exception as exc:  # EXIF is attacker-controlled; orientation is best effort
         log.info("ignoring unreadable EXIF orientation: %s", exc)
-        return img
+    return img
 
 
 _SRGB = ImageCms.createProfile("sRGB")
@@ -316,7 +336,8 @@ def _normalised(img: Image.Image) -> Image.Image:
         img = img.convert("L")
     has_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
     if has_alpha:
-        img = img.convert("RGBA")
+        if img.mode != "RGBA":  # convert() copies even to the same mode
+            img = img.convert("RGBA")
         lo, _hi = img.getchannel("A").getextrema()
         if lo == 255:  # fully opaque: the alpha channel carries nothing
             img = img.convert("RGB")
@@ -334,6 +355,9 @@ def _encode(img: Image.Image, mime: str) -> bytes:
     return out.getvalue()
 
 
+_DECODING = threading.BoundedSemaphore(DECODE_SLOTS)
+
+
 def process_photo(data: bytes) -> ProcessedPhoto:
     """Verify an upload and return a cleaned, resized, re-encoded copy with its thumbnail.
 
@@ -348,16 +372,18 @@ def process_photo(data: bytes) -> ProcessedPhoto:
             f"too large: {_megabytes(len(data))} > {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; "
             "send a smaller photo",
         )
-    decoded, fmt = _decode(bytes(data))
-    source_size = decoded.size
-    icc = decoded.info.get("icc_profile")
-    img = _oriented(decoded)
-    img = _to_srgb(img, icc if isinstance(icc, bytes) else None)
-    img = _normalised(img)
-    # Shrink before copying, so the copy costs at most MAX_SIDE² pixels of memory.
-    img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    # A brand-new image holding only the pixels: no info, EXIF, XMP, ICC, comments.
-    clean = Image.frombytes(img.mode, img.size, img.tobytes())
+    with _DECODING:  # the full-size pixels of at most DECODE_SLOTS photos at a time
+        decoded, fmt = _decode(bytes(data))
+        source_size = decoded.size
+        icc = decoded.info.get("icc_profile")
+        img = _oriented(decoded)
+        img = _to_srgb(img, icc if isinstance(icc, bytes) else None)
+        img = _normalised(img)
+        # Shrink before copying, so the copy costs at most MAX_SIDE² pixels of memory.
+        img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+        # A brand-new image holding only the pixels: no info, EXIF, XMP, ICC, comments.
+        clean = Image.frombytes(img.mode, img.size, img.tobytes())
+        del decoded, img
     mime = "image/webp" if clean.mode == "RGBA" else "image/jpeg"
     stored = _encode(clean, mime)
     thumb = clean.copy()
