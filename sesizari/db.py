@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from sesizari.cluster import READ_ROLE, Cluster
+from sesizari.errors import ValidationError
 from sesizari.settings import REPO_ROOT, Settings, load_settings
 
 MIGRATIONS_DIR = REPO_ROOT / "sql" / "migrations"
@@ -45,13 +46,51 @@ def database_url(settings: Settings | None = None, start: bool = True) -> str:
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
-    """A SQLAlchemy engine with the project's defaults (UTC sessions, pre-ping)."""
+    """A SQLAlchemy engine with the project's defaults (UTC sessions, pre-ping).
+
+    Every statement's parameters are checked for NUL characters first
+    (:func:`_refuse_nul`), so text PostgreSQL cannot store is a
+    :class:`ValidationError` with the parameter's name, wherever it came from.
+    """
     options: dict[str, object] = {
         "pool_pre_ping": True,
         "connect_args": {"options": "-c timezone=UTC"},
     }
     options.update(kwargs)
-    return sa.create_engine(url, **options)
+    engine = sa.create_engine(url, **options)
+    sa.event.listen(engine, "before_cursor_execute", _refuse_nul)
+    return engine
+
+
+def _nul_in(value: object, name: str) -> str | None:
+    """Name of the first text in ``value`` (nested JSON too) holding a NUL, or None."""
+    if isinstance(value, str):
+        return name if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_in(key, name) or _nul_in(item, f"{name}.{key}" if name else str(key))
+            if found:
+                return found
+    elif isinstance(value, list | tuple):
+        for item in value:
+            found = _nul_in(item, name)
+            if found:
+                return found
+    return None
+
+
+def _refuse_nul(conn, cursor, statement, parameters, context, executemany) -> None:
+    """Refuse a NUL character before PostgreSQL does.
+
+    PostgreSQL's text (and JSON) cannot hold U+0000.  Without this, a NUL
+    pasted into any form field (a description, a user name, a search) ended
+    as a driver ``DataError``: a traceback on the page instead of a message.
+    """
+    found = _nul_in(parameters, "")
+    if found is not None:
+        raise ValidationError(
+            found or "text", "text cannot contain a NUL character (\\x00); remove it"
+        )
 
 
 def get_engine() -> Engine:

@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import data, widgets
 from dashboard.i18n import t
 from sesizari import auth
+from sesizari.errors import SesizariError
 
 st.subheader(t("login.title"))
 city = widgets.city_selector(sidebar=False)
@@ -17,8 +18,11 @@ with st.form("login"):
     password = st.text_input(t("login.password"), type="password", key="login_password")
     submitted = st.form_submit_button(t("login.submit"), type="primary")
 if submitted:
-    with data.engine().connect() as conn:
-        user = auth.authenticate(conn, city, username, password)
+    try:
+        with data.engine().connect() as conn:
+            user = auth.authenticate(conn, city, username, password)
+    except SesizariError:  # e.g. a user name no account can have (a NUL character)
+        user = None
     if user is None:
         st.error(t("login.failed"))
     else:
