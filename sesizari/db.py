@@ -124,8 +124,9 @@ def get_read_engine() -> Engine:
     """The process-wide engine of the dashboard's analytics: reads only.
 
     User input reaches SQL through the analytics' filters; they bind it as
-    parameters, and this engine is the second line: its login has SELECT on
-    the incidents and rollups only, and every transaction is read-only.
+    parameters, and this engine is the second line: its login may only read,
+    and not the tables of personal data or secrets (``post-apply.sql``), and
+    every transaction is read-only.
     """
     get_engine()  # started and migrated (the grants come with the migrations)
     return _read_engine_for(read_database_url())
