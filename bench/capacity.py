@@ -19,6 +19,12 @@ cluster, or ``DATABASE_URL``):
    idle again), ``--rounds`` times.  Passes with first render p95 < 5 s and
    filter change p95 < 2 s.
 
+3. The dashboard's server alone: the same sessions and filter changes
+   through Streamlit's own WebSocket protocol (``bench/streamlit_client.py``)
+   instead of browsers, so the browsers' drawing (in software here: no GPU)
+   does not take the server's CPU.  A city's users draw on their own
+   machines; this is the server's part of the same figures.
+
 The API, the dashboard, PostgreSQL, the browsers and this script share the
 machine, as they would on a small city server (browsers aside).
 """
@@ -238,6 +244,57 @@ def dashboard(url: str, sessions: int, rounds: int) -> bool:
     return ok
 
 
+async def _server_rounds(base: str, sessions: int, rounds: int) -> dict[str, list[float]]:
+    from bench.streamlit_client import StreamlitSession
+
+    async def session(out: dict[str, list[float]]) -> None:
+        client = StreamlitSession(base, f"city={CITY}")
+        try:
+            first = await client.open()
+            out["first render"].append(first.seconds)
+            change = await client.choose(first, "Categorii")
+            out["filter change"].append(change.seconds)
+        finally:
+            await client.close()
+
+    out: dict[str, list[float]] = {"first render": [], "filter change": []}
+    await session({"first render": [], "filter change": []})  # warm the server's caches
+    alone: dict[str, list[float]] = {"first render": [], "filter change": []}
+    await session(alone)
+    print(f"  one session alone: first render {alone['first render'][0]:.2f} s,"
+          f" filter change {alone['filter change'][0]:.2f} s", flush=True)
+    for r in range(rounds):
+        await asyncio.gather(*(session(out) for _ in range(sessions)))
+        print(f"  round {r + 1}: first render p95 {p95(out['first render']):.2f} s,"
+              f" filter change p95 {p95(out['filter change']):.2f} s", flush=True)
+    return out
+
+
+def dashboard_server(url: str, sessions: int, rounds: int) -> bool:
+    """Scenario 3: the dashboard's server with protocol clients instead of browsers."""
+    proc, base = _serve_dashboard(url)
+    cpu = CpuByGroup()
+    cpu.start()
+    t0 = time.monotonic()
+    try:
+        out = asyncio.run(_server_rounds(base, sessions, rounds))
+    finally:
+        used = cpu.stop()
+        wall = time.monotonic() - t0
+        proc.terminate()
+        proc.wait(30)
+    print(f"  CPU over the phase ({wall:.0f} s wall, {os.cpu_count()} cores):"
+          + ", ".join(f" {g} {s:.0f} s" for g, s in sorted(used.items(), key=lambda x: -x[1])))
+    first, change = out["first render"], out["filter change"]
+    ok = p95(first) < 5 and p95(change) < 2
+    print(f"dashboard server: {sessions} sessions x {rounds} rounds: first render p50"
+          f" {statistics.median(first):.2f} s, p95 {p95(first):.2f} s; filter change p50"
+          f" {statistics.median(change):.2f} s, p95 {p95(change):.2f} s"
+          f" -> {verdict(ok)} (first render p95 < 5 s, filter change p95 < 2 s; browsers'"
+          " drawing not included)")
+    return ok
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--incidents", type=int, default=100_000)
@@ -245,18 +302,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=300.0, help="submission phase length")
     parser.add_argument("--sessions", type=int, default=10, help="concurrent browsers")
     parser.add_argument("--rounds", type=int, default=3, help="dashboard rounds")
-    parser.add_argument("--skip", choices=["submissions", "dashboard"],
-                        help="leave one scenario out")
+    parser.add_argument("--skip", choices=["submissions", "dashboard", "server"],
+                        action="append", default=[], help="leave a scenario out (repeatable)")
     args = parser.parse_args()
     engine = engine_for(args.incidents)
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
     print(f"{args.incidents} incidents, {os.cpu_count()} cores", flush=True)
     results = []
-    if args.skip != "submissions":
+    if "submissions" not in args.skip:
         results.append(submissions(url, args.rate, args.seconds))
-    if args.skip != "dashboard":
+    if "dashboard" not in args.skip:
         results.append(dashboard(url, args.sessions, args.rounds))
+    if "server" not in args.skip:
+        results.append(dashboard_server(url, args.sessions, args.rounds))
     sys.exit(0 if all(results) else 1)
 
 

@@ -208,7 +208,8 @@ def zone(city: str):
     """The city's time zone, in which every time on its pages is shown."""
     from zoneinfo import ZoneInfo
 
-    return ZoneInfo(cities().set_index("slug").loc[city, "timezone"])
+    frame = cities()
+    return ZoneInfo(dict(zip(frame["slug"], frame["timezone"], strict=True))[city])
 
 
 def _bounds(filters: Filters):

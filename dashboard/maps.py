@@ -7,11 +7,14 @@ with no sources: a plain background that needs no internet and no token.
 
 from __future__ import annotations
 
+import functools
 import json
 from urllib.parse import quote
 
 import pandas as pd
 import pydeck as pdk
+from pydeck.bindings import deck as pydeck_deck
+from pydeck.bindings.json_tools import default_serialize
 
 #: A MapLibre style with no sources, inlined as a data URL: a plain background
 #: drawn without any network request (Streamlit would otherwise fetch Carto tiles).
@@ -45,8 +48,27 @@ def _ramp(values: pd.Series, alpha: int = 190) -> list[list[int]]:
     ]
 
 
+# pydeck asks "is ipywidgets installed?" by trying to import it, four times
+# per Deck; a failed import is not cached, so each try searched sys.path
+# again: 7 % of the server's CPU.  The answer cannot change in a process.
+pydeck_deck.has_jupyter_extra = functools.cache(pydeck_deck.has_jupyter_extra)
+
+
+class CompactDeck(pdk.Deck):
+    """A pydeck Deck whose JSON is written compactly.
+
+    pydeck indents its JSON, which makes Python fall back from its C encoder
+    to the pure-Python one: serialising the map was a tenth of the server's
+    CPU for a session's first render (``bench/capacity.py``).  The JSON is
+    the same document, a third smaller on the wire.
+    """
+
+    def to_json(self) -> str:
+        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+
+
 def deck(layers: list[pdk.Layer], view: dict[str, float], tooltip: dict | None) -> pdk.Deck:
-    return pdk.Deck(
+    return CompactDeck(
         layers=layers,
         initial_view_state=pdk.ViewState(**view),
         map_provider=None,
