@@ -200,69 +200,23 @@ async def _session(browser, base: str, out: dict[str, list[float]]) -> None:
     await context.close()
 
 
-async def _dashboard_rounds(base: str, sessions: int, rounds: int) -> dict[str, list[float]]:
-    from playwright.async_api import async_playwright
-
-    out: dict[str, list[float]] = {"first render": [], "filter change": []}
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        # One visit first: Streamlit compiles the pages and fills its caches
-        # once per server, not per session.  Then one alone, for reference.
-        await _session(browser, base, {"first render": [], "filter change": []})
-        alone: dict[str, list[float]] = {"first render": [], "filter change": []}
-        await _session(browser, base, alone)
-        print(f"  one session alone: first render {alone['first render'][0]:.2f} s,"
-              f" filter change {alone['filter change'][0]:.2f} s", flush=True)
-        for r in range(rounds):
-            await asyncio.gather(*(_session(browser, base, out) for _ in range(sessions)))
-            print(f"  round {r + 1}: first render p95 {p95(out['first render']):.2f} s,"
-                  f" filter change p95 {p95(out['filter change']):.2f} s", flush=True)
-        await browser.close()
-    return out
+Times = dict[str, list[float]]
 
 
-def dashboard(url: str, sessions: int, rounds: int) -> bool:
-    proc, base = _serve_dashboard(url)
-    cpu = CpuByGroup()
-    cpu.start()
-    t0 = time.monotonic()
-    try:
-        out = asyncio.run(_dashboard_rounds(base, sessions, rounds))
-    finally:
-        used = cpu.stop()
-        wall = time.monotonic() - t0
-        proc.terminate()
-        proc.wait(30)
-    print(f"  CPU over the phase ({wall:.0f} s wall, {os.cpu_count()} cores):"
-          + ", ".join(f" {g} {s:.0f} s" for g, s in sorted(used.items(), key=lambda x: -x[1])))
-    first, change = out["first render"], out["filter change"]
-    ok = p95(first) < 5 and p95(change) < 2
-    print(f"dashboard: {sessions} sessions x {rounds} rounds: first render p50"
-          f" {statistics.median(first):.2f} s, p95 {p95(first):.2f} s; filter change p50"
-          f" {statistics.median(change):.2f} s, p95 {p95(change):.2f} s"
-          f" -> {verdict(ok)} (first render p95 < 5 s, filter change p95 < 2 s)")
-    return ok
+def _times() -> Times:
+    return {"first render": [], "filter change": []}
 
 
-async def _server_rounds(base: str, sessions: int, rounds: int) -> dict[str, list[float]]:
-    from bench.streamlit_client import StreamlitSession
-
-    async def session(out: dict[str, list[float]]) -> None:
-        client = StreamlitSession(base, f"city={CITY}")
-        try:
-            first = await client.open()
-            out["first render"].append(first.seconds)
-            change = await client.choose(first, "Categorii")
-            out["filter change"].append(change.seconds)
-        finally:
-            await client.close()
-
-    out: dict[str, list[float]] = {"first render": [], "filter change": []}
-    await session({"first render": [], "filter change": []})  # warm the server's caches
-    alone: dict[str, list[float]] = {"first render": [], "filter change": []}
+async def _rounds(session, sessions: int, rounds: int) -> Times:
+    """``session(out)`` to warm up, then alone, then ``sessions`` at once, ``rounds`` times."""
+    # One visit first: Streamlit compiles the pages and fills its caches
+    # once per server, not per session.  Then one alone, for reference.
+    await session(_times())
+    alone = _times()
     await session(alone)
     print(f"  one session alone: first render {alone['first render'][0]:.2f} s,"
           f" filter change {alone['filter change'][0]:.2f} s", flush=True)
+    out = _times()
     for r in range(rounds):
         await asyncio.gather(*(session(out) for _ in range(sessions)))
         print(f"  round {r + 1}: first render p95 {p95(out['first render']):.2f} s,"
@@ -270,14 +224,43 @@ async def _server_rounds(base: str, sessions: int, rounds: int) -> dict[str, lis
     return out
 
 
-def dashboard_server(url: str, sessions: int, rounds: int) -> bool:
-    """Scenario 3: the dashboard's server with protocol clients instead of browsers."""
+async def _browser_rounds(base: str, sessions: int, rounds: int) -> Times:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            return await _rounds(lambda out: _session(browser, base, out), sessions, rounds)
+        finally:
+            await browser.close()
+
+
+async def _protocol_session(base: str, out: Times) -> None:
+    """One session through Streamlit's protocol: the server's share of :func:`_session`."""
+    from bench.streamlit_client import StreamlitSession
+
+    client = StreamlitSession(base, f"city={CITY}")
+    try:
+        first = await client.open()
+        out["first render"].append(first.seconds)
+        change = await client.choose(first, "Categorii")
+        out["filter change"].append(change.seconds)
+    finally:
+        await client.close()
+
+
+async def _server_rounds(base: str, sessions: int, rounds: int) -> Times:
+    return await _rounds(lambda out: _protocol_session(base, out), sessions, rounds)
+
+
+def _measure(url: str, name: str, rounds_of, sessions: int, rounds: int, note: str = "") -> bool:
+    """Serve the dashboard, run ``rounds_of(base, sessions, rounds)``, print and judge it."""
     proc, base = _serve_dashboard(url)
     cpu = CpuByGroup()
     cpu.start()
     t0 = time.monotonic()
     try:
-        out = asyncio.run(_server_rounds(base, sessions, rounds))
+        out = asyncio.run(rounds_of(base, sessions, rounds))
     finally:
         used = cpu.stop()
         wall = time.monotonic() - t0
@@ -287,12 +270,22 @@ def dashboard_server(url: str, sessions: int, rounds: int) -> bool:
           + ", ".join(f" {g} {s:.0f} s" for g, s in sorted(used.items(), key=lambda x: -x[1])))
     first, change = out["first render"], out["filter change"]
     ok = p95(first) < 5 and p95(change) < 2
-    print(f"dashboard server: {sessions} sessions x {rounds} rounds: first render p50"
+    print(f"{name}: {sessions} sessions x {rounds} rounds: first render p50"
           f" {statistics.median(first):.2f} s, p95 {p95(first):.2f} s; filter change p50"
           f" {statistics.median(change):.2f} s, p95 {p95(change):.2f} s"
-          f" -> {verdict(ok)} (first render p95 < 5 s, filter change p95 < 2 s; browsers'"
-          " drawing not included)")
+          f" -> {verdict(ok)} (first render p95 < 5 s, filter change p95 < 2 s{note})")
     return ok
+
+
+def dashboard(url: str, sessions: int, rounds: int) -> bool:
+    """Scenario 2: browsers."""
+    return _measure(url, "dashboard", _browser_rounds, sessions, rounds)
+
+
+def dashboard_server(url: str, sessions: int, rounds: int) -> bool:
+    """Scenario 3: the dashboard's server with protocol clients instead of browsers."""
+    return _measure(url, "dashboard server", _server_rounds, sessions, rounds,
+                    note="; browsers' drawing not included")
 
 
 def main() -> None:
