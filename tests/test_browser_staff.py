@@ -76,41 +76,34 @@ def _login(browser, base: str, username: str):
     return context, page
 
 
-def _departments(url: str) -> list[str]:
+def _column(url: str, sql: str, **params: object) -> list[str]:
+    """The first column of ``sql``'s rows, read on a short-lived engine."""
     engine = db.make_engine(url)
     try:
         with engine.connect() as conn:
-            return list(conn.execute(sa.text(
-                "SELECT d.code FROM departments d JOIN cities c USING (city_id)"
-                " WHERE c.slug = 'lugoj' ORDER BY d.code"
-            )).scalars())  # fmt: skip
+            return list(conn.execute(sa.text(sql), params).scalars())
     finally:
         engine.dispose()
+
+
+def _departments(url: str) -> list[str]:
+    return _column(url, "SELECT d.code FROM departments d JOIN cities c USING (city_id)"
+                        " WHERE c.slug = 'lugoj' ORDER BY d.code")  # fmt: skip
 
 
 def _open_in(url: str, department: str) -> set[str]:
-    engine = db.make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return set(conn.execute(sa.text(
-                "SELECT i.registry_number FROM incidents i"
-                " JOIN departments d USING (city_id, department_id) JOIN cities c USING (city_id)"
-                " WHERE c.slug = 'lugoj' AND d.code = :d AND i.status = ANY(:s)"
-            ), {"d": department, "s": list(OPEN)}).scalars())  # fmt: skip
-    finally:
-        engine.dispose()
+    return set(_column(
+        url,
+        "SELECT i.registry_number FROM incidents i"
+        " JOIN departments d USING (city_id, department_id) JOIN cities c USING (city_id)"
+        " WHERE c.slug = 'lugoj' AND d.code = :d AND i.status = ANY(:s)",
+        d=department, s=list(OPEN),
+    ))  # fmt: skip
 
 
 def _all_of_city(url: str) -> set[str]:
-    engine = db.make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return set(conn.execute(sa.text(
-                "SELECT registry_number FROM incidents JOIN cities USING (city_id)"
-                " WHERE slug = 'lugoj'"
-            )).scalars())  # fmt: skip
-    finally:
-        engine.dispose()
+    return set(_column(url, "SELECT registry_number FROM incidents JOIN cities USING (city_id)"
+                            " WHERE slug = 'lugoj'"))  # fmt: skip
 
 
 def _queue_csv(page) -> list[dict[str, str]]:
