@@ -103,8 +103,13 @@ def _status_of(exc: SesizariError) -> int:
     return 400
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
-    """The API application, on ``engine`` (default: the configured database)."""
+def create_app(engine: Engine | None = None, reader: Engine | None = None) -> FastAPI:
+    """The API application, on ``engine`` (default: the configured database).
+
+    Its GET endpoints, public and open to any input, read through ``reader``
+    (default: ``engine`` when one is given, else ``db.get_read_engine()``, a
+    login that can write nothing); only ``POST /requests`` uses ``engine``.
+    """
     app = FastAPI(
         title="Sesizari API",
         version=API_VERSION,
@@ -113,7 +118,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             f"reports, and open-data downloads. Open data licence: {opendata.LICENCE}"
         ),
     )
-    state: dict[str, Engine | None] = {"engine": engine}
+    state: dict[str, Engine | None] = {"engine": engine, "reader": reader or engine}
     # Handlers run in a thread pool: the first requests must not all start and
     # migrate the database at once (they would queue on the migration lock).
     engine_lock = threading.Lock()
@@ -125,6 +130,14 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
                 state["engine"] = get_engine()
             return state["engine"]
+
+    def reads() -> Engine:
+        with engine_lock:
+            if state["reader"] is None:
+                from sesizari.db import get_read_engine
+
+                state["reader"] = get_read_engine()
+            return state["reader"]
 
     @app.exception_handler(SesizariError)
     def domain_error(request: Request, exc: SesizariError) -> Response:
@@ -150,7 +163,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         responses=OPEN311_RESPONSES,
     )
     def get_services(fmt: Format, jurisdiction_id: JurisdictionId = None) -> Response:
-        with db().connect() as conn:
+        with reads().connect() as conn:
             city = open311.resolve_city(conn, jurisdiction_id)
             services = open311.list_services(conn, city)
         return respond(fmt, services, "services", "service")
@@ -163,7 +176,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     def get_service_definition(
         service_code: str, fmt: Format, jurisdiction_id: JurisdictionId = None
     ) -> Response:
-        with db().connect() as conn:
+        with reads().connect() as conn:
             city = open311.resolve_city(conn, jurisdiction_id)
             definition = open311.service_definition(conn, city, service_code)
         return respond(fmt, definition, "service_definition", None)
@@ -193,7 +206,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         end_date: Annotated[str | None, Query(description="W3C date/time.")] = None,
         status: Annotated[str | None, Query(description="open or closed.")] = None,
     ) -> Response:
-        with db().connect() as conn:
+        with reads().connect() as conn:
             city = open311.resolve_city(conn, jurisdiction_id)
             found = open311.find_requests(
                 conn,
@@ -214,7 +227,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     def get_request(
         service_request_id: str, fmt: Format, jurisdiction_id: JurisdictionId = None
     ) -> Response:
-        with db().connect() as conn:
+        with reads().connect() as conn:
             city = open311.resolve_city(conn, jurisdiction_id)
             found = open311.get_request(conn, city, service_request_id)
         return respond(fmt, [found], "service_requests", "request")
@@ -234,7 +247,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         district: Annotated[list[str] | None, Query(description="District names.")] = None,
         limit: Annotated[int | None, Query(ge=1, le=MAX_EXPORT_ROWS)] = None,
     ) -> Response:
-        with db().connect() as conn:
+        with reads().connect() as conn:
             city = open311.resolve_city(conn, jurisdiction_id)
             tz = ZoneInfo(city.timezone)
             gdf = opendata.public_incidents(

@@ -243,3 +243,30 @@ def test_hostile_urls_render_the_pages(pg_cluster, demo_database, monkeypatch):
     for key in ("cat", "dep", "district"):  # only the known value is kept
         assert at.query_params.get(key) in (None, "pothole", ["pothole"])
     assert at.query_params["from"] != "2026-13-45'"
+
+
+def test_the_api_reads_through_the_reader_and_writes_through_its_engine(pg_cluster, demo_copy):
+    """The public GET endpoints run as the reader; only POST /requests writes."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.api_support import form, new_key
+
+    name = sa.engine.make_url(demo_copy).database
+    writer = db.make_engine(demo_copy)
+    read_only = db._read_engine_for(pg_cluster.url(name, user=READ_ROLE))
+    api = TestClient(create_app(writer, reader=read_only))
+    number = _numbers(read_only, Filters("lugoj"))[0]
+    for path in ("/services.json", "/services/pothole.json", "/requests.json",
+                 f"/requests/{number}.xml", "/requests.json?status=open&service_code=pothole",
+                 "/opendata/incidents.csv", "/opendata/incidents.geojson?category=pothole"):
+        assert api.get(f"{path}{'&' if '?' in path else '?'}jurisdiction_id=lugoj").status_code \
+            == 200, path  # fmt: skip
+    assert read_only.pool.checkedin() > 0 and writer.pool.checkedin() == 0
+    posted = api.post("/requests.json", data=form(
+        api_key=new_key(writer, "lugoj"), jurisdiction_id="lugoj", service_code="pothole",
+        lat=45.6887, long=21.9035, description="Groapă",
+    ))  # fmt: skip
+    assert posted.status_code == 200, posted.text
+    read_only.dispose()
+    writer.dispose()
