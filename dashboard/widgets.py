@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import data
+from dashboard import charts, data
 from dashboard.i18n import current_language, t
 from sesizari import opendata
 from sesizari.queries import EXACT_PERCENTILE_LIMIT, SAMPLE_RATE
@@ -100,6 +100,14 @@ def table(frame: pd.DataFrame, name: str) -> None:
     (:func:`download_csv`): every table of the analytics pages has both."""
     st.dataframe(frame, hide_index=True, width="stretch")
     download_csv(frame, name)
+
+
+def chart(spec: charts.Chart) -> None:
+    """A chart of :mod:`dashboard.charts`, as wide as the page."""
+    if spec.height is None:
+        st.vega_lite_chart(spec.data, spec.spec, width="stretch")
+    else:
+        st.vega_lite_chart(spec.data, spec.spec, width="stretch", height=spec.height)
 
 
 def headers(frame: pd.DataFrame) -> pd.DataFrame:

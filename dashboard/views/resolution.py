@@ -65,30 +65,24 @@ st.markdown(f"**{t('res.within', by=t(f'res.by.{by}'))}**")
 shares = charts.horizontal_bars(
     within, "name", ["share_within"], t("col.name"), t("col.share_within")
 )
-st.altair_chart(shares, width="stretch", height=shares.height)
+widgets.chart(shares)
 table(within, ["name", "n_resolved", "share_within"], f"within_target_{by}")
 
 left, right = st.columns(2)
 trend = data.weekly_trend(chosen)
 with left:
     st.markdown(f"**{t('res.trend')}**")
-    st.line_chart(
-        trend, x="week", y="resolve_median_h", x_label=t("col.week"), y_label=t("col.hours")
-    )
+    widgets.chart(charts.lines(trend, "week", ["resolve_median_h"], t("col.week"),
+                               t("col.hours")))  # fmt: skip
 with right:
     st.markdown(f"**{t('res.trend_counts')}**")
     counts = trend.rename(columns={"received": t("col.received"), "resolved": t("col.resolved")})
-    st.line_chart(
-        counts,
-        x="week",
-        y=[t("col.received"), t("col.resolved")],
-        x_label=t("col.week"),
-        y_label=t("col.incidents"),
-    )
+    widgets.chart(charts.lines(counts, "week", [t("col.received"), t("col.resolved")],
+                               t("col.week"), t("col.incidents")))  # fmt: skip
 
 dist = data.resolution_distribution(chosen)
 st.markdown(f"**{t('res.distribution')}**")
-st.bar_chart(dist, x="label", y="n", x_label=t("col.bin"), y_label=t("col.incidents"), sort=False)
+widgets.chart(charts.columns(dist, "label", "n", t("col.bin"), t("col.incidents")))
 
 backlog = data.backlog_ageing(chosen)
 backlog["name"] = backlog[f"department_{lang}"]
@@ -99,7 +93,7 @@ ageing = charts.horizontal_bars(
     backlog.rename(columns=labels), "name", [labels[b] for b in buckets],
     t("col.department"), t("col.incidents"),
 )  # fmt: skip
-st.altair_chart(ageing, width="stretch", height=ageing.height)
+widgets.chart(ageing)
 shown = backlog[["name", *buckets, "total"]].rename(columns=labels)
 widgets.table(shown, "backlog")
 
