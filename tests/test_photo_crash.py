@@ -31,7 +31,6 @@ from tests.test_photos import CLERK, _leaky_jpeg
 #: itself there (SIGKILL: nothing of its own runs after it), then uploads.
 _CHILD = """
 import os, signal, sys
-import sqlalchemy as sa
 from pathlib import Path
 from sesizari import db, photos
 from sesizari.incidents import Actor
@@ -42,7 +41,6 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 def before(name):
-    original = getattr(photos, name)
     def wrapped(*a, **k):
         die()
     setattr(photos, name, wrapped)
