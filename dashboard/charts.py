@@ -22,6 +22,8 @@ import pandas as pd
 
 #: Pixels per bar: a city's twenty categories stay readable without scrolling.
 ROW_PX = 28
+#: Dates on the charts, as the date pickers show them (``DD.MM.YYYY``).
+DATE_FORMAT = "%d.%m.%Y"
 
 
 @dataclass(frozen=True)
@@ -81,14 +83,19 @@ def horizontal_bars(
 
 def lines(frame: pd.DataFrame, x: str, values: Sequence[str], x_title: str,
           y_title: str) -> Chart:  # fmt: skip
-    """One line per column of ``values`` over the dates of ``x``."""
+    """One line per column of ``values`` over the dates of ``x``.
+
+    Dates are written as the pages write them (31.05.2026): Vega's own
+    labels would name the months in English on a Romanian page.
+    """
     x_enc = {"field": x, "type": "temporal", "title": x_title}
     encoding: dict[str, Any] = {
-        "x": x_enc,
+        "x": {**x_enc, "axis": {"format": DATE_FORMAT}},
         "y": {"field": "value", "type": "quantitative", "title": y_title},
         "tooltip": [x_enc, {"field": "value", "type": "quantitative", "title": y_title}],
     }
-    _series(encoding, values, x_enc)
+    encoding["tooltip"][0] = {**x_enc, "format": DATE_FORMAT}
+    _series(encoding, values, encoding["tooltip"][0])
     return Chart(_long(frame, x, values), {"mark": "line", "encoding": encoding})
 
 

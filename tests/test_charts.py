@@ -50,3 +50,9 @@ def test_every_chart_is_valid_vega_lite():
     _valid(charts.lines(frame, "week", ["Primite", "Rezolvate"], "Săptămâna", "Sesizări"))
     _valid(charts.lines(frame, "week", ["n"], "Săptămâna", "Ore"))
     _valid(charts.columns(frame, "label", "n", "Interval", "Sesizări"))
+
+
+def test_dates_are_written_as_the_pages_write_them():
+    frame = pd.DataFrame({"week": pd.date_range("2026-01-05", periods=2), "n": [1, 2]})
+    spec = charts.lines(frame, "week", ["n"], "Săptămâna", "Ore").spec["encoding"]
+    assert spec["x"]["axis"]["format"] == spec["tooltip"][0]["format"] == "%d.%m.%Y"
