@@ -102,12 +102,12 @@ def table(frame: pd.DataFrame, name: str) -> None:
     download_csv(frame, name)
 
 
-def chart(spec: charts.Chart) -> None:
+def chart(figure: charts.Chart) -> None:
     """A chart of :mod:`dashboard.charts`, as wide as the page."""
-    if spec.height is None:
-        st.vega_lite_chart(spec.data, spec.spec, width="stretch")
+    if figure.height is None:
+        st.vega_lite_chart(figure.data, figure.spec, width="stretch")
     else:
-        st.vega_lite_chart(spec.data, spec.spec, width="stretch", height=spec.height)
+        st.vega_lite_chart(figure.data, figure.spec, width="stretch", height=figure.height)
 
 
 def headers(frame: pd.DataFrame) -> pd.DataFrame:

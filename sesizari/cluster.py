@@ -25,7 +25,7 @@ from sesizari.errors import ClusterError
 
 APP_ROLE = "sesizari"
 APP_DB = "sesizari"
-#: Login of the dashboard's analytics: reads what sql/migrations/post-apply.sql grants.
+#: Login of the analytics and the API's GETs: reads what sql/migrations/post-apply.sql grants.
 READ_ROLE = "sesizari_reader"
 #: Unix socket paths are limited to 107 bytes; leave room for ".s.PGSQL.NNNNN".
 _MAX_SOCKET_DIR = 90

@@ -23,7 +23,7 @@ SETTINGS_DOC: dict[str, tuple[str | None, str]] = {
     ),
     "SESIZARI_READ_DATABASE_URL": (
         None,
-        "URL of a login that may only read (the dashboard's analytics run through it). "
+        "URL of a login that may only read (the dashboard's analytics and the API's GETs). "
         "Unset: the embedded cluster's sesizari_reader, or DATABASE_URL in read-only transactions.",
     ),
     "SESIZARI_DATA_DIR": (
