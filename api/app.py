@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -118,26 +119,24 @@ def create_app(engine: Engine | None = None, reader: Engine | None = None) -> Fa
             f"reports, and open-data downloads. Open data licence: {opendata.LICENCE}"
         ),
     )
+    from sesizari import db as databases
+
     state: dict[str, Engine | None] = {"engine": engine, "reader": reader or engine}
     # Handlers run in a thread pool: the first requests must not all start and
     # migrate the database at once (they would queue on the migration lock).
     engine_lock = threading.Lock()
 
-    def db() -> Engine:
-        with engine_lock:
-            if state["engine"] is None:
-                from sesizari.db import get_engine
+    def first_use(name: str, make: Callable[[], Engine]) -> Callable[[], Engine]:
+        def get() -> Engine:
+            with engine_lock:
+                if state[name] is None:
+                    state[name] = make()
+                return state[name]
 
-                state["engine"] = get_engine()
-            return state["engine"]
+        return get
 
-    def reads() -> Engine:
-        with engine_lock:
-            if state["reader"] is None:
-                from sesizari.db import get_read_engine
-
-                state["reader"] = get_read_engine()
-            return state["reader"]
+    db = first_use("engine", databases.get_engine)
+    reads = first_use("reader", databases.get_read_engine)
 
     @app.exception_handler(SesizariError)
     def domain_error(request: Request, exc: SesizariError) -> Response:

@@ -109,10 +109,14 @@ def test_grants_follow_a_role_created_later(pg_cluster):
         "SELECT has_table_privilege('sesizari_reader', 'incidents', 'SELECT')", database=name
     ) == "t"
     pg_cluster.psql("REVOKE ALL ON incidents FROM sesizari_reader", database=name)
+    pg_cluster.psql("GRANT SELECT ON users TO sesizari_reader", database=name)
     assert db.migrate(url) == []  # nothing pending, and still:
     assert pg_cluster.psql(
         "SELECT has_table_privilege('sesizari_reader', 'incidents', 'SELECT')", database=name
     ) == "t"
+    assert pg_cluster.psql(  # a private table granted by hand is taken back
+        "SELECT has_table_privilege('sesizari_reader', 'users', 'SELECT')", database=name
+    ) == "f"
     pg_cluster.psql(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 

@@ -40,11 +40,11 @@ def _as_tuple(value: Iterable[str] | str | None, name: str) -> tuple[str, ...]:
     for item in out:
         if not isinstance(item, str):
             raise ValidationError(name, f"expected text values, got {item!r}")
-        _printable(item, name)
+        _no_nul(item, name)
     return out
 
 
-def _printable(value: str, name: str) -> None:
+def _no_nul(value: str, name: str) -> None:
     # PostgreSQL text cannot hold NUL: refuse it here, with the field's name,
     # rather than let the database raise an error mid-page.
     if "\x00" in value:
@@ -82,7 +82,7 @@ class Filters:
     def __post_init__(self) -> None:
         if not isinstance(self.city, str) or not self.city.strip():
             raise ValidationError("city", "a city slug is required")
-        _printable(self.city, "city")
+        _no_nul(self.city, "city")
         for name in ("start", "end"):
             value = getattr(self, name)
             if isinstance(value, datetime):
@@ -101,7 +101,7 @@ class Filters:
                 "department", f"expected a department code, got {self.department!r}"
             )
         if self.department is not None:
-            _printable(self.department, "department")
+            _no_nul(self.department, "department")
 
     def without_dates(self) -> Filters:
         """The same filters over all time (for figures with their own time window)."""

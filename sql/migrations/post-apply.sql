@@ -9,13 +9,16 @@
 --
 -- The role is created by the embedded cluster (sesizari/cluster.py); on
 -- another server an administrator creates it (README: "A read-only login").
--- Without the role this does nothing.  Grants are repeated on every run, so
--- a table added by a later migration is covered by the same rule.
+-- Without the role this does nothing.  The rule is applied on every run, so
+-- a table added by a later migration is covered by it; a table whose grant
+-- is already right is left alone (a GRANT rewrites the catalogue row and
+-- makes every session reload it).
 DO $$
 DECLARE
     private CONSTANT text[] := ARRAY['incident_contacts', 'users', 'api_keys',
                                      'submission_attempts'];
     rel record;
+    may_read boolean;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sesizari_reader') THEN
         RETURN;
@@ -26,9 +29,12 @@ BEGIN
         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
           AND pg_has_role(c.relowner, 'USAGE')
     LOOP
+        may_read := has_table_privilege('sesizari_reader', format('%I', rel.relname), 'SELECT');
         IF rel.relname = ANY (private) OR rel.relname LIKE '\_yoyo%' OR rel.relname LIKE 'yoyo%' THEN
-            EXECUTE format('REVOKE ALL ON %I FROM sesizari_reader', rel.relname);
-        ELSE
+            IF may_read THEN
+                EXECUTE format('REVOKE ALL ON %I FROM sesizari_reader', rel.relname);
+            END IF;
+        ELSIF NOT may_read THEN
             EXECUTE format('GRANT SELECT ON %I TO sesizari_reader', rel.relname);
         END IF;
     END LOOP;
