@@ -25,6 +25,7 @@ from dashboard.i18n import MESSAGES
 from sesizari import db
 from sesizari.incidents import Actor
 from sesizari.photos import attach_photo
+from tests import raw_tables as raw
 from tests.browser_support import _fill, _settle, _watch, serve
 from tests.test_photos import CANARIES, _leaky_jpeg, _leaky_png, _leaky_webp
 
@@ -45,14 +46,9 @@ def staff_app(pg_cluster, demo_template, tmp_path_factory) -> Iterator[tuple[str
     photos = tmp_path_factory.mktemp("photos")
     engine = db.make_engine(url)
     try:
-        with engine.connect() as conn:
-            number, department = conn.execute(sa.text(
-                "SELECT i.registry_number, d.code FROM incidents i"
-                " JOIN departments d USING (city_id, department_id)"
-                " JOIN cities c USING (city_id)"
-                " WHERE c.slug = 'lugoj' AND i.status = 'resolved'"
-                " ORDER BY i.registry_number LIMIT 1"
-            )).one()  # fmt: skip
+        resolved = raw.incidents(engine, "lugoj").query("status == 'resolved'")
+        number, department = resolved.sort_values("registry_number").iloc[0][
+            ["registry_number", "department_code"]]  # fmt: skip
         clerk = Actor("agent1", None, "staff")
         for data in (_leaky_png(), _leaky_webp()):
             attach_photo(engine, "lugoj", number, data, "report", clerk, root=photos)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sesizari import accountability, admin, auth, db, intake, workspace
 from sesizari.errors import ValidationError
 from sesizari.incidents import NewIncident, create_incident
+from tests import raw_tables as raw
 from tests.apptest_support import load_user, run_app
 
 NUL = "groapă\x00mare"
@@ -52,13 +53,9 @@ def staff(pg_cluster, demo_template):
 
     name = clone_database(pg_cluster, demo_template)
     engine = db.make_engine(pg_cluster.url(name))
-    with engine.connect() as conn:
-        number, department = conn.execute(sa.text(
-            "SELECT i.registry_number, d.code FROM incidents i"
-            " JOIN departments d USING (city_id, department_id) JOIN cities c USING (city_id)"
-            " WHERE c.slug = 'lugoj' AND i.status IN ('new', 'acknowledged', 'in_progress')"
-            " ORDER BY i.legal_due_at DESC NULLS LAST LIMIT 1"
-        )).one()  # fmt: skip
+    open_ = raw.incidents(engine, "lugoj").query("status in ['new', 'acknowledged', 'in_progress']")
+    number, department = open_.sort_values("registry_number").iloc[0][
+        ["registry_number", "department_code"]]  # fmt: skip
     with engine.begin() as conn:  # a term still running, so it may be extended
         conn.execute(sa.text("UPDATE incidents SET legal_due_at = now() + interval '10 days'"
                              " WHERE registry_number = :n"), {"n": number})
