@@ -426,6 +426,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{registry_number} · {category} · {status_label} · {age_days} days",
     ),
     "download.csv": ("Descarcă CSV", "Download CSV"),
+    "table.empty": (
+        "Nimic de arătat pentru selecția aceasta.", "Nothing to show for this selection."
+    ),
     # analytics: resolution page
     "res.title": ("Timpi de confirmare și rezolvare", "Time to acknowledge and to resolve"),
     "res.by": ("Grupare", "Group by"),

@@ -95,11 +95,25 @@ def download_csv(frame: pd.DataFrame, name: str, label: str | None = None) -> No
     )
 
 
-def table(frame: pd.DataFrame, name: str) -> None:
-    """``frame`` as a table on the page, with its download as ``<name>.csv``
-    (:func:`download_csv`): every table of the analytics pages has both."""
+def grid(frame: pd.DataFrame) -> bool:
+    """``frame`` as a table as wide as the page; returns whether it had rows.
+
+    A table without rows is said in words instead: Streamlit would draw an
+    empty grid with its own English "empty".
+    """
+    if frame.empty:
+        st.caption(t("table.empty"))
+        return False
     st.dataframe(frame, hide_index=True, width="stretch")
-    download_csv(frame, name)
+    return True
+
+
+def table(frame: pd.DataFrame, name: str) -> None:
+    """``frame`` as a table on the page (:func:`grid`), with its download as
+    ``<name>.csv`` (:func:`download_csv`): every table of the analytics pages
+    has both, except an empty one, whose CSV of headers would answer nothing."""
+    if grid(frame):
+        download_csv(frame, name)
 
 
 def chart(figure: charts.Chart) -> None:

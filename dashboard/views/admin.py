@@ -29,7 +29,7 @@ tab_users, tab_deps, tab_cats, tab_rules, tab_settings = st.tabs(
 )
 
 with tab_deps:
-    st.dataframe(widgets.headers(admin.departments(engine, user)), hide_index=True, width="stretch")
+    widgets.grid(widgets.headers(admin.departments(engine, user)))
     with st.form("new_department"):
         c1, c2, c3 = st.columns(3)
         code = c1.text_input(t("admin.code"), key="nd_code")
@@ -46,7 +46,7 @@ with tab_deps:
 with tab_users:
     users = admin.users(engine, user)
     users["role"] = [widgets.label("role", r) for r in users["role"]]
-    st.dataframe(widgets.headers(users), hide_index=True, width="stretch")
+    widgets.grid(widgets.headers(users))
     with st.form("new_user"):
         st.markdown(f"**{t('admin.new_user')}**")
         c1, c2 = st.columns(2)
@@ -96,7 +96,7 @@ with tab_cats:
                 st.error(t("error", message=exc))
 
 with tab_rules:
-    st.dataframe(widgets.headers(admin.rules(engine, user)), hide_index=True, width="stretch")
+    widgets.grid(widgets.headers(admin.rules(engine, user)))
     with st.form("new_rule"):
         name = st.text_input(t("admin.rule_name"), key="rule_name")
         cat_names = dict(zip(cats["code"], cats[widgets.name_column()], strict=True))
