@@ -491,6 +491,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Performanța compartimentelor ({start} – {end})",
         "Department performance ({start} – {end})",
     ),
+    "dep.rank": (
+        "Locul: după procentul rezolvat în termenul categoriei, din sesizările primite și"
+        " rezolvate în perioadă; la egalitate, după mediana mai scurtă a rezolvării."
+        " Rezolvate: în perioadă, oricând au fost primite. Rata de rezolvare: partea"
+        " rezolvată din cele primite în perioadă.",
+        "Rank: by the share resolved within the category's target, of the incidents received"
+        " and resolved in the period; on a tie, by the shorter median time to resolve."
+        " Resolved: in the period, whenever received. Resolution rate: the share of the"
+        " period's incidents that are resolved.",
+    ),
     "dep.drill": ("Detalii compartiment", "Department details"),
     "dep.categories": ("Categoriile compartimentului", "The department's categories"),
     "dep.map": ("Harta compartimentului", "The department's map"),

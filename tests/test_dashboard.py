@@ -107,6 +107,16 @@ def test_the_scorecard_title_names_the_sidebar_period(demo_url):
     assert at.date_input(key="f_period").value == (date(2026, 6, 1), date(2026, 8, 31))
     assert "(01.06.2026 – 31.08.2026)" in at.subheader[0].value
 
+def test_the_scorecard_shows_what_it_ranks_by_beside_the_rank(demo_url):
+    at = run_app(page="departments", city="lugoj")
+    table = at.dataframe[0].value
+    assert list(table.columns[:3]) == ["Loc", "Compartiment", "În termen (%)"]
+    assert list(table["Loc"]) == list(range(1, len(table) + 1))
+    ranked = table["În termen (%)"].dropna()
+    assert ranked.is_monotonic_decreasing and len(ranked) > 1
+    assert any(c.value.startswith("Locul: după procentul rezolvat în termen") for c in at.caption)
+
+
 def test_department_head_lands_on_own_department(demo_url, demo_engine):
     at = run_app(user=load_user(demo_engine, "sef.water"), city="lugoj")
     assert at.selectbox(key="dep_pick").value == "water"

@@ -52,9 +52,12 @@ end = widgets.day(perf["period_end"].iloc[0] - timedelta(days=1)) if len(perf) e
 st.subheader(t("dep.title", start=start, end=end))
 perf["department"] = perf[f"department_{lang}"]
 perf["resolution_rate"] = (perf["resolution_rate"] * 100).round(1)
+# The rank's own figure beside it: it would otherwise sit past the table's
+# right edge, and "1" would read as "most resolved".
 columns = [
     "rank",
     "department",
+    "within_target_pct",
     "received",
     "resolved",
     "open",
@@ -63,12 +66,12 @@ columns = [
     "ack_p90_h",
     "resolve_median_h",
     "resolve_p90_h",
-    "within_target_pct",
     "received_change",
     "resolve_median_change_h",
     "within_target_change_pct",
 ]
 widgets.table(widgets.headers(perf.sort_values("rank")[columns].round(1)), "departments")
+st.caption(t("dep.rank"))
 widgets.sampled_note(perf)
 
 st.markdown(f"**{t('dep.drill')}**")
