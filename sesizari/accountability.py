@@ -64,6 +64,10 @@ MAX_INSTITUTION = 200
 OUTCOMES = ("fixed", "not_fixed")
 #: The reporter's channel on confirm/dispute events: through the tracking link.
 REPORTER = Actor("reporter", None, "web")
+#: Why the system reopened a fix, on the public timeline.  Written in Romanian,
+#: the language of the city's registry and of every text staff write there.
+REOPENED_BY_DISPUTE = "Redeschisă: reclamantul spune că problema nu este rezolvată"
+REOPENED_BY_CHECK = "Redeschisă: verificarea pe teren a găsit problema nerezolvată"
 
 
 def _staff_actor(user: StaffUser) -> Actor:
@@ -349,7 +353,7 @@ def dispute_fix(engine: Engine, number: str, pin: str, text: str) -> Status:
             row.registry_number,
             Action.REOPEN,
             REPORTER,
-            text="Reopened: the reporter says the problem is not fixed",
+            text=REOPENED_BY_DISPUTE,
         )
 
     return run_in_transaction(engine, work)
@@ -518,7 +522,7 @@ def record_check(
                 number,
                 Action.REOPEN,
                 actor,
-                text="Reopened: a field check found the problem not fixed",
+                text=REOPENED_BY_CHECK,
             )
         return ref.status
 

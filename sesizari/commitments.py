@@ -29,7 +29,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
 
 from sesizari.errors import ValidationError
-from sesizari.vocab import STEREO70
 
 #: City settings of this feature and their defaults.
 DEFAULTS: dict[str, int] = {
@@ -165,21 +164,44 @@ def estimate(conn: Connection, city_id: int, incident_id: int, days: int) -> Est
     return Estimate(p50, max(p50, _hours(row.p80 * factor)), "history", factor)
 
 
-_RECURRENCE_SQL = sa.text(
-    """
-    SELECT p.incident_id, p.registry_number
-    FROM incidents n
-    JOIN incidents p ON p.city_id = n.city_id AND p.category_id = n.category_id
-    WHERE n.city_id = :c AND n.incident_id = :i AND p.incident_id <> n.incident_id
+#: The earlier fix an incident ``n`` repeats: the nearest incident of its category
+#: resolved in the ``:days`` days before ``n`` was created, within ``:m`` metres
+#: (EPSG:3844, a metric CRS: the stored ``x3844``/``y3844``, so that no candidate
+#: is transformed again).  One rule for a new report and for a bulk load.
+_RECURRENCE_MATCH = """
+    FROM (
+        -- Only the box reaches an index (OFFSET 0 keeps the other conditions out):
+        -- left to itself the planner also read the city's fixes of the last 90
+        -- days by time, thousands of rows, to intersect with a few dozen.
+        SELECT p.incident_id, p.registry_number, p.category_id, p.status, p.resolved_at,
+               p.x3844, p.y3844
+        FROM incidents p
+        WHERE p.city_id = n.city_id
+          -- the box in degrees: a metre is at most 1/110574 of a degree of latitude
+          -- and 1/(111320 cos(lat)) of longitude; 10 % more for the projection's
+          -- scale and the latitude between the two points
+          AND p.geom && ST_Expand(n.geom, 1.1 * :m / (111320.0 * cos(radians(ST_Y(n.geom)))),
+                                  1.1 * :m / 110574.0)
+        OFFSET 0
+    ) p
+    WHERE p.category_id = n.category_id AND p.incident_id <> n.incident_id
       AND p.status IN ('resolved', 'closed') AND p.resolved_at <= n.created_at
       AND p.resolved_at >= n.created_at - make_interval(days => :days)
-      -- index-friendly bounding box in degrees (1 degree >= 30 km up to ~70 deg of latitude)
-      AND p.geom && ST_Expand(n.geom, :m / 30000.0)
-      AND ST_DWithin(ST_Transform(p.geom, :srid), ST_Transform(n.geom, :srid), :m)
-    ORDER BY ST_Distance(ST_Transform(p.geom, :srid), ST_Transform(n.geom, :srid)),
-             p.resolved_at DESC
+      AND (p.x3844 - n.x3844) ^ 2 + (p.y3844 - n.y3844) ^ 2 <= CAST(:m AS float8) ^ 2
+    ORDER BY (p.x3844 - n.x3844) ^ 2 + (p.y3844 - n.y3844) ^ 2, p.resolved_at DESC
     LIMIT 1
-    """
+"""
+_RECURRENCE_SQL = sa.text(
+    "SELECT p.incident_id, p.registry_number FROM incidents n"  # noqa: S608 (constants only)
+    " CROSS JOIN LATERAL (SELECT p.incident_id, p.registry_number" + _RECURRENCE_MATCH + ") p"
+    " WHERE n.city_id = :c AND n.incident_id = :i"
+)
+_MARK_RECURRENCES_SQL = sa.text(
+    "WITH m AS (SELECT n.incident_id, p.incident_id AS original FROM incidents n"  # noqa: S608
+    " CROSS JOIN LATERAL (SELECT p.incident_id" + _RECURRENCE_MATCH + ") p"
+    " WHERE n.city_id = :c AND n.recurrence_of IS NULL)"
+    " UPDATE incidents i SET recurrence_of = m.original FROM m"
+    " WHERE i.city_id = :c AND i.incident_id = m.incident_id"
 )
 
 
@@ -192,9 +214,20 @@ def recurrence(
         return None
     row = conn.execute(
         _RECURRENCE_SQL,
-        {"c": city_id, "i": incident_id, "days": days, "m": float(metres), "srid": STEREO70},
+        {"c": city_id, "i": incident_id, "days": days, "m": float(metres)},
     ).one_or_none()
     return None if row is None else (row.incident_id, row.registry_number)
+
+
+def mark_recurrences(conn: Connection, city_id: int, settings: dict[str, Any] | None) -> int:
+    """Link every incident of a city that repeats an earlier fix (the rule of
+    :func:`recurrence`), for rows loaded in bulk without registration; returns
+    how many were linked.  Already linked rows keep their link."""
+    days, metres = setting(settings, "recurrence_days"), setting(settings, "recurrence_m")
+    if days <= 0 or metres <= 0:
+        return 0
+    params = {"c": city_id, "days": days, "m": float(metres)}
+    return conn.execute(_MARK_RECURRENCES_SQL, params).rowcount
 
 
 def register(

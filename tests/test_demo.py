@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import sqlalchemy as sa
 
@@ -87,3 +89,89 @@ def test_loading_twice_adds_nothing(engine):
     second = load_demo(engine, total=300, seed=5, as_of=DEMO_AS_OF)
     assert sum(first.values()) == 300
     assert sum(second.values()) == 0
+
+
+def _story_problems(city) -> list[str]:
+    """What in one city's generated history does not hang together."""
+    inc = city.incidents.set_index("local_id")
+    problems = []
+    for local_id, events in city.events.groupby("local_id", sort=False):
+        row = inc.loc[local_id]
+        status, last = None, None
+        for e in events.itertuples():
+            if last is not None and e.created_at < last:
+                problems.append(f"{row.registry_number}: {e.kind} before the event it follows")
+            if isinstance(e.from_status, str) and e.from_status != status:
+                problems.append(f"{row.registry_number}: {e.kind} from {e.from_status} at {status}")
+            status = e.to_status if isinstance(e.to_status, str) else status
+            last = e.created_at
+        if status != row.status:
+            problems.append(f"{row.registry_number}: history ends {status}, row says {row.status}")
+    return problems
+
+
+def test_each_generated_history_is_one_story():
+    """Forwards, verdicts and reopenings chain like the live actions: every
+    event starts from the status the one before left, in time order, and the
+    history ends in the incident's status."""
+    for city in generate(6000, seed=11, as_of=DEMO_AS_OF):
+        assert _story_problems(city) == []
+        inc, ev = city.incidents, city.events
+        forwarded = inc[inc["forwarded_to"].notna()]
+        assert len(forwarded) and (forwarded["status"] == "rejected").all()
+        assert (forwarded["forwarded_at"] >= forwarded["acknowledged_at"]).all()
+        disputed = inc[inc["disputed_at"].notna()]
+        assert len(disputed) and set(disputed["status"]) == {"acknowledged", "resolved", "closed"}
+        assert (disputed["disputed_at"] > disputed["first_resolved_at"]).all()
+        fixed_again = disputed["resolved_at"].dropna()
+        assert (fixed_again > disputed.loc[fixed_again.index, "disputed_at"]).all()
+        confirmed = inc[inc["confirmed_at"].notna()]
+        assert len(confirmed) and confirmed["status"].isin(["resolved", "closed"]).all()
+        after_fix = confirmed["confirmed_at"] - confirmed["resolved_at"]
+        assert after_fix.between(pd.Timedelta(0), pd.Timedelta(days=14)).all()
+        assert not (inc["confirmed_at"].notna() & inc["disputed_at"].notna()).any()
+        # verdicts only from reporters who can be reached (the PIN goes with the contact)
+        reachable = set(city.contacts["local_id"])
+        assert set(confirmed["local_id"]) | set(disputed["local_id"]) <= reachable
+        assert inc["owes_reply"].to_numpy().tolist() == inc["local_id"].isin(reachable).tolist()
+        assert (inc["expected_hours_p50"] > 0).all()
+        assert (inc["expected_hours_p80"] >= inc["expected_hours_p50"]).all()
+        assert set(inc["expected_basis"]) == {"history", "target"}
+        assert all(isinstance(json.loads(d), dict) for d in ev["data"])
+        last_change = inc[["created_at", "resolved_at", "closed_at", "forwarded_at"]].max(axis=1)
+        assert (inc["updated_at"] >= last_change).all()
+
+
+def test_the_loaded_demo_fills_the_accountability_page(demo_engine):
+    """The demo shows every accountability figure, computed as it would be live."""
+    from sesizari import commitments
+    from sesizari.queries import accountability
+    from sesizari.queries.filters import Filters
+
+    lugoj = Filters(city="lugoj")
+    legal = accountability.legal_deadlines(demo_engine, lugoj)
+    assert legal["forwarded"].sum() > 0 and legal["forwarded_late"].sum() > 0
+    verified = accountability.verification_breakdown(demo_engine, lugoj)
+    assert verified["confirmed"].sum() > 0 and verified["disputed"].sum() > 0
+    assert verified["unverified"].sum() > verified["confirmed"].sum()
+    recurring = accountability.recurrence_rates(demo_engine, lugoj)
+    assert recurring["recurrences"].sum() > 0
+    calibration = accountability.estimate_calibration(demo_engine, lugoj)
+    p50 = calibration["within_p50"].sum() / calibration["resolved"].sum()
+    p80 = calibration["within_p80"].sum() / calibration["resolved"].sum()
+    assert 0.35 < p50 < 0.65 and 0.65 < p80 < 0.95 and p50 < p80
+    # Each link is the one registration would have made, and none is missing.
+    with demo_engine.connect() as conn:
+        linked = conn.execute(
+            sa.text(
+                "SELECT city_id, incident_id, recurrence_of FROM incidents"
+                " WHERE recurrence_of IS NOT NULL ORDER BY incident_id LIMIT 25"
+            )
+        ).all()
+        for city_id, incident_id, original in linked:
+            found = commitments.recurrence(conn, city_id, incident_id, 90, 25)
+            assert found is not None and found[0] == original
+        city_ids = conn.execute(sa.text("SELECT city_id, settings FROM cities")).all()
+        assert sum(commitments.mark_recurrences(conn, c, s) for c, s in city_ids) == 0
+        conn.rollback()
+    assert len(linked) == 25

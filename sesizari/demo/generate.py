@@ -9,7 +9,10 @@ Realism the dashboard needs to show something true-looking:
   slow growth as the service becomes known;
 * log-normal times to acknowledge and resolve that differ by department,
   some incidents stuck (never resolved: the overdue backlog), some rejected
-  and some duplicates.
+  and some duplicates;
+* what follows a report, from :mod:`sesizari.demo.aftercare`: forwards,
+  reporters' confirmations and disputes, problems that come back, and the
+  estimates promised at registration.
 
 Nothing here touches the database; :mod:`sesizari.demo.load` writes the frames.
 """
@@ -27,6 +30,9 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon, Point, shape
 
+from sesizari.accountability import REOPENED_BY_DISPUTE
+from sesizari.commitments import DEFAULTS
+from sesizari.demo import aftercare
 from sesizari.demo.reference import (
     CATEGORIES,
     CHANNELS,
@@ -318,18 +324,34 @@ def generate_city(spec: CitySpec, n: int, seed: int, as_of: datetime) -> DemoCit
     )
     ascii_email = contacts["email"].str.normalize("NFKD").str.encode("ascii", "ignore")
     contacts["email"] = ascii_email.str.decode("ascii")
+    # A stream of its own, so that what came before stays as it was drawn.
+    later = np.random.default_rng([seed, CITIES.index(spec), 1])
+    incidents = aftercare.apply(later, incidents, has_contact, now, poly, dists)
     events = build_events(incidents)
     return DemoCity(spec, poly, dists, incidents, contacts, events)
 
 
 def build_events(incidents: pd.DataFrame) -> pd.DataFrame:
-    """The history rows implied by each incident's timestamps and status."""
+    """The history rows implied by each incident's timestamps and status.
+
+    In the order they happen; rows at the same instant (a dispute and the
+    reopening it causes) keep the order they are added in.
+    """
     frames = []
 
-    def add(mask: pd.Series, kind: str, at: str, frm: str | None, to: str, body=None) -> None:
+    def add(
+        mask: pd.Series,
+        kind: str,
+        at: str,
+        frm: str | None,
+        to: str | None,
+        body=None,
+        data=None,
+    ) -> None:
         sub = incidents.loc[mask, ["local_id", at]].rename(columns={at: "created_at"})
         sub["kind"], sub["from_status"], sub["to_status"] = kind, frm, to
         sub["body"] = body if body is None or isinstance(body, str) else body[mask].to_numpy()
+        sub["data"] = "{}" if data is None else data[mask].to_numpy()
         frames.append(sub)
 
     st = incidents["status"]
@@ -343,15 +365,60 @@ def build_events(incidents: pd.DataFrame) -> pd.DataFrame:
         "acknowledged",
     )
     add(acked & (st == "in_progress"), "started", "acknowledged_at", "new", "in_progress")
+    forwarded = incidents["forwarded_to"].notna()
     add(
-        st == "rejected",
+        (st == "rejected") & ~forwarded,
         "rejected",
         "acknowledged_at",
         "new",
         "rejected",
         "Sesizarea nu intră în competența primăriei.",
     )
+    local = incidents["created_at"].dt.tz_convert(TIMEZONE).dt.normalize()
+    term_end = local + pd.DateOffset(days=DEFAULTS["forward_days"] + 1)
+    late = (incidents["forwarded_at"] >= term_end).to_numpy()
+    pairs = zip(incidents["forwarded_to"].to_numpy(), late, strict=True)
+    forward_data = pd.Series(
+        [json.dumps({"institution": to, "late": bool(x)}) for to, x in pairs], index=incidents.index
+    )
+    add(forwarded, "acknowledged", "acknowledged_at", "new", "acknowledged")
+    add(
+        forwarded,
+        "forwarded",
+        "forwarded_at",
+        "acknowledged",
+        "rejected",
+        incidents["forwarded_to"],
+        forward_data,
+    )
     add(st == "duplicate", "duplicate", "acknowledged_at", "new", "duplicate")
+    disputed = incidents["disputed_at"].notna()
+    # The fix that did not hold, the reporter's dispute, and the reopening with it.
+    add(
+        disputed,
+        "resolved",
+        "first_resolved_at",
+        "acknowledged",
+        "resolved",
+        incidents["first_resolution_text"],
+    )
+    add(
+        disputed,
+        "disputed",
+        "disputed_at",
+        None,
+        None,
+        None,
+        incidents["dispute_text"].map(lambda text: json.dumps({"text": text})),
+    )
+    add(
+        disputed,
+        "reopened",
+        "disputed_at",
+        "resolved",
+        "acknowledged",
+        REOPENED_BY_DISPUTE,
+    )
     add(
         incidents["resolved_at"].notna(),
         "resolved",
@@ -360,6 +427,7 @@ def build_events(incidents: pd.DataFrame) -> pd.DataFrame:
         "resolved",
         incidents["resolution_text"],
     )
+    add(incidents["confirmed_at"].notna(), "confirmed", "confirmed_at", None, None)
     add(incidents["closed_at"].notna(), "closed", "closed_at", "resolved", "closed")
     events = pd.concat(frames, ignore_index=True)
     return events.sort_values(["created_at", "local_id"], kind="stable").reset_index(drop=True)

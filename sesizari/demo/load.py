@@ -16,12 +16,15 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from sesizari import catalog
+from sesizari import catalog, commitments
 from sesizari.auth import hash_password
 from sesizari.demo.generate import DemoCity, generate, heritage_zone
 from sesizari.demo.reference import CATEGORIES, DEPARTMENTS
 
 Progress = Callable[[str, int, int], None]
+#: Events the reporter causes, and the actor label they carry (as live:
+#: ``citizen`` at intake, ``reporter`` for a verdict through the tracking page).
+_BY_REPORTER = {"created": "citizen", "confirmed": "reporter", "disputed": "reporter"}
 CHUNK = 100_000
 
 
@@ -157,9 +160,19 @@ def load_city(conn: Connection, city: DemoCity, progress: Progress = _quiet) -> 
             "updated_at": inc["updated_at"],
             "resolution_text": inc["resolution_text"],
             "duplicate_of": inc["duplicate_of_local"] + base + 1,
+            "owes_reply": inc["owes_reply"],
+            "forwarded_to": inc["forwarded_to"],
+            "forwarded_at": inc["forwarded_at"],
+            "expected_hours_p50": inc["expected_hours_p50"],
+            "expected_hours_p80": inc["expected_hours_p80"],
+            "expected_basis": inc["expected_basis"],
         }
     )
     _copy(conn, "incidents", rows, progress)
+    # Problems that come back, linked by the rule a new report is linked by; the
+    # planner must know the rows just copied, or it scans them for each one.
+    conn.execute(sa.text("ANALYZE incidents"))
+    commitments.mark_recurrences(conn, city_id, catalog.get_city(conn, city.spec.slug).settings)
     conn.execute(
         sa.text(
             "SELECT setval(pg_get_serial_sequence('incidents', 'incident_id'),"
@@ -191,10 +204,11 @@ def load_city(conn: Connection, city: DemoCity, progress: Progress = _quiet) -> 
             "kind": ev["kind"],
             "from_status": ev["from_status"],
             "to_status": ev["to_status"],
-            "actor_label": ev["kind"].map({"created": "citizen"}).fillna("demo-staff"),
-            "channel": ev["kind"].map({"created": "web"}).fillna("staff"),
+            "actor_label": ev["kind"].map(_BY_REPORTER).fillna("demo-staff"),
+            "channel": ev["kind"].map({k: "web" for k in _BY_REPORTER}).fillna("staff"),
             "is_public": True,
             "body": ev["body"],
+            "data": ev["data"],
             "created_at": ev["created_at"],
         }
     )
