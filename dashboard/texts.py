@@ -563,8 +563,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Vreau un cod PIN ca să pot confirma sau contesta rezolvarea",
         "I want a PIN to confirm or dispute the fix",
     ),
-    "hours": ("{h:.0f} ore", "{h:.0f} hours"),
-    "days": ("{d:.1f} zile", "{d:.1f} days"),
+    "hours.under_one": ("sub o oră", "under an hour"),
+    "hours.one": ("1 oră", "1 hour"),
+    "hours": ("{h} ore", "{h} hours"),
+    "hours_de": ("{h} de ore", "{h} hours"),
+    "days": ("{d} zile", "{d} days"),
     "track.legal_due": (
         "Termen legal de răspuns (OG 27/2002)",
         "Legal reply deadline (OG 27/2002)",

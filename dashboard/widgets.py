@@ -129,11 +129,24 @@ def headers(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns={c: t(f"col.{c}") for c in frame.columns})
 
 
+#: The decimal mark of each language: 3,5 in Romanian, 3.5 in English.
+_DECIMAL = {"ro": ",", "en": "."}
+
+
 def duration(hours: float | None) -> str:
-    """Hours as people say them: "18 ore" under two days, else "3.5 zile"."""
+    """Hours as people say them: "18 ore", "24 de ore" under two days, else "3,5 zile"."""
     if hours is None:
         return "—"
-    return t("hours", h=hours) if hours < 48 else t("days", d=hours / 24)
+    if hours < 1:
+        return t("hours.under_one")
+    if hours < 48:
+        whole = round(hours)
+        if whole == 1:
+            return t("hours.one")
+        # Romanian puts "de" between a number from 20 up and its noun: "24 de ore".
+        return t("hours_de" if whole >= 20 else "hours", h=whole)
+    days = f"{hours / 24:.1f}".replace(".", _DECIMAL.get(current_language(), "."))
+    return t("days", d=days)
 
 
 def sampled_note(frame: pd.DataFrame) -> None:

@@ -66,8 +66,8 @@ OUTCOMES = ("fixed", "not_fixed")
 REPORTER = Actor("reporter", None, "web")
 #: Why the system reopened a fix, on the public timeline.  Written in Romanian,
 #: the language of the city's registry and of every text staff write there.
-REOPENED_BY_DISPUTE = "Redeschisă: reclamantul spune că problema nu este rezolvată"
-REOPENED_BY_CHECK = "Redeschisă: verificarea pe teren a găsit problema nerezolvată"
+REOPENED_BY_DISPUTE = "Reclamantul spune că problema nu este rezolvată."
+REOPENED_BY_CHECK = "Verificarea pe teren a găsit problema nerezolvată."
 
 
 def _staff_actor(user: StaffUser) -> Actor:

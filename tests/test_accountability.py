@@ -185,7 +185,7 @@ def test_reporter_confirms_or_disputes_within_the_window(engine, city):
     timeline = tracking.track(engine, broken.registry_number)["timeline"]
     assert [e["kind"] for e in timeline[-2:]] == ["disputed", "reopened"]
     # the public reason in the registry's language; the reporter's words stay private
-    assert timeline[-1]["text"].startswith("Redeschisă: reclamantul spune")
+    assert timeline[-1]["text"] == "Reclamantul spune că problema nu este rezolvată."
     assert timeline[-2]["text"] is None
 
     old = _new(engine, contact=MARIA, created_at=datetime.now(UTC) - timedelta(days=40))
@@ -264,7 +264,7 @@ def test_field_sample_is_reproducible_and_records_outcomes(engine, people):
         accountability.record_check(engine, people["boss"], first.sample_id, bad, "not_fixed")
         == "acknowledged"
     )
-    assert tracking.track(engine, bad)["timeline"][-1]["text"].startswith("Redeschisă: verif")
+    assert tracking.track(engine, bad)["timeline"][-1]["text"].startswith("Verificarea pe teren")
     assert (
         accountability.record_check(engine, people["boss"], first.sample_id, good, "fixed", "ok")
         == "resolved"

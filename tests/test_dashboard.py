@@ -176,8 +176,10 @@ def test_kpi_changes_show_their_direction_and_no_arrow_when_unchanged(demo_url):
             assert direction == ("DOWN" if delta.startswith("-") else "UP"), changes
 
 
-@pytest.mark.parametrize(("lang", "written"), [("ro", "1.234.567 / +1.234 / -5"),
-                                                ("en", "1,234,567 / +1,234 / -5")])
+@pytest.mark.parametrize(("lang", "written"), [
+    ("ro", "1.234.567 / +1.234 / -5 / 6,6 zile / 18 ore / 24 de ore / 1 oră / sub o oră"),
+    ("en", "1,234,567 / +1,234 / -5 / 6.6 days / 18 hours / 24 hours / 1 hour / under an hour"),
+])
 def test_numbers_are_written_as_the_language_writes_them(lang, written):
     from streamlit.testing.v1 import AppTest
 
@@ -187,7 +189,9 @@ def test_numbers_are_written_as_the_language_writes_them(lang, written):
         from dashboard import widgets
 
         st.text(" / ".join([widgets.number(1234567), widgets.number(1234, signed=True),
-                            widgets.number(-5, signed=True)]))  # fmt: skip
+                            widgets.number(-5, signed=True), widgets.duration(158.4),
+                            widgets.duration(17.6), widgets.duration(23.8),
+                            widgets.duration(1.2), widgets.duration(0.3)]))  # fmt: skip
 
     at = AppTest.from_function(page)
     at.query_params["lang"] = lang
