@@ -125,6 +125,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "status.closed": ("Închisă", "Closed"),
     "status.rejected": ("Respinsă", "Rejected"),
     "status.duplicate": ("Dublură", "Duplicate"),
+    "track.status_forwarded": ("Redirecționată", "Forwarded"),
     "event.created": ("Înregistrată", "Registered"),
     "event.acknowledged": ("Preluată", "Acknowledged"),
     "event.started": ("Lucrare începută", "Work started"),

@@ -320,6 +320,9 @@ def test_department_head_extends_and_staff_forward(demo):
     assert not staff.error, staff.error
     track = run_app("track", id=number)
     assert any("Compania Națională de Drumuri" in i.value for i in track.info)
+    # sent on, not turned down, as the citizen reads it
+    shown = [x.value for x in track.text]
+    assert "Redirecționată" in shown and "Respinsă" not in shown
 
 
 def test_accountability_page_for_public_and_manager(demo):

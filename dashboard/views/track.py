@@ -26,8 +26,13 @@ except SesizariError as exc:
     st.stop()
 
 lang = current_language()
+# A forward is stored as "rejected" (sesizari.accountability): to the citizen it
+# is a report sent on, not one turned down.
+shown_status = (
+    t("track.status_forwarded") if view["forwarded_to"] else widgets.label("status", view["status"])
+)
 widgets.facts([
-    (t("track.status"), widgets.label("status", view["status"])),
+    (t("track.status"), shown_status),
     (t("track.category"), view[f"category_{lang}"]),
     (t("track.department"), view[f"department_{lang}"]),
 ])  # fmt: skip
