@@ -95,6 +95,11 @@ def download_csv(frame: pd.DataFrame, name: str, label: str | None = None) -> No
     )
 
 
+#: What a table shows for a missing value (an unassigned incident, a change
+#: without a previous period): Streamlit's own is the English word "None".
+MISSING = "—"
+
+
 def grid(frame: pd.DataFrame) -> bool:
     """``frame`` as a table as wide as the page; returns whether it had rows.
 
@@ -104,7 +109,7 @@ def grid(frame: pd.DataFrame) -> bool:
     if frame.empty:
         st.caption(t("table.empty"))
         return False
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.dataframe(frame, hide_index=True, width="stretch", placeholder=MISSING)
     return True
 
 

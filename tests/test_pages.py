@@ -362,6 +362,32 @@ def test_empty_tables_are_said_in_the_pages_language(demo, lang, said):
     assert [c.value for c in at.caption].count(said) == 4
 
 
+def test_every_table_shows_a_missing_value_as_a_dash(demo):
+    """Streamlit writes a missing value (an unassigned incident, a change with
+    no previous period) as the English word "None" unless told otherwise."""
+    with demo.connect() as conn:
+        number = conn.execute(
+            sa.text(
+                "SELECT registry_number FROM incidents JOIN cities USING (city_id)"
+                " WHERE slug = 'lugoj' AND assignee_user_id IS NULL LIMIT 1"
+            )
+        ).scalar_one()
+    manager = load_user(demo, "manager")
+    runs = [
+        run_app("accountability", city="lugoj"),
+        run_app("departments", city="lugoj"),
+        run_app("resolution", city="lugoj"),
+        run_app("open_data", city="lugoj"),
+        run_app("track", id=number),
+        run_app("queue", user=manager),
+        run_app("incident", user=manager, id=number),
+        run_app("admin", user=load_user(demo, "admin")),
+    ]
+    tables = [frame for at in runs for frame in at.dataframe]
+    assert len(tables) >= 12
+    assert {frame.proto.placeholder for frame in tables} == {"—"}
+
+
 def test_admin_creates_a_department_and_a_user_with_validation(demo):
     at = run_app("admin", user=load_user(demo, "admin"))
     at.text_input(key="nd_code").set_value("Bad Code!")

@@ -82,7 +82,7 @@ with right:
 
 st.markdown(f"**{t('incident.history')}**")
 history = pd.DataFrame(inc["events"])
-st.dataframe(
+widgets.grid(
     pd.DataFrame(
         {
             t("col.when"): history["created_at"],
@@ -90,9 +90,7 @@ st.dataframe(
             t("col.who"): history["actor_label"],
             t("col.text"): history["body"].fillna(""),
         }
-    ),
-    hide_index=True,
-    width="stretch",
+    )
 )
 
 with data.engine().connect() as conn:

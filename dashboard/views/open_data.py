@@ -64,15 +64,13 @@ c3.download_button(
 )
 
 st.markdown(f"**{t('open.dictionary')}**")
-st.dataframe(
+widgets.grid(
     pd.DataFrame(
         {
             t("col.column"): list(opendata.DATA_DICTIONARY),
             t("col.meaning"): [d[lang] for d in opendata.DATA_DICTIONARY.values()],
         }
-    ),
-    hide_index=True,
-    width="stretch",
+    )
 )
 st.markdown(f"**{t('open.licence')}**")
 st.text(opendata.LICENCE)

@@ -60,6 +60,7 @@ picked = st.dataframe(
     hide_index=True,
     width="stretch",
     key="queue_table",
+    placeholder=widgets.MISSING,
     on_select="rerun",
     selection_mode="single-row",
 )

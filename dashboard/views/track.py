@@ -73,7 +73,7 @@ timeline = pd.DataFrame(
         t("col.text"): [e["text"] or "" for e in view["timeline"]],
     }
 )
-st.dataframe(timeline, hide_index=True, width="stretch")
+widgets.grid(timeline)
 
 if view["resolution_text"]:
     st.markdown(f"**{t('track.resolution')}**")
