@@ -206,15 +206,21 @@ def _move(state_key: str, point: tuple[float, float]) -> None:
     st.rerun()
 
 
-def pick_point(city: str, key: str) -> tuple[float, float] | None:
-    """A map to click on, a "my location" button and coordinate inputs; returns (lat, lon)."""
+def pick_point(city: str, key: str, locate: bool = True) -> tuple[float, float] | None:
+    """A map to click on, a "my location" button and coordinate inputs; returns (lat, lon).
+
+    ``locate=False`` leaves the button out: where the person at the screen is
+    not where the problem is (a dispatcher taking a call).
+    """
     state_key = f"{key}_point"
-    located = _geolocate(
-        key=f"{key}_geo",
-        data={"label": t("report.locate")},
-        on_position_change=lambda: None,
-        on_failed_change=lambda: None,
-    )
+    located = None
+    if locate:
+        located = _geolocate(
+            key=f"{key}_geo",
+            data={"label": t("report.locate")},
+            on_position_change=lambda: None,
+            on_failed_change=lambda: None,
+        )
     position = getattr(located, "position", None) if located is not None else None
     if position and (position["lat"], position["lon"]) != st.session_state.get(state_key):
         _move(state_key, (float(position["lat"]), float(position["lon"])))

@@ -182,6 +182,9 @@ def test_dispatcher_and_admin_pages_follow_roles(demo):
     users = next(f.value for f in admin.dataframe if "Rol" in f.value.columns)
     assert "Șef de compartiment" in set(users["Rol"]) and "dept_head" not in set(users["Rol"])
     dispatcher = run_app("dispatch", user=load_user(demo, "dispecer"))
+    # the caller's place is asked for, not the dispatcher's own ("use my location")
+    assert not dispatcher.get("bidi_component")
+    assert len(run_app("report").get("bidi_component")) == 1
     before = _count(demo)
     dispatcher.number_input(key="dispatch_lat").set_value(45.6887).run()
     dispatcher.number_input(key="dispatch_lon").set_value(21.9035).run()

@@ -16,7 +16,8 @@ st.subheader(t("dispatch.title"))
 if st.session_state.get("dispatch_done"):
     done = st.session_state["dispatch_done"]
     st.success(t("report.done", number=done[0], department=done[1]))
-point = widgets.pick_point(city, key="dispatch")
+# The caller's place, not the dispatcher's: no "use my location" here.
+point = widgets.pick_point(city, key="dispatch", locate=False)
 cats = data.choices(city)["categories"]
 names = dict(zip(cats["code"], cats[widgets.name_column()], strict=True))
 with st.form("dispatch_form"):
