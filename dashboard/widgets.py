@@ -25,13 +25,23 @@ folium.Map.default_js = [("leaflet", "/app/static/leaflet/leaflet.js")]
 folium.Map.default_css = [("leaflet_css", "/app/static/leaflet/leaflet.css")]
 
 
+def city_names() -> dict[str, str]:
+    """Each city's name in the page's language, by slug."""
+    cities = data.cities()
+    return dict(zip(cities["slug"], cities[f"name_{current_language()}"], strict=True))
+
+
+def city_name(slug: str) -> str:
+    """The city's name as people write it ("Alba Iulia"), not its slug."""
+    return city_names().get(slug, slug)
+
+
 def city_selector(sidebar: bool = True) -> str | None:
     """Pick a city (kept in ``?city=``); None when the database has none."""
-    cities = data.cities()
-    if cities.empty:
+    names = city_names()
+    if not names:
         st.info(t("city.none"))
         return None
-    names = dict(zip(cities["slug"], cities[f"name_{current_language()}"], strict=True))
     slugs = list(names)
     wanted = st.query_params.get("city", slugs[0])
     where = st.sidebar if sidebar else st

@@ -391,6 +391,14 @@ def test_every_table_shows_a_missing_value_as_a_dash(demo):
     assert {frame.proto.placeholder for frame in tables} == {"—"}
 
 
+def test_staff_pages_name_the_city_as_people_write_it(demo):
+    """"Alba Iulia", not the slug "alba-iulia" the URL and the CLI use."""
+    manager = load_user(demo, "manager", city="alba-iulia")
+    admin = load_user(demo, "admin", city="alba-iulia")
+    assert run_app("feeds", user=manager).subheader[0].value == "Importuri de date: Alba Iulia"
+    assert run_app("admin", user=admin).subheader[0].value == "Administrare: Alba Iulia"
+
+
 def test_admin_creates_a_department_and_a_user_with_validation(demo):
     at = run_app("admin", user=load_user(demo, "admin"))
     at.text_input(key="nd_code").set_value("Bad Code!")

@@ -14,7 +14,7 @@ from sesizari.vocab import Role
 
 user = st.session_state["user"]
 city = user.city
-st.subheader(t("admin.title", city=city))
+st.subheader(t("admin.title", city=widgets.city_name(city)))
 engine = data.engine()
 choices = data.choices(city)
 dep_codes = list(choices["departments"]["code"])

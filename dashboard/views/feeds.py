@@ -15,7 +15,7 @@ from dashboard.i18n import current_language, t
 from sesizari import feeds
 
 user = st.session_state["user"]
-st.subheader(t("feeds.title", city=user.city))
+st.subheader(t("feeds.title", city=widgets.city_name(user.city)))
 engine = data.engine()
 runs = feeds.runs(engine, user)
 if runs.empty:

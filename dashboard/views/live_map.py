@@ -23,8 +23,7 @@ cat_names = dict(
     )
 )
 
-city_names = dict(zip(data.cities()["slug"], data.cities()[f"name_{lang}"], strict=True))
-st.subheader(t("live.title", city=city_names[city]))
+st.subheader(t("live.title", city=widgets.city_name(city)))
 layers = ["hexagons", "clusters", "hotspots", "points"]
 c1, c2, c3 = st.columns([2, 1, 1])
 layer = c1.radio(

@@ -16,8 +16,7 @@ if city is None:
     st.stop()
 chosen = replace(filters.sidebar_filters(city), departments=(), department=None)
 lang = current_language()
-names = dict(zip(data.cities()["slug"], data.cities()[f"name_{lang}"], strict=True))
-st.subheader(t("open.title", city=names[city]))
+st.subheader(t("open.title", city=widgets.city_name(city)))
 n = data.count(chosen)
 limit = data.settings().points_limit
 st.caption(t("open.count", n=widgets.number(n)))
