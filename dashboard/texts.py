@@ -256,6 +256,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
     # incident detail and actions
     "incident.title": ("Sesizarea {number}", "Incident {number}"),
     "incident.choose": ("Numărul sesizării", "Incident number"),
+    "incident.hint": (
+        "Scrieți numărul din registru (de exemplu LUG-2026-000123) sau alegeți o sesizare"
+        " din lista de lucrări.",
+        "Type its registry number (for example LUG-2026-000123) or pick an incident in the"
+        " work queue.",
+    ),
     "incident.contact": ("Contact reclamant", "Reporter contact"),
     "incident.no_contact": ("Fără date de contact (anonim).", "No contact details (anonymous)."),
     "incident.history": ("Istoric complet", "Full history"),

@@ -399,6 +399,12 @@ def test_staff_pages_name_the_city_as_people_write_it(demo):
     assert run_app("admin", user=admin).subheader[0].value == "Administrare: Alba Iulia"
 
 
+def test_the_incident_page_without_a_number_says_where_to_find_one(demo):
+    at = run_app("incident", user=load_user(demo, "agent1.roads"))
+    assert at.caption[0].value.startswith("Scrieți numărul din registru")
+    assert [link.label for link in at.get("page_link")] == ["Lucrări de făcut"]
+
+
 def test_admin_creates_a_department_and_a_user_with_validation(demo):
     at = run_app("admin", user=load_user(demo, "admin"))
     at.text_input(key="nd_code").set_value("Bad Code!")

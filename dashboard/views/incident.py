@@ -20,6 +20,8 @@ number = st.text_input(
     key="incident_number",
 )
 if not number:
+    st.caption(t("incident.hint"))
+    st.page_link(st.session_state["pages"]["queue"], label=t("nav.queue"))
     st.stop()
 try:
     inc = workspace.incident_detail(data.engine(), user, number)
