@@ -308,6 +308,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "The caller agreed to the use of their contact details.",
     ),
     # admin
+    "admin.no_department": ("— (rol pe tot orașul)", "— (a city-wide role)"),
     "admin.title": ("Administrare: {city}", "Administration: {city}"),
     "admin.users": ("Utilizatori", "Users"),
     "admin.categories": ("Categorii", "Categories"),

@@ -181,6 +181,10 @@ def test_dispatcher_and_admin_pages_follow_roles(demo):
     assert not [h for h in headers if h.startswith("col.") or "_" in h], headers
     users = next(f.value for f in admin.dataframe if "Rol" in f.value.columns)
     assert "Șef de compartiment" in set(users["Rol"]) and "dept_head" not in set(users["Rol"])
+    by_name = users.set_index("Utilizator")["Compartiment"]
+    assert by_name["agent1.roads"] == "Drumuri și poduri" and by_name.isna()["admin"]
+    departments = admin.selectbox(key="nu_department").options
+    assert departments[0] == "— (rol pe tot orașul)" and "Drumuri și poduri" in departments
     dispatcher = run_app("dispatch", user=load_user(demo, "dispecer"))
     # the caller's place is asked for, not the dispatcher's own ("use my location")
     assert not dispatcher.get("bidi_component")

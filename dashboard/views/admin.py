@@ -18,6 +18,7 @@ st.subheader(t("admin.title", city=widgets.city_name(city)))
 engine = data.engine()
 choices = data.choices(city)
 dep_codes = list(choices["departments"]["code"])
+dep_names = dict(zip(dep_codes, choices["departments"][widgets.name_column()], strict=True))
 tab_users, tab_deps, tab_cats, tab_rules, tab_settings = st.tabs(
     [
         t("admin.users"),
@@ -46,6 +47,7 @@ with tab_deps:
 with tab_users:
     users = admin.users(engine, user)
     users["role"] = [widgets.label("role", r) for r in users["role"]]
+    users["department"] = users["department"].map(dep_names)
     widgets.grid(widgets.headers(users))
     with st.form("new_user"):
         st.markdown(f"**{t('admin.new_user')}**")
@@ -58,7 +60,12 @@ with tab_users:
             format_func=lambda r: widgets.label("role", r),
             key="nu_role",
         )
-        dep = c2.selectbox(t("admin.department"), [None, *dep_codes], key="nu_department")
+        dep = c2.selectbox(
+            t("admin.department"),
+            [None, *dep_codes],
+            format_func=lambda c: dep_names[c] if c else t("admin.no_department"),
+            key="nu_department",
+        )
         password = st.text_input(t("login.password"), type="password", key="nu_password")
         if st.form_submit_button(t("admin.create")):
             try:
