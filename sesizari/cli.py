@@ -2,6 +2,10 @@
 
 python -m sesizari db start|stop|status|url|migrate
 python -m sesizari demo [--incidents N] [--seed S]
+python -m sesizari city create --slug SLUG --name-ro NAME --name-en NAME --prefix ABC
+    --boundary FILE [--feature NAME] [--districts FILE]
+python -m sesizari city list
+python -m sesizari create-admin --city SLUG
 python -m sesizari photos clean [--grace-minutes M]
 python -m sesizari apikey issue|revoke|list --city SLUG
 python -m sesizari privacy expire [--city SLUG] [--dry-run]
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 import typer
@@ -30,6 +35,8 @@ key_app = typer.Typer(help="API keys of the apps that file reports through the H
 app.add_typer(key_app, name="apikey")
 privacy_app = typer.Typer(help="Reporters' personal data: retention and erasure (GDPR).")
 app.add_typer(privacy_app, name="privacy")
+city_app = typer.Typer(help="The cities served: a new city from its boundary file.")
+app.add_typer(city_app, name="city")
 
 
 def _fail(exc: Exception) -> None:
@@ -146,6 +153,77 @@ def photos_clean(
     for key in removed:
         typer.echo(f"removed {key}")
     typer.echo(f"orphan photos removed: {len(removed)}")
+
+
+@city_app.command("create")
+def city_create(
+    slug: str = typer.Option(..., help="Short name used in links and commands, e.g. lugoj."),
+    name_ro: str = typer.Option(..., help="The city's name in Romanian, e.g. Lugoj."),
+    name_en: str = typer.Option(..., help="The city's name in English."),
+    prefix: str = typer.Option(..., help="Registry prefix, 2-6 capitals: LUG -> LUG-2026-000123."),
+    boundary: Path = typer.Option(
+        ..., help="The administrative boundary: GeoJSON, GeoPackage, Shapefile... (any CRS)."
+    ),
+    feature: str = typer.Option(
+        None, help="Which area of a file holding several (matched on --name-field)."
+    ),
+    name_field: str = typer.Option("name", help="The field naming each area of the files."),
+    districts: Path = typer.Option(
+        None, help="Optional districts (neighbourhoods) of the city, one polygon each."
+    ),
+    timezone: str = typer.Option("Europe/Bucharest", help="The city's time zone."),
+    catalogue: bool = typer.Option(
+        True, help="Add the usual departments and categories (then edit them on the Admin page)."
+    ),
+) -> None:
+    """Create a city: record, boundary, districts, departments and categories, all or nothing."""
+    from sesizari import onboarding
+
+    try:
+        area = onboarding.pick_boundary(
+            onboarding.read_areas(boundary, name_field), name_field, feature
+        )
+        parts = onboarding.read_areas(districts, name_field) if districts else None
+        with db.get_engine().begin() as conn:
+            made = onboarding.create_city(
+                conn,
+                slug=slug,
+                name_ro=name_ro,
+                name_en=name_en,
+                registry_prefix=prefix,
+                boundary=area,
+                timezone=timezone,
+                districts=parts,
+                district_field=name_field,
+                catalogue=catalogue,
+            )
+    except SesizariError as exc:
+        _fail(exc)
+    typer.echo(
+        f"{slug}: created, numbers {prefix}-YYYY-NNNNNN; {made.districts} districts,"
+        f" {made.departments} departments, {made.categories} categories."
+    )
+    typer.echo(f"Next: python -m sesizari create-admin --city {slug}")
+
+
+@city_app.command("list")
+def city_list() -> None:
+    """The cities in the database, with their registry prefix and incident count."""
+    try:
+        with db.get_engine().connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT c.slug, c.name_ro, c.registry_prefix,"
+                    " (SELECT count(*) FROM incidents i WHERE i.city_id = c.city_id) AS n"
+                    " FROM cities c ORDER BY c.slug"
+                )
+            ).all()
+    except SesizariError as exc:
+        _fail(exc)
+    if not rows:
+        typer.echo("No city yet: python -m sesizari city create --help")
+    for row in rows:
+        typer.echo(f"{row.slug}\t{row.name_ro}\t{row.registry_prefix}\t{row.n} incidents")
 
 
 @app.command("create-admin")

@@ -1,0 +1,111 @@
+"""A new city from its boundary file (`python -m sesizari city create`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import sqlalchemy as sa
+from shapely.geometry import box, shape
+from typer.testing import CliRunner
+
+from sesizari import db
+from sesizari.cli import app
+from sesizari.demo.reference import CATEGORIES, DEPARTMENTS
+from tests.conftest import REPO
+
+BOUNDARIES = REPO / "data" / "cities" / "lugoj_alba_iulia.geojson"
+
+
+@pytest.fixture
+def cli(engine, monkeypatch):
+    """Run ``python -m sesizari ...`` against the test's own empty database."""
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    db._engine_for.cache_clear()
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(app, [str(a) for a in args])
+    db.get_engine().dispose()
+    db._engine_for.cache_clear()
+
+
+def _create(cli, *extra):
+    return cli(
+        "city", "create", "--slug", "lugoj", "--name-ro", "Lugoj", "--name-en", "Lugoj",
+        "--prefix", "LUG", "--boundary", BOUNDARIES, *extra,
+    )  # fmt: skip
+
+
+def _rows(engine, sql: str) -> list:
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql)).all()
+
+
+def test_a_city_from_the_real_boundary_file_with_its_catalogue(cli, engine, tmp_path: Path):
+    lugoj = next(
+        f for f in json.loads(BOUNDARIES.read_text())["features"]
+        if f["properties"]["name"] == "Lugoj"
+    )  # fmt: skip
+    # Districts in Stereo70 (a common export of Romanian GIS): reprojected on the way in.
+    west, south, east, north = shape(lugoj["geometry"]).bounds
+    mid = (west + east) / 2
+    halves = gpd.GeoDataFrame(
+        {"name": ["Vest", "Est"]},
+        geometry=[
+            box(west, south, mid, north).intersection(shape(lugoj["geometry"])),
+            box(mid, south, east, north).intersection(shape(lugoj["geometry"])),
+        ],
+        crs=4326,
+    ).to_crs(3844)
+    districts = tmp_path / "cartiere.gpkg"
+    halves.to_file(districts)
+
+    done = _create(cli, "--feature", "Lugoj", "--districts", districts)
+    assert done.exit_code == 0, done.output
+    assert f"{len(DEPARTMENTS)} departments, {len(CATEGORIES)} categories" in done.output
+    assert "create-admin --city lugoj" in done.output
+    (city,) = _rows(
+        engine,
+        "SELECT slug, registry_prefix, timezone, ST_Area(boundary::geography) / 1e6 AS km2,"
+        " settings->>'resolution_photo_required' AS photo FROM cities",
+    )
+    assert (city.slug, city.registry_prefix, city.timezone) == ("lugoj", "LUG", "Europe/Bucharest")
+    expected = gpd.GeoSeries([shape(lugoj["geometry"])], crs=4326).to_crs(3844).area[0] / 1e6
+    assert abs(city.km2 - expected) < 0.5 and city.photo == "true"  # about 98 km2
+    parts = _rows(engine, "SELECT name, ST_Area(geom::geography) / 1e6 AS km2 FROM districts")
+    assert sorted(p.name for p in parts) == ["Est", "Vest"]
+    assert abs(sum(p.km2 for p in parts) - city.km2) < 0.5
+    routed = _rows(
+        engine,
+        "SELECT c.code, d.code FROM categories c JOIN departments d"
+        " ON d.city_id = c.city_id AND d.department_id = c.default_department_id",
+    )
+    assert dict(routed) == {c.code: c.department for c in CATEGORIES}
+    listed = cli("city", "list")
+    assert listed.exit_code == 0 and "lugoj\tLugoj\tLUG\t0 incidents" in listed.output
+
+
+def test_bad_input_is_named_and_leaves_nothing_behind(cli, engine, tmp_path: Path):
+    two = _create(cli)  # the file holds two cities
+    assert two.exit_code == 1 and "2 areas in the file; pick one: Alba Iulia, Lugoj" in two.output
+    none = _create(cli, "--feature", "Timișoara")
+    assert none.exit_code == 1 and "no area named 'Timișoara'" in none.output
+    field = _create(cli, "--feature", "Lugoj", "--name-field", "nume")
+    assert field.exit_code == 1 and "no field 'nume'" in field.output
+    missing = _create(cli, "--feature", "Lugoj", "--districts", tmp_path / "nu-exista.geojson")
+    assert missing.exit_code == 1 and "does not exist" in missing.output
+    # Alba Iulia's outline as a "district" of Lugoj: refused, and the city with it.
+    alba = tmp_path / "alba.geojson"
+    gpd.read_file(BOUNDARIES).query("name == 'Alba Iulia'").to_file(alba, driver="GeoJSON")
+    outside = _create(cli, "--feature", "Lugoj", "--districts", alba)
+    assert outside.exit_code == 1 and "'Alba Iulia' lies outside" in outside.output
+    assert _rows(engine, "SELECT count(*) FROM cities")[0][0] == 0
+    assert _rows(engine, "SELECT count(*) FROM departments")[0][0] == 0
+    bad_prefix = _create(cli, "--feature", "Lugoj", "--prefix", "lug")
+    assert bad_prefix.exit_code == 1 and "2-6 capital letters" in bad_prefix.output
+    assert _create(cli, "--feature", "Lugoj").exit_code == 0
+    again = _create(cli, "--feature", "Lugoj")
+    assert again.exit_code == 1 and "already used by the city 'lugoj'" in again.output
+    plain = _create(cli, "--feature", "Alba Iulia", "--prefix", "ALB", "--no-catalogue")
+    assert plain.exit_code == 1 and "slug" in plain.output  # same slug, other prefix
