@@ -309,6 +309,20 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     # admin
     "admin.no_department": ("— (rol pe tot orașul)", "— (a city-wide role)"),
+    "admin.route_category": ("Compartimentul unei categorii", "A category's department"),
+    "admin.route_category_note": (
+        "Se aplică sesizărilor noi; cele deja primite rămân unde sunt (redirecționați-le din fișa"
+        " lor). Regulile pe zone au întâietate.",
+        "Applies to new reports; those already received stay where they are (reroute them from"
+        " their page). Area rules come first.",
+    ),
+    "admin.new_category": ("Categorie nouă", "New category"),
+    "admin.create_category": ("Creează categoria", "Create the category"),
+    "admin.sensitive": (
+        "Sensibilă: locul se arată public doar aproximativ",
+        "Sensitive: its place is shown publicly only approximately",
+    ),
+    "admin.targets": ("Termenele țintă", "Target times"),
     "admin.title": ("Administrare: {city}", "Administration: {city}"),
     "admin.users": ("Utilizatori", "Users"),
     "admin.categories": ("Categorii", "Categories"),
@@ -523,6 +537,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col.rank": ("Loc", "Rank"),
     "col.age_h": ("Vechime (h)", "Age (h)"),
     "col.target_hours": ("Termen (h)", "Target (h)"),
+    "col.sensitive": ("Sensibilă", "Sensitive"),
     "col.overdue_h": ("Depășire (h)", "Overdue by (h)"),
     "col.created_at": ("Înregistrată", "Registered"),
     # open data

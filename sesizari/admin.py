@@ -128,6 +128,66 @@ def create_department(
         return catalog.create_department(conn, user.city_id, code, name_ro.strip(), name_en.strip())
 
 
+def create_category(
+    engine: Engine,
+    user: StaffUser,
+    *,
+    code: str,
+    name_ro: str,
+    name_en: str,
+    department: str,
+    target_hours: float,
+    sensitive: bool = False,
+) -> int:
+    """A new category, routed to ``department`` (its code is permanent: feeds map to it).
+
+    ``sensitive``: its points are generalised on every public output (RELIABILITY R10).
+    """
+    _require_admin(user)
+    for field_name, value in (("name_ro", name_ro), ("name_en", name_en)):
+        if not (value or "").strip():
+            raise ValidationError(field_name, "a name is required")
+    if not target_hours or target_hours <= 0 or target_hours > 8760:
+        raise ValidationError("target_hours", "use 0.5 to 8760 hours")
+    with engine.begin() as conn:
+        taken = conn.execute(
+            sa.text("SELECT 1 FROM categories WHERE city_id = :c AND code = :code"),
+            {"c": user.city_id, "code": code},
+        ).first()
+        if taken:
+            raise ValidationError("code", f"{code!r} is already taken")
+        return catalog.create_category(
+            conn,
+            user.city_id,
+            code,
+            name_ro.strip(),
+            name_en.strip(),
+            department,
+            target_hours,
+            sensitive,
+        )
+
+
+def route_category(engine: Engine, user: StaffUser, category: str, department: str) -> None:
+    """Send a category's new reports to another department.
+
+    Reports already filed stay where they are (staff reroute them one by one):
+    their history says who had them.  Area rules still come first.
+    """
+    _require_admin(user)
+    with engine.begin() as conn:
+        target = catalog.department_id(conn, user.city_id, department)
+        done = conn.execute(
+            sa.text(
+                "UPDATE categories SET default_department_id = :d"
+                " WHERE city_id = :c AND code = :code"
+            ),
+            {"d": target, "c": user.city_id, "code": category},
+        ).rowcount
+        if not done:
+            raise ValidationError("category", f"unknown category {category!r}")
+
+
 def set_targets(engine: Engine, user: StaffUser, targets: dict[str, float]) -> None:
     """Set the target resolution hours of several categories at once."""
     _require_admin(user)

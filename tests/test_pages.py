@@ -409,6 +409,47 @@ def test_the_incident_page_without_a_number_says_where_to_find_one(demo):
     assert [link.label for link in at.get("page_link")] == ["Lucrări de făcut"]
 
 
+def test_admin_creates_a_category_and_routes_another(demo):
+    """A city adds what it needs ("Câini fără stăpân") and moves a category to
+    another department; the next report of each goes where the admin said."""
+    at = run_app("admin", user=load_user(demo, "admin"))
+    at.text_input(key="nc_code").set_value("stray_dogs")
+    at.text_input(key="nc_name_ro").set_value("Câini fără stăpân")
+    _click(at, "Creează categoria")
+    assert "name_en" in at.error[0].value  # both names are needed
+    at.text_input(key="nc_name_en").set_value("Stray dogs")
+    at.selectbox(key="nc_department").set_value("police")
+    at.checkbox(key="nc_sensitive").check()
+    _click(at, "Creează categoria")
+    assert not at.error, at.error
+    at = run_app("admin", user=load_user(demo, "admin"))
+    at.selectbox(key="rc_category").set_value("illegal_dump")
+    at.selectbox(key="rc_department").set_value("green")
+    _click(at, "Salvează")
+    assert not at.error, at.error
+    assert at.success[0].value == "Salvat."
+    at = run_app("admin", user=load_user(demo, "admin"))  # the table above the forms, afresh
+    table = next(f.value for f in at.dataframe if "Sensibilă" in f.value.columns)
+    row = table.set_index("Cod").loc["stray_dogs"]
+    assert (row["Nume"], row["Compartiment"], bool(row["Sensibilă"])) == (
+        "Câini fără stăpân", "Poliția Locală", True,
+    )
+    assert table.set_index("Cod").loc["illegal_dump", "Compartiment"] == "Spații verzi"
+    dogs = create_incident(demo, NewIncident("lugoj", "stray_dogs", 45.6887, 21.9035, "Haită"))
+    dump = create_incident(demo, NewIncident("lugoj", "illegal_dump", 45.6887, 21.9035, "Moloz"))
+    with demo.connect() as conn:
+        routed = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT i.registry_number, d.code FROM incidents i JOIN departments d"
+                    " USING (city_id, department_id) WHERE i.registry_number IN (:a, :b)"
+                ),
+                {"a": dogs.registry_number, "b": dump.registry_number},
+            ).all()
+        )
+    assert routed == {dogs.registry_number: "police", dump.registry_number: "green"}
+
+
 def test_admin_creates_a_department_and_a_user_with_validation(demo):
     at = run_app("admin", user=load_user(demo, "admin"))
     at.text_input(key="nd_code").set_value("Bad Code!")

@@ -84,11 +84,69 @@ with tab_users:
 
 with tab_cats:
     cats = choices["categories"]
+    names = widgets.name_column()
+    cat_names = dict(zip(cats["code"], cats[names], strict=True))
+    widgets.grid(
+        widgets.headers(
+            cats.assign(
+                name=cats[names],
+                department=cats["department_code"].map(dep_names),
+            )[["code", "name", "department", "target_hours", "sensitive"]]
+        )
+    )
+    with st.form("route_category"):
+        st.markdown(f"**{t('admin.route_category')}**")
+        c1, c2 = st.columns(2)
+        routed = c1.selectbox(
+            t("report.category"), list(cat_names), format_func=cat_names.get, key="rc_category"
+        )
+        routed_to = c2.selectbox(
+            t("admin.department"), dep_codes, format_func=dep_names.get, key="rc_department"
+        )
+        st.caption(t("admin.route_category_note"))
+        if st.form_submit_button(t("incident.save")):
+            try:
+                admin.route_category(engine, user, routed, routed_to)
+                data.choices.clear()
+                st.success(t("admin.saved"))
+            except SesizariError as exc:
+                st.error(t("error", message=exc))
+    with st.form("new_category"):
+        st.markdown(f"**{t('admin.new_category')}**")
+        c1, c2, c3 = st.columns(3)
+        new_code = c1.text_input(t("admin.code"), key="nc_code")
+        new_ro = c2.text_input(t("admin.name_ro"), key="nc_name_ro")
+        new_en = c3.text_input(t("admin.name_en"), key="nc_name_en")
+        c1, c2 = st.columns(2)
+        new_dep = c1.selectbox(
+            t("admin.department"), dep_codes, format_func=dep_names.get, key="nc_department"
+        )
+        new_target = c2.number_input(
+            t("admin.target_hours"), min_value=0.5, max_value=8760.0, value=72.0, key="nc_target"
+        )
+        new_sensitive = st.checkbox(t("admin.sensitive"), key="nc_sensitive")
+        if st.form_submit_button(t("admin.create_category")):
+            try:
+                admin.create_category(
+                    engine,
+                    user,
+                    code=new_code,
+                    name_ro=new_ro,
+                    name_en=new_en,
+                    department=new_dep,
+                    target_hours=new_target,
+                    sensitive=new_sensitive,
+                )
+                data.choices.clear()
+                st.success(t("admin.created"))
+            except SesizariError as exc:
+                st.error(t("error", message=exc))
+    st.markdown(f"**{t('admin.targets')}**")
     with st.form("targets"):
         targets = {}
         for row in cats.itertuples():
             targets[row.code] = st.number_input(
-                f"{getattr(row, widgets.name_column())} — {t('admin.target_hours')}",
+                f"{getattr(row, names)} — {t('admin.target_hours')}",
                 min_value=0.5,
                 max_value=8760.0,
                 value=float(row.target_hours),
@@ -106,7 +164,6 @@ with tab_rules:
     widgets.grid(widgets.headers(admin.rules(engine, user)))
     with st.form("new_rule"):
         name = st.text_input(t("admin.rule_name"), key="rule_name")
-        cat_names = dict(zip(cats["code"], cats[widgets.name_column()], strict=True))
         rule_cat = st.selectbox(
             t("report.category"), list(cat_names), format_func=cat_names.get, key="rule_category"
         )
