@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from sesizari import auth, catalog
 from sesizari.auth import StaffUser
@@ -80,12 +80,7 @@ def create_user(
         raise ValidationError("full_name", "a name is required")
     hashed = auth.hash_password(password)
     with engine.begin() as conn:
-        taken = conn.execute(
-            sa.text("SELECT 1 FROM users WHERE city_id = :c AND username = :u"),
-            {"c": user.city_id, "u": username},
-        ).first()
-        if taken:
-            raise ValidationError("username", f"{username!r} is already taken")
+        _require_free(conn, user.city_id, "users", username)
         return catalog.create_user(
             conn,
             user.city_id,
@@ -110,21 +105,34 @@ def departments(engine: Engine, user: StaffUser) -> pd.DataFrame:
         )
 
 
+#: What a code or user name must be unique in, per city: table -> (column, field).
+_UNIQUE = {
+    "users": ("username", "username"),
+    "departments": ("code", "code"),
+    "categories": ("code", "code"),
+}
+
+
+def _require_free(conn: Connection, city_id: int, table: str, value: str) -> None:
+    """A clear error for a taken name rather than the unique index's."""
+    column, field = _UNIQUE[table]
+    taken = conn.execute(
+        # table and column come from _UNIQUE above; the value is bound
+        sa.text(f"SELECT 1 FROM {table} WHERE city_id = :c AND {column} = :v"),  # noqa: S608
+        {"c": city_id, "v": value},
+    ).first()
+    if taken:
+        raise ValidationError(field, f"{value!r} is already taken")
+
+
 def create_department(
     engine: Engine, user: StaffUser, *, code: str, name_ro: str, name_en: str
 ) -> int:
     """A new department (its code is permanent: feeds and rules refer to it)."""
     _require_admin(user)
-    for field_name, value in (("name_ro", name_ro), ("name_en", name_en)):
-        if not (value or "").strip():
-            raise ValidationError(field_name, "a name is required")
+    catalog.require_names(name_ro, name_en)
     with engine.begin() as conn:
-        taken = conn.execute(
-            sa.text("SELECT 1 FROM departments WHERE city_id = :c AND code = :code"),
-            {"c": user.city_id, "code": code},
-        ).first()
-        if taken:
-            raise ValidationError("code", f"{code!r} is already taken")
+        _require_free(conn, user.city_id, "departments", code)
         return catalog.create_department(conn, user.city_id, code, name_ro.strip(), name_en.strip())
 
 
@@ -144,18 +152,11 @@ def create_category(
     ``sensitive``: its points are generalised on every public output (RELIABILITY R10).
     """
     _require_admin(user)
-    for field_name, value in (("name_ro", name_ro), ("name_en", name_en)):
-        if not (value or "").strip():
-            raise ValidationError(field_name, "a name is required")
+    catalog.require_names(name_ro, name_en)
     if not target_hours or target_hours <= 0 or target_hours > 8760:
         raise ValidationError("target_hours", "use 0.5 to 8760 hours")
     with engine.begin() as conn:
-        taken = conn.execute(
-            sa.text("SELECT 1 FROM categories WHERE city_id = :c AND code = :code"),
-            {"c": user.city_id, "code": code},
-        ).first()
-        if taken:
-            raise ValidationError("code", f"{code!r} is already taken")
+        _require_free(conn, user.city_id, "categories", code)
         return catalog.create_category(
             conn,
             user.city_id,

@@ -32,6 +32,13 @@ class City:
     settings: dict
 
 
+def require_names(name_ro: str, name_en: str) -> None:
+    """Both names of a city, department or category: the pages show one or the other."""
+    for field_name, value in (("name_ro", name_ro), ("name_en", name_en)):
+        if not (value or "").strip():
+            raise ValidationError(field_name, "a name is required")
+
+
 def _multipolygon(geom: BaseGeometry | dict, field: str) -> str:
     """Validate a (multi)polygon and return it as GeoJSON text for ``ST_GeomFromGeoJSON``."""
     if isinstance(geom, dict):

@@ -90,9 +90,7 @@ def create_city(
     Districts must lie within the boundary (a district file of another city
     is the usual mistake); their names must be unique.
     """
-    for field_name, value in (("name_ro", name_ro), ("name_en", name_en)):
-        if not (value or "").strip():
-            raise ValidationError(field_name, "a name is required")
+    catalog.require_names(name_ro, name_en)
     taken = conn.execute(
         sa.text("SELECT slug FROM cities WHERE slug = :s OR registry_prefix = :p"),
         {"s": slug, "p": registry_prefix},
