@@ -453,6 +453,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     # analytics: resolution page
     "res.title": ("Timpi de confirmare și rezolvare", "Time to acknowledge and to resolve"),
+    "res.partial_weeks": (
+        "Săptămâni prinse doar în parte în perioada aleasă (numără mai puține zile): {weeks}.",
+        "Weeks the chosen period covers only in part (fewer days counted): {weeks}.",
+    ),
     "res.by": ("Grupare", "Group by"),
     "res.by.category": ("categorie", "category"),
     "res.by.department": ("compartiment", "department"),

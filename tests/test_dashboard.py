@@ -117,6 +117,17 @@ def test_the_scorecard_shows_what_it_ranks_by_beside_the_rank(demo_url):
     assert any(c.value.startswith("Locul: după procentul rezolvat în termen") for c in at.caption)
 
 
+def test_the_resolution_page_names_the_weeks_its_dates_cut(demo_url):
+    at = run_app(page="resolution", city="lugoj", **{"from": "2026-06-03", "to": "2026-08-31"})
+    said = [c.value for c in at.caption if c.value.startswith("Săptămâni prinse doar în parte")]
+    assert said == [
+        "Săptămâni prinse doar în parte în perioada aleasă (numără mai puține zile):"
+        " 01.06.2026, 31.08.2026."
+    ]
+    whole = run_app(page="resolution", city="lugoj", **{"from": "2026-06-01", "to": "2026-08-30"})
+    assert not [c for c in whole.caption if c.value.startswith("Săptămâni prinse")]
+
+
 def test_department_head_lands_on_own_department(demo_url, demo_engine):
     at = run_app(user=load_user(demo_engine, "sef.water"), city="lugoj")
     assert at.selectbox(key="dep_pick").value == "water"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -325,3 +325,17 @@ def test_the_weekly_medians_take_the_hours_stored_in_the_resolved_index(demo_eng
     assert scan["Node Type"] == "Index Only Scan", scan
     assert scan["Index Name"] == "incidents_resolved_idx", scan
     assert any("date_part" in o for o in scan["Output"]), scan
+
+
+def test_partial_weeks_are_those_the_dates_cut():
+    """A range from a Wednesday to a Monday cuts its first and last week."""
+    from sesizari.queries import partial_weeks
+
+    trend = pd.DataFrame({"week": [date(2026, 6, 1) + timedelta(days=7 * k) for k in range(14)]})
+    cut = Filters("lugoj", start=date(2026, 6, 3), end=date(2026, 9, 1))  # end exclusive
+    assert partial_weeks(trend, cut) == [date(2026, 6, 1), date(2026, 8, 31)]
+    # the weeks after the range hold later resolutions: whole weeks, not cut ones
+    whole = Filters("lugoj", start=date(2026, 6, 1), end=date(2026, 8, 31))
+    assert partial_weeks(trend, whole) == []
+    assert partial_weeks(trend, Filters("lugoj")) == []
+    assert partial_weeks(trend.iloc[:0], cut) == []

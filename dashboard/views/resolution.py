@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import charts, data, filters, maps, widgets
 from dashboard.i18n import current_language, t
+from sesizari import queries
 
 city = widgets.city_selector()
 if city is None:
@@ -79,6 +80,9 @@ with right:
     counts = trend.rename(columns={"received": t("col.received"), "resolved": t("col.resolved")})
     widgets.chart(charts.lines(counts, "week", [t("col.received"), t("col.resolved")],
                                t("col.week"), t("col.incidents")))  # fmt: skip
+partial = queries.partial_weeks(trend, chosen)
+if partial:
+    st.caption(t("res.partial_weeks", weeks=", ".join(widgets.day(w) for w in partial)))
 
 dist = data.resolution_distribution(chosen)
 st.markdown(f"**{t('res.distribution')}**")

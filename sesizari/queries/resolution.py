@@ -21,7 +21,7 @@ says which groups that applies to (``sampled``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import geopandas as gpd
 import numpy as np
@@ -319,6 +319,24 @@ def weekly_trend(bind: Bind, filters: Filters) -> pd.DataFrame:
     frame[["received", "resolved"]] = frame[["received", "resolved"]].fillna(0)
     frame["week"] = frame["week"].dt.date
     return frame.astype({"received": "int64", "resolved": "int64"})
+
+
+def partial_weeks(trend: pd.DataFrame, filters: Filters) -> list[date]:
+    """The weeks of :func:`weekly_trend` that the selected dates cover only in part.
+
+    A range starting on a Wednesday or ending today leaves its first or last
+    week with fewer days than the others: its counts look like a drop that
+    did not happen, so the page says which weeks they are.  (Weeks wholly
+    after the range hold only later resolutions of its incidents: they are
+    whole weeks, not cut ones.)
+    """
+    weeks = list(trend["week"]) if "week" in trend else []
+    return [
+        week
+        for week in weeks
+        if (filters.start is not None and week < filters.start < week + timedelta(days=7))
+        or (filters.end is not None and week < filters.end < week + timedelta(days=7))
+    ]
 
 
 #: Default histogram edges in hours: 4 h, 8 h, 1 d, 2 d, 3 d, 1 w, 2 w, 30 d.
