@@ -109,3 +109,19 @@ def test_bad_input_is_named_and_leaves_nothing_behind(cli, engine, tmp_path: Pat
     assert again.exit_code == 1 and "already used by the city 'lugoj'" in again.output
     plain = _create(cli, "--feature", "Alba Iulia", "--prefix", "ALB", "--no-catalogue")
     assert plain.exit_code == 1 and "slug" in plain.output  # same slug, other prefix
+
+
+@pytest.mark.parametrize(
+    "page", ["live_map", "resolution", "departments", "accountability", "open_data", "report"]
+)
+def test_every_page_of_a_new_city_before_its_first_report(cli, engine, monkeypatch, page):
+    """A city hall's first look: no incident yet, and no page may fail."""
+    import streamlit as st
+
+    from tests.apptest_support import run_app
+
+    assert _create(cli, "--feature", "Lugoj").exit_code == 0
+    st.cache_data.clear()  # Streamlit's caches are process-wide: this test's database only
+    st.cache_resource.clear()
+    at = run_app(page, city="lugoj")  # asserts no exception
+    assert not at.error, [e.value for e in at.error]
