@@ -125,3 +125,12 @@ def test_every_page_of_a_new_city_before_its_first_report(cli, engine, monkeypat
     st.cache_resource.clear()
     at = run_app(page, city="lugoj")  # asserts no exception
     assert not at.error, [e.value for e in at.error]
+
+
+def test_the_demo_stays_out_of_a_database_that_serves_a_real_city(cli, engine):
+    """The demo brings accounts with a published password: never beside a real city."""
+    assert _create(cli, "--feature", "Lugoj").exit_code == 0
+    refused = cli("demo", "--incidents", "100")
+    assert refused.exit_code == 1 and "serves real cities (lugoj)" in refused.output
+    assert _rows(engine, "SELECT count(*) FROM users")[0][0] == 0
+    assert _rows(engine, "SELECT slug FROM cities") == [("lugoj",)]

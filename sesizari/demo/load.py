@@ -20,6 +20,7 @@ from sesizari import catalog, commitments
 from sesizari.auth import hash_password
 from sesizari.demo.generate import DemoCity, generate, heritage_zone
 from sesizari.demo.reference import CATEGORIES, DEPARTMENTS
+from sesizari.errors import ValidationError
 
 Progress = Callable[[str, int, int], None]
 #: Events the reporter causes, and the actor label they carry (as live:
@@ -224,10 +225,29 @@ def load_demo(
     progress: Progress = _quiet,
     cities: Iterable[DemoCity] | None = None,
 ) -> dict[str, int]:
-    """Load the demo cities that are not in the database yet; returns slug -> incidents loaded."""
+    """Load the demo cities that are not in the database yet; returns slug -> incidents loaded.
+
+    Refused in a database that serves a real city: the demo brings accounts
+    with a published password and made-up reports, which have no place there.
+    """
     loaded: dict[str, int] = {}
     with engine.connect() as conn:
         existing = set(catalog.list_city_slugs(conn))
+        real = list(
+            conn.execute(
+                sa.text(
+                    "SELECT slug FROM cities"
+                    " WHERE NOT COALESCE((settings->>'demo')::boolean, false) ORDER BY slug"
+                )
+            ).scalars()
+        )
+    if real:
+        raise ValidationError(
+            "database",
+            f"it serves real cities ({', '.join(real)}): the demo, with its published"
+            " passwords, goes only into a database of its own (unset DATABASE_URL to use"
+            " the embedded one, or point it at an empty database)",
+        )
     for city in cities if cities is not None else generate(total, seed, as_of):
         if city.spec.slug in existing:
             loaded[city.spec.slug] = 0
