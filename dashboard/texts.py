@@ -593,7 +593,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "hours.under_one": ("sub o oră", "under an hour"),
     "hours.one": ("1 oră", "1 hour"),
     "hours": ("{h} ore", "{h} hours"),
-    "hours_de": ("{h} de ore", "{h} hours"),
+    "hours.de": ("{h} de ore", "{h} hours"),
     "days": ("{d} zile", "{d} days"),
     "track.legal_due": (
         "Termen legal de răspuns (OG 27/2002)",

@@ -151,7 +151,7 @@ _DECIMAL = {"ro": ",", "en": "."}
 def duration(hours: float | None) -> str:
     """Hours as people say them: "18 ore", "24 de ore" under two days, else "3,5 zile"."""
     if hours is None:
-        return "—"
+        return MISSING
     if hours < 1:
         return t("hours.under_one")
     if hours < 48:
@@ -159,7 +159,7 @@ def duration(hours: float | None) -> str:
         if whole == 1:
             return t("hours.one")
         # Romanian puts "de" between a number from 20 up and its noun: "24 de ore".
-        return t("hours_de" if whole >= 20 else "hours", h=whole)
+        return t("hours.de" if whole >= 20 else "hours", h=whole)
     days = f"{hours / 24:.1f}".replace(".", _DECIMAL.get(current_language(), "."))
     return t("days", d=days)
 

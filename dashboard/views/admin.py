@@ -19,6 +19,12 @@ engine = data.engine()
 choices = data.choices(city)
 dep_codes = list(choices["departments"]["code"])
 dep_names = dict(zip(dep_codes, choices["departments"][widgets.name_column()], strict=True))
+
+
+def dep_name(code: str | None) -> str | None:
+    """A department's name; the code of an inactive one (not among the choices)."""
+    return dep_names.get(code, code) if code else None
+
 tab_users, tab_deps, tab_cats, tab_rules, tab_settings = st.tabs(
     [
         t("admin.users"),
@@ -47,7 +53,7 @@ with tab_deps:
 with tab_users:
     users = admin.users(engine, user)
     users["role"] = [widgets.label("role", r) for r in users["role"]]
-    users["department"] = users["department"].map(dep_names)
+    users["department"] = users["department"].map(dep_name)
     widgets.grid(widgets.headers(users))
     with st.form("new_user"):
         st.markdown(f"**{t('admin.new_user')}**")
@@ -90,7 +96,7 @@ with tab_cats:
         widgets.headers(
             cats.assign(
                 name=cats[names],
-                department=cats["department_code"].map(dep_names),
+                department=cats["department_code"].map(dep_name),
             )[["code", "name", "department", "target_hours", "sensitive"]]
         )
     )
