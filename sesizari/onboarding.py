@@ -109,12 +109,14 @@ def create_city(
     )
     made = 0
     if districts is not None:
-        names = districts[district_field].astype(str).str.strip()
+        names = districts[district_field].fillna("").astype(str).str.strip()
         if names.duplicated().any() or (names == "").any():
             repeated = sorted(set(names[names.duplicated()]))
             raise ValidationError("districts", f"names must be unique and given: {repeated}")
         city_area = shapely.buffer(boundary, 0.001)  # ~100 m of drawing tolerance
         for name, geom in zip(names, districts.geometry, strict=True):
+            if geom is None or geom.is_empty:
+                raise ValidationError("districts", f"{name!r} has no area in the file")
             if not city_area.contains(geom):
                 raise ValidationError("districts", f"{name!r} lies outside the city's boundary")
             catalog.create_district(conn, city_id, name, geom)
