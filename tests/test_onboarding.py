@@ -100,6 +100,14 @@ def test_bad_input_is_named_and_leaves_nothing_behind(cli, engine, tmp_path: Pat
     gpd.read_file(BOUNDARIES).query("name == 'Alba Iulia'").to_file(alba, driver="GeoJSON")
     outside = _create(cli, "--feature", "Lugoj", "--districts", alba)
     assert outside.exit_code == 1 and "'Alba Iulia' lies outside" in outside.output
+    unnamed = tmp_path / "fara-nume.geojson"
+    gpd.GeoDataFrame(
+        {"name": ["Centru", None]},
+        geometry=[box(21.90, 45.68, 21.91, 45.69), box(21.91, 45.68, 21.92, 45.69)],
+        crs=4326,
+    ).to_file(unnamed, driver="GeoJSON")
+    nameless = _create(cli, "--feature", "Lugoj", "--districts", unnamed)
+    assert nameless.exit_code == 1 and "names must be unique and given" in nameless.output
     assert _rows(engine, "SELECT count(*) FROM cities")[0][0] == 0
     assert _rows(engine, "SELECT count(*) FROM departments")[0][0] == 0
     bad_prefix = _create(cli, "--feature", "Lugoj", "--prefix", "lug")
