@@ -43,13 +43,13 @@ def page(name: str, icon: str, default: bool = False) -> st.Page:
 
 
 user = st.session_state.get("user")
-head = user is not None and user.role is Role.DEPT_HEAD
+# The live map is the app's root for everyone, so a shared link opens the same
+# page whoever follows it; a department head is taken to their own scorecard
+# when signing in (views/login.py).
 pages = {
-    "live_map": page("live_map", ":material/map:", default=not head),
+    "live_map": page("live_map", ":material/map:", default=True),
     "resolution": page("resolution", ":material/timer:"),
-    "departments": page(
-        "departments", ":material/apartment:", default=head
-    ),  # a head lands on their own
+    "departments": page("departments", ":material/apartment:"),
     "open_data": page("open_data", ":material/public:"),
     "accountability": page("accountability", ":material/verified:"),
     "report": page("report", ":material/edit_note:"),
@@ -82,7 +82,9 @@ else:
         pages["admin"] = page("admin", ":material/settings:")
         staff.append(pages["admin"])
     sections[t("nav.staff")] = staff
-    st.sidebar.caption(t("signed_in_as", name=user.full_name, role=user.role.value))
+    st.sidebar.caption(
+        t("signed_in_as", name=user.full_name, role=t(f"role.{user.role.value}"))
+    )
     if st.sidebar.button(t("nav.logout"), key="logout"):
         for key in ("user", "incident_id"):
             st.session_state.pop(key, None)

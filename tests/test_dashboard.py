@@ -128,9 +128,26 @@ def test_the_resolution_page_names_the_weeks_its_dates_cut(demo_url):
     assert not [c for c in whole.caption if c.value.startswith("Săptămâni prinse")]
 
 
+@pytest.mark.parametrize("role", [None, "sef.water", "agent1.water", "manager"])
+def test_the_live_map_is_the_root_page_for_every_role(demo_url, demo_engine, role):
+    """A link shared by anyone opens the same page: had a head's root been their
+    scorecard, their live map's link (/live_map) would show others "Page not found"."""
+    user = load_user(demo_engine, role) if role else None
+    at = run_app(user=user, city="lugoj")
+    assert at.radio(key="layer").value == "hexagons"
+    assert at.session_state["pages"]["live_map"].url_path == ""
+
+
 def test_department_head_lands_on_own_department(demo_url, demo_engine):
-    at = run_app(user=load_user(demo_engine, "sef.water"), city="lugoj")
+    at = run_app("login")
+    at.selectbox(key="city").set_value("lugoj").run()
+    at.text_input(key="login_user").set_value("sef.water")
+    at.text_input(key="login_password").set_value("sesizari-demo")
+    next(b for b in at.button if b.label == "Intră").click().run()
+    assert not at.exception, at.exception
     assert at.selectbox(key="dep_pick").value == "water"
+    signed_in = [c.value for c in at.sidebar.caption]
+    assert "Conectat ca Șef Apă-Canal (Șef de compartiment)" in signed_in  # the role in words
     received = at.dataframe[0].value
     assert list(received.iloc[:, 1]) == ["Apă-Canal"]  # scoped: one department only
 

@@ -8,6 +8,7 @@ from dashboard import data, widgets
 from dashboard.i18n import t
 from sesizari import auth
 from sesizari.errors import SesizariError
+from sesizari.vocab import Role
 
 st.subheader(t("login.title"))
 city = widgets.city_selector(sidebar=False)
@@ -27,4 +28,6 @@ if submitted:
         st.error(t("login.failed"))
     else:
         st.session_state["user"] = user
+        if user.role is Role.DEPT_HEAD:  # a head lands on their own department's scorecard
+            st.switch_page(st.session_state["pages"]["departments"])
         st.rerun()
