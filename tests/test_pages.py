@@ -479,6 +479,27 @@ def test_admin_creates_a_department_and_a_user_with_validation(demo):
         )
 
 
+def test_admin_adds_a_routing_rule_by_department_name(demo):
+    at = run_app("admin", user=load_user(demo, "admin"))
+    assert "Spații verzi" in at.selectbox(key="rule_department").options  # names, not codes
+    buttons = [b for b in at.button if b.label == "Creează"]  # the users' form has one too
+    at.text_input(key="rule_name").set_value("Copaci: spații verzi")
+    at.selectbox(key="rule_category").set_value("fallen_tree")
+    at.selectbox(key="rule_department").set_value("green")
+    buttons[-1].click().run()  # the rules' form is the last with this label
+    assert not at.exception and not at.error, at.error
+    assert at.success[0].value == "Creat."
+    with demo.connect() as conn:
+        made = conn.execute(
+            sa.text(
+                "SELECT d.code FROM routing_rules r JOIN departments d"
+                " ON d.city_id = r.city_id AND d.department_id = r.department_id"
+                " WHERE r.name = 'Copaci: spații verzi'"
+            )
+        ).scalar_one()
+    assert made == "green"
+
+
 def test_admin_settings_change_deadlines_and_anonymous_handling(demo):
     at = run_app("admin", user=load_user(demo, "admin"))
     at.number_input(key="set_legal_reply_days").set_value(20)

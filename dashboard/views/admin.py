@@ -1,8 +1,9 @@
-"""Admin page: users, categories and targets, routing rules, city settings."""
+"""Admin page: users, departments, categories and targets, routing rules, city settings."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -19,6 +20,22 @@ engine = data.engine()
 choices = data.choices(city)
 dep_codes = list(choices["departments"]["code"])
 dep_names = dict(zip(dep_codes, choices["departments"][widgets.name_column()], strict=True))
+
+
+def attempt(action: Callable[[], object], done: str, refresh: bool = False) -> None:
+    """Run a form's action: its success in words, or its error (nothing is written).
+
+    ``refresh`` drops the cached departments and categories the other forms
+    and pages offer, after an action that changed them.
+    """
+    try:
+        action()
+    except (SesizariError, ValueError) as exc:  # ValueError: an area file that is not JSON
+        st.error(t("error", message=exc))
+        return
+    if refresh:
+        data.choices.clear()
+    st.success(t(done))
 
 
 def dep_name(code: str | None) -> str | None:
@@ -43,12 +60,13 @@ with tab_deps:
         name_ro = c2.text_input(t("admin.name_ro"), key="nd_name_ro")
         name_en = c3.text_input(t("admin.name_en"), key="nd_name_en")
         if st.form_submit_button(t("admin.create_department")):
-            try:
-                admin.create_department(engine, user, code=code, name_ro=name_ro, name_en=name_en)
-                data.choices.clear()
-                st.success(t("admin.created"))
-            except SesizariError as exc:
-                st.error(t("error", message=exc))
+            attempt(
+                lambda: admin.create_department(
+                    engine, user, code=code, name_ro=name_ro, name_en=name_en
+                ),
+                "admin.created",
+                refresh=True,
+            )
 
 with tab_users:
     users = admin.users(engine, user)
@@ -74,8 +92,8 @@ with tab_users:
         )
         password = st.text_input(t("login.password"), type="password", key="nu_password")
         if st.form_submit_button(t("admin.create")):
-            try:
-                admin.create_user(
+            attempt(
+                lambda: admin.create_user(
                     engine,
                     user,
                     username=username,
@@ -83,10 +101,9 @@ with tab_users:
                     role=role,
                     department=dep,
                     password=password,
-                )
-                st.success(t("admin.created"))
-            except SesizariError as exc:
-                st.error(t("error", message=exc))
+                ),
+                "admin.created",
+            )
 
 with tab_cats:
     cats = choices["categories"]
@@ -111,12 +128,11 @@ with tab_cats:
         )
         st.caption(t("admin.route_category_note"))
         if st.form_submit_button(t("incident.save")):
-            try:
-                admin.route_category(engine, user, routed, routed_to)
-                data.choices.clear()
-                st.success(t("admin.saved"))
-            except SesizariError as exc:
-                st.error(t("error", message=exc))
+            attempt(
+                lambda: admin.route_category(engine, user, routed, routed_to),
+                "admin.saved",
+                refresh=True,
+            )
     with st.form("new_category"):
         st.markdown(f"**{t('admin.new_category')}**")
         c1, c2, c3 = st.columns(3)
@@ -132,8 +148,8 @@ with tab_cats:
         )
         new_sensitive = st.checkbox(t("admin.sensitive"), key="nc_sensitive")
         if st.form_submit_button(t("admin.create_category")):
-            try:
-                admin.create_category(
+            attempt(
+                lambda: admin.create_category(
                     engine,
                     user,
                     code=new_code,
@@ -142,11 +158,10 @@ with tab_cats:
                     department=new_dep,
                     target_hours=new_target,
                     sensitive=new_sensitive,
-                )
-                data.choices.clear()
-                st.success(t("admin.created"))
-            except SesizariError as exc:
-                st.error(t("error", message=exc))
+                ),
+                "admin.created",
+                refresh=True,
+            )
     st.markdown(f"**{t('admin.targets')}**")
     with st.form("targets"):
         targets = {}
@@ -159,12 +174,7 @@ with tab_cats:
                 key=f"tg_{row.code}",
             )
         if st.form_submit_button(t("incident.save")):
-            try:
-                admin.set_targets(engine, user, targets)
-                data.choices.clear()
-                st.success(t("admin.saved"))
-            except SesizariError as exc:
-                st.error(t("error", message=exc))
+            attempt(lambda: admin.set_targets(engine, user, targets), "admin.saved", refresh=True)
 
 with tab_rules:
     widgets.grid(widgets.headers(admin.rules(engine, user)))
@@ -173,19 +183,24 @@ with tab_rules:
         rule_cat = st.selectbox(
             t("report.category"), list(cat_names), format_func=cat_names.get, key="rule_category"
         )
-        rule_dep = st.selectbox(t("admin.department"), dep_codes, key="rule_department")
+        rule_dep = st.selectbox(
+            t("admin.department"), dep_codes, format_func=dep_names.get, key="rule_department"
+        )
         area_file = st.file_uploader(
             t("admin.rule_area"), type=["geojson", "json"], key="rule_area"
         )
         if st.form_submit_button(t("admin.create")):
-            try:
-                area = json.loads(area_file.getvalue()) if area_file else None
-                admin.create_rule(
-                    engine, user, name=name, category=rule_cat, department=rule_dep, area=area
-                )
-                st.success(t("admin.created"))
-            except (SesizariError, ValueError) as exc:
-                st.error(t("error", message=exc))
+            attempt(
+                lambda: admin.create_rule(
+                    engine,
+                    user,
+                    name=name,
+                    category=rule_cat,
+                    department=rule_dep,
+                    area=json.loads(area_file.getvalue()) if area_file else None,
+                ),
+                "admin.created",
+            )
 
 with tab_settings, st.form("settings"):
     current = admin.city_settings(engine, user)
@@ -210,8 +225,4 @@ with tab_settings, st.form("settings"):
                 )
             )
     if st.form_submit_button(t("admin.save_settings")):
-        try:
-            admin.update_settings(engine, user, changes)
-            st.success(t("admin.saved"))
-        except SesizariError as exc:
-            st.error(t("error", message=exc))
+        attempt(lambda: admin.update_settings(engine, user, changes), "admin.saved")
