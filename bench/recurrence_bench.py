@@ -68,7 +68,7 @@ def main(
     engine = db.make_engine(url)
     rules = {
         "baseline": _links(BASELINE_MATCH),
-        "shipped": _links(commitments._RECURRENCE_MATCH),
+        "shipped": _links(commitments.RECURRENCE_MATCH),
     }
     params = {"days": commitments.DEFAULTS["recurrence_days"]}
     params |= {"m": float(commitments.DEFAULTS["recurrence_m"]), "srid": STEREO70}

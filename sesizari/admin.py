@@ -125,6 +125,12 @@ def _require_free(conn: Connection, city_id: int, table: str, value: str) -> Non
         raise ValidationError(field, f"{value!r} is already taken")
 
 
+def _require_target(code: str, hours: float) -> None:
+    """A category's target: from half an hour to a year."""
+    if not hours or hours <= 0 or hours > 8760:
+        raise ValidationError("target_hours", f"{code}: use 0.5 to 8760 hours")
+
+
 def create_department(
     engine: Engine, user: StaffUser, *, code: str, name_ro: str, name_en: str
 ) -> int:
@@ -153,8 +159,7 @@ def create_category(
     """
     _require_admin(user)
     catalog.require_names(name_ro, name_en)
-    if not target_hours or target_hours <= 0 or target_hours > 8760:
-        raise ValidationError("target_hours", "use 0.5 to 8760 hours")
+    _require_target(code, target_hours)
     with engine.begin() as conn:
         _require_free(conn, user.city_id, "categories", code)
         return catalog.create_category(
@@ -193,8 +198,7 @@ def set_targets(engine: Engine, user: StaffUser, targets: dict[str, float]) -> N
     """Set the target resolution hours of several categories at once."""
     _require_admin(user)
     for code, hours in targets.items():
-        if not hours or hours <= 0 or hours > 8760:
-            raise ValidationError("target_hours", f"{code}: use 0.5 to 8760 hours")
+        _require_target(code, hours)
     with engine.begin() as conn:
         for code, hours in targets.items():
             done = conn.execute(

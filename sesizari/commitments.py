@@ -168,7 +168,7 @@ def estimate(conn: Connection, city_id: int, incident_id: int, days: int) -> Est
 #: resolved in the ``:days`` days before ``n`` was created, within ``:m`` metres
 #: (EPSG:3844, a metric CRS: the stored ``x3844``/``y3844``, so that no candidate
 #: is transformed again).  One rule for a new report and for a bulk load.
-_RECURRENCE_MATCH = """
+RECURRENCE_MATCH = """
     FROM (
         -- Only the box reaches an index (OFFSET 0 keeps the other conditions out):
         -- left to itself the planner also read the city's fixes of the last 90
@@ -193,12 +193,12 @@ _RECURRENCE_MATCH = """
 """
 _RECURRENCE_SQL = sa.text(
     "SELECT p.incident_id, p.registry_number FROM incidents n"  # noqa: S608 (constants only)
-    " CROSS JOIN LATERAL (SELECT p.incident_id, p.registry_number" + _RECURRENCE_MATCH + ") p"
+    " CROSS JOIN LATERAL (SELECT p.incident_id, p.registry_number" + RECURRENCE_MATCH + ") p"
     " WHERE n.city_id = :c AND n.incident_id = :i"
 )
 _MARK_RECURRENCES_SQL = sa.text(
     "WITH m AS (SELECT n.incident_id, p.incident_id AS original FROM incidents n"  # noqa: S608
-    " CROSS JOIN LATERAL (SELECT p.incident_id" + _RECURRENCE_MATCH + ") p"
+    " CROSS JOIN LATERAL (SELECT p.incident_id" + RECURRENCE_MATCH + ") p"
     " WHERE n.city_id = :c AND n.recurrence_of IS NULL)"
     " UPDATE incidents i SET recurrence_of = m.original FROM m"
     " WHERE i.city_id = :c AND i.incident_id = m.incident_id"

@@ -34,9 +34,7 @@ from shapely.geometry import MultiPolygon
 
 from sesizari.commitments import DEFAULTS, MIN_HISTORY
 from sesizari.demo.reference import CATEGORIES, DEPARTMENTS
-
-M_PER_DEG = 111_320.0
-HOUR = np.timedelta64(3600, "s")
+from sesizari.demo.units import CLOSE_AFTER, M_PER_DEG, as_naive, as_utc
 
 #: Where a department sends what is not the city's to solve.
 INSTITUTIONS = {
@@ -59,17 +57,6 @@ FORWARD_SHARE = 0.5  # of the turned-down reports
 CONFIRM_SHARE = 0.33  # of the fixes whose reporter left contact details
 DISPUTE_SHARE = 0.05
 RECURRENCE_SHARE = 0.03
-CLOSE_AFTER = np.timedelta64(72, "h")  # as in generate: closed three days after the fix
-
-
-def _ts(column: pd.Series) -> np.ndarray:
-    """A tz-aware UTC column as naive-UTC datetime64[us] (NaT kept)."""
-    return column.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]")
-
-
-def _utc(values: np.ndarray) -> pd.Series:
-    """Naive-UTC datetime64 values (NaT allowed) as a tz-aware UTC column."""
-    return pd.Series(pd.DatetimeIndex(values).tz_localize("UTC"))
 
 
 def forwards(rng: np.random.Generator, inc: pd.DataFrame, now: np.datetime64) -> pd.DataFrame:
@@ -81,12 +68,12 @@ def forwards(rng: np.random.Generator, inc: pd.DataFrame, now: np.datetime64) ->
     n = len(inc)
     rejected = (inc["status"] == "rejected").to_numpy()
     sent = rejected & (rng.random(n) < FORWARD_SHARE)
-    ack_at = _ts(inc["acknowledged_at"])
+    ack_at = as_naive(inc["acknowledged_at"])
     delay = (np.exp(np.log(48.0) + rng.normal(size=n)) * 3600e6).astype("timedelta64[us]")
     at = np.where(ack_at + delay <= now, ack_at + delay, ack_at)
     out = inc.copy()
     out["forwarded_to"] = np.where(sent, inc["department"].map(INSTITUTIONS), None)
-    out["forwarded_at"] = _utc(np.where(sent, at, np.datetime64("NaT", "us")))
+    out["forwarded_at"] = as_utc(np.where(sent, at, np.datetime64("NaT", "us")))
     return out
 
 
@@ -105,7 +92,7 @@ def verdicts(
     draw = rng.random(n)
     disputed = fixed & (draw < DISPUTE_SHARE)
     confirmed = fixed & ~disputed & (draw < DISPUTE_SHARE + CONFIRM_SHARE)
-    fix_at = _ts(inc["resolved_at"])
+    fix_at = as_naive(inc["resolved_at"])
     window = np.timedelta64(DEFAULTS["verification_days"], "D")
     # A verdict comes while the fix is known to the reporter: a dispute before the
     # three-day close, a confirmation within the verification window, never after now.
@@ -126,15 +113,15 @@ def verdicts(
 
     out = inc.copy()
     nat = np.datetime64("NaT", "us")
-    out["confirmed_at"] = _utc(np.where(confirmed, confirm_at, nat))
-    out["disputed_at"] = _utc(np.where(disputed, dispute_at, nat))
+    out["confirmed_at"] = as_utc(np.where(confirmed, confirm_at, nat))
+    out["disputed_at"] = as_utc(np.where(disputed, dispute_at, nat))
     texts = np.array(DISPUTES, dtype=object)[rng.integers(0, len(DISPUTES), n)]
     out["dispute_text"] = np.where(disputed, texts, None)
-    out["first_resolved_at"] = _utc(np.where(disputed, fix_at, nat))
+    out["first_resolved_at"] = as_utc(np.where(disputed, fix_at, nat))
     out["first_resolution_text"] = np.where(disputed, inc["resolution_text"], None)
-    out["resolved_at"] = _utc(np.where(disputed, np.where(refixed, refix_at, nat), fix_at))
-    closed_at = _ts(inc["closed_at"])
-    out["closed_at"] = _utc(
+    out["resolved_at"] = as_utc(np.where(disputed, np.where(refixed, refix_at, nat), fix_at))
+    closed_at = as_naive(inc["closed_at"])
+    out["closed_at"] = as_utc(
         np.where(disputed, np.where(reclosed, refix_at + CLOSE_AFTER, nat), closed_at)
     )
     status = inc["status"].to_numpy(dtype=object).copy()
@@ -159,8 +146,8 @@ def recurrences(
     the city stays where it was.
     """
     days = np.timedelta64(DEFAULTS["recurrence_days"], "D")
-    created = _ts(inc["created_at"])
-    fixed_at = _ts(inc["resolved_at"])
+    created = as_naive(inc["created_at"])
+    fixed_at = as_naive(inc["resolved_at"])
     done = inc["status"].isin(["resolved", "closed"]).to_numpy()
     chosen = rng.random(len(inc)) < RECURRENCE_SHARE
     pick = rng.random(len(inc))

@@ -44,12 +44,12 @@ from sesizari.demo.reference import (
     RESOLUTIONS,
     CitySpec,
 )
+from sesizari.demo.units import CLOSE_AFTER, M_PER_DEG, as_utc
 from sesizari.settings import REPO_ROOT
 
 BOUNDARIES = REPO_ROOT / "data" / "cities" / "lugoj_alba_iulia.geojson"
 TIMEZONE = "Europe/Bucharest"
 HISTORY_DAYS = 548  # 18 months
-M_PER_DEG = 111_320.0
 
 
 def boundary(spec: CitySpec, path: Path = BOUNDARIES) -> MultiPolygon:
@@ -198,11 +198,6 @@ def _times(
     return np.sort(np.concatenate(out)[:n])
 
 
-def _utc(values: np.ndarray) -> pd.Series:
-    """Naive-UTC datetime64 values (NaT allowed) as a tz-aware UTC column."""
-    return pd.Series(pd.DatetimeIndex(values).tz_localize("UTC"))
-
-
 def generate_city(spec: CitySpec, n: int, seed: int, as_of: datetime) -> DemoCity:
     """All demo rows of one city; same (spec, n, seed, as_of) -> same frames."""
     rng = np.random.default_rng([seed, CITIES.index(spec)])
@@ -244,7 +239,7 @@ def generate_city(spec: CitySpec, n: int, seed: int, as_of: datetime) -> DemoCit
 
     ack_at = created + (ack_h * 3600e6).astype("timedelta64[us]")
     fix_at = created + (fix_h * 3600e6).astype("timedelta64[us]")
-    close_at = fix_at + np.timedelta64(72, "h")
+    close_at = fix_at + CLOSE_AFTER
     acked = ack_at <= now
     fixed = acked & ~stuck & ~rejected & ~duplicate & (fix_at <= now)
     closed = fixed & (close_at <= now)
@@ -291,10 +286,10 @@ def generate_city(spec: CitySpec, n: int, seed: int, as_of: datetime) -> DemoCit
             "lat": lat.round(7),
             "address": [f"{s} nr. {h}" for s, h in zip(streets, house, strict=True)],
             "description": descriptions,
-            "created_at": _utc(created),
-            "acknowledged_at": _utc(np.where(acked, ack_at, np.datetime64("NaT"))),
-            "resolved_at": _utc(np.where(has_fix, fix_at, np.datetime64("NaT"))),
-            "closed_at": _utc(np.where(closed, close_at, np.datetime64("NaT"))),
+            "created_at": as_utc(created),
+            "acknowledged_at": as_utc(np.where(acked, ack_at, np.datetime64("NaT"))),
+            "resolved_at": as_utc(np.where(has_fix, fix_at, np.datetime64("NaT"))),
+            "closed_at": as_utc(np.where(closed, close_at, np.datetime64("NaT"))),
             "resolution_text": np.where(
                 has_fix, np.array([RESOLUTIONS[c] for c in cat_codes], dtype=object), None
             ),
