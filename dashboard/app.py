@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 
 import streamlit as st  # noqa: E402
 
-from dashboard.i18n import LANGUAGES, current_language, t  # noqa: E402
+from dashboard.i18n import LANGUAGES, current_language, t, t_md  # noqa: E402
 from sesizari.vocab import Role  # noqa: E402
 
 st.set_page_config(
@@ -83,7 +83,7 @@ else:
         staff.append(pages["admin"])
     sections[t("nav.staff")] = staff
     st.sidebar.caption(
-        t("signed_in_as", name=user.full_name, role=t(f"role.{user.role.value}"))
+        t_md("signed_in_as", name=user.full_name, role=t(f"role.{user.role.value}"))
     )
     if st.sidebar.button(t("nav.logout"), key="logout"):
         for key in ("user", "incident_id"):

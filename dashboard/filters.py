@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.i18n import t
+from dashboard.i18n import t, t_md
 from sesizari.queries import Filters
 from sesizari.vocab import Status
 
@@ -99,7 +99,7 @@ def sidebar_filters(city: str, today: date | None = None) -> Filters:
     user = st.session_state.get("user")
     scope = user.department if user is not None and not user.city_wide else None
     if scope:
-        side.caption(t("filter.scope", department=deps.get(scope, scope)))
+        side.caption(t_md("filter.scope", department=deps.get(scope, scope)))
     return Filters(
         city=city,
         start=start,

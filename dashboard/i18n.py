@@ -3,9 +3,18 @@
 Pages never hard-code text: they call ``t("key")``.  The language comes from
 the ``lang`` query parameter, so a shared link keeps it.  A test checks that
 both languages have the same keys.
+
+Streamlit reads the text of ``st.error``, ``st.info``, ``st.caption``,
+``st.markdown`` and headings as Markdown.  A text that carries something a
+person typed (an address, a name, an institution, an error that quotes the
+input) goes there through :func:`t_md` or :func:`escape_markdown`, so that
+``![x](http://...)`` shows as typed instead of fetching an image.  A test
+reads the pages' source to hold them to it.
 """
 
 from __future__ import annotations
+
+import re
 
 import streamlit as st
 
@@ -26,3 +35,19 @@ def t(key: str, lang: str | None = None, **values: object) -> str:
     table = MESSAGES[lang or current_language()]
     text = table.get(key) or MESSAGES[DEFAULT].get(key) or key
     return text.format(**values) if values else text
+
+
+#: Every ASCII punctuation mark that Markdown, GitHub's extensions or
+#: Streamlit's own (``:red[...]`` colours, ``$...$`` formulas) give a meaning.
+#: CommonMark lets a backslash make any of them a plain character.
+_MARKDOWN_MARKS = re.compile(r"""([\\`*_{}\[\]()#+\-.!|<>~$:^&="'@/%])""")
+
+
+def escape_markdown(text: object) -> str:
+    """``text`` written so that a Markdown element shows it exactly as typed."""
+    return _MARKDOWN_MARKS.sub(r"\\\1", str(text))
+
+
+def t_md(key: str, lang: str | None = None, **values: object) -> str:
+    """:func:`t` for a Markdown element: the values are escaped, the text is not."""
+    return t(key, lang, **{k: escape_markdown(v) for k, v in values.items()})

@@ -112,7 +112,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "track.status": ("Stare", "Status"),
     "track.department": ("Compartiment responsabil", "Responsible department"),
     "track.category": ("Categorie", "Category"),
-    "track.created": ("Înregistrată la", "Registered on"),
+    "track.created_at": ("Înregistrată la: {when}", "Registered on: {when}"),
     "track.timeline": ("Istoric public", "Public history"),
     "track.resolution": ("Cum a fost rezolvată", "How it was fixed"),
     "track.photos": ("Fotografii de la rezolvare", "Photos of the fix"),
@@ -303,6 +303,15 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "channel.phone": ("Telefon", "Phone"),
     "channel.email": ("E-mail", "E-mail"),
     "channel.counter": ("Ghișeu", "Counter"),
+    "channel.web": ("Formular web", "Web form"),
+    "actor.citizen": ("Cetățean", "Citizen"),
+    "actor.reporter": ("Petentul", "The reporter"),
+    "actor.registratura": ("Registratura", "Registry office"),
+    "actor.retention": ("Ștergere la termen", "Retention period"),
+    "actor.etl": ("Import {name}", "Import {name}"),
+    "actor.open311": ("Aplicația {name}", "App {name}"),
+    "channel.app": ("Aplicație (Open311)", "App (Open311)"),
+    "channel.feed": ("Import de date", "Data feed"),
     "dispatch.consent": (
         "Reclamantul a fost de acord cu folosirea datelor de contact.",
         "The caller agreed to the use of their contact details.",
@@ -340,6 +349,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "admin.create": ("Creează", "Create"),
     "admin.created": ("Creat.", "Created."),
     "admin.target_hours": ("Termen țintă (ore)", "Target (hours)"),
+    "admin.target_of": ("{category}: termen țintă (ore)", "{category}: target (hours)"),
     "admin.rule_name": ("Nume regulă", "Rule name"),
     "admin.rule_area": ("Zonă (GeoJSON, opțional)", "Area (GeoJSON, optional)"),
     "setting.resolution_photo_required": (
@@ -595,9 +605,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "hours": ("{h} ore", "{h} hours"),
     "hours.de": ("{h} de ore", "{h} hours"),
     "days": ("{d} zile", "{d} days"),
-    "track.legal_due": (
-        "Termen legal de răspuns (OG 27/2002)",
-        "Legal reply deadline (OG 27/2002)",
+    "track.legal_due_at": (
+        "Termen legal de răspuns (OG 27/2002): {when}",
+        "Legal reply deadline (OG 27/2002): {when}",
     ),
     "track.no_reply": (
         "Sesizare anonimă: nu se datorează un răspuns formal.",
@@ -625,6 +635,27 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Your dispute is recorded; the report was reopened.",
     ),
     "incident.legal": ("Termen legal", "Legal term"),
+    "incident.registered": (
+        "Înregistrată la {when}, canal: {channel}.",
+        "Registered on {when}, channel: {channel}.",
+    ),
+    "incident.reply_due": (
+        "Răspunsul către petent se dă până la {when} (OG 27/2002).",
+        "The reply to the petitioner is due by {when} (OG 27/2002).",
+    ),
+    "incident.reply_overdue": (
+        "Termenul legal de răspuns a trecut la {when}, fără răspuns.",
+        "The legal reply term ran out on {when} without a reply.",
+    ),
+    "incident.extended": (" Termenul a fost prelungit o dată.", " The term was extended once."),
+    "incident.answered": (
+        "Petentul a primit răspuns la {when}.",
+        "The petitioner was answered on {when}.",
+    ),
+    "incident.recurrence": (
+        "Problema a reapărut aici după rezolvarea sesizării {number}.",
+        "The problem came back here after report {number} was fixed.",
+    ),
     "incident.extend": ("Prelungește termenul (+15 zile)", "Extend the term (+15 days)"),
     "incident.forward": ("Redirecționează către altă instituție", "Forward to another institution"),
     "incident.institution": ("Instituția", "Institution"),

@@ -9,7 +9,9 @@ plain background and nothing is fetched from the internet.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import folium
 import pandas as pd
@@ -17,7 +19,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import charts, data
-from dashboard.i18n import current_language, t
+from dashboard.i18n import current_language, escape_markdown, t, t_md
 from sesizari import opendata
 from sesizari.queries import EXACT_PERCENTILE_LIMIT, SAMPLE_RATE
 
@@ -56,6 +58,37 @@ def city_selector(sidebar: bool = True) -> str | None:
     return city
 
 
+def md_link(text: str, page: str, **params: str) -> str:
+    """A Markdown link to one of the app's pages: its text escaped, its query encoded."""
+    return f"[{escape_markdown(text)}]({page}?{urlencode(params)})"
+
+
+def local_time(at: datetime, zone: ZoneInfo) -> str:
+    """A moment as people in the city read it: their clock, day first (27.11.2026 14:05)."""
+    return at.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+
+
+def last_day(due: datetime, zone: ZoneInfo) -> str:
+    """A term that ends at local midnight, as people count days: its last minute."""
+    return local_time(due - timedelta(minutes=1), zone)
+
+
+#: The labels the system writes for who acted, when no staff member did.
+_ACTORS = {"citizen", "reporter", "registratura", "retention"}
+
+
+def actor(label: str, full_name: str | None = None) -> str:
+    """Who acted on an incident, in words: a staff member's name, "Cetățean",
+    "Import registru" for a feed (``etl:registru``), an Open311 client by its
+    key's name, or the label as stored (an account's user name)."""
+    if full_name:
+        return full_name
+    kind, _, name = label.partition(":")
+    if name and kind in ("etl", "open311"):
+        return t(f"actor.{kind}", name=name)
+    return t(f"actor.{label}") if label in _ACTORS else label
+
+
 def label(kind: str, value: str | None) -> str:
     """Translated label of a status/event/channel value (``label("status", "new")``)."""
     return t(f"{kind}.{value}") if value else ""
@@ -80,7 +113,7 @@ def facts(items: Sequence[tuple[str, str]]) -> None:
     Markdown or HTML, so a name typed by an administrator shows as typed.
     """
     for col, (name, value) in zip(st.columns(len(items)), items, strict=True):
-        col.caption(name)
+        col.caption(escape_markdown(name))
         col.text(value)
 
 
@@ -89,15 +122,16 @@ def day(value: date) -> str:
     return value.strftime("%d.%m.%Y")
 
 
-def download_csv(frame: pd.DataFrame, name: str, label: str | None = None) -> None:
-    """A button that downloads ``frame`` as ``<name>.csv``.
+def download_csv(frame: pd.DataFrame, name: str, label: str = "download.csv") -> None:
+    """A button, its text ``label`` (a key of the texts), that downloads
+    ``frame`` as ``<name>.csv``.
 
     Through :func:`sesizari.opendata.frame_to_csv`: a cell a spreadsheet would
     run as a formula (a name or description starting with ``=``) is written
     as text.
     """
     st.download_button(
-        label or t("download.csv"),
+        t(label),
         opendata.frame_to_csv(frame),
         f"{name}.csv",
         "text/csv",
@@ -110,25 +144,56 @@ def download_csv(frame: pd.DataFrame, name: str, label: str | None = None) -> No
 MISSING = "—"
 
 
-def grid(frame: pd.DataFrame) -> bool:
+#: How a table writes a moment (Streamlit's date format): day first, to the minute.
+TIME_FORMAT = "DD.MM.YYYY HH:mm"
+
+
+def _moments(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype)]
+
+
+def in_zone(frame: pd.DataFrame, zone: ZoneInfo | None) -> pd.DataFrame:
+    """``frame`` with its moments (``timestamptz`` columns) on the city's clock.
+
+    The database hands them over in UTC; a table would show them so, two or
+    three hours off what the city's staff read on a wall clock.  A frame with
+    moments and no zone is a page's mistake, refused here rather than shown.
+    """
+    moments = _moments(frame)
+    if moments and zone is None:
+        raise ValueError(f"columns {moments} hold moments: pass the city's zone")
+    return frame.assign(**{c: frame[c].dt.tz_convert(zone) for c in moments})
+
+
+def grid(frame: pd.DataFrame, zone: ZoneInfo | None = None) -> bool:
     """``frame`` as a table as wide as the page; returns whether it had rows.
 
-    A table without rows is said in words instead: Streamlit would draw an
-    empty grid with its own English "empty".
+    Moments are shown on the city's clock (``zone``, see :func:`in_zone`),
+    day first.  A table without rows is said in words instead: Streamlit
+    would draw an empty grid with its own English "empty".
     """
+    frame = in_zone(frame, zone)
     if frame.empty:
         st.caption(t("table.empty"))
         return False
-    st.dataframe(frame, hide_index=True, width="stretch", placeholder=MISSING)
+    wall = {c: frame[c].dt.tz_localize(None) for c in _moments(frame)}
+    st.dataframe(
+        frame.assign(**wall),
+        hide_index=True,
+        width="stretch",
+        placeholder=MISSING,
+        column_config={c: st.column_config.DatetimeColumn(format=TIME_FORMAT) for c in wall},
+    )
     return True
 
 
-def table(frame: pd.DataFrame, name: str) -> None:
+def table(frame: pd.DataFrame, name: str, zone: ZoneInfo | None = None) -> None:
     """``frame`` as a table on the page (:func:`grid`), with its download as
     ``<name>.csv`` (:func:`download_csv`): every table of the analytics pages
-    has both, except an empty one, whose CSV of headers would answer nothing."""
-    if grid(frame):
-        download_csv(frame, name)
+    has both, except an empty one, whose CSV of headers would answer nothing.
+    The CSV keeps each moment's offset (``2026-03-29 04:30:00+03:00``)."""
+    if grid(frame, zone):
+        download_csv(in_zone(frame, zone), name)
 
 
 def chart(figure: charts.Chart) -> None:
@@ -168,7 +233,7 @@ def sampled_note(frame: pd.DataFrame) -> None:
     """Say, under a table or map, that some of its medians come from the fixed sample."""
     if "sampled" in frame and bool(frame["sampled"].any()):
         limit = f"{EXACT_PERCENTILE_LIMIT:,}".replace(",", "\u202f")  # 20 000 in both languages
-        st.caption(t("res.sampled", limit=limit, rate=SAMPLE_RATE))
+        st.caption(t_md("res.sampled", limit=limit, rate=SAMPLE_RATE))
 
 
 def name_column() -> str:

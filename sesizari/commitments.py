@@ -30,6 +30,24 @@ from sqlalchemy.engine import Connection
 
 from sesizari.errors import ValidationError
 
+#: The incident's reply deadline as a SQL expression over ``incidents i``
+#: joined to ``cities ci``: the stored one (set at registration, moved by an
+#: extension) or, for a row that has none (loaded before the deadline was
+#: kept), the city's term counted from registration.
+LEGAL_DUE_SQL = (
+    "COALESCE(i.legal_due_at, legal_term_end(i.created_at, ci.timezone,"
+    " COALESCE((ci.settings->>'legal_reply_days')::integer, 30)))"
+)
+
+#: When the petitioner was answered, as a SQL expression over ``incidents i``:
+#: the first resolution, turn-down or duplicate link (``answered_at``, kept by
+#: the workflow), or for a row that came without it (a feed, an older
+#: history) its resolution, closing, or last change if it was turned down.
+ANSWERED_SQL = (
+    "COALESCE(i.answered_at, i.resolved_at, i.closed_at,"
+    " CASE WHEN i.status IN ('rejected', 'duplicate') THEN i.updated_at END)"
+)
+
 #: City settings of this feature and their defaults.
 DEFAULTS: dict[str, int] = {
     "legal_reply_days": 30,

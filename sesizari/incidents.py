@@ -637,7 +637,7 @@ def get_incident(conn: Connection, city: str, registry_number: str) -> dict[str,
     city_row = _city(conn, city)
     row = conn.execute(
         sa.text(
-            "SELECT i.incident_id, i.registry_number, i.status, i.channel, c.code AS category,"
+            "SELECT i.incident_id, i.registry_number, i.status, i.channel, c.code AS category,"  # noqa: S608  (a constant fragment)
             " d.code AS department, u.username AS assignee, i.description, i.address,"
             # The names staff read; the codes above are what the workflow uses.
             " c.name_ro AS category_ro, c.name_en AS category_en,"
@@ -646,14 +646,21 @@ def get_incident(conn: Connection, city: str, registry_number: str) -> dict[str,
             " i.resolution_text, i.description_public,"
             " looks_personal(i.description) AS description_looks_personal,"
             " i.created_at, i.acknowledged_at,"
-            " i.resolved_at, i.closed_at,"
+            " i.resolved_at, i.closed_at, ci.timezone,"
+            # What the city owes the petitioner, as the tracking page tells them.
+            " " + commitments.LEGAL_DUE_SQL + " AS legal_due_at,"
+            " i.legal_extended_at, i.owes_reply, " + commitments.ANSWERED_SQL + " AS answered_at,"
+            " i.forwarded_to, i.forwarded_at, rec.registry_number AS recurrence_of,"
             " ST_Y(i.geom) AS latitude, ST_X(i.geom) AS longitude, dup.registry_number AS"
             " duplicate_of FROM incidents i"
             " JOIN categories c USING (city_id, category_id)"
+            " JOIN cities ci ON ci.city_id = i.city_id"
             " JOIN departments d ON d.city_id = i.city_id AND d.department_id = i.department_id"
             " LEFT JOIN users u ON u.city_id = i.city_id AND u.user_id = i.assignee_user_id"
             " LEFT JOIN incidents dup ON dup.city_id = i.city_id"
             "  AND dup.incident_id = i.duplicate_of"
+            " LEFT JOIN incidents rec ON rec.city_id = i.city_id"
+            "  AND rec.incident_id = i.recurrence_of"
             " WHERE i.city_id = :c AND i.registry_number = :n"
         ),
         {"c": city_row.city_id, "n": (registry_number or "").strip().upper()},
@@ -666,12 +673,19 @@ def get_incident(conn: Connection, city: str, registry_number: str) -> dict[str,
 def get_events(
     conn: Connection, city: str, registry_number: str, public_only: bool = False
 ) -> list[dict[str, Any]]:
-    """The incident's history, oldest first (``public_only`` for the citizen's timeline)."""
+    """The incident's history, oldest first (``public_only`` for the citizen's timeline).
+
+    ``actor_name`` is the full name of the staff member who acted (None for a
+    citizen, a feed or the system: ``actor_label`` says which); left out of
+    the citizen's timeline.
+    """
     incident = get_incident(conn, city, registry_number)
     rows = conn.execute(
         sa.text(
             "SELECT e.kind, e.from_status, e.to_status, e.actor_label, e.channel, e.is_public,"
-            " e.body, e.data, e.created_at FROM incident_events e JOIN cities c USING (city_id)"
+            " e.body, e.data, e.created_at, CASE WHEN NOT :pub THEN u.full_name END AS actor_name"
+            " FROM incident_events e JOIN cities c USING (city_id)"
+            " LEFT JOIN users u ON u.city_id = e.city_id AND u.user_id = e.actor_user_id"
             " WHERE c.slug = :city AND e.incident_id = :i AND (NOT :pub OR e.is_public)"
             " ORDER BY e.created_at, e.event_id"
         ),

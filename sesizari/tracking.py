@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from sesizari.catalog import get_city
+from sesizari.commitments import LEGAL_DUE_SQL
 from sesizari.errors import NotFoundError, ValidationError
 from sesizari.opendata import PUBLIC_POINT_SQL, public_precision, unless_personal
 from sesizari.registry import parse_number
@@ -75,8 +76,7 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
                 " CASE WHEN cat.sensitive THEN NULL ELSE i.address END AS address,"
                 " ST_Y(p.geom) AS latitude, ST_X(p.geom) AS longitude,"
                 " dup.registry_number AS duplicate_of,"
-                " COALESCE(i.legal_due_at, legal_term_end(i.created_at, ci.timezone,"
-                "  COALESCE((ci.settings->>'legal_reply_days')::integer, 30))) AS legal_due_at,"
+                " " + LEGAL_DUE_SQL + " AS legal_due_at,"
                 " i.legal_extended_at, i.owes_reply, i.answered_at, i.forwarded_to,"
                 " i.forwarded_at, CAST(i.expected_hours_p50 AS float8) AS expected_hours_p50,"
                 " CAST(i.expected_hours_p80 AS float8) AS expected_hours_p80,"

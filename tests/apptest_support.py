@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from streamlit.testing.v1 import AppTest
 
 from sesizari import auth
@@ -27,3 +29,9 @@ def run_app(page: str | None = None, user=None, **params) -> AppTest:
 def load_user(engine, username: str, city: str = "lugoj") -> auth.StaffUser | None:
     with engine.connect() as conn:
         return auth.load_user(conn, city, username)
+
+
+def shown(markdown: str) -> str:
+    """The characters a reader sees of a Markdown element's text: its escapes
+    undone (``LUG\\-2026\\-000123`` reads LUG-2026-000123)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)

@@ -109,6 +109,15 @@ def _inject(url: str) -> tuple[str, str, str]:
                      "a": PAYLOADS[(k + 1) % len(PAYLOADS)],
                      "r": PAYLOADS[(k + 2) % len(PAYLOADS)]})
             target = ids[0]
+            # The one incident opened on the staff page carries the Markdown
+            # payloads in the texts its captions and boxes show: the address,
+            # and the institution it was forwarded to.
+            markdown = " ".join(p for p in PAYLOADS if p.startswith(("[", "!", "*", ":", "$")))
+            conn.execute(sa.text(
+                "UPDATE incidents SET address = left(:a, 500), forwarded_to = left(:f, 200),"
+                " forwarded_at = created_at + interval '1 day'"
+                " WHERE city_id = :c AND incident_id = :i"),
+                {"c": city, "i": target, "a": markdown, "f": PAYLOADS[12] + " " + PAYLOADS[11]})
             for body in PAYLOADS[:8]:
                 conn.execute(sa.text(
                     "INSERT INTO incident_events (city_id, incident_id, kind, actor_label,"
@@ -203,6 +212,7 @@ def test_hostile_text_never_runs_in_any_page(hostile, browser):
     page.goto(f"{base}/track?id={number}")
     page.get_by_text(category, exact=True).first.wait_for(timeout=60_000)
     assert department in page.inner_text('[data-testid="stMain"]')
+    page.get_by_text(PAYLOADS[12], exact=False).first.wait_for(timeout=60_000)  # the institution
     check("xss-track")
 
     # Staff pages, signed in as the city's administrator (every page).
@@ -222,8 +232,16 @@ def test_hostile_text_never_runs_in_any_page(hostile, browser):
     _fill(page, "Numărul sesizării", number)
     page.get_by_text(f"Sesizarea {number}").wait_for(timeout=60_000)
     _settle(page)
-    assert PAYLOADS[0] in page.inner_text('[data-testid="stMain"]')  # the description, as text
+    page.get_by_text(PAYLOADS[12], exact=False).first.wait_for(timeout=60_000)
+    main = page.inner_text('[data-testid="stMain"]')
+    assert PAYLOADS[0] in main  # the description, as text
+    assert main.count(PAYLOADS[12]) == 2  # the address and the institution, as typed
     check("xss-incident")
+    # An error quotes what was typed: a number that is a Markdown image.
+    _fill(page, "Numărul sesizării", PAYLOADS[12])
+    page.get_by_text(PAYLOADS[12], exact=False).last.wait_for(timeout=60_000)
+    _settle(page)
+    check("xss-incident-error")
     page.close()
     assert not fetched, fetched
     assert not outside, outside

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from dashboard.i18n import escape_markdown
 from sesizari import db
 from sesizari.incidents import Contact, NewIncident, create_incident
-from tests.apptest_support import load_user, run_app
+from tests.apptest_support import load_user, run_app, shown
 
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
@@ -52,7 +55,7 @@ def test_citizen_reports_and_tracks(demo):
     _click(at, "Trimite sesizarea")
     assert not at.exception
     assert _count(demo) == before + 1
-    success = at.success[0].value
+    success = shown(at.success[0].value)
     number = success.split()[success.split().index("numărul") + 1]
     assert number.startswith("LUG-")
     # The form keeps the point: the report just filed is not offered for support.
@@ -104,7 +107,7 @@ def test_rate_limit_on_public_submission(demo):
         at = _fill_report(run_app("report"), f"report {i}")
         _click(at, "Trimite sesizarea")
     assert _count(demo) == before + 3
-    assert "rate_limit" in at.error[0].value
+    assert "rate_limit" in shown(at.error[0].value)
 
 
 def test_login_and_staff_navigation(demo):
@@ -122,8 +125,8 @@ def test_login_and_staff_navigation(demo):
 def test_queue_shows_only_the_users_department(demo):
     user = load_user(demo, "agent1.roads")
     at = run_app("queue", user=user)
-    shown = at.dataframe[0].value
-    numbers = set(shown.iloc[:, 0])
+    queue = at.dataframe[0].value
+    numbers = set(queue.iloc[:, 0])
     with demo.connect() as conn:
         roads_open = set(
             conn.execute(
@@ -321,15 +324,28 @@ def test_department_head_extends_and_staff_forward(demo):
         )
         == 1
     )
+    # The staff page says when the reply is due: the extended term, by its last day.
+    with demo.connect() as conn:
+        due = conn.execute(sa.text(
+            "SELECT to_char((legal_due_at - interval '1 minute') AT TIME ZONE 'Europe/Bucharest',"
+            " 'DD.MM.YYYY HH24:MI') FROM incidents WHERE registry_number = :n"), {"n": number}
+        ).scalar_one()
+    head.run()
+    said = " ".join(c.value for c in head.caption)
+    assert escape_markdown(due) in said and "prelungit" in said, said
     staff = run_app("incident", user=load_user(demo, "agent1.roads"), id=number)
     staff.text_input(key="forward_to").set_value("Compania Națională de Drumuri")
     _click(staff, "Redirecționează către altă instituție")
     assert not staff.error, staff.error
+    # Staff read a forward as the citizen does, with the institution it went to.
+    facts = [x.value for x in staff.text]
+    assert "Redirecționată" in facts and "Respinsă" not in facts, facts
+    assert any("Compania Națională de Drumuri" in shown(i.value) for i in staff.info)
     track = run_app("track", id=number)
-    assert any("Compania Națională de Drumuri" in i.value for i in track.info)
+    assert any("Compania Națională de Drumuri" in shown(i.value) for i in track.info)
     # sent on, not turned down, as the citizen reads it
-    shown = [x.value for x in track.text]
-    assert "Redirecționată" in shown and "Respinsă" not in shown
+    facts = [x.value for x in track.text]
+    assert "Redirecționată" in facts and "Respinsă" not in facts
 
 
 def test_accountability_page_for_public_and_manager(demo):
@@ -416,7 +432,7 @@ def test_admin_creates_a_category_and_routes_another(demo):
     at.text_input(key="nc_code").set_value("stray_dogs")
     at.text_input(key="nc_name_ro").set_value("Câini fără stăpân")
     _click(at, "Creează categoria")
-    assert "name_en" in at.error[0].value  # both names are needed
+    assert "name_en" in shown(at.error[0].value)  # both names are needed
     at.text_input(key="nc_name_en").set_value("Stray dogs")
     at.selectbox(key="nc_department").set_value("police")
     at.checkbox(key="nc_sensitive").check()
@@ -456,7 +472,7 @@ def test_admin_creates_a_department_and_a_user_with_validation(demo):
     at.text_input(key="nd_name_ro").set_value("Protecția animalelor")
     at.text_input(key="nd_name_en").set_value("Animal welfare")
     _click(at, "Creează compartimentul")
-    assert "code" in at.error[0].value
+    assert "code" in shown(at.error[0].value)
     at.text_input(key="nd_code").set_value("animals")
     _click(at, "Creează compartimentul")
     assert not at.error
@@ -573,9 +589,9 @@ def test_feeds_page_shows_runs_and_why_rows_were_refused(demo, tmp_path):
     rejected = at.dataframe[2].value
     assert list(rejected.columns) == ["Rândul din sursă", "Motiv", "Detalii"]
     assert list(rejected["Rândul din sursă"]) == [2, 3]
-    shown = " ".join(str(v) for f in at.dataframe for v in f.value.to_numpy().ravel())
-    assert "2026-13-45" in shown  # the message names the value at fault...
-    assert "Privată" not in shown and "onerror" not in shown  # ...never the raw row
+    cells = " ".join(str(v) for f in at.dataframe for v in f.value.to_numpy().ravel())
+    assert "2026-13-45" in cells  # the message names the value at fault...
+    assert "Privată" not in cells and "onerror" not in cells  # ...never the raw row
     # The messages in the page's language: Romanian by default, English on ?lang=en.
     assert rejected["Detalii"].iloc[0] == "lipsesc coordonatele ('lon'/'lat': gol)"
     # (The landing page runs in Romanian: AppTest formats its map's radio
@@ -602,3 +618,45 @@ def test_every_reject_reason_and_feed_status_has_a_label_in_both_languages():
         f"feed_status.{s}" for s in ("running", "succeeded", "failed", "aborted")}
     for lang in ("ro", "en"):
         assert keys <= set(MESSAGES[lang]), sorted(keys - set(MESSAGES[lang]))
+
+
+def test_the_incident_page_tells_times_on_the_city_s_clock_and_text_as_typed(demo):
+    """The history's times are Bucharest's (the database hands them over in UTC),
+    an address shows as typed, and the system's actors are named in words."""
+    address = "![plan](http://evil.example/plan.png) **Str. Gării** nr. 1"
+    number = create_incident(
+        demo, NewIncident("lugoj", "pothole", 45.6887, 21.9035, "Groapă", address=address)
+    ).registry_number
+    with demo.connect() as conn:
+        # one moment in winter (UTC+2) and the incident in summer (UTC+3)
+        conn.execute(sa.text(
+            "UPDATE incidents SET created_at = '2026-07-01 09:15:00+00' WHERE registry_number = :n"
+            ), {"n": number})
+        conn.execute(sa.text(
+            "UPDATE incident_events SET created_at = '2026-01-10 22:30:00+00'"
+            " WHERE incident_id = (SELECT incident_id FROM incidents WHERE registry_number = :n)"
+            ), {"n": number})
+        conn.commit()
+    at = run_app("incident", user=load_user(demo, "agent1.roads"), id=number)
+    history = at.dataframe[0].value
+    first = history.iloc[0]
+    assert str(first.iloc[0]) == "2026-01-11 00:30:00", first  # 22:30 UTC is past midnight here
+    assert first.iloc[2] == "Cetățean", first  # not the stored label "citizen"
+    said = [c.value for c in at.caption]
+    assert "Înregistrată la 01\\.07\\.2026 12\\:15, canal: Formular web." in said, said
+    assert escape_markdown(address) in said, said
+    at.query_params["lang"] = "en"
+    at.switch_page("views/incident.py").run()
+    assert at.dataframe[0].value.iloc[0].iloc[2] == "Citizen"
+
+
+def test_the_overdue_table_registers_reports_on_the_city_s_clock(demo):
+    head = run_app("departments", user=load_user(demo, "sef.roads"), city="lugoj")
+    overdue = head.dataframe[-1].value
+    registered = overdue["Înregistrată"]
+    assert registered.dt.tz is None and len(registered) > 0
+    with demo.connect() as conn:
+        utc = conn.execute(sa.text("SELECT created_at FROM incidents WHERE registry_number = :n"),
+                           {"n": overdue["Număr"].iloc[0]}).scalar_one()
+    local = utc.astimezone(ZoneInfo("Europe/Bucharest")).replace(tzinfo=None)
+    assert registered.iloc[0].to_pydatetime() == local

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, filters, maps, widgets
-from dashboard.i18n import current_language, t
+from dashboard.i18n import current_language, t, t_md
 from sesizari import accountability
 from sesizari.errors import SesizariError
 from sesizari.vocab import Role
@@ -72,11 +72,16 @@ if user is not None and user.role in (Role.MANAGER, Role.ADMIN) and user.city ==
                 sample = accountability.draw_sample(data.engine(), user, share / 100)
                 st.session_state["drawn_sample"] = sample
             except SesizariError as exc:
-                st.error(t("error", message=exc))
+                st.error(t_md("error", message=exc))
     sample = st.session_state.get("drawn_sample")
     if sample is not None:
         st.caption(
-            t("acc.drawn", id=sample.sample_id, n=len(sample.numbers), population=sample.population)
+            t_md(
+                "acc.drawn",
+                id=sample.sample_id,
+                n=len(sample.numbers),
+                population=sample.population,
+            )
         )
         with st.form("check"):
             number = st.selectbox(t("col.registry_number"), sample.numbers, key="check_number")
@@ -95,4 +100,4 @@ if user is not None and user.role in (Role.MANAGER, Role.ADMIN) and user.city ==
                     )
                     st.success(t("admin.saved"))
                 except SesizariError as exc:
-                    st.error(t("error", message=exc))
+                    st.error(t_md("error", message=exc))

@@ -8,14 +8,14 @@ from collections.abc import Callable
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.i18n import t
+from dashboard.i18n import t, t_md
 from sesizari import admin
 from sesizari.errors import SesizariError
 from sesizari.vocab import Role
 
 user = st.session_state["user"]
 city = user.city
-st.subheader(t("admin.title", city=widgets.city_name(city)))
+st.subheader(t_md("admin.title", city=widgets.city_name(city)))
 engine = data.engine()
 choices = data.choices(city)
 dep_codes = list(choices["departments"]["code"])
@@ -31,7 +31,7 @@ def attempt(action: Callable[[], object], done: str, refresh: bool = False) -> N
     try:
         action()
     except (SesizariError, ValueError) as exc:  # ValueError: an area file that is not JSON
-        st.error(t("error", message=exc))
+        st.error(t_md("error", message=exc))
         return
     if refresh:
         data.choices.clear()
@@ -167,7 +167,7 @@ with tab_cats:
         targets = {}
         for row in cats.itertuples():
             targets[row.code] = st.number_input(
-                f"{getattr(row, names)} — {t('admin.target_hours')}",
+                t_md("admin.target_of", category=getattr(row, names)),
                 min_value=0.5,
                 max_value=8760.0,
                 value=float(row.target_hours),

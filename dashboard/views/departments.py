@@ -8,7 +8,7 @@ from datetime import timedelta
 import streamlit as st
 
 from dashboard import data, filters, maps, widgets
-from dashboard.i18n import current_language, t
+from dashboard.i18n import current_language, t, t_md
 
 city = widgets.city_selector()
 if city is None:
@@ -49,7 +49,7 @@ start = widgets.day(perf["period_start"].iloc[0]) if len(perf) else ""
 # The period ends before ``period_end`` (exclusive): the title names the
 # last day it includes, the day the sidebar's range ends on.
 end = widgets.day(perf["period_end"].iloc[0] - timedelta(days=1)) if len(perf) else ""
-st.subheader(t("dep.title", start=start, end=end))
+st.subheader(t_md("dep.title", start=start, end=end))
 perf["department"] = perf[f"department_{lang}"]
 perf["resolution_rate"] = (perf["resolution_rate"] * 100).round(1)
 # The rank's own figure beside it: it would otherwise sit past the table's
@@ -124,4 +124,4 @@ cols = [
     "overdue_h",
 ]
 table = overdue[cols].round({"age_h": 1, "target_hours": 1, "overdue_h": 1})
-widgets.table(widgets.headers(table), "overdue")
+widgets.table(widgets.headers(table), "overdue", data.zone(chosen.city))

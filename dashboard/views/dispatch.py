@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.i18n import t
+from dashboard.i18n import t, t_md
 from sesizari import workspace
 from sesizari.errors import SesizariError
 from sesizari.incidents import Contact, NewIncident, create_incident
@@ -15,7 +15,7 @@ city = user.city
 st.subheader(t("dispatch.title"))
 if st.session_state.get("dispatch_done"):
     done = st.session_state["dispatch_done"]
-    st.success(t("report.done", number=done[0], department=done[1]))
+    st.success(t_md("report.done", number=done[0], department=done[1]))
 # The caller's place, not the dispatcher's: no "use my location" here.
 point = widgets.pick_point(city, key="dispatch", locate=False)
 cats = data.choices(city)["categories"]
@@ -59,7 +59,7 @@ if submitted:
             workspace.actor(user),
         )
     except SesizariError as exc:
-        st.error(t("error", message=exc))
+        st.error(t_md("error", message=exc))
         st.stop()
     st.session_state["dispatch_done"] = (created.registry_number, created.department_code)
     st.session_state.pop("dispatch_point", None)

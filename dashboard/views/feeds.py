@@ -11,11 +11,11 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.i18n import current_language, t
+from dashboard.i18n import current_language, t, t_md
 from sesizari import feeds
 
 user = st.session_state["user"]
-st.subheader(t("feeds.title", city=widgets.city_name(user.city)))
+st.subheader(t_md("feeds.title", city=widgets.city_name(user.city)))
 engine = data.engine()
 runs = feeds.runs(engine, user)
 if runs.empty:
@@ -63,8 +63,8 @@ rows["reason"] = [widgets.label("reject", r) for r in rows["reason"]]
 st.markdown(f"**{t('feeds.reasons')}**")
 widgets.table(widgets.headers(reasons), f"feed_run_{run_id}_reasons")
 complete = len(rows) == run["rows_rejected"]
-heading = t("feeds.rows_all" if complete else "feeds.rows", shown=widgets.number(len(rows)))
+heading = t_md("feeds.rows_all" if complete else "feeds.rows", shown=widgets.number(len(rows)))
 st.markdown(f"**{heading}**")
 widgets.table(widgets.headers(rows), f"feed_run_{run_id}_rejects")
 if not complete:
-    st.caption(t("feeds.more", run=run_id, city=user.city))
+    st.caption(t_md("feeds.more", run=run_id, city=user.city))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
 from dashboard import data, maps, widgets
-from dashboard.i18n import current_language, t
+from dashboard.i18n import current_language, escape_markdown, t, t_md
 from sesizari import accountability, workspace
 from sesizari import photos as photo_store
 from sesizari.errors import SesizariError
@@ -21,24 +24,60 @@ number = st.text_input(
 )
 if not number:
     st.caption(t("incident.hint"))
-    st.page_link(st.session_state["pages"]["queue"], label=t("nav.queue"))
+    st.page_link(st.session_state["pages"]["queue"], label=t_md("nav.queue"))
     st.stop()
 try:
     inc = workspace.incident_detail(data.engine(), user, number)
 except SesizariError as exc:
-    st.error(t("error", message=exc))
+    st.error(t_md("error", message=exc))
     st.stop()
 number = inc["registry_number"]
 st.session_state["incident_id"] = number
-st.subheader(t("incident.title", number=number))
+st.subheader(t_md("incident.title", number=number))
 
 lang = current_language()
+zone = ZoneInfo(inc["timezone"])
+# A forward is stored as "rejected" (sesizari.accountability); staff read it as
+# the citizen does: sent on to another institution, not turned down.
+shown_status = (
+    t("track.status_forwarded") if inc["forwarded_to"] else widgets.label("status", inc["status"])
+)
 widgets.facts([
-    (t("col.status"), widgets.label("status", inc["status"])),
+    (t("col.status"), shown_status),
     (t("col.category"), inc[f"category_{lang}"]),
     (t("col.assignee"), inc["assignee_name"] or "—"),
     (t("track.department"), inc[f"department_{lang}"]),
 ])  # fmt: skip
+st.caption(
+    t_md(
+        "incident.registered",
+        when=widgets.local_time(inc["created_at"], zone),
+        channel=widgets.label("channel", inc["channel"]),
+    )
+)
+if inc["forwarded_to"]:
+    st.info(
+        t_md(
+            "track.forwarded",
+            institution=inc["forwarded_to"],
+            when=widgets.local_time(inc["forwarded_at"], zone),
+        )
+    )
+elif not inc["owes_reply"]:
+    st.caption(t("track.no_reply"))
+elif inc["answered_at"] is not None:
+    st.caption(t_md("incident.answered", when=widgets.local_time(inc["answered_at"], zone)))
+else:
+    due = widgets.last_day(inc["legal_due_at"], zone)
+    extended = t("incident.extended") if inc["legal_extended_at"] is not None else ""
+    if inc["legal_due_at"] <= datetime.now(UTC):
+        st.warning(t_md("incident.reply_overdue", when=due) + extended)
+    else:
+        st.caption(t_md("incident.reply_due", when=due) + extended)
+if inc["duplicate_of"]:
+    st.info(t_md("track.duplicate", number=inc["duplicate_of"]))
+if inc["recurrence_of"]:
+    st.warning(t_md("incident.recurrence", number=inc["recurrence_of"]))
 st.text(inc["description"])
 shown = st.checkbox(
     t("incident.hide_description"), value=inc["description_public"], key="description_public"
@@ -49,7 +88,7 @@ if shown != inc["description_public"]:
 if inc["description_looks_personal"] and not inc["description_public"]:
     st.caption(t("incident.personal_hidden"))
 if inc["address"]:
-    st.caption(inc["address"])
+    st.caption(escape_markdown(inc["address"]))
 
 left, right = st.columns(2)
 with left:
@@ -89,10 +128,14 @@ widgets.grid(
         {
             t("col.when"): history["created_at"],
             t("col.what"): history["kind"].map(lambda k: widgets.label("event", k)),
-            t("col.who"): history["actor_label"],
+            t("col.who"): [
+                widgets.actor(label, name)
+                for label, name in zip(history["actor_label"], history["actor_name"], strict=True)
+            ],
             t("col.text"): history["body"].fillna(""),
         }
-    )
+    ),
+    zone,
 )
 
 with data.engine().connect() as conn:
@@ -145,10 +188,10 @@ with tab_action, st.form("action_form"):
                 status = workspace.act(
                     data.engine(), user, number, action, text=text or None, duplicate_of=dup or None
                 )
-            st.success(t("incident.done", status=widgets.label("status", status)))
+            st.success(t_md("incident.done", status=widgets.label("status", status)))
             st.rerun()
         except SesizariError as exc:
-            st.error(t("error", message=exc))
+            st.error(t_md("error", message=exc))
 with tab_assign, st.form("assign_form"):
     people = workspace.department_users(data.engine(), user, inc["department"])
     who = st.selectbox(t("incident.assignee"), people, key="assignee")
@@ -157,7 +200,7 @@ with tab_assign, st.form("assign_form"):
             workspace.assign(data.engine(), user, number, who)
             st.rerun()
         except SesizariError as exc:
-            st.error(t("error", message=exc))
+            st.error(t_md("error", message=exc))
 with tab_reroute, st.form("reroute_form"):
     cats = data.choices(user.city)["categories"]
     names = dict(zip(cats["code"], cats[f"name_{current_language()}"], strict=True))
@@ -170,7 +213,7 @@ with tab_reroute, st.form("reroute_form"):
             workspace.reroute(data.engine(), user, number, reason=reason, category=new_cat)
             st.rerun()
         except SesizariError as exc:
-            st.error(t("error", message=exc))
+            st.error(t_md("error", message=exc))
 with tab_note, st.form("note_form"):
     note = st.text_area(t("incident.note"), max_chars=5000, key="note_text")
     public = st.checkbox(t("incident.note_public"), key="note_public")
@@ -179,7 +222,7 @@ with tab_note, st.form("note_form"):
             workspace.note(data.engine(), user, number, note, public)
             st.rerun()
         except SesizariError as exc:
-            st.error(t("error", message=exc))
+            st.error(t_md("error", message=exc))
 with tab_legal:
     with st.form("extend_form"):
         reason = st.text_input(t("incident.reason"), key="extend_reason")
@@ -188,7 +231,7 @@ with tab_legal:
                 accountability.extend_deadline(data.engine(), user, number, reason)
                 st.rerun()
             except SesizariError as exc:
-                st.error(t("error", message=exc))
+                st.error(t_md("error", message=exc))
     with st.form("forward_form"):
         institution = st.text_input(t("incident.institution"), key="forward_to")
         if st.form_submit_button(t("incident.forward")):
@@ -196,4 +239,4 @@ with tab_legal:
                 accountability.forward(data.engine(), user, number, institution)
                 st.rerun()
             except SesizariError as exc:
-                st.error(t("error", message=exc))
+                st.error(t_md("error", message=exc))

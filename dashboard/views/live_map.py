@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard import data, filters, maps, widgets
-from dashboard.i18n import current_language, t
+from dashboard.i18n import current_language, t, t_md
 
 city = widgets.city_selector()
 if city is None:
@@ -23,7 +23,7 @@ cat_names = dict(
     )
 )
 
-st.subheader(t("live.title", city=widgets.city_name(city)))
+st.subheader(t_md("live.title", city=widgets.city_name(city)))
 layers = ["hexagons", "clusters", "hotspots", "points"]
 c1, c2, c3 = st.columns([2, 1, 1])
 layer = c1.radio(
@@ -81,7 +81,7 @@ def live() -> None:
         col.metric(
             t(f"kpi.{metric}"),
             shown,
-            help=t("kpi.help", previous=row["previous_is"]),
+            help=t_md("kpi.help", previous=row["previous_is"]),
             **change,
         )
 
@@ -108,7 +108,7 @@ def live() -> None:
         staff = user is not None
         pts = data.points(chosen, limit, staff)
         if pts is None:
-            st.warning(t("layer.too_many", n=data.count(chosen), limit=limit))
+            st.warning(t_md("layer.too_many", n=data.count(chosen), limit=limit))
         else:
             since = previous or now
             fresh = [
@@ -135,10 +135,10 @@ def live() -> None:
     st.session_state["last_count"] = data.count(chosen)
     st.session_state["last_refresh"] = now
     local = now.astimezone(data.zone(city)).strftime("%H:%M:%S")  # the city's clock
-    st.caption(t("refresh.last", time=local, new=max(new, 0)))
+    st.caption(t_md("refresh.last", time=local, new=max(new, 0)))
     if layer == "clusters" and data.count(chosen) > data.EXACT_CLUSTER_LIMIT:
         limit = widgets.number(data.EXACT_CLUSTER_LIMIT)
-        st.caption(t("layer.clusters_grid", side=f"{eps / 2**0.5:.0f}", limit=limit))
+        st.caption(t_md("layer.clusters_grid", side=f"{eps / 2**0.5:.0f}", limit=limit))
     if layer == "clusters" and len(found):
         table = found[["cluster", "n", "n_open", "dominant_category", "dominant_district"]].copy()
         table["dominant_category"] = table["dominant_category"].map(cat_names)

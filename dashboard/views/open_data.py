@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, filters, maps, widgets
-from dashboard.i18n import current_language, t
+from dashboard.i18n import current_language, t, t_md
 from sesizari import opendata
 
 city = widgets.city_selector()
@@ -16,10 +16,10 @@ if city is None:
     st.stop()
 chosen = replace(filters.sidebar_filters(city), departments=(), department=None)
 lang = current_language()
-st.subheader(t("open.title", city=widgets.city_name(city)))
+st.subheader(t_md("open.title", city=widgets.city_name(city)))
 n = data.count(chosen)
 limit = data.settings().points_limit
-st.caption(t("open.count", n=widgets.number(n)))
+st.caption(t_md("open.count", n=widgets.number(n)))
 
 layers = [maps.district_layer(data.outline(city))]
 if n <= limit:
@@ -32,10 +32,10 @@ if n <= limit:
     ]
     layers.append(maps.point_layer(points, tips, [False] * len(points)))
 else:
-    st.info(t("open.aggregated", limit=limit))
+    st.info(t_md("open.aggregated", limit=limit))
     layers.append(maps.hexagon_layer(data.hexagons(chosen, 250), t("tooltip.hex")))
 st.pydeck_chart(maps.deck(layers, data.view(city), {"text": "{tip}"}), height=520)
-st.caption(t("open.sensitive", m=f"{data.public_precision(city):g}"))
+st.caption(t_md("open.sensitive", m=f"{data.public_precision(city):g}"))
 
 st.markdown(f"**{t('open.download')}**")
 c1, c2, c3 = st.columns(3)

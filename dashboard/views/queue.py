@@ -5,13 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.i18n import current_language, t
+from dashboard.i18n import current_language, t, t_md
 from sesizari import workspace
 from sesizari.vocab import Status
 
 user = st.session_state["user"]
 scope = user.department if not user.city_wide else t("queue.city_wide")
-st.subheader(t("queue.title", scope=scope))
+st.subheader(t_md("queue.title", scope=scope))
 
 c1, c2, c3 = st.columns([3, 1, 1])
 statuses = c1.multiselect(
@@ -64,7 +64,7 @@ picked = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
 )
-widgets.download_csv(table, "queue", t("queue.download"))
+widgets.download_csv(table, "queue", "queue.download")
 rows = picked.selection.rows if picked else []
 if rows:
     st.session_state["incident_id"] = queue["registry_number"].iloc[rows[0]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.i18n import t
+from dashboard.i18n import t, t_md
 from sesizari import intake
 from sesizari.errors import SesizariError
 from sesizari.incidents import Contact, NewIncident, create_incident
@@ -19,20 +19,21 @@ if city is None:
 
 done = st.session_state.get("report_done")
 if done:
-    st.success(t("report.done", number=done["number"], department=done["department"]))
-    st.markdown(t("report.track_link", link=f"[?id={done['number']}](track?id={done['number']})"))
+    st.success(t_md("report.done", number=done["number"], department=done["department"]))
+    link = widgets.md_link(f"?id={done['number']}", "track", id=done["number"])
+    st.markdown(t("report.track_link", link=link))
     if done.get("p50"):
         st.info(
-            t(
+            t_md(
                 "report.expected",
                 p50=widgets.duration(done["p50"]),
                 p80=widgets.duration(done["p80"]),
             )
         )
     if done.get("pin"):
-        st.warning(t("report.pin", pin=done["pin"]))
-    for warning in done.get("warnings", []):
-        st.warning(warning)
+        st.warning(t_md("report.pin", pin=done["pin"]))
+    for key, values in done.get("warnings", []):
+        st.warning(t_md(key, **values))
 
 st.markdown(f"**{t('report.where')}**")
 point = widgets.pick_point(city, key="report")
@@ -52,9 +53,9 @@ if point is not None:
             c1, c2 = st.columns([3, 1])
             shown = row.description[:120] if row.description else t("report.not_published")
             c1.text(f"{row.registry_number} · {row.distance_m:.0f} m · {shown}")
-            if c2.button(t("report.support", number=row.registry_number), key=f"sup_{row[0]}"):
+            if c2.button(t_md("report.support", number=row.registry_number), key=f"sup_{row[0]}"):
                 count = intake.add_support(data.engine(), city, row.registry_number)
-                st.success(t("report.supported", number=row.registry_number, count=count))
+                st.success(t_md("report.supported", number=row.registry_number, count=count))
 
 st.markdown(f"**{t('report.details')}**")
 with st.form("report_form", clear_on_submit=False):
@@ -103,7 +104,7 @@ if submitted:
             ),
         )
     except SesizariError as exc:
-        st.error(t("error", message=exc))
+        st.error(t_md("error", message=exc))
         st.stop()
     warnings = []
     for upload in (photos or [])[:MAX_PHOTOS]:
@@ -112,9 +113,9 @@ if submitted:
                 data.engine(), city, created.registry_number, upload.getvalue()
             )
         except SesizariError as exc:
-            warnings.append(t("report.photo_rejected", name=upload.name, reason=exc))
+            warnings.append(("report.photo_rejected", {"name": upload.name, "reason": str(exc)}))
     if photos and len(photos) > MAX_PHOTOS:
-        warnings.append(t("report.too_many_photos"))
+        warnings.append(("report.too_many_photos", {}))
     deps = data.choices(city)["departments"]
     dep_names = dict(zip(deps["code"], deps[widgets.name_column()], strict=True))
     st.session_state["report_done"] = {

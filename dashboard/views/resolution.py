@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, filters, maps, widgets
-from dashboard.i18n import current_language, t
+from dashboard.i18n import current_language, t, t_md
 from sesizari import queries
 
 city = widgets.city_selector()
@@ -40,7 +40,7 @@ data.prefetch(
 )
 stats = data.resolution_stats(chosen, by)
 stats["name"] = stats[f"name_{lang}"].fillna(stats["key"])
-st.markdown(f"**{t('res.table', by=t(f'res.by.{by}'))}**")
+st.markdown(f"**{t_md('res.table', by=t(f'res.by.{by}'))}**")
 table(
     stats.round(1),
     [
@@ -62,7 +62,7 @@ widgets.sampled_note(stats)
 within = data.share_within_target(chosen, by)
 within["name"] = within[f"name_{lang}"].fillna(within["key"])
 within["share_within"] = (within["share_within"] * 100).round(1)
-st.markdown(f"**{t('res.within', by=t(f'res.by.{by}'))}**")
+st.markdown(f"**{t_md('res.within', by=t(f'res.by.{by}'))}**")
 shares = charts.horizontal_bars(
     within, "name", ["share_within"], t("col.name"), t("col.share_within")
 )
@@ -82,7 +82,7 @@ with right:
                                t("col.week"), t("col.incidents")))  # fmt: skip
 partial = queries.partial_weeks(trend, chosen)
 if partial:
-    st.caption(t("res.partial_weeks", weeks=", ".join(widgets.day(w) for w in partial)))
+    st.caption(t_md("res.partial_weeks", weeks=", ".join(widgets.day(w) for w in partial)))
 
 dist = data.resolution_distribution(chosen)
 st.markdown(f"**{t('res.distribution')}**")

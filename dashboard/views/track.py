@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.i18n import current_language, t
+from dashboard.i18n import current_language, t, t_md
 from sesizari import accountability, tracking
 from sesizari import photos as photo_store
 from sesizari.errors import SesizariError
@@ -22,7 +21,7 @@ st.query_params["id"] = number.strip().upper()
 try:
     view = tracking.track(data.engine(), number)
 except SesizariError as exc:
-    st.error(t("error", message=exc))
+    st.error(t_md("error", message=exc))
     st.stop()
 
 lang = current_language()
@@ -41,29 +40,28 @@ zone = ZoneInfo(view["timezone"])
 
 def local(at) -> str:
     """A time as the citizen reads it: in the city's zone, day first."""
-    return at.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+    return widgets.local_time(at, zone)
 
 
-st.caption(f"{t('track.created')}: {local(view['created_at'])}")
+st.caption(t_md("track.created_at", when=local(view["created_at"])))
 if view["owes_reply"]:
-    # the term ends at local midnight: show the last day it covers, as people count days
-    st.caption(f"{t('track.legal_due')}: {local(view['legal_due_at'] - timedelta(minutes=1))}")
+    st.caption(t_md("track.legal_due_at", when=widgets.last_day(view["legal_due_at"], zone)))
 else:
     st.caption(t("track.no_reply"))
 if view["forwarded_to"]:
     st.info(
-        t("track.forwarded", institution=view["forwarded_to"], when=local(view["forwarded_at"]))
+        t_md("track.forwarded", institution=view["forwarded_to"], when=local(view["forwarded_at"]))
     )
 if view["expected_hours_p50"]:
     st.caption(
-        t(
+        t_md(
             "track.expected",
             p50=widgets.duration(view["expected_hours_p50"]),
             p80=widgets.duration(view["expected_hours_p80"]),
         )
     )
 if view["duplicate_of"]:
-    st.info(t("track.duplicate", number=view["duplicate_of"]))
+    st.info(t_md("track.duplicate", number=view["duplicate_of"]))
 
 st.markdown(f"**{t('track.timeline')}**")
 timeline = pd.DataFrame(
@@ -101,4 +99,4 @@ if view["status"] in ("resolved", "closed"):
             accountability.dispute_fix(data.engine(), view["registry_number"], pin, text)
             st.success(t("track.disputed"))
     except SesizariError as exc:
-        st.error(t("error", message=exc))
+        st.error(t_md("error", message=exc))

@@ -18,6 +18,7 @@ import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
 
+from sesizari.commitments import ANSWERED_SQL
 from sesizari.errors import ValidationError
 from sesizari.queries.filters import Bind, Filters, city_exists, filtered_sql, now_param, read_frame
 from sesizari.queries.maps import to_geodataframe
@@ -35,16 +36,14 @@ x AS (
                COALESCE((ci.settings ->> 'legal_reply_days')::integer, 30))) AS due,
            legal_term_end(f.created_at, f.tz,
                COALESCE((ci.settings ->> 'forward_days')::integer, 5)) AS forward_end,
-           COALESCE(i.answered_at, i.resolved_at, i.closed_at,
-               CASE WHEN i.status IN ('rejected', 'duplicate') THEN i.updated_at END)
-               AS answered_at,
+           """ + ANSWERED_SQL + """ AS answered_at,
            i.city_id
     FROM f
     JOIN city ON true
     JOIN cities ci ON ci.city_id = city.city_id
     JOIN incidents i ON i.city_id = city.city_id AND i.incident_id = f.incident_id
 )
-"""
+"""  # noqa: S608 (constant fragments)
 
 
 def _with_x(body: str) -> sa.TextClause:
