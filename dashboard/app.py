@@ -42,6 +42,10 @@ def page(name: str, icon: str, default: bool = False) -> st.Page:
     )
 
 
+#: The pages behind the sign-in, by address.
+STAFF_PAGES = ("queue", "incident", "dispatch", "feeds", "admin")
+
+
 user = st.session_state.get("user")
 # The live map is the app's root for everyone, so a shared link opens the same
 # page whoever follows it; a department head is taken to their own scorecard
@@ -67,7 +71,14 @@ sections = {
 
 if user is None:
     pages["login"] = page("login", ":material/login:")
-    sections[t("nav.staff")] = [pages["login"]]
+    # A colleague's link to a staff page (incident?id=LUG-2026-000123) opens
+    # the sign-in form at that address; signed in, the same address is the
+    # page itself, with its query (views/login.py reruns in place).
+    behind = [
+        st.Page(VIEWS / "login.py", title=t("nav.login"), url_path=name, visibility="hidden")
+        for name in STAFF_PAGES
+    ]
+    sections[t("nav.staff")] = [pages["login"], *behind]
 else:
     pages["queue"] = page("queue", ":material/checklist:")
     pages["incident"] = page("incident", ":material/description:")
@@ -91,4 +102,6 @@ else:
         st.rerun()
 st.session_state["pages"] = pages
 
-st.navigation(sections).run()
+current = st.navigation(sections)
+st.session_state["page_path"] = current.url_path
+current.run()

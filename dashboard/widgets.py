@@ -38,14 +38,23 @@ def city_name(slug: str) -> str:
     return city_names().get(slug, slug)
 
 
+def linked_city() -> str | None:
+    """The city of the registration number in a link (``?id=LUG-2026-000123``)."""
+    prefix = st.query_params.get("id", "").split("-", 1)[0].strip().upper()
+    cities = data.cities()
+    found = cities.loc[cities["registry_prefix"] == prefix, "slug"]
+    return found.iloc[0] if prefix and len(found) else None
+
+
 def city_selector(sidebar: bool = True) -> str | None:
-    """Pick a city (kept in ``?city=``); None when the database has none."""
+    """Pick a city (kept in ``?city=``, else the city of the link's number, else
+    the first); None when the database has none."""
     names = city_names()
     if not names:
         st.info(t("city.none"))
         return None
     slugs = list(names)
-    wanted = st.query_params.get("city", slugs[0])
+    wanted = st.query_params.get("city") or linked_city() or slugs[0]
     where = st.sidebar if sidebar else st
     city = where.selectbox(
         t("city.label"),

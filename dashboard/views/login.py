@@ -28,6 +28,9 @@ if submitted:
         st.error(t("login.failed"))
     else:
         st.session_state["user"] = user
-        if user.role is Role.DEPT_HEAD:  # a head lands on their own department's scorecard
+        # Signing in from a link to a staff page: the rerun opens that page at
+        # the same address.  From the sign-in page itself, a head lands on
+        # their own department's scorecard.
+        if st.session_state.get("page_path") == "login" and user.role is Role.DEPT_HEAD:
             st.switch_page(st.session_state["pages"]["departments"])
         st.rerun()

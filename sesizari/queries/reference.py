@@ -7,7 +7,9 @@ import sqlalchemy as sa
 
 from sesizari.queries.filters import Bind, city_exists, read_frame
 
-_CITIES = sa.text("SELECT slug, name_ro, name_en, timezone FROM cities ORDER BY name_ro")
+_CITIES = sa.text(
+    "SELECT slug, name_ro, name_en, timezone, registry_prefix FROM cities ORDER BY name_ro"
+)
 _CATEGORIES = sa.text(
     """
 SELECT c.code, c.name_ro, c.name_en, d.code AS department_code,
@@ -36,7 +38,7 @@ WHERE ci.slug = :city ORDER BY d.name
 
 
 def cities(bind: Bind) -> pd.DataFrame:
-    """All cities: ``slug``, ``name_ro``, ``name_en``, ``timezone``."""
+    """All cities: ``slug``, ``name_ro``, ``name_en``, ``timezone``, ``registry_prefix``."""
     return read_frame(bind, _CITIES, {})
 
 
