@@ -48,7 +48,7 @@ def sidebar_filters(city: str, today: date | None = None) -> Filters:
     choices = data.choices(city)
     names = widgets.name_column()
     cats = dict(zip(choices["categories"]["code"], choices["categories"][names], strict=True))
-    deps = dict(zip(choices["departments"]["code"], choices["departments"][names], strict=True))
+    deps = widgets.department_names(city)
     districts = data.district_names(city)
     side = st.sidebar
     start = _date("from", today - timedelta(days=DEFAULT_DAYS))

@@ -245,6 +245,13 @@ def sampled_note(frame: pd.DataFrame) -> None:
         st.caption(t_md("res.sampled", limit=limit, rate=SAMPLE_RATE))
 
 
+def department_names(city: str) -> dict[str, str]:
+    """Each active department's name in the page's language, by code: pages
+    show "Drumuri și poduri", the database keys by ``roads``."""
+    deps = data.choices(city)["departments"]
+    return dict(zip(deps["code"], deps[name_column()], strict=True))
+
+
 def name_column() -> str:
     return f"name_{current_language()}"
 

@@ -24,7 +24,8 @@ _QUEUE_SQL = sa.text(
     """
     SELECT i.registry_number, c.code AS category, c.name_ro AS category_ro,
            c.name_en AS category_en, d.code AS department, i.status,
-           u.username AS assignee, ds.name AS district, i.address, i.description,
+           u.username AS assignee, u.full_name AS assignee_name, ds.name AS district,
+           i.address, i.description,
            i.created_at,
            date_part('epoch', (now() - i.created_at)) / 3600 AS age_hours,
            c.target_hours,

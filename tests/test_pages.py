@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.i18n import escape_markdown
-from sesizari import db
+from sesizari import db, workspace
 from sesizari.incidents import Contact, NewIncident, create_incident
 from tests.apptest_support import load_user, run_app, shown
 
@@ -139,6 +139,15 @@ def test_queue_shows_only_the_users_department(demo):
             ).scalars()
         )
     assert numbers == roads_open and numbers
+    # The title names the department and the table its people, as colleagues
+    # say them, not the codes and account names the database keys by.
+    first = queue.iloc[0, 0]
+    workspace.assign(demo, user, first, "agent1.roads")
+    st.cache_data.clear()
+    at.run()
+    assert at.subheader[0].value == "Lucrări de făcut: Drumuri și poduri"
+    row = at.dataframe[0].value.set_index("Număr").loc[first]
+    assert row["Responsabil"] == user.full_name != "agent1.roads"
 
 
 def test_staff_resolves_and_other_department_is_refused(demo):

@@ -22,8 +22,7 @@ if city is None:
 chosen = filters.sidebar_filters(city)
 lang = current_language()
 st.subheader(t("acc.title"))
-deps = data.choices(city)["departments"]
-dep_names = dict(zip(deps["code"], deps[f"name_{lang}"], strict=True))
+dep_names = widgets.department_names(city)
 cats = data.choices(city)["categories"]
 cat_names = dict(zip(cats["code"], cats[f"name_{lang}"], strict=True))
 

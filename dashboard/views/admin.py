@@ -18,8 +18,8 @@ city = user.city
 st.subheader(t_md("admin.title", city=widgets.city_name(city)))
 engine = data.engine()
 choices = data.choices(city)
-dep_codes = list(choices["departments"]["code"])
-dep_names = dict(zip(dep_codes, choices["departments"][widgets.name_column()], strict=True))
+dep_names = widgets.department_names(city)
+dep_codes = list(dep_names)
 
 
 def attempt(action: Callable[[], object], done: str, refresh: bool = False) -> None:

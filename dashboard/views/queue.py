@@ -10,7 +10,10 @@ from sesizari import workspace
 from sesizari.vocab import Status
 
 user = st.session_state["user"]
-scope = user.department if not user.city_wide else t("queue.city_wide")
+if user.city_wide:
+    scope = t("queue.city_wide")
+else:
+    scope = widgets.department_names(user.city).get(user.department, user.department)
 st.subheader(t_md("queue.title", scope=scope))
 
 c1, c2, c3 = st.columns([3, 1, 1])
@@ -38,6 +41,7 @@ if sort == "overdue":
 lang = current_language()
 table = queue.assign(
     category=queue[f"category_{lang}"],
+    assignee=queue["assignee_name"],  # the name colleagues know, not the account's
     status=queue["status"].map(lambda s: widgets.label("status", s)),
     age_days=(queue["age_hours"] / 24).round(1),
 )[

@@ -116,8 +116,7 @@ if submitted:
             warnings.append(("report.photo_rejected", {"name": upload.name, "reason": str(exc)}))
     if photos and len(photos) > MAX_PHOTOS:
         warnings.append(("report.too_many_photos", {}))
-    deps = data.choices(city)["departments"]
-    dep_names = dict(zip(deps["code"], deps[widgets.name_column()], strict=True))
+    dep_names = widgets.department_names(city)
     st.session_state["report_done"] = {
         "number": created.registry_number,
         "department": dep_names.get(created.department_code, created.department_code),
