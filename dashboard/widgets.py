@@ -21,6 +21,7 @@ from streamlit_folium import st_folium
 from dashboard import charts, data
 from dashboard.i18n import current_language, escape_markdown, t, t_md
 from sesizari import opendata
+from sesizari.errors import SesizariError
 from sesizari.queries import EXACT_PERCENTILE_LIMIT, SAMPLE_RATE
 
 folium.Map.default_js = [("leaflet", "/app/static/leaflet/leaflet.js")]
@@ -65,6 +66,12 @@ def city_selector(sidebar: bool = True) -> str | None:
     )
     st.query_params["city"] = city
     return city
+
+
+def show_error(exc: SesizariError) -> None:
+    """A refusal of the domain, in the page's language (its Romanian text where
+    the raise wrote one, see :class:`sesizari.errors.SesizariError`)."""
+    st.error(t_md("error", message=exc.says(current_language())))
 
 
 def md_link(text: str, page: str, **params: str) -> str:

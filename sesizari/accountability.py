@@ -39,7 +39,7 @@ from sesizari.errors import NotFoundError, PermissionDeniedError, TransitionErro
 from sesizari.incidents import Actor
 from sesizari.registry import parse_number
 from sesizari.transactions import run_in_transaction
-from sesizari.vocab import OPEN_STATUSES, Action, EventKind, Role, Status
+from sesizari.vocab import OPEN_STATUSES, STATUS_RO, Action, EventKind, Role, Status
 
 __all__ = [
     "DEFAULTS",
@@ -68,6 +68,15 @@ REPORTER = Actor("reporter", None, "web")
 #: the language of the city's registry and of every text staff write there.
 REOPENED_BY_DISPUTE = "Reclamantul spune că problema nu este rezolvată."
 REOPENED_BY_CHECK = "Verificarea pe teren a găsit problema nerezolvată."
+#: The reporter's verdicts as the Romanian refusals name them.
+_VERDICT_RO = {"confirmed": "confirmată", "disputed": "contestată"}
+
+
+def _days_ro(days: int) -> str:
+    """``days`` with the noun, as Romanian says it: "1 zi", "14 zile", "30 de zile"."""
+    if days == 1:
+        return "1 zi"
+    return f"{days} zile" if days < 20 or 0 < days % 100 < 20 else f"{days} de zile"
 
 
 def _staff_actor(user: StaffUser) -> Actor:
@@ -95,7 +104,10 @@ def extend_deadline(
     public.  Returns the new deadline.
     """
     if user.role not in (Role.DEPT_HEAD, Role.ADMIN):
-        raise PermissionDeniedError("only a department head or an administrator may extend")
+        raise PermissionDeniedError(
+            "only a department head or an administrator may extend",
+            ro="Doar un șef de compartiment sau un administrator poate prelungi termenul",
+        )
     from sesizari import workspace
 
     workspace.check_scope(engine, user, number)
@@ -119,13 +131,23 @@ def extend_deadline(
         ).one()
         if row.legal_extended_at is not None:
             raise ValidationError(
-                "legal_due_at", f"{number} was already extended once; the law allows one extension"
+                "legal_due_at",
+                f"{number} was already extended once; the law allows one extension",
+                ro=f"termenul sesizării {number} a fost deja prelungit o dată;"
+                " legea permite o singură prelungire",
             )
         if row.answered_at is not None:
-            raise ValidationError("legal_due_at", f"{number} was already answered")
+            raise ValidationError(
+                "legal_due_at",
+                f"{number} was already answered",
+                ro=f"sesizarea {number} a primit deja răspuns",
+            )
         if row.now >= row.due:
             raise ValidationError(
-                "legal_due_at", f"the term of {number} already ran out; extend before it ends"
+                "legal_due_at",
+                f"the term of {number} already ran out; extend before it ends",
+                ro=f"termenul sesizării {number} a expirat deja;"
+                " prelungiți-l înainte să expire",
             )
         days = setting(city.settings, "legal_extension_days")
         new_due = conn.execute(
@@ -183,14 +205,26 @@ def forward(
     workspace.check_scope(engine, user, number)
     name = (institution or "").strip()
     if not name:
-        raise ValidationError("forwarded_to", "name the institution the report is sent to")
+        raise ValidationError(
+            "forwarded_to",
+            "name the institution the report is sent to",
+            ro="scrieți instituția către care este redirecționată sesizarea",
+        )
     if len(name) > MAX_INSTITUTION:
-        raise ValidationError("forwarded_to", f"at most {MAX_INSTITUTION} characters")
+        raise ValidationError(
+            "forwarded_to",
+            f"at most {MAX_INSTITUTION} characters",
+            ro=f"cel mult {MAX_INSTITUTION} de caractere",
+        )
 
     def work(conn: Connection) -> Forwarded:
         ref = incidents._lock(conn, user.city, number)
         if ref.status not in OPEN_STATUSES:
-            raise TransitionError(f"Cannot forward {number}: it is {ref.status.value}")
+            raise TransitionError(
+                f"Cannot forward {number}: it is {ref.status.value}",
+                ro=f"Sesizarea {number} nu poate fi redirecționată:"
+                f" este {STATUS_RO.get(ref.status, ref.status.value)}",
+            )
         city = _city_row(conn, user.city_id)
         row = conn.execute(
             sa.text(
@@ -212,7 +246,11 @@ def forward(
             },
         ).one_or_none()
         if row is None:
-            raise ValidationError("forwarded_at", "cannot be before the report was registered")
+            raise ValidationError(
+                "forwarded_at",
+                "cannot be before the report was registered",
+                ro="nu poate fi înainte de înregistrarea sesizării",
+            )
         incidents._event(
             conn,
             user.city_id,
@@ -238,7 +276,11 @@ def forward(
 def _lock_public(conn: Connection, number: str) -> sa.Row:
     parsed = parse_number(number or "")
     if parsed is None:
-        raise ValidationError("registry_number", "use the form LUG-2026-000123")
+        raise ValidationError(
+            "registry_number",
+            "use the form LUG-2026-000123",
+            ro="scrieți-l în forma LUG-2026-000123",
+        )
     normalized = f"{parsed[0]}-{parsed[1]:04d}-{parsed[2]:06d}"
     row = conn.execute(
         sa.text(
@@ -250,7 +292,7 @@ def _lock_public(conn: Connection, number: str) -> sa.Row:
         {"p": parsed[0], "n": normalized},
     ).one_or_none()
     if row is None:
-        raise NotFoundError(f"No report {normalized}")
+        raise NotFoundError(f"No report {normalized}", ro=f"Nu există sesizarea {normalized}")
     return row
 
 
@@ -260,10 +302,17 @@ def _check_verdict(engine: Engine, number: str, pin: str) -> None:
         row = _lock_public(conn, number)
         if row.pin_hash is None:
             raise ValidationError(
-                "pin", f"{row.registry_number} has no PIN: it was filed without contact details"
+                "pin",
+                f"{row.registry_number} has no PIN: it was filed without contact details",
+                ro=f"sesizarea {row.registry_number} nu are cod PIN:"
+                " a fost depusă fără date de contact",
             )
         if row.pin_failures >= MAX_PIN_FAILURES:
-            raise ValidationError("pin", "too many wrong PINs; contact the city hall")
+            raise ValidationError(
+                "pin",
+                "too many wrong PINs; contact the city hall",
+                ro="prea multe coduri PIN greșite; contactați primăria",
+            )
         if not pin_matches(row.pin_hash, pin or ""):
             conn.execute(
                 sa.text(
@@ -277,7 +326,9 @@ def _check_verdict(engine: Engine, number: str, pin: str) -> None:
         else:
             failed = False
     if failed:
-        raise ValidationError("pin", "wrong PIN for this report")
+        raise ValidationError(
+            "pin", "wrong PIN for this report", ro="cod PIN greșit pentru această sesizare"
+        )
 
 
 def _verdict(conn: Connection, number: str) -> sa.Row:
@@ -288,6 +339,8 @@ def _verdict(conn: Connection, number: str) -> sa.Row:
             "status",
             f"{row.registry_number} is {row.status}: only a resolved report can be"
             " confirmed or disputed",
+            ro=f"sesizarea {row.registry_number} este {STATUS_RO.get(row.status, row.status)}:"
+            " doar o sesizare rezolvată poate fi confirmată sau contestată",
         )
     days = setting(row.settings, "verification_days")
     ends = row.resolved_at + timedelta(days=days)
@@ -296,6 +349,8 @@ def _verdict(conn: Connection, number: str) -> sa.Row:
             "verification_days",
             f"the {days}-day window to confirm or dispute {row.registry_number} ended on"
             f" {ends.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+            ro=f"perioada de {_days_ro(days)} pentru confirmarea sau contestarea sesizării"
+            f" {row.registry_number} s-a încheiat la {ends.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
         )
     given = conn.execute(
         sa.text(
@@ -306,7 +361,11 @@ def _verdict(conn: Connection, number: str) -> sa.Row:
         {"c": row.city_id, "i": row.incident_id, "r": row.resolved_at},
     ).scalar_one_or_none()
     if given is not None:
-        raise ValidationError("verdict", f"this fix was already {given} by the reporter")
+        raise ValidationError(
+            "verdict",
+            f"this fix was already {given} by the reporter",
+            ro=f"această rezolvare a fost deja {_VERDICT_RO.get(given, given)} de petent",
+        )
     conn.execute(
         sa.text("UPDATE incidents SET pin_failures = 0 WHERE city_id = :c AND incident_id = :i"),
         {"c": row.city_id, "i": row.incident_id},
@@ -405,7 +464,10 @@ class Sample:
 
 def _require_manager(user: StaffUser) -> None:
     if user.role not in (Role.MANAGER, Role.ADMIN):
-        raise PermissionDeniedError("only a manager or an administrator may do field checks")
+        raise PermissionDeniedError(
+            "only a manager or an administrator may do field checks",
+            ro="Doar conducerea sau un administrator poate face verificări pe teren",
+        )
 
 
 def draw_sample(
@@ -420,9 +482,17 @@ def draw_sample(
     population draws the same incidents, so a draw can be audited."""
     _require_manager(user)
     if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
-        raise ValidationError("share", f"a fraction in (0, 1], e.g. 0.05; got {share!r}")
+        raise ValidationError(
+            "share",
+            f"a fraction in (0, 1], e.g. 0.05; got {share!r}",
+            ro=f"o fracție din intervalul (0, 1], de exemplu 0.05; valoarea primită: {share!r}",
+        )
     if since is not None and since.tzinfo is None:
-        raise ValidationError("since", "pass a time-zone aware datetime (e.g. tzinfo=UTC)")
+        raise ValidationError(
+            "since",
+            "pass a time-zone aware datetime (e.g. tzinfo=UTC)",
+            ro="dați data și ora cu fusul orar (de exemplu tzinfo=UTC)",
+        )
     with engine.begin() as conn:
         since = since or conn.execute(sa.text("SELECT now() - interval '30 days'")).scalar_one()
         population = conn.execute(
@@ -473,9 +543,17 @@ def record_check(
     like a reporter's dispute.  Returns the incident's status afterwards."""
     _require_manager(user)
     if outcome not in OUTCOMES:
-        raise ValidationError("outcome", f"use one of {list(OUTCOMES)}, got {outcome!r}")
+        raise ValidationError(
+            "outcome",
+            f"use one of {list(OUTCOMES)}, got {outcome!r}",
+            ro=f"folosiți una dintre valorile {list(OUTCOMES)}; valoarea primită: {outcome!r}",
+        )
     if notes is not None and len(notes) > incidents.MAX_TEXT:
-        raise ValidationError("notes", f"at most {incidents.MAX_TEXT} characters")
+        raise ValidationError(
+            "notes",
+            f"at most {incidents.MAX_TEXT} characters",
+            ro=f"cel mult {incidents.MAX_TEXT} de caractere",
+        )
     actor = _staff_actor(user)
 
     def work(conn: Connection) -> Status:
@@ -488,9 +566,17 @@ def record_check(
             {"c": user.city_id, "s": sample_id, "i": ref.incident_id},
         ).one_or_none()
         if done is None:
-            raise ValidationError("number", f"{number} is not in sample {sample_id}")
+            raise ValidationError(
+                "number",
+                f"{number} is not in sample {sample_id}",
+                ro=f"sesizarea {number} nu face parte din eșantionul {sample_id}",
+            )
         if done.checked_at is not None:
-            raise ValidationError("outcome", f"the check of {number} was already recorded")
+            raise ValidationError(
+                "outcome",
+                f"the check of {number} was already recorded",
+                ro=f"verificarea sesizării {number} a fost deja înregistrată",
+            )
         conn.execute(
             sa.text(
                 "UPDATE verification_checks SET outcome = :o, checked_at = now(),"

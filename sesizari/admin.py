@@ -48,7 +48,10 @@ def setting_default(key: str) -> int | bool:
 
 def _require_admin(user: StaffUser) -> None:
     if user.role is not Role.ADMIN:
-        raise PermissionDeniedError("only a city administrator may change this")
+        raise PermissionDeniedError(
+            "only a city administrator may change this",
+            ro="Doar un administrator al orașului poate face această modificare",
+        )
 
 
 def users(engine: Engine, user: StaffUser) -> pd.DataFrame:
@@ -77,7 +80,7 @@ def create_user(
 ) -> int:
     _require_admin(user)
     if not (full_name or "").strip():
-        raise ValidationError("full_name", "a name is required")
+        raise ValidationError("full_name", "a name is required", ro="scrieți numele")
     hashed = auth.hash_password(password)
     with engine.begin() as conn:
         _require_free(conn, user.city_id, "users", username)
@@ -122,13 +125,19 @@ def _require_free(conn: Connection, city_id: int, table: str, value: str) -> Non
         {"c": city_id, "v": value},
     ).first()
     if taken:
-        raise ValidationError(field, f"{value!r} is already taken")
+        raise ValidationError(
+            field, f"{value!r} is already taken", ro=f"{value!r} este deja folosit; alegeți altul"
+        )
 
 
 def _require_target(code: str, hours: float) -> None:
     """A category's target: from half an hour to a year."""
     if not hours or hours <= 0 or hours > 8760:
-        raise ValidationError("target_hours", f"{code}: use 0.5 to 8760 hours")
+        raise ValidationError(
+            "target_hours",
+            f"{code}: use 0.5 to 8760 hours",
+            ro=f"{code}: folosiți între 0,5 și 8760 de ore",
+        )
 
 
 def create_department(
@@ -191,7 +200,11 @@ def route_category(engine: Engine, user: StaffUser, category: str, department: s
             {"d": target, "c": user.city_id, "code": category},
         ).rowcount
         if not done:
-            raise ValidationError("category", f"unknown category {category!r}")
+            raise ValidationError(
+                "category",
+                f"unknown category {category!r}",
+                ro=f"nu există categoria {category!r}",
+            )
 
 
 def set_targets(engine: Engine, user: StaffUser, targets: dict[str, float]) -> None:
@@ -208,7 +221,9 @@ def set_targets(engine: Engine, user: StaffUser, targets: dict[str, float]) -> N
                 {"h": hours, "c": user.city_id, "code": code},
             ).rowcount
             if not done:
-                raise ValidationError("category", f"unknown category {code!r}")
+                raise ValidationError(
+                    "category", f"unknown category {code!r}", ro=f"nu există categoria {code!r}"
+                )
 
 
 def rules(engine: Engine, user: StaffUser) -> pd.DataFrame:
@@ -234,11 +249,15 @@ def _geometry(area: dict | None) -> dict | None:
     if area is None:
         return None
     if not isinstance(area, dict) or "type" not in area:
-        raise ValidationError("area", "not a GeoJSON object")
+        raise ValidationError("area", "not a GeoJSON object", ro="nu este un obiect GeoJSON")
     if area["type"] == "FeatureCollection":
         features = area.get("features") or []
         if len(features) != 1:
-            raise ValidationError("area", "upload exactly one polygon feature")
+            raise ValidationError(
+                "area",
+                "upload exactly one polygon feature",
+                ro="încărcați un fișier cu un singur poligon",
+            )
         area = features[0]
     if area["type"] == "Feature":
         area = area.get("geometry") or {}
@@ -257,7 +276,9 @@ def create_rule(
 ) -> int:
     _require_admin(user)
     if not (name or "").strip():
-        raise ValidationError("name", "give the rule a name")
+        raise ValidationError(
+            "name", "give the rule a name", ro="dați un nume regulii de repartizare"
+        )
     with engine.begin() as conn:
         return catalog.create_routing_rule(
             conn,
@@ -281,14 +302,18 @@ def update_settings(engine: Engine, user: StaffUser, changes: dict[str, Any]) ->
     _require_admin(user)
     for key, value in changes.items():
         if key not in SETTINGS:
-            raise ValidationError(key, "unknown setting")
+            raise ValidationError(key, "unknown setting", ro="setare necunoscută")
         kind, low, high = SETTINGS[key]
         if kind is bool and not isinstance(value, bool):
-            raise ValidationError(key, "must be true or false")
+            raise ValidationError(key, "must be true or false", ro="alegeți da sau nu")
         if kind is int and (
             isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high
         ):
-            raise ValidationError(key, f"must be a whole number from {low} to {high}")
+            raise ValidationError(
+                key,
+                f"must be a whole number from {low} to {high}",
+                ro=f"scrieți un număr întreg de la {low} la {high}",
+            )
     with engine.begin() as conn:
         conn.execute(
             sa.text(

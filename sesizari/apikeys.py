@@ -39,7 +39,11 @@ def issue_key(conn: Connection, city_id: int, name: str) -> str:
     """Create a key for an app; return the plain key (the only time it is known)."""
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise ValidationError("name", "name the app the key is for (1-200 characters)")
+        raise ValidationError(
+            "name",
+            "name the app the key is for (1-200 characters)",
+            ro="scrieți numele aplicației căreia îi este destinată cheia (1-200 de caractere)",
+        )
     key = "sz_" + secrets.token_urlsafe(32)
     conn.execute(
         sa.text("INSERT INTO api_keys (city_id, name, key_hash) VALUES (:c, :n, :h)"),

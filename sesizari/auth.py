@@ -42,7 +42,11 @@ class StaffUser:
 
 def hash_password(password: str) -> str:
     if len(password or "") < MIN_PASSWORD:
-        raise ValidationError("password", f"use at least {MIN_PASSWORD} characters")
+        raise ValidationError(
+            "password",
+            f"use at least {MIN_PASSWORD} characters",
+            ro=f"folosiți cel puțin {MIN_PASSWORD} caractere",
+        )
     return _hasher.hash(password)
 
 
@@ -97,4 +101,8 @@ def set_password(conn: Connection, city_id: int, username: str, password: str) -
         {"h": hash_password(password), "c": city_id, "u": username},
     ).rowcount
     if not done:
-        raise ValidationError("username", f"no user {username!r} in this city")
+        raise ValidationError(
+            "username",
+            f"no user {username!r} in this city",
+            ro=f"nu există utilizatorul {username!r} în acest oraș",
+        )

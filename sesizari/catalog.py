@@ -18,6 +18,15 @@ from sqlalchemy.engine import Connection
 from sesizari.errors import NotFoundError, ValidationError
 from sesizari.vocab import Role
 
+#: The roles as the Romanian refusals name them.
+_ROLE_RO: dict[str, str] = {
+    Role.STAFF: "angajat",
+    Role.DEPT_HEAD: "șef de compartiment",
+    Role.DISPATCHER: "dispecer",
+    Role.MANAGER: "conducere",
+    Role.ADMIN: "administrator",
+}
+
 
 @dataclass(frozen=True)
 class City:
@@ -36,7 +45,7 @@ def require_names(name_ro: str, name_en: str) -> None:
     """Both names of a city, department or category: the pages show one or the other."""
     for field_name, value in (("name_ro", name_ro), ("name_en", name_en)):
         if not (value or "").strip():
-            raise ValidationError(field_name, "a name is required")
+            raise ValidationError(field_name, "a name is required", ro="scrieți numele")
 
 
 def _multipolygon(geom: BaseGeometry | dict, field: str) -> str:
@@ -45,16 +54,32 @@ def _multipolygon(geom: BaseGeometry | dict, field: str) -> str:
         try:
             geom = shape(geom)
         except Exception as exc:  # shapely raises several types on bad GeoJSON
-            raise ValidationError(field, f"not a valid GeoJSON geometry ({exc})") from None
+            raise ValidationError(
+                field,
+                f"not a valid GeoJSON geometry ({exc})",
+                ro=f"nu este o geometrie GeoJSON validă ({exc})",
+            ) from None
     if isinstance(geom, Polygon):
         geom = MultiPolygon([geom])
     if not isinstance(geom, MultiPolygon) or geom.is_empty:
-        raise ValidationError(field, "must be a Polygon or MultiPolygon")
+        raise ValidationError(
+            field,
+            "must be a Polygon or MultiPolygon",
+            ro="trebuie să fie un Polygon sau un MultiPolygon",
+        )
     if not geom.is_valid:
-        raise ValidationError(field, "the polygon is not valid (self-intersecting?)")
+        raise ValidationError(
+            field,
+            "the polygon is not valid (self-intersecting?)",
+            ro="poligonul nu este valid (laturile se intersectează?)",
+        )
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise ValidationError(field, "coordinates must be longitude/latitude (EPSG:4326)")
+        raise ValidationError(
+            field,
+            "coordinates must be longitude/latitude (EPSG:4326)",
+            ro="coordonatele trebuie să fie longitudine/latitudine (EPSG:4326)",
+        )
     return json.dumps(mapping(geom))
 
 
@@ -71,13 +96,25 @@ def create_city(
 ) -> int:
     """Insert a city and return its ``city_id``."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,39}", slug):
-        raise ValidationError("slug", "use 2-40 lowercase letters, digits or '-'")
+        raise ValidationError(
+            "slug",
+            "use 2-40 lowercase letters, digits or '-'",
+            ro="folosiți 2-40 de caractere: litere mici, cifre sau '-'",
+        )
     if not re.fullmatch(r"[A-Z]{2,6}", registry_prefix):
-        raise ValidationError("registry_prefix", "use 2-6 capital letters, e.g. LUG")
+        raise ValidationError(
+            "registry_prefix",
+            "use 2-6 capital letters, e.g. LUG",
+            ro="folosiți 2-6 majuscule, de exemplu LUG",
+        )
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError("timezone", f"unknown time zone {timezone!r}") from None
+        raise ValidationError(
+            "timezone",
+            f"unknown time zone {timezone!r}",
+            ro=f"fus orar necunoscut: {timezone!r}",
+        ) from None
     return conn.execute(
         sa.text(
             "INSERT INTO cities (slug, name_ro, name_en, registry_prefix, timezone, boundary,"
@@ -108,7 +145,11 @@ def get_city(conn: Connection, slug: str) -> City:
         {"slug": slug},
     ).one_or_none()
     if row is None:
-        raise NotFoundError(f"No city {slug!r}; known cities: {', '.join(list_city_slugs(conn))}")
+        known = ", ".join(list_city_slugs(conn))
+        raise NotFoundError(
+            f"No city {slug!r}; known cities: {known}",
+            ro=f"Nu există orașul {slug!r}; orașele cunoscute: {known}",
+        )
     return City(*row)
 
 
@@ -128,7 +169,11 @@ def create_district(conn: Connection, city_id: int, name: str, geom: BaseGeometr
 
 def create_department(conn: Connection, city_id: int, code: str, name_ro: str, name_en: str) -> int:
     if not re.fullmatch(r"[a-z0-9_]{2,40}", code):
-        raise ValidationError("code", "use 2-40 lowercase letters, digits or '_'")
+        raise ValidationError(
+            "code",
+            "use 2-40 lowercase letters, digits or '_'",
+            ro="folosiți 2-40 de caractere: litere mici, cifre sau '_'",
+        )
     return conn.execute(
         sa.text(
             "INSERT INTO departments (city_id, code, name_ro, name_en)"
@@ -144,7 +189,11 @@ def department_id(conn: Connection, city_id: int, code: str) -> int:
         {"c": city_id, "code": code},
     ).scalar_one_or_none()
     if found is None:
-        raise ValidationError("department", f"unknown department {code!r} in this city")
+        raise ValidationError(
+            "department",
+            f"unknown department {code!r} in this city",
+            ro=f"nu există compartimentul {code!r} în acest oraș",
+        )
     return found
 
 
@@ -159,9 +208,17 @@ def create_category(
     sensitive: bool = False,
 ) -> int:
     if not re.fullmatch(r"[a-z0-9_]{2,40}", code):
-        raise ValidationError("code", "use 2-40 lowercase letters, digits or '_'")
+        raise ValidationError(
+            "code",
+            "use 2-40 lowercase letters, digits or '_'",
+            ro="folosiți 2-40 de caractere: litere mici, cifre sau '_'",
+        )
     if not target_hours or target_hours <= 0:
-        raise ValidationError("target_hours", "must be a positive number of hours")
+        raise ValidationError(
+            "target_hours",
+            "must be a positive number of hours",
+            ro="scrieți un număr pozitiv de ore",
+        )
     return conn.execute(
         sa.text(
             "INSERT INTO categories (city_id, code, name_ro, name_en, default_department_id,"
@@ -195,7 +252,11 @@ def create_routing_rule(
         {"c": city_id, "code": category_code},
     ).scalar_one_or_none()
     if category is None:
-        raise ValidationError("category", f"unknown category {category_code!r}")
+        raise ValidationError(
+            "category",
+            f"unknown category {category_code!r}",
+            ro=f"nu există categoria {category_code!r}",
+        )
     assignee = None
     if assignee_username is not None:
         assignee = conn.execute(
@@ -203,7 +264,11 @@ def create_routing_rule(
             {"c": city_id, "u": assignee_username},
         ).scalar_one_or_none()
         if assignee is None:
-            raise ValidationError("assignee", f"unknown user {assignee_username!r}")
+            raise ValidationError(
+                "assignee",
+                f"unknown user {assignee_username!r}",
+                ro=f"nu există utilizatorul {assignee_username!r}",
+            )
     return conn.execute(
         sa.text(
             "INSERT INTO routing_rules (city_id, name, category_id, area, department_id,"
@@ -236,12 +301,22 @@ def create_user(
         role = Role(role)
     except ValueError:
         raise ValidationError(
-            "role", f"unknown role {role!r}; use one of {[r.value for r in Role]}"
+            "role",
+            f"unknown role {role!r}; use one of {[r.value for r in Role]}",
+            ro=f"rol necunoscut: {role!r}; folosiți unul dintre {[r.value for r in Role]}",
         ) from None
     if not re.fullmatch(r"[a-z0-9._-]{2,60}", username):
-        raise ValidationError("username", "use 2-60 lowercase letters, digits, '.', '_' or '-'")
+        raise ValidationError(
+            "username",
+            "use 2-60 lowercase letters, digits, '.', '_' or '-'",
+            ro="folosiți 2-60 de caractere: litere mici, cifre, '.', '_' sau '-'",
+        )
     if role in (Role.STAFF, Role.DEPT_HEAD) and not department_code:
-        raise ValidationError("department", f"a {role.value} user needs a department")
+        raise ValidationError(
+            "department",
+            f"a {role.value} user needs a department",
+            ro=f"alegeți compartimentul: rolul de {_ROLE_RO.get(role, role.value)} îl cere",
+        )
     dep = department_id(conn, city_id, department_code) if department_code else None
     return conn.execute(
         sa.text(
@@ -266,5 +341,8 @@ def get_user_id(conn: Connection, city_id: int, username: str) -> int:
         {"c": city_id, "u": username},
     ).scalar_one_or_none()
     if found is None:
-        raise NotFoundError(f"No user {username!r} in this city")
+        raise NotFoundError(
+            f"No user {username!r} in this city",
+            ro=f"Nu există utilizatorul {username!r} în acest oraș",
+        )
     return found

@@ -75,7 +75,11 @@ def setting(settings: dict[str, Any] | None, key: str) -> int:
     """An integer city setting, or its default; a bad stored value is named clearly."""
     value = (settings or {}).get(key, DEFAULTS[key])
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ValidationError(key, f"city setting must be a non-negative number, got {value!r}")
+        raise ValidationError(
+            key,
+            f"city setting must be a non-negative number, got {value!r}",
+            ro=f"setarea orașului trebuie să fie un număr nenegativ; valoarea salvată: {value!r}",
+        )
     return int(value)
 
 

@@ -9,18 +9,116 @@ from __future__ import annotations
 
 
 class SesizariError(Exception):
-    """Base class of every error the project raises on purpose."""
+    """Base class of every error the project raises on purpose.
+
+    The message is English (``str(exc)``: the HTTP API, the command line,
+    logs); ``ro`` is the same message in Romanian, for the pages, whose
+    default language it is.  :meth:`says` picks one.
+    """
+
+    def __init__(self, message: str, ro: str | None = None) -> None:
+        super().__init__(message)
+        self.ro = ro
+
+    def says(self, lang: str) -> str:
+        """The message in ``lang`` (``"ro"``/``"en"``); English where no Romanian was written."""
+        return self.ro if lang == "ro" and self.ro else str(self)
+
+
+#: The Romanian name of each input a :class:`ValidationError` can name.
+FIELDS_RO: dict[str, str] = {
+    "address": "adresa",
+    "area": "zona",
+    "assignee": "persoana",
+    "bins": "intervalele",
+    "boundary": "limita orașului",
+    "by": "cine",
+    "categories": "categoriile",
+    "category": "categoria",
+    "cell_m": "latura celulei",
+    "channel": "canalul",
+    "city": "orașul",
+    "code": "codul",
+    "consent": "acordul",
+    "contact_retention_days": "păstrarea datelor de contact (zile)",
+    "department": "compartimentul",
+    "departments": "compartimentele",
+    "description": "descrierea",
+    "districts": "cartierele",
+    "duplicate_of": "dublură a",
+    "email": "e-mailul",
+    "end": "data de sfârșit",
+    "end_date": "data de sfârșit",
+    "eps_m": "distanța de grupare",
+    "estimate_days": "perioada pentru estimare (zile)",
+    "external_id": "id-ul extern",
+    "forward_days": "termenul de redirecționare (zile)",
+    "forwarded_at": "data redirecționării",
+    "forwarded_to": "instituția",
+    "full_name": "numele complet",
+    "geom": "geometria",
+    "group_by": "gruparea",
+    "incident": "sesizarea",
+    "latitude": "latitudinea",
+    "legal_due_at": "termenul legal",
+    "legal_extension_days": "prelungirea termenului legal (zile)",
+    "legal_reply_days": "termenul legal de răspuns (zile)",
+    "limit": "numărul maxim",
+    "location": "locul",
+    "longitude": "longitudinea",
+    "min_points": "mărimea minimă a grupului",
+    "min_recurrences": "numărul minim de repetări",
+    "name": "numele",
+    "name_en": "numele în engleză",
+    "name_ro": "numele în română",
+    "notes": "observațiile",
+    "now": "momentul de referință",
+    "number": "numărul",
+    "outcome": "rezultatul",
+    "password": "parola",
+    "phone": "telefonul",
+    "photo": "fotografia",
+    "pin": "codul PIN",
+    "public_precision_m": "generalizarea locației (m)",
+    "rate_limit": "limită depășită",
+    "reason": "motivul",
+    "recurrence_days": "fereastra pentru probleme recurente (zile)",
+    "recurrence_m": "distanța pentru probleme recurente (m)",
+    "registry_number": "numărul de înregistrare",
+    "registry_prefix": "prefixul de înregistrare",
+    "resolution_photo_required": "fotografia obligatorie la rezolvare",
+    "resolution_text": "descrierea rezolvării",
+    "role": "rolul",
+    "share": "proporția",
+    "since": "data de început",
+    "size_m": "mărimea hexagonului",
+    "slug": "identificatorul orașului",
+    "stage": "etapa",
+    "start": "data de început",
+    "start_date": "data de început",
+    "status": "starea",
+    "statuses": "stările",
+    "target_hours": "termenul țintă",
+    "text": "textul",
+    "timezone": "fusul orar",
+    "username": "utilizatorul",
+    "verdict": "verdictul",
+    "verification_days": "termenul de confirmare (zile)",
+    "work_anonymous": "lucrul pe sesizări anonime",
+}
 
 
 class ValidationError(SesizariError):
     """Input refused before anything was written.
 
     ``field`` names the offending input (``"latitude"``, ``"category"``...) so a
-    form can put the message next to the right widget.
+    form can put the message next to the right widget; ``ro`` is the message
+    in Romanian, prefixed with the field's Romanian name (:data:`FIELDS_RO`).
     """
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    def __init__(self, field: str, message: str, ro: str | None = None) -> None:
+        said = f"{FIELDS_RO.get(field, field)}: {ro}" if ro else None
+        super().__init__(f"{field}: {message}", said)
         self.field = field
         self.message = message
 

@@ -57,7 +57,10 @@ _REJECTS = sa.text(
 
 def _require_manager(user: StaffUser) -> None:
     if user.role not in (Role.MANAGER, Role.ADMIN):
-        raise PermissionDeniedError("only a manager or an administrator may see the feed runs")
+        raise PermissionDeniedError(
+            "only a manager or an administrator may see the feed runs",
+            ro="Doar conducerea sau un administrator poate vedea importurile de date",
+        )
 
 
 def runs(engine: Engine, user: StaffUser, limit: int = 100) -> pd.DataFrame:

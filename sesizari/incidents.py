@@ -23,13 +23,31 @@ from sesizari import commitments, registry, routing
 from sesizari.catalog import City, department_id, get_city
 from sesizari.errors import NotFoundError, TransitionError, ValidationError
 from sesizari.transactions import run_in_transaction
-from sesizari.vocab import TRANSITIONS, Action, Channel, EventKind, Status, next_status
+from sesizari.vocab import (
+    STATUS_RO,
+    TRANSITIONS,
+    Action,
+    Channel,
+    EventKind,
+    Status,
+    next_status,
+)
 
 MAX_DESCRIPTION = 5000
 MAX_ADDRESS = 500
 MAX_TEXT = 5000
 #: Why an anonymous report is filed when the city does not work anonymous reports.
 ANONYMOUS_FILED = "Sesizare anonimă: clasată fără răspuns (OG 27/2002, art. 7)."
+#: The workflow actions as the Romanian refusals name them ("Nu se poate prelua ...").
+_ACTION_RO: dict[Action, str] = {
+    Action.ACKNOWLEDGE: "prelua",
+    Action.START: "începe lucrul la",
+    Action.RESOLVE: "rezolva",
+    Action.CLOSE: "închide",
+    Action.REJECT: "respinge",
+    Action.MARK_DUPLICATE: "marca drept dublură",
+    Action.REOPEN: "redeschide",
+}
 
 
 @dataclass(frozen=True)
@@ -115,34 +133,67 @@ def _validate_new(new: NewIncident) -> Channel:
         ("longitude", new.longitude, -180.0, 180.0),
     ):
         if value is None or not isinstance(value, (int, float)) or math.isnan(value):
-            raise ValidationError(name, "a number is required")
+            raise ValidationError(name, "a number is required", ro="scrieți un număr")
         if not lo <= value <= hi:
-            raise ValidationError(name, f"must be between {lo:g} and {hi:g}, got {value}")
+            raise ValidationError(
+                name,
+                f"must be between {lo:g} and {hi:g}, got {value}",
+                ro=f"trebuie să fie între {lo:g} și {hi:g}, nu {value}",
+            )
     description = (new.description or "").strip()
     if not description:
-        raise ValidationError("description", "describe the problem (it is empty)")
+        raise ValidationError(
+            "description",
+            "describe the problem (it is empty)",
+            ro="descrieți problema (este goală)",
+        )
     if len(description) > MAX_DESCRIPTION:
-        raise ValidationError("description", f"at most {MAX_DESCRIPTION} characters")
+        raise ValidationError(
+            "description",
+            f"at most {MAX_DESCRIPTION} characters",
+            ro=f"scrieți cel mult {MAX_DESCRIPTION} de caractere",
+        )
     if new.address is not None and len(new.address) > MAX_ADDRESS:
-        raise ValidationError("address", f"at most {MAX_ADDRESS} characters")
+        raise ValidationError(
+            "address",
+            f"at most {MAX_ADDRESS} characters",
+            ro=f"scrieți cel mult {MAX_ADDRESS} de caractere",
+        )
     if (new.source is None) != (new.external_id is None):
-        raise ValidationError("external_id", "source and external id go together")
+        raise ValidationError(
+            "external_id",
+            "source and external id go together",
+            ro="sursa și id-ul extern se dau împreună",
+        )
     try:
         channel = Channel(new.channel)
     except ValueError:
         raise ValidationError(
-            "channel", f"unknown channel {new.channel!r}; use one of {[c.value for c in Channel]}"
+            "channel",
+            f"unknown channel {new.channel!r}; use one of {[c.value for c in Channel]}",
+            ro=f"canal necunoscut {new.channel!r}; folosiți unul dintre"
+            f" {[c.value for c in Channel]}",
         ) from None
     if new.contact is not None:
         c = new.contact
         if c.email and ("@" not in c.email or len(c.email) > 254):
-            raise ValidationError("email", "not a valid e-mail address")
+            raise ValidationError(
+                "email", "not a valid e-mail address", ro="nu este o adresă de e-mail validă"
+            )
         if c.phone and len(c.phone) > 40:
-            raise ValidationError("phone", "at most 40 characters")
+            raise ValidationError(
+                "phone", "at most 40 characters", ro="scrieți cel mult 40 de caractere"
+            )
         if c.name and len(c.name) > 200:
-            raise ValidationError("name", "at most 200 characters")
+            raise ValidationError(
+                "name", "at most 200 characters", ro="scrieți cel mult 200 de caractere"
+            )
         if (c.name or c.phone or c.email) and not c.consent:
-            raise ValidationError("consent", "contact details need the consent box ticked")
+            raise ValidationError(
+                "consent",
+                "contact details need the consent box ticked",
+                ro="bifați caseta de acord pentru a lăsa datele de contact",
+            )
     return channel
 
 
@@ -150,7 +201,7 @@ def _city(conn: Connection, slug: str) -> City:
     try:
         return get_city(conn, slug)
     except NotFoundError as exc:
-        raise ValidationError("city", str(exc)) from None
+        raise ValidationError("city", str(exc), ro=exc.ro) from None
 
 
 def _category_id(conn: Connection, city_id: int, code: str) -> int:
@@ -161,7 +212,11 @@ def _category_id(conn: Connection, city_id: int, code: str) -> int:
         {"c": city_id, "code": code},
     ).scalar_one_or_none()
     if found is None:
-        raise ValidationError("category", f"unknown category {code!r} in this city")
+        raise ValidationError(
+            "category",
+            f"unknown category {code!r} in this city",
+            ro=f"nu există categoria {code!r} în acest oraș; alegeți alta",
+        )
     return found
 
 
@@ -200,7 +255,10 @@ def create_incident_in(
     ).one()
     if not inside:
         raise ValidationError(
-            "location", f"the point is outside {city.name_ro}; place it inside the city boundary"
+            "location",
+            f"the point is outside {city.name_ro}; place it inside the city boundary",
+            ro=f"punctul este în afara orașului {city.name_ro}; plasați-l în interiorul"
+            " limitei orașului",
         )
     target = routing.route(conn, city.city_id, category_id, new.longitude, new.latitude)
     year = registry.local_year(conn, new.created_at, city.timezone)
@@ -357,16 +415,21 @@ def _lock(conn: Connection, city_slug: str, registry_number: str) -> IncidentRef
         {"c": city.city_id, "n": (registry_number or "").strip().upper()},
     ).one_or_none()
     if row is None:
-        raise NotFoundError(f"No incident {registry_number!r} in {city.name_ro}")
+        raise NotFoundError(
+            f"No incident {registry_number!r} in {city.name_ro}",
+            ro=f"Nu există sesizarea {registry_number!r} în {city.name_ro}",
+        )
     return IncidentRef(city, row.incident_id, registry_number, Status(row.status))
 
 
 def _text(value: str | None, field: str, required: bool) -> str | None:
     value = (value or "").strip() or None
     if required and value is None:
-        raise ValidationError(field, "this text is required")
+        raise ValidationError(field, "this text is required", ro="completați acest text")
     if value is not None and len(value) > MAX_TEXT:
-        raise ValidationError(field, f"at most {MAX_TEXT} characters")
+        raise ValidationError(
+            field, f"at most {MAX_TEXT} characters", ro=f"scrieți cel mult {MAX_TEXT} de caractere"
+        )
     return value
 
 
@@ -435,9 +498,12 @@ def perform_in(
     target = next_status(ref.status, action)
     if target is None:
         allowed = sorted(s.value for s in TRANSITIONS[action][0])
+        allowed_ro = [STATUS_RO[s] for s in Status if s in TRANSITIONS[action][0]]
         raise TransitionError(
             f"Cannot {action.name.lower().replace('_', ' ')} {registry_number}: it is "
-            f"{ref.status.value}; allowed from {', '.join(allowed)}"
+            f"{ref.status.value}; allowed from {', '.join(allowed)}",
+            ro=f"Nu se poate {_ACTION_RO[action]} sesizarea {registry_number}: este"
+            f" {STATUS_RO[ref.status]}; se poate doar când este {_or_ro(allowed_ro)}",
         )
     params: dict[str, Any] = {
         "c": ref.city.city_id,
@@ -493,12 +559,25 @@ def perform_in(
     return target
 
 
+def _or_ro(words: list[str]) -> str:
+    """``words`` as a Romanian alternative: "nouă", "nouă sau preluată", "a, b sau c"."""
+    return " sau ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else words[0]
+
+
 def _duplicate_target(conn: Connection, ref: IncidentRef, number: str | None) -> tuple[int, str]:
     if not number or not number.strip():
-        raise ValidationError("duplicate_of", "give the registry number of the original incident")
+        raise ValidationError(
+            "duplicate_of",
+            "give the registry number of the original incident",
+            ro="scrieți numărul de înregistrare al sesizării originale",
+        )
     number = number.strip().upper()
     if number == ref.registry_number.strip().upper():
-        raise ValidationError("duplicate_of", "an incident cannot duplicate itself")
+        raise ValidationError(
+            "duplicate_of",
+            "an incident cannot duplicate itself",
+            ro="o sesizare nu poate fi dublura ei însăși",
+        )
     row = conn.execute(
         sa.text(
             "SELECT incident_id, status FROM incidents WHERE city_id = :c AND registry_number = :n"
@@ -506,9 +585,17 @@ def _duplicate_target(conn: Connection, ref: IncidentRef, number: str | None) ->
         {"c": ref.city.city_id, "n": number},
     ).one_or_none()
     if row is None:
-        raise ValidationError("duplicate_of", f"no incident {number} in {ref.city.name_ro}")
+        raise ValidationError(
+            "duplicate_of",
+            f"no incident {number} in {ref.city.name_ro}",
+            ro=f"nu există sesizarea {number} în {ref.city.name_ro}",
+        )
     if row.status == Status.DUPLICATE:
-        raise ValidationError("duplicate_of", f"{number} is itself a duplicate; link its original")
+        raise ValidationError(
+            "duplicate_of",
+            f"{number} is itself a duplicate; link its original",
+            ro=f"sesizarea {number} este ea însăși o dublură; alegeți sesizarea ei originală",
+        )
     return row.incident_id, number
 
 
@@ -525,10 +612,17 @@ def assign(engine: Engine, city: str, registry_number: str, username: str, actor
             {"c": ref.city.city_id, "i": ref.incident_id, "u": username},
         ).one_or_none()
         if user is None:
-            raise ValidationError("assignee", f"no active user {username!r} in this city")
+            raise ValidationError(
+                "assignee",
+                f"no active user {username!r} in this city",
+                ro=f"nu există un utilizator activ {username!r} în acest oraș",
+            )
         if not user.same_dep:
             raise ValidationError(
-                "assignee", f"{username} is not in the incident's department; re-route it first"
+                "assignee",
+                f"{username} is not in the incident's department; re-route it first",
+                ro=f"{username} nu face parte din compartimentul sesizării; redirecționați"
+                " mai întâi sesizarea",
             )
         conn.execute(
             sa.text(
@@ -564,12 +658,20 @@ def reroute(
     """
     reason_text = _text(reason, "reason", required=True)
     if category is None and department is None:
-        raise ValidationError("category", "choose a new category or department")
+        raise ValidationError(
+            "category",
+            "choose a new category or department",
+            ro="alegeți o categorie nouă sau un compartiment nou",
+        )
 
     def work(conn: Connection) -> str:
         ref = _lock(conn, city, registry_number)
         if ref.status not in (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS):
-            raise TransitionError(f"Cannot re-route {registry_number}: it is {ref.status.value}")
+            raise TransitionError(
+                f"Cannot re-route {registry_number}: it is {ref.status.value}",
+                ro=f"Nu se poate redirecționa sesizarea {registry_number}: este"
+                f" {STATUS_RO[ref.status]}",
+            )
         cur = conn.execute(
             sa.text(
                 "SELECT i.category_id, c.code AS category, i.department_id, d.code AS department,"
@@ -666,7 +768,10 @@ def get_incident(conn: Connection, city: str, registry_number: str) -> dict[str,
         {"c": city_row.city_id, "n": (registry_number or "").strip().upper()},
     ).one_or_none()
     if row is None:
-        raise NotFoundError(f"No incident {registry_number!r} in {city_row.name_ro}")
+        raise NotFoundError(
+            f"No incident {registry_number!r} in {city_row.name_ro}",
+            ro=f"Nu există sesizarea {registry_number!r} în {city_row.name_ro}",
+        )
     return dict(row._mapping)
 
 

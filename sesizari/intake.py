@@ -19,6 +19,8 @@ from sesizari.settings import load_settings
 
 NEARBY_METRES = 50
 NEARBY_DAYS = 30
+#: Who :func:`check_rate` counts (its ``what``), as the Romanian refusal names them.
+_WHAT_RO = {"this connection": "această conexiune", "this api_key": "această cheie API"}
 
 #: What a citizen filing a report sees of the open reports around the point:
 #: what the public map shows, no more.  Distances are measured from each
@@ -89,9 +91,13 @@ def add_support(engine: Engine, city: str, number: str, channel: str = "web") ->
             {"city": city, "n": (number or "").strip().upper()},
         ).one_or_none()
         if row is None:
-            raise NotFoundError(f"No incident {number!r}")
+            raise NotFoundError(f"No incident {number!r}", ro=f"Nu există sesizarea {number!r}")
         if row.status not in ("new", "acknowledged", "in_progress"):
-            raise ValidationError("incident", f"{number} is no longer open")
+            raise ValidationError(
+                "incident",
+                f"{number} is no longer open",
+                ro=f"sesizarea {number} nu mai este deschisă",
+            )
         conn.execute(
             sa.text(
                 "INSERT INTO incident_supports (city_id, incident_id, channel) VALUES (:c, :i, :ch)"
@@ -128,7 +134,7 @@ def check_rate(engine: Engine, city: str, client: str, limit: int | None = None,
             sa.text("SELECT city_id FROM cities WHERE slug = :s"), {"s": city}
         ).scalar_one_or_none()
         if city_id is None:
-            raise ValidationError("city", f"No city {city!r}")
+            raise ValidationError("city", f"No city {city!r}", ro=f"nu există orașul {city!r}")
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:c, hashtext(:h))"),
                      {"c": city_id, "h": digest})
         conn.execute(
@@ -143,7 +149,10 @@ def check_rate(engine: Engine, city: str, client: str, limit: int | None = None,
         ).scalar_one()
         if recent >= limit:
             raise RateLimitError(
-                "rate_limit", f"too many reports from {what}; try again in an hour"
+                "rate_limit",
+                f"too many reports from {what}; try again in an hour",
+                ro=f"prea multe sesizări de la {_WHAT_RO.get(what, what)};"
+                " încercați din nou peste o oră",
             )
         conn.execute(
             sa.text("INSERT INTO submission_attempts (city_id, client_hash) VALUES (:c, :h)"),

@@ -127,8 +127,8 @@ class Reason(StrEnum):
 class PhotoError(ValidationError):
     """An upload refused by :func:`process_photo`; ``reason`` is a :class:`Reason` code."""
 
-    def __init__(self, reason: Reason, message: str) -> None:
-        super().__init__("photo", message)
+    def __init__(self, reason: Reason, message: str, ro: str | None = None) -> None:
+        super().__init__("photo", message, ro)
         self.reason = Reason(reason)
 
 
@@ -178,6 +178,12 @@ def _megabytes(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB"
 
 
+def _pixels_ro(n: int) -> str:
+    """``n`` pixels as Romanian says it: "19 pixeli", "40.000.000 de pixeli"."""
+    de = "" if n < 20 or 0 < n % 100 < 20 else "de "
+    return f"{n:,} {de}pixeli".replace(",", ".")
+
+
 def _sniff_other(data: bytes) -> str | None:
     for magic, offset, name in _OTHER_IMAGE_SIGNATURES:
         if data[offset : offset + len(magic)] == magic:
@@ -201,18 +207,28 @@ def _sniff_allowed(data: bytes) -> str | None:
 
 def _refuse_size(width: int, height: int, fmt: str | None = None) -> None:
     if width <= 0 or height <= 0:
-        raise PhotoError(Reason.CORRUPT, f"not a valid image: it declares {width}x{height} pixels")
+        raise PhotoError(
+            Reason.CORRUPT,
+            f"not a valid image: it declares {width}x{height} pixels",
+            ro=f"nu este o imagine validă: declară {width}x{height} pixeli",
+        )
     if width * height > MAX_PIXELS or max(width, height) > MAX_DECLARED_SIDE:
         raise PhotoError(
             Reason.TOO_MANY_PIXELS,
             f"image too big: {width}x{height} pixels (at most {MAX_PIXELS // 1_000_000} "
             f"megapixels and {MAX_DECLARED_SIDE} pixels a side); send a smaller photo",
+            ro=f"imagine prea mare: {width}x{height} pixeli (cel mult"
+            f" {MAX_PIXELS // 1_000_000} de megapixeli și {MAX_DECLARED_SIDE} de pixeli"
+            " pe latură); trimiteți o fotografie mai mică",
         )
     if fmt in ("PNG", "WEBP") and width * height > MAX_PIXELS_FULL_DECODE:
         raise PhotoError(
             Reason.TOO_MANY_PIXELS,
             f"image too big: {width}x{height} pixels (a {fmt} photo may have at most "
             f"{MAX_PIXELS_FULL_DECODE // 1_000_000} megapixels); send it as a JPEG or smaller",
+            ro=f"imagine prea mare: {width}x{height} pixeli (o fotografie {fmt} poate avea cel"
+            f" mult {MAX_PIXELS_FULL_DECODE // 1_000_000} de megapixeli); trimiteți-o ca JPEG"
+            " sau mai mică",
         )
 
 
@@ -220,10 +236,13 @@ def _bomb(exc: Exception) -> PhotoError:
     """Pillow's own bomb refusal, reworded (it fires before the size is known to us)."""
     m = re.search(r"\((\d+) pixels\)", str(exc))
     declared = f"{int(m.group(1)):,} pixels" if m else "too many pixels"
+    declared_ro = _pixels_ro(int(m.group(1))) if m else "prea mulți pixeli"
     return PhotoError(
         Reason.TOO_MANY_PIXELS,
         f"image too big: it declares {declared} (at most {MAX_PIXELS // 1_000_000} "
         "megapixels); send a smaller photo",
+        ro=f"imagine prea mare: declară {declared_ro} (cel mult {MAX_PIXELS // 1_000_000}"
+        " de megapixeli); trimiteți o fotografie mai mică",
     )
 
 
@@ -239,22 +258,34 @@ def _open(data: bytes) -> Image.Image:
             raise PhotoError(
                 Reason.CORRUPT,
                 f"the file starts like a {claimed} image but is damaged and cannot be read",
+                ro=f"fișierul începe ca o imagine {claimed}, dar este deteriorat și nu poate"
+                " fi citit",
             ) from None
         other = _sniff_other(data)
         if other:
             raise PhotoError(
                 Reason.UNSUPPORTED_TYPE,
                 f"{other} images are not accepted; send a JPEG, PNG or WebP photo",
+                ro=f"imaginile {other} nu sunt acceptate; trimiteți o fotografie JPEG, PNG"
+                " sau WebP",
             ) from None
         raise PhotoError(
-            Reason.NOT_AN_IMAGE, "not an image: send a JPEG, PNG or WebP photo"
+            Reason.NOT_AN_IMAGE,
+            "not an image: send a JPEG, PNG or WebP photo",
+            ro="nu este o imagine: trimiteți o fotografie JPEG, PNG sau WebP",
         ) from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise PhotoError(
-            Reason.CORRUPT, f"the image is damaged and cannot be read ({exc})"
+            Reason.CORRUPT,
+            f"the image is damaged and cannot be read ({exc})",
+            ro=f"imaginea este deteriorată și nu poate fi citită ({exc})",
         ) from None
     if img.format not in ALLOWED_FORMATS:  # pragma: no cover - ``formats`` already ensures it
-        raise PhotoError(Reason.UNSUPPORTED_TYPE, f"{img.format} images are not accepted")
+        raise PhotoError(
+            Reason.UNSUPPORTED_TYPE,
+            f"{img.format} images are not accepted",
+            ro=f"imaginile {img.format} nu sunt acceptate",
+        )
     return img
 
 
@@ -291,6 +322,7 @@ def _decode(data: bytes) -> tuple[Image.Image, str]:
             raise PhotoError(
                 Reason.CORRUPT,
                 f"the image is damaged or incomplete and cannot be read ({exc})",
+                ro=f"imaginea este deteriorată sau incompletă și nu poate fi citită ({exc})",
             ) from None
     return img, fmt
 
@@ -365,12 +397,14 @@ def process_photo(data: bytes) -> ProcessedPhoto:
     with a :class:`Reason` code and a message for the person who sent it.
     """
     if not data:
-        raise PhotoError(Reason.EMPTY, "the file is empty")
+        raise PhotoError(Reason.EMPTY, "the file is empty", ro="fișierul este gol")
     if len(data) > MAX_UPLOAD_BYTES:
         raise PhotoError(
             Reason.TOO_LARGE,
             f"too large: {_megabytes(len(data))} > {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; "
             "send a smaller photo",
+            ro=f"prea mare: {_megabytes(len(data)).replace('.', ',')} >"
+            f" {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; trimiteți o fotografie mai mică",
         )
     with _DECODING:  # the full-size pixels of at most DECODE_SLOTS photos at a time
         decoded, fmt = _decode(bytes(data))
@@ -503,7 +537,11 @@ def attach_photo(
     does; its ``data.photo`` names the photo row.
     """
     if stage not in STAGES:
-        raise ValidationError("stage", f"unknown stage {stage!r}; use one of {list(STAGES)}")
+        raise ValidationError(
+            "stage",
+            f"unknown stage {stage!r}; use one of {list(STAGES)}",
+            ro=f"etapă necunoscută {stage!r}; folosiți una dintre {list(STAGES)}",
+        )
     # outside the transaction: CPU work holds no lock.  Callers that must refuse a
     # whole batch before writing anything pass photos they already processed.
     photo = data if isinstance(data, ProcessedPhoto) else process_photo(data)
@@ -599,7 +637,10 @@ def photos_for(
         {"c": city.city_id, "n": number},
     ).scalar_one_or_none()
     if incident_id is None:
-        raise NotFoundError(f"No incident {registry_number!r} in {city.name_ro}")
+        raise NotFoundError(
+            f"No incident {registry_number!r} in {city.name_ro}",
+            ro=f"Nu există sesizarea {registry_number!r} în {city.name_ro}",
+        )
     rows = conn.execute(
         sa.text(
             "SELECT photo_id, stage, content_hash, mime, bytes, width, height, storage_key,"

@@ -136,10 +136,16 @@ def erase(engine: Engine, city: str, number: str, *, by: str, reason: str = "") 
     """
     by = (by or "").strip()
     if not by or len(by) > 200:
-        raise ValidationError("by", "name who carries out the erasure (1-200 characters)")
+        raise ValidationError(
+            "by",
+            "name who carries out the erasure (1-200 characters)",
+            ro="scrieți cine efectuează ștergerea (1-200 de caractere)",
+        )
     reason = (reason or "").strip()
     if len(reason) > 500:
-        raise ValidationError("reason", "at most 500 characters")
+        raise ValidationError(
+            "reason", "at most 500 characters", ro="scrieți cel mult 500 de caractere"
+        )
     with engine.begin() as conn:
         c = catalog.get_city(conn, city)
         incident_id = _incident(conn, c, number)
@@ -181,6 +187,9 @@ def _incident(conn: Connection, city: City, number: str) -> int:
     if found is None:
         raise NotFoundError(
             f"{city.name_ro} has no report {number!r}; give its registry number as on the"
-            f" receipt (e.g. {city.registry_prefix}-2026-000123)"
+            f" receipt (e.g. {city.registry_prefix}-2026-000123)",
+            ro=f"Nu există sesizarea {number!r} în {city.name_ro}; scrieți numărul de"
+            " înregistrare așa cum apare pe dovada de înregistrare"
+            f" (de ex. {city.registry_prefix}-2026-000123)",
         )
     return found

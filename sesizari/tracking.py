@@ -53,13 +53,17 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
     """
     parsed = parse_number(number or "")
     if parsed is None:
-        raise ValidationError("registry_number", "use the form LUG-2026-000123")
+        raise ValidationError(
+            "registry_number",
+            "use the form LUG-2026-000123",
+            ro="scrieți-l în forma LUG-2026-000123",
+        )
     normalized = f"{parsed[0]}-{parsed[1]:04d}-{parsed[2]:06d}"
     with engine.connect() as conn:
         slug = conn.execute(sa.text("SELECT slug FROM cities WHERE registry_prefix = :p"),
                             {"p": parsed[0]}).scalar_one_or_none()
         if slug is None:
-            raise NotFoundError(f"No report {normalized}")
+            raise NotFoundError(f"No report {normalized}", ro=f"Nu există sesizarea {normalized}")
         city = get_city(conn, slug)
         row = conn.execute(
             sa.text(
@@ -94,7 +98,7 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
             {"n": normalized, "bnd_city": city.city_id, "prec": public_precision(city)},
         ).one_or_none()
         if row is None:
-            raise NotFoundError(f"No report {normalized}")
+            raise NotFoundError(f"No report {normalized}", ro=f"Nu există sesizarea {normalized}")
         incident = dict(row._mapping)
         timeline = conn.execute(
             sa.text(

@@ -25,6 +25,18 @@ class Status(StrEnum):
     DUPLICATE = "duplicate"
 
 
+#: The statuses as the Romanian refusals name them ("este în lucru"); the
+#: pages' own labels are in ``dashboard/texts.py``.
+STATUS_RO: dict[str, str] = {
+    Status.NEW: "nouă",
+    Status.ACKNOWLEDGED: "preluată",
+    Status.IN_PROGRESS: "în lucru",
+    Status.RESOLVED: "rezolvată",
+    Status.CLOSED: "închisă",
+    Status.REJECTED: "respinsă",
+    Status.DUPLICATE: "marcată ca dublură",
+}
+
 #: Statuses counted as "still to do" by every backlog figure.
 OPEN_STATUSES: tuple[Status, ...] = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
 #: Statuses where the work is finished with a fix.

@@ -18,7 +18,7 @@ from sesizari import accountability, incidents
 from sesizari.auth import StaffUser
 from sesizari.errors import PermissionDeniedError, TransitionError, ValidationError
 from sesizari.incidents import Actor
-from sesizari.vocab import Action, next_status
+from sesizari.vocab import STATUS_RO, Action, next_status
 
 _QUEUE_SQL = sa.text(
     """
@@ -83,9 +83,15 @@ def check_scope(engine: Engine, user: StaffUser, number: str) -> None:
             {"c": user.city_id, "n": (number or "").strip().upper()},
         ).scalar_one_or_none()
     if dep is None:
-        raise incidents.NotFoundError(f"No incident {number!r} in this city")
+        raise incidents.NotFoundError(
+            f"No incident {number!r} in this city",
+            ro=f"Nu există sesizarea {number!r} în acest oraș",
+        )
     if scope(user) is not None and dep != scope(user):
-        raise PermissionDeniedError(f"{number} belongs to another department")
+        raise PermissionDeniedError(
+            f"{number} belongs to another department",
+            ro=f"Sesizarea {number} aparține altui compartiment",
+        )
 
 
 def incident_detail(engine: Engine, user: StaffUser, number: str) -> dict[str, Any]:
@@ -121,11 +127,14 @@ def act(engine: Engine, user: StaffUser, number: str, action: Action | str, **kw
             if accountability.photo_required(
                 conn, user.city_id
             ) and not accountability.has_after_photo(conn, user.city_id, number):
-                raise ValidationError("photo", _PHOTO_NEEDED)
+                raise ValidationError("photo", _PHOTO_NEEDED, ro=_PHOTO_NEEDED_RO)
     return incidents.perform(engine, user.city, number, action, actor(user), **kwargs)
 
 
 _PHOTO_NEEDED = 'this city requires a photo of the fix taken after the report (an "after" photo)'
+_PHOTO_NEEDED_RO = (
+    "acest oraș cere o fotografie a rezolvării, făcută după sesizare (o fotografie „după”)"
+)
 
 
 def resolve(engine: Engine, user: StaffUser, number: str, text: str, images: list[bytes]):
@@ -150,9 +159,13 @@ def resolve(engine: Engine, user: StaffUser, number: str, text: str, images: lis
         required = accountability.photo_required(conn, user.city_id)
         has_photo = accountability.has_after_photo(conn, user.city_id, number)
     if next_status(status, Action.RESOLVE) is None:
-        raise TransitionError(f"Cannot resolve {number}: it is {status}")
+        raise TransitionError(
+            f"Cannot resolve {number}: it is {status}",
+            ro=f"Nu se poate rezolva sesizarea {number}: este"
+            f" {STATUS_RO.get(status, status)}",
+        )
     if required and not images and not has_photo:
-        raise ValidationError("photo", _PHOTO_NEEDED)
+        raise ValidationError("photo", _PHOTO_NEEDED, ro=_PHOTO_NEEDED_RO)
     processed = [photos.process_photo(data) for data in images]
     for photo in processed:
         photos.attach_photo(engine, user.city, number, photo, "resolution", actor(user), True)

@@ -71,7 +71,7 @@ if user is not None and user.role in (Role.MANAGER, Role.ADMIN) and user.city ==
                 sample = accountability.draw_sample(data.engine(), user, share / 100)
                 st.session_state["drawn_sample"] = sample
             except SesizariError as exc:
-                st.error(t_md("error", message=exc))
+                widgets.show_error(exc)
     sample = st.session_state.get("drawn_sample")
     if sample is not None:
         st.caption(
@@ -99,4 +99,4 @@ if user is not None and user.role in (Role.MANAGER, Role.ADMIN) and user.city ==
                     )
                     st.success(t("admin.saved"))
                 except SesizariError as exc:
-                    st.error(t_md("error", message=exc))
+                    widgets.show_error(exc)

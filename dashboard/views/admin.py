@@ -31,7 +31,7 @@ def attempt(action: Callable[[], object], done: str, refresh: bool = False) -> N
     try:
         action()
     except (SesizariError, ValueError) as exc:  # ValueError: an area file that is not JSON
-        st.error(t_md("error", message=exc))
+        widgets.show_error(exc)
         return
     if refresh:
         data.choices.clear()

@@ -59,7 +59,7 @@ if submitted:
             workspace.actor(user),
         )
     except SesizariError as exc:
-        st.error(t_md("error", message=exc))
+        widgets.show_error(exc)
         st.stop()
     st.session_state["dispatch_done"] = (created.registry_number, created.department_code)
     st.session_state.pop("dispatch_point", None)

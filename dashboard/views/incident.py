@@ -29,7 +29,7 @@ if not number:
 try:
     inc = workspace.incident_detail(data.engine(), user, number)
 except SesizariError as exc:
-    st.error(t_md("error", message=exc))
+    widgets.show_error(exc)
     st.stop()
 number = inc["registry_number"]
 st.session_state["incident_id"] = number
@@ -191,7 +191,7 @@ with tab_action, st.form("action_form"):
             st.success(t_md("incident.done", status=widgets.label("status", status)))
             st.rerun()
         except SesizariError as exc:
-            st.error(t_md("error", message=exc))
+            widgets.show_error(exc)
 with tab_assign, st.form("assign_form"):
     people = workspace.department_users(data.engine(), user, inc["department"])
     who = st.selectbox(t("incident.assignee"), people, key="assignee")
@@ -200,7 +200,7 @@ with tab_assign, st.form("assign_form"):
             workspace.assign(data.engine(), user, number, who)
             st.rerun()
         except SesizariError as exc:
-            st.error(t_md("error", message=exc))
+            widgets.show_error(exc)
 with tab_reroute, st.form("reroute_form"):
     cats = data.choices(user.city)["categories"]
     names = dict(zip(cats["code"], cats[f"name_{current_language()}"], strict=True))
@@ -213,7 +213,7 @@ with tab_reroute, st.form("reroute_form"):
             workspace.reroute(data.engine(), user, number, reason=reason, category=new_cat)
             st.rerun()
         except SesizariError as exc:
-            st.error(t_md("error", message=exc))
+            widgets.show_error(exc)
 with tab_note, st.form("note_form"):
     note = st.text_area(t("incident.note"), max_chars=5000, key="note_text")
     public = st.checkbox(t("incident.note_public"), key="note_public")
@@ -222,7 +222,7 @@ with tab_note, st.form("note_form"):
             workspace.note(data.engine(), user, number, note, public)
             st.rerun()
         except SesizariError as exc:
-            st.error(t_md("error", message=exc))
+            widgets.show_error(exc)
 with tab_legal:
     with st.form("extend_form"):
         reason = st.text_input(t("incident.reason"), key="extend_reason")
@@ -231,7 +231,7 @@ with tab_legal:
                 accountability.extend_deadline(data.engine(), user, number, reason)
                 st.rerun()
             except SesizariError as exc:
-                st.error(t_md("error", message=exc))
+                widgets.show_error(exc)
     with st.form("forward_form"):
         institution = st.text_input(t("incident.institution"), key="forward_to")
         if st.form_submit_button(t("incident.forward")):
@@ -239,4 +239,4 @@ with tab_legal:
                 accountability.forward(data.engine(), user, number, institution)
                 st.rerun()
             except SesizariError as exc:
-                st.error(t_md("error", message=exc))
+                widgets.show_error(exc)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.i18n import t, t_md
+from dashboard.i18n import current_language, t, t_md
 from sesizari import intake
 from sesizari.errors import SesizariError
 from sesizari.incidents import Contact, NewIncident, create_incident
@@ -104,7 +104,7 @@ if submitted:
             ),
         )
     except SesizariError as exc:
-        st.error(t_md("error", message=exc))
+        widgets.show_error(exc)
         st.stop()
     warnings = []
     for upload in (photos or [])[:MAX_PHOTOS]:
@@ -113,7 +113,8 @@ if submitted:
                 data.engine(), city, created.registry_number, upload.getvalue()
             )
         except SesizariError as exc:
-            warnings.append(("report.photo_rejected", {"name": upload.name, "reason": str(exc)}))
+            why = exc.says(current_language())
+            warnings.append(("report.photo_rejected", {"name": upload.name, "reason": why}))
     if photos and len(photos) > MAX_PHOTOS:
         warnings.append(("report.too_many_photos", {}))
     dep_names = widgets.department_names(city)

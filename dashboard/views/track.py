@@ -21,7 +21,7 @@ st.query_params["id"] = number.strip().upper()
 try:
     view = tracking.track(data.engine(), number)
 except SesizariError as exc:
-    st.error(t_md("error", message=exc))
+    widgets.show_error(exc)
     st.stop()
 
 lang = current_language()
@@ -99,4 +99,4 @@ if view["status"] in ("resolved", "closed"):
             accountability.dispute_fix(data.engine(), view["registry_number"], pin, text)
             st.success(t("track.disputed"))
     except SesizariError as exc:
-        st.error(t_md("error", message=exc))
+        widgets.show_error(exc)

@@ -207,9 +207,13 @@ def recurrence_places(
     ``originals`` (distinct earlier incidents repeated) and ``categories``.
     """
     if not 5 <= cell_m <= 5000:
-        raise ValidationError("cell_m", f"use 5 to 5000 metres, got {cell_m}")
+        raise ValidationError(
+            "cell_m",
+            f"use 5 to 5000 metres, got {cell_m}",
+            ro=f"folosiți între 5 și 5000 de metri; valoarea primită: {cell_m}",
+        )
     if min_recurrences < 1:
-        raise ValidationError("min_recurrences", "at least 1")
+        raise ValidationError("min_recurrences", "at least 1", ro="cel puțin 1")
     city_exists(bind, filters.city)
     frame = read_frame(
         bind,

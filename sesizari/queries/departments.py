@@ -331,10 +331,16 @@ def department_overdue(
     """
     if filters.department is not None and department != filters.department:
         raise ValidationError(
-            "department", f"access is limited to {filters.department!r}, not {department!r}"
+            "department",
+            f"access is limited to {filters.department!r}, not {department!r}",
+            ro=f"accesul este limitat la {filters.department!r}, nu la {department!r}",
         )
     if int(limit) < 1:
-        raise ValidationError("limit", f"must be at least 1, got {limit}")
+        raise ValidationError(
+            "limit",
+            f"must be at least 1, got {limit}",
+            ro=f"trebuie să fie cel puțin 1; valoarea primită: {limit}",
+        )
     city_exists(bind, filters.city)
     params = filters.params() | {
         "dep": department,

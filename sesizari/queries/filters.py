@@ -39,7 +39,11 @@ def _as_tuple(value: Iterable[str] | str | None, name: str) -> tuple[str, ...]:
     out = tuple(value)
     for item in out:
         if not isinstance(item, str):
-            raise ValidationError(name, f"expected text values, got {item!r}")
+            raise ValidationError(
+                name,
+                f"expected text values, got {item!r}",
+                ro=f"se așteaptă valori text; valoarea primită: {item!r}",
+            )
         _no_nul(item, name)
     return out
 
@@ -48,7 +52,9 @@ def _no_nul(value: str, name: str) -> None:
     # PostgreSQL text cannot hold NUL: refuse it here, with the field's name,
     # rather than let the database raise an error mid-page.
     if "\x00" in value:
-        raise ValidationError(name, "a value contains a NUL character")
+        raise ValidationError(
+            name, "a value contains a NUL character", ro="o valoare conține caracterul NUL"
+        )
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ class Filters:
 
     def __post_init__(self) -> None:
         if not isinstance(self.city, str) or not self.city.strip():
-            raise ValidationError("city", "a city slug is required")
+            raise ValidationError("city", "a city slug is required", ro="alegeți orașul")
         _no_nul(self.city, "city")
         for name in ("start", "end"):
             value = getattr(self, name)
@@ -89,16 +95,25 @@ class Filters:
                 # A datetime is a date subclass; keep the calendar day only.
                 object.__setattr__(self, name, value.date())
             elif value is not None and not isinstance(value, date):
-                raise ValidationError(name, f"expected a date, got {value!r}")
+                raise ValidationError(
+                    name,
+                    f"expected a date, got {value!r}",
+                    ro=f"se așteaptă o dată calendaristică; valoarea primită: {value!r}",
+                )
         if self.start is not None and self.end is not None and self.start >= self.end:
             raise ValidationError(
-                "end", f"the range is empty: end {self.end} is not after start {self.start}"
+                "end",
+                f"the range is empty: end {self.end} is not after start {self.start}",
+                ro=f"intervalul este gol: data de sfârșit {self.end} nu este după"
+                f" data de început {self.start}; alegeți o dată de sfârșit ulterioară",
             )
         for name in ("categories", "departments", "statuses", "districts"):
             object.__setattr__(self, name, _as_tuple(getattr(self, name), name))
         if self.department is not None and not isinstance(self.department, str):
             raise ValidationError(
-                "department", f"expected a department code, got {self.department!r}"
+                "department",
+                f"expected a department code, got {self.department!r}",
+                ro=f"se așteaptă codul unui compartiment; valoarea primită: {self.department!r}",
             )
         if self.department is not None:
             _no_nul(self.department, "department")
@@ -569,11 +584,19 @@ def city_exists(bind: Bind, slug: str) -> None:
     query = sa.text("SELECT slug FROM cities ORDER BY slug")
     known = list(read_frame(bind, query, {})["slug"])
     if slug not in known:
-        raise ValidationError("city", f"unknown city {slug!r}; known cities: {', '.join(known)}")
+        raise ValidationError(
+            "city",
+            f"unknown city {slug!r}; known cities: {', '.join(known)}",
+            ro=f"nu există orașul {slug!r}; orașele cunoscute: {', '.join(known)}",
+        )
 
 
 def now_param(now: datetime | None) -> datetime | None:
     """Validate the reference time: aware datetimes only (naive ones are ambiguous)."""
     if now is not None and now.tzinfo is None:
-        raise ValidationError("now", "pass a time-zone aware datetime (e.g. tzinfo=UTC)")
+        raise ValidationError(
+            "now",
+            "pass a time-zone aware datetime (e.g. tzinfo=UTC)",
+            ro="dați data și ora cu fusul orar (de exemplu tzinfo=UTC)",
+        )
     return now

@@ -167,6 +167,8 @@ def check_hex_size(size_m: float) -> float:
         raise ValidationError(
             "size_m",
             f"hexagon size must be between {MIN_HEX_M:g} and {MAX_HEX_M:g} m, got {size:g}",
+            ro=f"mărimea hexagonului trebuie să fie între {MIN_HEX_M:g} și {MAX_HEX_M:g} m;"
+            f" valoarea primită: {size:g}",
         )
     return size
 
@@ -393,9 +395,18 @@ def clusters(
     cluster are not returned.
     """
     if not eps_m or eps_m <= 0 or eps_m > 5000:
-        raise ValidationError("eps_m", f"radius must be in (0, 5000] metres, got {eps_m}")
+        raise ValidationError(
+            "eps_m",
+            f"radius must be in (0, 5000] metres, got {eps_m}",
+            ro="distanța de grupare trebuie să fie în intervalul (0, 5000] metri;"
+            f" valoarea primită: {eps_m}",
+        )
     if int(min_points) < 2:
-        raise ValidationError("min_points", f"a cluster needs at least 2 points, got {min_points}")
+        raise ValidationError(
+            "min_points",
+            f"a cluster needs at least 2 points, got {min_points}",
+            ro=f"o aglomerare are nevoie de cel puțin 2 puncte; valoarea primită: {min_points}",
+        )
     city_exists(bind, filters.city)
     params = filters.params() | {"eps": float(eps_m), "minpts": int(min_points), "open": OPEN}
     size = _count(bind, params)
@@ -469,7 +480,11 @@ def points(
     ``lat``; newest first.  No description, address or contact.
     """
     if int(limit) < 1:
-        raise ValidationError("limit", f"must be at least 1, got {limit}")
+        raise ValidationError(
+            "limit",
+            f"must be at least 1, got {limit}",
+            ro=f"trebuie să fie cel puțin 1; valoarea primită: {limit}",
+        )
     city_exists(bind, filters.city)
     params = filters.params() | {"sensitive": bool(include_sensitive), "now": now_param(now)}
     n = int(read_frame(bind, _POINTS_COUNT, params)["n"].iloc[0])

@@ -189,7 +189,11 @@ _PERCENTILE_COLUMNS = ("ack_median_h", "ack_p90_h", "resolve_median_h", "resolve
 
 def _grouping(by: str) -> str:
     if by not in GROUPINGS:
-        raise ValidationError("by", f"group by one of {sorted(GROUPINGS)}, got {by!r}")
+        raise ValidationError(
+            "group_by",
+            f"group by one of {sorted(GROUPINGS)}, got {by!r}",
+            ro=f"grupați după una dintre valorile {sorted(GROUPINGS)}; valoarea primită: {by!r}",
+        )
     return by
 
 
@@ -379,7 +383,12 @@ def resolution_distribution(
     """
     edges = [float(b) for b in bins]
     if len(edges) < 1 or any(b >= a for a, b in zip(edges[1:], edges, strict=False)):
-        raise ValidationError("bins", f"bin edges must increase strictly, got {list(bins)}")
+        raise ValidationError(
+            "bins",
+            f"bin edges must increase strictly, got {list(bins)}",
+            ro="limitele intervalelor trebuie să fie strict crescătoare;"
+            f" valoarea primită: {list(bins)}",
+        )
     city_exists(bind, filters.city)
     if tuple(edges) == DEFAULT_BINS:
         row = read_frame(bind, _ROLLUP_DISTRIBUTION, filters.params()).iloc[0]

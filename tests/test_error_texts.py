@@ -1,0 +1,78 @@
+"""Refusals reach the pages in the page's language.
+
+The domain's errors are English for the HTTP API, the command line and
+logs, and carry a Romanian text (``ro=``) for the pages, whose default
+language is Romanian.  The source check below holds every module the pages
+call to it; the others (the HTTP API's Open311 layer, the command line's
+onboarding and cluster, the demo) answer in English by design.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from sesizari.errors import FIELDS_RO, NotFoundError, ValidationError
+from tests.conftest import REPO
+
+#: The modules whose refusals the pages show.
+PAGE_MODULES = [
+    "sesizari/incidents.py", "sesizari/workspace.py", "sesizari/intake.py",
+    "sesizari/tracking.py", "sesizari/auth.py", "sesizari/photos.py", "sesizari/privacy.py",
+    "sesizari/transactions.py", "sesizari/accountability.py", "sesizari/admin.py",
+    "sesizari/catalog.py", "sesizari/commitments.py", "sesizari/feeds.py",
+    "sesizari/apikeys.py", "sesizari/queries/filters.py", "sesizari/queries/maps.py",
+    "sesizari/queries/resolution.py", "sesizari/queries/departments.py",
+    "sesizari/queries/accountability.py",
+]  # fmt: skip
+#: Error classes and where their Romanian text goes when given by position.
+ERRORS = {
+    "SesizariError": 1, "ValidationError": 2, "RateLimitError": 2, "PhotoError": 2,
+    "NotFoundError": 1, "TransitionError": 1, "PermissionDeniedError": 1,
+}  # fmt: skip
+
+
+def _constructions(path: str) -> list[ast.Call]:
+    tree = ast.parse((REPO / path).read_text())
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ERRORS
+    ]
+
+
+@pytest.mark.parametrize("path", PAGE_MODULES)
+def test_every_refusal_the_pages_show_has_its_romanian_text(path):
+    calls = _constructions(path)
+    missing = [
+        f"{path}:{c.lineno}: {ast.unparse(c)[:90]}"
+        for c in calls
+        if not any(k.arg == "ro" for k in c.keywords) and len(c.args) <= ERRORS[c.func.id]
+    ]
+    assert not missing, "\n".join(missing)
+
+
+def test_every_field_a_refusal_names_has_a_romanian_name():
+    named = {
+        c.args[0].value
+        for path in PAGE_MODULES
+        for c in _constructions(path)
+        if c.func.id in ("ValidationError", "RateLimitError")
+        and c.args
+        and isinstance(c.args[0], ast.Constant)
+    }
+    assert named and not named - FIELDS_RO.keys(), sorted(named - FIELDS_RO.keys())
+
+
+def test_a_refusal_says_itself_in_each_language():
+    refused = ValidationError("description", "describe the problem", ro="descrieți problema")
+    assert str(refused) == "description: describe the problem"  # the API's and logs'
+    assert refused.says("en") == "description: describe the problem"
+    assert refused.says("ro") == "descrierea: descrieți problema"
+    missing = NotFoundError("No report LUG-2026-000001", ro="Nu există sesizarea LUG-2026-000001")
+    assert missing.says("ro") == "Nu există sesizarea LUG-2026-000001"
+    # Without a Romanian text, the English one rather than nothing.
+    assert NotFoundError("No such thing").says("ro") == "No such thing"
