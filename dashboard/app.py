@@ -92,6 +92,13 @@ else:
     if user.role is Role.ADMIN:
         pages["admin"] = page("admin", ":material/settings:")
         staff.append(pages["admin"])
+    # A link to a staff page this role does not open says so, in the page's
+    # language, instead of Streamlit's "Page not found" and the live map.
+    staff += [
+        st.Page(VIEWS / "no_access.py", title=t(f"nav.{name}"), url_path=name, visibility="hidden")
+        for name in STAFF_PAGES
+        if name not in pages
+    ]
     sections[t("nav.staff")] = staff
     st.sidebar.caption(
         t_md("signed_in_as", name=user.full_name, role=t(f"role.{user.role.value}"))

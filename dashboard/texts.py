@@ -13,6 +13,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "nav.report": ("Raportează o problemă", "Report a problem"),
     "nav.track": ("Urmărește sesizarea", "Track a report"),
     "nav.login": ("Autentificare personal", "Staff sign-in"),
+    "access.denied": (
+        "Pagina aceasta nu este deschisă rolului dumneavoastră ({role}). Cereți-o"
+        " administratorului orașului dacă aveți nevoie de ea.",
+        "This page is not open to your role ({role}). Ask the city's administrator"
+        " if you need it.",
+    ),
     "nav.logout": ("Ieșire", "Sign out"),
     "nav.queue": ("Lucrări de făcut", "Work queue"),
     "nav.incident": ("Fișa sesizării", "Incident detail"),

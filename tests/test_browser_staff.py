@@ -218,3 +218,14 @@ def test_a_link_to_a_staff_page_signs_in_then_opens_it(staff_app, browser):
     assert page.url.split("?")[0].endswith("/queue"), page.url
     assert page.get_by_role("button", name=MESSAGES["ro"]["queue.download"]).is_visible()
     context.close()
+
+    # A link to a page the role does not open says so, in Romanian.
+    context = browser.new_context(viewport={"width": 1400, "height": 1200})
+    page = context.new_page()
+    page.goto(f"{base}/admin?city=lugoj")
+    _fill(page, "Utilizator", f"sef.{department}")
+    _fill(page, "Parolă", PASSWORD)
+    page.get_by_role("button", name="Intră").click()
+    page.get_by_text("Pagina aceasta nu este deschisă rolului").wait_for(timeout=60_000)
+    assert page.url.split("?")[0].endswith("/admin"), page.url
+    context.close()
