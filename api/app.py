@@ -94,6 +94,22 @@ def _format_of(request: Request) -> Format:
     return Format.XML if request.url.path.endswith(".xml") else Format.JSON
 
 
+def language_of(request: Request) -> str:
+    """``"ro"`` when the client prefers Romanian (``Accept-Language: ro``, e.g. a
+    city's own app), else ``"en"``: the language of the errors' descriptions."""
+    best, best_q = "en", 0.0
+    for part in request.headers.get("accept-language", "").split(","):
+        tag, _, params = part.strip().partition(";")
+        try:
+            q = float(params.strip()[2:]) if params.strip().startswith("q=") else 1.0
+        except ValueError:
+            continue
+        lang = tag.strip().lower().split("-", 1)[0]
+        if lang in ("ro", "en") and q > best_q:
+            best, best_q = lang, q
+    return best
+
+
 def _status_of(exc: SesizariError) -> int:
     if isinstance(exc, PermissionDeniedError):
         return 403
@@ -140,7 +156,10 @@ def create_app(engine: Engine | None = None, reader: Engine | None = None) -> Fa
 
     @app.exception_handler(SesizariError)
     def domain_error(request: Request, exc: SesizariError) -> Response:
-        return errors(_format_of(request), _status_of(exc), [str(exc)])
+        lang = language_of(request)
+        response = errors(_format_of(request), _status_of(exc), [exc.says(lang)])
+        response.headers["Content-Language"] = lang
+        return response
 
     @app.exception_handler(RequestValidationError)
     def bad_request(request: Request, exc: RequestValidationError) -> Response:

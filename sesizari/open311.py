@@ -74,9 +74,15 @@ def clean(value: str | None, field: str, max_length: int = MAX_FIELD) -> str | N
     if value is None:
         return None
     if "\x00" in value:
-        raise ValidationError(field, "contains a NUL character")
+        raise ValidationError(
+            field, "contains a NUL character", ro="conține un caracter NUL; ștergeți-l"
+        )
     if len(value) > max_length:
-        raise ValidationError(field, f"at most {max_length} characters")
+        raise ValidationError(
+            field,
+            f"at most {max_length} characters",
+            ro=f"scrieți cel mult {max_length} de caractere",
+        )
     return value.strip() or None
 
 
@@ -91,14 +97,19 @@ def resolve_city(conn: Connection, jurisdiction_id: str | None) -> City:
         if len(slugs) == 1:
             return get_city(conn, slugs[0])
         if not slugs:
-            raise NotFoundError("No city is configured on this server")
+            raise NotFoundError(
+                "No city is configured on this server",
+                ro="Pe acest server nu este configurat niciun oraș",
+            )
         raise ValidationError(
-            "jurisdiction_id", f"required on this server; use one of {', '.join(slugs)}"
+            "jurisdiction_id",
+            f"required on this server; use one of {', '.join(slugs)}",
+            ro=f"este obligatorie pe acest server; alegeți unul dintre {', '.join(slugs)}",
         )
     try:
         return get_city(conn, slug)
     except NotFoundError as exc:
-        raise NotFoundError(f"jurisdiction_id: {exc}") from None
+        raise NotFoundError(f"jurisdiction_id: {exc}", ro=exc.ro) from None
 
 
 # -- services ----------------------------------------------------------------------
@@ -135,7 +146,10 @@ def service_definition(conn: Connection, city: City, service_code: str) -> dict[
     code = clean(service_code, "service_code", 100)
     row = conn.execute(sa.text(_SERVICES_SQL), {"c": city.city_id, "code": code}).first()
     if row is None:
-        raise NotFoundError(f"service_code: no service {service_code!r} in {city.name_ro}")
+        raise NotFoundError(
+            f"service_code: no service {service_code!r} in {city.name_ro}",
+            ro=f"Nu există categoria {service_code!r} în {city.name_ro}; alegeți alta",
+        )
     return {"service_code": row.code, "attributes": []}
 
 
@@ -186,14 +200,20 @@ def parse_w3c(value: str | None, field: str, tz: ZoneInfo) -> datetime | None:
         parsed = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
         raise ValidationError(
-            field, f"not a W3C date/time: {text!r} (e.g. 2026-11-20T14:00:00+02:00)"
+            field,
+            f"not a W3C date/time: {text!r} (e.g. 2026-11-20T14:00:00+02:00)",
+            ro=f"nu este o dată/oră W3C: {text!r}; scrieți de exemplu 2026-11-20T14:00:00+02:00",
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     try:
         return parsed.astimezone(UTC)
     except OverflowError:
-        raise ValidationError(field, f"out of range: {text!r}") from None
+        raise ValidationError(
+            field,
+            f"out of range: {text!r}",
+            ro=f"în afara intervalului admis: {text!r}; alegeți altă dată",
+        ) from None
 
 
 def _request(row: Any, tz: ZoneInfo) -> dict[str, Any]:
@@ -225,7 +245,11 @@ def _list_param(value: str | None, field: str, upper: bool = False) -> list[str]
     items = [v.strip().upper() if upper else v.strip() for v in text.split(",")]
     items = [v for v in items if v]
     if len(items) > MAX_REQUESTS:
-        raise ValidationError(field, f"at most {MAX_REQUESTS} values")
+        raise ValidationError(
+            field,
+            f"at most {MAX_REQUESTS} values",
+            ro=f"trimiteți cel mult {MAX_REQUESTS} de valori",
+        )
     return items or None
 
 
@@ -255,10 +279,18 @@ def find_requests(
         state = clean(status, "status", 20)
         if state is not None:
             if state not in ("open", "closed"):
-                raise ValidationError("status", f"use open or closed, not {state!r}")
+                raise ValidationError(
+                    "status",
+                    f"use open or closed, not {state!r}",
+                    ro=f"folosiți open sau closed, nu {state!r}",
+                )
             open_flag = state == "open"
         if start is not None and end is not None and start > end:
-            raise ValidationError("start_date", "is after end_date")
+            raise ValidationError(
+                "start_date",
+                "is after end_date",
+                ro="este după data de sfârșit; alegeți o dată mai veche",
+            )
         try:
             if start is None and end is None:
                 end = now or datetime.now(UTC)
@@ -266,7 +298,9 @@ def find_requests(
             elif start is None:
                 start = end - timedelta(days=DEFAULT_WINDOW_DAYS)
         except OverflowError:
-            raise ValidationError("end_date", "out of range") from None
+            raise ValidationError(
+                "end_date", "out of range", ro="în afara intervalului admis; alegeți altă dată"
+            ) from None
     rows = conn.execute(
         sa.text(_REQUESTS_SQL),
         {
@@ -293,7 +327,8 @@ def get_request(conn: Connection, city: City, service_request_id: str) -> dict[s
     found = find_requests(conn, city, service_request_id=number) if valid else []
     if not found:
         raise NotFoundError(
-            f"service_request_id: no request {service_request_id!r} in {city.name_ro}"
+            f"service_request_id: no request {service_request_id!r} in {city.name_ro}",
+            ro=f"Nu există sesizarea {service_request_id!r} în {city.name_ro}",
         )
     return found[0]
 
@@ -305,14 +340,21 @@ def _coordinate(value: str | None, field: str) -> float:
     text = clean(value, field, 64)
     if text is None:
         raise ValidationError(
-            field, "required (reports are placed by lat/long; addresses are not geocoded)"
+            field,
+            "required (reports are placed by lat/long; addresses are not geocoded)",
+            ro="este obligatorie (sesizarea se plasează după coordonate;"
+            " adresa nu este căutată pe hartă)",
         )
     try:
         number = float(text)
     except ValueError:
-        raise ValidationError(field, f"not a number: {text!r}") from None
+        raise ValidationError(
+            field, f"not a number: {text!r}", ro=f"scrieți un număr, nu {text!r}"
+        ) from None
     if not math.isfinite(number):
-        raise ValidationError(field, f"not a finite number: {text!r}")
+        raise ValidationError(
+            field, f"not a finite number: {text!r}", ro=f"scrieți un număr finit, nu {text!r}"
+        )
     return number
 
 
@@ -329,18 +371,27 @@ def submit(engine: Engine, form: ServiceRequestForm) -> dict[str, Any]:
         city = resolve_city(conn, form.jurisdiction_id)
         key = apikeys.check_key(conn, city.city_id, form.api_key)
     if key is None:
-        raise PermissionDeniedError(f"api_key: missing, invalid or revoked for {city.slug}")
+        raise PermissionDeniedError(
+            f"api_key: missing, invalid or revoked for {city.slug}",
+            ro=f"Cheia API lipsește, nu este validă sau a fost revocată pentru {city.slug}",
+        )
     # An app files for all its users: its key has an hourly budget of its own.
     intake.check_rate(engine, city.slug, f"api-key:{key.key_id}",
                       load_settings().api_rate_limit_per_hour, what="this api_key")
     service_code = clean(form.service_code, "service_code", 100)
     if service_code is None:
-        raise ValidationError("service_code", "required")
+        raise ValidationError(
+            "service_code", "required", ro="este obligatorie; alegeți o categorie"
+        )
     lat = _coordinate(form.lat, "lat")
     lon = _coordinate(form.long, "long")
     description = clean(form.description, "description")
     if description is None:
-        raise ValidationError("description", "required: describe the problem")
+        raise ValidationError(
+            "description",
+            "required: describe the problem",
+            ro="este obligatorie: descrieți problema",
+        )
     name = " ".join(
         part
         for part in (clean(form.first_name, "first_name"), clean(form.last_name, "last_name"))
@@ -362,7 +413,12 @@ def submit(engine: Engine, form: ServiceRequestForm) -> dict[str, Any]:
     try:
         created = create_incident(engine, new, Actor(f"open311:{key.name}", None, Channel.APP))
     except ValidationError as exc:
-        raise ValidationError(_FIELD_NAMES.get(exc.field, exc.field), exc.message) from None
+        # exc.ro is prefixed with the domain's field name; the API names its own.
+        raise ValidationError(
+            _FIELD_NAMES.get(exc.field, exc.field),
+            exc.message,
+            ro=exc.ro.split(": ", 1)[1] if exc.ro else None,
+        ) from None
     with engine.connect() as conn:
         department = conn.execute(
             sa.text("SELECT name_ro FROM departments WHERE city_id = :c AND code = :d"),

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from shapely.geometry import box
 
+from api.app import language_of
 from sesizari import apikeys, catalog
 from sesizari.incidents import Actor, NewIncident, create_incident, get_incident, perform
 from tests.api_support import REPO, client, form, new_key, parse_xml, validate
@@ -254,6 +255,43 @@ def test_outside_the_city_says_so(api, key):
         data=form(api_key=key, service_code="pothole", lat=44.0, long=TEST_LON, description="x"),
     )
     assert "outside" in r.json()[0]["description"]
+
+
+def test_a_client_that_asks_for_romanian_is_refused_in_romanian(api, key):
+    """A city's own app sends ``Accept-Language: ro``: the refusal it shows its
+    users is Romanian; any other client gets the English one."""
+    outside = form(api_key=key, service_code="pothole", lat=44.0, long=TEST_LON, description="x")
+    romanian = api.post("/requests.json", data=outside,
+                        headers={"Accept-Language": "ro-RO,ro;q=0.9,en;q=0.5"})  # fmt: skip
+    said = romanian.json()[0]["description"]
+    assert romanian.status_code == 400 and romanian.headers["Content-Language"] == "ro"
+    assert said.startswith("latitudinea: punctul este în afara orașului"), said
+    english = api.post("/requests.json", data=outside, headers={"Accept-Language": "en-GB"})
+    assert "outside" in english.json()[0]["description"]
+    assert english.headers["Content-Language"] == "en"
+    missing = api.get("/requests/LUG-2026-999999.xml", headers={"Accept-Language": "ro"})
+    assert missing.status_code == 404
+    assert parse_xml(missing.content).findtext("error/description").startswith("Nu există")
+
+
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [
+        ("", "en"),
+        ("ro", "ro"),
+        ("ro-RO", "ro"),
+        ("en-US,ro;q=0.8", "en"),
+        ("de-DE,ro;q=0.7,en;q=0.3", "ro"),
+        ("fr, en;q=0.1", "en"),
+        ("ro;q=abc, en;q=0.2", "en"),
+        ("*", "en"),
+    ],
+)
+def test_the_language_of_a_refusal_follows_accept_language(header, lang):
+    from starlette.requests import Request
+
+    request = Request({"type": "http", "headers": [(b"accept-language", header.encode())]})
+    assert language_of(request) == lang
 
 
 # -- GET /requests ---------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """Refusals reach the pages in the page's language.
 
-The domain's errors are English for the HTTP API, the command line and
-logs, and carry a Romanian text (``ro=``) for the pages, whose default
-language is Romanian.  The source check below holds every module the pages
-call to it; the others (the HTTP API's Open311 layer, the command line's
-onboarding and cluster, the demo) answer in English by design.
+The domain's errors are English for the command line and logs, and carry a
+Romanian text (``ro=``) for the pages, whose default language is Romanian,
+and for the HTTP API's clients that ask for it (``Accept-Language: ro``).
+The source check below holds every module the pages and the API call to
+it; the others (the command line's onboarding and cluster, the demo)
+answer in English by design.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import pytest
 from sesizari.errors import FIELDS_RO, NotFoundError, ValidationError
 from tests.conftest import REPO
 
-#: The modules whose refusals the pages show.
+#: The modules whose refusals the pages and the API show.
 PAGE_MODULES = [
+    "sesizari/open311.py",
     "sesizari/incidents.py", "sesizari/workspace.py", "sesizari/intake.py",
     "sesizari/tracking.py", "sesizari/auth.py", "sesizari/photos.py", "sesizari/privacy.py",
     "sesizari/transactions.py", "sesizari/accountability.py", "sesizari/admin.py",
