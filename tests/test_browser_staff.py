@@ -187,45 +187,47 @@ def test_photos_as_served_carry_no_metadata(staff_app, browser):
     context.close()
 
 
+def _follow_signed_out(browser, base: str, path: str, username: str, then: str):
+    """Open ``path`` signed out, sign in on the form it shows, wait for ``then``."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1200})
+    page = context.new_page()
+    page.goto(f"{base}/{path}")
+    page.get_by_role("button", name="Intră").wait_for(timeout=60_000)
+    _settle(page)
+    city = page.url
+    _fill(page, "Utilizator", username)
+    _fill(page, "Parolă", PASSWORD)
+    page.get_by_role("button", name="Intră").click()
+    page.get_by_text(then).first.wait_for(timeout=60_000)
+    _settle(page)
+    return context, page, city
+
+
 def test_a_link_to_a_staff_page_signs_in_then_opens_it(staff_app, browser):
     """A colleague sends ``incident?id=LUG-...``: signed out, the link shows the
     sign-in form with the number's city chosen, and signing in opens the
     incident itself (it was "Page not found"). A department head following a
-    link to the work queue stays there instead of landing on the scorecard."""
+    link to the work queue stays there instead of landing on the scorecard,
+    and a link to a page the role does not open says so, in Romanian."""
     base, _url, (number, department) = staff_app
-    context = browser.new_context(viewport={"width": 1400, "height": 1200})
-    page = context.new_page()
-    page.goto(f"{base}/incident?id={number}")
-    page.get_by_role("button", name="Intră").wait_for(timeout=60_000)
-    _settle(page)
-    assert "city=lugoj" in page.url, page.url  # the city of LUG-..., chosen for the form
-    _fill(page, "Utilizator", "admin")
-    _fill(page, "Parolă", PASSWORD)
-    page.get_by_role("button", name="Intră").click()
-    page.get_by_text(f"Sesizarea {number}").wait_for(timeout=60_000)
+    context, page, form_url = _follow_signed_out(
+        browser, base, f"incident?id={number}", "admin", f"Sesizarea {number}"
+    )
+    assert "city=lugoj" in form_url, form_url  # the city of LUG-..., chosen for the form
     assert page.url.split("?")[0].endswith("/incident"), page.url
     context.close()
 
-    context = browser.new_context(viewport={"width": 1400, "height": 1200})
-    page = context.new_page()
-    page.goto(f"{base}/queue?city=lugoj")
-    _fill(page, "Utilizator", f"sef.{department}")
-    _fill(page, "Parolă", PASSWORD)
-    page.get_by_role("button", name="Intră").click()
-    page.get_by_text("Conectat ca").wait_for(timeout=60_000)
-    _settle(page)
+    context, page, _ = _follow_signed_out(
+        browser, base, "queue?city=lugoj", f"sef.{department}", "Conectat ca"
+    )
     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
     assert page.url.split("?")[0].endswith("/queue"), page.url
     assert page.get_by_role("button", name=MESSAGES["ro"]["queue.download"]).is_visible()
     context.close()
 
-    # A link to a page the role does not open says so, in Romanian.
-    context = browser.new_context(viewport={"width": 1400, "height": 1200})
-    page = context.new_page()
-    page.goto(f"{base}/admin?city=lugoj")
-    _fill(page, "Utilizator", f"sef.{department}")
-    _fill(page, "Parolă", PASSWORD)
-    page.get_by_role("button", name="Intră").click()
-    page.get_by_text("Pagina aceasta nu este deschisă rolului").wait_for(timeout=60_000)
+    context, page, _ = _follow_signed_out(
+        browser, base, "admin?city=lugoj", f"sef.{department}",
+        "Pagina aceasta nu este deschisă rolului",
+    )
     assert page.url.split("?")[0].endswith("/admin"), page.url
     context.close()
