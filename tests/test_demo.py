@@ -175,3 +175,20 @@ def test_the_loaded_demo_fills_the_accountability_page(demo_engine):
         assert sum(commitments.mark_recurrences(conn, c, s) for c, s in city_ids) == 0
         conn.rollback()
     assert len(linked) == 25
+
+
+def test_the_demo_s_staff_events_are_signed_by_a_colleague_of_the_department(demo_engine):
+    """The history's "who" names a person, as live events do: each staff event
+    of the demo is signed by a staff member of the incident's department."""
+    with demo_engine.connect() as conn:
+        signed = conn.execute(sa.text(
+            "SELECT count(*) FILTER (WHERE u.user_id IS NULL) AS unsigned,"
+            " count(*) FILTER (WHERE u.department_id <> i.department_id) AS elsewhere,"
+            " count(*) FILTER (WHERE u.username <> e.actor_label) AS mislabelled,"
+            " count(*) AS staff_events"
+            " FROM incident_events e"
+            " JOIN incidents i ON i.city_id = e.city_id AND i.incident_id = e.incident_id"
+            " LEFT JOIN users u ON u.city_id = e.city_id AND u.user_id = e.actor_user_id"
+            " WHERE e.channel = 'staff'")).one()
+    assert signed.staff_events > 1_000, signed
+    assert (signed.unsigned, signed.elsewhere, signed.mislabelled) == (0, 0, 0), signed

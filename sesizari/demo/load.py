@@ -198,6 +198,16 @@ def load_city(conn: Connection, city: DemoCity, progress: Progress = _quiet) -> 
         progress,
     )
     ev = city.events
+    # Staff events are signed by one of the department's two agents, as live
+    # ones are by the user who acted, so the history names a colleague.
+    users = dict(
+        conn.execute(
+            sa.text("SELECT username, user_id FROM users WHERE city_id = :c"), {"c": city_id}
+        ).all()
+    )
+    department = ev["local_id"].map(inc.set_index("local_id")["department"])
+    agent = "agent" + (ev["local_id"] % 2 + 1).astype(str) + "." + department
+    by_staff = ~ev["kind"].isin(list(_BY_REPORTER))
     events = pd.DataFrame(
         {
             "city_id": city_id,
@@ -205,7 +215,8 @@ def load_city(conn: Connection, city: DemoCity, progress: Progress = _quiet) -> 
             "kind": ev["kind"],
             "from_status": ev["from_status"],
             "to_status": ev["to_status"],
-            "actor_label": ev["kind"].map(_BY_REPORTER).fillna("demo-staff"),
+            "actor_user_id": pd.array(agent.map(users).where(by_staff), dtype="Int64"),
+            "actor_label": ev["kind"].map(_BY_REPORTER).where(~by_staff, agent),
             "channel": ev["kind"].map({k: "web" for k in _BY_REPORTER}).fillna("staff"),
             "is_public": True,
             "body": ev["body"],
