@@ -105,6 +105,13 @@ def actor(label: str, full_name: str | None = None) -> str:
     return t(f"actor.{label}") if label in _ACTORS else label
 
 
+def status_of(status: str, forwarded_to: str | None) -> str:
+    """An incident's status in words.  A forward is stored as ``rejected``
+    (:mod:`sesizari.accountability`); citizens and staff read it as a report
+    sent on to another institution ("Redirecționată"), not one turned down."""
+    return t("track.status_forwarded") if forwarded_to else label("status", status)
+
+
 def label(kind: str, value: str | None) -> str:
     """Translated label of a status/event/channel value (``label("status", "new")``)."""
     return t(f"{kind}.{value}") if value else ""

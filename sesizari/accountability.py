@@ -39,7 +39,7 @@ from sesizari.errors import NotFoundError, PermissionDeniedError, TransitionErro
 from sesizari.incidents import Actor
 from sesizari.registry import parse_number
 from sesizari.transactions import run_in_transaction
-from sesizari.vocab import OPEN_STATUSES, STATUS_RO, Action, EventKind, Role, Status
+from sesizari.vocab import OPEN_STATUSES, STATUS_RO, Action, EventKind, Role, Status, ro_count
 
 __all__ = [
     "DEFAULTS",
@@ -70,13 +70,6 @@ REOPENED_BY_DISPUTE = "Reclamantul spune că problema nu este rezolvată."
 REOPENED_BY_CHECK = "Verificarea pe teren a găsit problema nerezolvată."
 #: The reporter's verdicts as the Romanian refusals name them.
 _VERDICT_RO = {"confirmed": "confirmată", "disputed": "contestată"}
-
-
-def _days_ro(days: int) -> str:
-    """``days`` with the noun, as Romanian says it: "1 zi", "14 zile", "30 de zile"."""
-    if days == 1:
-        return "1 zi"
-    return f"{days} zile" if days < 20 or 0 < days % 100 < 20 else f"{days} de zile"
 
 
 def _staff_actor(user: StaffUser) -> Actor:
@@ -349,8 +342,9 @@ def _verdict(conn: Connection, number: str) -> sa.Row:
             "verification_days",
             f"the {days}-day window to confirm or dispute {row.registry_number} ended on"
             f" {ends.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
-            ro=f"perioada de {_days_ro(days)} pentru confirmarea sau contestarea sesizării"
-            f" {row.registry_number} s-a încheiat la {ends.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+            ro=f"perioada de {ro_count(days, 'zile', 'zi')} pentru confirmarea sau contestarea"
+            f" sesizării {row.registry_number} s-a încheiat la"
+            f" {ends.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
         )
     given = conn.execute(
         sa.text(

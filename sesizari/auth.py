@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
 
 from sesizari.errors import ValidationError
-from sesizari.vocab import Role
+from sesizari.vocab import Role, ro_count
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 10
@@ -45,7 +45,7 @@ def hash_password(password: str) -> str:
         raise ValidationError(
             "password",
             f"use at least {MIN_PASSWORD} characters",
-            ro=f"folosiți cel puțin {MIN_PASSWORD} caractere",
+            ro=f"folosiți cel puțin {ro_count(MIN_PASSWORD, 'caractere')}",
         )
     return _hasher.hash(password)
 

@@ -25,7 +25,7 @@ from sesizari.errors import NotFoundError, PermissionDeniedError, ValidationErro
 from sesizari.incidents import Actor, Contact, NewIncident, create_incident
 from sesizari.opendata import PUBLIC_POINT_SQL, public_precision, unless_personal
 from sesizari.settings import load_settings
-from sesizari.vocab import OPEN_STATUSES, Channel
+from sesizari.vocab import OPEN_STATUSES, Channel, ro_count
 
 #: Window of ``GET /requests`` when no dates are given (days), per the spec.
 DEFAULT_WINDOW_DAYS = 90
@@ -81,7 +81,7 @@ def clean(value: str | None, field: str, max_length: int = MAX_FIELD) -> str | N
         raise ValidationError(
             field,
             f"at most {max_length} characters",
-            ro=f"scrieți cel mult {max_length} de caractere",
+            ro=f"scrieți cel mult {ro_count(max_length, 'caractere')}",
         )
     return value.strip() or None
 

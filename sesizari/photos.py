@@ -56,7 +56,7 @@ from sqlalchemy.engine import Connection, Engine
 from sesizari.errors import NotFoundError, ValidationError
 from sesizari.incidents import Actor, _city, _event, _lock
 from sesizari.settings import load_settings
-from sesizari.vocab import EventKind
+from sesizari.vocab import EventKind, ro_count
 
 log = logging.getLogger(__name__)
 
@@ -178,12 +178,6 @@ def _megabytes(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB"
 
 
-def _pixels_ro(n: int) -> str:
-    """``n`` pixels as Romanian says it: "19 pixeli", "40.000.000 de pixeli"."""
-    de = "" if n < 20 or 0 < n % 100 < 20 else "de "
-    return f"{n:,} {de}pixeli".replace(",", ".")
-
-
 def _sniff_other(data: bytes) -> str | None:
     for magic, offset, name in _OTHER_IMAGE_SIGNATURES:
         if data[offset : offset + len(magic)] == magic:
@@ -236,7 +230,7 @@ def _bomb(exc: Exception) -> PhotoError:
     """Pillow's own bomb refusal, reworded (it fires before the size is known to us)."""
     m = re.search(r"\((\d+) pixels\)", str(exc))
     declared = f"{int(m.group(1)):,} pixels" if m else "too many pixels"
-    declared_ro = _pixels_ro(int(m.group(1))) if m else "prea mulți pixeli"
+    declared_ro = ro_count(int(m.group(1)), "pixeli") if m else "prea mulți pixeli"
     return PhotoError(
         Reason.TOO_MANY_PIXELS,
         f"image too big: it declares {declared} (at most {MAX_PIXELS // 1_000_000} "

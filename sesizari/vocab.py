@@ -37,6 +37,16 @@ STATUS_RO: dict[str, str] = {
     Status.DUPLICATE: "marcată ca dublură",
 }
 
+def ro_count(n: int, plural: str, one: str | None = None) -> str:
+    """``n`` with its noun as Romanian writes it: "1 zi", "14 zile", "30 de zile",
+    "40.000.000 de pixeli" ("de" from 20 on, except after 01-19 in the last two
+    digits; thousands grouped with points)."""
+    if n == 1 and one:
+        return f"1 {one}"
+    de = "" if n < 20 or 0 < n % 100 < 20 else "de "
+    return f"{n:,}".replace(",", ".") + f" {de}{plural}"
+
+
 #: Statuses counted as "still to do" by every backlog figure.
 OPEN_STATUSES: tuple[Status, ...] = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
 #: Statuses where the work is finished with a fix.

@@ -15,6 +15,7 @@ import ast
 import pytest
 
 from sesizari.errors import FIELDS_RO, NotFoundError, ValidationError
+from sesizari.vocab import ro_count
 from tests.conftest import REPO
 
 #: The modules whose refusals the pages and the API show.
@@ -78,3 +79,12 @@ def test_a_refusal_says_itself_in_each_language():
     assert missing.says("ro") == "Nu există sesizarea LUG-2026-000001"
     # Without a Romanian text, the English one rather than nothing.
     assert NotFoundError("No such thing").says("ro") == "No such thing"
+
+
+@pytest.mark.parametrize(
+    ("n", "written"),
+    [(1, "1 zi"), (2, "2 zile"), (19, "19 zile"), (20, "20 de zile"), (101, "101 zile"),
+     (115, "115 zile"), (120, "120 de zile"), (1000, "1.000 de zile")],
+)  # fmt: skip
+def test_counts_are_written_as_romanian_writes_them(n, written):
+    assert ro_count(n, "zile", "zi") == written

@@ -37,11 +37,7 @@ st.subheader(t_md("incident.title", number=number))
 
 lang = current_language()
 zone = ZoneInfo(inc["timezone"])
-# A forward is stored as "rejected" (sesizari.accountability); staff read it as
-# the citizen does: sent on to another institution, not turned down.
-shown_status = (
-    t("track.status_forwarded") if inc["forwarded_to"] else widgets.label("status", inc["status"])
-)
+shown_status = widgets.status_of(inc["status"], inc["forwarded_to"])
 widgets.facts([
     (t("col.status"), shown_status),
     (t("col.category"), inc[f"category_{lang}"]),

@@ -25,11 +25,7 @@ except SesizariError as exc:
     st.stop()
 
 lang = current_language()
-# A forward is stored as "rejected" (sesizari.accountability): to the citizen it
-# is a report sent on, not one turned down.
-shown_status = (
-    t("track.status_forwarded") if view["forwarded_to"] else widgets.label("status", view["status"])
-)
+shown_status = widgets.status_of(view["status"], view["forwarded_to"])
 widgets.facts([
     (t("track.status"), shown_status),
     (t("track.category"), view[f"category_{lang}"]),
