@@ -22,7 +22,7 @@ run: setup
 	$(PY) -m sesizari demo --incidents $(INCIDENTS)
 	@echo "HTTP API: http://127.0.0.1:$(API_PORT)/docs   dashboard: http://localhost:$(PORT)"
 	@$(PY) -m api --port $(API_PORT) & api=$$!; trap "kill $$api 2>/dev/null" EXIT INT TERM; \
-	$(PY) -m streamlit run dashboard/app.py --server.port $(PORT)
+	$(PY) -m streamlit run dashboard/server.py --server.port $(PORT)
 
 api: setup
 	$(PY) -m sesizari db start

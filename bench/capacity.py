@@ -152,7 +152,7 @@ def submissions(url: str, rate: float, seconds: float) -> bool:
 def _serve_dashboard(url: str) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"),
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "server.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=REPO, env={**os.environ, "DATABASE_URL": url},

@@ -15,6 +15,7 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 
 import streamlit as st  # noqa: E402
 
+from dashboard import staff_session  # noqa: E402
 from dashboard.i18n import LANGUAGES, current_language, t, t_md  # noqa: E402
 from sesizari.vocab import Role  # noqa: E402
 
@@ -46,7 +47,7 @@ def page(name: str, icon: str, default: bool = False) -> st.Page:
 STAFF_PAGES = ("queue", "incident", "dispatch", "feeds", "admin")
 
 
-user = st.session_state.get("user")
+user = staff_session.current_user()
 # The live map is the app's root for everyone, so a shared link opens the same
 # page whoever follows it; a department head is taken to their own scorecard
 # when signing in (views/login.py).
@@ -104,9 +105,9 @@ else:
         t_md("signed_in_as", name=user.full_name, role=t(f"role.{user.role.value}"))
     )
     if st.sidebar.button(t("nav.logout"), key="logout"):
-        for key in ("user", "incident_id"):
-            st.session_state.pop(key, None)
+        staff_session.sign_out()
         st.rerun()
+staff_session.hand_over()
 st.session_state["pages"] = pages
 
 current = st.navigation(sections)

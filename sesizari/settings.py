@@ -60,6 +60,10 @@ SETTINGS_DOC: dict[str, tuple[str | None, str]] = {
         "change-me",
         "Secret salt for hashing client addresses (rate limiting). Set a random value.",
     ),
+    "SESIZARI_STAFF_SESSION_HOURS": (
+        "12",
+        "How long a staff sign-in lasts in a browser, across page reloads (hours).",
+    ),
     "SESIZARI_TILE_URL": (
         "",
         "XYZ tile URL for the report map (e.g. the city's tile server); empty = plain background.",
@@ -91,6 +95,7 @@ class Settings:
     secret: str = field(default="change-me", repr=False)
     tile_url: str = ""
     read_database_url: str | None = field(default=None, repr=False)
+    staff_session_hours: int = 12
 
     def __repr__(self) -> str:  # pragma: no cover - trivial
         return (
@@ -124,6 +129,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     data_dir = Path(_get(env, "SESIZARI_DATA_DIR") or "").resolve()
     photo_dir = _get(env, "SESIZARI_PHOTO_DIR")
+    if _int(env, "SESIZARI_STAFF_SESSION_HOURS") < 1:
+        raise ValueError("SESIZARI_STAFF_SESSION_HOURS must be at least 1 (hours)")
     return Settings(
         database_url=_get(env, "DATABASE_URL"),
         data_dir=data_dir,
@@ -138,4 +145,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         secret=_get(env, "SESIZARI_SECRET") or "change-me",
         tile_url=_get(env, "SESIZARI_TILE_URL") or "",
         read_database_url=_get(env, "SESIZARI_READ_DATABASE_URL"),
+        staff_session_hours=_int(env, "SESIZARI_STAFF_SESSION_HOURS"),
     )

@@ -45,7 +45,7 @@ def serve(database_url: str, name: str, **env_extra: str) -> Iterator[str]:
             "-m",
             "streamlit",
             "run",
-            str(REPO / "dashboard" / "app.py"),
+            str(REPO / "dashboard" / "server.py"),
             "--server.port",
             str(port),
             "--server.address",

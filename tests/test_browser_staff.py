@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from dashboard.i18n import MESSAGES
-from sesizari import db
+from sesizari import db, staff_sessions
 from sesizari.incidents import Actor
 from sesizari.photos import attach_photo
 from tests import raw_tables as raw
@@ -232,3 +233,52 @@ def test_a_link_to_a_staff_page_signs_in_then_opens_it(staff_app, browser):
     )
     assert page.url.split("?")[0].endswith("/admin"), page.url
     context.close()
+
+
+def _session_cookie(context, present: bool = True) -> dict | None:
+    """The browser's session cookie, once it is there (or gone, ``present=False``)."""
+    for _ in range(100):
+        found = [c for c in context.cookies() if c["name"] == staff_sessions.COOKIE]
+        if bool(found) == present:
+            return found[0] if found else None
+        time.sleep(0.1)
+    raise AssertionError(f"session cookie {'never set' if present else 'still there'}")
+
+
+def test_a_reload_keeps_the_sign_in_until_sign_out(staff_app, browser):
+    """A clerk who reloads the page, or opens a second tab, stays signed in
+    (it was the sign-in form again): the server sets a cookie that no script
+    on the page can read.  Signing out ends it in every tab, and the cookie's
+    old value signs nobody in."""
+    base, url, (number, department) = staff_app
+    context, page, _ = _follow_signed_out(
+        browser, base, "queue?city=lugoj", f"sef.{department}", "Conectat ca"
+    )
+    cookie = _session_cookie(context)
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict", cookie
+    assert staff_sessions.COOKIE not in page.evaluate("document.cookie")
+
+    page.reload()
+    page.get_by_role("button", name=MESSAGES["ro"]["queue.download"]).wait_for(timeout=60_000)
+    assert page.url.split("?")[0].endswith("/queue"), page.url
+
+    second = context.new_page()
+    second.goto(f"{base}/incident?id={number}")
+    second.get_by_text(f"Sesizarea {number}").wait_for(timeout=60_000)
+
+    _settle(page)
+    page.get_by_role("button", name=MESSAGES["ro"]["nav.logout"]).click()
+    _session_cookie(context, present=False)  # expired by the server
+    page.goto(f"{base}/queue?city=lugoj")
+    page.get_by_role("button", name="Intră").wait_for(timeout=60_000)
+    second.reload()
+    second.get_by_role("button", name="Intră").wait_for(timeout=60_000)
+    assert second.get_by_text(f"Sesizarea {number}").count() == 0
+    context.close()
+
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert staff_sessions.restore(conn, cookie["value"]) is None
+    finally:
+        engine.dispose()

@@ -129,6 +129,42 @@ def test_login_and_staff_navigation(demo):
     assert at.session_state["user"].username == "agent1.roads"
 
 
+def _sessions(engine) -> int:
+    return _count(engine, "SELECT count(*) FROM staff_sessions")
+
+
+def test_a_session_ended_elsewhere_signs_the_tab_out(demo):
+    """Signing in starts a session in the database; signing out in another tab,
+    or an admin disabling the account, signs this tab out on its next run
+    (before, the tab stayed signed in until it was closed)."""
+    for end in ("DELETE FROM staff_sessions", "UPDATE users SET active = false"
+                " WHERE username = 'agent1.roads'"):  # fmt: skip
+        at = run_app("login")
+        at.selectbox(key="city").set_value("lugoj").run()
+        at.text_input(key="login_user").set_value("agent1.roads")
+        at.text_input(key="login_password").set_value("sesizari-demo")
+        _click(at, "Intră")
+        assert at.session_state["user"].username == "agent1.roads" and _sessions(demo) == 1
+        at.switch_page("views/queue.py").run()
+        assert at.dataframe, "the queue shows while the session stands"
+        with demo.begin() as conn:
+            conn.execute(sa.text(end))
+        at.run()
+        assert "user" not in at.session_state and not at.dataframe
+        assert any(b.label == "Intră" for b in at.button), "the sign-in form"
+        with demo.begin() as conn:
+            conn.execute(sa.text("UPDATE users SET active = true"))
+
+    at = run_app("login")
+    at.selectbox(key="city").set_value("lugoj").run()
+    at.text_input(key="login_user").set_value("agent1.roads")
+    at.text_input(key="login_password").set_value("sesizari-demo")
+    _click(at, "Intră")
+    assert _sessions(demo) == 1
+    _click(at, "Ieșire")
+    assert "user" not in at.session_state and _sessions(demo) == 0
+
+
 def test_queue_shows_only_the_users_department(demo):
     user = load_user(demo, "agent1.roads")
     at = run_app("queue", user=user)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, widgets
+from dashboard import data, staff_session, widgets
 from dashboard.i18n import t
 from sesizari import auth
 from sesizari.errors import SesizariError
@@ -27,7 +27,7 @@ if submitted:
     if user is None:
         st.error(t("login.failed"))
     else:
-        st.session_state["user"] = user
+        staff_session.sign_in(user)
         # Signing in from a link to a staff page: the rerun opens that page at
         # the same address.  From the sign-in page itself, a head lands on
         # their own department's scorecard.

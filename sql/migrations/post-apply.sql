@@ -5,7 +5,8 @@
 -- incidents and their rollups and write nothing.  Even a filter that some
 -- day slipped text into the SQL could then neither change data nor read the
 -- tables below, which hold personal data and secrets: reporters' contacts,
--- staff accounts (password hashes), API keys, salted client hashes.
+-- staff accounts (password hashes) and their sessions, API keys, salted
+-- client hashes.
 --
 -- The role is created by the embedded cluster (sesizari/cluster.py); on
 -- another server an administrator creates it (README: "A read-only login").
@@ -16,7 +17,7 @@
 DO $$
 DECLARE
     private CONSTANT text[] := ARRAY['incident_contacts', 'users', 'api_keys',
-                                     'submission_attempts'];
+                                     'submission_attempts', 'staff_sessions'];
     rel record;
     may_read boolean;
 BEGIN
