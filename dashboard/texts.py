@@ -175,6 +175,18 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "#{run} · {source} · {started} · {status}", "#{run} · {source} · {started} · {status}"
     ),
     "feeds.error": ("Eroarea", "Error"),
+    "feeds.aborted": (
+        "Încărcarea s-a oprit înainte de final (procesul ei a fost întrerupt). Rândurile"
+        " loturilor încheiate sunt păstrate; aceeași comandă, rulată din nou, o termină.",
+        "The load stopped before its end (its process was interrupted). The rows of its"
+        " finished batches are kept; the same command, run again, completes it.",
+    ),
+    "feeds.failed_at": (
+        "Lotul care începe la rândul {row} a fost refuzat; rândurile dinaintea lui sunt"
+        " păstrate. Cauza: {detail}",
+        "The batch starting at row {row} was refused; the rows before it are kept."
+        " The cause: {detail}",
+    ),
     "feeds.no_rejects": (
         "Niciun rând respins în acest import.", "No row was rejected in this run."
     ),

@@ -241,15 +241,31 @@ class Loader:
         self.params["run"] = run_id
         return run_id
 
-    def finish_run(self, status: str, error: str | None = None) -> None:
+    def finish_run(
+        self,
+        status: str,
+        error: str | None = None,
+        *,
+        error_row: int | None = None,
+        error_ro: str | None = None,
+    ) -> None:
+        """Record the run's end; a failure's first row and Romanian text go in
+        their own columns for the Feeds page (migration 0032)."""
         if self.dry_run:
             return  # a dry run records nothing
         self.conn.execute(
             sa.text(
-                "UPDATE feed_runs SET status = :s, finished_at = now(), error = :e"
+                "UPDATE feed_runs SET status = :s, finished_at = now(), error = :e,"
+                " error_row = :row, error_ro = :ro"
                 " WHERE city_id = :c AND run_id = :run"
             ),
-            {**self.params, "s": status, "e": error[:5000] if error else None},
+            {
+                **self.params,
+                "s": status,
+                "e": error[:5000] if error else None,
+                "row": error_row,
+                "ro": error_ro[:5000] if error_ro else None,
+            },
         )
         self.conn.commit()
 
@@ -782,7 +798,12 @@ def load_source(
                 error = _safe_error(exc)
                 try:
                     conn.rollback()
-                    loader.finish_run("failed", f"batch from row {first_row}: {error}")
+                    loader.finish_run(
+                        "failed",
+                        f"batch from row {first_row}: {error}",
+                        error_row=first_row,
+                        error_ro=exc.ro if isinstance(exc, SesizariError) else None,
+                    )
                 except Exception:  # the original error matters more: raised below
                     pass
                 if out is not None:

@@ -106,18 +106,25 @@ def _get(url: str) -> bytes:
             else text.strip())
         raise ValidationError(
             "open311", f"{url.split('?')[0]} answered HTTP {exc.code}: {detail[:200]}"
-            " (check the base URL, jurisdiction and API key)"
+            " (check the base URL, jurisdiction and API key)",
+            ro=f"{url.split('?')[0]} a răspuns HTTP {exc.code}: {detail[:200]}"
+            " (verificați adresa de bază, jurisdicția și cheia API)",
         ) from None
     except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
         raise ValidationError(
             "open311", f"cannot reach {url.split('?')[0]} ({exc}); check the base URL, and"
-            " that this machine can reach the server (proxy, firewall)"
+            " that this machine can reach the server (proxy, firewall)",
+            ro=f"{url.split('?')[0]} nu poate fi accesat ({exc}); verificați adresa de bază"
+            " și că acest calculator ajunge la server (proxy, firewall)",
         ) from None
     if len(body) > MAX_ANSWER_BYTES:
         raise ValidationError(
             "open311", f"{url.split('?')[0]} answered more than"
             f" {MAX_ANSWER_BYTES // (1024 * 1024)} MiB for one page; check that the base URL"
-            " is a GeoReport v2 endpoint"
+            " is a GeoReport v2 endpoint",
+            ro=f"{url.split('?')[0]} a răspuns mai mult de"
+            f" {MAX_ANSWER_BYTES // (1024 * 1024)} MiB pentru o pagină; verificați că adresa"
+            " de bază este un punct de acces GeoReport v2",
         )
     return body
 
@@ -141,13 +148,20 @@ def _json(url: str) -> list[dict]:
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError("open311", f"{shown} did not answer JSON ({exc})") from None
+        raise ValidationError(
+            "open311", f"{shown} did not answer JSON ({exc})",
+            ro=f"{shown} nu a răspuns JSON ({exc})",
+        ) from None
     errors = _error_text(doc)
     if errors:
-        raise ValidationError("open311", f"{shown} answered an error: {errors[:300]}")
+        raise ValidationError(
+            "open311", f"{shown} answered an error: {errors[:300]}",
+            ro=f"{shown} a răspuns cu o eroare: {errors[:300]}",
+        )
     if not isinstance(doc, list) or not all(isinstance(x, dict) for x in doc):
         raise ValidationError(
-            "open311", f"{shown} did not answer a GeoReport v2 list; check the base URL"
+            "open311", f"{shown} did not answer a GeoReport v2 list; check the base URL",
+            ro=f"{shown} nu a răspuns o listă GeoReport v2; verificați adresa de bază",
         )
     return doc
 
@@ -160,10 +174,16 @@ def _xml(url: str) -> ET.Element:
     try:
         root = SafeET.fromstring(_get(url), forbid_dtd=True)
     except (ET.ParseError, DefusedXmlException) as exc:
-        raise ValidationError("open311", f"{shown} did not answer plain XML ({exc})") from None
+        raise ValidationError(
+            "open311", f"{shown} did not answer plain XML ({exc})",
+            ro=f"{shown} nu a răspuns XML simplu ({exc})",
+        ) from None
     if root.tag == "errors" or root.tag == "error" or root.find("error") is not None:
         text = " ".join(t.strip() for t in root.itertext() if t.strip())
-        raise ValidationError("open311", f"{shown} answered an error: {text[:300]}")
+        raise ValidationError(
+            "open311", f"{shown} answered an error: {text[:300]}",
+            ro=f"{shown} a răspuns cu o eroare: {text[:300]}",
+        )
     return root
 
 
@@ -279,7 +299,9 @@ def fetch(
                 span = f" ({window[0]:%Y-%m-%d} to {window[1]:%Y-%m-%d})" if window else ""
                 raise ValidationError(
                     "open311", f"{base} still had requests after {max_pages} pages{span};"
-                    " give a larger --max-pages or a smaller --window-days"
+                    " give a larger --max-pages or a smaller --window-days",
+                    ro=f"{base} avea încă cereri după {max_pages} pagini{span};"
+                    " dați un --max-pages mai mare sau un --window-days mai mic",
                 )
 
 

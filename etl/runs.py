@@ -46,7 +46,8 @@ def list_runs(engine: Engine, city: str | None = None, limit: int = 20) -> list[
             sa.text(
                 "SELECT c.slug AS city, r.run_id, r.source, r.file_name, r.status, r.started_at,"
                 " r.finished_at, r.rows_read, r.rows_inserted, r.rows_updated,"
-                " r.rows_unchanged, r.rows_rejected, r.watermark, r.error"
+                " r.rows_unchanged, r.rows_rejected, r.watermark, r.error, r.error_row,"
+                " r.error_ro"
                 " FROM feed_runs_shown r JOIN cities c USING (city_id)"
                 " WHERE CAST(:city AS text) IS NULL OR c.slug = :city"
                 " ORDER BY r.started_at DESC, r.run_id DESC LIMIT :n"

@@ -81,6 +81,7 @@ FIELDS_RO: dict[str, str] = {
     "notes": "observațiile",
     "now": "momentul de referință",
     "number": "numărul",
+    "open311": "serverul Open311",
     "outcome": "rezultatul",
     "password": "parola",
     "phone": "telefonul",

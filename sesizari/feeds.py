@@ -28,7 +28,7 @@ SELECT r.run_id, r.source, r.file_name, r.status,
        round(CAST(extract(epoch FROM r.finished_at - r.started_at) AS numeric), 1)
            AS seconds,
        r.rows_read, r.rows_inserted, r.rows_updated, r.rows_unchanged, r.rows_rejected,
-       r.error
+       r.error, r.error_row, r.error_ro
 FROM feed_runs_shown r JOIN cities c USING (city_id)
 WHERE r.city_id = :c
 ORDER BY r.started_at DESC, r.run_id DESC

@@ -776,15 +776,22 @@ def get_incident(conn: Connection, city: str, registry_number: str) -> dict[str,
 
 
 def get_events(
-    conn: Connection, city: str, registry_number: str, public_only: bool = False
+    conn: Connection,
+    city: str,
+    registry_number: str,
+    public_only: bool = False,
+    *,
+    incident_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """The incident's history, oldest first (``public_only`` for the citizen's timeline).
 
     ``actor_name`` is the full name of the staff member who acted (None for a
     citizen, a feed or the system: ``actor_label`` says which); left out of
-    the citizen's timeline.
+    the citizen's timeline.  A caller that has just read the incident passes
+    its ``incident_id``, which spares reading it again.
     """
-    incident = get_incident(conn, city, registry_number)
+    if incident_id is None:
+        incident_id = get_incident(conn, city, registry_number)["incident_id"]
     rows = conn.execute(
         sa.text(
             "SELECT e.kind, e.from_status, e.to_status, e.actor_label, e.channel, e.is_public,"
@@ -794,7 +801,7 @@ def get_events(
             " WHERE c.slug = :city AND e.incident_id = :i AND (NOT :pub OR e.is_public)"
             " ORDER BY e.created_at, e.event_id"
         ),
-        {"city": city, "i": incident["incident_id"], "pub": public_only},
+        {"city": city, "i": incident_id, "pub": public_only},
     )
     return [dict(r._mapping) for r in rows]
 

@@ -99,7 +99,9 @@ def incident_detail(engine: Engine, user: StaffUser, number: str) -> dict[str, A
     check_scope(engine, user, number)
     with engine.connect() as conn:
         detail = incidents.get_incident(conn, user.city, number)
-        detail["events"] = incidents.get_events(conn, user.city, number)
+        detail["events"] = incidents.get_events(
+            conn, user.city, number, incident_id=detail["incident_id"]
+        )
         contact = conn.execute(
             sa.text(
                 "SELECT name, phone, email FROM incident_contacts"

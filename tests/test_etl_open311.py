@@ -144,6 +144,8 @@ def test_open311_errors_say_what_to_do(engine, sf, server):
                     load_mapping("open311"))
     (run,) = list_runs(engine, "sf")
     assert run["status"] == "failed" and "HTTP 403" in run["error"]
+    # the Feeds page's parts: where the run stopped, and the cause in Romanian
+    assert run["error_row"] == 1 and "a răspuns HTTP 403: Invalid api_key" in run["error_ro"]
     # The same in JSON, as an HTTP error and as a 200 answer holding errors.
     refused = json.dumps([{"code": 403, "description": "Invalid api_key received"}]).encode()
     for status in (403, 200):

@@ -662,6 +662,40 @@ def test_feeds_page_shows_runs_and_why_rows_were_refused(demo, tmp_path):
     assert "nu respectă formatul" in rejected["Detalii"].iloc[1]
 
 
+def test_feeds_page_tells_a_failed_or_stopped_run_in_the_page_s_language(demo, tmp_path):
+    """A run the database refused, or one whose process died, is told in the
+    page's language (it was the command line's English line); the database's
+    own words stay as they came."""
+    from etl.load import LoadError, load_file
+    from tests.etl_helpers import row, test_mapping, write_csv
+
+    manager = load_user(demo, "manager")
+    with demo.begin() as conn:  # a rule the loader does not know about
+        conn.execute(sa.text("ALTER TABLE incidents ADD CONSTRAINT no_secret"
+                             " CHECK (address IS DISTINCT FROM 'Str. Secretă 7')"))
+    rows = [row(id=f"S{k}") for k in range(4)] + [row(id="S9", adresa="Str. Secretă 7")]
+    with pytest.raises(LoadError):
+        load_file(demo, write_csv(tmp_path / "s.csv", rows), "lugoj",
+                  test_mapping(category__map={"Groapă": "pothole"}), batch_size=4)  # fmt: skip
+
+    said = [x.value for x in run_app("feeds", user=manager).text]
+    assert any(x.startswith("Lotul care începe la rândul 5 a fost refuzat; rândurile")
+               and "no_secret" in x and "batch from row" not in x for x in said), said
+    at = run_app(user=manager)
+    at.query_params["lang"] = "en"
+    at.switch_page("views/feeds.py").run()
+    assert any(x.startswith("The batch starting at row 5 was refused") for x in
+               [x.value for x in at.text]), [x.value for x in at.text]
+
+    with demo.begin() as conn:  # a load killed mid-way: 'running', its lock gone
+        conn.execute(sa.text("INSERT INTO feed_runs (city_id, source, file_name)"
+                             " SELECT city_id, 'primarie', 'b.csv' FROM cities"
+                             " WHERE slug = 'lugoj'"))  # fmt: skip
+    said = [x.value for x in run_app("feeds", user=manager).text]
+    assert any(x.startswith("Încărcarea s-a oprit înainte de final") for x in said), said
+    assert not any("loading process" in x for x in said)
+
+
 def test_every_reject_reason_and_feed_status_has_a_label_in_both_languages():
     from dashboard.texts import MESSAGES
     from etl.messages import REASONS

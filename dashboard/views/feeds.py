@@ -8,6 +8,7 @@ raw row (it may hold personal data).
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import data, widgets
@@ -25,7 +26,7 @@ if runs.empty:
 st.caption(t("feeds.caption"))
 widgets.table(
     widgets.headers(
-        runs.drop(columns=["error"]).assign(
+        runs.drop(columns=["error", "error_row", "error_ro"]).assign(
             status=[widgets.label("feed_status", s) for s in runs["status"]]
         )
     ),
@@ -51,9 +52,20 @@ widgets.facts(
         (t("col.rows_rejected"), widgets.number(run["rows_rejected"])),
     ]
 )
-if isinstance(run["error"], str) and run["error"]:
+# Plain text (st.text): no Markdown or HTML from a message.
+if run["status"] == "aborted":
     st.caption(t("feeds.error"))
-    st.text(run["error"])  # plain text: no Markdown or HTML from a message
+    st.text(t("feeds.aborted"))
+elif isinstance(run["error"], str) and run["error"]:
+    st.caption(t("feeds.error"))
+    if pd.isna(run["error_row"]):  # recorded before migration 0032: as it was stored
+        st.text(run["error"])
+    else:
+        row = int(run["error_row"])
+        cause = run["error"].removeprefix(f"batch from row {row}: ")
+        if current_language() == "ro" and isinstance(run["error_ro"], str):
+            cause = run["error_ro"]
+        st.text(t("feeds.failed_at", row=widgets.number(row), detail=cause))
 if run["rows_rejected"] == 0:
     st.info(t("feeds.no_rejects"))
     st.stop()
