@@ -49,13 +49,25 @@ def linked_city() -> str | None:
 
 def city_selector(sidebar: bool = True) -> str | None:
     """Pick a city (kept in ``?city=``, else the city of the link's number, else
-    the first); None when the database has none."""
+    the signed-in user's, else the first); None when the database has none.
+
+    The user's city matters where a page is opened without ``?city=``: a
+    department head signing in lands on the scorecard with their own city
+    chosen, not the first in the list (another city's department of the
+    same name).
+    """
     names = city_names()
     if not names:
         st.info(t("city.none"))
         return None
     slugs = list(names)
-    wanted = st.query_params.get("city") or linked_city() or slugs[0]
+    user = st.session_state.get("user")
+    wanted = (
+        st.query_params.get("city")
+        or linked_city()
+        or (user.city if user is not None else None)
+        or slugs[0]
+    )
     where = st.sidebar if sidebar else st
     city = where.selectbox(
         t("city.label"),

@@ -147,6 +147,7 @@ def test_department_head_lands_on_own_department(demo_url, demo_engine):
     next(b for b in at.button if b.label == "Intră").click().run()
     assert not at.exception, at.exception
     assert at.selectbox(key="dep_pick").value == "water"
+    assert at.selectbox(key="city").value == "lugoj"  # the head's own city, not the first
     signed_in = [shown(c.value) for c in at.sidebar.caption]
     assert "Conectat ca Șef Apă-Canal (Șef de compartiment)" in signed_in  # the role in words
     received = at.dataframe[0].value
