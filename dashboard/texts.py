@@ -365,6 +365,21 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "admin.role": ("Rol", "Role"),
     "admin.department": ("Compartiment", "Department"),
     "admin.create": ("Creează", "Create"),
+    "admin.edit_user": ("Modificarea unui cont", "Changing an account"),
+    "admin.edit_pick": ("Contul", "Account"),
+    "admin.active": ("Poate intra în aplicație", "May sign in"),
+    "admin.new_password": (
+        "Parolă nouă (goală: rămâne cea de acum)", "New password (empty: the current one stays)"
+    ),
+    "admin.edit_note": (
+        "Un cont nu se șterge: numele rămâne în istoricul sesizărilor. Pentru cine a plecat,"
+        " debifați accesul. O schimbare de rol, compartiment, parolă sau acces îl scoate"
+        " imediat din aplicație, pe orice dispozitiv.",
+        "An account is never deleted: its name stays in the incidents' history. For someone"
+        " who left, untick the access. A change of role, department, password or access signs"
+        " the account out at once, on every device.",
+    ),
+    "admin.save_account": ("Salvează contul", "Save the account"),
     "admin.created": ("Creat.", "Created."),
     "admin.target_hours": ("Termen țintă (ore)", "Target (hours)"),
     "admin.target_of": ("{category}: termen țintă (ore)", "{category}: target (hours)"),

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from sesizari import auth, catalog
 from sesizari.auth import StaffUser
-from sesizari.errors import PermissionDeniedError, ValidationError
+from sesizari.errors import NotFoundError, PermissionDeniedError, ValidationError
 from sesizari.vocab import Role
 
 #: City settings an admin may change: name -> (type, minimum, maximum) for numbers.
@@ -68,6 +68,39 @@ def users(engine: Engine, user: StaffUser) -> pd.DataFrame:
         )
 
 
+def user(engine: Engine, admin_user: StaffUser, username: str) -> dict[str, Any]:
+    """One account of the city as the edit form shows it (no password hash)."""
+    _require_admin(admin_user)
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT u.username, u.full_name, u.role, d.code AS department, u.active"
+                " FROM users u LEFT JOIN departments d ON d.city_id = u.city_id"
+                " AND d.department_id = u.department_id"
+                " WHERE u.city_id = :c AND u.username = :u"
+            ),
+            {"c": admin_user.city_id, "u": username},
+        ).one_or_none()
+    if row is None:
+        raise NotFoundError(
+            f"No user {username!r} in this city",
+            ro=f"Nu există utilizatorul {username!r} în acest oraș",
+        )
+    return dict(row._mapping)
+
+
+def _full_name(name: str | None) -> str:
+    """A person's name as stored: trimmed, 1 to 200 characters."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("full_name", "a name is required", ro="scrieți numele")
+    if len(name) > 200:
+        raise ValidationError(
+            "full_name", "use at most 200 characters", ro="folosiți cel mult 200 de caractere"
+        )
+    return name
+
+
 def create_user(
     engine: Engine,
     user: StaffUser,
@@ -79,8 +112,7 @@ def create_user(
     password: str,
 ) -> int:
     _require_admin(user)
-    if not (full_name or "").strip():
-        raise ValidationError("full_name", "a name is required", ro="scrieți numele")
+    full_name = _full_name(full_name)
     hashed = auth.hash_password(password)
     with engine.begin() as conn:
         _require_free(conn, user.city_id, "users", username)
@@ -88,9 +120,51 @@ def create_user(
             conn,
             user.city_id,
             username=username,
-            full_name=full_name.strip(),
+            full_name=full_name,
             role=role,
             department_code=department,
+            password_hash=hashed,
+        )
+
+
+def update_user(
+    engine: Engine,
+    user: StaffUser,
+    username: str,
+    *,
+    full_name: str,
+    role: str,
+    department: str | None,
+    active: bool,
+    password: str | None = None,
+) -> None:
+    """Change a colleague's account: name, role, department, whether it may
+    sign in, and its password when one is given (empty keeps it).
+
+    Disabling an account is how someone who left loses access (accounts are
+    never deleted: their name stays on the history they wrote).  Any change
+    of access ends the account's open sessions at once (migration 0031).  An
+    administrator cannot disable or demote their own account, so a city is
+    never left without one who can sign in.
+    """
+    _require_admin(user)
+    full_name = _full_name(full_name)
+    if username == user.username and (not active or role != Role.ADMIN.value):
+        raise ValidationError(
+            "role",
+            "you cannot take away your own access; ask another administrator",
+            ro="nu vă puteți retrage propriul acces; cereți-i altui administrator",
+        )
+    hashed = auth.hash_password(password) if password else None
+    with engine.begin() as conn:
+        catalog.update_user(
+            conn,
+            user.city_id,
+            username,
+            full_name=full_name,
+            role=role,
+            department_code=department,
+            active=active,
             password_hash=hashed,
         )
 

@@ -297,27 +297,13 @@ def create_user(
     email: str | None = None,
     password_hash: str | None = None,
 ) -> int:
-    try:
-        role = Role(role)
-    except ValueError:
-        raise ValidationError(
-            "role",
-            f"unknown role {role!r}; use one of {[r.value for r in Role]}",
-            ro=f"rol necunoscut: {role!r}; folosiți unul dintre {[r.value for r in Role]}",
-        ) from None
     if not re.fullmatch(r"[a-z0-9._-]{2,60}", username):
         raise ValidationError(
             "username",
             "use 2-60 lowercase letters, digits, '.', '_' or '-'",
             ro="folosiți 2-60 de caractere: litere mici, cifre, '.', '_' sau '-'",
         )
-    if role in (Role.STAFF, Role.DEPT_HEAD) and not department_code:
-        raise ValidationError(
-            "department",
-            f"a {role.value} user needs a department",
-            ro=f"alegeți compartimentul: rolul de {_ROLE_RO.get(role, role.value)} îl cere",
-        )
-    dep = department_id(conn, city_id, department_code) if department_code else None
+    role, dep = _role_and_department(conn, city_id, role, department_code)
     return conn.execute(
         sa.text(
             "INSERT INTO users (city_id, username, full_name, email, role, department_id,"
@@ -333,6 +319,63 @@ def create_user(
             "p": password_hash,
         },
     ).scalar_one()
+
+
+def _role_and_department(
+    conn: Connection, city_id: int, role: Role | str, department_code: str | None
+) -> tuple[Role, int | None]:
+    """A known role, and the id of its department (staff and heads need one)."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise ValidationError(
+            "role",
+            f"unknown role {role!r}; use one of {[r.value for r in Role]}",
+            ro=f"rol necunoscut: {role!r}; folosiți unul dintre {[r.value for r in Role]}",
+        ) from None
+    if role in (Role.STAFF, Role.DEPT_HEAD) and not department_code:
+        raise ValidationError(
+            "department",
+            f"a {role.value} user needs a department",
+            ro=f"alegeți compartimentul: rolul de {_ROLE_RO.get(role, role.value)} îl cere",
+        )
+    return role, department_id(conn, city_id, department_code) if department_code else None
+
+
+def update_user(
+    conn: Connection,
+    city_id: int,
+    username: str,
+    *,
+    full_name: str,
+    role: Role | str,
+    department_code: str | None,
+    active: bool,
+    password_hash: str | None = None,
+) -> None:
+    """Change an account; ``password_hash`` None keeps the password.
+
+    A new password, role or department, or a disabled account, ends the
+    account's open sessions (migration 0031's trigger on ``users``).
+    """
+    user_id = get_user_id(conn, city_id, username)
+    role, dep = _role_and_department(conn, city_id, role, department_code)
+    conn.execute(
+        sa.text(
+            "UPDATE users SET full_name = :n, role = :r, department_id = :d, active = :a,"
+            " password_hash = COALESCE(:p, password_hash)"
+            " WHERE city_id = :c AND user_id = :u"
+        ),
+        {
+            "n": full_name,
+            "r": role.value,
+            "d": dep,
+            "a": active,
+            "p": password_hash,
+            "c": city_id,
+            "u": user_id,
+        },
+    )
 
 
 def get_user_id(conn: Connection, city_id: int, username: str) -> int:

@@ -105,6 +105,60 @@ with tab_users:
                 "admin.created",
             )
 
+    # A colleague's account: role, department, access, a new password.  The
+    # pick stays outside the form so the fields show the chosen account.
+    st.markdown(f"**{t('admin.edit_user')}**")
+    people = users.set_index("username")
+    pick = st.selectbox(
+        t("admin.edit_pick"),
+        list(people.index),
+        format_func=lambda u: f"{u} ({people.at[u, 'full_name']})",
+        key="eu_pick",
+    )
+    account = admin.user(engine, user, pick)
+    with st.form("edit_user"):
+        c1, c2 = st.columns(2)
+        full_name = c1.text_input(
+            t("admin.full_name"), value=account["full_name"], key=f"eu_full_name_{pick}"
+        )
+        active = c2.checkbox(t("admin.active"), value=account["active"], key=f"eu_active_{pick}")
+        roles = [r.value for r in Role]
+        role = c1.selectbox(
+            t("admin.role"),
+            roles,
+            index=roles.index(account["role"]),
+            format_func=lambda r: widgets.label("role", r),
+            key=f"eu_role_{pick}",
+        )
+        dep_options = [None, *dep_codes]
+        if account["department"] not in dep_options:  # an inactive department stays shown
+            dep_options.append(account["department"])
+        dep = c2.selectbox(
+            t("admin.department"),
+            dep_options,
+            index=dep_options.index(account["department"]),
+            format_func=lambda c: dep_name(c) if c else t("admin.no_department"),
+            key=f"eu_department_{pick}",
+        )
+        password = st.text_input(
+            t("admin.new_password"), type="password", key=f"eu_password_{pick}"
+        )
+        st.caption(t("admin.edit_note"))
+        if st.form_submit_button(t("admin.save_account")):
+            attempt(
+                lambda: admin.update_user(
+                    engine,
+                    user,
+                    pick,
+                    full_name=full_name,
+                    role=role,
+                    department=dep,
+                    active=active,
+                    password=password or None,
+                ),
+                "admin.saved",
+            )
+
 with tab_cats:
     cats = choices["categories"]
     names = widgets.name_column()

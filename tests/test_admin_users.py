@@ -1,0 +1,118 @@
+"""An administrator changes colleagues' accounts: role, department, access, password.
+
+Before, the Administration page could only create accounts: someone who left
+kept access, and a forgotten password needed SQL.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+import streamlit as st
+
+from sesizari import admin, auth, db, staff_sessions
+from sesizari.errors import NotFoundError, PermissionDeniedError, ValidationError
+from tests.apptest_support import load_user, run_app, shown
+
+PASSWORD = "sesizari-demo"
+
+
+@pytest.fixture
+def demo(demo_copy, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", demo_copy)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    eng = db.make_engine(demo_copy)
+    yield eng
+    eng.dispose()
+
+
+def _sign_in(engine, username: str, password: str = PASSWORD):
+    with engine.connect() as conn:
+        return auth.authenticate(conn, "lugoj", username, password)
+
+
+def _change(engine, username: str, **changes):
+    account = admin.user(engine, load_user(engine, "admin"), username)
+    fields = {k: account[k] for k in ("full_name", "role", "department", "active")}
+    admin.update_user(engine, load_user(engine, "admin"), username, **{**fields, **changes})
+
+
+def test_an_account_is_disabled_and_its_sessions_end(demo):
+    clerk = load_user(demo, "agent1.roads")
+    with demo.begin() as conn:
+        session = staff_sessions.begin(conn, clerk, 12).session_id
+    _change(demo, "agent1.roads", active=False)
+    assert _sign_in(demo, "agent1.roads") is None
+    with demo.connect() as conn:
+        assert not staff_sessions.alive(conn, clerk, session)
+    _change(demo, "agent1.roads", active=True)
+    assert _sign_in(demo, "agent1.roads") is not None
+
+
+def test_a_new_password_a_role_and_a_department(demo):
+    _change(demo, "agent1.roads", password="o-parola-noua-42")
+    assert _sign_in(demo, "agent1.roads") is None
+    assert _sign_in(demo, "agent1.roads", "o-parola-noua-42") is not None
+    _change(demo, "agent1.roads", role="dept_head", department="water", full_name=" Ana Pop ")
+    moved = load_user(demo, "agent1.roads")
+    assert (moved.role.value, moved.department, moved.full_name) == (
+        "dept_head", "water", "Ana Pop")
+    _change(demo, "agent1.roads", password=None)  # no new password: the last one stays
+    assert _sign_in(demo, "agent1.roads", "o-parola-noua-42") is not None
+
+
+@pytest.mark.parametrize(
+    ("username", "changes", "error", "says"),
+    [
+        ("admin", {"active": False}, ValidationError, "nu vă puteți retrage propriul acces"),
+        ("admin", {"role": "manager"}, ValidationError, "nu vă puteți retrage propriul acces"),
+        ("agent1.roads", {"department": None}, ValidationError, "alegeți compartimentul"),
+        ("agent1.roads", {"role": "boss"}, ValidationError, "rol necunoscut"),
+        ("agent1.roads", {"department": "nope"}, ValidationError, "compartiment"),
+        ("agent1.roads", {"full_name": "  "}, ValidationError, "scrieți numele"),
+        ("agent1.roads", {"full_name": "x" * 201}, ValidationError, "cel mult 200"),
+        ("agent1.roads", {"password": "scurta"}, ValidationError, "cel puțin 10 caractere"),
+    ],
+)
+def test_changes_that_are_refused_write_nothing(demo, username, changes, error, says):
+    def accounts():
+        with demo.connect() as conn:
+            return conn.execute(sa.text("SELECT * FROM users ORDER BY city_id, user_id")).all()
+
+    before = accounts()
+    with pytest.raises(error) as refused:
+        _change(demo, username, **changes)
+    assert says in refused.value.says("ro"), refused.value.says("ro")
+    assert accounts() == before
+
+
+def test_only_an_administrator_of_the_city_changes_accounts(demo):
+    with pytest.raises(PermissionDeniedError):
+        admin.update_user(demo, load_user(demo, "manager"), "agent1.roads", full_name="X",
+                          role="staff", department="roads", active=False)  # fmt: skip
+    with pytest.raises(NotFoundError):
+        admin.user(demo, load_user(demo, "admin"), "nobody")
+    # Alba Iulia's administrator does not reach Lugoj's accounts (same user names).
+    other = load_user(demo, "admin", city="alba-iulia")
+    admin.update_user(demo, other, "agent1.roads", full_name="Alt agent", role="staff",
+                      department="roads", active=False)  # fmt: skip
+    assert _sign_in(demo, "agent1.roads") is not None
+    assert load_user(demo, "agent1.roads").full_name != "Alt agent"
+
+
+def test_the_page_disables_an_account_and_refuses_the_admins_own(demo):
+    at = run_app("admin", user=load_user(demo, "admin"))
+    at.selectbox(key="eu_pick").set_value("agent1.roads").run()
+    assert at.text_input(key="eu_full_name_agent1.roads").value == "Agent 1 Drumuri și poduri"
+    at.checkbox(key="eu_active_agent1.roads").uncheck()
+    next(b for b in at.button if b.label == "Salvează contul").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Salvat." in [s.value for s in at.success]
+    assert _sign_in(demo, "agent1.roads") is None
+
+    at.selectbox(key="eu_pick").set_value("admin").run()
+    at.checkbox(key="eu_active_admin").uncheck()
+    next(b for b in at.button if b.label == "Salvează contul").click().run()
+    assert "nu vă puteți retrage propriul acces" in shown(at.error[0].value), at.error
+    assert _sign_in(demo, "admin") is not None
