@@ -44,7 +44,7 @@ def page(name: str, icon: str, default: bool = False) -> st.Page:
 
 
 #: The pages behind the sign-in, by address.
-STAFF_PAGES = ("queue", "incident", "dispatch", "feeds", "admin")
+STAFF_PAGES = ("queue", "incident", "dispatch", "feeds", "admin", "account")
 
 
 user = staff_session.current_user()
@@ -93,6 +93,8 @@ else:
     if user.role is Role.ADMIN:
         pages["admin"] = page("admin", ":material/settings:")
         staff.append(pages["admin"])
+    pages["account"] = page("account", ":material/person:")
+    staff.append(pages["account"])
     # A link to a staff page this role does not open says so, in the page's
     # language, instead of Streamlit's "Page not found" and the live map.
     staff += [

@@ -25,6 +25,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "nav.dispatch": ("Dispecerat", "Dispatcher desk"),
     "nav.admin": ("Administrare", "Administration"),
     "nav.feeds": ("Importuri de date", "Data feeds"),
+    "nav.account": ("Contul meu", "My account"),
     "nav.public": ("Cetățeni", "Citizens"),
     "nav.staff": ("Personal", "Staff"),
     "lang.label": ("Limba", "Language"),
@@ -155,6 +156,17 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "login.password": ("Parolă", "Password"),
     "login.submit": ("Intră", "Sign in"),
     "login.failed": ("Utilizator sau parolă greșită.", "Wrong username or password."),
+    "account.title": ("Contul meu", "My account"),
+    "account.password": ("Schimbarea parolei", "Changing the password"),
+    "account.current": ("Parola de acum", "Current password"),
+    "account.new": ("Parola nouă", "New password"),
+    "account.repeat": ("Parola nouă, încă o dată", "New password, once more"),
+    "account.note": (
+        "Parola nouă vă scoate din aplicație pe celelalte dispozitive; aici rămâneți conectat.",
+        "The new password signs you out on other devices; here you stay signed in.",
+    ),
+    "account.change": ("Schimbă parola", "Change the password"),
+    "account.changed": ("Parola a fost schimbată.", "The password was changed."),
     # queue
     # feed runs (python -m etl)
     "feeds.title": ("Importuri de date: {city}", "Data feeds: {city}"),

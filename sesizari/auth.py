@@ -95,6 +95,44 @@ def authenticate(conn: Connection, city: str, username: str, password: str) -> S
     return load_user(conn, city, found.username)
 
 
+def change_own_password(
+    conn: Connection, user: StaffUser, current: str, new: str, repeated: str
+) -> None:
+    """A signed-in user's new password, given the one they have now.
+
+    Asking for the current password keeps a tab left open on a shared
+    computer from being turned into someone else's account.  Like every new
+    password it ends the user's open sessions (migration 0031): the caller
+    starts a new one for the tab the change was made in.
+    """
+    stored = conn.execute(
+        sa.text(
+            "SELECT password_hash FROM users WHERE city_id = :c AND user_id = :u AND active"
+        ),
+        {"c": user.city_id, "u": user.user_id},
+    ).scalar_one_or_none()
+    if not verify_password(stored, current or ""):
+        raise ValidationError(
+            "password", "the current password is wrong", ro="parola de acum este greșită"
+        )
+    if new != repeated:
+        raise ValidationError(
+            "password",
+            "the new password and its repetition differ",
+            ro="parola nouă și repetarea ei diferă",
+        )
+    if new == current:
+        raise ValidationError(
+            "password",
+            "choose a password other than the current one",
+            ro="alegeți o parolă diferită de cea de acum",
+        )
+    conn.execute(
+        sa.text("UPDATE users SET password_hash = :h WHERE city_id = :c AND user_id = :u"),
+        {"h": hash_password(new), "c": user.city_id, "u": user.user_id},
+    )
+
+
 def set_password(conn: Connection, city_id: int, username: str, password: str) -> None:
     done = conn.execute(
         sa.text("UPDATE users SET password_hash = :h WHERE city_id = :c AND username = :u"),

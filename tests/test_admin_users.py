@@ -116,3 +116,39 @@ def test_the_page_disables_an_account_and_refuses_the_admins_own(demo):
     next(b for b in at.button if b.label == "Salvează contul").click().run()
     assert "nu vă puteți retrage propriul acces" in shown(at.error[0].value), at.error
     assert _sign_in(demo, "admin") is not None
+
+
+def test_a_colleague_changes_their_own_password_and_stays_signed_in(demo):
+    """Staff change the password an administrator gave them; other devices are
+    signed out, the tab they changed it in is not."""
+    clerk = load_user(demo, "agent1.roads")
+    with demo.begin() as conn:
+        elsewhere = staff_sessions.begin(conn, clerk, 12).session_id
+    at = run_app("account", user=clerk)
+    assert [x.value for x in at.text][:2] == ["agent1.roads", "Agent 1 Drumuri și poduri"]
+    at.session_state["staff_session"] = elsewhere  # as if this tab held that session
+
+    def change(current, new, repeated):
+        at.text_input(key="own_current").set_value(current)
+        at.text_input(key="own_new").set_value(new)
+        at.text_input(key="own_repeat").set_value(repeated)
+        next(b for b in at.button if b.label == "Schimbă parola").click().run()
+        assert not at.exception, at.exception
+
+    change("greșită-de-tot", "o-parola-noua-42", "o-parola-noua-42")
+    assert "parola de acum este greșită" in shown(at.error[0].value)
+    change(PASSWORD, "o-parola-noua-42", "o-parola-noua-43")
+    assert "parola nouă și repetarea ei diferă" in shown(at.error[0].value)
+    change(PASSWORD, "scurtă", "scurtă")
+    assert "cel puțin 10 caractere" in shown(at.error[0].value)
+    assert _sign_in(demo, "agent1.roads") is not None  # nothing changed so far
+
+    change(PASSWORD, "o-parola-noua-42", "o-parola-noua-42")
+    assert not at.error and at.success[0].value == "Parola a fost schimbată."
+    assert _sign_in(demo, "agent1.roads") is None
+    assert _sign_in(demo, "agent1.roads", "o-parola-noua-42") is not None
+    with demo.connect() as conn:
+        assert not staff_sessions.alive(conn, clerk, elsewhere)  # the other device
+        assert staff_sessions.alive(conn, clerk, at.session_state["staff_session"])
+    at.run()
+    assert at.session_state["user"] == clerk  # this tab: still signed in
