@@ -7,6 +7,7 @@ sign in per city; what they may see and do follows from :class:`StaffUser`
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -14,7 +15,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
 
-from sesizari.errors import ValidationError
+from sesizari.errors import RateLimitError, ValidationError
+from sesizari.settings import load_settings
 from sesizari.vocab import Role, ro_count
 
 _hasher = PasswordHasher()
@@ -83,16 +85,66 @@ def load_user(conn: Connection, city: str, username: str) -> StaffUser | None:
     )
 
 
+#: Wrong passwords for one user name in a city before it must wait, and the wait.
+MAX_FAILURES = 5
+FAILURE_WINDOW_MINUTES = 15
+
+
 def authenticate(conn: Connection, city: str, username: str, password: str) -> StaffUser | None:
-    """The user when the password matches, else None (same answer for unknown users)."""
-    row = conn.execute(_USER_SQL, {"city": city, "username": (username or "").strip()})
-    found = row.one_or_none()
+    """The user when the password matches, else None (same answer for unknown users).
+
+    After :data:`MAX_FAILURES` wrong passwords for the same name in
+    :data:`FAILURE_WINDOW_MINUTES`, the name is refused with
+    :class:`RateLimitError` without checking the password, whether or not
+    such a user exists (migration 0033).  The failures are written on
+    ``conn``: the caller commits them.
+    """
+    username = (username or "").strip()
+    city_id = conn.execute(
+        sa.text("SELECT city_id FROM cities WHERE slug = :s"), {"s": city}
+    ).scalar_one_or_none()
+    if city_id is None:
+        _hasher.hash("timing-equaliser")
+        return None
+    key = {"c": city_id, "h": _name_hash(city_id, username)}
+    failures = conn.execute(
+        sa.text(
+            "SELECT count(*) FROM sign_in_failures WHERE city_id = :c AND name_hash = :h"
+            " AND failed_at > now() - make_interval(mins => :w)"
+        ),
+        {**key, "w": FAILURE_WINDOW_MINUTES},
+    ).scalar_one()
+    if failures >= MAX_FAILURES:
+        raise RateLimitError(
+            "username",
+            f"{MAX_FAILURES} wrong passwords in a row; try again in"
+            f" {FAILURE_WINDOW_MINUTES} minutes, or ask an administrator for a new password",
+            ro=f"{MAX_FAILURES} parole greșite la rând; încercați din nou peste"
+            f" {FAILURE_WINDOW_MINUTES} minute sau cereți unui administrator o parolă nouă",
+        )
+    found = conn.execute(_USER_SQL, {"city": city, "username": username}).one_or_none()
     if found is None:
         _hasher.hash("timing-equaliser")  # answer unknown users as slowly as known ones
-        return None
-    if not verify_password(found.password_hash, password or ""):
-        return None
-    return load_user(conn, city, found.username)
+    elif verify_password(found.password_hash, password or ""):
+        conn.execute(
+            sa.text("DELETE FROM sign_in_failures WHERE city_id = :c AND name_hash = :h"), key
+        )
+        return load_user(conn, city, found.username)
+    conn.execute(
+        sa.text(
+            "DELETE FROM sign_in_failures WHERE city_id = :c"
+            " AND failed_at <= now() - make_interval(mins => :w)"
+        ),
+        {**key, "w": FAILURE_WINDOW_MINUTES},
+    )
+    conn.execute(sa.text("INSERT INTO sign_in_failures (city_id, name_hash) VALUES (:c, :h)"), key)
+    return None
+
+
+def _name_hash(city_id: int, username: str) -> str:
+    """A typed user name as the failures table keeps it: salted, never in clear."""
+    salted = f"{load_settings().secret}:sign-in:{city_id}:{username}"
+    return hashlib.sha256(salted.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def change_own_password(

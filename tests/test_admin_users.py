@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from sesizari import admin, auth, db, staff_sessions
-from sesizari.errors import NotFoundError, PermissionDeniedError, ValidationError
+from sesizari.errors import NotFoundError, PermissionDeniedError, RateLimitError, ValidationError
 from tests.apptest_support import load_user, run_app, shown
 
 PASSWORD = "sesizari-demo"
@@ -152,3 +152,53 @@ def test_a_colleague_changes_their_own_password_and_stays_signed_in(demo):
         assert staff_sessions.alive(conn, clerk, at.session_state["staff_session"])
     at.run()
     assert at.session_state["user"] == clerk  # this tab: still signed in
+
+
+def _failures(engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text("SELECT name_hash FROM sign_in_failures")).scalars())
+
+
+def _sign_in_committed(engine, username: str, password: str, city: str = "lugoj"):
+    with engine.begin() as conn:
+        return auth.authenticate(conn, city, username, password)
+
+
+def test_five_wrong_passwords_make_a_name_wait(demo):
+    """Guessing is slowed down: after five wrong passwords in fifteen minutes
+    the name is refused, even with the right password, for existing and
+    unknown names alike (no hint which exist); what was typed as the name is
+    never stored in clear."""
+    for name in ("agent1.roads", "nobody.here"):
+        for _ in range(auth.MAX_FAILURES):
+            assert _sign_in_committed(demo, name, "greșită-de-tot") is None
+        with pytest.raises(RateLimitError) as refused:
+            _sign_in_committed(demo, name, PASSWORD)
+        assert "5 parole greșite la rând" in refused.value.says("ro")
+    assert all("agent1" not in h and "nobody" not in h for h in _failures(demo))
+    # Another name, and the same name in another city, are not held back.
+    assert _sign_in_committed(demo, "agent2.roads", PASSWORD) is not None
+    assert _sign_in_committed(demo, "agent1.roads", PASSWORD, city="alba-iulia") is not None
+
+    # Fifteen minutes later the name may try again; a success clears its count.
+    with demo.begin() as conn:
+        conn.execute(sa.text("UPDATE sign_in_failures SET failed_at = failed_at"
+                             " - make_interval(mins => :w)"), {"w": auth.FAILURE_WINDOW_MINUTES})
+    assert _sign_in_committed(demo, "agent1.roads", "greșită-de-tot") is None
+    assert len(_failures(demo)) == 1  # the old ones went with the new failure
+    assert _sign_in_committed(demo, "agent1.roads", PASSWORD) is not None
+    assert _failures(demo) == []
+
+
+def test_the_sign_in_page_says_when_a_name_must_wait(demo):
+    at = run_app("login")
+    at.selectbox(key="city").set_value("lugoj").run()
+    at.text_input(key="login_user").set_value("agent1.roads")
+    for _ in range(auth.MAX_FAILURES):
+        at.text_input(key="login_password").set_value("greșită-de-tot")
+        next(b for b in at.button if b.label == "Intră").click().run()
+        assert shown(at.error[0].value) == "Utilizator sau parolă greșită."
+    at.text_input(key="login_password").set_value(PASSWORD)
+    next(b for b in at.button if b.label == "Intră").click().run()
+    assert "încercați din nou peste 15 minute" in shown(at.error[0].value), at.error
+    assert "user" not in at.session_state

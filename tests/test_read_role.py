@@ -27,7 +27,8 @@ from tests.apptest_support import load_user, run_app
 from tests.conftest import DEMO_AS_OF
 
 #: Tables with personal data or secrets: the reader may not even read them.
-PRIVATE = ["incident_contacts", "users", "api_keys", "submission_attempts", "staff_sessions"]
+PRIVATE = ["incident_contacts", "users", "api_keys", "submission_attempts", "staff_sessions",
+           "sign_in_failures"]
 
 WRITES = [
     "INSERT INTO incident_events (city_id, incident_id, kind) SELECT city_id, incident_id,"

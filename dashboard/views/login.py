@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import data, staff_session, widgets
 from dashboard.i18n import t
 from sesizari import auth
-from sesizari.errors import SesizariError
+from sesizari.errors import RateLimitError, SesizariError
 from sesizari.vocab import Role
 
 st.subheader(t("login.title"))
@@ -20,8 +20,11 @@ with st.form("login"):
     submitted = st.form_submit_button(t("login.submit"), type="primary")
 if submitted:
     try:
-        with data.engine().connect() as conn:
+        with data.engine().begin() as conn:  # a wrong password is counted (auth.MAX_FAILURES)
             user = auth.authenticate(conn, city, username, password)
+    except RateLimitError as exc:
+        widgets.show_error(exc)
+        st.stop()
     except SesizariError:  # e.g. a user name no account can have (a NUL character)
         user = None
     if user is None:

@@ -17,7 +17,8 @@
 DO $$
 DECLARE
     private CONSTANT text[] := ARRAY['incident_contacts', 'users', 'api_keys',
-                                     'submission_attempts', 'staff_sessions'];
+                                     'submission_attempts', 'staff_sessions',
+                                     'sign_in_failures'];
     rel record;
     may_read boolean;
 BEGIN
