@@ -279,7 +279,7 @@ def create_app(engine: Engine | None = None, reader: Engine | None = None) -> Fa
                 limit=limit,
             )
         media_type, writer = _DATA_TYPES[fmt]
-        stamp = datetime.now().strftime("%Y%m%d")
+        stamp = datetime.now(tz).strftime("%Y%m%d")  # the city's date, not the server's
         return Response(
             writer(gdf),
             media_type=media_type,

@@ -112,6 +112,8 @@ else:
 staff_session.hand_over()
 st.session_state["pages"] = pages
 
-current = st.navigation(sections)
+# Every page in view: an administrator has thirteen, and Streamlit otherwise
+# hides the last ones behind "View 3 more" (in English).
+current = st.navigation(sections, expanded=True)
 st.session_state["page_path"] = current.url_path
 current.run()

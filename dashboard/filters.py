@@ -44,7 +44,7 @@ def sidebar_filters(city: str, today: date | None = None) -> Filters:
     A signed-in department head or staff member is scoped to their department
     whatever the widgets say (``Filters.department``).
     """
-    today = today or date.today()
+    today = today or widgets.city_today(data.zone(city))
     choices = data.choices(city)
     names = widgets.name_column()
     cats = dict(zip(choices["categories"]["code"], choices["categories"][names], strict=True))

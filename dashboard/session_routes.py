@@ -10,8 +10,10 @@ Streamlit's own).  The page posts to them from a same-origin frame
   cookie (``HttpOnly``, ``SameSite=Strict``, ``Secure`` over HTTPS) and
   answers 204; 403 for a request from another origin or a code that is
   unknown, used or late.
-- ``POST <base>/auth/signout``: ends the cookie's session and expires the
-  cookie; 204.
+- ``POST <base>/auth/signout``: expires the cookie if its session has
+  ended (the page ends it in the database first); a cookie whose session
+  stands is kept, since it may be a newer sign-in from another tab of the
+  same browser.  204.
 """
 
 from __future__ import annotations
@@ -62,12 +64,9 @@ def _claim(code: str) -> staff_sessions.Cookie | None:
         return staff_sessions.claim(conn, code)
 
 
-def _end(value: str) -> None:
-    with db.get_engine().begin() as conn:
-        restored = staff_sessions.restore(conn, value)
-        if restored is not None:
-            user, session_id = restored
-            staff_sessions.end(conn, user.city_id, session_id)
+def _stands(value: str) -> bool:
+    with db.get_engine().connect() as conn:
+        return staff_sessions.restore(conn, value) is not None
 
 
 def _refused(reason: str) -> Response:
@@ -98,13 +97,13 @@ async def claim_session(request: Request) -> Response:
 
 
 async def sign_out(request: Request) -> Response:
-    """End the cookie's session (if any) and expire the cookie."""
+    """Expire the cookie once its session has ended."""
     if not _same_origin(request):
         return _refused("cross-origin request refused")
     value = request.cookies.get(staff_sessions.COOKIE)
-    if value:
-        await run_in_threadpool(_end, value)
     response = Response(status_code=204, headers={"Cache-Control": "no-store"})
+    if value is None or await run_in_threadpool(_stands, value):
+        return response
     response.delete_cookie(
         staff_sessions.COOKIE,
         path=base_path() or "/",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from dashboard import data
 from dashboard.session_routes import url
@@ -76,8 +75,8 @@ def sign_in(user: StaffUser) -> None:
 
 
 def sign_out() -> None:
-    """End the session in the database (the cookie is refused from now on) and
-    have the next run expire the cookie in the browser."""
+    """End the session in the database (the cookie is refused from now on, in
+    every tab) and have the next run ask the server to expire the cookie."""
     user: StaffUser | None = st.session_state.get(_USER)
     session_id = st.session_state.get(_SESSION)
     if user is not None and session_id is not None:
@@ -94,7 +93,7 @@ def _forget() -> None:
 
 def hand_over() -> None:
     """Post what the browser's cookie is waiting for, from a same-origin frame
-    with no size: the one-time code after a sign-in, or the sign-out.
+    one pixel high: the one-time code after a sign-in, or the sign-out.
 
     The code is posted once (a repeated post is refused harmlessly); without
     scripts or cookies the tab stays signed in until it is closed, as before.
@@ -102,7 +101,10 @@ def hand_over() -> None:
     code = st.session_state.pop(_HANDOFF, None)
     if code is not None:
         _post(url("session"), code)
-    elif st.session_state.pop(_CLEAR, False) and _cookie() is not None:
+    elif st.session_state.pop(_CLEAR, False):
+        # Whether the browser holds a cookie cannot be told from here (the
+        # tab's cookies are those of its first request, before any sign-in),
+        # so ask; the route keeps a cookie whose session still stands.
         _post(url("signout"), "")
 
 
@@ -112,9 +114,8 @@ def _js(value: str) -> str:
 
 
 def _post(address: str, body: str) -> None:
-    with st.sidebar:
-        components.html(
-            f"<script>fetch({_js(address)}, {{method: 'POST', credentials: 'same-origin',"
-            f" body: {_js(body)}}});</script>",
-            height=0,
-        )
+    st.sidebar.iframe(
+        f"<script>fetch({_js(address)}, {{method: 'POST', credentials: 'same-origin',"
+        f" body: {_js(body)}}});</script>",
+        height=1,
+    )

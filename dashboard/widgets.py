@@ -9,7 +9,7 @@ plain background and nothing is fetched from the internet.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -89,6 +89,13 @@ def show_error(exc: SesizariError) -> None:
 def md_link(text: str, page: str, **params: str) -> str:
     """A Markdown link to one of the app's pages: its text escaped, its query encoded."""
     return f"[{escape_markdown(text)}]({page}?{urlencode(params)})"
+
+
+def city_today(zone: ZoneInfo, now: datetime | None = None) -> date:
+    """Today on the city's calendar, not the server's: the server's day (UTC
+    on most servers) ends two or three hours after Bucharest's, and a date
+    range ending "today" left out the reports of the city's new day."""
+    return (now or datetime.now(UTC)).astimezone(zone).date()
 
 
 def local_time(at: datetime, zone: ZoneInfo) -> str:

@@ -249,12 +249,13 @@ def test_a_reload_keeps_the_sign_in_until_sign_out(staff_app, browser):
     """A clerk who reloads the page, or opens a second tab, stays signed in
     (it was the sign-in form again): the server sets a cookie that no script
     on the page can read.  Signing out ends it in every tab, and the cookie's
-    old value signs nobody in."""
+    old value signs nobody in; a tab still holding the ended session leaves
+    a newer sign-in of the same browser alone."""
     base, url, (number, department) = staff_app
-    context, page, _ = _follow_signed_out(
+    first, page, _ = _follow_signed_out(
         browser, base, "queue?city=lugoj", f"sef.{department}", "Conectat ca"
     )
-    cookie = _session_cookie(context)
+    cookie = _session_cookie(first)
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict", cookie
     assert staff_sessions.COOKIE not in page.evaluate("document.cookie")
 
@@ -262,23 +263,35 @@ def test_a_reload_keeps_the_sign_in_until_sign_out(staff_app, browser):
     page.get_by_role("button", name=MESSAGES["ro"]["queue.download"]).wait_for(timeout=60_000)
     assert page.url.split("?")[0].endswith("/queue"), page.url
 
-    second = context.new_page()
+    second = first.new_page()
     second.goto(f"{base}/incident?id={number}")
     second.get_by_text(f"Sesizarea {number}").wait_for(timeout=60_000)
+    _settle(second)
+    second.get_by_role("button", name=MESSAGES["ro"]["nav.logout"]).click()
+    _session_cookie(first, present=False)  # expired by the server
+    second.goto(f"{base}/incident?id={number}")
+    _fill(second, "Utilizator", f"sef.{department}")
+    _fill(second, "Parolă", PASSWORD)
+    second.get_by_role("button", name="Intră").click()
+    second.get_by_text(f"Sesizarea {number}").wait_for(timeout=60_000)
+    newer = _session_cookie(first)
+    assert newer["value"] != cookie["value"]
 
+    # The first tab still holds the ended session: its next click signs it
+    # out, and the browser keeps the second tab's newer sign-in.
     _settle(page)
-    page.get_by_role("button", name=MESSAGES["ro"]["nav.logout"]).click()
-    _session_cookie(context, present=False)  # expired by the server
-    page.goto(f"{base}/queue?city=lugoj")
+    page.get_by_role("link", name=MESSAGES["ro"]["nav.incident"]).click()
     page.get_by_role("button", name="Intră").wait_for(timeout=60_000)
+    page.wait_for_timeout(2000)  # the first tab's request to drop a cookie
+    assert _session_cookie(first)["value"] == newer["value"]
     second.reload()
-    second.get_by_role("button", name="Intră").wait_for(timeout=60_000)
-    assert second.get_by_text(f"Sesizarea {number}").count() == 0
-    context.close()
+    second.get_by_text(f"Sesizarea {number}").wait_for(timeout=60_000)
+    first.close()
 
     engine = db.make_engine(url)
     try:
         with engine.connect() as conn:
             assert staff_sessions.restore(conn, cookie["value"]) is None
+            assert staff_sessions.restore(conn, newer["value"]) is not None
     finally:
         engine.dispose()

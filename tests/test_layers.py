@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import ast
+import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -65,5 +67,34 @@ def test_user_text_is_never_rendered_as_html():
         for line in text.splitlines():
             if "st.html(" in line:  # only a constant style rule, never an f-string
                 assert 'st.html("<style>' in line, f"{path}: {line.strip()}"
-            if "components.html(" in line:  # the cookie's hand-over, from JSON literals
+            if "iframe(" in line:  # the cookie's hand-over, from JSON literals
                 assert path.name == "staff_session.py", f"{path}: {line.strip()}"
+
+
+def test_days_are_the_city_s_not_the_server_s():
+    """``date.today()`` and a naive ``datetime.now()`` read the server's clock
+    (UTC on most servers): two or three hours after Bucharest's midnight they
+    still give yesterday (the dashboard's default period left out the city's
+    new day).  Days come from ``widgets.city_today`` or the city's zone."""
+    server_day = re.compile(
+        r"\bdate\.today\(|\bdatetime\.today\(|\bdatetime\.now\(\)(?!\.astimezone)"
+    )
+    for package in PACKAGES:
+        for path in _files(package):
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                assert not server_day.search(line), f"{path}:{number}: {line.strip()}"
+
+
+def test_city_today_turns_at_the_city_s_midnight():
+    from zoneinfo import ZoneInfo
+
+    from dashboard.widgets import city_today
+
+    bucharest = ZoneInfo("Europe/Bucharest")
+    for utc, day in [
+        (datetime(2026, 11, 27, 21, 59, tzinfo=UTC), date(2026, 11, 27)),  # 23:59, UTC+2
+        (datetime(2026, 11, 27, 22, 0, tzinfo=UTC), date(2026, 11, 28)),  # 00:00
+        (datetime(2026, 7, 1, 20, 59, tzinfo=UTC), date(2026, 7, 1)),  # 23:59, UTC+3
+        (datetime(2026, 7, 1, 21, 0, tzinfo=UTC), date(2026, 7, 2)),
+    ]:
+        assert city_today(bucharest, utc) == day, utc
