@@ -45,11 +45,15 @@ def url(name: str) -> str:
 
 def _same_origin(request: Request) -> bool:
     """Only the dashboard's own pages may post here: the browser's Origin
-    names this host, and the fetch metadata (when sent) says same-origin."""
+    names this host (or the host a reverse proxy says it forwarded for), and
+    the fetch metadata (when sent) says same-origin.  Another site's page
+    cannot set either header: a cross-origin fetch with a custom header
+    needs a CORS answer these routes never give."""
     if request.headers.get("sec-fetch-site", "same-origin") != "same-origin":
         return False
     origin = request.headers.get("origin")
-    return origin is not None and urlsplit(origin).netloc == request.headers.get("host")
+    hosts = {request.headers.get("host"), request.headers.get("x-forwarded-host")} - {None}
+    return origin is not None and urlsplit(origin).netloc in hosts
 
 
 def _secure(request: Request) -> bool:

@@ -179,11 +179,13 @@ def test_the_route_sets_a_cookie_no_script_can_read(engine, ana, client):
     assert again.status_code == 403 and "sign in again" in again.text
 
 
-def test_the_cookie_is_secure_behind_https(engine, ana, client):
+def test_the_cookie_is_secure_behind_an_https_proxy(engine, ana, client):
+    """Behind a reverse proxy that passes the public host as X-Forwarded-Host
+    and the scheme as X-Forwarded-Proto (the page's Origin is the public one)."""
     code, _ = _code(engine, ana)
-    answer = client.post(
-        "/auth/session", content=code, headers={"Origin": HOST, "X-Forwarded-Proto": "https"}
-    )
+    answer = client.post("/auth/session", content=code, headers={
+        "Origin": "https://sesizari.primarialugoj.ro", "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "sesizari.primarialugoj.ro"})  # fmt: skip
     assert answer.status_code == 204 and "; Secure" in answer.headers["set-cookie"]
 
 
