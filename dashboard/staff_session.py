@@ -30,7 +30,7 @@ def current_user() -> StaffUser | None:
     cookie's user (a reload, a new tab); else None.
 
     A tab whose session ended elsewhere (signed out in another tab, a new
-    password or role, a disabled account, 12 hours gone) is signed out here
+    password or role, a disabled account, its hours over) is signed out here
     on its next run.
     """
     user: StaffUser | None = st.session_state.get(_USER)

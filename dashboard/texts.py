@@ -167,6 +167,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "account.change": ("Schimbă parola", "Change the password"),
     "account.changed": ("Parola a fost schimbată.", "The password was changed."),
+    "account.history": ("Istoricul contului", "The account's history"),
+    "account.created": ("Cont creat", "Account created"),
+    "account.password_set": ("parolă nouă", "new password"),
+    "account.by_system": ("Linia de comandă", "The command line"),
+    "account.yes": ("da", "yes"),
+    "account.no": ("nu", "no"),
     # queue
     # feed runs (python -m etl)
     "feeds.title": ("Importuri de date: {city}", "Data feeds: {city}"),

@@ -89,6 +89,27 @@ def user(engine: Engine, admin_user: StaffUser, username: str) -> dict[str, Any]
     return dict(row._mapping)
 
 
+def account_history(engine: Engine, admin_user: StaffUser, username: str) -> pd.DataFrame:
+    """An account's history, newest first: when, who acted (``actor``: a full
+    name, None for the command line or the database), ``kind`` ('created',
+    'changed') and ``changes`` (field -> [before, after]; on creation field ->
+    value; ``password`` only says that one was set)."""
+    _require_admin(admin_user)
+    with engine.connect() as conn:
+        return pd.read_sql(
+            sa.text(
+                "SELECT e.created_at, a.full_name AS actor, e.kind, e.changes"
+                " FROM account_events e"
+                " JOIN users u ON u.city_id = e.city_id AND u.user_id = e.user_id"
+                " LEFT JOIN users a ON a.city_id = e.city_id AND a.user_id = e.actor_user_id"
+                " WHERE e.city_id = :c AND u.username = :u"
+                " ORDER BY e.created_at DESC, e.event_id DESC"
+            ),
+            conn,
+            params={"c": admin_user.city_id, "u": username},
+        )
+
+
 def _full_name(name: str | None) -> str:
     """A person's name as stored: trimmed, 1 to 200 characters."""
     name = (name or "").strip()
@@ -116,6 +137,7 @@ def create_user(
     hashed = auth.hash_password(password)
     with engine.begin() as conn:
         _require_free(conn, user.city_id, "users", username)
+        auth.act_as(conn, user)
         return catalog.create_user(
             conn,
             user.city_id,
@@ -157,6 +179,7 @@ def update_user(
         )
     hashed = auth.hash_password(password) if password else None
     with engine.begin() as conn:
+        auth.act_as(conn, user)
         catalog.update_user(
             conn,
             user.city_id,

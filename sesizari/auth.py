@@ -147,6 +147,15 @@ def _name_hash(city_id: int, username: str) -> str:
     return hashlib.sha256(salted.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def act_as(conn: Connection, user: StaffUser) -> None:
+    """Name ``user`` as the one acting in this transaction: the history of
+    the accounts it changes records them (migration 0034's trigger)."""
+    conn.execute(
+        sa.text("SELECT set_config('sesizari.actor_user_id', :u, true)"),
+        {"u": str(user.user_id)},
+    )
+
+
 def change_own_password(
     conn: Connection, user: StaffUser, current: str, new: str, repeated: str
 ) -> None:
@@ -179,6 +188,7 @@ def change_own_password(
             "choose a password other than the current one",
             ro="alegeți o parolă diferită de cea de acum",
         )
+    act_as(conn, user)
     conn.execute(
         sa.text("UPDATE users SET password_hash = :h WHERE city_id = :c AND user_id = :u"),
         {"h": hash_password(new), "c": user.city_id, "u": user.user_id},

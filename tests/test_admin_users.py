@@ -202,3 +202,49 @@ def test_the_sign_in_page_says_when_a_name_must_wait(demo):
     next(b for b in at.button if b.label == "Intră").click().run()
     assert "încercați din nou peste 15 minute" in shown(at.error[0].value), at.error
     assert "user" not in at.session_state
+
+
+def test_every_change_to_an_account_is_in_its_history(demo):
+    """Who created or changed an account, when, and what: from the page, from
+    "Contul meu" and from plain SQL alike; a password only as the fact."""
+    boss = load_user(demo, "admin")
+    admin.create_user(demo, boss, username="ana.pop", full_name="Ana Pop", role="staff",
+                      department="roads", password="parola-anei-123")  # fmt: skip
+    _change(demo, "ana.pop", role="dept_head", department="water", active=False)
+    _change(demo, "ana.pop", active=True, password="alta-parola-123")
+    with demo.begin() as conn:
+        auth.change_own_password(conn, load_user(demo, "ana.pop"), "alta-parola-123",
+                                 "a-treia-parola", "a-treia-parola")  # fmt: skip
+    with demo.begin() as conn:  # plain SQL: no one named as acting
+        conn.execute(sa.text("UPDATE users SET full_name = 'Ana Popa' WHERE username = 'ana.pop'"
+                             " AND city_id = :c"), {"c": boss.city_id})  # fmt: skip
+    history = admin.account_history(demo, boss, "ana.pop").iloc[::-1]  # oldest first
+    assert list(history["kind"]) == ["created", "changed", "changed", "changed", "changed"]
+    assert list(history["actor"].fillna("-")) == [
+        "Administrator", "Administrator", "Administrator", "Ana Popa", "-"]
+    changes = list(history["changes"])
+    assert changes[0] == {"full_name": "Ana Pop", "role": "staff", "department": "roads",
+                          "active": True, "password": True}  # fmt: skip
+    assert changes[1] == {"role": ["staff", "dept_head"], "department": ["roads", "water"],
+                          "active": [True, False]}  # fmt: skip
+    assert changes[2] == {"active": [False, True], "password": True}
+    assert changes[3] == {"password": True}
+    assert changes[4] == {"full_name": ["Ana Pop", "Ana Popa"]}
+    with demo.connect() as conn:
+        hashes = conn.execute(sa.text("SELECT password_hash FROM users")).scalars().all()
+        events = conn.execute(sa.text("SELECT changes::text FROM account_events")).scalars().all()
+    assert not any(h and h in e for h in hashes for e in events)
+    # Another city's administrator does not read it.
+    assert admin.account_history(demo, load_user(demo, "admin", "alba-iulia"), "ana.pop").empty
+
+
+def test_the_page_shows_an_account_s_history_in_words(demo):
+    _change(demo, "agent1.roads", role="dept_head", active=False, password="o-parola-noua-42")
+    at = run_app("admin", user=load_user(demo, "admin"))
+    at.selectbox(key="eu_pick").set_value("agent1.roads").run()
+    table = next(f.value for f in at.dataframe if "Ce" in f.value.columns)
+    assert table["Ce"].iloc[0] == ("Rol: Angajat → Șef de compartiment;"
+                                   " Poate intra în aplicație: da → nu; parolă nouă")
+    assert table["Cine"].iloc[0] == "Administrator"
+    assert table["Ce"].iloc[-1].startswith("Cont creat; Rol: Angajat; Compartiment: Drumuri")
+    assert table["Cine"].iloc[-1] == "Linia de comandă"  # the demo's loader

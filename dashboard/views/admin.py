@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import data, widgets
@@ -41,6 +42,37 @@ def attempt(action: Callable[[], object], done: str, refresh: bool = False) -> N
 def dep_name(code: str | None) -> str | None:
     """A department's name; the code of an inactive one (not among the choices)."""
     return dep_names.get(code, code) if code else None
+
+def account_change(kind: str, changes: dict) -> str:
+    """One line of an account's history in words: "Rol: Angajat → Șef de compartiment"."""
+
+    def said(field: str, value: object) -> str:
+        if field == "role":
+            return widgets.label("role", value)
+        if field == "department":
+            return dep_name(value) or t("admin.no_department")
+        if field == "active":
+            return t("account.yes" if value else "account.no")
+        return str(value)
+
+    fields = {"full_name": "admin.full_name", "role": "admin.role",
+              "department": "admin.department", "active": "admin.active"}  # fmt: skip
+    if kind == "created":
+        parts = [t("account.created")] + [
+            f"{t(label)}: {said(field, changes.get(field))}"
+            for field, label in fields.items()
+            if field != "full_name"
+        ]
+    else:
+        parts = [
+            f"{t(label)}: {said(field, changes[field][0])} → {said(field, changes[field][1])}"
+            for field, label in fields.items()
+            if field in changes
+        ]
+        if changes.get("password"):
+            parts.append(t("account.password_set"))
+    return "; ".join(parts)
+
 
 tab_users, tab_deps, tab_cats, tab_rules, tab_settings = st.tabs(
     [
@@ -158,6 +190,14 @@ with tab_users:
                 ),
                 "admin.saved",
             )
+    st.markdown(f"**{t('account.history')}**")
+    history = admin.account_history(engine, user, pick)
+    who = [a if isinstance(a, str) else t("account.by_system") for a in history["actor"]]
+    what = [account_change(k, c) for k, c in zip(history["kind"], history["changes"], strict=True)]
+    widgets.grid(
+        widgets.headers(pd.DataFrame({"when": history["created_at"], "who": who, "what": what})),
+        data.zone(city),
+    )
 
 with tab_cats:
     cats = choices["categories"]

@@ -18,7 +18,7 @@ DO $$
 DECLARE
     private CONSTANT text[] := ARRAY['incident_contacts', 'users', 'api_keys',
                                      'submission_attempts', 'staff_sessions',
-                                     'sign_in_failures'];
+                                     'sign_in_failures', 'account_events'];
     rel record;
     may_read boolean;
 BEGIN
