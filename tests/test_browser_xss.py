@@ -211,7 +211,8 @@ def test_hostile_text_never_runs_in_any_page(hostile, browser):
     # (and the public updates in its table, drawn on a canvas).
     page.goto(f"{base}/track?id={number}")
     page.get_by_text(category, exact=True).first.wait_for(timeout=60_000)
-    assert department in page.inner_text('[data-testid="stMain"]')
+    # (waited for too: the page draws its facts one after another)
+    page.get_by_text(department, exact=True).first.wait_for(timeout=60_000)
     page.get_by_text(PAYLOADS[12], exact=False).first.wait_for(timeout=60_000)  # the institution
     check("xss-track")
 
