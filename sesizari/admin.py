@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from sesizari import auth, catalog
 from sesizari.auth import StaffUser
-from sesizari.errors import NotFoundError, PermissionDeniedError, ValidationError
+from sesizari.errors import PermissionDeniedError, ValidationError
 from sesizari.vocab import Role
 
 #: City settings an admin may change: name -> (type, minimum, maximum) for numbers.
@@ -54,17 +54,19 @@ def _require_admin(user: StaffUser) -> None:
         )
 
 
+#: The city's accounts as the Administration page lists them (no password hashes).
+_ACCOUNTS = (
+    "SELECT u.username, u.full_name, u.role, d.code AS department, u.active"
+    " FROM users u LEFT JOIN departments d ON d.city_id = u.city_id"
+    " AND d.department_id = u.department_id WHERE u.city_id = :c"
+)
+
+
 def users(engine: Engine, user: StaffUser) -> pd.DataFrame:
     _require_admin(user)
     with engine.connect() as conn:
         return pd.read_sql(
-            sa.text(
-                "SELECT u.username, u.full_name, u.role, d.code AS department, u.active"
-                " FROM users u LEFT JOIN departments d ON d.city_id = u.city_id"
-                " AND d.department_id = u.department_id WHERE u.city_id = :c ORDER BY u.username"
-            ),
-            conn,
-            params={"c": user.city_id},
+            sa.text(_ACCOUNTS + " ORDER BY u.username"), conn, params={"c": user.city_id}
         )
 
 
@@ -72,20 +74,10 @@ def user(engine: Engine, admin_user: StaffUser, username: str) -> dict[str, Any]
     """One account of the city as the edit form shows it (no password hash)."""
     _require_admin(admin_user)
     with engine.connect() as conn:
+        user_id = catalog.get_user_id(conn, admin_user.city_id, username)  # or NotFoundError
         row = conn.execute(
-            sa.text(
-                "SELECT u.username, u.full_name, u.role, d.code AS department, u.active"
-                " FROM users u LEFT JOIN departments d ON d.city_id = u.city_id"
-                " AND d.department_id = u.department_id"
-                " WHERE u.city_id = :c AND u.username = :u"
-            ),
-            {"c": admin_user.city_id, "u": username},
-        ).one_or_none()
-    if row is None:
-        raise NotFoundError(
-            f"No user {username!r} in this city",
-            ro=f"Nu există utilizatorul {username!r} în acest oraș",
-        )
+            sa.text(_ACCOUNTS + " AND u.user_id = :u"), {"c": admin_user.city_id, "u": user_id}
+        ).one()
     return dict(row._mapping)
 
 
