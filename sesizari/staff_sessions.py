@@ -82,14 +82,12 @@ def _parse(value: str | None) -> tuple[int, bytes] | None:
 def begin(conn: Connection, user: StaffUser, hours: int) -> Handoff:
     """Start a session of ``hours`` for a user whose password just matched.
 
-    Also forgets the city's sessions that ended (expired, or never claimed),
-    so the table holds only live ones.
+    Also forgets the city's expired sessions, so the table holds only live
+    ones.  A session whose code was never posted stays until it expires: its
+    tab is signed in without a cookie (a browser that refused it).
     """
     conn.execute(
-        sa.text(
-            "DELETE FROM staff_sessions WHERE city_id = :c"
-            " AND (expires_at <= now() OR handoff_expires <= now())"
-        ),
+        sa.text("DELETE FROM staff_sessions WHERE city_id = :c AND expires_at <= now()"),
         {"c": user.city_id},
     )
     secret = _secret()
