@@ -398,7 +398,8 @@ def runs(
     Console(file=sys.stdout, width=200).print(table)
     for r in rows:
         if r["error"]:
-            typer.echo(f"run {r['run_id']} {r['status']}: {r['error']}")
+            where = f"batch from row {r['error_row']}: " if r["error_row"] is not None else ""
+            typer.echo(f"run {r['run_id']} {r['status']}: {where}{r['error']}")
 
 
 @app.command("forget-raw")

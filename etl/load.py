@@ -800,7 +800,7 @@ def load_source(
                     conn.rollback()
                     loader.finish_run(
                         "failed",
-                        f"batch from row {first_row}: {error}",
+                        error,
                         error_row=first_row,
                         error_ro=exc.ro if isinstance(exc, SesizariError) else None,
                     )

@@ -354,6 +354,12 @@ def test_a_refused_batch_fails_the_run_without_quoting_row_values(engine, city, 
     assert "Secretă" not in run["error"]
     assert (run["rows_read"], run["rows_inserted"]) == (4, 4)  # the first batch stays
     assert len(incidents(engine)) == 4
+    # The row has its own column (the Feeds page words it); the command line says it.
+    assert run["error_row"] == 5 and "batch from row" not in run["error"]
+    from tests.test_etl_cli import _run
+
+    out = _run(["runs", "--city", "testville"], engine)
+    assert f"run {run['run_id']} failed: batch from row 5: " in out.stdout, out.stdout
 
 
 def _batches(n: int, fail_at: int | None = None):

@@ -58,14 +58,13 @@ if run["status"] == "aborted":
     st.text(t("feeds.aborted"))
 elif isinstance(run["error"], str) and run["error"]:
     st.caption(t("feeds.error"))
-    if pd.isna(run["error_row"]):  # recorded before migration 0032: as it was stored
-        st.text(run["error"])
+    cause = run["error"]
+    if current_language() == "ro" and isinstance(run["error_ro"], str):
+        cause = run["error_ro"]
+    if pd.isna(run["error_row"]):  # recorded before migration 0032: the whole line
+        st.text(cause)
     else:
-        row = int(run["error_row"])
-        cause = run["error"].removeprefix(f"batch from row {row}: ")
-        if current_language() == "ro" and isinstance(run["error_ro"], str):
-            cause = run["error_ro"]
-        st.text(t("feeds.failed_at", row=widgets.number(row), detail=cause))
+        st.text(t("feeds.failed_at", row=widgets.number(int(run["error_row"])), detail=cause))
 if run["rows_rejected"] == 0:
     st.info(t("feeds.no_rejects"))
     st.stop()

@@ -1,9 +1,10 @@
 -- 0032 A failed feed run's error in parts, so the Feeds page can say it in
 -- the page's language.
 --
--- feed_runs.error keeps the whole English line the command line prints
--- ("batch from row 20001: ..."): error_row is the first row of the batch that
--- failed, and error_ro the refusal's Romanian text when the error has one
+-- error_row is the first row of the batch that failed, feed_runs.error its
+-- cause in English (runs recorded before this migration hold the whole line,
+-- "batch from row 20001: ...", and no row), and error_ro the cause in
+-- Romanian when the error has one
 -- (the domain's errors do; a database's or a server's answer does not, and
 -- is shown as it came).  A run that stopped without finishing is told by its
 -- status, 'aborted', and the page says that in its own words.
