@@ -573,6 +573,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col.hours": ("Ore", "Hours"),
     "col.bin": ("Interval (ore)", "Range (hours)"),
     "col.incidents": ("Sesizări", "Incidents"),
+    "col.total": ("Total", "Total"),
+    "col.lt_1d": ("< 1 zi", "< 1 day"),
+    "col.d1_3": ("1–3 zile", "1–3 days"),
+    "col.d3_7": ("3–7 zile", "3–7 days"),
+    "col.d7_30": ("7–30 zile", "7–30 days"),
+    "col.gt_30d": ("> 30 de zile", "> 30 days"),
     # analytics: departments page
     "dep.title": (
         "Performanța compartimentelor ({start} – {end})",

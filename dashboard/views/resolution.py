@@ -89,16 +89,15 @@ st.markdown(f"**{t('res.distribution')}**")
 widgets.chart(charts.columns(dist, "label", "n", t("col.bin"), t("col.incidents")))
 
 backlog = data.backlog_ageing(chosen)
-backlog["name"] = backlog[f"department_{lang}"]
+backlog["department"] = backlog[f"department_{lang}"]
 st.markdown(f"**{t('res.backlog')}**")
 buckets = ["lt_1d", "d1_3", "d3_7", "d7_30", "gt_30d"]
-labels = {"lt_1d": "< 1 d", "d1_3": "1–3 d", "d3_7": "3–7 d", "d7_30": "7–30 d", "gt_30d": "> 30 d"}
+shown = widgets.headers(backlog[["department", *buckets, "total"]])
 ageing = charts.horizontal_bars(
-    backlog.rename(columns=labels), "name", [labels[b] for b in buckets],
+    shown, t("col.department"), [t(f"col.{b}") for b in buckets],
     t("col.department"), t("col.incidents"),
 )  # fmt: skip
 widgets.chart(ageing)
-shown = backlog[["name", *buckets, "total"]].rename(columns=labels)
 widgets.table(shown, "backlog")
 
 st.markdown(f"**{t('res.choropleth')}**")
