@@ -20,7 +20,7 @@ from streamlit_folium import st_folium
 
 from dashboard import charts, data
 from dashboard.i18n import current_language, escape_markdown, t, t_md
-from sesizari import opendata
+from sesizari import opendata, photos
 from sesizari.errors import SesizariError
 from sesizari.queries import EXACT_PERCENTILE_LIMIT, SAMPLE_RATE
 
@@ -205,6 +205,13 @@ def in_zone(frame: pd.DataFrame, zone: ZoneInfo | None) -> pd.DataFrame:
     if moments and zone is None:
         raise ValueError(f"columns {moments} hold moments: pass the city's zone")
     return frame.assign(**{c: frame[c].dt.tz_convert(zone) for c in moments})
+
+
+#: The largest file any form of the dashboard takes, in megabytes: the size of
+#: photo the photos module accepts.  The server refuses a larger upload too
+#: (``server.maxUploadSize`` in ``.streamlit/config.toml``, checked by a test),
+#: so a 200 MB file is neither held in memory nor announced as allowed.
+UPLOAD_MB = photos.MAX_UPLOAD_BYTES // (1024 * 1024)
 
 
 def grid(frame: pd.DataFrame, zone: ZoneInfo | None = None) -> bool:

@@ -103,6 +103,8 @@ def test_report_track_resolve_with_photos(pg_cluster, demo_copy, browser, tmp_pa
         _fill(page, "Longitudine", "21.9035")
         _choose(page, "Categorie", "Groapă în carosabil")
         page.get_by_label("Descriere (obligatorie)").fill("Groapă mare " + XSS)
+        # The uploader announces the photo limit, not Streamlit's 200 MB.
+        assert "10MB per file" in page.locator('[data-testid="stFileUploader"]').inner_text()
         page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
             str(photo)
         )

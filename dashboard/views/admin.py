@@ -281,7 +281,8 @@ with tab_rules:
             t("admin.department"), dep_codes, format_func=dep_names.get, key="rule_department"
         )
         area_file = st.file_uploader(
-            t("admin.rule_area"), type=["geojson", "json"], key="rule_area"
+            t("admin.rule_area"), type=["geojson", "json"], key="rule_area",
+            max_upload_size=widgets.UPLOAD_MB,
         )
         if st.form_submit_button(t("admin.create")):
             attempt(

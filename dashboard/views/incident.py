@@ -168,6 +168,7 @@ with tab_action, st.form("action_form"):
         t("incident.resolution_photos"),
         type=["jpg", "jpeg", "png", "webp"],
         accept_multiple_files=True,
+        max_upload_size=widgets.UPLOAD_MB,
         key="action_photos",
     )
     if st.form_submit_button(t("incident.apply"), type="primary"):

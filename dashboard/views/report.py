@@ -65,6 +65,7 @@ with st.form("report_form", clear_on_submit=False):
         t("report.photos"),
         type=["jpg", "jpeg", "png", "webp"],
         accept_multiple_files=True,
+        max_upload_size=widgets.UPLOAD_MB,
         key="photos",
     )
     st.markdown(f"*{t('report.contact')}*")
