@@ -99,25 +99,3 @@ def test_city_today_turns_at_the_city_s_midnight():
     ]:
         assert city_today(bucharest, utc) == day, utc
 
-
-def test_uploads_are_capped_at_the_photo_limit_before_they_reach_memory():
-    """Streamlit holds an upload in memory before any page code sees it, and
-    its default cap is 200 MB a file.  The server's cap is the photo limit,
-    and every uploader announces it (its own text said "200MB per file")."""
-    import tomllib
-
-    from dashboard import widgets
-    from sesizari import photos
-
-    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
-    assert config["server"]["maxUploadSize"] * 1024 * 1024 == photos.MAX_UPLOAD_BYTES
-    assert widgets.UPLOAD_MB * 1024 * 1024 == photos.MAX_UPLOAD_BYTES
-    uploaders = 0
-    for path in _files("dashboard"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "file_uploader":
-                uploaders += 1
-                limits = [k for k in node.keywords if k.arg == "max_upload_size"]
-                assert limits, f"{path}:{node.lineno}: a file_uploader without max_upload_size"
-                assert ast.unparse(limits[0].value) == "widgets.UPLOAD_MB", path
-    assert uploaders >= 3
