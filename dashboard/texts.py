@@ -68,6 +68,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "report.what": ("2. Ce problemă?", "2. What is the problem?"),
     "report.category": ("Categorie", "Category"),
+    "report.choose_category": ("Alegeți categoria", "Choose the category"),
+    "report.no_category": (
+        "Alegeți categoria problemei: de ea depinde compartimentul care o rezolvă.",
+        "Choose the category of the problem: it decides which department fixes it.",
+    ),
     "report.not_published": ("(descriere nepublicată)", "(description not published)"),
     "report.nearby": (
         "Există deja sesizări deschise de același tip la cel mult 50 m (ultimele 30 de zile). "

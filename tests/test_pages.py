@@ -108,6 +108,29 @@ def test_missing_point_and_empty_description_are_explained(demo):
     assert shown(english.error[0].value).startswith("Error: description: describe"), english.error
 
 
+
+def test_a_report_without_a_chosen_category_is_refused(demo):
+    """The form chooses no category for the reader: a report sent without
+    a look at the list went, as the first category, to the wrong department."""
+    before = _count(demo)
+    at = _fill_report(run_app("report"), "Stâlp căzut pe trotuar")
+    assert at.selectbox(key="category").value == "pothole"
+    at.selectbox(key="category").set_value(None)
+    _click(at, "Trimite sesizarea")
+    assert "Alegeți categoria" in at.error[0].value, at.error
+    assert _count(demo) == before
+    fresh = run_app("report", city="lugoj")
+    assert fresh.selectbox(key="category").value is None
+    assert fresh.selectbox(key="category").placeholder == "Alegeți categoria"
+    dispatcher = run_app("dispatch", user=load_user(demo, "dispecer"))
+    assert dispatcher.selectbox(key="dispatch_category").value is None
+    dispatcher.number_input(key="dispatch_lat").set_value(45.6887).run()
+    dispatcher.number_input(key="dispatch_lon").set_value(21.9035).run()
+    dispatcher.text_area(key="dispatch_text").set_value("Sunat la dispecerat")
+    _click(dispatcher, "Trimite sesizarea")
+    assert "Alegeți categoria" in dispatcher.error[0].value, dispatcher.error
+    assert _count(demo) == before
+
 def test_rate_limit_on_public_submission(demo):
     before = _count(demo)
     for i in range(4):
@@ -255,6 +278,9 @@ def test_dispatcher_and_admin_pages_follow_roles(demo):
     _click(dispatcher, "Trimite sesizarea")
     assert not dispatcher.error, dispatcher.error
     assert _count(demo) == before + 1
+    # the department is named as the city calls it, not by its code
+    said = shown(dispatcher.success[0].value)
+    assert "Iluminat public" in said and "lighting" not in said, said
     assert (
         _count(
             demo,

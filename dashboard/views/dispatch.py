@@ -14,8 +14,9 @@ user = st.session_state["user"]
 city = user.city
 st.subheader(t("dispatch.title"))
 if st.session_state.get("dispatch_done"):
-    done = st.session_state["dispatch_done"]
-    st.success(t_md("report.done", number=done[0], department=done[1]))
+    number, department = st.session_state["dispatch_done"]
+    department = widgets.department_names(city).get(department, department)
+    st.success(t_md("report.done", number=number, department=department))
 # The caller's place, not the dispatcher's: no "use my location" here.
 point = widgets.pick_point(city, key="dispatch", locate=False)
 cats = data.choices(city)["categories"]
@@ -29,8 +30,9 @@ with st.form("dispatch_form"):
         key="dispatch_channel",
     )
     category = st.selectbox(
-        t("report.category"), list(names), format_func=names.get, key="dispatch_category"
-    )
+        t("report.category"), list(names), index=None, format_func=names.get,
+        placeholder=t("report.choose_category"), key="dispatch_category",
+    )  # fmt: skip
     description = st.text_area(t("report.description"), max_chars=5000, key="dispatch_text")
     address = st.text_input(t("report.address"), max_chars=500, key="dispatch_address")
     c1, c2, c3 = st.columns(3)
@@ -42,6 +44,9 @@ with st.form("dispatch_form"):
 if submitted:
     if point is None:
         st.error(t("report.no_point"))
+        st.stop()
+    if category is None:
+        st.error(t("report.no_category"))
         st.stop()
     try:
         created = create_incident(

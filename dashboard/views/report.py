@@ -41,9 +41,14 @@ point = widgets.pick_point(city, key="report")
 st.markdown(f"**{t('report.what')}**")
 cats = data.choices(city)["categories"]
 names = dict(zip(cats["code"], cats[widgets.name_column()], strict=True))
-category = st.selectbox(t("report.category"), list(names), format_func=names.get, key="category")
+# No category is chosen for the citizen: a report sent without a look at the
+# list would go, as the first category, to a department it is not for.
+category = st.selectbox(
+    t("report.category"), list(names), index=None, format_func=names.get,
+    placeholder=t("report.choose_category"), key="category",
+)  # fmt: skip
 
-if point is not None:
+if point is not None and category is not None:
     nearby = intake.nearby_open(data.engine(), city, category, point[1], point[0])
     if done:  # the report just filed here is not a report to support
         nearby = nearby[nearby["registry_number"] != done["number"]]
@@ -83,6 +88,9 @@ st.html("<style>.st-key-hp {display: none;}</style>")
 if submitted:
     if point is None:
         st.error(t("report.no_point"))
+        st.stop()
+    if category is None:
+        st.error(t("report.no_category"))
         st.stop()
     if honeypot:
         st.session_state["report_done"] = {"number": "—", "department": "—"}
