@@ -688,6 +688,22 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "track.confirm": ("Confirm rezolvarea", "I confirm the fix"),
     "track.dispute": ("Contest rezolvarea", "I dispute the fix"),
     "track.dispute_text": ("Ce nu este în regulă?", "What is wrong?"),
+    "track.verdict_until": (
+        "Cu codul PIN primit la înregistrare, o puteți confirma sau contesta până la {when}.",
+        "With the PIN you received when reporting, you can confirm or dispute it until {when}.",
+    ),
+    "track.verdict_ended": (
+        "Perioada de confirmare sau contestare s-a încheiat la {when}.",
+        "The time to confirm or dispute it ended on {when}.",
+    ),
+    "track.verdict_confirmed": (
+        "Petentul a confirmat această rezolvare.",
+        "The reporter confirmed this fix.",
+    ),
+    "track.verdict_disputed": (
+        "Petentul a contestat această rezolvare.",
+        "The reporter disputed this fix.",
+    ),
     "track.confirmed": (
         "Mulțumim, rezolvarea a fost confirmată.",
         "Thank you, the fix is confirmed.",

@@ -9,13 +9,14 @@ any of them).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from sesizari.catalog import get_city
-from sesizari.commitments import LEGAL_DUE_SQL
+from sesizari.commitments import LEGAL_DUE_SQL, setting
 from sesizari.errors import NotFoundError, ValidationError
 from sesizari.opendata import PUBLIC_POINT_SQL, public_precision, unless_personal
 from sesizari.registry import parse_number
@@ -50,6 +51,12 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
     given at creation and ``recurrence_of`` (an earlier fix here that did not last).
     The extension reason is public (the petitioner must be told it); the
     reporter's dispute text is not.
+
+    For a resolved or closed report, ``verdict_until`` is the end of the
+    reporter's window to confirm or dispute the fix (``verification_days``
+    after it), and ``verdict`` the ``confirmed`` / ``disputed`` already given
+    for this fix, if any: both public already (the timeline shows the verdict),
+    they let the page offer the form only while it can still be used.
     """
     parsed = parse_number(number or "")
     if parsed is None:
@@ -84,7 +91,7 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
                 " i.legal_extended_at, i.owes_reply, i.answered_at, i.forwarded_to,"
                 " i.forwarded_at, CAST(i.expected_hours_p50 AS float8) AS expected_hours_p50,"
                 " CAST(i.expected_hours_p80 AS float8) AS expected_hours_p80,"
-                " rec.registry_number AS recurrence_of"
+                " rec.registry_number AS recurrence_of, now() AS checked_at"
                 " FROM incidents i JOIN cities ci USING (city_id)"
                 " JOIN categories cat USING (city_id, category_id)"
                 " CROSS JOIN LATERAL (SELECT " + PUBLIC_POINT_SQL + " AS geom) p"
@@ -121,6 +128,22 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
             {"c": row.city_id, "i": row.incident_id},
         )
         incident["photos"] = [dict(r._mapping) for r in photos]
+    checked_at = incident.pop("checked_at")
+    incident["verdict"] = incident["verdict_until"] = None
+    if incident["status"] in ("resolved", "closed") and incident["resolved_at"] is not None:
+        days = setting(city.settings, "verification_days")
+        incident["verdict_until"] = incident["resolved_at"] + timedelta(days=days)
+        given = [
+            e["kind"]
+            for e in incident["timeline"]
+            if e["kind"] in ("confirmed", "disputed") and e["created_at"] >= incident["resolved_at"]
+        ]
+        incident["verdict"] = given[-1] if given else None
+    incident["verdict_open"] = (
+        incident["verdict"] is None
+        and incident["verdict_until"] is not None
+        and checked_at <= incident["verdict_until"]
+    )
     for private in ("city_id", "incident_id"):
         incident.pop(private)
     return incident

@@ -378,6 +378,39 @@ def test_reporter_confirms_or_disputes_with_the_pin(demo):
     )
 
 
+
+def test_the_verdict_form_is_offered_only_while_it_can_be_used(demo):
+    """Once the reporter confirmed, or once the window ended, the tracking page
+    says so instead of offering a form every submission of which is refused."""
+    from sesizari.incidents import Actor, perform
+
+    clerk = Actor("agent1.roads", None, "staff")
+    numbers = []
+    for _ in range(3):
+        contact = Contact(name="Ana", consent=True)
+        made = create_incident(
+            demo, NewIncident("lugoj", "pothole", 45.6887, 21.9035, "Groapă", contact=contact)
+        )
+        perform(demo, "lugoj", made.registry_number, "resolved", clerk, text="Plombat")
+        numbers.append((made.registry_number, made.pin))
+    (confirmed, pin), (open_, _), (late, _) = numbers
+    at = run_app("track", id=confirmed)
+    assert any("până la" in c.value for c in at.caption), [c.value for c in at.caption]
+    at.text_input(key="verify_pin").set_value(pin)
+    _click(at, "Confirm rezolvarea")
+    again = run_app("track", id=confirmed)
+    assert not again.get("form") and "Confirm rezolvarea" not in [b.label for b in again.button]
+    assert any("Petentul a confirmat" in c.value for c in again.caption)
+    still = run_app("track", id=open_)
+    assert "Confirm rezolvarea" in [b.label for b in still.button]
+    with demo.begin() as conn:  # a window of no days: every fix's window is over
+        conn.execute(sa.text("UPDATE cities SET settings = settings"
+                             " || '{\"verification_days\": 0}' WHERE slug = 'lugoj'"))
+    ended = run_app("track", id=late)
+    assert "Confirm rezolvarea" not in [b.label for b in ended.button]
+    assert any("s-a încheiat" in c.value for c in ended.caption), [c.value for c in ended.caption]
+
+
 def test_department_head_extends_and_staff_forward(demo):
     number = create_incident(
         demo,

@@ -79,8 +79,15 @@ if fix_photos:
     for i, p in enumerate(fix_photos):
         cols[i % len(cols)].image(str(photo_store.photo_path(p["storage_key"])))
 
-if view["status"] in ("resolved", "closed"):
+if view["verdict"] is not None:
     st.markdown(f"**{t('track.verify')}**")
+    st.caption(t(f"track.verdict_{view['verdict']}"))
+elif view["verdict_until"] is not None and not view["verdict_open"]:
+    st.markdown(f"**{t('track.verify')}**")
+    st.caption(t_md("track.verdict_ended", when=local(view["verdict_until"])))
+elif view["verdict_open"]:
+    st.markdown(f"**{t('track.verify')}**")
+    st.caption(t_md("track.verdict_until", when=local(view["verdict_until"])))
     with st.form("verify"):
         pin = st.text_input(t("track.pin"), max_chars=6, type="password", key="verify_pin")
         text = st.text_area(t("track.dispute_text"), max_chars=2000, key="verify_text")
