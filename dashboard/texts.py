@@ -635,6 +635,14 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "open.download": ("Descarcă selecția", "Download the selection"),
     "open.dictionary": ("Dicționarul datelor", "Data dictionary"),
     "open.licence": ("Licență", "Licence"),
+    "open.licence_text": (
+        "Creative Commons Atribuire 4.0 Internațional (CC BY 4.0),"
+        " https://creativecommons.org/licenses/by/4.0/deed.ro: datele pot fi refolosite"
+        " liber, inclusiv în scop comercial, cu citarea sursei: Primăria {city}, prin Sesizari.",
+        "Creative Commons Attribution 4.0 International (CC BY 4.0),"
+        " https://creativecommons.org/licenses/by/4.0/: reuse freely, including commercially,"
+        " citing the source: the city hall of {city}, through Sesizari.",
+    ),
     "col.column": ("Coloană", "Column"),
     "col.meaning": ("Semnificație", "Meaning"),
     "incident.personal_hidden": (

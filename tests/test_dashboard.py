@@ -260,7 +260,8 @@ def test_open_data_page_lists_public_fields_only(demo_url, demo_engine):
     assert "Date deschise" in at.subheader[0].value
     dictionary = at.dataframe[0].value
     assert "registry_number" in set(dictionary.iloc[:, 0])
-    assert "CC BY 4.0" in at.text[-1].value
+    licence = shown(at.markdown[-1].value)
+    assert "CC BY 4.0" in licence and "Primăria Lugoj" in licence and "reuse" not in licence
     assert {b.label for b in at.get("download_button")} == {"GeoJSON", "CSV", "GeoParquet"}
 
 

@@ -72,4 +72,6 @@ widgets.grid(
     )
 )
 st.markdown(f"**{t('open.licence')}**")
-st.text(opendata.LICENCE)
+# The files carry opendata.LICENCE (English, for any reader); the page says it
+# in its own language and names the city to cite.
+st.markdown(t_md("open.licence_text", city=widgets.city_name(city)))
