@@ -15,6 +15,7 @@ reads the pages' source to hold them to it.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import streamlit as st
 
@@ -51,3 +52,27 @@ def escape_markdown(text: object) -> str:
 def t_md(key: str, lang: str | None = None, **values: object) -> str:
     """:func:`t` for a Markdown element: the values are escaped, the text is not."""
     return t(key, lang, **{k: escape_markdown(v) for k, v in values.items()})
+
+
+#: Romanian letters with a diacritic, each after its base letter and before the
+#: next one (a, ă, â, b ... s, ș, t, ț), as the Romanian alphabet orders them;
+#: both the comma and the cedilla forms of ș and ț.
+_RO_LETTERS = {"ă": "a1", "â": "a2", "î": "i1", "ș": "s1", "ş": "s1", "ț": "t1", "ţ": "t1"}
+
+
+def collation_key(text: object) -> str:
+    """A key that puts names in dictionary order: case ignored, Romanian letters
+    in their places (Apă-Canal before Circulație, Salubritate before Spații
+    verzi, Tuburi before Țevi), other accents beside their base letter.
+
+    Code point order puts every capital before every small letter and every
+    ``Ă``, ``Ș`` or ``Ț`` after ``z``; the server has no Romanian locale to ask.
+    """
+    keyed = []
+    for char in str(text).casefold():
+        if char in _RO_LETTERS:
+            keyed.append(_RO_LETTERS[char])
+        else:
+            base = unicodedata.normalize("NFD", char)[0]
+            keyed.append(base + ("0" if base == char else "3"))
+    return "".join(keyed)

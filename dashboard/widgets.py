@@ -19,7 +19,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import charts, data
-from dashboard.i18n import current_language, escape_markdown, t, t_md
+from dashboard.i18n import collation_key, current_language, escape_markdown, t, t_md
 from sesizari import opendata, photos
 from sesizari.errors import SesizariError
 from sesizari.queries import EXACT_PERCENTILE_LIMIT, SAMPLE_RATE
@@ -256,6 +256,14 @@ def chart(figure: charts.Chart) -> None:
 def headers(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with its column names written in the page's language (``col.<name>``)."""
     return frame.rename(columns={c: t(f"col.{c}") for c in frame.columns})
+
+
+def in_name_order(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """The rows in dictionary order of the names shown in ``columns`` (the
+    queries order by code, which reads as no order at all on the page)."""
+    return frame.sort_values(
+        list(columns), key=lambda names: names.map(collation_key), kind="stable"
+    ).reset_index(drop=True)
 
 
 #: The decimal mark of each language: 3,5 in Romanian, 3.5 in English.

@@ -1,7 +1,10 @@
-"""Every table of every page is headed in the page's language, never with a column's code.
+"""Every table of every page is headed in the page's language, never with a column's code,
+and a table of names lists them in dictionary order.
 
 A header such as ``name`` or ``total`` is the query's own column name shown
-as it came: the translation was forgotten on the way to the page.
+as it came: the translation was forgotten on the way to the page.  The
+queries order rows by code (``abandoned_car``, ``fallen_tree``, ``garbage``),
+which on a Romanian page reads as no order at all.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from dashboard.i18n import collation_key
 from tests.apptest_support import APP, load_user
 
 #: Each page, the query parameters that show its tables, and how many tables
@@ -81,3 +85,35 @@ def test_each_grouping_of_resolution_times_is_headed_in_words(demo_url, demo_eng
     assert not at.exception, at.exception
     assert len(at.dataframe) >= 3
     assert not _codes(at), f"resolution by {by}: headed with codes {sorted(_codes(at))}"
+
+
+def test_names_sort_as_the_romanian_alphabet_orders_them():
+    names = ["Țevi", "Zebra", "Tuburi", "Spații verzi", "Șanț", "Salubritate", "apă",
+             "Apă-Canal", "Circulație", "Îngrijire", "Iluminat", "Apa", "Âb"]  # fmt: skip
+    assert sorted(names, key=collation_key) == [
+        "Apa", "apă", "Apă-Canal", "Âb", "Circulație", "Iluminat", "Îngrijire",
+        "Salubritate", "Spații verzi", "Șanț", "Tuburi", "Țevi", "Zebra",
+    ]  # fmt: skip
+
+
+def _in_order(names: list[str]) -> bool:
+    return names == sorted(names, key=collation_key)
+
+
+@pytest.mark.parametrize("lang", ["ro", "en"])
+def test_tables_of_names_are_in_dictionary_order(demo_url, demo_engine, lang):
+    headers = {"ro": ("Nume", "Compartiment", "Categorie"),
+               "en": ("Name", "Department", "Category")}  # fmt: skip
+    name, department, category = headers[lang]
+    resolution = _open(demo_engine, "resolution", lang)
+    by_category, within = resolution.dataframe[0].value, resolution.dataframe[1].value
+    assert len(by_category) >= 8 and _in_order(list(by_category[name])), list(by_category[name])
+    assert _in_order(list(within[name])), list(within[name])
+    accountability = _open(demo_engine, "accountability", lang)
+    legal, verification = accountability.dataframe[0].value, accountability.dataframe[1].value
+    assert len(legal) >= 8 and _in_order(list(legal[department])), list(legal[department])
+    pairs = list(zip(verification[department], verification[category], strict=True))
+    assert pairs == sorted(pairs, key=lambda p: (collation_key(p[0]), collation_key(p[1])))
+    departments = _open(demo_engine, "departments", lang)
+    categories = departments.dataframe[1].value
+    assert _in_order(list(categories[name])), list(categories[name])

@@ -36,6 +36,7 @@ def show(frame: pd.DataFrame, name: str) -> None:
     if "category" in shown:
         shown["category"] = shown["category"].map(lambda c: cat_names.get(c, c))
     shown = shown.drop(columns=[c for c in shown if c.endswith(("_ro", "_en"))])
+    shown = widgets.in_name_order(shown, *[c for c in ("department", "category") if c in shown])
     for column in shown:
         if "share" in column or column.endswith("_rate"):
             shown[column] = (100 * shown[column]).round(1)

@@ -96,6 +96,7 @@ with left:
     st.markdown(f"**{t('dep.categories')}**")
     cats = data.resolution_stats(scoped, "category")
     cats["name"] = cats[f"name_{lang}"]
+    cats = widgets.in_name_order(cats, "name")
     view = cats[["name", "n", "n_resolved", "resolve_median_h", "resolve_p90_h"]].round(1)
     widgets.table(widgets.headers(view), "department_categories")
     widgets.sampled_note(cats)

@@ -40,6 +40,7 @@ data.prefetch(
 )
 stats = data.resolution_stats(chosen, by)
 stats["name"] = stats[f"name_{lang}"].fillna(stats["key"])
+stats = widgets.in_name_order(stats, "name")
 st.markdown(f"**{t_md('res.table', by=t(f'res.by.{by}'))}**")
 table(
     stats.round(1),
@@ -61,6 +62,7 @@ widgets.sampled_note(stats)
 
 within = data.share_within_target(chosen, by)
 within["name"] = within[f"name_{lang}"].fillna(within["key"])
+within = widgets.in_name_order(within, "name")
 within["share_within"] = (within["share_within"] * 100).round(1)
 st.markdown(f"**{t_md('res.within', by=t(f'res.by.{by}'))}**")
 shares = charts.horizontal_bars(
