@@ -280,6 +280,18 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "queue.sort_age": ("Cele mai vechi întâi", "Oldest first"),
     "queue.sort_overdue": ("Depășite întâi", "Overdue first"),
     "queue.empty": ("Nimic de făcut aici.", "Nothing to do here."),
+    "queue.first_age": (
+        "Cele mai vechi {n} din {count}; restrângeți stările sau alegeți „Doar depășite”"
+        " pentru celelalte.",
+        "The oldest {n} of {count}; narrow the statuses or choose \"Overdue only\" for"
+        " the others.",
+    ),
+    "queue.first_overdue": (
+        "Cele mai depășite {n} din {count}; restrângeți stările pentru celelalte.",
+        "The {n} furthest past their target of {count}; narrow the statuses for the others.",
+    ),
+    "count.incident": ("sesizare", "incident"),
+    "count.incidents": ("sesizări", "incidents"),
     "queue.open_hint": (
         "Selectați un rând pentru a deschide fișa sesizării.",
         "Select a row to open the incident.",
@@ -619,7 +631,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     # open data
     "nav.open_data": ("Date deschise", "Open data"),
     "open.title": ("Date deschise: sesizările din {city}", "Open data: the reports of {city}"),
-    "open.count": ("{n} sesizări în selecție", "{n} incidents in the selection"),
+    "open.count": ("{count} în selecție", "{count} in the selection"),
     "open.aggregated": (
         "Selecția este mare: harta arată densitatea pe hexagoane. Restrângeți filtrele "
         "(cel mult {limit}) pentru a vedea fiecare sesizare.",

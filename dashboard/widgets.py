@@ -23,6 +23,7 @@ from dashboard.i18n import collation_key, current_language, escape_markdown, t, 
 from sesizari import opendata, photos
 from sesizari.errors import SesizariError
 from sesizari.queries import EXACT_PERCENTILE_LIMIT, SAMPLE_RATE
+from sesizari.vocab import ro_count
 
 folium.Map.default_js = [("leaflet", "/app/static/leaflet/leaflet.js")]
 folium.Map.default_css = [("leaflet_css", "/app/static/leaflet/leaflet.css")]
@@ -144,6 +145,15 @@ def number(value: float, signed: bool = False) -> str:
     """A whole number as the page's language writes it, optionally with its sign."""
     text = f"{value:+,.0f}" if signed else f"{value:,.0f}"
     return text.replace(",", _THOUSANDS.get(current_language(), ","))
+
+
+def count(n: int, noun: str = "incidents") -> str:
+    """``n`` with its noun as the page's language writes it: "1 sesizare",
+    "17 sesizări", "3.067 de sesizări"; "1 incident", "3,067 incidents"."""
+    one, many = t(f"count.{noun[:-1]}"), t(f"count.{noun}")
+    if current_language() == "ro":
+        return ro_count(n, many, one)
+    return f"{number(n)} {one if n == 1 else many}"
 
 
 def facts(items: Sequence[tuple[str, str]]) -> None:

@@ -48,6 +48,10 @@ SETTINGS_DOC: dict[str, tuple[str | None, str]] = {
         "5000",
         "Largest filtered set drawn as individual points; above it maps show aggregates.",
     ),
+    "SESIZARI_QUEUE_ROWS": (
+        "500",
+        "Rows a work queue shows at most (in its order); the page says how many it leaves out.",
+    ),
     "SESIZARI_RATE_LIMIT": (
         "10",
         "Public reports accepted per client connection and city in one hour.",
@@ -96,6 +100,7 @@ class Settings:
     tile_url: str = ""
     read_database_url: str | None = field(default=None, repr=False)
     staff_session_hours: int = 12
+    queue_rows: int = 500
 
     def __repr__(self) -> str:  # pragma: no cover - trivial
         return (
@@ -131,6 +136,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     photo_dir = _get(env, "SESIZARI_PHOTO_DIR")
     if _int(env, "SESIZARI_STAFF_SESSION_HOURS") < 1:
         raise ValueError("SESIZARI_STAFF_SESSION_HOURS must be at least 1 (hours)")
+    if _int(env, "SESIZARI_QUEUE_ROWS") < 1:
+        raise ValueError("SESIZARI_QUEUE_ROWS must be at least 1 (rows)")
     return Settings(
         database_url=_get(env, "DATABASE_URL"),
         data_dir=data_dir,
@@ -146,4 +153,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         tile_url=_get(env, "SESIZARI_TILE_URL") or "",
         read_database_url=_get(env, "SESIZARI_READ_DATABASE_URL"),
         staff_session_hours=_int(env, "SESIZARI_STAFF_SESSION_HOURS"),
+        queue_rows=_int(env, "SESIZARI_QUEUE_ROWS"),
     )

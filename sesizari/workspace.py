@@ -29,7 +29,8 @@ _QUEUE_SQL = sa.text(
            i.created_at,
            date_part('epoch', (now() - i.created_at)) / 3600 AS age_hours,
            c.target_hours,
-           (now() - i.created_at) > make_interval(secs => c.target_hours * 3600) AS overdue
+           (now() - i.created_at) > make_interval(secs => c.target_hours * 3600) AS overdue,
+           count(*) OVER () AS total
     FROM incidents i
     JOIN cities ci USING (city_id)
     JOIN categories c USING (city_id, category_id)
@@ -41,10 +42,17 @@ _QUEUE_SQL = sa.text(
       AND i.status = ANY(:statuses)
       AND (NOT :overdue_only
            OR (now() - i.created_at) > make_interval(secs => c.target_hours * 3600))
-    ORDER BY i.created_at
+    -- Overdue first: the earliest target first, so a cut keeps the most overdue.
+    ORDER BY CASE WHEN :sort = 'overdue'
+                  THEN i.created_at + make_interval(secs => c.target_hours * 3600) END,
+             i.created_at, i.registry_number
     LIMIT :limit
     """
 )
+
+
+#: The orders of the work queue: oldest first, or furthest past the target first.
+QUEUE_SORTS = ("age", "overdue")
 
 
 def scope(user: StaffUser) -> int | None:
@@ -58,8 +66,20 @@ def work_queue(
     statuses: tuple[str, ...] = ("new", "acknowledged", "in_progress"),
     overdue_only: bool = False,
     limit: int = 500,
+    sort: str = "age",
 ) -> pd.DataFrame:
-    """Open work of the user's department (city-wide roles: the city), oldest first."""
+    """Open work of the user's department (city-wide roles: the city), oldest
+    first, or (``sort="overdue"``) furthest past the category's target first.
+
+    At most ``limit`` rows, cut after the sort; ``total`` (on every row) counts
+    them all, so the page can say how many it does not show.
+    """
+    if sort not in QUEUE_SORTS:
+        raise ValidationError(
+            "sort",
+            f"sort by one of {', '.join(QUEUE_SORTS)}, not {sort!r}",
+            ro=f"ordonarea este una dintre {', '.join(QUEUE_SORTS)}, nu {sort!r}",
+        )
     with engine.connect() as conn:
         return pd.read_sql(
             _QUEUE_SQL,
@@ -70,6 +90,7 @@ def work_queue(
                 "statuses": list(statuses),
                 "overdue_only": overdue_only,
                 "limit": limit,
+                "sort": sort,
             },
         )
 

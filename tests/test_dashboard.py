@@ -238,7 +238,7 @@ def test_the_open_data_count_is_written_in_romanian(demo_url, demo_engine):
     at = run_app(page="open_data", city="lugoj", **{"from": "2000-01-01"})
     written = f"{n:,}".replace(",", ".")
     said = [shown(c.value) for c in at.caption]
-    assert any(c.startswith(written + " ") for c in said), said
+    assert any(c.startswith(written + " de sesizări") for c in said), said
 
 
 def test_last_update_is_on_the_citys_clock(demo_url):

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.i18n import escape_markdown
 from sesizari import db, workspace
 from sesizari.incidents import Contact, NewIncident, create_incident
+from sesizari.vocab import ro_count
 from tests.apptest_support import load_user, run_app, shown
 
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
@@ -805,3 +806,33 @@ def test_the_overdue_table_registers_reports_on_the_city_s_clock(demo):
                            {"n": overdue["Număr"].iloc[0]}).scalar_one()
     local = utc.astimezone(ZoneInfo("Europe/Bucharest")).replace(tzinfo=None)
     assert registered.iloc[0].to_pydatetime() == local
+
+
+def test_the_queue_says_how_many_it_holds_and_how_many_it_shows(demo, monkeypatch):
+    monkeypatch.setenv("SESIZARI_QUEUE_ROWS", "30")
+    with demo.connect() as conn:
+        open_ = conn.execute(sa.text(
+            "SELECT count(*) FROM incidents JOIN cities USING (city_id)"
+            " WHERE slug = 'lugoj' AND status IN ('new', 'acknowledged', 'in_progress')"
+        )).scalar_one()  # fmt: skip
+        most_overdue = conn.execute(sa.text(
+            "SELECT registry_number FROM incidents i JOIN cities USING (city_id)"
+            " JOIN categories c USING (city_id, category_id) WHERE slug = 'lugoj'"
+            " AND status IN ('new', 'acknowledged', 'in_progress')"
+            " ORDER BY i.created_at + make_interval(secs => c.target_hours * 3600) LIMIT 1"
+        )).scalar_one()  # fmt: skip
+    assert open_ > 30
+    count = ro_count(open_, "sesizări")  # "105 sesizări", "120 de sesizări"
+    at = run_app("queue", user=load_user(demo, "manager"))
+    said = " ".join(shown(c.value) for c in at.caption)
+    assert f"Cele mai vechi 30 din {count}" in said, said
+    assert len(at.dataframe[0].value) == 30
+    at.radio(key="queue_sort").set_value("overdue").run()
+    said = " ".join(shown(c.value) for c in at.caption)
+    assert f"Cele mai depășite 30 din {count}" in said, said
+    assert at.dataframe[0].value.iloc[0, 0] == most_overdue
+    monkeypatch.setenv("SESIZARI_QUEUE_ROWS", "500")
+    st.cache_resource.clear()
+    whole = run_app("queue", user=load_user(demo, "manager"))
+    assert len(whole.dataframe[0].value) == open_
+    assert count in [shown(c.value) for c in whole.caption]

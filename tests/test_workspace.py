@@ -82,3 +82,29 @@ def test_actions_record_the_user(engine, users):
     workspace.act(engine, users["ana"], number, Action.RESOLVE, text="Gata")
     events = workspace.incident_detail(engine, users["ana"], number)["events"]
     assert events[-1]["actor_label"] == "ana" and events[-1]["kind"] == "resolved"
+
+
+def test_the_queue_cuts_after_its_order_and_counts_what_it_cuts(engine, users):
+    """Overdue first is decided over the whole queue, before the page's cut:
+    the cut once kept the oldest rows, then sorted those by how overdue."""
+    old_light, newer_pothole, newest_pothole = (
+        _report(engine, c) for c in ("street_light", "pothole", "pothole")
+    )
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE categories SET target_hours = CASE code"
+                             " WHEN 'pothole' THEN 24 ELSE 2400 END"))  # fmt: skip
+        for number, days in ((old_light, 20), (newer_pothole, 10), (newest_pothole, 5)):
+            conn.execute(
+                sa.text("UPDATE incidents SET created_at = now() - make_interval(days => :d)"
+                        " WHERE registry_number = :n"), {"d": days, "n": number},
+            )  # fmt: skip
+    boss = users["boss"]
+    oldest = workspace.work_queue(engine, boss, limit=2)
+    assert list(oldest["registry_number"]) == [old_light, newer_pothole]
+    assert list(oldest["total"]) == [3, 3]
+    overdue = workspace.work_queue(engine, boss, limit=2, sort="overdue")
+    # the light is the oldest but within its 100 days; the potholes are days over
+    assert list(overdue["registry_number"]) == [newer_pothole, newest_pothole]
+    assert list(overdue["total"]) == [3, 3]
+    with pytest.raises(ValidationError, match="sort by one of age, overdue"):
+        workspace.work_queue(engine, boss, sort="random()")

@@ -19,7 +19,7 @@ lang = current_language()
 st.subheader(t_md("open.title", city=widgets.city_name(city)))
 n = data.count(chosen)
 limit = data.settings().points_limit
-st.caption(t_md("open.count", n=widgets.number(n)))
+st.caption(t_md("open.count", count=widgets.count(n)))
 
 layers = [maps.district_layer(data.outline(city))]
 if n <= limit:

@@ -27,17 +27,22 @@ statuses = c1.multiselect(
 overdue_only = c2.checkbox(t("queue.overdue_only"), key="queue_overdue")
 sort = c3.radio(
     t("queue.sort"),
-    ["age", "overdue"],
+    list(workspace.QUEUE_SORTS),
     key="queue_sort",
     format_func=lambda s: t(f"queue.sort_{s}"),
 )
-queue = workspace.work_queue(data.engine(), user, tuple(statuses), overdue_only)
+queue = workspace.work_queue(
+    data.engine(), user, tuple(statuses), overdue_only, data.settings().queue_rows, sort
+)  # fmt: skip
 if queue.empty:
     st.info(t("queue.empty"))
     st.stop()
-if sort == "overdue":
-    queue["over_by"] = queue["age_hours"] - queue["target_hours"]
-    queue = queue.sort_values("over_by", ascending=False)
+total = int(queue["total"].iloc[0])
+if total > len(queue):
+    st.caption(t_md(f"queue.first_{sort}", n=widgets.number(len(queue)),
+                    count=widgets.count(total)))  # fmt: skip
+else:
+    st.caption(widgets.count(total))
 lang = current_language()
 table = queue.assign(
     category=queue[f"category_{lang}"],
