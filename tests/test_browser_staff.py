@@ -33,7 +33,7 @@ from tests.test_photos import CANARIES, _leaky_jpeg, _leaky_png, _leaky_webp
 pytestmark = pytest.mark.browser
 
 OPEN = ("new", "acknowledged", "in_progress")
-QUEUE_LIMIT = 500  # workspace.work_queue's default
+QUEUE_LIMIT = 500  # SESIZARI_QUEUE_ROWS, the rows the queue page shows at most
 PASSWORD = "sesizari-demo"  # the demo's staff password
 
 
