@@ -257,18 +257,29 @@ def create_routing_rule(
             f"unknown category {category_code!r}",
             ro=f"nu există categoria {category_code!r}",
         )
+    department = department_id(conn, city_id, department_code)
     assignee = None
     if assignee_username is not None:
-        assignee = conn.execute(
-            sa.text("SELECT user_id FROM users WHERE city_id = :c AND username = :u"),
+        person = conn.execute(
+            sa.text("SELECT user_id, active, department_id FROM users"
+                    " WHERE city_id = :c AND username = :u"),
             {"c": city_id, "u": assignee_username},
-        ).scalar_one_or_none()
-        if assignee is None:
+        ).one_or_none()  # fmt: skip
+        if person is None:
             raise ValidationError(
                 "assignee",
                 f"unknown user {assignee_username!r}",
                 ro=f"nu există utilizatorul {assignee_username!r}",
             )
+        if not person.active or person.department_id != department:
+            raise ValidationError(
+                "assignee",
+                f"{assignee_username} is not an active member of department"
+                f" {department_code!r}: the rule's incidents would reach nobody who sees them",
+                ro=f"{assignee_username} nu este un membru activ al compartimentului"
+                f" {department_code!r}: sesizările regulii n-ar ajunge la nimeni care le vede",
+            )
+        assignee = person.user_id
     return conn.execute(
         sa.text(
             "INSERT INTO routing_rules (city_id, name, category_id, area, department_id,"
@@ -280,7 +291,7 @@ def create_routing_rule(
             "name": name,
             "cat": category,
             "area": None if area is None else _multipolygon(area, "area"),
-            "dep": department_id(conn, city_id, department_code),
+            "dep": department,
             "who": assignee,
         },
     ).scalar_one()
