@@ -41,7 +41,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Densitatea sesizărilor pe hexagoane de {size} m, calculată pe server.",
         "Incident density on {size} m hexagons, computed on the server.",
     ),
-    "map.tooltip": ("{incidents} sesizări", "{incidents} incidents"),
     "map.hex_size": ("Mărimea hexagonului (m)", "Hexagon size (m)"),
     "map.cells": ("Hexagoane afișate", "Hexagons shown"),
     "map.total": ("Sesizări în total", "Incidents in total"),
@@ -484,9 +483,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "layer.eps": ("Distanța de grupare (m)", "Clustering distance (m)"),
     "layer.min_points": ("Mărimea minimă a grupului", "Minimum cluster size"),
     "layer.too_many": (
-        "Sunt {n} sesizări în selecție: prea multe pentru puncte. Restrângeți filtrele "
+        "Sunt {count} în selecție: prea multe pentru puncte. Restrângeți filtrele "
         "(cel mult {limit}) sau folosiți hexagoanele.",
-        "There are {n} incidents in the selection: too many for points. Narrow the filters "
+        "There are {count} in the selection: too many for points. Narrow the filters "
         "(at most {limit}) or use hexagons.",
     ),
     "layer.clusters_table": (
@@ -512,18 +511,20 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "refresh.every": ("Actualizare automată (secunde)", "Auto-refresh (seconds)"),
     "refresh.pause": ("Pauză actualizare", "Pause refresh"),
     "refresh.last": (
-        "Actualizat la {time}; {new} sesizări noi de la actualizarea anterioară.",
-        "Updated at {time}; {new} new incidents since the previous update.",
+        "Actualizat la {time}; sesizări noi de la actualizarea anterioară: {new}.",
+        "Updated at {time}; new incidents since the previous update: {new}.",
     ),
-    "tooltip.hex": ("{n} sesizări ({n_open} deschise)", "{n} incidents ({n_open} open)"),
+    # Counts in tooltips follow a label ("Sesizări: 1"): a hexagon of one
+    # incident read "1 sesizări (1 deschise)".
+    "tooltip.hex": ("Sesizări: {n} (deschise: {n_open})", "Incidents: {n} (open: {n_open})"),
     "tooltip.cluster": (
-        "Grup de {n} sesizări · {dominant_category} · {dominant_district}",
-        "Cluster of {n} incidents · {dominant_category} · {dominant_district}",
+        "Grup · sesizări: {n} · {dominant_category} · {dominant_district}",
+        "Cluster · incidents: {n} · {dominant_category} · {dominant_district}",
     ),
     "tooltip.gi": ("{class} (z = {z_text})", "{class} (z = {z_text})"),
     "tooltip.point": (
-        "{registry_number} · {category} · {status_label} · {age_days} zile",
-        "{registry_number} · {category} · {status_label} · {age_days} days",
+        "{registry_number} · {category} · {status_label} · înregistrată acum {age}",
+        "{registry_number} · {category} · {status_label} · registered {age} ago",
     ),
     "download.csv": ("Descarcă CSV", "Download CSV"),
     "table.empty": (
@@ -828,8 +829,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "acc.share": ("Procent din sesizările rezolvate", "Share of resolved reports"),
     "acc.draw": ("Extrage eșantionul", "Draw the sample"),
     "acc.drawn": (
-        "Eșantion {id}: {n} sesizări din {population}.",
-        "Sample {id}: {n} of {population} reports.",
+        "Eșantion {id}: {n} din {count} rezolvate.",
+        "Sample {id}: {n} of {count} resolved.",
     ),
     "acc.outcome": ("Rezultatul verificării", "Check outcome"),
     "acc.fixed": ("rezolvată", "fixed"),

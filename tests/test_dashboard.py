@@ -229,6 +229,26 @@ def test_numbers_are_written_as_the_language_writes_them(lang, written):
     assert at.text[0].value == written
 
 
+@pytest.mark.parametrize(("lang", "written"), [
+    ("ro", "1 sesizare / 17 sesizări / 20 de sesizări / 105 sesizări / 3.067 de sesizări"),
+    ("en", "1 incident / 17 incidents / 20 incidents / 105 incidents / 3,067 incidents"),
+])
+def test_counts_are_written_with_their_noun_as_the_language_wants(lang, written):
+    from streamlit.testing.v1 import AppTest
+
+    def page() -> None:
+        import streamlit as st
+
+        from dashboard import widgets
+
+        st.text(" / ".join(widgets.count(n) for n in (1, 17, 20, 105, 3067)))
+
+    at = AppTest.from_function(page)
+    at.query_params["lang"] = lang
+    at.run()
+    assert at.text[0].value == written
+
+
 def test_the_open_data_count_is_written_in_romanian(demo_url, demo_engine):
     n = _scalar(
         demo_engine,

@@ -80,7 +80,7 @@ if user is not None and user.role in (Role.MANAGER, Role.ADMIN) and user.city ==
                 "acc.drawn",
                 id=sample.sample_id,
                 n=len(sample.numbers),
-                population=sample.population,
+                count=widgets.count(sample.population),
             )
         )
         with st.form("check"):

@@ -108,7 +108,8 @@ def live() -> None:
         staff = user is not None
         pts = data.points(chosen, limit, staff)
         if pts is None:
-            st.warning(t_md("layer.too_many", n=data.count(chosen), limit=limit))
+            st.warning(t_md("layer.too_many", count=widgets.count(data.count(chosen)),
+                            limit=widgets.number(limit)))  # fmt: skip
         else:
             since = previous or now
             fresh = [
@@ -121,7 +122,7 @@ def live() -> None:
                     registry_number=r.registry_number,
                     category=getattr(r, f"category_{lang}"),
                     status_label=widgets.label("status", r.status),
-                    age_days=f"{r.age_days:.0f}",
+                    age=widgets.duration(r.age_days * 24),
                 )
                 for r in pts.itertuples()
             ]
