@@ -106,6 +106,7 @@ FIELDS_RO: dict[str, str] = {
     "stage": "etapa",
     "start": "data de început",
     "start_date": "data de început",
+    "sort": "ordonarea",
     "status": "starea",
     "statuses": "stările",
     "target_hours": "termenul țintă",
