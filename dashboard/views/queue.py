@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.i18n import current_language, t, t_md
+from dashboard.i18n import current_language, escape_markdown, t, t_md
 from sesizari import workspace
 from sesizari.vocab import Status
 
@@ -42,7 +42,7 @@ if total > len(queue):
     st.caption(t_md(f"queue.first_{sort}", n=widgets.number(len(queue)),
                     count=widgets.count(total)))  # fmt: skip
 else:
-    st.caption(widgets.count(total))
+    st.caption(escape_markdown(widgets.count(total)))
 lang = current_language()
 table = queue.assign(
     category=queue[f"category_{lang}"],
