@@ -125,6 +125,27 @@ def actor(label: str, full_name: str | None = None) -> str:
     return t(f"actor.{label}") if label in _ACTORS else label
 
 
+def person(full_name: str | None, active: bool | None = True) -> str | None:
+    """A colleague by name, marked when their account is disabled: work still
+    given to someone who left must be seen as nobody's.  None for nobody."""
+    if not full_name:
+        return None
+    return full_name if active is not False else t("person.inactive", name=full_name)
+
+
+def flash(text: str) -> None:
+    """Keep ``text`` to show on the page's next run: a success said just before
+    ``st.rerun()`` is wiped by that rerun before anyone reads it."""
+    st.session_state["flash"] = text
+
+
+def show_flash() -> None:
+    """The text kept by :func:`flash`, once."""
+    text = st.session_state.pop("flash", None)
+    if text:
+        st.success(text)
+
+
 def status_of(status: str, forwarded_to: str | None) -> str:
     """An incident's status in words.  A forward is stored as ``rejected``
     (:mod:`sesizari.accountability`); citizens and staff read it as a report

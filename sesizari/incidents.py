@@ -744,7 +744,7 @@ def get_incident(conn: Connection, city: str, registry_number: str) -> dict[str,
             # The names staff read; the codes above are what the workflow uses.
             " c.name_ro AS category_ro, c.name_en AS category_en,"
             " d.name_ro AS department_ro, d.name_en AS department_en,"
-            " u.full_name AS assignee_name,"
+            " u.full_name AS assignee_name, u.active AS assignee_active,"
             " i.resolution_text, i.description_public,"
             " looks_personal(i.description) AS description_looks_personal,"
             " i.created_at, i.acknowledged_at,"

@@ -24,7 +24,8 @@ _QUEUE_SQL = sa.text(
     """
     SELECT i.registry_number, c.code AS category, c.name_ro AS category_ro,
            c.name_en AS category_en, d.code AS department, i.status,
-           u.username AS assignee, u.full_name AS assignee_name, ds.name AS district,
+           u.username AS assignee, u.full_name AS assignee_name,
+           u.active AS assignee_active, ds.name AS district,
            i.address, i.description,
            i.created_at,
            date_part('epoch', (now() - i.created_at)) / 3600 AS age_hours,
@@ -40,6 +41,7 @@ _QUEUE_SQL = sa.text(
     WHERE i.city_id = :city_id
       AND (CAST(:dep AS integer) IS NULL OR i.department_id = :dep)
       AND i.status = ANY(:statuses)
+      AND (CAST(:me AS integer) IS NULL OR i.assignee_user_id = :me)
       AND (NOT :overdue_only
            OR (now() - i.created_at) > make_interval(secs => c.target_hours * 3600))
     -- Overdue first: the earliest target first, so a cut keeps the most overdue.
@@ -67,12 +69,14 @@ def work_queue(
     overdue_only: bool = False,
     limit: int = 500,
     sort: str = "age",
+    mine: bool = False,
 ) -> pd.DataFrame:
     """Open work of the user's department (city-wide roles: the city), oldest
     first, or (``sort="overdue"``) furthest past the category's target first.
 
     At most ``limit`` rows, cut after the sort; ``total`` (on every row) counts
-    them all, so the page can say how many it does not show.
+    them all, so the page can say how many it does not show.  ``mine`` keeps
+    the incidents given to ``user``.
     """
     if sort not in QUEUE_SORTS:
         raise ValidationError(
@@ -91,6 +95,7 @@ def work_queue(
                 "overdue_only": overdue_only,
                 "limit": limit,
                 "sort": sort,
+                "me": user.user_id if mine else None,
             },
         )
 
@@ -216,17 +221,19 @@ def set_description_public(engine: Engine, user: StaffUser, number: str, public:
     incidents.set_description_public(engine, user.city, number, public, actor(user))
 
 
-def department_users(engine: Engine, user: StaffUser, department: str | None) -> list[str]:
-    """Usernames a user may assign work to."""
+def department_users(engine: Engine, user: StaffUser, department: str | None) -> dict[str, str]:
+    """The people a user may assign work to: username -> full name, by name.
+
+    Active staff and heads of ``department`` only (as :func:`assign` requires).
+    """
     with engine.connect() as conn:
-        return list(
-            conn.execute(
-                sa.text(
-                    "SELECT u.username FROM users u JOIN departments d"
-                    " ON d.city_id = u.city_id AND d.department_id = u.department_id"
-                    " WHERE u.city_id = :c AND d.code = :dep AND u.active"
-                    " AND u.role IN ('staff', 'dept_head') ORDER BY u.username"
-                ),
-                {"c": user.city_id, "dep": department},
-            ).scalars()
+        rows = conn.execute(
+            sa.text(
+                "SELECT u.username, u.full_name FROM users u JOIN departments d"
+                " ON d.city_id = u.city_id AND d.department_id = u.department_id"
+                " WHERE u.city_id = :c AND d.code = :dep AND u.active"
+                " AND u.role IN ('staff', 'dept_head') ORDER BY u.full_name, u.username"
+            ),
+            {"c": user.city_id, "dep": department},
         )
+        return {r.username: r.full_name for r in rows}

@@ -836,3 +836,48 @@ def test_the_queue_says_how_many_it_holds_and_how_many_it_shows(demo, monkeypatc
     whole = run_app("queue", user=load_user(demo, "manager"))
     assert len(whole.dataframe[0].value) == open_
     assert count in [shown(c.value) for c in whole.caption]
+
+
+def test_staff_actions_say_what_they_did_and_people_go_by_name(demo):
+    """Each action tells what it did after the page redraws (a success said
+    before the redraw was wiped by it); the person picker names colleagues and
+    starts on the current one; work given to a disabled account is marked."""
+    number = create_incident(
+        demo, NewIncident("lugoj", "pothole", 45.6887, 21.9035, "Groapă adâncă")
+    ).registry_number
+    head = load_user(demo, "sef.roads")
+    at = run_app("incident", user=head, id=number)
+    picker = at.selectbox(key="assignee")
+    assert picker.value is None and "agent1.roads" in picker.options
+    assert "Agent 1 Drumuri și poduri (agent1.roads)" in [
+        picker.format_func(o) for o in picker.options
+    ]
+    _click(at, "Salvează")  # the assign form, with nobody chosen
+    assert "Alegeți persoana" in at.error[0].value
+    at.selectbox(key="assignee").set_value("agent1.roads")
+    next(b for b in at.button if b.label == "Salvează").click().run()
+    said = " ".join(shown(s.value) for s in at.success)
+    assert "Sesizarea a fost dată lui Agent 1 Drumuri și poduri" in said, at.success
+    at = run_app("incident", user=head, id=number)
+    assert at.selectbox(key="assignee").value == "agent1.roads"
+    assert at.selectbox(key="reroute_category").value == "pothole"
+    at.text_area(key="note_text").set_value("Echipa ajunge mâine")
+    next(b for b in at.button if b.proto.form_id == "note_form").click().run()
+    assert [shown(s.value) for s in at.success] == ["Nota a fost salvată."], at.success
+    # only the agent's own work, when asked
+    agent = load_user(demo, "agent1.roads")
+    queue = run_app("queue", user=agent)
+    assert len(queue.dataframe[0].value) > 1
+    queue.checkbox(key="queue_mine").check().run()
+    assert list(queue.dataframe[0].value.iloc[:, 0]) == [number]
+    manager = run_app("queue", user=load_user(demo, "manager"))
+    assert "queue_mine" not in [c.key for c in manager.checkbox]  # nobody gives them work
+    with demo.begin() as conn:
+        conn.execute(sa.text("UPDATE users SET active = false WHERE username = 'agent1.roads'"))
+    st.cache_data.clear()
+    queue = run_app("queue", user=head)
+    row = queue.dataframe[0].value.set_index("Număr").loc[number]
+    assert row["Responsabil"] == "Agent 1 Drumuri și poduri (cont dezactivat)"
+    detail = run_app("incident", user=head, id=number)
+    assert "Agent 1 Drumuri și poduri (cont dezactivat)" in [x.value for x in detail.text]
+    assert "agent1.roads" not in detail.selectbox(key="assignee").options

@@ -34,6 +34,7 @@ except SesizariError as exc:
 number = inc["registry_number"]
 st.session_state["incident_id"] = number
 st.subheader(t_md("incident.title", number=number))
+widgets.show_flash()
 
 lang = current_language()
 zone = ZoneInfo(inc["timezone"])
@@ -41,7 +42,7 @@ shown_status = widgets.status_of(inc["status"], inc["forwarded_to"])
 widgets.facts([
     (t("col.status"), shown_status),
     (t("col.category"), inc[f"category_{lang}"]),
-    (t("col.assignee"), inc["assignee_name"] or "—"),
+    (t("col.assignee"), widgets.person(inc["assignee_name"], inc["assignee_active"]) or "—"),
     (t("track.department"), inc[f"department_{lang}"]),
 ])  # fmt: skip
 st.caption(
@@ -185,29 +186,47 @@ with tab_action, st.form("action_form"):
                 status = workspace.act(
                     data.engine(), user, number, action, text=text or None, duplicate_of=dup or None
                 )
-            st.success(t_md("incident.done", status=widgets.label("status", status)))
+            widgets.flash(t_md("incident.done", status=widgets.label("status", status)))
             st.rerun()
         except SesizariError as exc:
             widgets.show_error(exc)
 with tab_assign, st.form("assign_form"):
     people = workspace.department_users(data.engine(), user, inc["department"])
-    who = st.selectbox(t("incident.assignee"), people, key="assignee")
+    usernames = list(people)
+    who = st.selectbox(
+        t("incident.assignee"), usernames,
+        index=usernames.index(inc["assignee"]) if inc["assignee"] in people else None,
+        format_func=lambda u: f"{people[u]} ({u})", placeholder=t("incident.choose_person"),
+        key="assignee",
+    )  # fmt: skip
     if st.form_submit_button(t("incident.save")):
         try:
-            workspace.assign(data.engine(), user, number, who)
-            st.rerun()
+            if who is None:
+                st.error(t("incident.choose_person"))
+            else:
+                workspace.assign(data.engine(), user, number, who)
+                widgets.flash(t_md("incident.assigned", name=people[who]))
+                st.rerun()
         except SesizariError as exc:
             widgets.show_error(exc)
 with tab_reroute, st.form("reroute_form"):
     cats = data.choices(user.city)["categories"]
     names = dict(zip(cats["code"], cats[f"name_{current_language()}"], strict=True))
+    codes = list(names)
     new_cat = st.selectbox(
-        t("incident.new_category"), list(names), format_func=names.get, key="reroute_category"
-    )
+        t("incident.new_category"), codes, format_func=names.get, key="reroute_category",
+        index=codes.index(inc["category"]) if inc["category"] in names else 0,
+    )  # fmt: skip
     reason = st.text_input(t("incident.reason"), key="reroute_reason")
     if st.form_submit_button(t("incident.save")):
         try:
-            workspace.reroute(data.engine(), user, number, reason=reason, category=new_cat)
+            department = workspace.reroute(
+                data.engine(), user, number, reason=reason, category=new_cat
+            )
+            widgets.flash(t_md(
+                "incident.rerouted", category=names[new_cat],
+                department=widgets.department_names(user.city).get(department, department),
+            ))  # fmt: skip
             st.rerun()
         except SesizariError as exc:
             widgets.show_error(exc)
@@ -217,6 +236,7 @@ with tab_note, st.form("note_form"):
     if st.form_submit_button(t("incident.save")):
         try:
             workspace.note(data.engine(), user, number, note, public)
+            widgets.flash(t("incident.noted"))
             st.rerun()
         except SesizariError as exc:
             widgets.show_error(exc)
@@ -225,7 +245,8 @@ with tab_legal:
         reason = st.text_input(t("incident.reason"), key="extend_reason")
         if st.form_submit_button(t("incident.extend")):
             try:
-                accountability.extend_deadline(data.engine(), user, number, reason)
+                due = accountability.extend_deadline(data.engine(), user, number, reason)
+                widgets.flash(t_md("incident.extended_now", when=widgets.last_day(due, zone)))
                 st.rerun()
             except SesizariError as exc:
                 widgets.show_error(exc)
@@ -234,6 +255,7 @@ with tab_legal:
         if st.form_submit_button(t("incident.forward")):
             try:
                 accountability.forward(data.engine(), user, number, institution)
+                widgets.flash(t_md("incident.forwarded_now", institution=institution.strip()))
                 st.rerun()
             except SesizariError as exc:
                 widgets.show_error(exc)

@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import data, widgets
 from dashboard.i18n import current_language, escape_markdown, t, t_md
 from sesizari import workspace
-from sesizari.vocab import Status
+from sesizari.vocab import Role, Status
 
 user = st.session_state["user"]
 if user.city_wide:
@@ -25,6 +25,8 @@ statuses = c1.multiselect(
     key="queue_statuses",
 )
 overdue_only = c2.checkbox(t("queue.overdue_only"), key="queue_overdue")
+# Work is given to staff and heads of a department (workspace.department_users).
+mine = user.role in (Role.STAFF, Role.DEPT_HEAD) and c2.checkbox(t("queue.mine"), key="queue_mine")
 sort = c3.radio(
     t("queue.sort"),
     list(workspace.QUEUE_SORTS),
@@ -32,7 +34,7 @@ sort = c3.radio(
     format_func=lambda s: t(f"queue.sort_{s}"),
 )
 queue = workspace.work_queue(
-    data.engine(), user, tuple(statuses), overdue_only, data.settings().queue_rows, sort
+    data.engine(), user, tuple(statuses), overdue_only, data.settings().queue_rows, sort, mine
 )  # fmt: skip
 if queue.empty:
     st.info(t("queue.empty"))
@@ -46,7 +48,9 @@ else:
 lang = current_language()
 table = queue.assign(
     category=queue[f"category_{lang}"],
-    assignee=queue["assignee_name"],  # the name colleagues know, not the account's
+    # the name colleagues know, not the account's; marked when it was disabled
+    assignee=[widgets.person(n, a) for n, a in zip(queue["assignee_name"],
+                                                    queue["assignee_active"], strict=True)],
     status=queue["status"].map(lambda s: widgets.label("status", s)),
     age_days=(queue["age_hours"] / 24).round(1),
 )[
