@@ -133,17 +133,19 @@ def person(full_name: str | None, active: bool | None = True) -> str | None:
     return full_name if active is not False else t("person.inactive", name=full_name)
 
 
-def flash(text: str) -> None:
-    """Keep ``text`` to show on the page's next run: a success said just before
-    ``st.rerun()`` is wiped by that rerun before anyone reads it."""
-    st.session_state["flash"] = text
+def flash(key: str, **values: object) -> None:
+    """Keep the text ``key`` (with ``values``) to show as a success on the
+    page's next run: one said just before ``st.rerun()`` is wiped by that
+    rerun before anyone reads it."""
+    st.session_state["flash"] = (key, values)
 
 
 def show_flash() -> None:
-    """The text kept by :func:`flash`, once."""
-    text = st.session_state.pop("flash", None)
-    if text:
-        st.success(text)
+    """The text kept by :func:`flash`, once, its values escaped (:func:`t_md`)."""
+    kept = st.session_state.pop("flash", None)
+    if kept:
+        key, values = kept
+        st.success(t_md(key, **values))
 
 
 def status_of(status: str, forwarded_to: str | None) -> str:

@@ -848,10 +848,8 @@ def test_staff_actions_say_what_they_did_and_people_go_by_name(demo):
     head = load_user(demo, "sef.roads")
     at = run_app("incident", user=head, id=number)
     picker = at.selectbox(key="assignee")
-    assert picker.value is None and "agent1.roads" in picker.options
-    assert "Agent 1 Drumuri și poduri (agent1.roads)" in [
-        picker.format_func(o) for o in picker.options
-    ]
+    assert picker.value is None
+    assert "Agent 1 Drumuri și poduri (agent1.roads)" in picker.options, picker.options
     _click(at, "Salvează")  # the assign form, with nobody chosen
     assert "Alegeți persoana" in at.error[0].value
     at.selectbox(key="assignee").set_value("agent1.roads")
@@ -880,4 +878,4 @@ def test_staff_actions_say_what_they_did_and_people_go_by_name(demo):
     assert row["Responsabil"] == "Agent 1 Drumuri și poduri (cont dezactivat)"
     detail = run_app("incident", user=head, id=number)
     assert "Agent 1 Drumuri și poduri (cont dezactivat)" in [x.value for x in detail.text]
-    assert "agent1.roads" not in detail.selectbox(key="assignee").options
+    assert not [o for o in detail.selectbox(key="assignee").options if "agent1.roads" in o]

@@ -186,7 +186,7 @@ with tab_action, st.form("action_form"):
                 status = workspace.act(
                     data.engine(), user, number, action, text=text or None, duplicate_of=dup or None
                 )
-            widgets.flash(t_md("incident.done", status=widgets.label("status", status)))
+            widgets.flash("incident.done", status=widgets.label("status", status))
             st.rerun()
         except SesizariError as exc:
             widgets.show_error(exc)
@@ -205,7 +205,7 @@ with tab_assign, st.form("assign_form"):
                 st.error(t("incident.choose_person"))
             else:
                 workspace.assign(data.engine(), user, number, who)
-                widgets.flash(t_md("incident.assigned", name=people[who]))
+                widgets.flash("incident.assigned", name=people[who])
                 st.rerun()
         except SesizariError as exc:
             widgets.show_error(exc)
@@ -223,10 +223,10 @@ with tab_reroute, st.form("reroute_form"):
             department = workspace.reroute(
                 data.engine(), user, number, reason=reason, category=new_cat
             )
-            widgets.flash(t_md(
+            widgets.flash(
                 "incident.rerouted", category=names[new_cat],
                 department=widgets.department_names(user.city).get(department, department),
-            ))  # fmt: skip
+            )  # fmt: skip
             st.rerun()
         except SesizariError as exc:
             widgets.show_error(exc)
@@ -236,7 +236,7 @@ with tab_note, st.form("note_form"):
     if st.form_submit_button(t("incident.save")):
         try:
             workspace.note(data.engine(), user, number, note, public)
-            widgets.flash(t("incident.noted"))
+            widgets.flash("incident.noted")
             st.rerun()
         except SesizariError as exc:
             widgets.show_error(exc)
@@ -246,7 +246,7 @@ with tab_legal:
         if st.form_submit_button(t("incident.extend")):
             try:
                 due = accountability.extend_deadline(data.engine(), user, number, reason)
-                widgets.flash(t_md("incident.extended_now", when=widgets.last_day(due, zone)))
+                widgets.flash("incident.extended_now", when=widgets.last_day(due, zone))
                 st.rerun()
             except SesizariError as exc:
                 widgets.show_error(exc)
@@ -255,7 +255,7 @@ with tab_legal:
         if st.form_submit_button(t("incident.forward")):
             try:
                 accountability.forward(data.engine(), user, number, institution)
-                widgets.flash(t_md("incident.forwarded_now", institution=institution.strip()))
+                widgets.flash("incident.forwarded_now", institution=institution.strip())
                 st.rerun()
             except SesizariError as exc:
                 widgets.show_error(exc)
