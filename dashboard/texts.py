@@ -333,6 +333,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "incident.assign": ("Repartizează", "Assign"),
     "incident.assignee": ("Persoana", "Person"),
     "incident.choose_person": ("Alegeți persoana", "Choose the person"),
+    "admin.choose_department": ("Alegeți compartimentul", "Choose the department"),
     "incident.reroute": ("Redirecționează", "Re-route"),
     "incident.new_category": ("Categorie nouă", "New category"),
     "incident.reason": ("Motiv", "Reason"),

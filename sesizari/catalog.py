@@ -183,7 +183,9 @@ def create_department(conn: Connection, city_id: int, code: str, name_ro: str, n
     ).scalar_one()
 
 
-def department_id(conn: Connection, city_id: int, code: str) -> int:
+def department_id(conn: Connection, city_id: int, code: str | None) -> int:
+    if not code:
+        raise ValidationError("department", "choose a department", ro="alegeți compartimentul")
     found = conn.execute(
         sa.text("SELECT department_id FROM departments WHERE city_id = :c AND code = :code"),
         {"c": city_id, "code": code},

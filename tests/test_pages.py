@@ -546,14 +546,21 @@ def test_admin_creates_a_category_and_routes_another(demo):
     _click(at, "Creează categoria")
     assert "numele în engleză" in shown(at.error[0].value)  # both names are needed
     at.text_input(key="nc_name_en").set_value("Stray dogs")
+    _click(at, "Creează categoria")
+    assert "alegeți compartimentul" in shown(at.error[0].value), at.error  # none chosen for them
     at.selectbox(key="nc_department").set_value("police")
     at.checkbox(key="nc_sensitive").check()
     _click(at, "Creează categoria")
     assert not at.error, at.error
     at = run_app("admin", user=load_user(demo, "admin"))
-    at.selectbox(key="rc_category").set_value("illegal_dump")
-    at.selectbox(key="rc_department").set_value("green")
-    _click(at, "Salvează")
+    # the department shown is the chosen category's own: saving it would change nothing
+    assert at.selectbox(key="rc_category").value == "abandoned_car"
+    assert at.selectbox(key="rc_department_abandoned_car").value == "police"
+    assert at.button(key="rc_save").disabled
+    at.selectbox(key="rc_category").set_value("illegal_dump").run()
+    assert at.selectbox(key="rc_department_illegal_dump").value == "sanitation"
+    at.selectbox(key="rc_department_illegal_dump").set_value("green").run()
+    at.button(key="rc_save").click().run()
     assert not at.error, at.error
     assert at.success[0].value == "Salvat."
     at = run_app("admin", user=load_user(demo, "admin"))  # the table above the forms, afresh

@@ -211,17 +211,22 @@ with tab_cats:
             )[["code", "name", "department", "target_hours", "sensitive"]]
         )
     )
-    with st.form("route_category"):
+    # Not a form: the department shown follows the chosen category (its own
+    # until changed), so "Salvează" never moves a category nobody looked at.
+    with st.container(border=True):
         st.markdown(f"**{t('admin.route_category')}**")
         c1, c2 = st.columns(2)
         routed = c1.selectbox(
             t("report.category"), list(cat_names), format_func=cat_names.get, key="rc_category"
         )
+        current = dict(zip(cats["code"], cats["department_code"], strict=True))[routed]
         routed_to = c2.selectbox(
-            t("admin.department"), dep_codes, format_func=dep_names.get, key="rc_department"
-        )
+            t("admin.department"), dep_codes, format_func=dep_names.get,
+            index=dep_codes.index(current) if current in dep_codes else None,
+            key=f"rc_department_{routed}",
+        )  # fmt: skip
         st.caption(t("admin.route_category_note"))
-        if st.form_submit_button(t("incident.save")):
+        if st.button(t("incident.save"), key="rc_save", disabled=routed_to in (None, current)):
             attempt(
                 lambda: admin.route_category(engine, user, routed, routed_to),
                 "admin.saved",
@@ -235,8 +240,9 @@ with tab_cats:
         new_en = c3.text_input(t("admin.name_en"), key="nc_name_en")
         c1, c2 = st.columns(2)
         new_dep = c1.selectbox(
-            t("admin.department"), dep_codes, format_func=dep_names.get, key="nc_department"
-        )
+            t("admin.department"), dep_codes, format_func=dep_names.get, key="nc_department",
+            index=None, placeholder=t("admin.choose_department"),
+        )  # fmt: skip
         new_target = c2.number_input(
             t("admin.target_hours"), min_value=0.5, max_value=8760.0, value=72.0, key="nc_target"
         )
