@@ -436,6 +436,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "admin.target_hours": ("Termen țintă (ore)", "Target (hours)"),
     "admin.target_of": ("{category}: termen țintă (ore)", "{category}: target (hours)"),
     "admin.rule_name": ("Nume regulă", "Rule name"),
+    "admin.new_rule": ("Regulă nouă", "New rule"),
+    "admin.rule_switch": (
+        "Oprirea sau repornirea unei reguli (o regulă oprită nu mai repartizează sesizări noi)",
+        "Stop or restart a rule (a stopped rule routes no new incidents)",
+    ),
     "admin.rule_area": ("Zonă (GeoJSON, opțional)", "Area (GeoJSON, optional)"),
     "setting.resolution_photo_required": (
         "Rezolvarea cere cel puțin o fotografie după intervenție",

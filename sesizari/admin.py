@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from sesizari import auth, catalog
 from sesizari.auth import StaffUser
-from sesizari.errors import PermissionDeniedError, ValidationError
+from sesizari.errors import NotFoundError, PermissionDeniedError, ValidationError
 from sesizari.vocab import Role
 
 #: City settings an admin may change: name -> (type, minimum, maximum) for numbers.
@@ -316,13 +316,21 @@ def set_targets(engine: Engine, user: StaffUser, targets: dict[str, float]) -> N
 
 
 def rules(engine: Engine, user: StaffUser) -> pd.DataFrame:
+    """The city's routing rules, in the order they were made, with the names
+    staff read beside the codes: ``rule_id``, ``name``, ``category`` and
+    ``category_ro``/``_en``, ``department`` and ``department_ro``/``_en``,
+    ``assignee`` with ``assignee_name`` and ``assignee_active``, ``has_area``,
+    ``area_km2`` and ``active``."""
     _require_admin(user)
     with engine.connect() as conn:
         return pd.read_sql(
             sa.text(
-                "SELECT r.name, c.code AS category, d.code AS department, u.username AS assignee,"
+                "SELECT r.rule_id, r.name, c.code AS category, c.name_ro AS category_ro,"
+                " c.name_en AS category_en, d.code AS department, d.name_ro AS department_ro,"
+                " d.name_en AS department_en, u.username AS assignee,"
+                " u.full_name AS assignee_name, u.active AS assignee_active,"
                 " r.area IS NOT NULL AS has_area,"
-                " round((ST_Area(r.area::geography) / 1e6)::numeric, 3) AS area_km2"
+                " round((ST_Area(r.area::geography) / 1e6)::numeric, 3) AS area_km2, r.active"
                 " FROM routing_rules r JOIN categories c USING (city_id, category_id)"
                 " JOIN departments d ON d.city_id = r.city_id AND d.department_id = r.department_id"
                 " LEFT JOIN users u ON u.city_id = r.city_id AND u.user_id = r.assignee_user_id"
@@ -377,6 +385,23 @@ def create_rule(
             department_code=department,
             area=_geometry(area),
             assignee_username=assignee,
+        )
+
+
+def set_rule_active(engine: Engine, user: StaffUser, rule_id: int, active: bool) -> None:
+    """Stop a routing rule, or start it again.  A rule is never deleted: the
+    incidents it routed keep pointing at it (``incident_events``' data)."""
+    _require_admin(user)
+    with engine.begin() as conn:
+        found = conn.execute(
+            sa.text("UPDATE routing_rules SET active = :a WHERE city_id = :c AND rule_id = :r"
+                    " RETURNING rule_id"),
+            {"a": bool(active), "c": user.city_id, "r": rule_id},
+        ).scalar_one_or_none()  # fmt: skip
+    if found is None:
+        raise NotFoundError(
+            f"no routing rule {rule_id} in this city",
+            ro=f"nu există regula {rule_id} în acest oraș",
         )
 
 

@@ -248,3 +248,18 @@ def test_the_page_shows_an_account_s_history_in_words(demo):
     assert table["Cine"].iloc[0] == "Administrator"
     assert table["Ce"].iloc[-1].startswith("Cont creat; Rol: Angajat; Compartiment: Drumuri")
     assert table["Cine"].iloc[-1] == "Linia de comandă"  # the demo's loader
+
+
+def test_only_an_administrator_stops_a_routing_rule_of_their_own_city(demo):
+    head = load_user(demo, "admin")
+    rule = admin.create_rule(demo, head, name="Groapă: spații verzi", category="pothole",
+                             department="green")  # fmt: skip
+    with pytest.raises(PermissionDeniedError):
+        admin.set_rule_active(demo, load_user(demo, "manager"), rule, False)
+    with pytest.raises(NotFoundError, match="no routing rule 999999"):
+        admin.set_rule_active(demo, head, 999999, False)
+    other_city = load_user(demo, "admin", city="alba-iulia")
+    with pytest.raises(NotFoundError):  # the same number is another city's rule, or none
+        admin.set_rule_active(demo, other_city, rule, False)
+    admin.set_rule_active(demo, head, rule, False)
+    assert not admin.rules(demo, head).set_index("rule_id").at[rule, "active"]

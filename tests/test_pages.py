@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.i18n import escape_markdown
-from sesizari import db, workspace
+from sesizari import admin, db, workspace
 from sesizari.incidents import Contact, NewIncident, create_incident
 from sesizari.vocab import ro_count
 from tests.apptest_support import load_user, run_app, shown
@@ -617,22 +617,39 @@ def test_admin_creates_a_department_and_a_user_with_validation(demo):
 def test_admin_adds_a_routing_rule_by_department_name(demo):
     at = run_app("admin", user=load_user(demo, "admin"))
     assert "Spații verzi" in at.selectbox(key="rule_department").options  # names, not codes
-    buttons = [b for b in at.button if b.label == "Creează"]  # the users' form has one too
-    at.text_input(key="rule_name").set_value("Copaci: spații verzi")
+    # nothing chosen for the admin: a rule made without a look would route elsewhere
+    assert at.selectbox(key="rule_category").value is None
+    assert at.selectbox(key="rule_department").value is None
+    at.text_input(key="rule_name").set_value("Copaci: drumuri")
     at.selectbox(key="rule_category").set_value("fallen_tree")
-    at.selectbox(key="rule_department").set_value("green")
-    buttons[-1].click().run()  # the rules' form is the last with this label
+    at.selectbox(key="rule_department").set_value("roads")
+    next(b for b in at.button if b.proto.form_id == "new_rule").click().run()
     assert not at.exception and not at.error, at.error
     assert at.success[0].value == "Creat."
-    with demo.connect() as conn:
-        made = conn.execute(
-            sa.text(
-                "SELECT d.code FROM routing_rules r JOIN departments d"
-                " ON d.city_id = r.city_id AND d.department_id = r.department_id"
-                " WHERE r.name = 'Copaci: spații verzi'"
-            )
-        ).scalar_one()
-    assert made == "green"
+    # the table, drawn again, names the rule's category and department
+    table = next(f.value for f in at.dataframe if "Are zonă" in f.value.columns)
+    row = table.set_index("Nume").loc["Copaci: drumuri"]
+    assert (row["Categorie"], row["Compartiment"], bool(row["Activ"])) == (
+        "Copac căzut sau periculos", "Drumuri și poduri", True,
+    )
+
+    def routed() -> str:
+        return create_incident(
+            demo, NewIncident("lugoj", "fallen_tree", 45.6887, 21.9035, "Copac căzut")
+        ).department_code
+
+    assert routed() == "roads"
+    assert "Copaci: drumuri" in at.selectbox(key="rule_pick").options
+    at.selectbox(key="rule_pick").set_value(
+        next(r for r in admin.rules(demo, load_user(demo, "admin")).itertuples()
+             if r.name == "Copaci: drumuri").rule_id
+    )  # fmt: skip
+    at.radio(key="rule_on").set_value(False)
+    next(b for b in at.button if b.proto.form_id == "rule_active").click().run()
+    assert at.success[0].value == "Salvat.", at.success
+    table = next(f.value for f in at.dataframe if "Are zonă" in f.value.columns)
+    assert not bool(table.set_index("Nume").loc["Copaci: drumuri", "Activ"])
+    assert routed() == "green"  # the category's own department again
 
 
 def test_admin_settings_change_deadlines_and_anonymous_handling(demo):

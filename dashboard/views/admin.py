@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.i18n import t, t_md
+from dashboard.i18n import current_language, t, t_md
 from sesizari import admin
 from sesizari.errors import SesizariError
 from sesizari.vocab import Role
@@ -17,6 +17,7 @@ from sesizari.vocab import Role
 user = st.session_state["user"]
 city = user.city
 st.subheader(t_md("admin.title", city=widgets.city_name(city)))
+widgets.show_flash()
 engine = data.engine()
 choices = data.choices(city)
 dep_names = widgets.department_names(city)
@@ -24,7 +25,8 @@ dep_codes = list(dep_names)
 
 
 def attempt(action: Callable[[], object], done: str, refresh: bool = False) -> None:
-    """Run a form's action: its success in words, or its error (nothing is written).
+    """Run a form's action: its error (nothing is written), or the page drawn
+    again with the change in its tables and its success in words.
 
     ``refresh`` drops the cached departments and categories the other forms
     and pages offer, after an action that changed them.
@@ -36,7 +38,8 @@ def attempt(action: Callable[[], object], done: str, refresh: bool = False) -> N
         return
     if refresh:
         data.choices.clear()
-    st.success(t(done))
+    widgets.flash(done)
+    st.rerun()
 
 
 def dep_name(code: str | None) -> str | None:
@@ -277,15 +280,42 @@ with tab_cats:
             attempt(lambda: admin.set_targets(engine, user, targets), "admin.saved", refresh=True)
 
 with tab_rules:
-    widgets.grid(widgets.headers(admin.rules(engine, user)))
+    rules = admin.rules(engine, user)
+    lang = current_language()
+    shown_rules = rules.assign(
+        category=rules[f"category_{lang}"], department=rules[f"department_{lang}"],
+        assignee=[widgets.person(n, a) for n, a in zip(rules["assignee_name"],
+                                                        rules["assignee_active"], strict=True)],
+    )  # fmt: skip
+    columns = ["name", "category", "department", "assignee", "has_area", "area_km2", "active"]
+    widgets.grid(widgets.headers(shown_rules[columns]))
+    if len(rules):
+        # A rule is stopped, not deleted: the incidents it routed name it.
+        with st.form("rule_active"):
+            st.markdown(f"**{t('admin.rule_switch')}**")
+            c1, c2 = st.columns([3, 1])
+            switched = c1.selectbox(
+                t("admin.rule_name"), list(rules["rule_id"]), key="rule_pick",
+                format_func=dict(zip(rules["rule_id"], rules["name"], strict=True)).get,
+            )  # fmt: skip
+            on = c2.radio(
+                t("col.active"), [True, False], horizontal=True, key="rule_on",
+                format_func=lambda a: t("account.yes" if a else "account.no"),
+            )  # fmt: skip
+            if st.form_submit_button(t("incident.save")):
+                attempt(lambda: admin.set_rule_active(engine, user, switched, on), "admin.saved",
+                        refresh=True)  # fmt: skip
     with st.form("new_rule"):
+        st.markdown(f"**{t('admin.new_rule')}**")
         name = st.text_input(t("admin.rule_name"), key="rule_name")
         rule_cat = st.selectbox(
-            t("report.category"), list(cat_names), format_func=cat_names.get, key="rule_category"
-        )
+            t("report.category"), list(cat_names), format_func=cat_names.get, key="rule_category",
+            index=None, placeholder=t("report.choose_category"),
+        )  # fmt: skip
         rule_dep = st.selectbox(
-            t("admin.department"), dep_codes, format_func=dep_names.get, key="rule_department"
-        )
+            t("admin.department"), dep_codes, format_func=dep_names.get, key="rule_department",
+            index=None, placeholder=t("admin.choose_department"),
+        )  # fmt: skip
         area_file = st.file_uploader(
             t("admin.rule_area"), type=["geojson", "json"], key="rule_area",
             max_upload_size=widgets.UPLOAD_MB,
@@ -301,6 +331,7 @@ with tab_rules:
                     area=json.loads(area_file.getvalue()) if area_file else None,
                 ),
                 "admin.created",
+                refresh=True,
             )
 
 with tab_settings, st.form("settings"):
