@@ -280,14 +280,13 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "queue.sort_overdue": ("Depășite întâi", "Overdue first"),
     "queue.empty": ("Nimic de făcut aici.", "Nothing to do here."),
     "queue.first_age": (
-        "Cele mai vechi {n} din {count}; restrângeți stările sau alegeți „Doar depășite”"
-        " pentru celelalte.",
-        "The oldest {n} of {count}; narrow the statuses or choose \"Overdue only\" for"
-        " the others.",
+        "Cele mai vechi {n} din {count}; restrângeți selecția de mai sus pentru celelalte.",
+        "The oldest {n} of {count}; narrow the selection above for the others.",
     ),
     "queue.first_overdue": (
-        "Cele mai depășite {n} din {count}; restrângeți stările pentru celelalte.",
-        "The {n} furthest past their target of {count}; narrow the statuses for the others.",
+        "Cele mai depășite {n} din {count}; restrângeți selecția de mai sus pentru celelalte.",
+        "The {n} furthest past their target of {count}; narrow the selection above for the"
+        " others.",
     ),
     "count.incident": ("sesizare", "incident"),
     "count.incidents": ("sesizări", "incidents"),
