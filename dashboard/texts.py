@@ -279,6 +279,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "queue.sort_age": ("Cele mai vechi întâi", "Oldest first"),
     "queue.sort_overdue": ("Depășite întâi", "Overdue first"),
     "queue.empty": ("Nimic de făcut aici.", "Nothing to do here."),
+    "queue.not_found": (
+        "Nicio sesizare din selecție nu se potrivește căutării.",
+        "No incident of the selection matches the search.",
+    ),
     "queue.first_age": (
         "Cele mai vechi {n} din {count}; restrângeți selecția de mai sus pentru celelalte.",
         "The oldest {n} of {count}; narrow the selection above for the others.",
@@ -355,6 +359,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "person.inactive": ("{name} (cont dezactivat)", "{name} (account disabled)"),
     "queue.mine": ("Doar ale mele", "Only mine"),
+    "queue.search": (
+        "Caută după număr, adresă sau descriere",
+        "Search by number, address or description",
+    ),
     "incident.photo_required": (
         "Orașul cere cel puțin o fotografie la rezolvare.",
         "The city requires at least one photo to resolve.",

@@ -42,6 +42,8 @@ _QUEUE_SQL = sa.text(
       AND (CAST(:dep AS integer) IS NULL OR i.department_id = :dep)
       AND i.status = ANY(:statuses)
       AND (CAST(:me AS integer) IS NULL OR i.assignee_user_id = :me)
+      AND (CAST(:search AS text) IS NULL OR i.registry_number ILIKE :search
+           OR i.address ILIKE :search OR i.description ILIKE :search)
       AND (NOT :overdue_only
            OR (now() - i.created_at) > make_interval(secs => c.target_hours * 3600))
     -- Overdue first: the earliest target first, so a cut keeps the most overdue.
@@ -51,6 +53,16 @@ _QUEUE_SQL = sa.text(
     LIMIT :limit
     """
 )
+
+
+def contains_pattern(text: str | None) -> str | None:
+    """An ILIKE pattern matching ``text`` anywhere, its own ``%``, ``_`` and
+    ``\\`` taken literally; None for no text (no filter)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 #: The orders of the work queue: oldest first, or furthest past the target first.
@@ -70,13 +82,16 @@ def work_queue(
     limit: int = 500,
     sort: str = "age",
     mine: bool = False,
+    search: str | None = None,
 ) -> pd.DataFrame:
     """Open work of the user's department (city-wide roles: the city), oldest
     first, or (``sort="overdue"``) furthest past the category's target first.
 
     At most ``limit`` rows, cut after the sort; ``total`` (on every row) counts
     them all, so the page can say how many it does not show.  ``mine`` keeps
-    the incidents given to ``user``.
+    the incidents given to ``user``; ``search`` those whose number, address or
+    description holds the text (any case; ``%`` and ``_`` are plain characters),
+    for the caller who does not know their number.
     """
     if sort not in QUEUE_SORTS:
         raise ValidationError(
@@ -96,6 +111,7 @@ def work_queue(
                 "limit": limit,
                 "sort": sort,
                 "me": user.user_id if mine else None,
+                "search": contains_pattern(search),
             },
         )
 

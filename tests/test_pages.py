@@ -903,3 +903,15 @@ def test_staff_actions_say_what_they_did_and_people_go_by_name(demo):
     detail = run_app("incident", user=head, id=number)
     assert "Agent 1 Drumuri și poduri (cont dezactivat)" in [x.value for x in detail.text]
     assert not [o for o in detail.selectbox(key="assignee").options if "agent1.roads" in o]
+
+
+def test_the_queue_page_searches_by_address(demo):
+    number = create_incident(demo, NewIncident(
+        "lugoj", "pothole", 45.6887, 21.9035, "Groapă", address="Str. Căpitan Ștefan Ciobanu 7"
+    )).registry_number  # fmt: skip
+    at = run_app("queue", user=load_user(demo, "sef.roads"))
+    at.text_input(key="queue_search").set_value("ciobanu").run()
+    assert list(at.dataframe[0].value.iloc[:, 0]) == [number]
+    at.text_input(key="queue_search").set_value("nicăieri așa ceva").run()
+    said = [i.value for i in at.info]
+    assert not at.dataframe and "Nicio sesizare din selecție nu se potrivește căutării." in said

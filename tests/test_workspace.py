@@ -108,3 +108,31 @@ def test_the_queue_cuts_after_its_order_and_counts_what_it_cuts(engine, users):
     assert list(overdue["total"]) == [3, 3]
     with pytest.raises(ValidationError, match="sort by one of age, overdue"):
         workspace.work_queue(engine, boss, sort="random()")
+
+
+def test_the_queue_finds_a_report_by_part_of_its_address_or_text(engine, users):
+    """A caller who does not know their number: found by a piece of the
+    address or description, in any case; ``%`` and ``_`` match themselves."""
+    boss = users["boss"]
+    made = [
+        create_incident(engine, NewIncident(
+            "testville", "pothole", TEST_LAT, TEST_LON, text, address=address
+        )).registry_number
+        for text, address in (
+            ("Groapă adâncă în fața școlii", "Str. Mihai Viteazu nr. 12"),
+            ("Capac de canal lipsă, 100% periculos", "Bd. Republicii 3"),
+            ("Bec ars", "Str. Mureș_1"),
+        )
+    ]  # fmt: skip
+
+    def found(text: str) -> list[str]:
+        return list(workspace.work_queue(engine, boss, search=text)["registry_number"])
+
+    assert found("viteazu") == [made[0]]
+    assert found("ȘCOLII") == [made[0]]
+    assert found("100%") == [made[1]]
+    assert found("%") == [made[1]]  # the character itself, not "anything"
+    assert found("_") == [made[2]]
+    assert found(made[2][-6:]) == [made[2]]  # a piece of the registry number
+    assert found("nimic de acest fel") == []
+    assert len(found("  ")) == 3  # no text: no filter

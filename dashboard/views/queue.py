@@ -33,11 +33,13 @@ sort = c3.radio(
     key="queue_sort",
     format_func=lambda s: t(f"queue.sort_{s}"),
 )
+search = st.text_input(t("queue.search"), max_chars=200, key="queue_search")
 queue = workspace.work_queue(
-    data.engine(), user, tuple(statuses), overdue_only, data.settings().queue_rows, sort, mine
+    data.engine(), user, tuple(statuses), overdue_only, data.settings().queue_rows, sort, mine,
+    search,
 )  # fmt: skip
 if queue.empty:
-    st.info(t("queue.empty"))
+    st.info(t("queue.not_found" if search.strip() else "queue.empty"))
     st.stop()
 total = int(queue["total"].iloc[0])
 if total > len(queue):

@@ -24,6 +24,7 @@ except SesizariError as exc:
     widgets.show_error(exc)
     st.stop()
 
+widgets.show_flash()
 lang = current_language()
 shown_status = widgets.status_of(view["status"], view["forwarded_to"])
 widgets.facts([
@@ -97,9 +98,11 @@ elif view["verdict_open"]:
     try:
         if confirm:
             accountability.confirm_fix(data.engine(), view["registry_number"], pin)
-            st.success(t("track.confirmed"))
+            widgets.flash("track.confirmed")
+            st.rerun()  # the timeline and the form follow the verdict
         elif dispute:
             accountability.dispute_fix(data.engine(), view["registry_number"], pin, text)
-            st.success(t("track.disputed"))
+            widgets.flash("track.disputed")
+            st.rerun()
     except SesizariError as exc:
         widgets.show_error(exc)
