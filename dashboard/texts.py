@@ -336,6 +336,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "incident.assign": ("Repartizează", "Assign"),
     "incident.assignee": ("Persoana", "Person"),
     "incident.choose_person": ("Alegeți persoana", "Choose the person"),
+    "incident.given_to": ("către {name}", "to {name}"),
     "admin.choose_department": ("Alegeți compartimentul", "Choose the department"),
     "incident.reroute": ("Redirecționează", "Re-route"),
     "incident.new_category": ("Categorie nouă", "New category"),

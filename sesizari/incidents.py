@@ -786,18 +786,23 @@ def get_events(
     """The incident's history, oldest first (``public_only`` for the citizen's timeline).
 
     ``actor_name`` is the full name of the staff member who acted (None for a
-    citizen, a feed or the system: ``actor_label`` says which); left out of
-    the citizen's timeline.  A caller that has just read the incident passes
-    its ``incident_id``, which spares reading it again.
+    citizen, a feed or the system: ``actor_label`` says which), and
+    ``assignee_name`` that of the colleague an ``assigned`` event gave the
+    incident to; both left out of the citizen's timeline.  A caller that has
+    just read the incident passes its ``incident_id``, which spares reading it
+    again.
     """
     if incident_id is None:
         incident_id = get_incident(conn, city, registry_number)["incident_id"]
     rows = conn.execute(
         sa.text(
             "SELECT e.kind, e.from_status, e.to_status, e.actor_label, e.channel, e.is_public,"
-            " e.body, e.data, e.created_at, CASE WHEN NOT :pub THEN u.full_name END AS actor_name"
+            " e.body, e.data, e.created_at, CASE WHEN NOT :pub THEN u.full_name END AS actor_name,"
+            " CASE WHEN NOT :pub THEN a.full_name END AS assignee_name"
             " FROM incident_events e JOIN cities c USING (city_id)"
             " LEFT JOIN users u ON u.city_id = e.city_id AND u.user_id = e.actor_user_id"
+            " LEFT JOIN users a ON e.kind = 'assigned' AND a.city_id = e.city_id"
+            "  AND a.username = e.data->>'assignee'"
             " WHERE c.slug = :city AND e.incident_id = :i AND (NOT :pub OR e.is_public)"
             " ORDER BY e.created_at, e.event_id"
         ),

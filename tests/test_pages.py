@@ -882,6 +882,9 @@ def test_staff_actions_say_what_they_did_and_people_go_by_name(demo):
     assert "Sesizarea a fost dată lui Agent 1 Drumuri și poduri" in said, at.success
     at = run_app("incident", user=head, id=number)
     assert at.selectbox(key="assignee").value == "agent1.roads"
+    history = next(f.value for f in at.dataframe if "Cine" in f.value.columns)
+    given = history[history["Ce"] == "Repartizată"].iloc[0]
+    assert (given["Cine"], given["Text"]) == (head.full_name, "către Agent 1 Drumuri și poduri")
     assert at.selectbox(key="reroute_category").value == "pothole"
     at.text_area(key="note_text").set_value("Echipa ajunge mâine")
     next(b for b in at.button if b.proto.form_id == "note_form").click().run()

@@ -120,6 +120,14 @@ with right:
 
 st.markdown(f"**{t('incident.history')}**")
 history = pd.DataFrame(inc["events"])
+# An assignment has no text of its own: it says to whom.
+texts = [
+    t("incident.given_to", name=name) if kind == "assigned" and name else body
+    for kind, name, body in zip(
+        history["kind"], history["assignee_name"].fillna(""), history["body"].fillna(""),
+        strict=True,
+    )
+]
 widgets.grid(
     pd.DataFrame(
         {
@@ -129,7 +137,7 @@ widgets.grid(
                 widgets.actor(label, name)
                 for label, name in zip(history["actor_label"], history["actor_name"], strict=True)
             ],
-            t("col.text"): history["body"].fillna(""),
+            t("col.text"): texts,
         }
     ),
     zone,
