@@ -43,7 +43,8 @@ _QUEUE_SQL = sa.text(
       AND i.status = ANY(:statuses)
       AND (CAST(:me AS integer) IS NULL OR i.assignee_user_id = :me)
       AND (CAST(:search AS text) IS NULL OR i.registry_number ILIKE :search
-           OR i.address ILIKE :search OR i.description ILIKE :search)
+           OR translate(i.address, :fold_from, :fold_to) ILIKE :search
+           OR translate(i.description, :fold_from, :fold_to) ILIKE :search)
       AND (NOT :overdue_only
            OR (now() - i.created_at) > make_interval(secs => c.target_hours * 3600))
     -- Overdue first: the earliest target first, so a cut keeps the most overdue.
@@ -55,10 +56,17 @@ _QUEUE_SQL = sa.text(
 )
 
 
+#: Romanian letters and their plain forms: a search typed without diacritics
+#: ("scolii", "Bocsei") finds the text written with them, and the other way round.
+FOLD_FROM, FOLD_TO = "ăâîșşțţĂÂÎȘŞȚŢ", "aaissttAAISSTT"
+_FOLD = str.maketrans(FOLD_FROM, FOLD_TO)
+
+
 def contains_pattern(text: str | None) -> str | None:
     """An ILIKE pattern matching ``text`` anywhere, its own ``%``, ``_`` and
-    ``\\`` taken literally; None for no text (no filter)."""
-    text = (text or "").strip()
+    ``\\`` taken literally, its Romanian letters folded (:data:`FOLD_FROM`);
+    None for no text (no filter)."""
+    text = (text or "").strip().translate(_FOLD)
     if not text:
         return None
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -90,7 +98,8 @@ def work_queue(
     At most ``limit`` rows, cut after the sort; ``total`` (on every row) counts
     them all, so the page can say how many it does not show.  ``mine`` keeps
     the incidents given to ``user``; ``search`` those whose number, address or
-    description holds the text (any case; ``%`` and ``_`` are plain characters),
+    description holds the text (any case, with or without diacritics; ``%`` and
+    ``_`` are plain characters),
     for the caller who does not know their number.
     """
     if sort not in QUEUE_SORTS:
@@ -112,6 +121,8 @@ def work_queue(
                 "sort": sort,
                 "me": user.user_id if mine else None,
                 "search": contains_pattern(search),
+                "fold_from": FOLD_FROM,
+                "fold_to": FOLD_TO,
             },
         )
 

@@ -130,6 +130,8 @@ def test_the_queue_finds_a_report_by_part_of_its_address_or_text(engine, users):
 
     assert found("viteazu") == [made[0]]
     assert found("ȘCOLII") == [made[0]]
+    assert found("fata scolii") == [made[0]]  # typed without diacritics
+    assert found("mures_") == [made[2]]
     assert found("100%") == [made[1]]
     assert found("%") == [made[1]]  # the character itself, not "anything"
     assert found("_") == [made[2]]
