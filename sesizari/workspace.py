@@ -99,8 +99,7 @@ def work_queue(
     them all, so the page can say how many it does not show.  ``mine`` keeps
     the incidents given to ``user``; ``search`` those whose number, address or
     description holds the text (any case, with or without diacritics; ``%`` and
-    ``_`` are plain characters),
-    for the caller who does not know their number.
+    ``_`` are plain characters), for the caller who does not know their number.
     """
     if sort not in QUEUE_SORTS:
         raise ValidationError(
