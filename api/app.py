@@ -21,6 +21,7 @@ from pydantic import BaseModel, create_model
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.docs import add_docs
 from api.render import Format, errors, respond
 from sesizari import open311, opendata
 from sesizari.errors import NotFoundError, PermissionDeniedError, RateLimitError, SesizariError
@@ -130,11 +131,14 @@ def create_app(engine: Engine | None = None, reader: Engine | None = None) -> Fa
     app = FastAPI(
         title="Sesizari API",
         version=API_VERSION,
+        docs_url=None,  # served by api/docs.py, with its own files
+        redoc_url=None,
         description=(
             "Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2) for citizen "
             f"reports, and open-data downloads. Open data licence: {opendata.LICENCE}"
         ),
     )
+    add_docs(app)
     from sesizari import db as databases
 
     state: dict[str, Engine | None] = {"engine": engine, "reader": reader or engine}
