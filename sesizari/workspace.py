@@ -147,13 +147,17 @@ def check_scope(engine: Engine, user: StaffUser, number: str) -> None:
 
 
 def incident_detail(engine: Engine, user: StaffUser, number: str) -> dict[str, Any]:
-    """Incident, full history and reporter contact, for a user allowed to see them."""
+    """Incident, full history, reporter contact and photos (``photos``, as
+    :func:`sesizari.photos.photos_for` gives them), for a user allowed to see them."""
+    from sesizari import photos
+
     check_scope(engine, user, number)
     with engine.connect() as conn:
         detail = incidents.get_incident(conn, user.city, number)
         detail["events"] = incidents.get_events(
             conn, user.city, number, incident_id=detail["incident_id"]
         )
+        detail["photos"] = photos.photos_for(conn, user.city, number)
         contact = conn.execute(
             sa.text(
                 "SELECT name, phone, email FROM incident_contacts"

@@ -143,8 +143,7 @@ widgets.grid(
     zone,
 )
 
-with data.engine().connect() as conn:
-    attached = photo_store.photos_for(conn, user.city, number)
+attached = inc["photos"]
 if attached:
     st.markdown(f"**{t('incident.photos')}**")
     cols = st.columns(min(len(attached), 4))
