@@ -272,6 +272,55 @@ def create_category(
         )
 
 
+#: The tables whose rows an administrator renames, by what the page calls them.
+_RENAMED = {"department": "departments", "category": "categories"}
+
+
+def rename(
+    engine: Engine, user: StaffUser, kind: str, code: str, *, name_ro: str, name_en: str
+) -> None:
+    """New names for a department or a category (``kind``); its code stays,
+    since feeds, rules and history refer to it.  A name another row of the
+    same kind already has is refused: pickers and tables would show two alike.
+    """
+    _require_admin(user)
+    if kind not in _RENAMED:
+        raise ValidationError(
+            "kind",
+            f"rename a department or a category, not {kind!r}",
+            ro=f"se redenumește un compartiment sau o categorie, nu {kind!r}",
+        )
+    catalog.require_names(name_ro, name_en)
+    names = {"ro": name_ro.strip(), "en": name_en.strip()}
+    table = _RENAMED[kind]
+    with engine.begin() as conn:
+        taken = conn.execute(
+            sa.text(
+                f"SELECT code FROM {table} WHERE city_id = :c AND code <> :code"  # noqa: S608
+                " AND (lower(name_ro) = lower(:ro) OR lower(name_en) = lower(:en)) LIMIT 1"
+            ),
+            {"c": user.city_id, "code": code, **names},
+        ).scalar_one_or_none()
+        if taken is not None:
+            raise ValidationError(
+                "name_ro",
+                f"{taken!r} already has this name",
+                ro=f"{taken!r} are deja acest nume",
+            )
+        done = conn.execute(
+            sa.text(
+                f"UPDATE {table} SET name_ro = :ro, name_en = :en"  # noqa: S608
+                " WHERE city_id = :c AND code = :code"
+            ),
+            {"c": user.city_id, "code": code, **names},
+        ).rowcount
+    if not done:
+        what = "compartimentul" if kind == "department" else "categoria"
+        raise NotFoundError(
+            f"no {kind} {code!r} in this city", ro=f"nu există {what} {code!r} în acest oraș"
+        )
+
+
 def route_category(engine: Engine, user: StaffUser, category: str, department: str) -> None:
     """Send a category's new reports to another department.
 

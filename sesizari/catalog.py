@@ -41,11 +41,21 @@ class City:
     settings: dict
 
 
+#: The longest name of a city, department or category (the tables' checks).
+MAX_NAME = 200
+
+
 def require_names(name_ro: str, name_en: str) -> None:
     """Both names of a city, department or category: the pages show one or the other."""
     for field_name, value in (("name_ro", name_ro), ("name_en", name_en)):
         if not (value or "").strip():
             raise ValidationError(field_name, "a name is required", ro="scrieți numele")
+        if len(value.strip()) > MAX_NAME:
+            raise ValidationError(
+                field_name,
+                f"at most {MAX_NAME} characters, not {len(value.strip())}",
+                ro=f"cel mult {MAX_NAME} de caractere, nu {len(value.strip())}",
+            )
 
 
 def _multipolygon(geom: BaseGeometry | dict, field: str) -> str:

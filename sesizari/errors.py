@@ -63,6 +63,7 @@ FIELDS_RO: dict[str, str] = {
     "group_by": "gruparea",
     "incident": "sesizarea",
     "jurisdiction_id": "jurisdicția",
+    "kind": "felul",
     "last_name": "numele de familie",
     "lat": "latitudinea",
     "latitude": "latitudinea",

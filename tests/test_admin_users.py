@@ -263,3 +263,39 @@ def test_only_an_administrator_stops_a_routing_rule_of_their_own_city(demo):
         admin.set_rule_active(demo, other_city, rule, False)
     admin.set_rule_active(demo, head, rule, False)
     assert not admin.rules(demo, head).set_index("rule_id").at[rule, "active"]
+
+
+def test_an_administrator_renames_a_department_and_a_category(demo):
+    """Names are fixed on the Administration page (a typo needed SQL); the code
+    stays. A name another department already has, or an over-long one, is
+    refused and nothing changes."""
+    at = run_app("admin", user=load_user(demo, "admin"))
+    at.selectbox(key="rn_department").set_value("green").run()
+    assert at.text_input(key="rn_department_ro_green").value == "Spații verzi"
+    assert at.button(key="rn_department_save").disabled  # nothing changed yet
+    at.text_input(key="rn_department_ro_green").set_value("Salubritate").run()
+    at.button(key="rn_department_save").click().run()
+    assert "'sanitation' are deja acest nume" in shown(at.error[0].value), at.error
+    with pytest.raises(ValidationError, match="at most 200 characters"):  # the form stops at 200
+        admin.rename(demo, load_user(demo, "admin"), "department", "green",
+                     name_ro="x" * 201, name_en="Green")  # fmt: skip
+    at.text_input(key="rn_department_ro_green").set_value("Spații verzi și parcuri").run()
+    at.button(key="rn_department_save").click().run()
+    assert at.success[0].value == "Salvat.", at.success
+    table = next(f.value for f in at.dataframe if "Nume în română" in f.value.columns)
+    assert table.set_index("Cod").at["green", "Nume în română"] == "Spații verzi și parcuri"
+    at.selectbox(key="rn_category").set_value("pothole").run()
+    at.text_input(key="rn_category_en_pothole").set_value("Road pothole").run()
+    at.button(key="rn_category_save").click().run()
+    assert at.success[0].value == "Salvat.", at.success
+    with demo.connect() as conn:
+        names = conn.execute(sa.text(
+            "SELECT c.name_ro, c.name_en FROM categories c JOIN cities USING (city_id)"
+            " WHERE slug = 'lugoj' AND code = 'pothole'"
+        )).one()  # fmt: skip
+    assert tuple(names) == ("Groapă în carosabil", "Road pothole")
+    with pytest.raises(PermissionDeniedError):
+        admin.rename(demo, load_user(demo, "manager"), "department", "green",
+                     name_ro="X", name_en="X")  # fmt: skip
+    with pytest.raises(NotFoundError):
+        admin.rename(demo, load_user(demo, "admin"), "category", "nope", name_ro="X", name_en="X")

@@ -87,8 +87,30 @@ tab_users, tab_deps, tab_cats, tab_rules, tab_settings = st.tabs(
     ]
 )
 
+def rename_form(kind: str, rows: pd.DataFrame) -> None:
+    """New names for one department or category (``kind``): the names shown
+    are the chosen row's own, keyed by its code, until changed."""
+    with st.container(border=True):
+        st.markdown(f"**{t(f'admin.rename_{kind}')}**")
+        names = dict(zip(rows["code"], rows[f"name_{current_language()}"], strict=True))
+        code = st.selectbox(t(f"admin.{kind}"), list(names), format_func=names.get,
+                            key=f"rn_{kind}")  # fmt: skip
+        row = rows.set_index("code").loc[code]
+        c1, c2 = st.columns(2)
+        name_ro = c1.text_input(t("admin.name_ro"), value=row["name_ro"], max_chars=200,
+                                key=f"rn_{kind}_ro_{code}")  # fmt: skip
+        name_en = c2.text_input(t("admin.name_en"), value=row["name_en"], max_chars=200,
+                                key=f"rn_{kind}_en_{code}")  # fmt: skip
+        unchanged = (name_ro, name_en) == (row["name_ro"], row["name_en"])
+        if st.button(t("incident.save"), key=f"rn_{kind}_save", disabled=unchanged):
+            attempt(lambda: admin.rename(engine, user, kind, code, name_ro=name_ro,
+                                         name_en=name_en), "admin.saved", refresh=True)  # fmt: skip
+
+
 with tab_deps:
-    widgets.grid(widgets.headers(admin.departments(engine, user)))
+    departments = admin.departments(engine, user)
+    widgets.grid(widgets.headers(departments))
+    rename_form("department", departments)
     with st.form("new_department"):
         c1, c2, c3 = st.columns(3)
         code = c1.text_input(t("admin.code"), key="nd_code")
@@ -214,6 +236,7 @@ with tab_cats:
             )[["code", "name", "department", "target_hours", "sensitive"]]
         )
     )
+    rename_form("category", cats)
     # Not a form: the department shown follows the chosen category (its own
     # until changed), so "Salvează" never moves a category nobody looked at.
     with st.container(border=True):
