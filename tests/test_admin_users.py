@@ -299,3 +299,9 @@ def test_an_administrator_renames_a_department_and_a_category(demo):
                      name_ro="X", name_en="X")  # fmt: skip
     with pytest.raises(NotFoundError):
         admin.rename(demo, load_user(demo, "admin"), "category", "nope", name_ro="X", name_en="X")
+
+
+def test_a_new_department_s_over_long_name_is_refused_before_the_database(demo):
+    with pytest.raises(ValidationError, match="at most 200 characters"):
+        admin.create_department(demo, load_user(demo, "admin"), code="parks",
+                                name_ro="P" * 201, name_en="Parks")  # fmt: skip
