@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+import time
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import uvicorn
 from defusedxml import ElementTree as SafeET
 from fastapi.testclient import TestClient
 from referencing import Registry, Resource
@@ -24,6 +29,28 @@ OPEN311 = REPO.parent / "shared" / "data" / "open311"
 
 def client(engine: Engine) -> TestClient:
     return TestClient(create_app(engine))
+
+
+@contextlib.contextmanager
+def live_server(engine: Engine) -> Iterator[str]:
+    """The API on ``engine`` served by uvicorn on a free port, in a thread; yields its URL."""
+    from tests.conftest import _free_port
+
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def new_key(engine: Engine, slug: str = "testville", name: str = "test app") -> str:

@@ -8,17 +8,12 @@ rendered operations, with every request the browser makes kept on the server.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
-import uvicorn
 
-from api.app import create_app
-from tests.api_support import client
+from tests.api_support import client, live_server
 
 
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
@@ -38,21 +33,8 @@ def test_the_docs_pages_use_only_the_server_s_own_files(engine, page):
 
 @pytest.fixture
 def live_api(engine) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with live_server(engine) as url:
+        yield url
 
 
 @pytest.mark.browser

@@ -3,37 +3,24 @@ second city, and the public fields survive."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 import sqlalchemy as sa
-import uvicorn
 
-from api.app import create_app
 from etl.load import load_source
 from etl.mapping import load_mapping
 from etl.open311 import open311_source
 from sesizari import catalog
 from sesizari.incidents import Actor, NewIncident, create_incident, perform
-from tests.conftest import TEST_BOUNDARY, TEST_LAT, TEST_LON, _free_port
+from tests.api_support import live_server
+from tests.conftest import TEST_BOUNDARY, TEST_LAT, TEST_LON
 
 CLERK = Actor("ana", None, "staff")
 
 
 @pytest.fixture
 def server(engine, city):
-    port = _free_port()
-    config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with live_server(engine) as url:
+        yield url
 
 
 def test_etl_pulls_our_own_open311_feed_into_a_second_city(engine, city, server):
