@@ -56,7 +56,8 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
     reporter's window to confirm or dispute the fix (``verification_days``
     after it), and ``verdict`` the ``confirmed`` / ``disputed`` already given
     for this fix, if any: both public already (the timeline shows the verdict),
-    they let the page offer the form only while it can still be used.
+    they let the page offer the form only while it can still be used
+    (``verdict_open``, on the database's clock, as the verdict itself is checked).
     """
     parsed = parse_number(number or "")
     if parsed is None:
