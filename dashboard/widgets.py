@@ -170,10 +170,10 @@ def number(value: float, signed: bool = False) -> str:
     return text.replace(",", _THOUSANDS.get(current_language(), ","))
 
 
-def count(n: int, noun: str = "incidents") -> str:
-    """``n`` with its noun as the page's language writes it: "1 sesizare",
+def count(n: int) -> str:
+    """``n`` incidents as the page's language writes it: "1 sesizare",
     "17 sesizări", "3.067 de sesizări"; "1 incident", "3,067 incidents"."""
-    one, many = t(f"count.{noun[:-1]}"), t(f"count.{noun}")
+    one, many = t("count.incident"), t("count.incidents")
     if current_language() == "ro":
         return ro_count(n, many, one)
     return f"{number(n)} {one if n == 1 else many}"
