@@ -453,6 +453,33 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Stop or restart a rule (a stopped rule routes no new incidents)",
     ),
     "admin.rule_area": ("Zonă (GeoJSON, opțional)", "Area (GeoJSON, optional)"),
+    "admin.rule_assignee": (
+        "Cine primește sesizările regulii (opțional)",
+        "Who receives the rule's incidents (optional)",
+    ),
+    "admin.rule_nobody": (
+        "Nimeni anume: șeful compartimentului le împarte",
+        "Nobody in particular: the department's head hands them out",
+    ),
+    "admin.stopped_name": ("{name} (oprit)", "{name} (stopped)"),
+    "admin.switch_department": (
+        "Oprirea sau repornirea unui compartiment", "Stop or restart a department"
+    ),
+    "admin.switch_department_note": (
+        "Un compartiment se oprește doar după ce categoriile, regulile, conturile active și"
+        " sesizările deschise au fost mutate la altul. Nu se șterge: istoricul îl numește.",
+        "A department stops only once its categories, rules, active accounts and open incidents"
+        " have moved to another. It is never deleted: the history names it.",
+    ),
+    "admin.switch_category": (
+        "Oprirea sau repornirea unei categorii", "Stop or restart a category"
+    ),
+    "admin.switch_category_note": (
+        "O categorie oprită nu mai este oferită cetățenilor, dispecerilor și fluxurilor de date."
+        " Sesizările ei rămân unde sunt, cu istoricul lor, și se numără în statistici.",
+        "A stopped category is no longer offered to citizens, dispatchers or data feeds. Its"
+        " incidents stay where they are, with their history, and count in the statistics.",
+    ),
     "setting.resolution_photo_required": (
         "Rezolvarea cere cel puțin o fotografie după intervenție",
         "Resolving requires at least one photo after the fix",

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from sesizari import auth, catalog
 from sesizari.auth import StaffUser
 from sesizari.errors import NotFoundError, PermissionDeniedError, ValidationError
-from sesizari.vocab import Role
+from sesizari.vocab import Role, ro_count
 
 #: City settings an admin may change: name -> (type, minimum, maximum) for numbers.
 SETTINGS: dict[str, tuple[type, int, int]] = {
@@ -318,6 +318,132 @@ def rename(
         what = "compartimentul" if kind == "department" else "categoria"
         raise NotFoundError(
             f"no {kind} {code!r} in this city", ro=f"nu există {what} {code!r} în acest oraș"
+        )
+
+
+def categories(engine: Engine, user: StaffUser) -> pd.DataFrame:
+    """Every category of the city, stopped ones too (the page starts them
+    again): ``code``, ``name_ro``, ``name_en``, ``department`` with
+    ``department_ro``/``_en``, ``target_hours``, ``sensitive``, ``active``."""
+    _require_admin(user)
+    with engine.connect() as conn:
+        return pd.read_sql(
+            sa.text(
+                "SELECT c.code, c.name_ro, c.name_en, d.code AS department,"
+                " d.name_ro AS department_ro, d.name_en AS department_en,"
+                " CAST(c.target_hours AS float8) AS target_hours, c.sensitive, c.active"
+                " FROM categories c JOIN departments d"
+                " ON d.city_id = c.city_id AND d.department_id = c.default_department_id"
+                " WHERE c.city_id = :c ORDER BY c.name_ro"
+            ),
+            conn,
+            params={"c": user.city_id},
+        )
+
+
+def _locked(conn: Connection, city_id: int, table: str, code: str) -> Any:
+    """A department's or category's row, locked until the transaction ends."""
+    row = conn.execute(
+        # table comes from the callers below; the values are bound
+        sa.text(f"SELECT * FROM {table} WHERE city_id = :c AND code = :code FOR UPDATE"),  # noqa: S608
+        {"c": city_id, "code": code},
+    ).one_or_none()
+    if row is None:
+        en, ro = {"departments": ("department", "compartimentul"),
+                  "categories": ("category", "categoria")}[table]  # fmt: skip
+        raise NotFoundError(
+            f"no {en} {code!r} in this city", ro=f"nu există {ro} {code!r} în acest oraș"
+        )
+    return row
+
+
+#: What still sends work to a department, or holds it: what must move before
+#: it stops.  Each counts rows of one department (``:c``, ``:d``).
+_DEPARTMENT_HOLDS = {
+    "categories": ("SELECT count(*) FROM categories WHERE city_id = :c"
+                   " AND default_department_id = :d AND active"),
+    "rules": ("SELECT count(*) FROM routing_rules WHERE city_id = :c"
+              " AND department_id = :d AND active"),
+    "people": "SELECT count(*) FROM users WHERE city_id = :c AND department_id = :d AND active",
+    "open": ("SELECT count(*) FROM incidents WHERE city_id = :c AND department_id = :d"
+             " AND status IN ('new', 'acknowledged', 'in_progress')"),
+}  # fmt: skip
+#: Each hold in words: English one and many, Romanian one and many.
+_HOLDS_SAID = {
+    "categories": ("active category", "active categories", "categorie activă", "categorii active"),
+    "rules": ("active routing rule", "active routing rules", "regulă activă", "reguli active"),
+    "people": ("active account", "active accounts", "cont activ", "conturi active"),
+    "open": ("open incident", "open incidents", "sesizare deschisă", "sesizări deschise"),
+}
+
+
+def set_department_active(engine: Engine, user: StaffUser, code: str, active: bool) -> None:
+    """Stop a department (a reorganisation, a service given to a company) or
+    start it again.  It is never deleted: its incidents and history name it.
+
+    A department stops only when nothing sends it work or waits on it: no
+    active category routes to it, no active rule, no active account, no open
+    incident.  Each must be moved first, by the forms that keep a record of
+    the move; otherwise new reports would reach a department nobody reads.
+    """
+    _require_admin(user)
+    with engine.begin() as conn:
+        row = _locked(conn, user.city_id, "departments", code)
+        if not active:
+            held = {
+                what: conn.execute(sa.text(sql), {"c": user.city_id, "d": row.department_id})
+                .scalar_one()
+                for what, sql in _DEPARTMENT_HOLDS.items()
+            }
+            held = {what: n for what, n in held.items() if n}
+            if held:
+                en = ", ".join(
+                    f"{n} {_HOLDS_SAID[w][0] if n == 1 else _HOLDS_SAID[w][1]}"
+                    for w, n in held.items()
+                )
+                ro = ", ".join(
+                    ro_count(n, _HOLDS_SAID[w][3], _HOLDS_SAID[w][2]) for w, n in held.items()
+                )
+                raise ValidationError(
+                    "department",
+                    f"{code!r} cannot stop yet; it has {en}."
+                    " Move them to another department first",
+                    ro=f"{row.name_ro} nu se poate opri încă; are {ro}. Mutați-le întâi la alt"
+                    " compartiment",
+                )
+        conn.execute(
+            sa.text("UPDATE departments SET active = :a WHERE city_id = :c AND department_id = :d"),
+            {"a": bool(active), "c": user.city_id, "d": row.department_id},
+        )
+
+
+def set_category_active(engine: Engine, user: StaffUser, code: str, active: bool) -> None:
+    """Stop a category (citizens, dispatchers and feeds no longer choose it)
+    or start it again.  Its incidents stay where they are, open ones too, and
+    keep their history; analytics still count them.
+
+    A category starts again only with a department that takes work: its own
+    may have stopped meanwhile."""
+    _require_admin(user)
+    with engine.begin() as conn:
+        row = _locked(conn, user.city_id, "categories", code)
+        if active:
+            department = conn.execute(
+                sa.text("SELECT code, active FROM departments WHERE city_id = :c"
+                        " AND department_id = :d FOR SHARE"),
+                {"c": user.city_id, "d": row.default_department_id},
+            ).one()  # fmt: skip
+            if not department.active:
+                raise ValidationError(
+                    "department",
+                    f"{code!r} goes to department {department.code!r}, which is stopped:"
+                    " start that department again first",
+                    ro=f"{row.name_ro} merge la compartimentul {department.code!r}, care este"
+                    " oprit: porniți întâi compartimentul",
+                )
+        conn.execute(
+            sa.text("UPDATE categories SET active = :a WHERE city_id = :c AND category_id = :i"),
+            {"a": bool(active), "c": user.city_id, "i": row.category_id},
         )
 
 

@@ -193,20 +193,39 @@ def create_department(conn: Connection, city_id: int, code: str, name_ro: str, n
     ).scalar_one()
 
 
-def department_id(conn: Connection, city_id: int, code: str | None) -> int:
+def department_id(
+    conn: Connection, city_id: int, code: str | None, *, stopped_ok: bool = False
+) -> int:
+    """The id of a department that takes work: a stopped one is refused (its
+    people, categories and rules were moved before it stopped), unless
+    ``stopped_ok`` (a disabled account may keep the department it had).
+
+    The row is read ``FOR SHARE`` so that stopping the department
+    (:func:`sesizari.admin.set_department_active`, which locks it ``FOR
+    UPDATE``) waits for this transaction, and this one sees it stopped.
+    """
     if not code:
         raise ValidationError("department", "choose a department", ro="alegeți compartimentul")
     found = conn.execute(
-        sa.text("SELECT department_id FROM departments WHERE city_id = :c AND code = :code"),
+        sa.text("SELECT department_id, active FROM departments"
+                " WHERE city_id = :c AND code = :code FOR SHARE"),
         {"c": city_id, "code": code},
-    ).scalar_one_or_none()
+    ).one_or_none()  # fmt: skip
     if found is None:
         raise ValidationError(
             "department",
             f"unknown department {code!r} in this city",
             ro=f"nu există compartimentul {code!r} în acest oraș",
         )
-    return found
+    if not found.active and not stopped_ok:
+        raise ValidationError(
+            "department",
+            f"department {code!r} is stopped: choose another, or start it again"
+            " on the Administration page",
+            ro=f"compartimentul {code!r} este oprit: alegeți altul sau porniți-l din nou"
+            " din pagina Administrare",
+        )
+    return found.department_id
 
 
 def create_category(
@@ -260,14 +279,15 @@ def create_routing_rule(
     assignee_username: str | None = None,
 ) -> int:
     category = conn.execute(
-        sa.text("SELECT category_id FROM categories WHERE city_id = :c AND code = :code"),
+        sa.text("SELECT category_id FROM categories WHERE city_id = :c AND code = :code"
+                " AND active FOR SHARE"),
         {"c": city_id, "code": category_code},
-    ).scalar_one_or_none()
+    ).scalar_one_or_none()  # fmt: skip
     if category is None:
         raise ValidationError(
             "category",
-            f"unknown category {category_code!r}",
-            ro=f"nu există categoria {category_code!r}",
+            f"unknown or stopped category {category_code!r}",
+            ro=f"categoria {category_code!r} nu există sau este oprită",
         )
     department = department_id(conn, city_id, department_code)
     assignee = None
@@ -345,9 +365,17 @@ def create_user(
 
 
 def _role_and_department(
-    conn: Connection, city_id: int, role: Role | str, department_code: str | None
+    conn: Connection,
+    city_id: int,
+    role: Role | str,
+    department_code: str | None,
+    *,
+    active: bool = True,
 ) -> tuple[Role, int | None]:
-    """A known role, and the id of its department (staff and heads need one)."""
+    """A known role, and the id of its department (staff and heads need one).
+
+    An ``active`` account needs a department that takes work; a disabled one
+    may keep a stopped department (editing it must not force a move)."""
     try:
         role = Role(role)
     except ValueError:
@@ -362,7 +390,9 @@ def _role_and_department(
             f"a {role.value} user needs a department",
             ro=f"alegeți compartimentul: rolul de {_ROLE_RO.get(role, role.value)} îl cere",
         )
-    return role, department_id(conn, city_id, department_code) if department_code else None
+    if not department_code:
+        return role, None
+    return role, department_id(conn, city_id, department_code, stopped_ok=not active)
 
 
 def update_user(
@@ -382,7 +412,7 @@ def update_user(
     account's open sessions (migration 0031's trigger on ``users``).
     """
     user_id = get_user_id(conn, city_id, username)
-    role, dep = _role_and_department(conn, city_id, role, department_code)
+    role, dep = _role_and_department(conn, city_id, role, department_code, active=active)
     conn.execute(
         sa.text(
             "UPDATE users SET full_name = :n, role = :r, department_id = :d, active = :a,"

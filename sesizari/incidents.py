@@ -214,8 +214,9 @@ def _category_id(conn: Connection, city_id: int, code: str) -> int:
     if found is None:
         raise ValidationError(
             "category",
-            f"unknown category {code!r} in this city",
-            ro=f"nu există categoria {code!r} în acest oraș; alegeți alta",
+            f"unknown category {code!r} in this city, or no longer in use",
+            ro=f"nu există categoria {code!r} în acest oraș sau nu mai este folosită;"
+            " alegeți alta",
         )
     return found
 

@@ -20,8 +20,10 @@ st.subheader(t_md("admin.title", city=widgets.city_name(city)))
 widgets.show_flash()
 engine = data.engine()
 choices = data.choices(city)
-dep_names = widgets.department_names(city)
+dep_names = widgets.department_names(city)  # the departments that take work
 dep_codes = list(dep_names)
+departments = admin.departments(engine, user)  # stopped ones too
+users = admin.users(engine, user)
 
 
 def attempt(action: Callable[[], object], done: str, refresh: bool = False) -> None:
@@ -43,8 +45,39 @@ def attempt(action: Callable[[], object], done: str, refresh: bool = False) -> N
 
 
 def dep_name(code: str | None) -> str | None:
-    """A department's name; the code of an inactive one (not among the choices)."""
-    return dep_names.get(code, code) if code else None
+    """A department's name, marked when it is stopped; None for none (a
+    city-wide account's is None, or NaN in a table)."""
+    if not isinstance(code, str):
+        return None
+    if code in dep_names:
+        return dep_names[code]
+    row = departments.set_index("code").loc[code]
+    return t("admin.stopped_name", name=row[widgets.name_column()])
+
+
+def switch_form(kind: str, rows: pd.DataFrame) -> None:
+    """Stop or start again one department or category (``kind``): the choice
+    shown is the chosen row's own state, and "Salvează" saves only a change."""
+    with st.container(border=True):
+        st.markdown(f"**{t(f'admin.switch_{kind}')}**")
+        names = dict(zip(rows["code"], rows[widgets.name_column()], strict=True))
+        state = dict(zip(rows["code"], rows["active"], strict=True))
+        c1, c2 = st.columns([3, 1])
+        code = c1.selectbox(
+            t(f"admin.{kind}"), list(names), key=f"sw_{kind}",
+            format_func=lambda c: names[c] if state[c] else t("admin.stopped_name", name=names[c]),
+        )  # fmt: skip
+        on = c2.radio(
+            t("col.active"), [True, False], horizontal=True, key=f"sw_{kind}_on_{code}",
+            index=0 if state[code] else 1,
+            format_func=lambda a: t("account.yes" if a else "account.no"),
+        )  # fmt: skip
+        st.caption(t(f"admin.switch_{kind}_note"))
+        if st.button(t("incident.save"), key=f"sw_{kind}_save", disabled=on == state[code]):
+            setter = {"department": admin.set_department_active,
+                      "category": admin.set_category_active}[kind]  # fmt: skip
+            attempt(lambda: setter(engine, user, code, on), "admin.saved", refresh=True)
+
 
 def account_change(kind: str, changes: dict) -> str:
     """One line of an account's history in words: "Rol: Angajat → Șef de compartiment"."""
@@ -108,9 +141,9 @@ def rename_form(kind: str, rows: pd.DataFrame) -> None:
 
 
 with tab_deps:
-    departments = admin.departments(engine, user)
     widgets.grid(widgets.headers(departments))
     rename_form("department", departments)
+    switch_form("department", departments)
     with st.form("new_department"):
         c1, c2, c3 = st.columns(3)
         code = c1.text_input(t("admin.code"), key="nd_code")
@@ -126,10 +159,10 @@ with tab_deps:
             )
 
 with tab_users:
-    users = admin.users(engine, user)
-    users["role"] = [widgets.label("role", r) for r in users["role"]]
-    users["department"] = users["department"].map(dep_name)
-    widgets.grid(widgets.headers(users))
+    widgets.grid(widgets.headers(users.assign(
+        role=[widgets.label("role", r) for r in users["role"]],
+        department=users["department"].map(dep_name),
+    )))  # fmt: skip
     with st.form("new_user"):
         st.markdown(f"**{t('admin.new_user')}**")
         c1, c2 = st.columns(2)
@@ -225,18 +258,20 @@ with tab_users:
     )
 
 with tab_cats:
-    cats = choices["categories"]
+    cats = choices["categories"]  # the ones that take reports
+    every_category = admin.categories(engine, user)
     names = widgets.name_column()
     cat_names = dict(zip(cats["code"], cats[names], strict=True))
     widgets.grid(
         widgets.headers(
-            cats.assign(
-                name=cats[names],
-                department=cats["department_code"].map(dep_name),
-            )[["code", "name", "department", "target_hours", "sensitive"]]
+            every_category.assign(
+                name=every_category[names],
+                department=every_category["department"].map(dep_name),
+            )[["code", "name", "department", "target_hours", "sensitive", "active"]]
         )
     )
-    rename_form("category", cats)
+    rename_form("category", every_category)
+    switch_form("category", every_category)
     # Not a form: the department shown follows the chosen category (its own
     # until changed), so "Salvează" never moves a category nobody looked at.
     with st.container(border=True):
@@ -339,6 +374,17 @@ with tab_rules:
             t("admin.department"), dep_codes, format_func=dep_names.get, key="rule_department",
             index=None, placeholder=t("admin.choose_department"),
         )  # fmt: skip
+        # Only someone who can take the work: an active member of a department.
+        takers = users[users["active"] & users["department"].isin(dep_codes)]
+        taker_names = {
+            u: f"{n} ({dep_names[d]})"
+            for u, n, d in zip(takers["username"], takers["full_name"], takers["department"],
+                               strict=True)
+        }  # fmt: skip
+        rule_who = st.selectbox(
+            t("admin.rule_assignee"), list(taker_names), format_func=taker_names.get,
+            key="rule_assignee", index=None, placeholder=t("admin.rule_nobody"),
+        )  # fmt: skip
         area_file = st.file_uploader(
             t("admin.rule_area"), type=["geojson", "json"], key="rule_area",
             max_upload_size=widgets.UPLOAD_MB,
@@ -352,6 +398,7 @@ with tab_rules:
                     category=rule_cat,
                     department=rule_dep,
                     area=json.loads(area_file.getvalue()) if area_file else None,
+                    assignee=rule_who,
                 ),
                 "admin.created",
                 refresh=True,

@@ -222,7 +222,9 @@ with tab_reroute, st.form("reroute_form"):
     codes = list(names)
     new_cat = st.selectbox(
         t("incident.new_category"), codes, format_func=names.get, key="reroute_category",
-        index=codes.index(inc["category"]) if inc["category"] in names else 0,
+        # a stopped category is no longer among the choices: then nothing is chosen
+        index=codes.index(inc["category"]) if inc["category"] in names else None,
+        placeholder=t("report.choose_category"),
     )  # fmt: skip
     reason = st.text_input(t("incident.reason"), key="reroute_reason")
     if st.form_submit_button(t("incident.save")):
