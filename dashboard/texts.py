@@ -452,6 +452,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Oprirea sau repornirea unei reguli (o regulă oprită nu mai repartizează sesizări noi)",
         "Stop or restart a rule (a stopped rule routes no new incidents)",
     ),
+    "upload.button": ("Încărcați", "Upload"),
+    "upload.limit": ("cel mult {mb} MB pe fișier • {types}", "{mb} MB per file • {types}"),
     "admin.rule_area": ("Zonă (GeoJSON, opțional)", "Area (GeoJSON, optional)"),
     "admin.rule_assignee": (
         "Cine primește sesizările regulii (opțional)",

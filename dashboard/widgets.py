@@ -8,6 +8,7 @@ plain background and nothing is fetched from the internet.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 import folium
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 from streamlit_folium import st_folium
 
 from dashboard import charts, data
@@ -245,6 +247,51 @@ def in_zone(frame: pd.DataFrame, zone: ZoneInfo | None) -> pd.DataFrame:
 #: (``server.maxUploadSize`` in ``.streamlit/config.toml``, checked by a test),
 #: so a 200 MB file is neither held in memory nor announced as allowed.
 UPLOAD_MB = photos.MAX_UPLOAD_BYTES // (1024 * 1024)
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string: every character but letters, digits and
+    spaces written as an escape, so no quote or ``</style>`` ends it."""
+    return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text) + '"'
+
+
+def uploader_style(key: str, button: str, limit: str) -> str:
+    """A style rule that writes ``button`` and ``limit`` in place of
+    Streamlit's English ones on the uploader keyed ``key`` (Streamlit marks
+    its element ``st-key-<key>``); the texts are escaped as CSS strings."""
+    if not re.fullmatch(r"[a-z0-9_]+", key):
+        raise ValueError(f"an uploader's key is lowercase letters, digits and _, not {key!r}")
+    scope = f".st-key-{key} [data-testid=stFileUploaderDropzone]"
+    words = {
+        f"{scope} button [data-testid=stMarkdownContainer] p": button,
+        f"{scope} [data-testid=stFileUploaderDropzoneInstructions] span": limit,
+    }
+    return "<style>" + "".join(
+        f"{where} {{font-size: 0}} {where}::after {{font-size: 0.875rem;"
+        f" content: {_css_string(text)}}}"
+        for where, text in words.items()
+    ) + "</style>"
+
+
+def uploader(
+    label_key: str, types: Sequence[str], *, key: str, multiple: bool = False
+) -> UploadedFile | list[UploadedFile] | None:
+    """A file uploader labelled with the text ``label_key``, that takes at
+    most :data:`UPLOAD_MB`, with its words in the page's language.
+
+    Streamlit writes its button ("Upload") and its limit ("10MB per file •
+    JPG, PNG") in English whatever the page's language, and offers no way to
+    change them.  A style scoped to this uploader hides those two texts and
+    shows ours in their place (:func:`uploader_style`); a browser without
+    the style still shows Streamlit's.
+    """
+    shown = [x.upper() for x in dict.fromkeys(types) if not (x == "jpeg" and "jpg" in types)]
+    limit = t("upload.limit", mb=UPLOAD_MB, types=", ".join(shown))
+    st.html(uploader_style(key, t("upload.button"), limit))
+    return st.file_uploader(
+        t(label_key), type=list(types), accept_multiple_files=multiple,
+        max_upload_size=UPLOAD_MB, key=key,
+    )  # fmt: skip
 
 
 def grid(frame: pd.DataFrame, zone: ZoneInfo | None = None) -> bool:

@@ -76,6 +76,33 @@ def test_page_renders_without_errors(app_url, browser, name, path):
     assert not outside, outside
 
 
+#: What a reader sees of the photo uploader's button and limit: Streamlit's
+#: own text (hidden when ours is shown: no size) and what is drawn after it.
+_UPLOADER_WORDS = """() => {
+    const box = document.querySelector('.st-key-photos [data-testid="stFileUploaderDropzone"]');
+    const said = (e) => [getComputedStyle(e).fontSize,
+                         getComputedStyle(e, '::after').content];
+    return [said(box.querySelector('button p')),
+            said(box.querySelector('[data-testid="stFileUploaderDropzoneInstructions"] span'))];
+}"""
+
+
+@pytest.mark.parametrize(("lang", "button", "limit"), [
+    ("ro", "Încărcați", "cel mult 10 MB pe fișier • JPG, PNG, WEBP"),
+    ("en", "Upload", "10 MB per file • JPG, PNG, WEBP"),
+])  # fmt: skip
+def test_the_photo_uploader_speaks_the_page_s_language(app_url, browser, lang, button, limit):
+    """Streamlit writes "Upload" and "10MB per file • JPG" in English on a
+    Romanian page; the citizen's form shows the page's words instead."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/report?city=lugoj&lang={lang}")
+    page.wait_for_selector('.st-key-photos [data-testid="stFileUploaderDropzone"] button p',
+                           timeout=60_000)  # fmt: skip
+    page.wait_for_timeout(500)
+    assert page.evaluate(_UPLOADER_WORDS) == [["0px", f'"{button}"'], ["0px", f'"{limit}"']]
+    page.close()
+
+
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
 

@@ -65,10 +65,28 @@ def test_user_text_is_never_rendered_as_html():
         text = path.read_text()
         assert "unsafe_allow_html" not in text, path
         for line in text.splitlines():
-            if "st.html(" in line:  # only a constant style rule, never an f-string
-                assert 'st.html("<style>' in line, f"{path}: {line.strip()}"
+            if "st.html(" in line:  # a constant style rule, or the uploaders' escaped one
+                assert 'st.html("<style>' in line or (
+                    path.name == "widgets.py" and "st.html(uploader_style(" in line
+                ), f"{path}: {line.strip()}"
             if "iframe(" in line:  # the cookie's hand-over, from JSON literals
                 assert path.name == "staff_session.py", f"{path}: {line.strip()}"
+
+
+def test_the_uploaders_style_cannot_be_ended_by_its_texts():
+    """The uploaders' words are written into a style rule: a quote, a
+    backslash or ``</style>`` in a text must stay inside its CSS string."""
+    from dashboard.widgets import uploader_style
+
+    hostile = '"}</style><script>window.__x=1</script>\\'
+    style = uploader_style("photos", hostile, "a\nb; } body { display: none")
+    assert style.count("<") == 2 and style.count(">") == 2, style  # <style> and </style> only
+    assert style.startswith("<style>") and style.endswith("</style>")
+    inside = style[len("<style>"):-len("</style>")]
+    assert inside.count('"') == 4, inside  # each text opens and closes one string
+    assert "\\22 " in inside and "\\a " in inside  # the quote and the new line, escaped
+    with pytest.raises(ValueError, match="lowercase letters"):
+        uploader_style("x] body {", "a", "b")
 
 
 def test_days_are_the_city_s_not_the_server_s():

@@ -385,10 +385,7 @@ with tab_rules:
             t("admin.rule_assignee"), list(taker_names), format_func=taker_names.get,
             key="rule_assignee", index=None, placeholder=t("admin.rule_nobody"),
         )  # fmt: skip
-        area_file = st.file_uploader(
-            t("admin.rule_area"), type=["geojson", "json"], key="rule_area",
-            max_upload_size=widgets.UPLOAD_MB,
-        )
+        area_file = widgets.uploader("admin.rule_area", ["geojson", "json"], key="rule_area")
         if st.form_submit_button(t("admin.create")):
             attempt(
                 lambda: admin.create_rule(

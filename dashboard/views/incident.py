@@ -172,13 +172,10 @@ with tab_action, st.form("action_form"):
     )
     text = st.text_area(t("incident.text"), max_chars=5000, key="action_text")
     dup = st.text_input(t("incident.duplicate_of"), key="action_dup")
-    fix_photos = st.file_uploader(
-        t("incident.resolution_photos"),
-        type=["jpg", "jpeg", "png", "webp"],
-        accept_multiple_files=True,
-        max_upload_size=widgets.UPLOAD_MB,
+    fix_photos = widgets.uploader(
+        "incident.resolution_photos", ["jpg", "jpeg", "png", "webp"], multiple=True,
         key="action_photos",
-    )
+    )  # fmt: skip
     if st.form_submit_button(t("incident.apply"), type="primary"):
         try:
             if action == Action.RESOLVE:

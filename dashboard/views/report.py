@@ -66,12 +66,8 @@ st.markdown(f"**{t('report.details')}**")
 with st.form("report_form", clear_on_submit=False):
     description = st.text_area(t("report.description"), max_chars=2000, key="description")
     address = st.text_input(t("report.address"), max_chars=300, key="address")
-    photos = st.file_uploader(
-        t("report.photos"),
-        type=["jpg", "jpeg", "png", "webp"],
-        accept_multiple_files=True,
-        max_upload_size=widgets.UPLOAD_MB,
-        key="photos",
+    photos = widgets.uploader(
+        "report.photos", ["jpg", "jpeg", "png", "webp"], multiple=True, key="photos"
     )
     st.markdown(f"*{t('report.contact')}*")
     c1, c2, c3 = st.columns(3)
