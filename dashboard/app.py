@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 
 import streamlit as st  # noqa: E402
 
-from dashboard import staff_session  # noqa: E402
+from dashboard import staff_session, widgets  # noqa: E402
 from dashboard.i18n import LANGUAGES, current_language, t, t_md  # noqa: E402
 from sesizari.vocab import Role  # noqa: E402
 
@@ -116,4 +116,6 @@ st.session_state["pages"] = pages
 # hides the last ones behind "View 3 more" (in English).
 current = st.navigation(sections, expanded=True)
 st.session_state["page_path"] = current.url_path
+# The hint under a field being typed in, in the page's language (Streamlit's is English).
+st.html(widgets.input_hints_style())
 current.run()

@@ -452,6 +452,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Oprirea sau repornirea unei reguli (o regulă oprită nu mai repartizează sesizări noi)",
         "Stop or restart a rule (a stopped rule routes no new incidents)",
     ),
+    # The hint under a field being typed in (widgets.input_hints_style).
+    "hint.enter": ("Enter: {done}", "Enter: {done}"),
+    "hint.ctrl_enter": ("Ctrl/⌘+Enter: {done}", "Ctrl/⌘+Enter: {done}"),
+    "hint.apply": ("aplică", "apply"),
+    "hint.submit": ("trimite formularul", "submit the form"),
     "upload.button": ("Încărcați", "Upload"),
     "upload.limit": ("cel mult {mb} MB pe fișier • {types}", "{mb} MB per file • {types}"),
     "admin.rule_area": ("Zonă (GeoJSON, opțional)", "Area (GeoJSON, optional)"),

@@ -255,22 +255,50 @@ def _css_string(text: str) -> str:
     return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text) + '"'
 
 
-def uploader_style(key: str, button: str, limit: str) -> str:
-    """A style rule that writes ``button`` and ``limit`` in place of
-    Streamlit's English ones on the uploader keyed ``key`` (Streamlit marks
-    its element ``st-key-<key>``); the texts are escaped as CSS strings."""
-    if not re.fullmatch(r"[a-z0-9_]+", key):
-        raise ValueError(f"an uploader's key is lowercase letters, digits and _, not {key!r}")
-    scope = f".st-key-{key} [data-testid=stFileUploaderDropzone]"
-    words = {
-        f"{scope} button [data-testid=stMarkdownContainer] p": button,
-        f"{scope} [data-testid=stFileUploaderDropzoneInstructions] span": limit,
-    }
+def words_style(words: dict[str, str], size: str) -> str:
+    """A style rule that writes each text of ``words`` in place of the text
+    of the elements its selector picks (hidden: no size), at ``size``.
+
+    For Streamlit's own English words, which it offers no way to change:
+    the texts, from the dictionary, are escaped as CSS strings; a browser
+    without the style still shows Streamlit's."""
     return "<style>" + "".join(
-        f"{where} {{font-size: 0}} {where}::after {{font-size: 0.875rem;"
+        f"{where} {{font-size: 0}} {where}::after {{font-size: {size};"
         f" content: {_css_string(text)}}}"
         for where, text in words.items()
     ) + "</style>"
+
+
+def uploader_style(key: str, button: str, limit: str) -> str:
+    """The words of the uploader keyed ``key`` (Streamlit marks its element
+    ``st-key-<key>``): its button's and its limit's."""
+    if not re.fullmatch(r"[a-z0-9_]+", key):
+        raise ValueError(f"an uploader's key is lowercase letters, digits and _, not {key!r}")
+    scope = f".st-key-{key} [data-testid=stFileUploaderDropzone]"
+    return words_style({
+        f"{scope} button [data-testid=stMarkdownContainer] p": button,
+        f"{scope} [data-testid=stFileUploaderDropzoneInstructions] span": limit,
+    }, "0.875rem")  # fmt: skip
+
+
+def input_hints_style() -> str:
+    """The hint under a field being typed in, in the page's language.
+
+    Streamlit writes "Press Enter to submit form" (a form's line), "Press
+    Ctrl+Enter to apply" (a text area outside a form), ... in English; the
+    hint is the first text of the field's instructions (the characters'
+    count, when there is one, comes after it)."""
+    hint = "[data-testid=InputInstructions] > span:first-child"
+    fields = {  # the fields that show a hint, and its words
+        "stTextInput": "hint.enter", "stNumberInput": "hint.enter",
+        "stTextArea": "hint.ctrl_enter",
+    }  # fmt: skip
+    words = {}
+    # Inside a form (the more specific selector wins) the key sends the form.
+    for form, done in (("", "hint.apply"), ("[data-testid=stForm] ", "hint.submit")):
+        for field, key in fields.items():
+            words[f"{form}[data-testid={field}] {hint}"] = t(key, done=t(done))
+    return words_style(words, "0.75rem")
 
 
 def uploader(

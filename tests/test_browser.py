@@ -103,6 +103,44 @@ def test_the_photo_uploader_speaks_the_page_s_language(app_url, browser, lang, b
     page.close()
 
 
+#: The hint under the field being typed in: Streamlit's (hidden: no size) and ours.
+_HINT = """() => [...document.querySelectorAll(
+    '[data-testid=InputInstructions] > span:first-child')].map(
+    e => [getComputedStyle(e).fontSize, getComputedStyle(e, '::after').content])"""
+
+
+@pytest.mark.parametrize(("lang", "said"), [
+    ("ro", ["Enter: aplică", "Enter: trimite formularul", "Ctrl/⌘+Enter: trimite formularul"]),
+    ("en", ["Enter: apply", "Enter: submit the form", "Ctrl/⌘+Enter: submit the form"]),
+])  # fmt: skip
+def test_the_hint_under_a_field_speaks_the_page_s_language(app_url, browser, lang, said):
+    """Streamlit writes "Press Enter to submit form" under a field being typed
+    in, in English on a Romanian page; the hint says what the key does in the
+    page's language, inside a form and outside one."""
+    page = browser.new_page(viewport={"width": 390, "height": 1200})
+    errors, outside = _watch(page)
+
+    def typed(field: str, text: str) -> list:
+        page.locator(f".st-key-{field} textarea, .st-key-{field} input").first.click()
+        page.keyboard.type(text)
+        # (ours has no size: Playwright calls Streamlit's text hidden)
+        page.wait_for_selector(f".st-key-{field} [data-testid=InputInstructions] > span",
+                               state="attached", timeout=10_000)  # fmt: skip
+        page.wait_for_timeout(300)
+        return page.evaluate(_HINT)
+
+    page.goto(f"{app_url}/track?lang={lang}")
+    page.wait_for_selector(".st-key-track_id input", timeout=60_000)
+    assert typed("track_id", "LUG") == [["0px", f'"{said[0]}"']]  # not in a form
+    page.goto(f"{app_url}/report?city=lugoj&lang={lang}")
+    page.wait_for_selector(".st-key-address input", timeout=60_000)
+    assert typed("address", "Strada Mare 1") == [["0px", f'"{said[1]}"']]
+    assert typed("description", "Groapă") == [["0px", f'"{said[2]}"']]
+    page.close()
+    assert not errors, errors
+    assert not outside, outside
+
+
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
 
