@@ -9,7 +9,7 @@ plain background and nothing is fetched from the internet.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -322,6 +322,29 @@ def uploader(
     )  # fmt: skip
 
 
+#: The photos one report takes (the uploader's label says so).
+MAX_PHOTOS = 5
+
+
+def attach_photos(
+    uploads: Sequence[UploadedFile] | None, attach: Callable[[bytes], object]
+) -> list[tuple[str, dict]]:
+    """Attach the first :data:`MAX_PHOTOS` of ``uploads`` with ``attach``,
+    after the report is stored: a photo refused (its reason in the page's
+    language) or one too many costs a warning, never the report.  Returns
+    the warnings as (text key, values), to show after the page redraws."""
+    warnings: list[tuple[str, dict]] = []
+    for upload in (uploads or [])[:MAX_PHOTOS]:
+        try:
+            attach(upload.getvalue())
+        except SesizariError as exc:
+            why = exc.says(current_language())
+            warnings.append(("report.photo_rejected", {"name": upload.name, "reason": why}))
+    if uploads and len(uploads) > MAX_PHOTOS:
+        warnings.append(("report.too_many_photos", {}))
+    return warnings
+
+
 def grid(frame: pd.DataFrame, zone: ZoneInfo | None = None) -> bool:
     """``frame`` as a table as wide as the page; returns whether it had rows.
 
@@ -451,6 +474,16 @@ def _move(state_key: str, point: tuple[float, float]) -> None:
     st.session_state[state_key] = point
     st.session_state[f"{state_key}_moves"] = st.session_state.get(f"{state_key}_moves", 0) + 1
     st.rerun()
+
+
+def forget_point(key: str) -> None:
+    """Clear the place chosen with :func:`pick_point` (``key``) for the next
+    report: the point, the map's last click (which would set it again) and,
+    through new keys, the coordinate inputs."""
+    st.session_state.pop(f"{key}_point", None)
+    st.session_state.pop(f"{key}_map", None)
+    moves = f"{key}_point_moves"
+    st.session_state[moves] = st.session_state.get(moves, 0) + 1
 
 
 def pick_point(city: str, key: str, locate: bool = True) -> tuple[float, float] | None:

@@ -240,6 +240,16 @@ def reroute(engine: Engine, user: StaffUser, number: str, **kwargs: Any) -> str:
     return incidents.reroute(engine, user.city, number, actor(user), **kwargs)
 
 
+def attach_report_photo(engine: Engine, user: StaffUser, number: str, data: bytes) -> None:
+    """Attach a photo of the problem to a report taken by staff (an e-mail's
+    attachment, a caller's picture shown at the counter): the same checks
+    and cleaning as a citizen's, with the staff member as its uploader."""
+    from sesizari import photos
+
+    check_scope(engine, user, number)
+    photos.attach_photo(engine, user.city, number, data, "report", actor(user))
+
+
 def note(engine: Engine, user: StaffUser, number: str, text: str, public: bool = False) -> None:
     check_scope(engine, user, number)
     incidents.add_note(engine, user.city, number, actor(user), text, public)

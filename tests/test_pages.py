@@ -62,6 +62,10 @@ def test_citizen_reports_and_tracks(demo):
     # The form keeps the point: the report just filed is not offered for support.
     offered = [b.label for b in at.button]
     assert not [label for label in offered if number in label], offered
+    assert at.number_input(key="report_lat").value == 45.6887
+    # The rest starts blank for the next report (a shared screen at the counter).
+    assert at.text_area(key="description").value == ""
+    assert at.selectbox(key="category").value is None
     with demo.connect() as conn:
         row = conn.execute(
             sa.text("SELECT channel, description FROM incidents WHERE registry_number = :n"),
@@ -243,6 +247,60 @@ def test_staff_resolves_and_other_department_is_refused(demo):
         )
     track = run_app("track", id=number)
     assert any("Plombat cu asfalt" in x.value for x in track.text)
+
+
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_a_dispatcher_files_an_e_mail_with_its_photos_and_starts_the_next_call_blank(
+    demo, monkeypatch, tmp_path
+):
+    """A report by e-mail comes with its pictures; the desk had no uploader.
+    And the desk's form kept the last caller's name, phone and text for the
+    next caller, whose report would have carried them."""
+    monkeypatch.setenv("SESIZARI_PHOTO_DIR", str(tmp_path))
+    at = run_app("dispatch", user=load_user(demo, "dispecer"))
+    at.number_input(key="dispatch_lat").set_value(45.6887).run()
+    at.number_input(key="dispatch_lon").set_value(21.9035).run()
+    at.radio(key="dispatch_channel").set_value("email")
+    at.selectbox(key="dispatch_category").set_value("illegal_dump")
+    at.text_area(key="dispatch_text").set_value("Moloz lângă pod, vezi pozele din e-mail")
+    at.text_input(key="dispatch_name").set_value("Ion Popescu")
+    at.text_input(key="dispatch_phone").set_value("0722 123 456")
+    at.checkbox(key="dispatch_consent").check()
+    at.file_uploader(key="dispatch_photos").set_value([
+        ("pod.jpg", _jpeg(), "image/jpeg"), ("scrisoare.jpg", b"nu este o poza", "image/jpeg"),
+    ])  # fmt: skip
+    _click(at, "Trimite sesizarea")
+    assert not at.error and not at.exception, [e.value for e in at.error]
+    assert "a fost înregistrată cu numărul" in at.success[0].value
+    number = shown(at.success[0].value).split("numărul ")[1].split(" ")[0]
+    assert [shown(w.value).split(":")[0] for w in at.warning] == [
+        "Fotografia scrisoare.jpg nu a fost acceptată"
+    ]
+    stored = _count(demo, "SELECT count(*) FROM photos p JOIN incidents i USING (city_id,"
+                          " incident_id) JOIN users u ON u.city_id = p.city_id"
+                          f" AND u.user_id = p.uploaded_by WHERE i.registry_number = '{number}'"
+                          " AND p.stage = 'report' AND u.username = 'dispecer'")  # fmt: skip
+    assert stored == 1
+    assert _count(demo, "SELECT count(*) FROM incidents WHERE registry_number ="
+                        f" '{number}' AND channel = 'email'") == 1  # fmt: skip
+    # The next caller starts on a blank form.
+    assert at.text_input(key="dispatch_name").value == ""
+    assert at.text_input(key="dispatch_phone").value == ""
+    assert at.text_area(key="dispatch_text").value == ""
+    assert at.selectbox(key="dispatch_category").value is None
+    assert not at.checkbox(key="dispatch_consent").value
+    assert not at.file_uploader(key="dispatch_photos").value
+    assert [n.value for n in at.number_input if n.label in ("Latitudine", "Longitudine")] == [
+        None, None]
 
 
 def test_dispatcher_and_admin_pages_follow_roles(demo):

@@ -13,10 +13,11 @@ from sesizari.incidents import Contact, NewIncident, create_incident
 user = st.session_state["user"]
 city = user.city
 st.subheader(t("dispatch.title"))
-if st.session_state.get("dispatch_done"):
-    number, department = st.session_state["dispatch_done"]
-    department = widgets.department_names(city).get(department, department)
-    st.success(t_md("report.done", number=number, department=department))
+if done := st.session_state.get("dispatch_done"):
+    department = widgets.department_names(city).get(done["department"], done["department"])
+    st.success(t_md("report.done", number=done["number"], department=department))
+    for key, values in done["warnings"]:
+        st.warning(t_md(key, **values))
 # The caller's place, not the dispatcher's: no "use my location" here.
 point = widgets.pick_point(city, key="dispatch", locate=False)
 cats = data.choices(city)["categories"]
@@ -35,6 +36,10 @@ with st.form("dispatch_form"):
     )  # fmt: skip
     description = st.text_area(t("report.description"), max_chars=5000, key="dispatch_text")
     address = st.text_input(t("report.address"), max_chars=500, key="dispatch_address")
+    # An e-mail's attachments, a picture the caller shows at the counter.
+    photos = widgets.uploader(
+        "report.photos", ["jpg", "jpeg", "png", "webp"], multiple=True, key="dispatch_photos"
+    )
     c1, c2, c3 = st.columns(3)
     name = c1.text_input(t("report.name"), max_chars=200, key="dispatch_name")
     phone = c2.text_input(t("report.phone"), max_chars=40, key="dispatch_phone")
@@ -66,6 +71,19 @@ if submitted:
     except SesizariError as exc:
         widgets.show_error(exc)
         st.stop()
-    st.session_state["dispatch_done"] = (created.registry_number, created.department_code)
-    st.session_state.pop("dispatch_point", None)
+    number = created.registry_number
+    st.session_state["dispatch_done"] = {
+        "number": number,
+        "department": created.department_code,
+        "warnings": widgets.attach_photos(
+            photos, lambda image: workspace.attach_report_photo(data.engine(), user, number, image)
+        ),
+    }
+    # The next caller starts on a blank form: their report must not carry
+    # this caller's name, phone or words (the channel stays, as calls come).
+    widgets.forget_point("dispatch")
+    for key in ("dispatch_category", "dispatch_text", "dispatch_address",
+                "dispatch_name", "dispatch_phone", "dispatch_email", "dispatch_consent",
+                "dispatch_photos"):  # fmt: skip
+        st.session_state.pop(key, None)
     st.rerun()

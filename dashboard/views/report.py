@@ -5,12 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.i18n import current_language, t, t_md
+from dashboard.i18n import t, t_md
 from sesizari import intake
 from sesizari.errors import SesizariError
 from sesizari.incidents import Contact, NewIncident, create_incident
-
-MAX_PHOTOS = 5
 
 st.subheader(t("report.title"))
 city = widgets.city_selector(sidebar=False)
@@ -111,17 +109,12 @@ if submitted:
     except SesizariError as exc:
         widgets.show_error(exc)
         st.stop()
-    warnings = []
-    for upload in (photos or [])[:MAX_PHOTOS]:
-        try:
-            intake.attach_report_photo(
-                data.engine(), city, created.registry_number, upload.getvalue()
-            )
-        except SesizariError as exc:
-            why = exc.says(current_language())
-            warnings.append(("report.photo_rejected", {"name": upload.name, "reason": why}))
-    if photos and len(photos) > MAX_PHOTOS:
-        warnings.append(("report.too_many_photos", {}))
+    warnings = widgets.attach_photos(
+        photos,
+        lambda image: intake.attach_report_photo(
+            data.engine(), city, created.registry_number, image
+        ),
+    )
     dep_names = widgets.department_names(city)
     st.session_state["report_done"] = {
         "number": created.registry_number,
@@ -131,5 +124,11 @@ if submitted:
         "p80": created.expected_hours_p80,
         "pin": created.pin,
     }
-    st.session_state.pop("report_point", None)
+    # A blank form for the next report (a shared screen at the city hall's
+    # counter would otherwise offer this citizen's name and phone to the
+    # next).  The place stays: a second problem is often at the same corner,
+    # and the list of reports nearby leaves out the one just filed.
+    for key in ("category", "description", "address", "photos", "name", "phone", "email",
+                "consent"):  # fmt: skip
+        st.session_state.pop(key, None)
     st.rerun()
