@@ -366,6 +366,44 @@ def test_staff_hides_a_description_from_open_data(demo):
     assert b"Vasilescu" not in opendata.to_csv(published)
 
 
+def test_another_incident_opens_with_its_own_choices_and_publishes_nothing(demo):
+    """The incident page's widgets kept their values from one incident to the
+    next: the description's switch, still ticked, published the next
+    incident's hidden description as soon as it opened; the person and
+    category pickers showed the previous incident's; a sent note stayed in
+    its box, to be sent again."""
+    head = load_user(demo, "sef.roads")
+
+    def report(category: str, text: str) -> str:
+        return create_incident(
+            demo, NewIncident("lugoj", category, 45.6887, 21.9035, text)
+        ).registry_number
+
+    first = report("pothole", "Groapă adâncă în fața școlii")
+    workspace.assign(demo, head, first, "agent2.roads")
+    second = report("sidewalk", "Dale sparte lângă blocul lui Ion Vasilescu")
+    workspace.set_description_public(demo, head, second, False)
+
+    at = run_app("incident", user=head, id=first)
+    assert at.checkbox(key="description_public").value
+    assert at.selectbox(key="assignee").value == "agent2.roads"
+    at.text_input(key="incident_number").set_value(second).run()
+    assert not at.exception
+    assert shown(at.subheader[0].value).endswith(second)
+    with demo.connect() as conn:
+        public = conn.execute(sa.text("SELECT description_public FROM incidents"
+                                      " WHERE registry_number = :n"), {"n": second}).scalar_one()
+    assert public is False  # opening it published nothing
+    assert not at.checkbox(key="description_public").value
+    assert at.selectbox(key="assignee").value is None  # nobody has it
+    assert at.selectbox(key="reroute_category").value == "sidewalk"  # its own category
+
+    at.text_area(key="note_text").set_value("Am sunat la asociația de proprietari")
+    next(b for b in at.button if b.proto.form_id == "note_form").click().run()
+    assert at.success[0].value == "Nota a fost salvată.", at.success
+    assert at.text_area(key="note_text").value == ""  # not offered to be sent again
+
+
 def test_a_description_with_a_plate_waits_for_staff_who_are_told_why(demo):
     from sesizari import opendata
 

@@ -33,6 +33,36 @@ except SesizariError as exc:
     st.stop()
 number = inc["registry_number"]
 st.session_state["incident_id"] = number
+
+#: The keys of the widgets below that hold a choice about this incident.
+#: Another incident must not open with this one's person, category or unsent
+#: words chosen; and the description's switch, which writes as soon as it
+#: differs from the incident, would publish the next incident's hidden
+#: description just by being still ticked from this one.
+FORM_KEYS = (
+    "description_public", "action", "action_text", "action_dup", "action_photos", "assignee",
+    "reroute_category", "reroute_reason", "note_text", "note_public", "extend_reason",
+    "forward_to",
+)  # fmt: skip
+
+
+def blank_forms() -> None:
+    """Forget what the forms hold: each starts again from the incident."""
+    for key in FORM_KEYS:
+        st.session_state.pop(key, None)
+
+
+def done(key: str, **values: object) -> None:
+    """After an action: say what it did on the next run, which draws the
+    incident and its forms afresh (a sent note is not offered again)."""
+    widgets.flash(key, **values)
+    blank_forms()
+    st.rerun()
+
+
+if st.session_state.get("forms_of") != number:
+    blank_forms()
+    st.session_state["forms_of"] = number
 st.subheader(t_md("incident.title", number=number))
 widgets.show_flash()
 
@@ -190,8 +220,7 @@ with tab_action, st.form("action_form"):
                 status = workspace.act(
                     data.engine(), user, number, action, text=text or None, duplicate_of=dup or None
                 )
-            widgets.flash("incident.done", status=widgets.label("status", status))
-            st.rerun()
+            done("incident.done", status=widgets.label("status", status))
         except SesizariError as exc:
             widgets.show_error(exc)
 with tab_assign, st.form("assign_form"):
@@ -209,8 +238,7 @@ with tab_assign, st.form("assign_form"):
                 st.error(t("incident.choose_person"))
             else:
                 workspace.assign(data.engine(), user, number, who)
-                widgets.flash("incident.assigned", name=people[who])
-                st.rerun()
+                done("incident.assigned", name=people[who])
         except SesizariError as exc:
             widgets.show_error(exc)
 with tab_reroute, st.form("reroute_form"):
@@ -229,11 +257,10 @@ with tab_reroute, st.form("reroute_form"):
             department = workspace.reroute(
                 data.engine(), user, number, reason=reason, category=new_cat
             )
-            widgets.flash(
+            done(
                 "incident.rerouted", category=names[new_cat],
                 department=widgets.department_names(user.city).get(department, department),
             )  # fmt: skip
-            st.rerun()
         except SesizariError as exc:
             widgets.show_error(exc)
 with tab_note, st.form("note_form"):
@@ -242,8 +269,7 @@ with tab_note, st.form("note_form"):
     if st.form_submit_button(t("incident.save")):
         try:
             workspace.note(data.engine(), user, number, note, public)
-            widgets.flash("incident.noted")
-            st.rerun()
+            done("incident.noted")
         except SesizariError as exc:
             widgets.show_error(exc)
 with tab_legal:
@@ -252,8 +278,7 @@ with tab_legal:
         if st.form_submit_button(t("incident.extend")):
             try:
                 due = accountability.extend_deadline(data.engine(), user, number, reason)
-                widgets.flash("incident.extended_now", when=widgets.last_day(due, zone))
-                st.rerun()
+                done("incident.extended_now", when=widgets.last_day(due, zone))
             except SesizariError as exc:
                 widgets.show_error(exc)
     with st.form("forward_form"):
@@ -261,7 +286,6 @@ with tab_legal:
         if st.form_submit_button(t("incident.forward")):
             try:
                 accountability.forward(data.engine(), user, number, institution)
-                widgets.flash("incident.forwarded_now", institution=institution.strip())
-                st.rerun()
+                done("incident.forwarded_now", institution=institution.strip())
             except SesizariError as exc:
                 widgets.show_error(exc)
