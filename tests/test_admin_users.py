@@ -305,3 +305,41 @@ def test_a_new_department_s_over_long_name_is_refused_before_the_database(demo):
     with pytest.raises(ValidationError, match="at most 200 characters"):
         admin.create_department(demo, load_user(demo, "admin"), code="parks",
                                 name_ro="P" * 201, name_en="Parks")  # fmt: skip
+
+
+def test_a_form_that_made_something_starts_blank_and_keeps_no_password(demo):
+    """After "Creat." the new-account form still held the name and the
+    password just used (for the next account too), and the new-department
+    form the code just taken; a refused attempt keeps what was typed."""
+    at = run_app("admin", user=load_user(demo, "admin"))
+    at.text_input(key="nd_code").set_value("parks")
+    at.text_input(key="nd_name_ro").set_value("Parcuri")
+    at.text_input(key="nd_name_en").set_value("Parks")
+    next(b for b in at.button if b.proto.form_id == "new_department").click().run()
+    assert at.success[0].value == "Creat.", at.error
+    assert [at.text_input(key=k).value for k in ("nd_code", "nd_name_ro", "nd_name_en")] == [
+        "", "", ""]
+
+    def new_account(username: str) -> None:
+        at.text_input(key="nu_username").set_value(username)
+        at.text_input(key="nu_full_name").set_value("Ana Pop")
+        at.selectbox(key="nu_role").set_value("staff")
+        at.selectbox(key="nu_department").set_value("parks")
+        at.text_input(key="nu_password").set_value("o-parola-lunga-42")
+        next(b for b in at.button if b.proto.form_id == "new_user").click().run()
+
+    new_account("Ana Pop")  # not a user name: refused, and kept to be corrected
+    assert at.error and at.text_input(key="nu_username").value == "Ana Pop"
+    new_account("ana.pop")
+    assert at.success[0].value == "Creat.", at.error
+    assert at.text_input(key="nu_username").value == ""
+    assert at.text_input(key="nu_password").value == ""
+    assert at.selectbox(key="nu_department").value is None
+    assert _sign_in(demo, "ana.pop", "o-parola-lunga-42") is not None
+
+    at.selectbox(key="eu_pick").set_value("ana.pop").run()
+    at.text_input(key="eu_password_ana.pop").set_value("alta-parola-lunga-43")
+    next(b for b in at.button if b.proto.form_id == "edit_user").click().run()
+    assert at.success[0].value == "Salvat.", at.error
+    assert at.text_input(key="eu_password_ana.pop").value == ""
+    assert _sign_in(demo, "ana.pop", "alta-parola-lunga-43") is not None

@@ -26,12 +26,18 @@ departments = admin.departments(engine, user)  # stopped ones too
 users = admin.users(engine, user)
 
 
-def attempt(action: Callable[[], object], done: str, refresh: bool = False) -> None:
-    """Run a form's action: its error (nothing is written), or the page drawn
-    again with the change in its tables and its success in words.
+def attempt(
+    action: Callable[[], object], done: str, refresh: bool = False, clear: tuple[str, ...] = ()
+) -> None:
+    """Run a form's action: its error (nothing is written, what was typed
+    stays to be corrected), or the page drawn again with the change in its
+    tables and its success in words.
 
     ``refresh`` drops the cached departments and categories the other forms
-    and pages offer, after an action that changed them.
+    and pages offer, after an action that changed them.  ``clear`` names the
+    fields that start blank after a success: a form that made something is
+    ready for the next one, and a password typed for one account is not
+    left in the form for another.
     """
     try:
         action()
@@ -40,6 +46,8 @@ def attempt(action: Callable[[], object], done: str, refresh: bool = False) -> N
         return
     if refresh:
         data.choices.clear()
+    for key in clear:
+        st.session_state.pop(key, None)
     widgets.flash(done)
     st.rerun()
 
@@ -156,6 +164,7 @@ with tab_deps:
                 ),
                 "admin.created",
                 refresh=True,
+                clear=("nd_code", "nd_name_ro", "nd_name_en"),
             )
 
 with tab_users:
@@ -193,6 +202,7 @@ with tab_users:
                     password=password,
                 ),
                 "admin.created",
+                clear=("nu_username", "nu_full_name", "nu_role", "nu_department", "nu_password"),
             )
 
     # A colleague's account: role, department, access, a new password.  The
@@ -247,6 +257,7 @@ with tab_users:
                     password=password or None,
                 ),
                 "admin.saved",
+                clear=(f"eu_password_{pick}",),
             )
     st.markdown(f"**{t('account.history')}**")
     history = admin.account_history(engine, user, pick)
@@ -322,6 +333,8 @@ with tab_cats:
                 ),
                 "admin.created",
                 refresh=True,
+                clear=("nc_code", "nc_name_ro", "nc_name_en", "nc_department", "nc_target",
+                       "nc_sensitive"),
             )
     st.markdown(f"**{t('admin.targets')}**")
     with st.form("targets"):
@@ -399,6 +412,8 @@ with tab_rules:
                 ),
                 "admin.created",
                 refresh=True,
+                clear=("rule_name", "rule_category", "rule_department", "rule_assignee",
+                       "rule_area"),
             )
 
 with tab_settings, st.form("settings"):
