@@ -362,9 +362,31 @@ def grid(frame: pd.DataFrame, zone: ZoneInfo | None = None) -> bool:
         hide_index=True,
         width="stretch",
         placeholder=MISSING,
-        column_config={c: st.column_config.DatetimeColumn(format=TIME_FORMAT) for c in wall},
+        column_config={
+            **decimal_columns(frame),
+            **{c: st.column_config.DatetimeColumn(format=TIME_FORMAT) for c in wall},
+        },
     )
     return True
+
+
+def decimal_columns(frame: pd.DataFrame) -> dict[str, object]:
+    """How a table writes its decimal numbers: on a Romanian page, the way
+    the reader's browser writes numbers ("85,3", "4.315,4" in a Romanian
+    one); Streamlit's grid otherwise writes "85.3" whatever the page.
+
+    The grid draws in the browser and takes the browser's locale, not the
+    page's language, so an English page keeps the grid's own writing (a
+    Romanian browser would otherwise show it commas).  Whole numbers keep
+    theirs: a count needs no mark, and a year must not read "2.026".
+    """
+    if current_language() != "ro":
+        return {}
+    return {
+        c: st.column_config.NumberColumn(format="localized")
+        for c in frame.columns
+        if pd.api.types.is_float_dtype(frame[c])
+    }
 
 
 def table(frame: pd.DataFrame, name: str, zone: ZoneInfo | None = None) -> None:

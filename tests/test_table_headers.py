@@ -9,8 +9,10 @@ which on a Romanian page reads as no order at all.
 
 from __future__ import annotations
 
+import json
 import re
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -76,6 +78,30 @@ def test_no_table_is_headed_with_a_column_code(demo_url, demo_engine, page, para
     at = _open(demo_engine, page, lang, **params)
     assert len(at.dataframe) >= tables
     assert not _codes(at), f"{page} in {lang}: headed with codes {sorted(_codes(at))}"
+
+
+def _decimal_formats(at: AppTest) -> dict[str, str | None]:
+    """Each decimal column of the page's tables, and the format it is drawn with."""
+    found = {}
+    for table in at.dataframe:
+        config = json.loads(table.proto.columns or "{}")
+        for column in table.value.columns:
+            if pd.api.types.is_float_dtype(table.value[column]):
+                found[column] = config.get(column, {}).get("type_config", {}).get("format")
+    return found
+
+
+@pytest.mark.parametrize("page", ["departments", "resolution", "accountability", "queue"])
+def test_decimals_are_written_as_the_reader_writes_them_on_a_romanian_page(
+    demo_url, demo_engine, page
+):
+    """The grid wrote "85.3" on a Romanian page; with "localized" a Romanian
+    browser writes "85,3" and "4.315,4" (drawn in the browser: the format is
+    what the page can be held to)."""
+    romanian = _decimal_formats(_open(demo_engine, page, "ro"))
+    assert romanian and set(romanian.values()) == {"localized"}, romanian
+    english = _decimal_formats(_open(demo_engine, page, "en"))
+    assert english and set(english.values()) == {None}, english
 
 
 @pytest.mark.parametrize("by", ["department", "district"])

@@ -76,6 +76,7 @@ picked = st.dataframe(
     width="stretch",
     key="queue_table",
     placeholder=widgets.MISSING,
+    column_config=widgets.decimal_columns(table),
     on_select="rerun",
     selection_mode="single-row",
 )
