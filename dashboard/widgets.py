@@ -398,12 +398,22 @@ def table(frame: pd.DataFrame, name: str, zone: ZoneInfo | None = None) -> None:
         download_csv(in_zone(frame, zone), name)
 
 
+#: How a chart writes numbers, by the page's language, when Vega's own
+#: (1,500.5) is not the language's: axis labels and tooltips read 1.500,5.
+_CHART_NUMBERS = {"ro": {"decimal": ",", "thousands": ".", "grouping": [3],
+                         "currency": ["", " lei"]}}  # fmt: skip
+
+
 def chart(figure: charts.Chart) -> None:
-    """A chart of :mod:`dashboard.charts`, as wide as the page."""
+    """A chart of :mod:`dashboard.charts`, as wide as the page, its numbers
+    written in the page's language (Vega's ``config.locale``)."""
+    spec = figure.spec
+    if numbers := _CHART_NUMBERS.get(current_language()):
+        spec = {**spec, "config": {**spec.get("config", {}), "locale": {"number": numbers}}}
     if figure.height is None:
-        st.vega_lite_chart(figure.data, figure.spec, width="stretch")
+        st.vega_lite_chart(figure.data, spec, width="stretch")
     else:
-        st.vega_lite_chart(figure.data, figure.spec, width="stretch", height=figure.height)
+        st.vega_lite_chart(figure.data, spec, width="stretch", height=figure.height)
 
 
 def headers(frame: pd.DataFrame) -> pd.DataFrame:

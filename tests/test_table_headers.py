@@ -104,6 +104,19 @@ def test_decimals_are_written_as_the_reader_writes_them_on_a_romanian_page(
     assert english and set(english.values()) == {None}, english
 
 
+def test_charts_write_numbers_in_the_page_s_language(demo_url, demo_engine):
+    """Vega wrote 1,500.5 on a Romanian page (a Romanian reads the comma as
+    the decimal mark); its locale makes the axes and tooltips read 1.500,5."""
+    def number_locales(lang: str) -> list:
+        charts = _open(demo_engine, "resolution", lang).get("vega_lite_chart")
+        assert len(charts) >= 4, charts
+        return [json.loads(c.proto.spec).get("config", {}).get("locale") for c in charts]
+
+    ro = {"number": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " lei"]}}
+    assert set(map(json.dumps, number_locales("ro"))) == {json.dumps(ro)}
+    assert set(map(json.dumps, number_locales("en"))) == {"null"}
+
+
 @pytest.mark.parametrize("by", ["department", "district"])
 def test_each_grouping_of_resolution_times_is_headed_in_words(demo_url, demo_engine, by):
     at = _open(demo_engine, "resolution", "ro")
