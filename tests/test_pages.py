@@ -457,6 +457,10 @@ def test_reporter_confirms_or_disputes_with_the_pin(demo):
     at.text_input(key="verify_pin").set_value("000000" if made[0].pin != "000000" else "111111")
     _click(at, "Confirm rezolvarea")
     assert at.error
+    # Another report opens with nothing typed for this one, and back again.
+    at.text_input(key="track_id").set_value(made[1].registry_number).run()
+    assert at.text_input(key="verify_pin").value == ""
+    at.text_input(key="track_id").set_value(made[0].registry_number).run()
     at.text_input(key="verify_pin").set_value(made[0].pin)
     _click(at, "Confirm rezolvarea")
     assert "confirmată" in at.success[0].value

@@ -25,6 +25,12 @@ except SesizariError as exc:
     st.stop()
 
 widgets.show_flash()
+# The verdict form belongs to one report: another one opens with no PIN or
+# words typed for this one.
+if st.session_state.get("verify_of") != view["registry_number"]:
+    for key in ("verify_pin", "verify_text"):
+        st.session_state.pop(key, None)
+    st.session_state["verify_of"] = view["registry_number"]
 lang = current_language()
 shown_status = widgets.status_of(view["status"], view["forwarded_to"])
 widgets.facts([
