@@ -541,7 +541,11 @@ def pick_point(city: str, key: str, locate: bool = True) -> tuple[float, float] 
     view = data.view(city)
     point = st.session_state.get(state_key)
     centre = point or (view["latitude"], view["longitude"])
-    fmap = folium.Map(location=list(centre), zoom_start=14, tiles=None, control_scale=True)
+    fmap = folium.Map(location=list(centre), zoom_start=14, tiles=None)
+    # A scale in metres only: Leaflet's default adds feet, which no one here
+    # reads.  (No ``position``: folium 0.20 then passes the list of positions
+    # to Leaflet as the control's options, and ``imperial`` is lost.)
+    folium.features.Control("Scale", imperial=False).add_to(fmap)
     tile_url = data.settings().tile_url
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr="© OpenStreetMap contributors").add_to(fmap)

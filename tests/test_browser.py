@@ -7,6 +7,7 @@ page in ``test-artifacts/``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -240,6 +241,9 @@ def test_point_from_geolocation_and_from_a_map_click(app_url, browser):
     assert lon.input_value() == "21.901200"
 
     leaflet = page.frame_locator("iframe").first.locator(".leaflet-container")
+    scale = page.frame_locator("iframe").first.locator(".leaflet-control-scale-line")
+    scale.first.wait_for(timeout=30_000)  # metres only, no feet beside them
+    assert re.fullmatch(r"\d+ k?m", " | ".join(scale.all_inner_texts())), scale.all_inner_texts()
     leaflet.click(position={"x": 120, "y": 100})
     page.wait_for_function(
         f"() => {{ const a = {lat_js}; return a.length === 1 && a[0].value"
