@@ -78,10 +78,32 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Este una dintre ele?",
         "There are open reports of the same kind within 50 m (last 30 days). Is it one of these?",
     ),
+    "incident.supports": (
+        "Alte semnalări ale aceleiași probleme: {count} ({by}).",
+        "Other reports of the same problem: {count} ({by}).",
+    ),
+    "track.supporters": (
+        "Alte semnalări ale aceleiași probleme: {count}.",
+        "Other reports of the same problem: {count}.",
+    ),
+    "dispatch.nearby": (
+        "Sesizări deschise de același tip la cel mult 50 m (ultimele 30 de zile). Dacă apelul"
+        " este despre una dintre ele, adăugați-l la ea în loc să înregistrați una nouă: spuneți"
+        " apelantului numărul ei.",
+        "Open reports of the same kind within 50 m (last 30 days). If the call is about one of"
+        " them, add it to that report instead of filing a new one: give the caller its number.",
+    ),
+    "dispatch.add_to": ("Adaugă la {number}", "Add to {number}"),
+    "dispatch.added": (
+        "Apelul a fost adăugat la sesizarea {number} (semnalări în plus până acum: {count})."
+        " Spuneți apelantului numărul ei.",
+        "The call was added to report {number} (more reports so far: {count})."
+        " Give the caller its number.",
+    ),
     "report.support": ("Susțin {number}", "Support {number}"),
     "report.supported": (
-        "Mulțumim! Sesizarea {number} are acum {count} susținători.",
-        "Thank you! Report {number} now has {count} supporters.",
+        "Mulțumim! Ați susținut sesizarea {number} (susținători până acum: {count}).",
+        "Thank you! You supported report {number} (supporters so far: {count}).",
     ),
     "report.details": ("3. Detalii", "3. Details"),
     "report.description": ("Descriere (obligatorie)", "Description (required)"),

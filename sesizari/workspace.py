@@ -147,8 +147,9 @@ def check_scope(engine: Engine, user: StaffUser, number: str) -> None:
 
 
 def incident_detail(engine: Engine, user: StaffUser, number: str) -> dict[str, Any]:
-    """Incident, full history, reporter contact and photos (``photos``, as
-    :func:`sesizari.photos.photos_for` gives them), for a user allowed to see them."""
+    """Incident, full history, reporter contact, photos (``photos``, as
+    :func:`sesizari.photos.photos_for` gives them) and the times it was
+    reported again (``supports``: channel -> count), for a user allowed to see them."""
     from sesizari import photos
 
     check_scope(engine, user, number)
@@ -165,6 +166,18 @@ def incident_detail(engine: Engine, user: StaffUser, number: str) -> dict[str, A
             ),
             {"c": user.city_id, "i": detail["incident_id"]},
         ).one_or_none()
+        # How many more times it was reported (a citizen's "support" on the
+        # web, a dispatcher adding a call), by channel, most first: staff see
+        # how many people wait on it, not one report.
+        supports = conn.execute(
+            sa.text(
+                "SELECT channel, count(*) AS n FROM incident_supports"
+                " WHERE city_id = :c AND incident_id = :i"
+                " GROUP BY channel ORDER BY n DESC, channel"
+            ),
+            {"c": user.city_id, "i": detail["incident_id"]},
+        ).all()
+    detail["supports"] = {r.channel: r.n for r in supports}
     detail["contact"] = dict(contact._mapping) if contact else None
     return detail
 

@@ -303,6 +303,40 @@ def test_a_dispatcher_files_an_e_mail_with_its_photos_and_starts_the_next_call_b
         None, None]
 
 
+def test_a_second_call_about_an_open_report_is_added_to_it(demo):
+    """The desk filed a second report for every call about the same pothole;
+    the web form offered citizens to support the open one, but what they
+    added was shown to nobody.  The dispatcher now adds the call to the
+    report, and staff and the reporter see how many more reported it."""
+    number = create_incident(
+        demo, NewIncident("lugoj", "pothole", 45.6887, 21.9035, "Groapă mare la trecere")
+    ).registry_number
+    before = _count(demo)
+    at = run_app("dispatch", user=load_user(demo, "dispecer"))
+    at.radio(key="dispatch_channel").set_value("phone").run()
+    at.number_input(key="dispatch_lat").set_value(45.6888).run()
+    at.number_input(key="dispatch_lon").set_value(21.9036).run()
+    at.selectbox(key="dispatch_category").set_value("pothole").run()
+    assert any("adăugați-l la ea" in i.value for i in at.info), at.info
+    _click(at, escape_markdown(f"Adaugă la {number}"))
+    assert shown(at.success[0].value).startswith(
+        f"Apelul a fost adăugat la sesizarea {number} (semnalări în plus până acum: 1)"
+    ), at.success
+    assert _count(demo) == before  # no second report
+    intake_count = _count(demo, "SELECT count(*) FROM incident_supports s JOIN incidents i"
+                                " USING (city_id, incident_id) WHERE s.channel = 'phone'"
+                                f" AND i.registry_number = '{number}'")  # fmt: skip
+    assert intake_count == 1
+    from sesizari import intake
+
+    intake.add_support(demo, "lugoj", number)  # a citizen on the web
+    staff = run_app("incident", user=load_user(demo, "sef.roads"), id=number)
+    assert "Alte semnalări ale aceleiași probleme: 2 (Telefon: 1, Formular web: 1)." in [
+        shown(c.value) for c in staff.caption], [c.value for c in staff.caption]
+    track = run_app("track", id=number)
+    assert "Alte semnalări ale aceleiași probleme: 2." in [shown(c.value) for c in track.caption]
+
+
 def test_dispatcher_and_admin_pages_follow_roles(demo):
     staff = run_app(user=load_user(demo, "agent1.roads"))
     assert {"queue", "incident"} <= set(staff.session_state["pages"])

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import data, widgets
 from dashboard.i18n import t, t_md
-from sesizari import workspace
+from sesizari import intake, workspace
 from sesizari.errors import SesizariError
 from sesizari.incidents import Contact, NewIncident, create_incident
 
@@ -18,22 +18,41 @@ if done := st.session_state.get("dispatch_done"):
     st.success(t_md("report.done", number=done["number"], department=department))
     for key, values in done["warnings"]:
         st.warning(t_md(key, **values))
+channel = st.radio(
+    t("dispatch.channel"),
+    ["phone", "email", "counter"],
+    horizontal=True,
+    format_func=lambda c: t(f"channel.{c}"),
+    key="dispatch_channel",
+)
 # The caller's place, not the dispatcher's: no "use my location" here.
 point = widgets.pick_point(city, key="dispatch", locate=False)
 cats = data.choices(city)["categories"]
 names = dict(zip(cats["code"], cats[widgets.name_column()], strict=True))
+# Outside the form: the reports already open nearby follow the category.
+category = st.selectbox(
+    t("report.category"), list(names), index=None, format_func=names.get,
+    placeholder=t("report.choose_category"), key="dispatch_category",
+)  # fmt: skip
+if point is not None and category is not None:
+    # A second call about the same pothole is one more voice on its report,
+    # not a second report for the department to close.
+    nearby = intake.nearby_open(data.engine(), city, category, point[1], point[0])
+    if not nearby.empty:
+        st.info(t("dispatch.nearby"))
+        for row in nearby.itertuples():
+            c1, c2 = st.columns([3, 1])
+            shown = row.description[:120] if row.description else t("report.not_published")
+            c1.text(f"{row.registry_number} · {row.distance_m:.0f} m · {shown}")
+            if c2.button(t_md("dispatch.add_to", number=row.registry_number),
+                         key=f"add_{row.registry_number}"):  # fmt: skip
+                try:
+                    count = intake.add_support(data.engine(), city, row.registry_number, channel)
+                except SesizariError as exc:
+                    widgets.show_error(exc)
+                else:
+                    st.success(t_md("dispatch.added", number=row.registry_number, count=count))
 with st.form("dispatch_form"):
-    channel = st.radio(
-        t("dispatch.channel"),
-        ["phone", "email", "counter"],
-        horizontal=True,
-        format_func=lambda c: t(f"channel.{c}"),
-        key="dispatch_channel",
-    )
-    category = st.selectbox(
-        t("report.category"), list(names), index=None, format_func=names.get,
-        placeholder=t("report.choose_category"), key="dispatch_category",
-    )  # fmt: skip
     description = st.text_area(t("report.description"), max_chars=5000, key="dispatch_text")
     address = st.text_input(t("report.address"), max_chars=500, key="dispatch_address")
     # An e-mail's attachments, a picture the caller shows at the counter.

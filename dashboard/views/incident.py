@@ -82,6 +82,11 @@ st.caption(
         channel=widgets.label("channel", inc["channel"]),
     )
 )
+if inc["supports"]:
+    by = ", ".join(
+        f"{widgets.label('channel', channel)}: {n}" for channel, n in inc["supports"].items()
+    )
+    st.caption(t_md("incident.supports", count=sum(inc["supports"].values()), by=by))
 if inc["forwarded_to"]:
     st.info(
         t_md(

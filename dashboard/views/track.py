@@ -38,6 +38,8 @@ widgets.facts([
     (t("track.category"), view[f"category_{lang}"]),
     (t("track.department"), view[f"department_{lang}"]),
 ])  # fmt: skip
+if view["supporters"]:
+    st.caption(t_md("track.supporters", count=widgets.number(view["supporters"])))
 zone = ZoneInfo(view["timezone"])
 
 
