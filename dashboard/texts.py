@@ -300,6 +300,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "queue.sort": ("Ordonare", "Sort by"),
     "queue.sort_age": ("Cele mai vechi întâi", "Oldest first"),
     "queue.sort_overdue": ("Depășite întâi", "Overdue first"),
+    "queue.sort_reported": ("Cele mai semnalate întâi", "Most reported first"),
     "queue.empty": ("Nimic de făcut aici.", "Nothing to do here."),
     "queue.not_found": (
         "Nicio sesizare din selecție nu se potrivește căutării.",
@@ -308,6 +309,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "queue.first_age": (
         "Cele mai vechi {n} din {count}; restrângeți selecția de mai sus pentru celelalte.",
         "The oldest {n} of {count}; narrow the selection above for the others.",
+    ),
+    "queue.first_reported": (
+        "Cele mai semnalate {n} din {count}; restrângeți selecția de mai sus pentru celelalte.",
+        "The {n} most reported of {count}; narrow the selection above for the others.",
     ),
     "queue.first_overdue": (
         "Cele mai depășite {n} din {count}; restrângeți selecția de mai sus pentru celelalte.",
@@ -326,6 +331,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col.status": ("Stare", "Status"),
     "col.age_days": ("Vechime (zile)", "Age (days)"),
     "col.overdue": ("Depășită", "Overdue"),
+    "col.supporters": ("Semnalări în plus", "More reports"),
     "col.assignee": ("Responsabil", "Assignee"),
     "col.district": ("Cartier", "District"),
     "col.address": ("Adresă", "Address"),

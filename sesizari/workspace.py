@@ -31,6 +31,7 @@ _QUEUE_SQL = sa.text(
            date_part('epoch', (now() - i.created_at)) / 3600 AS age_hours,
            c.target_hours,
            (now() - i.created_at) > make_interval(secs => c.target_hours * 3600) AS overdue,
+           sp.supporters,
            count(*) OVER () AS total
     FROM incidents i
     JOIN cities ci USING (city_id)
@@ -38,6 +39,11 @@ _QUEUE_SQL = sa.text(
     JOIN departments d ON d.city_id = i.city_id AND d.department_id = i.department_id
     LEFT JOIN users u ON u.city_id = i.city_id AND u.user_id = i.assignee_user_id
     LEFT JOIN districts ds ON ds.city_id = i.city_id AND ds.district_id = i.district_id
+    -- How many more times it was reported (supports on the web, calls added).
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS supporters FROM incident_supports s
+        WHERE s.city_id = i.city_id AND s.incident_id = i.incident_id
+    ) sp
     WHERE i.city_id = :city_id
       AND (CAST(:dep AS integer) IS NULL OR i.department_id = :dep)
       AND i.status = ANY(:statuses)
@@ -48,8 +54,10 @@ _QUEUE_SQL = sa.text(
       AND (NOT :overdue_only
            OR (now() - i.created_at) > make_interval(secs => c.target_hours * 3600))
     -- Overdue first: the earliest target first, so a cut keeps the most overdue.
+    -- Most reported first: the most supports first, then the oldest.
     ORDER BY CASE WHEN :sort = 'overdue'
                   THEN i.created_at + make_interval(secs => c.target_hours * 3600) END,
+             CASE WHEN :sort = 'reported' THEN sp.supporters END DESC NULLS LAST,
              i.created_at, i.registry_number
     LIMIT :limit
     """
@@ -73,8 +81,9 @@ def contains_pattern(text: str | None) -> str | None:
     return f"%{escaped}%"
 
 
-#: The orders of the work queue: oldest first, or furthest past the target first.
-QUEUE_SORTS = ("age", "overdue")
+#: The orders of the work queue: oldest first, furthest past the target
+#: first, or reported the most times first (the problem most people wait on).
+QUEUE_SORTS = ("age", "overdue", "reported")
 
 
 def scope(user: StaffUser) -> int | None:
@@ -93,7 +102,9 @@ def work_queue(
     search: str | None = None,
 ) -> pd.DataFrame:
     """Open work of the user's department (city-wide roles: the city), oldest
-    first, or (``sort="overdue"``) furthest past the category's target first.
+    first, or (``sort="overdue"``) furthest past the category's target first,
+    or (``sort="reported"``) reported again the most times first
+    (``supporters``: a citizen's support on the web, a call added by the desk).
 
     At most ``limit`` rows, cut after the sort; ``total`` (on every row) counts
     them all, so the page can say how many it does not show.  ``mine`` keeps

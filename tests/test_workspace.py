@@ -106,8 +106,27 @@ def test_the_queue_cuts_after_its_order_and_counts_what_it_cuts(engine, users):
     # the light is the oldest but within its 100 days; the potholes are days over
     assert list(overdue["registry_number"]) == [newer_pothole, newest_pothole]
     assert list(overdue["total"]) == [3, 3]
-    with pytest.raises(ValidationError, match="sort by one of age, overdue"):
+    with pytest.raises(ValidationError, match="sort by one of age, overdue, reported"):
         workspace.work_queue(engine, boss, sort="random()")
+
+
+def test_the_queue_puts_the_most_reported_first_and_counts_the_reports(engine, users):
+    """Supports (a citizen on the web, a call the desk added) were stored and
+    shown to nobody; the queue counts them and can put the problem most
+    people wait on first, before its cut."""
+    from sesizari import intake
+
+    oldest, middle, newest = (_report(engine, "pothole") for _ in range(3))
+    for number, times in ((middle, 1), (newest, 3)):
+        for _ in range(times):
+            intake.add_support(engine, "testville", number, "phone")
+    boss = users["boss"]
+    by_age = workspace.work_queue(engine, boss)
+    assert dict(zip(by_age["registry_number"], by_age["supporters"], strict=True)) == {
+        oldest: 0, middle: 1, newest: 3}
+    most = workspace.work_queue(engine, boss, limit=2, sort="reported")
+    assert list(most["registry_number"]) == [newest, middle]
+    assert list(most["total"]) == [3, 3]
 
 
 def test_the_queue_finds_a_report_by_part_of_its_address_or_text(engine, users):

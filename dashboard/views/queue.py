@@ -62,6 +62,7 @@ table = queue.assign(
         "status",
         "age_days",
         "overdue",
+        "supporters",
         "assignee",
         "district",
         "address",
