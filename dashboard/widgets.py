@@ -345,6 +345,30 @@ def attach_photos(
     return warnings
 
 
+def nearby_reports(
+    nearby: pd.DataFrame, intro: str, button: str, done: str, support: Callable[[str], int]
+) -> None:
+    """Open reports of the same kind near the chosen place
+    (:func:`sesizari.intake.nearby_open`), said with ``intro``, one line each
+    with a ``button`` that adds this report to it: ``support(number)``
+    returns how many more times it was reported, said with ``done``.  A
+    report closed meanwhile is refused with its reason, nothing written."""
+    if nearby.empty:
+        return
+    st.info(t(intro))
+    for row in nearby.itertuples():
+        c1, c2 = st.columns([3, 1])
+        said = row.description[:120] if row.description else t("report.not_published")
+        c1.text(f"{row.registry_number} · {row.distance_m:.0f} m · {said}")
+        if c2.button(t_md(button, number=row.registry_number), key=f"sup_{row.registry_number}"):
+            try:
+                count = support(row.registry_number)
+            except SesizariError as exc:
+                show_error(exc)
+            else:
+                st.success(t_md(done, number=row.registry_number, count=count))
+
+
 def grid(frame: pd.DataFrame, zone: ZoneInfo | None = None) -> bool:
     """``frame`` as a table as wide as the page; returns whether it had rows.
 

@@ -337,6 +337,31 @@ def test_a_second_call_about_an_open_report_is_added_to_it(demo):
     assert "Alte semnalări ale aceleiași probleme: 2." in [shown(c.value) for c in track.caption]
 
 
+def test_a_citizen_supports_an_open_report_nearby(demo):
+    """The form offers the open reports of the same kind nearby; supporting
+    one is counted and said; one closed since is no longer offered."""
+    from sesizari.incidents import Actor, perform
+
+    first, second = (
+        create_incident(demo, NewIncident("lugoj", "pothole", 45.6887, 21.9035, text))
+        .registry_number for text in ("Groapă la trecere", "Groapă lângă stație")
+    )  # fmt: skip
+    at = _fill_report(run_app("report"), "").run()
+    assert any("Este una dintre ele?" in i.value for i in at.info), at.info
+    _click(at, escape_markdown(f"Susțin {first}"))
+    assert shown(at.success[0].value) == (
+        f"Mulțumim! Ați susținut sesizarea {first} (susținători până acum: 1)."
+    )
+    perform(demo, "lugoj", second, "rejected", Actor("agent1.roads", None, "staff"),
+            text="Nu este pe domeniul public")  # fmt: skip
+    at.run()
+    offered = [b.label for b in at.button]
+    assert escape_markdown(f"Susțin {first}") in offered
+    assert escape_markdown(f"Susțin {second}") not in offered, offered
+    assert _count(demo, "SELECT count(*) FROM incident_supports s JOIN incidents i"
+                        f" USING (city_id, incident_id) WHERE i.registry_number = '{second}'") == 0
+
+
 def test_dispatcher_and_admin_pages_follow_roles(demo):
     staff = run_app(user=load_user(demo, "agent1.roads"))
     assert {"queue", "incident"} <= set(staff.session_state["pages"])

@@ -37,21 +37,11 @@ category = st.selectbox(
 if point is not None and category is not None:
     # A second call about the same pothole is one more voice on its report,
     # not a second report for the department to close.
-    nearby = intake.nearby_open(data.engine(), city, category, point[1], point[0])
-    if not nearby.empty:
-        st.info(t("dispatch.nearby"))
-        for row in nearby.itertuples():
-            c1, c2 = st.columns([3, 1])
-            shown = row.description[:120] if row.description else t("report.not_published")
-            c1.text(f"{row.registry_number} · {row.distance_m:.0f} m · {shown}")
-            if c2.button(t_md("dispatch.add_to", number=row.registry_number),
-                         key=f"add_{row.registry_number}"):  # fmt: skip
-                try:
-                    count = intake.add_support(data.engine(), city, row.registry_number, channel)
-                except SesizariError as exc:
-                    widgets.show_error(exc)
-                else:
-                    st.success(t_md("dispatch.added", number=row.registry_number, count=count))
+    widgets.nearby_reports(
+        intake.nearby_open(data.engine(), city, category, point[1], point[0]),
+        "dispatch.nearby", "dispatch.add_to", "dispatch.added",
+        lambda number: intake.add_support(data.engine(), city, number, channel),
+    )  # fmt: skip
 with st.form("dispatch_form"):
     description = st.text_area(t("report.description"), max_chars=5000, key="dispatch_text")
     address = st.text_input(t("report.address"), max_chars=500, key="dispatch_address")

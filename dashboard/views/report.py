@@ -50,15 +50,10 @@ if point is not None and category is not None:
     nearby = intake.nearby_open(data.engine(), city, category, point[1], point[0])
     if done:  # the report just filed here is not a report to support
         nearby = nearby[nearby["registry_number"] != done["number"]]
-    if not nearby.empty:
-        st.info(t("report.nearby"))
-        for row in nearby.itertuples():
-            c1, c2 = st.columns([3, 1])
-            shown = row.description[:120] if row.description else t("report.not_published")
-            c1.text(f"{row.registry_number} · {row.distance_m:.0f} m · {shown}")
-            if c2.button(t_md("report.support", number=row.registry_number), key=f"sup_{row[0]}"):
-                count = intake.add_support(data.engine(), city, row.registry_number)
-                st.success(t_md("report.supported", number=row.registry_number, count=count))
+    widgets.nearby_reports(
+        nearby, "report.nearby", "report.support", "report.supported",
+        lambda number: intake.add_support(data.engine(), city, number),
+    )  # fmt: skip
 
 st.markdown(f"**{t('report.details')}**")
 with st.form("report_form", clear_on_submit=False):
