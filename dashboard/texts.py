@@ -82,6 +82,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Alte semnalări ale aceleiași probleme: {count} ({by}).",
         "Other reports of the same problem: {count} ({by}).",
     ),
+    "incident.duplicates": (
+        "Marcate ca dubluri ale acesteia: {numbers}.",
+        "Marked as duplicates of this one: {numbers}.",
+    ),
     "track.supporters": (
         "Alte semnalări ale aceleiași probleme: {count}.",
         "Other reports of the same problem: {count}.",

@@ -49,8 +49,9 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
     anonymous reports), ``answered_at``, ``forwarded_to`` / ``forwarded_at`` when
     another institution got it, the ``expected_hours_p50`` / ``_p80`` estimate
     given at creation, ``recurrence_of`` (an earlier fix here that did not last)
-    and ``supporters``, how many more times the problem was reported (a count
-    only: who did is nobody's business).
+    and ``supporters``, how many more times the problem was reported
+    (supports, and reports marked as its duplicates: a count only, who did
+    is nobody's business).
     The extension reason is public (the petitioner must be told it); the
     reporter's dispute text is not.
 
@@ -96,7 +97,9 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
                 " CAST(i.expected_hours_p80 AS float8) AS expected_hours_p80,"
                 " rec.registry_number AS recurrence_of, now() AS checked_at,"
                 " (SELECT count(*) FROM incident_supports s WHERE s.city_id = i.city_id"
-                "  AND s.incident_id = i.incident_id) AS supporters"
+                "  AND s.incident_id = i.incident_id)"
+                " + (SELECT count(*) FROM incidents d2 WHERE d2.city_id = i.city_id"
+                "  AND d2.duplicate_of = i.incident_id) AS supporters"
                 " FROM incidents i JOIN cities ci USING (city_id)"
                 " JOIN categories cat USING (city_id, category_id)"
                 " CROSS JOIN LATERAL (SELECT " + PUBLIC_POINT_SQL + " AS geom) p"

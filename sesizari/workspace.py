@@ -39,10 +39,14 @@ _QUEUE_SQL = sa.text(
     JOIN departments d ON d.city_id = i.city_id AND d.department_id = i.department_id
     LEFT JOIN users u ON u.city_id = i.city_id AND u.user_id = i.assignee_user_id
     LEFT JOIN districts ds ON ds.city_id = i.city_id AND ds.district_id = i.district_id
-    -- How many more times it was reported (supports on the web, calls added).
+    -- How many more times it was reported (supports on the web, calls added,
+    -- reports marked as its duplicates).
     CROSS JOIN LATERAL (
-        SELECT count(*) AS supporters FROM incident_supports s
-        WHERE s.city_id = i.city_id AND s.incident_id = i.incident_id
+        SELECT (SELECT count(*) FROM incident_supports s
+                WHERE s.city_id = i.city_id AND s.incident_id = i.incident_id)
+             + (SELECT count(*) FROM incidents dup
+                WHERE dup.city_id = i.city_id AND dup.duplicate_of = i.incident_id)
+               AS supporters
     ) sp
     WHERE i.city_id = :city_id
       AND (CAST(:dep AS integer) IS NULL OR i.department_id = :dep)
@@ -104,7 +108,8 @@ def work_queue(
     """Open work of the user's department (city-wide roles: the city), oldest
     first, or (``sort="overdue"``) furthest past the category's target first,
     or (``sort="reported"``) reported again the most times first
-    (``supporters``: a citizen's support on the web, a call added by the desk).
+    (``supporters``: a citizen's support on the web, a call added by the desk,
+    a report marked as its duplicate).
 
     At most ``limit`` rows, cut after the sort; ``total`` (on every row) counts
     them all, so the page can say how many it does not show.  ``mine`` keeps
@@ -159,8 +164,10 @@ def check_scope(engine: Engine, user: StaffUser, number: str) -> None:
 
 def incident_detail(engine: Engine, user: StaffUser, number: str) -> dict[str, Any]:
     """Incident, full history, reporter contact, photos (``photos``, as
-    :func:`sesizari.photos.photos_for` gives them) and the times it was
-    reported again (``supports``: channel -> count), for a user allowed to see them."""
+    :func:`sesizari.photos.photos_for` gives them), the times it was
+    reported again (``supports``: channel -> count, the reports marked as its
+    duplicates included) and those reports' numbers (``duplicates``), for a
+    user allowed to see them."""
     from sesizari import photos
 
     check_scope(engine, user, number)
@@ -178,16 +185,24 @@ def incident_detail(engine: Engine, user: StaffUser, number: str) -> dict[str, A
             {"c": user.city_id, "i": detail["incident_id"]},
         ).one_or_none()
         # How many more times it was reported (a citizen's "support" on the
-        # web, a dispatcher adding a call), by channel, most first: staff see
-        # how many people wait on it, not one report.
+        # web, a dispatcher adding a call, a report marked as its duplicate),
+        # by channel, most first: staff see how many people wait on it.
+        key = {"c": user.city_id, "i": detail["incident_id"]}
         supports = conn.execute(
             sa.text(
-                "SELECT channel, count(*) AS n FROM incident_supports"
-                " WHERE city_id = :c AND incident_id = :i"
+                "SELECT channel, count(*) AS n FROM ("
+                " SELECT channel FROM incident_supports WHERE city_id = :c AND incident_id = :i"
+                " UNION ALL SELECT channel FROM incidents"
+                " WHERE city_id = :c AND duplicate_of = :i) r"
                 " GROUP BY channel ORDER BY n DESC, channel"
             ),
-            {"c": user.city_id, "i": detail["incident_id"]},
+            key,
         ).all()
+        detail["duplicates"] = list(conn.execute(
+            sa.text("SELECT registry_number FROM incidents WHERE city_id = :c"
+                    " AND duplicate_of = :i ORDER BY created_at, registry_number"),
+            key,
+        ).scalars())  # fmt: skip
     detail["supports"] = {r.channel: r.n for r in supports}
     detail["contact"] = dict(contact._mapping) if contact else None
     return detail

@@ -328,13 +328,25 @@ def test_a_second_call_about_an_open_report_is_added_to_it(demo):
                                 f" AND i.registry_number = '{number}'")  # fmt: skip
     assert intake_count == 1
     from sesizari import intake
+    from sesizari.incidents import Actor, perform
 
     intake.add_support(demo, "lugoj", number)  # a citizen on the web
+    # A second report filed anyway (by e-mail), then marked as a duplicate:
+    # one more report of the same problem, named on the original's page.
+    copy = create_incident(
+        demo, NewIncident("lugoj", "pothole", 45.6888, 21.9036, "Groapă", channel="email")
+    ).registry_number
+    perform(demo, "lugoj", copy, "duplicate", Actor("agent1.roads", None, "staff"),
+            duplicate_of=number)  # fmt: skip
     staff = run_app("incident", user=load_user(demo, "sef.roads"), id=number)
-    assert "Alte semnalări ale aceleiași probleme: 2 (Telefon: 1, Formular web: 1)." in [
-        shown(c.value) for c in staff.caption], [c.value for c in staff.caption]
+    captions = [shown(c.value) for c in staff.caption]
+    assert ("Alte semnalări ale aceleiași probleme: 3 (E-mail: 1, Telefon: 1,"
+            " Formular web: 1).") in captions, captions  # fmt: skip
+    assert f"Marcate ca dubluri ale acesteia: {copy}." in captions, captions
     track = run_app("track", id=number)
-    assert "Alte semnalări ale aceleiași probleme: 2." in [shown(c.value) for c in track.caption]
+    assert "Alte semnalări ale aceleiași probleme: 3." in [shown(c.value) for c in track.caption]
+    queue = workspace.work_queue(demo, load_user(demo, "sef.roads"), sort="reported", limit=1)
+    assert (queue["registry_number"].iloc[0], queue["supporters"].iloc[0]) == (number, 3)
 
 
 def test_a_citizen_supports_an_open_report_nearby(demo):

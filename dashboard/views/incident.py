@@ -87,6 +87,8 @@ if inc["supports"]:
         f"{widgets.label('channel', channel)}: {n}" for channel, n in inc["supports"].items()
     )
     st.caption(t_md("incident.supports", count=sum(inc["supports"].values()), by=by))
+if inc["duplicates"]:
+    st.caption(t_md("incident.duplicates", numbers=", ".join(inc["duplicates"])))
 if inc["forwarded_to"]:
     st.info(
         t_md(
