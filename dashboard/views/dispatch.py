@@ -13,7 +13,9 @@ from sesizari.incidents import Contact, NewIncident, create_incident
 user = st.session_state["user"]
 city = user.city
 st.subheader(t("dispatch.title"))
-if done := st.session_state.get("dispatch_done"):
+# Said once: the next caller's first click takes it away, so an old number
+# is not read out with the next call's.
+if done := st.session_state.pop("dispatch_done", None):
     department = widgets.department_names(city).get(done["department"], done["department"])
     st.success(t_md("report.done", number=done["number"], department=department))
     for key, values in done["warnings"]:
