@@ -127,10 +127,15 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "report.name": ("Nume", "Name"),
     "report.phone": ("Telefon", "Phone"),
     "report.email": ("E-mail", "E-mail"),
+    "report.email_help": (
+        "Vă scriem aici numărul sesizării și fiecare pas: preluare, rezolvare, răspuns.",
+        "We write to you here with the report's number and every step: taken up, fixed, answer.",
+    ),
     "report.consent": (
         "Sunt de acord ca primăria să-mi folosească datele de contact doar pentru această "
-        "sesizare (GDPR).",
-        "I agree that the city hall uses my contact details only for this report (GDPR).",
+        "sesizare, inclusiv ca să-mi scrie despre ea (GDPR).",
+        "I agree that the city hall uses my contact details only for this report, including to"
+        " write to me about it (GDPR).",
     ),
     "report.honeypot": ("Site web", "Website"),
     "report.submit": ("Trimite sesizarea", "Send the report"),
@@ -410,6 +415,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     # dispatcher
     "dispatch.title": ("Sesizare primită la dispecerat", "Report received by the dispatcher"),
     "dispatch.channel": ("Canal", "Channel"),
+    "dispatch.email_help": (
+        "Persoana primește aici numărul sesizării și fiecare pas: preluare, rezolvare, răspuns.",
+        "The person receives the report's number here, and every step: taken up, fixed, answer.",
+    ),
     "channel.phone": ("Telefon", "Phone"),
     "channel.email": ("E-mail", "E-mail"),
     "channel.counter": ("Ghișeu", "Counter"),
@@ -447,6 +456,27 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "admin.categories": ("Categorii", "Categories"),
     "admin.rules": ("Reguli de repartizare", "Routing rules"),
     "admin.settings": ("Setări oraș", "City settings"),
+    "admin.mail": ("E-mailuri către reclamanți", "E-mails to reporters"),
+    "admin.mail_note": (
+        "Cine lasă o adresă de e-mail primește numărul sesizării și fiecare schimbare de stare."
+        " Mesajele pleacă la rularea comenzii `python -m sesizari notify send`; un mesaj"
+        " neprimit de server este reîncercat de cel mult 8 ori.",
+        "Whoever leaves an e-mail address receives the report's number and each change of"
+        " status. The messages leave when `python -m sesizari notify send` runs; a message the"
+        " server does not take is tried again, up to 8 times.",
+    ),
+    "admin.mail_off": (
+        "Nu este configurat un server de e-mail: mesajele așteaptă. Setați {settings}.",
+        "No mail server is configured: the messages wait. Set {settings}.",
+    ),
+    "admin.mail_problems": (
+        "Ultimele mesaje eșuate sau reîncercate",
+        "The latest messages that failed or are being retried",
+    ),
+    "mail_status.pending": ("De trimis", "To send"),
+    "mail_status.sent": ("Trimise", "Sent"),
+    "mail_status.failed": ("Eșuate", "Failed"),
+    "mail_status.skipped": ("Fără adresă", "No address"),
     "admin.departments": ("Compartimente", "Departments"),
     "admin.create_department": ("Creează compartimentul", "Create the department"),
     "admin.code": ("Cod (litere mici, cifre, _)", "Code (lowercase letters, digits, _)"),
@@ -901,6 +931,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col.within_p80": ("În estimarea p80", "Within the p80 estimate"),
     "col.share_within_p50": ("În estimarea p50 (%)", "Within the p50 estimate (%)"),
     "col.share_within_p80": ("În estimarea p80 (%)", "Within the p80 estimate (%)"),
+    "col.about": ("Despre", "About"),
+    "col.attempts": ("Încercări", "Attempts"),
+    "col.last_error": ("Răspunsul serverului", "The server's answer"),
+    "col.next_attempt_at": ("Următoarea încercare", "Next attempt"),
+    "col.queued_at": ("Pus la trimis", "Queued"),
     "acc.title": (
         "Răspundere: termene legale, verificare, probleme recurente, estimări",
         "Accountability: legal terms, verification, recurring problems, estimates",

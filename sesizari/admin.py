@@ -13,7 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from sesizari import auth, catalog
+from sesizari import auth, catalog, notifications
 from sesizari.auth import StaffUser
 from sesizari.errors import NotFoundError, PermissionDeniedError, ValidationError
 from sesizari.vocab import Role, ro_count
@@ -182,6 +182,17 @@ def update_user(
             active=active,
             password_hash=hashed,
         )
+
+
+def outbox(engine: Engine, user: StaffUser) -> tuple[dict[str, int], pd.DataFrame]:
+    """The city's e-mails to reporters by status, and the latest that failed
+    or wait after a failure (:mod:`sesizari.notifications`): the
+    administrator sees that the mail server works without reading its logs."""
+    _require_admin(user)
+    return (
+        notifications.outbox_counts(engine, user.city),
+        notifications.outbox_problems(engine, user.city),
+    )
 
 
 def departments(engine: Engine, user: StaffUser) -> pd.DataFrame:

@@ -10,6 +10,8 @@ python -m sesizari photos clean [--grace-minutes M]
 python -m sesizari apikey issue|revoke|list --city SLUG
 python -m sesizari privacy expire [--city SLUG] [--dry-run]
 python -m sesizari privacy erase NUMBER --city SLUG --by NAME [--reason TEXT]
+python -m sesizari notify send [--city SLUG] [--limit N] [--every SECONDS]
+python -m sesizari notify status --city SLUG
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import typer
@@ -24,7 +27,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sesizari import db
 from sesizari.errors import SesizariError
-from sesizari.settings import load_settings, mask_url
+from sesizari.settings import Settings, load_settings, mask_url
+
+if TYPE_CHECKING:
+    from sesizari.notifications import SendReport
 
 app = typer.Typer(help="Sesizari: city incident reports on a map.", no_args_is_help=True)
 db_app = typer.Typer(help="The PostGIS database (embedded cluster unless DATABASE_URL is set).")
@@ -37,6 +43,10 @@ privacy_app = typer.Typer(help="Reporters' personal data: retention and erasure 
 app.add_typer(privacy_app, name="privacy")
 city_app = typer.Typer(help="The cities served: a new city from its boundary file.")
 app.add_typer(city_app, name="city")
+notify_app = typer.Typer(
+    help="E-mails to reporters: their registration number and what happens to their report."
+)
+app.add_typer(notify_app, name="notify")
 
 
 def _fail(exc: Exception) -> None:
@@ -360,6 +370,78 @@ def privacy_erase(
     typer.echo(f"{done.registry_number}: erased {', '.join(done.removed)}"
                + (f" ({done.photos} photos; {len(files)} files removed now, the rest at the"
                   " next `photos clean`)" if done.photos else ""))
+
+
+@notify_app.command("send")
+def notify_send(
+    city: str | None = typer.Option(None, help="City slug; default every city."),
+    limit: int = typer.Option(500, min=1, help="Messages sent at most in one round."),
+    every: float = typer.Option(
+        0, min=0, help="Seconds between rounds, to run as a service; 0: one round, then exit."
+    ),
+) -> None:
+    """Send the e-mails that are due (run every minute, or with --every).
+
+    Needs SESIZARI_SMTP_HOST and SESIZARI_MAIL_FROM (see .env.example). A
+    message the server does not take now is tried again later, up to 8
+    times; the addresses are never printed.
+    """
+    import time
+
+    from sesizari.mailer import mail_settings_missing
+
+    settings = load_settings()
+    missing = mail_settings_missing(settings)
+    if missing:
+        _fail(SesizariError(f"no mail server: set {' and '.join(missing)} (see .env.example)"))
+    engine = db.get_engine()
+    while True:
+        try:
+            report = _send_round(engine, settings, city, limit)
+        except SesizariError as exc:
+            _fail(exc)
+        typer.echo(str(report))
+        if not every:
+            return
+        time.sleep(every)
+
+
+def _send_round(engine: sa.Engine, settings: Settings, city: str | None, limit: int) -> SendReport:
+    """One round of ``notify send``, with a progress bar on a terminal."""
+    from sesizari.mailer import SmtpMailer
+    from sesizari.notifications import count_due, send_due
+
+    due = count_due(engine, city)
+    with (
+        SmtpMailer(settings) as mailer,
+        Progress(
+            TextColumn("e-mails"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            disable=not sys.stderr.isatty() or due == 0,
+        ) as bar,
+    ):
+        task = bar.add_task("e-mails", total=min(due, limit))
+        return send_due(
+            engine, settings, mailer, city=city, limit=limit, on_each=lambda: bar.advance(task)
+        )
+
+
+@notify_app.command("status")
+def notify_status(city: str = typer.Option(..., help="City slug.")) -> None:
+    """Count the city's e-mails by status and list the latest that failed."""
+    from sesizari.notifications import outbox_counts, outbox_problems
+
+    try:
+        engine = db.get_engine()
+        counts = outbox_counts(engine, city)
+        problems = outbox_problems(engine, city)
+    except SesizariError as exc:
+        _fail(exc)
+    typer.echo(", ".join(f"{status} {n}" for status, n in counts.items()))
+    for p in problems.itertuples():
+        typer.echo(f"{p.registry_number}\t{p.about}\t{p.status}\t{p.attempts}\t{p.last_error}")
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -60,6 +61,10 @@ class Actor:
 
 
 CITIZEN = Actor("citizen", None, Channel.WEB.value)
+
+#: An address the city can write to: one ``@``, a dot in the domain, no
+#: spaces or characters that would make it a list of addresses.
+EMAIL_RE = re.compile(r"[^@\s<>,;:\"()\[\]]+@[^@\s<>,;:\"()\[\]]+\.[^@\s<>,;:\"()\[\]]+")
 
 
 @dataclass(frozen=True)
@@ -176,7 +181,7 @@ def _validate_new(new: NewIncident) -> Channel:
         ) from None
     if new.contact is not None:
         c = new.contact
-        if c.email and ("@" not in c.email or len(c.email) > 254):
+        if c.email and (not EMAIL_RE.fullmatch(c.email) or len(c.email) > 254):
             raise ValidationError(
                 "email", "not a valid e-mail address", ro="nu este o adresă de e-mail validă"
             )

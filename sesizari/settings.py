@@ -72,7 +72,31 @@ SETTINGS_DOC: dict[str, tuple[str | None, str]] = {
         "",
         "XYZ tile URL for the report map (e.g. the city's tile server); empty = plain background.",
     ),
+    "SESIZARI_PUBLIC_URL": (
+        "",
+        "Address of the public dashboard (e.g. https://sesizari.lugoj.ro): e-mails link to "
+        "the report's tracking page there. Empty: e-mails give the number only.",
+    ),
+    "SESIZARI_SMTP_HOST": (
+        "",
+        "Mail server that sends reporters their registration number and replies. "
+        "Empty: the messages wait in the outbox.",
+    ),
+    "SESIZARI_SMTP_PORT": ("587", "Port number of the mail server."),
+    "SESIZARI_SMTP_SECURITY": (
+        "starttls",
+        "How the connection to the mail server is protected: starttls, ssl or none.",
+    ),
+    "SESIZARI_SMTP_USER": (None, "Login at the mail server. Unset: send without logging in."),
+    "SESIZARI_SMTP_PASSWORD": (None, "Password of SESIZARI_SMTP_USER."),
+    "SESIZARI_MAIL_FROM": (
+        "",
+        "Sender address of the e-mails (e.g. sesizari@primarialugoj.ro); needed to send.",
+    ),
 }
+
+#: How the connection to the mail server may be protected.
+SMTP_SECURITY = ("starttls", "ssl", "none")
 
 
 def mask_url(url: str | None) -> str | None:
@@ -101,6 +125,13 @@ class Settings:
     read_database_url: str | None = field(default=None, repr=False)
     staff_session_hours: int = 12
     queue_rows: int = 500
+    public_url: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    mail_from: str = ""
 
     def __repr__(self) -> str:  # pragma: no cover - trivial
         return (
@@ -138,6 +169,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise ValueError("SESIZARI_STAFF_SESSION_HOURS must be at least 1 (hours)")
     if _int(env, "SESIZARI_QUEUE_ROWS") < 1:
         raise ValueError("SESIZARI_QUEUE_ROWS must be at least 1 (rows)")
+    security = (_get(env, "SESIZARI_SMTP_SECURITY") or "").lower()
+    if security not in SMTP_SECURITY:
+        raise ValueError(
+            f"SESIZARI_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, got {security!r}"
+        )
     return Settings(
         database_url=_get(env, "DATABASE_URL"),
         data_dir=data_dir,
@@ -154,4 +190,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         read_database_url=_get(env, "SESIZARI_READ_DATABASE_URL"),
         staff_session_hours=_int(env, "SESIZARI_STAFF_SESSION_HOURS"),
         queue_rows=_int(env, "SESIZARI_QUEUE_ROWS"),
+        public_url=(_get(env, "SESIZARI_PUBLIC_URL") or "").rstrip("/"),
+        smtp_host=_get(env, "SESIZARI_SMTP_HOST") or "",
+        smtp_port=_int(env, "SESIZARI_SMTP_PORT"),
+        smtp_security=security,
+        smtp_user=_get(env, "SESIZARI_SMTP_USER"),
+        smtp_password=_get(env, "SESIZARI_SMTP_PASSWORD"),
+        mail_from=_get(env, "SESIZARI_MAIL_FROM") or "",
     )

@@ -22,3 +22,10 @@ def test_bad_integer_is_named():
 def test_mask_url():
     assert mask_url("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
     assert mask_url("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+def test_bad_mail_security_is_named():
+    with pytest.raises(ValueError, match="SESIZARI_SMTP_SECURITY must be one of starttls, ssl"):
+        load_settings({"SESIZARI_SMTP_SECURITY": "tls"})
+    assert load_settings({"SESIZARI_SMTP_SECURITY": "SSL"}).smtp_security == "ssl"
+    assert load_settings({"SESIZARI_PUBLIC_URL": "https://x.ro/"}).public_url == "https://x.ro"

@@ -1,4 +1,5 @@
-"""Admin page: users, departments, categories and targets, routing rules, city settings."""
+"""Admin page: users, departments, categories and targets, routing rules, city settings,
+and the e-mails to reporters."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dashboard import data, widgets
 from dashboard.i18n import current_language, t, t_md
 from sesizari import admin
 from sesizari.errors import SesizariError
+from sesizari.mailer import mail_settings_missing
 from sesizari.vocab import Role
 
 user = st.session_state["user"]
@@ -118,13 +120,14 @@ def account_change(kind: str, changes: dict) -> str:
     return "; ".join(parts)
 
 
-tab_users, tab_deps, tab_cats, tab_rules, tab_settings = st.tabs(
+tab_users, tab_deps, tab_cats, tab_rules, tab_settings, tab_mail = st.tabs(
     [
         t("admin.users"),
         t("admin.departments"),
         t("admin.categories"),
         t("admin.rules"),
         t("admin.settings"),
+        t("admin.mail"),
     ]
 )
 
@@ -440,3 +443,20 @@ with tab_settings, st.form("settings"):
             )
     if st.form_submit_button(t("admin.save_settings")):
         attempt(lambda: admin.update_settings(engine, user, changes), "admin.saved")
+
+with tab_mail:
+    counts, problems = admin.outbox(engine, user)
+    missing = mail_settings_missing(data.settings())
+    if missing:
+        st.warning(t("admin.mail_off", settings=", ".join(missing)))
+    st.caption(t("admin.mail_note"))
+    for column, (status, n) in zip(st.columns(len(counts)), counts.items(), strict=True):
+        column.metric(t(f"mail_status.{status}"), widgets.number(n))
+    st.markdown(f"**{t('admin.mail_problems')}**")
+    widgets.grid(
+        widgets.headers(problems.assign(
+            about=[widgets.label("event", k) for k in problems["about"]],
+            status=[t(f"mail_status.{s}") for s in problems["status"]],
+        )),
+        data.zone(city),
+    )  # fmt: skip

@@ -54,7 +54,9 @@ with st.form("dispatch_form"):
     c1, c2, c3 = st.columns(3)
     name = c1.text_input(t("report.name"), max_chars=200, key="dispatch_name")
     phone = c2.text_input(t("report.phone"), max_chars=40, key="dispatch_phone")
-    email = c3.text_input(t("report.email"), max_chars=254, key="dispatch_email")
+    email = c3.text_input(
+        t("report.email"), max_chars=254, key="dispatch_email", help=t("dispatch.email_help")
+    )
     consent = st.checkbox(t("dispatch.consent"), key="dispatch_consent")
     submitted = st.form_submit_button(t("report.submit"), type="primary")
 if submitted:

@@ -66,7 +66,9 @@ with st.form("report_form", clear_on_submit=False):
     c1, c2, c3 = st.columns(3)
     name = c1.text_input(t("report.name"), max_chars=200, key="name")
     phone = c2.text_input(t("report.phone"), max_chars=40, key="phone")
-    email = c3.text_input(t("report.email"), max_chars=254, key="email")
+    email = c3.text_input(
+        t("report.email"), max_chars=254, key="email", help=t("report.email_help")
+    )
     consent = st.checkbox(t("report.consent"), key="consent")
     want_pin = st.checkbox(t("report.want_pin"), value=True, key="want_pin")
     with st.container(key="hp"):  # hidden by CSS: only robots fill it in

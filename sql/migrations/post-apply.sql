@@ -6,7 +6,7 @@
 -- day slipped text into the SQL could then neither change data nor read the
 -- tables below, which hold personal data and secrets: reporters' contacts,
 -- staff accounts (password hashes) and their sessions, API keys, salted
--- client hashes.
+-- client hashes; and the mail outbox, which only the sender needs.
 --
 -- The role is created by the embedded cluster (sesizari/cluster.py); on
 -- another server an administrator creates it (README: "A read-only login").
@@ -18,7 +18,7 @@ DO $$
 DECLARE
     private CONSTANT text[] := ARRAY['incident_contacts', 'users', 'api_keys',
                                      'submission_attempts', 'staff_sessions',
-                                     'sign_in_failures', 'account_events'];
+                                     'sign_in_failures', 'account_events', 'notifications'];
     rel record;
     may_read boolean;
 BEGIN

@@ -1,0 +1,148 @@
+"""The e-mail a reporter receives about their report, in Romanian then English.
+
+Only public words go in it, the same the tracking page shows: the number,
+the category, the department, the status, and staff text that does not look
+like it holds personal data.  The address was typed by whoever filed the
+report and nobody checked that it is theirs, so the message tells it nothing
+a stranger holding the number could not read.  A hidden text is replaced by
+a line that says where to ask for it.
+
+The subject is made of the number and fixed words only: no text typed by a
+citizen or by staff reaches a header.  The body is plain text, so nothing in
+it is markup to escape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+#: What happened, as the subject and the first sentence say it.
+WHAT: dict[str, tuple[str, str]] = {
+    "created": ("a fost înregistrată", "has been registered"),
+    "acknowledged": ("a fost preluată", "has been taken up"),
+    "started": ("este în lucru", "is being worked on"),
+    "resolved": ("a fost rezolvată", "has been resolved"),
+    "closed": ("a fost închisă", "has been closed"),
+    "rejected": ("a fost respinsă", "has been rejected"),
+    "duplicate": (
+        "a fost unită cu o sesizare anterioară",
+        "has been joined to an earlier report",
+    ),
+    "reopened": ("a fost redeschisă", "has been reopened"),
+    "public_update": ("are o actualizare", "has an update"),
+    "extended": ("are un termen de răspuns prelungit", "has a later reply deadline"),
+    "forwarded": ("a fost trimisă altei instituții", "has been sent to another institution"),
+}
+
+#: The heading of the staff text, by event.
+TEXT_HEADING: dict[str, tuple[str, str]] = {
+    "resolved": ("Cum a fost rezolvată:", "How it was fixed:"),
+    "rejected": ("Motivul:", "The reason:"),
+    "reopened": ("Motivul:", "The reason:"),
+    "public_update": ("Mesajul primăriei:", "The city hall's message:"),
+    "extended": ("Motivul:", "The reason:"),
+    "forwarded": ("Instituția:", "The institution:"),
+}
+
+HIDDEN_TEXT = (
+    "Textul conține date personale și nu este trimis prin e-mail; îl primiți la registratura"
+    " primăriei, cu numărul sesizării.",
+    "The text holds personal data and is not sent by e-mail; ask the city hall's registry for"
+    " it, with the report's number.",
+)
+
+
+def _local(at: datetime | None, tz: str) -> str:
+    return at.astimezone(ZoneInfo(tz)).strftime("%d.%m.%Y %H:%M") if at else "—"
+
+
+def _details(row: Mapping[str, Any], lang: int) -> list[str]:
+    """The lines that say more than the status, for the event ``row``."""
+    kind, data = row["kind"], row["data"] or {}
+    lines: list[str] = []
+    if kind == "created":
+        dep = (row["department_ro"], row["department_en"])[lang]
+        lines.append(
+            (f"Se ocupă de ea: {dep}.", f"It is handled by: {dep}.")[lang]
+        )
+    elif kind == "duplicate" and data.get("duplicate_of"):
+        orig = data["duplicate_of"]
+        lines.append(
+            (
+                f"Aceeași problemă fusese semnalată în sesizarea nr. {orig}; urmăriți-o pe aceea.",
+                f"The same problem was reported in {orig}; follow that report.",
+            )[lang]
+        )
+    elif kind == "extended" and data.get("to"):
+        due = _local(datetime.fromisoformat(data["to"]), row["timezone"])
+        lines.append((f"Noul termen de răspuns: {due}.", f"The new reply deadline: {due}.")[lang])
+    if kind in TEXT_HEADING and row["has_text"]:
+        lines += ["", TEXT_HEADING[kind][lang]]
+        lines.append(row["text"] if row["text"] is not None else HIDDEN_TEXT[lang])
+    return lines
+
+
+def _part(row: Mapping[str, Any], public_url: str, lang: int) -> list[str]:
+    number = row["registry_number"]
+    category = (row["category_ro"], row["category_en"])[lang]
+    city = (row["city_ro"], row["city_en"])[lang]
+    when = _local(row["event_at"], row["timezone"])
+    what = WHAT[row["kind"]][lang]
+    lines = [
+        ("Bună ziua,", "Hello,")[lang],
+        "",
+        (
+            f"Sesizarea dumneavoastră nr. {number} ({category}) {what} la {when}.",
+            f"Your report {number} ({category}) {what} on {when}.",
+        )[lang],
+        *_details(row, lang),
+        "",
+    ]
+    if public_url:
+        link = f"{public_url}/track?id={number}"
+        lines.append((f"Stadiul sesizării: {link}", f"Follow the report: {link}")[lang])
+    else:
+        lines.append(
+            (
+                "Stadiul sesizării îl aflați pe pagina de urmărire a primăriei, cu numărul"
+                f" {number}.",
+                f"Follow the report on the city hall's tracking page, with its number {number}.",
+            )[lang]
+        )
+    lines += [
+        "",
+        (f"Primăria {city}", f"{city} City Hall")[lang],
+        (
+            "Mesaj trimis automat; răspunsurile la el nu sunt citite. L-ați primit pentru că ați"
+            f" lăsat această adresă la sesizarea nr. {number}.",
+            "An automatic message; replies to it are not read. You received it because this"
+            f" address was given with report {number}.",
+        )[lang],
+    ]
+    return lines
+
+
+def compose(row: Mapping[str, Any], mail_from: str, public_url: str = "") -> EmailMessage:
+    """The message about the event ``row`` (a row of the outbox's claim query).
+
+    Raises ``ValueError`` when the sender or recipient cannot be written as
+    an address (the outbox then gives up on this message).
+    """
+    message = EmailMessage()
+    username, _, domain = mail_from.rpartition("@")
+    message["From"] = Address(f"Sesizări {row['city_ro']}", username, domain)
+    message["To"] = row["email"]
+    message["Subject"] = f"Sesizarea nr. {row['registry_number']} {WHAT[row['kind']][0]}"
+    message["Date"] = format_datetime(row["event_at"])
+    message["Message-ID"] = make_msgid("sesizari", domain or None)
+    # RFC 3834: out-of-office robots do not answer an automatic message.
+    message["Auto-Submitted"] = "auto-generated"
+    body = [*_part(row, public_url, 0), "", "— English —", "", *_part(row, public_url, 1)]
+    message.set_content("\n".join(body) + "\n")
+    return message

@@ -1,0 +1,390 @@
+"""E-mails to reporters: what is queued, what the message says, delivery and retries.
+
+A real SMTP server (aiosmtpd) on 127.0.0.1 receives the messages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.policy import default
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from sesizari import accountability, db
+from sesizari.errors import ValidationError
+from sesizari.incidents import (
+    Actor,
+    Contact,
+    NewIncident,
+    add_note,
+    create_incident,
+    perform,
+    perform_in,
+)
+from sesizari.mailer import MailConfigError, SmtpMailer
+from sesizari.notifications import MAX_ATTEMPTS, outbox_counts, outbox_problems, send_due
+from sesizari.privacy import erase
+from sesizari.settings import load_settings
+from sesizari.vocab import Action
+from tests.conftest import TEST_LAT, TEST_LON
+
+STAFF = Actor("tester")
+MARIA = "maria.pop@example.ro"
+
+
+class Inbox:
+    """What the SMTP server received; it refuses the addresses in ``refuse`` (550)."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=default))
+        return "250 Message accepted for delivery"
+
+
+def _body(message) -> str:
+    return message.get_content().replace("\r\n", "\n")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def inbox():
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
+def _settings(port: int, **more):
+    return dataclasses.replace(
+        load_settings({}),
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security="none",
+        mail_from="sesizari@testville.ro",
+        public_url="https://sesizari.testville.ro",
+        **more,
+    )
+
+
+def _send(engine, port: int, **kwargs):
+    settings = _settings(port)
+    with SmtpMailer(settings, timeout=5) as mailer:
+        return send_due(engine, settings, mailer, **kwargs)
+
+
+def _report(engine, email: str | None = MARIA, **kwargs) -> str:
+    contact = Contact(name="Maria Pop", phone="0711111111", email=email, consent=True)
+    return create_incident(
+        engine,
+        NewIncident("testville", "pothole", TEST_LAT, TEST_LON, "Groapă mare", contact=contact,
+                    **kwargs),
+    ).registry_number
+
+
+def _outbox(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return _outbox_in(conn)
+
+
+def _outbox_in(conn) -> list[tuple]:
+    return [tuple(r) for r in conn.execute(sa.text(
+            "SELECT i.registry_number, e.kind, n.status, n.attempts, n.last_error"
+            " FROM notifications n JOIN incident_events e USING (city_id, event_id)"
+            " JOIN incidents i ON i.city_id = n.city_id AND i.incident_id = n.incident_id"
+            " ORDER BY n.notification_id"
+    ))]
+
+
+def test_the_reporter_gets_the_number_once(engine, city, inbox):
+    number = _report(engine)
+    assert _outbox(engine) == [(number, "created", "pending", 0, None)]
+    report = _send(engine, inbox.port)
+    assert (report.sent, report.retry, report.failed, report.skipped) == (1, 0, 0, 0)
+    assert str(report) == "sent 1, will retry 0, failed 0, skipped 0"
+    [message] = inbox.messages
+    assert message["To"] == MARIA
+    assert message["From"] == "Sesizări Testville <sesizari@testville.ro>"
+    assert message["Subject"] == f"Sesizarea nr. {number} a fost înregistrată"
+    assert message["Auto-Submitted"] == "auto-generated"
+    body = _body(message)
+    assert f"Sesizarea dumneavoastră nr. {number} (Groapă) a fost înregistrată la" in body
+    assert "Se ocupă de ea: Drumuri." in body
+    assert f"Your report {number} (Pothole) has been registered on" in body
+    assert "It is handled by: Roads." in body
+    assert f"https://sesizari.testville.ro/track?id={number}" in body
+    # the reporter's own words and personal data are not repeated back
+    assert "Groapă mare" not in body and "0711111111" not in body and "Maria" not in body
+    again = _send(engine, inbox.port)
+    assert again.sent == 0 and len(inbox.messages) == 1
+    assert _outbox(engine) == [(number, "created", "sent", 1, None)]
+
+
+def test_which_events_write_to_the_reporter(engine, city, inbox):
+    silent = _report(engine, email=None)  # a phone number only: nobody to write to
+    number = _report(engine)
+    perform(engine, "testville", number, Action.ACKNOWLEDGE, STAFF)
+    add_note(engine, "testville", number, STAFF, "intern: echipa 2")
+    add_note(engine, "testville", number, STAFF, "Lucrările încep luni", public=True)
+    perform(engine, "testville", number, Action.RESOLVE, STAFF, text="Plombat cu asfalt la cald")
+    kinds = [(n, kind) for n, kind, *_ in _outbox(engine)]
+    assert kinds == [(number, kind) for kind in
+                     ("created", "acknowledged", "public_update", "resolved")]
+    assert silent not in {n for n, _ in kinds}
+    assert _send(engine, inbox.port).sent == 4
+    subjects = [m["Subject"] for m in inbox.messages]
+    assert subjects == [f"Sesizarea nr. {number} {what}" for what in (
+        "a fost înregistrată", "a fost preluată", "are o actualizare", "a fost rezolvată")]
+    assert "Mesajul primăriei:\nLucrările încep luni" in _body(inbox.messages[2])
+    resolved = _body(inbox.messages[3])
+    assert "Cum a fost rezolvată:\nPlombat cu asfalt la cald" in resolved
+    assert "How it was fixed:\nPlombat cu asfalt la cald" in resolved
+    assert "echipa 2" not in "".join(_body(m) for m in inbox.messages)
+
+
+def test_the_reporters_own_verdict_and_a_rolled_back_change_write_nothing(engine, city):
+    created = create_incident(engine, NewIncident(
+        "testville", "pothole", TEST_LAT, TEST_LON, "Groapă",
+        contact=Contact(email=MARIA, consent=True), want_pin=True,
+    ))
+    number = created.registry_number
+    perform(engine, "testville", number, Action.RESOLVE, STAFF, text="Plombat")
+    accountability.dispute_fix(engine, number, created.pin, "Nu e reparată")
+    kinds = [kind for _, kind, *_ in _outbox(engine)]
+    assert kinds == ["created", "resolved"]  # not the dispute, not the reopen it causes
+    with engine.connect() as conn, conn.begin() as tx:
+        perform_in(conn, "testville", number, Action.START, STAFF)
+        assert len(_outbox_in(conn)) == 3  # written with the event...
+        tx.rollback()  # ...and gone with it
+    assert [kind for _, kind, *_ in _outbox(engine)] == ["created", "resolved"]
+
+
+def test_history_is_not_news(engine, city):
+    old = datetime.now(UTC) - timedelta(days=3)
+    number = _report(engine, created_at=old)
+    perform(engine, "testville", number, Action.RESOLVE, STAFF, text="Plombat",
+            at=old + timedelta(hours=5))
+    with engine.begin() as conn:
+        conn.execute(sa.text("SET LOCAL sesizari.notify = 'off'"))
+        perform_in(conn, "testville", number, Action.CLOSE, STAFF)
+    assert _outbox(engine) == []
+    perform(engine, "testville", number, Action.REOPEN, STAFF, text="Din nou")
+    assert [kind for _, kind, *_ in _outbox(engine)] == ["reopened"]
+
+
+def test_a_later_deadline_a_forward_and_a_duplicate_say_what_they_mean(engine, city, inbox):
+    from sesizari import auth, catalog
+
+    with engine.begin() as conn:
+        catalog.create_user(conn, city["city_id"], username="sef", full_name="Șef", role="admin")
+        boss = auth.load_user(conn, "testville", "sef")
+    original = _report(engine)
+    later = _report(engine)
+    due = accountability.extend_deadline(engine, boss, later, "Necesită aviz de la ISU")
+    elsewhere = _report(engine)
+    accountability.forward(engine, boss, elsewhere, "Compania de apă Aquatim")
+    again = _report(engine)
+    perform(engine, "testville", again, Action.MARK_DUPLICATE, STAFF, duplicate_of=original)
+    _send(engine, inbox.port)
+    by_subject = {m["Subject"]: _body(m) for m in inbox.messages}
+    extended = by_subject[f"Sesizarea nr. {later} are un termen de răspuns prelungit"]
+    local_due = due.astimezone(ZoneInfo("Europe/Bucharest")).strftime("%d.%m.%Y %H:%M")
+    assert f"Noul termen de răspuns: {local_due}.\n\nMotivul:\nNecesită aviz de la ISU" in extended
+    assert f"The new reply deadline: {local_due}." in extended
+    forwarded = by_subject[f"Sesizarea nr. {elsewhere} a fost trimisă altei instituții"]
+    assert "Instituția:\nCompania de apă Aquatim" in forwarded
+    joined = by_subject[f"Sesizarea nr. {again} a fost unită cu o sesizare anterioară"]
+    assert f"fusese semnalată în sesizarea nr. {original}; urmăriți-o pe aceea." in joined
+    assert f"The same problem was reported in {original}; follow that report." in joined
+
+
+def test_staff_text_that_looks_personal_stays_out(engine, city, inbox):
+    number = _report(engine)
+    perform(engine, "testville", number, Action.REJECT, STAFF,
+            text="Vecinul Ion Pop, tel. 0722 333 444, a reparat deja")
+    _send(engine, inbox.port)
+    rejected = _body(inbox.messages[-1])
+    assert "0722 333 444" not in rejected and "Ion Pop" not in rejected
+    assert "Motivul:\nTextul conține date personale și nu este trimis prin e-mail" in rejected
+    assert "The reason:\nThe text holds personal data and is not sent by e-mail" in rejected
+
+
+def test_a_server_that_is_down_is_tried_again_later(engine, city, inbox):
+    number = _report(engine)
+    down = _free_port()  # nothing listens there
+    first = _send(engine, down)
+    assert (first.sent, first.retry) == (0, 1)
+    [(_, _, status, attempts, error)] = _outbox(engine)
+    assert (status, attempts) == ("pending", 1)
+    assert "ConnectionRefusedError" in error
+    assert _send(engine, inbox.port).sent == 0  # not due before 5 minutes
+    later = datetime.now(UTC) + timedelta(minutes=6)
+    assert _send(engine, inbox.port, now=later).sent == 1
+    assert inbox.messages[0]["Subject"].startswith(f"Sesizarea nr. {number}")
+    assert _outbox(engine)[0][2:4] == ("sent", 2)
+
+
+def test_a_message_is_given_up_after_the_last_attempt(engine, city):
+    _report(engine)
+    down = _free_port()
+    now = datetime.now(UTC)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        now += timedelta(days=1)
+        report = _send(engine, down, now=now)
+        assert (report.retry, report.failed) == ((1, 0) if attempt < MAX_ATTEMPTS else (0, 1))
+    assert _outbox(engine)[0][2:4] == ("failed", MAX_ATTEMPTS)
+    assert outbox_counts(engine, "testville") == {
+        "pending": 0, "sent": 0, "failed": 1, "skipped": 0,
+    }
+
+
+def test_a_refused_address_fails_and_is_not_kept(engine, city, inbox):
+    inbox.refuse.add("Nobody@Example.ro")
+    number = _report(engine, email="Nobody@Example.ro")
+    report = _send(engine, inbox.port)
+    assert (report.sent, report.failed) == (0, 1)
+    [(_, _, status, attempts, error)] = _outbox(engine)
+    assert (status, attempts) == ("failed", 1)
+    assert "550" in error and "<adresa>" in error
+    assert "nobody@example.ro" not in error.lower()
+    problems = outbox_problems(engine, "testville")
+    assert list(problems["registry_number"]) == [number]
+    assert "example.ro" not in problems.to_csv()
+
+
+def test_an_erased_contact_is_not_written_to(engine, city, inbox):
+    number = _report(engine)
+    erase(engine, "testville", number, by="DPO")
+    report = _send(engine, inbox.port)
+    assert (report.sent, report.skipped) == (0, 1)
+    assert inbox.messages == []
+    assert _outbox(engine)[0][2] == "skipped"
+
+
+def test_a_refused_login_stops_the_run_and_costs_no_attempt(engine, city):
+    def refuse(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=False, handled=False)
+
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=_free_port(),
+                            authenticator=refuse, auth_require_tls=False)
+    controller.start()
+    try:
+        _report(engine)
+        settings = _settings(controller.port, smtp_user="sesizari", smtp_password="wrong")
+        with SmtpMailer(settings, timeout=5) as mailer, pytest.raises(
+            MailConfigError, match="refused the login: check SESIZARI_SMTP_USER"
+        ):
+            send_due(engine, settings, mailer)
+    finally:
+        controller.stop()
+    assert _outbox(engine)[0][2:4] == ("pending", 0)
+
+
+@pytest.mark.parametrize(
+    "address", ["maria@example", "maria pop@example.ro", "a@b.ro, c@d.ro", "a@b.ro\nBcc: c@d.ro"]
+)
+def test_an_address_the_city_cannot_write_to_is_refused_at_the_door(engine, city, address):
+    with pytest.raises(ValidationError, match="not a valid e-mail address"):
+        _report(engine, email=address)
+
+
+def test_the_command_line(engine, city, inbox, monkeypatch: pytest.MonkeyPatch):
+    from typer.testing import CliRunner
+
+    from sesizari.cli import app
+
+    number = _report(engine)
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    for name in ("SESIZARI_SMTP_HOST", "SESIZARI_MAIL_FROM"):
+        monkeypatch.delenv(name, raising=False)
+    db._engine_for.cache_clear()
+    runner = CliRunner()
+    try:
+        unset = runner.invoke(app, ["notify", "send"])
+        monkeypatch.setenv("SESIZARI_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("SESIZARI_SMTP_PORT", str(inbox.port))
+        monkeypatch.setenv("SESIZARI_SMTP_SECURITY", "none")
+        monkeypatch.setenv("SESIZARI_MAIL_FROM", "sesizari@testville.ro")
+        sent = runner.invoke(app, ["notify", "send", "--city", "testville"])
+        status = runner.invoke(app, ["notify", "status", "--city", "testville"])
+    finally:
+        db.get_engine().dispose()
+        db._engine_for.cache_clear()
+    assert unset.exit_code == 1
+    assert "no mail server: set SESIZARI_SMTP_HOST and SESIZARI_MAIL_FROM" in unset.output
+    assert sent.exit_code == 0, sent.output
+    assert "sent 1, will retry 0, failed 0, skipped 0" in sent.output
+    assert MARIA not in sent.output
+    assert "pending 0, sent 1, failed 0, skipped 0" in status.output
+    assert inbox.messages[0]["Subject"] == f"Sesizarea nr. {number} a fost înregistrată"
+    # without a public address, the message gives the number, not a link
+    assert "/track?id=" not in _body(inbox.messages[0])
+
+
+def test_the_demo_history_queues_nothing_and_the_administrator_sees_the_outbox(
+    demo_copy, inbox, monkeypatch: pytest.MonkeyPatch
+):
+    import streamlit as st
+
+    from tests.apptest_support import load_user, run_app
+
+    for name in ("SESIZARI_SMTP_HOST", "SESIZARI_MAIL_FROM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", demo_copy)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    engine = db.make_engine(demo_copy)
+    try:
+        head = load_user(engine, "admin")
+        assert outbox_counts(engine, "lugoj") == dict.fromkeys(
+            ("pending", "sent", "failed", "skipped"), 0)  # 20,000 demo reports: history
+        inbox.refuse.add("gresit@example.ro")
+
+        def report(email: str) -> str:
+            return create_incident(engine, NewIncident(
+                "lugoj", "pothole", 45.6887, 21.9035, "Groapă",
+                contact=Contact(email=email, consent=True),
+            )).registry_number
+
+        report(MARIA)
+        refused = report("gresit@example.ro")
+        assert _send(engine, inbox.port, city="lugoj").failed == 1
+        report(MARIA)  # waits
+        at = run_app("admin", user=head)
+        ro = {m.label: m.value for m in at.metric}
+        english = run_app(user=head)  # the landing page runs in Romanian (see test_pages)
+        english.query_params["lang"] = "en"
+        en = {m.label: m.value for m in english.switch_page("views/admin.py").run().metric}
+    finally:
+        engine.dispose()
+    assert ro == {"De trimis": "1", "Trimise": "1", "Eșuate": "1", "Fără adresă": "0"}
+    assert en == {"To send": "1", "Sent": "1", "Failed": "1", "No address": "0"}
+    assert any("Setați SESIZARI_SMTP_HOST, SESIZARI_MAIL_FROM" in w.value for w in at.warning)
+    [problems] = [d.value for d in at.dataframe if "Încercări" in d.value.columns]
+    assert list(problems["Număr"]) == [refused]
+    assert list(problems["Despre"]) == ["Înregistrată"]
+    assert list(problems["Stare"]) == ["Eșuate"]
+    assert "550" in problems["Răspunsul serverului"].iloc[0]
+    assert "gresit" not in problems.to_csv()
