@@ -477,6 +477,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "mail_status.sent": ("Trimise", "Sent"),
     "mail_status.failed": ("Eșuate", "Failed"),
     "mail_status.skipped": ("Fără adresă", "No address"),
+    "mail_state.pending": ("Se reîncearcă", "Being retried"),
+    "mail_state.failed": ("Eșuat", "Failed"),
     "admin.departments": ("Compartimente", "Departments"),
     "admin.create_department": ("Creează compartimentul", "Create the department"),
     "admin.code": ("Cod (litere mici, cifre, _)", "Code (lowercase letters, digits, _)"),

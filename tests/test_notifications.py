@@ -385,6 +385,6 @@ def test_the_demo_history_queues_nothing_and_the_administrator_sees_the_outbox(
     [problems] = [d.value for d in at.dataframe if "Încercări" in d.value.columns]
     assert list(problems["Număr"]) == [refused]
     assert list(problems["Despre"]) == ["Înregistrată"]
-    assert list(problems["Stare"]) == ["Eșuate"]
+    assert list(problems["Stare"]) == ["Eșuat"]
     assert "550" in problems["Răspunsul serverului"].iloc[0]
     assert "gresit" not in problems.to_csv()

@@ -456,7 +456,7 @@ with tab_mail:
     widgets.grid(
         widgets.headers(problems.assign(
             about=[widgets.label("event", k) for k in problems["about"]],
-            status=[t(f"mail_status.{s}") for s in problems["status"]],
+            status=[t(f"mail_state.{s}") for s in problems["status"]],
         )),
         data.zone(city),
     )  # fmt: skip
