@@ -115,6 +115,18 @@ def last_day(due: datetime, zone: ZoneInfo) -> str:
 _ACTORS = {"citizen", "reporter", "registratura", "retention"}
 
 
+def mail_state(status: str | None, sent_at: object, zone: ZoneInfo | None) -> str:
+    """Whether the reporter was told of an event by e-mail, in words ("Trimis
+    la 28.11.2026 14:05"); empty when no message was due.  Staff answer a
+    petitioner who asks "why did nobody tell me?" from the history."""
+    if not isinstance(status, str):
+        return ""
+    if status == "sent" and isinstance(sent_at, datetime):
+        moment = sent_at.astimezone(zone) if zone else sent_at
+        return t("mail_state.sent", at=moment.strftime("%d.%m.%Y %H:%M"))
+    return t(f"mail_state.{status}")
+
+
 def actor(label: str, full_name: str | None = None) -> str:
     """Who acted on an incident, in words: a staff member's name, "Cetățean",
     "Import registru" for a feed (``etl:registru``), an Open311 client by its

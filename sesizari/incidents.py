@@ -794,7 +794,9 @@ def get_events(
     ``actor_name`` is the full name of the staff member who acted (None for a
     citizen, a feed or the system: ``actor_label`` says which), and
     ``assignee_name`` that of the colleague an ``assigned`` event gave the
-    incident to; both left out of the citizen's timeline.  A caller that has
+    incident to; ``mail_status`` / ``mail_sent_at`` whether and when the
+    reporter was told of it by e-mail (:mod:`sesizari.notifications`; None
+    when no message was due): all left out of the citizen's timeline.  A caller that has
     just read the incident passes its ``incident_id``, which spares reading it
     again.
     """
@@ -804,8 +806,11 @@ def get_events(
         sa.text(
             "SELECT e.kind, e.from_status, e.to_status, e.actor_label, e.channel, e.is_public,"
             " e.body, e.data, e.created_at, CASE WHEN NOT :pub THEN u.full_name END AS actor_name,"
-            " CASE WHEN NOT :pub THEN a.full_name END AS assignee_name"
+            " CASE WHEN NOT :pub THEN a.full_name END AS assignee_name,"
+            " CASE WHEN NOT :pub THEN n.status END AS mail_status,"
+            " CASE WHEN NOT :pub THEN n.sent_at END AS mail_sent_at"
             " FROM incident_events e JOIN cities c USING (city_id)"
+            " LEFT JOIN notifications n ON n.city_id = e.city_id AND n.event_id = e.event_id"
             " LEFT JOIN users u ON u.city_id = e.city_id AND u.user_id = e.actor_user_id"
             " LEFT JOIN users a ON e.kind = 'assigned' AND a.city_id = e.city_id"
             "  AND a.username = e.data->>'assignee'"

@@ -343,12 +343,10 @@ def test_the_command_line(engine, city, inbox, monkeypatch: pytest.MonkeyPatch):
     assert "/track?id=" not in _body(inbox.messages[0])
 
 
-def test_the_demo_history_queues_nothing_and_the_administrator_sees_the_outbox(
-    demo_copy, inbox, monkeypatch: pytest.MonkeyPatch
-):
+@pytest.fixture
+def lugoj(demo_copy, monkeypatch: pytest.MonkeyPatch):
+    """The demo database, for the pages, with no mail server configured."""
     import streamlit as st
-
-    from tests.apptest_support import load_user, run_app
 
     for name in ("SESIZARI_SMTP_HOST", "SESIZARI_MAIL_FROM"):
         monkeypatch.delenv(name, raising=False)
@@ -356,29 +354,53 @@ def test_the_demo_history_queues_nothing_and_the_administrator_sees_the_outbox(
     st.cache_data.clear()
     st.cache_resource.clear()
     engine = db.make_engine(demo_copy)
-    try:
-        head = load_user(engine, "admin")
-        assert outbox_counts(engine, "lugoj") == dict.fromkeys(
-            ("pending", "sent", "failed", "skipped"), 0)  # 20,000 demo reports: history
-        inbox.refuse.add("gresit@example.ro")
+    yield engine
+    engine.dispose()
 
-        def report(email: str) -> str:
-            return create_incident(engine, NewIncident(
-                "lugoj", "pothole", 45.6887, 21.9035, "Groapă",
-                contact=Contact(email=email, consent=True),
-            )).registry_number
 
-        report(MARIA)
-        refused = report("gresit@example.ro")
-        assert _send(engine, inbox.port, city="lugoj").failed == 1
-        report(MARIA)  # waits
-        at = run_app("admin", user=head)
-        ro = {m.label: m.value for m in at.metric}
-        english = run_app(user=head)  # the landing page runs in Romanian (see test_pages)
-        english.query_params["lang"] = "en"
-        en = {m.label: m.value for m in english.switch_page("views/admin.py").run().metric}
-    finally:
-        engine.dispose()
+def test_the_incident_page_says_whether_the_reporter_was_told(lugoj, inbox):
+    from tests.apptest_support import load_user, run_app
+
+    number = create_incident(lugoj, NewIncident(
+        "lugoj", "pothole", 45.6887, 21.9035, "Groapă", contact=Contact(email=MARIA, consent=True),
+    )).registry_number
+    _send(lugoj, inbox.port, city="lugoj")
+    perform(lugoj, "lugoj", number, Action.ACKNOWLEDGE, STAFF)
+    add_note(lugoj, "lugoj", number, STAFF, "intern")
+    with lugoj.connect() as conn:
+        sent_at = conn.execute(sa.text("SELECT sent_at FROM notifications WHERE status = 'sent'"))
+        local = sent_at.scalar_one().astimezone(ZoneInfo("Europe/Bucharest"))
+    at = run_app("incident", user=load_user(lugoj, "admin"), id=number)
+    [history] = [d.value for d in at.dataframe if "E-mail către reclamant" in d.value.columns]
+    assert list(history["E-mail către reclamant"]) == [
+        f"Trimis la {local:%d.%m.%Y %H:%M}", "De trimis", "",
+    ]
+
+
+def test_the_demo_history_queues_nothing_and_the_administrator_sees_the_outbox(lugoj, inbox):
+    from tests.apptest_support import load_user, run_app
+
+    engine = lugoj
+    head = load_user(engine, "admin")
+    assert outbox_counts(engine, "lugoj") == dict.fromkeys(
+        ("pending", "sent", "failed", "skipped"), 0)  # 20,000 demo reports: history
+    inbox.refuse.add("gresit@example.ro")
+
+    def report(email: str) -> str:
+        return create_incident(engine, NewIncident(
+            "lugoj", "pothole", 45.6887, 21.9035, "Groapă",
+            contact=Contact(email=email, consent=True),
+        )).registry_number
+
+    report(MARIA)
+    refused = report("gresit@example.ro")
+    assert _send(engine, inbox.port, city="lugoj").failed == 1
+    report(MARIA)  # waits
+    at = run_app("admin", user=head)
+    ro = {m.label: m.value for m in at.metric}
+    english = run_app(user=head)  # the landing page runs in Romanian (see test_pages)
+    english.query_params["lang"] = "en"
+    en = {m.label: m.value for m in english.switch_page("views/admin.py").run().metric}
     assert ro == {"De trimis": "1", "Trimise": "1", "Eșuate": "1", "Fără adresă": "0"}
     assert en == {"To send": "1", "Sent": "1", "Failed": "1", "No address": "0"}
     assert any("Setați SESIZARI_SMTP_HOST, SESIZARI_MAIL_FROM" in w.value for w in at.warning)

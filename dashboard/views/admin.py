@@ -456,7 +456,8 @@ with tab_mail:
     widgets.grid(
         widgets.headers(problems.assign(
             about=[widgets.label("event", k) for k in problems["about"]],
-            status=[t(f"mail_state.{s}") for s in problems["status"]],
+            status=[t("mail_state.failed" if s == "failed" else "mail_state.retrying")
+                    for s in problems["status"]],
         )),
         data.zone(city),
     )  # fmt: skip

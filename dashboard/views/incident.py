@@ -175,6 +175,8 @@ widgets.grid(
                 for label, name in zip(history["actor_label"], history["actor_name"], strict=True)
             ],
             t("col.text"): texts,
+            t("col.mail"): [widgets.mail_state(s, at, zone) for s, at in zip(
+                history["mail_status"], history["mail_sent_at"], strict=True)],
         }
     ),
     zone,
