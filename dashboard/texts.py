@@ -456,14 +456,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "admin.categories": ("Categorii", "Categories"),
     "admin.rules": ("Reguli de repartizare", "Routing rules"),
     "admin.settings": ("Setări oraș", "City settings"),
-    "admin.mail": ("E-mailuri către reclamanți", "E-mails to reporters"),
+    "admin.mail": ("E-mailuri", "E-mails"),
     "admin.mail_note": (
-        "Cine lasă o adresă de e-mail primește numărul sesizării și fiecare schimbare de stare."
+        "Cine lasă o adresă de e-mail primește numărul sesizării și fiecare schimbare de stare;"
+        " un compartiment cu adresă primește sesizările repartizate lui."
         " Mesajele pleacă la rularea comenzii `python -m sesizari notify send`; un mesaj"
         " neprimit de server este reîncercat de cel mult 8 ori.",
         "Whoever leaves an e-mail address receives the report's number and each change of"
-        " status. The messages leave when `python -m sesizari notify send` runs; a message the"
-        " server does not take is tried again, up to 8 times.",
+        " status; a department with an address receives the reports routed to it. The"
+        " messages leave when `python -m sesizari notify send` runs; a message the server"
+        " does not take is tried again, up to 8 times.",
     ),
     "admin.mail_off": (
         "Nu este configurat un server de e-mail: mesajele așteaptă. Setați {settings}.",
@@ -936,6 +938,17 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col.share_within_p80": ("În estimarea p80 (%)", "Within the p80 estimate (%)"),
     "col.about": ("Despre", "About"),
     "col.mail": ("E-mail către reclamant", "E-mail to the reporter"),
+    "col.recipient": ("Către", "To"),
+    "mail_to.reporter": ("Reclamant", "Reporter"),
+    "admin.department_mail": ("E-mailul compartimentului", "The department's e-mail"),
+    "admin.department_mail_note": (
+        "Adresa primește un mesaj pentru fiecare sesizare repartizată compartimentului sau"
+        " redirecționată către el (cu locul, adresa și descrierea, fără datele reclamantului)."
+        " Goală: niciun mesaj.",
+        "The address receives a message for each report routed or re-routed to the department"
+        " (with the place, the address and the description, never the reporter's details)."
+        " Empty: no messages.",
+    ),
     "mail_state.sent": ("Trimis la {at}", "Sent on {at}"),
     "mail_state.skipped": ("Fără adresă", "No address"),
     "col.attempts": ("Încercări", "Attempts"),

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from sesizari import auth, catalog, notifications
 from sesizari.auth import StaffUser
 from sesizari.errors import NotFoundError, PermissionDeniedError, ValidationError
+from sesizari.incidents import EMAIL_RE
 from sesizari.vocab import Role, ro_count
 
 #: City settings an admin may change: name -> (type, minimum, maximum) for numbers.
@@ -425,6 +426,27 @@ def set_department_active(engine: Engine, user: StaffUser, code: str, active: bo
         conn.execute(
             sa.text("UPDATE departments SET active = :a WHERE city_id = :c AND department_id = :d"),
             {"a": bool(active), "c": user.city_id, "d": row.department_id},
+        )
+
+
+def set_department_email(engine: Engine, user: StaffUser, code: str, email: str | None) -> None:
+    """The mailbox that receives a message for each report registered for
+    the department or re-routed to it (migration 0036); empty: none.  A
+    shared mailbox (``drumuri@primarie.ro``) outlives its staff."""
+    _require_admin(user)
+    email = (email or "").strip() or None
+    if email is not None and (len(email) > 254 or not EMAIL_RE.fullmatch(email)):
+        raise ValidationError(
+            "email",
+            f"{email!r} is not a valid e-mail address (one address, like drumuri@primarie.ro)",
+            ro=f"{email!r} nu este o adresă de e-mail validă (o singură adresă, ca"
+            " drumuri@primarie.ro)",
+        )
+    with engine.begin() as conn:
+        row = _locked(conn, user.city_id, "departments", code)
+        conn.execute(
+            sa.text("UPDATE departments SET email = :e WHERE city_id = :c AND department_id = :d"),
+            {"e": email, "c": user.city_id, "d": row.department_id},
         )
 
 

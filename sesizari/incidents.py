@@ -811,6 +811,7 @@ def get_events(
             " CASE WHEN NOT :pub THEN n.sent_at END AS mail_sent_at"
             " FROM incident_events e JOIN cities c USING (city_id)"
             " LEFT JOIN notifications n ON n.city_id = e.city_id AND n.event_id = e.event_id"
+            "  AND n.recipient = 'reporter'"
             " LEFT JOIN users u ON u.city_id = e.city_id AND u.user_id = e.actor_user_id"
             " LEFT JOIN users a ON e.kind = 'assigned' AND a.city_id = e.city_id"
             "  AND a.username = e.data->>'assignee'"

@@ -1,4 +1,5 @@
-"""The e-mail a reporter receives about their report, in Romanian then English.
+"""The e-mails about a report, in Romanian then English: to its reporter, and
+to the department it is routed to (:func:`compose_for_department`).
 
 Only public words go in it, the same the tracking page shows: the number,
 the category, the department, the status, and staff text that does not look
@@ -7,9 +8,9 @@ report and nobody checked that it is theirs, so the message tells it nothing
 a stranger holding the number could not read.  A hidden text is replaced by
 a line that says where to ask for it.
 
-The subject is made of the number and fixed words only: no text typed by a
-citizen or by staff reaches a header.  The body is plain text, so nothing in
-it is markup to escape.
+The subject is made of the number, fixed words and (for a department) the
+category's name only: no text typed by a citizen or by staff reaches a
+header.  The body is plain text, so nothing in it is markup to escape.
 """
 
 from __future__ import annotations
@@ -129,20 +130,102 @@ def _part(row: Mapping[str, Any], public_url: str, lang: int) -> list[str]:
 
 
 def compose(row: Mapping[str, Any], mail_from: str, public_url: str = "") -> EmailMessage:
-    """The message about the event ``row`` (a row of the outbox's claim query).
+    """The message to the reporter about the event ``row`` (a row of the
+    outbox's claim query).
 
     Raises ``ValueError`` when the sender or recipient cannot be written as
     an address (the outbox then gives up on this message).
     """
+    body = [*_part(row, public_url, 0), "", "— English —", "", *_part(row, public_url, 1)]
+    subject = f"Sesizarea nr. {row['registry_number']} {WHAT[row['kind']][0]}"
+    return _message(row, mail_from, subject, body)
+
+
+#: How a department's message says why the report is theirs.
+ROUTED: dict[str, tuple[str, str, str]] = {
+    # subject's first words, Romanian sentence, English sentence
+    "created": ("Sesizare nouă", "a fost repartizată compartimentului",
+                "has been routed to"),
+    "rerouted": ("Sesizare redirecționată", "a fost redirecționată către compartimentul",
+                 "has been re-routed to"),
+}  # fmt: skip
+
+
+def _department_part(row: Mapping[str, Any], public_url: str, lang: int) -> list[str]:
+    number = row["registry_number"]
+    category = (row["category_ro"], row["category_en"])[lang]
+    department = (row["department_ro"], row["department_en"])[lang]
+    when = _local(row["event_at"], row["timezone"])
+    routed = ROUTED[row["kind"]][1 + lang]
+    lines = [
+        (
+            f"Sesizarea nr. {number} ({category}) {routed} {department} la {when}.",
+            f"Report {number} ({category}) {routed} {department} on {when}.",
+        )[lang],
+    ]
+    place = f"{row['lat']:.6f}, {row['lon']:.6f}"
+    if row["assignee"]:
+        lines.append((f"Responsabil: {row['assignee']}", f"Assignee: {row['assignee']}")[lang])
+    lines += [
+        (f"Adresa: {row['address'] or '—'}", f"Address: {row['address'] or '—'}")[lang],
+        (f"Locul: {place}", f"Place: {place}")[lang],
+        "",
+        ("Descrierea:", "Description:")[lang],
+        row["description"]
+        if row["description"] is not None
+        else (
+            "Descrierea pare să conțină date personale; o citiți în aplicație.",
+            "The description seems to hold personal data; read it in the application.",
+        )[lang],
+        "",
+    ]
+    if public_url:
+        link = f"{public_url}/incident?id={number}"
+        lines.append((f"Fișa sesizării: {link}", f"The report's page: {link}")[lang])
+    else:
+        lines.append(
+            (
+                f"Fișa sesizării: în aplicație, pagina „Fișa sesizării”, cu numărul {number}.",
+                f"The report's page: in the application, the Incident page, number {number}.",
+            )[lang]
+        )
+    lines.append(
+        (
+            f"Sesizări {row['city_ro']}: mesaj trimis automat compartimentului.",
+            f"Sesizari {row['city_en']}: an automatic message to the department.",
+        )[lang]
+    )
+    return lines
+
+
+def compose_for_department(
+    row: Mapping[str, Any], mail_from: str, public_url: str = ""
+) -> EmailMessage:
+    """The message to a department's mailbox about a report registered for
+    it or re-routed to it (``row``: a row of the outbox's claim query).
+
+    It goes to the city's own mailbox and carries what staff work from: the
+    place, the address and the description, unless the description looks
+    like it holds personal data (it stays in the application).  Never the
+    reporter's contact details.
+    """
+    body = [*_department_part(row, public_url, 0), "", "— English —", "",
+            *_department_part(row, public_url, 1)]  # fmt: skip
+    subject = f"{ROUTED[row['kind']][0]} nr. {row['registry_number']}: {row['category_ro']}"
+    return _message(row, mail_from, subject, body)
+
+
+def _message(
+    row: Mapping[str, Any], mail_from: str, subject: str, body: list[str]
+) -> EmailMessage:
     message = EmailMessage()
     username, _, domain = mail_from.rpartition("@")
     message["From"] = Address(f"Sesizări {row['city_ro']}", username, domain)
     message["To"] = row["email"]
-    message["Subject"] = f"Sesizarea nr. {row['registry_number']} {WHAT[row['kind']][0]}"
+    message["Subject"] = subject
     message["Date"] = format_datetime(row["event_at"])
     message["Message-ID"] = make_msgid("sesizari", domain or None)
     # RFC 3834: out-of-office robots do not answer an automatic message.
     message["Auto-Submitted"] = "auto-generated"
-    body = [*_part(row, public_url, 0), "", "— English —", "", *_part(row, public_url, 1)]
     message.set_content("\n".join(body) + "\n")
     return message

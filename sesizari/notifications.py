@@ -1,12 +1,15 @@
-"""The outbox: e-mails to reporters, written with the events, sent with retries.
+"""The outbox: e-mails to reporters and departments, written with the events,
+sent with retries.
 
 An event that concerns the reporter (registration, a status change, a public
 update...) puts a row in ``notifications`` in its own transaction (the
-trigger of migration 0035).  :func:`send_due` delivers the rows that are due,
-one transaction each: the row is locked (``SKIP LOCKED``: two senders never
-take the same one), the message is sent, and the outcome is written before
-the commit.  A crash between the server's acceptance and the commit sends
-that one message again on the next run; nothing is ever lost.
+trigger of migration 0035); a report registered for a department, or
+re-routed to it, one for the department's mailbox (migration 0036).
+:func:`send_due` delivers the rows that are due, one transaction each: the
+row is locked (``SKIP LOCKED``: two senders never take the same one), the
+message is sent, and the outcome is written before the commit.  A crash
+between the server's acceptance and the commit sends that one message again
+on the next run; nothing is ever lost.
 
 Outcomes: ``sent``; ``skipped`` when the address is gone (erased, expired)
 or was never usable; ``failed`` when the server refused it for good, or after
@@ -28,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from sesizari.mailer import MailConfigError, PermanentFailure, TemporaryFailure
-from sesizari.notices import compose
+from sesizari.notices import compose, compose_for_department
 from sesizari.opendata import unless_personal
 from sesizari.settings import Settings
 
@@ -67,19 +70,25 @@ class SendReport:
 # The row to send next, with everything the message says.  Staff text goes
 # through the same filter as on the tracking page (a fixed fragment, no input).
 _CLAIM = sa.text(
-    "SELECT n.city_id, n.notification_id, n.attempts, e.kind, e.data,"  # noqa: S608
+    "SELECT n.city_id, n.notification_id, n.attempts, n.recipient, e.kind, e.data,"  # noqa: S608
     " e.created_at AS event_at, e.body IS NOT NULL AS has_text,"
     " " + unless_personal("e.body") + " AS text,"
     " i.registry_number, ci.name_ro AS city_ro, ci.name_en AS city_en, ci.timezone,"
     " cat.name_ro AS category_ro, cat.name_en AS category_en,"
-    " d.name_ro AS department_ro, d.name_en AS department_en, c.email"
+    " d.name_ro AS department_ro, d.name_en AS department_en,"
+    " i.address, ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon,"
+    " CASE WHEN i.description_public THEN i.description END AS description,"
+    " u.full_name AS assignee,"
+    " CASE n.recipient WHEN 'reporter' THEN c.email ELSE rd.email END AS email"
     " FROM notifications n"
     " JOIN incident_events e ON e.city_id = n.city_id AND e.event_id = n.event_id"
     " JOIN incidents i ON i.city_id = n.city_id AND i.incident_id = n.incident_id"
     " JOIN cities ci ON ci.city_id = n.city_id"
     " JOIN categories cat ON cat.city_id = i.city_id AND cat.category_id = i.category_id"
     " JOIN departments d ON d.city_id = i.city_id AND d.department_id = i.department_id"
+    " LEFT JOIN users u ON u.city_id = i.city_id AND u.user_id = i.assignee_user_id"
     " LEFT JOIN incident_contacts c ON c.city_id = n.city_id AND c.incident_id = n.incident_id"
+    " LEFT JOIN departments rd ON rd.city_id = n.city_id AND rd.department_id = n.department_id"
     " WHERE n.status = 'pending' AND n.next_attempt_at <= COALESCE(:now, now())"
     "  AND (CAST(:city AS text) IS NULL OR ci.slug = :city)"
     " ORDER BY n.next_attempt_at, n.notification_id"
@@ -152,7 +161,8 @@ def send_due(
             if row is None:
                 break
             if row.email is None:
-                _finish(conn, row, "skipped", tried=0, error="no address (erased)", now=now)
+                gone = "erased" if row.recipient == "reporter" else "removed from the department"
+                _finish(conn, row, "skipped", tried=0, error=f"no address ({gone})", now=now)
                 report.skipped += 1
             else:
                 _deliver(conn, row, settings, mailer, report, now)
@@ -170,7 +180,8 @@ def _deliver(
     now: datetime | None,
 ) -> None:
     try:
-        message = compose(row._mapping, settings.mail_from, settings.public_url)
+        write = compose if row.recipient == "reporter" else compose_for_department
+        message = write(row._mapping, settings.mail_from, settings.public_url)
     except ValueError as exc:
         _finish(conn, row, "skipped", tried=0, error=f"the address cannot be used: {exc}", now=now)
         report.skipped += 1
@@ -226,12 +237,15 @@ def outbox_problems(engine: Engine, city: str, limit: int = 20) -> pd.DataFrame:
     with engine.connect() as conn:
         return pd.read_sql(
             sa.text(
-                "SELECT i.registry_number, e.kind AS about, n.status, n.attempts, n.last_error,"
+                "SELECT i.registry_number, e.kind AS about, n.recipient, d.code AS department,"
+                " n.status, n.attempts, n.last_error,"
                 " CASE WHEN n.status = 'pending' THEN n.next_attempt_at END AS next_attempt_at,"
                 " n.created_at AS queued_at"
                 " FROM notifications n JOIN cities ci USING (city_id)"
                 " JOIN incidents i ON i.city_id = n.city_id AND i.incident_id = n.incident_id"
                 " JOIN incident_events e ON e.city_id = n.city_id AND e.event_id = n.event_id"
+                " LEFT JOIN departments d ON d.city_id = n.city_id"
+                "  AND d.department_id = n.department_id"
                 " WHERE ci.slug = :city AND (n.status = 'failed'"
                 "  OR (n.status = 'pending' AND n.attempts > 0))"
                 " ORDER BY n.created_at DESC, n.notification_id DESC LIMIT :lim"

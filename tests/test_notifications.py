@@ -407,6 +407,98 @@ def test_the_demo_history_queues_nothing_and_the_administrator_sees_the_outbox(l
     [problems] = [d.value for d in at.dataframe if "Încercări" in d.value.columns]
     assert list(problems["Număr"]) == [refused]
     assert list(problems["Despre"]) == ["Înregistrată"]
+    assert list(problems["Către"]) == ["Reclamant"]
     assert list(problems["Stare"]) == ["Eșuat"]
     assert "550" in problems["Răspunsul serverului"].iloc[0]
     assert "gresit" not in problems.to_csv()
+
+
+@pytest.fixture
+def city_admin(engine, city):
+    from sesizari import auth, catalog
+
+    with engine.begin() as conn:
+        catalog.create_user(conn, city["city_id"], username="sef", full_name="Șef", role="admin")
+        return auth.load_user(conn, "testville", "sef")
+
+
+def test_the_department_is_told_of_a_report_routed_to_it(engine, city, city_admin, inbox):
+    from sesizari import admin
+    from sesizari.incidents import get_events, reroute
+
+    admin.set_department_email(engine, city_admin, "roads", " drumuri@testville.ro ")
+    admin.set_department_email(engine, city_admin, "lighting", "iluminat@testville.ro")
+    number = create_incident(engine, NewIncident(
+        "testville", "pothole", TEST_LAT, TEST_LON, "Groapă adâncă lângă trecere",
+        address="Str. Bucegi 12",
+        contact=Contact(name="Maria Pop", phone="0711111111", consent=True),
+    )).registry_number
+    private = create_incident(engine, NewIncident(
+        "testville", "pothole", TEST_LAT, TEST_LON, "Sunați-mă la 0722 333 444",
+    )).registry_number
+    create_incident(engine, NewIncident(  # another system's record: no message
+        "testville", "pothole", TEST_LAT, TEST_LON, "Import", channel="feed",
+        source="registru", external_id="17",
+    ))
+    assert _send(engine, inbox.port).sent == 2
+    first, second = inbox.messages
+    assert first["To"] == "drumuri@testville.ro"
+    assert first["Subject"] == f"Sesizare nouă nr. {number}: Groapă"
+    body = _body(first)
+    assert f"Sesizarea nr. {number} (Groapă) a fost repartizată compartimentului Drumuri" in body
+    assert "Adresa: Str. Bucegi 12" in body
+    assert f"Locul: {TEST_LAT:.6f}, {TEST_LON:.6f}" in body
+    assert "Descrierea:\nGroapă adâncă lângă trecere" in body
+    assert f"https://sesizari.testville.ro/incident?id={number}" in body
+    assert f"Report {number} (Pothole) has been routed to Roads" in body
+    assert "Maria" not in body and "0711111111" not in body  # never the reporter's details
+    withheld = _body(second)
+    assert second["Subject"] == f"Sesizare nouă nr. {private}: Groapă"
+    assert "0722 333 444" not in withheld
+    assert "Descrierea:\nDescrierea pare să conțină date personale; o citiți în aplicație." in (
+        withheld)
+    reroute(engine, "testville", number, STAFF, reason="E un stâlp", category="street_light")
+    assert _send(engine, inbox.port).sent == 1
+    moved = inbox.messages[-1]
+    assert moved["To"] == "iluminat@testville.ro"
+    assert moved["Subject"] == f"Sesizare redirecționată nr. {number}: Iluminat"
+    assert "a fost redirecționată către compartimentul Iluminat" in _body(moved)
+    # the staff's history shows each event once, and no reporter's e-mail
+    with engine.connect() as conn:
+        events = get_events(conn, "testville", number)
+    assert [(e["kind"], e["mail_status"]) for e in events] == [
+        ("created", None), ("rerouted", None)]
+
+
+def test_a_department_s_address_is_checked(engine, city, city_admin):
+    from sesizari import admin
+
+    for bad in ("drumuri", "a@b.ro, c@d.ro", "drumuri @primarie.ro"):
+        with pytest.raises(ValidationError, match="is not a valid e-mail address") as caught:
+            admin.set_department_email(engine, city_admin, "roads", bad)
+        assert "nu este o adresă de e-mail validă" in caught.value.says("ro")
+    with pytest.raises(sa.exc.IntegrityError, match="departments_email_check"), engine.begin() as c:
+        c.execute(sa.text("UPDATE departments SET email = 'x@y.ro\nBcc: z@w.ro'"))
+    admin.set_department_email(engine, city_admin, "roads", "drumuri@testville.ro")
+    admin.set_department_email(engine, city_admin, "roads", "  ")  # empty: no messages
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(email) FROM departments")).scalar_one() == 0
+
+
+def test_the_administrator_sets_a_department_s_mailbox(lugoj):
+    from tests.apptest_support import load_user, run_app, shown
+
+    at = run_app("admin", user=load_user(lugoj, "admin"))
+    at.selectbox(key="dm_department").select("roads").run()
+    at.text_input(key="dm_email_roads").input("drumuri@primarialugoj.ro").run()
+    at.button(key="dm_save").click().run()
+    assert not at.exception
+    with lugoj.connect() as conn:
+        emails = dict(conn.execute(sa.text(
+            "SELECT d.code, d.email FROM departments d JOIN cities c USING (city_id)"
+            " WHERE c.slug = 'lugoj' AND d.email IS NOT NULL")).all())
+    assert emails == {"roads": "drumuri@primarialugoj.ro"}
+    at.text_input(key="dm_email_roads").input("drumuri").run()
+    at.button(key="dm_save").click().run()
+    errors = [shown(e.value) for e in at.error]
+    assert "Eroare: e-mailul: 'drumuri' nu este o adresă de e-mail validă" in errors[0]

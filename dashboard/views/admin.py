@@ -151,10 +151,30 @@ def rename_form(kind: str, rows: pd.DataFrame) -> None:
                                          name_en=name_en), "admin.saved", refresh=True)  # fmt: skip
 
 
+def department_mail_form(rows: pd.DataFrame) -> None:
+    """The mailbox told of each report routed to a department: the one shown
+    is the chosen department's own, and "Salvează" saves only a change."""
+    with st.container(border=True):
+        st.markdown(f"**{t('admin.department_mail')}**")
+        names = dict(zip(rows["code"], rows[widgets.name_column()], strict=True))
+        current = {c: e if isinstance(e, str) else "" for c, e in zip(
+            rows["code"], rows["email"], strict=True)}  # fmt: skip
+        c1, c2 = st.columns(2)
+        code = c1.selectbox(t("admin.department"), list(names), key="dm_department",
+                            format_func=names.get)  # fmt: skip
+        email = c2.text_input(t("report.email"), value=current[code], max_chars=254,
+                              key=f"dm_email_{code}")  # fmt: skip
+        st.caption(t("admin.department_mail_note"))
+        if st.button(t("incident.save"), key="dm_save", disabled=email.strip() == current[code]):
+            attempt(lambda: admin.set_department_email(engine, user, code, email), "admin.saved",
+                    refresh=True)  # fmt: skip
+
+
 with tab_deps:
     widgets.grid(widgets.headers(departments))
     rename_form("department", departments)
     switch_form("department", departments)
+    department_mail_form(departments)
     with st.form("new_department"):
         c1, c2, c3 = st.columns(3)
         code = c1.text_input(t("admin.code"), key="nd_code")
@@ -454,8 +474,11 @@ with tab_mail:
         column.metric(t(f"mail_status.{status}"), widgets.number(n))
     st.markdown(f"**{t('admin.mail_problems')}**")
     widgets.grid(
-        widgets.headers(problems.assign(
+        widgets.headers(problems.drop(columns="department").assign(
             about=[widgets.label("event", k) for k in problems["about"]],
+            recipient=[t("mail_to.reporter") if r == "reporter" else dep_name(d) or d
+                       for r, d in zip(problems["recipient"], problems["department"],
+                                       strict=True)],
             status=[t("mail_state.failed" if s == "failed" else "mail_state.retrying")
                     for s in problems["status"]],
         )),
