@@ -23,6 +23,8 @@ from email.utils import format_datetime, make_msgid
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sesizari.commitments import setting
+
 #: What happened, as the subject and the first sentence say it.
 WHAT: dict[str, tuple[str, str]] = {
     "created": ("a fost înregistrată", "has been registered"),
@@ -86,6 +88,17 @@ def _details(row: Mapping[str, Any], lang: int) -> list[str]:
     if kind in TEXT_HEADING and row["has_text"]:
         lines += ["", TEXT_HEADING[kind][lang]]
         lines.append(row["text"] if row["text"] is not None else HIDDEN_TEXT[lang])
+    if kind == "resolved" and row["has_pin"]:
+        days = setting(row["city_settings"], "verification_days")
+        lines += [
+            "",
+            (
+                f"Nu este rezolvată? Spuneți-ne pe pagina de urmărire în {days} zile, cu PIN-ul"
+                " primit la înregistrare: sesizarea se redeschide.",
+                f"Not fixed? Tell us on the tracking page within {days} days, with the PIN you"
+                " were given when reporting: the report reopens.",
+            )[lang],
+        ]
     return lines
 
 

@@ -75,7 +75,11 @@ _CLAIM = sa.text(
     " " + unless_personal("e.body") + " AS text,"
     " i.registry_number, ci.name_ro AS city_ro, ci.name_en AS city_en, ci.timezone,"
     " cat.name_ro AS category_ro, cat.name_en AS category_en,"
-    " d.name_ro AS department_ro, d.name_en AS department_en,"
+    # a department's message names that department, even if the report has
+    # moved on since; the reporter's names the one that has it now
+    " COALESCE(rd.name_ro, d.name_ro) AS department_ro,"
+    " COALESCE(rd.name_en, d.name_en) AS department_en,"
+    " i.pin_hash IS NOT NULL AS has_pin, ci.settings AS city_settings,"
     " i.address, ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon,"
     " CASE WHEN i.description_public THEN i.description END AS description,"
     " u.full_name AS assignee,"

@@ -164,13 +164,18 @@ def test_which_events_write_to_the_reporter(engine, city, inbox):
     assert "echipa 2" not in "".join(_body(m) for m in inbox.messages)
 
 
-def test_the_reporters_own_verdict_and_a_rolled_back_change_write_nothing(engine, city):
+def test_the_reporters_own_verdict_and_a_rolled_back_change_write_nothing(engine, city, inbox):
     created = create_incident(engine, NewIncident(
         "testville", "pothole", TEST_LAT, TEST_LON, "Groapă",
         contact=Contact(email=MARIA, consent=True), want_pin=True,
     ))
     number = created.registry_number
     perform(engine, "testville", number, Action.RESOLVE, STAFF, text="Plombat")
+    assert _send(engine, inbox.port).sent == 2
+    resolved = _body(inbox.messages[-1])
+    assert ("Nu este rezolvată? Spuneți-ne pe pagina de urmărire în 14 zile, cu PIN-ul primit"
+            " la înregistrare: sesizarea se redeschide.") in resolved
+    assert created.pin not in resolved  # the PIN is the reporter's secret, never mailed
     accountability.dispute_fix(engine, number, created.pin, "Nu e reparată")
     kinds = [kind for _, kind, *_ in _outbox(engine)]
     assert kinds == ["created", "resolved"]  # not the dispute, not the reopen it causes
@@ -378,7 +383,7 @@ def test_the_incident_page_says_whether_the_reporter_was_told(lugoj, inbox):
 
 
 def test_the_demo_history_queues_nothing_and_the_administrator_sees_the_outbox(lugoj, inbox):
-    from tests.apptest_support import load_user, run_app
+    from tests.apptest_support import load_user, run_app, shown
 
     engine = lugoj
     head = load_user(engine, "admin")
@@ -403,7 +408,8 @@ def test_the_demo_history_queues_nothing_and_the_administrator_sees_the_outbox(l
     en = {m.label: m.value for m in english.switch_page("views/admin.py").run().metric}
     assert ro == {"De trimis": "1", "Trimise": "1", "Eșuate": "1", "Fără adresă": "0"}
     assert en == {"To send": "1", "Sent": "1", "Failed": "1", "No address": "0"}
-    assert any("Setați SESIZARI_SMTP_HOST, SESIZARI_MAIL_FROM" in w.value for w in at.warning)
+    assert any("Setați SESIZARI_SMTP_HOST, SESIZARI_MAIL_FROM" in shown(w.value)
+               for w in at.warning)
     [problems] = [d.value for d in at.dataframe if "Încercări" in d.value.columns]
     assert list(problems["Număr"]) == [refused]
     assert list(problems["Despre"]) == ["Înregistrată"]
@@ -502,3 +508,18 @@ def test_the_administrator_sets_a_department_s_mailbox(lugoj):
     at.button(key="dm_save").click().run()
     errors = [shown(e.value) for e in at.error]
     assert "Eroare: e-mailul: 'drumuri' nu este o adresă de e-mail validă" in errors[0]
+
+
+def test_a_report_moved_on_before_sending_still_names_the_department_told(
+    engine, city, city_admin, inbox
+):
+    from sesizari import admin
+    from sesizari.incidents import reroute
+
+    admin.set_department_email(engine, city_admin, "roads", "drumuri@testville.ro")
+    number = _report(engine, email=None)
+    reroute(engine, "testville", number, STAFF, reason="E un stâlp", category="street_light")
+    _send(engine, inbox.port)
+    [message] = inbox.messages  # lighting has no mailbox
+    assert message["To"] == "drumuri@testville.ro"
+    assert "a fost repartizată compartimentului Drumuri la" in _body(message)

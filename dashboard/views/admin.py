@@ -468,7 +468,7 @@ with tab_mail:
     counts, problems = admin.outbox(engine, user)
     missing = mail_settings_missing(data.settings())
     if missing:
-        st.warning(t("admin.mail_off", settings=", ".join(missing)))
+        st.warning(t_md("admin.mail_off", settings=", ".join(missing)))
     st.caption(t("admin.mail_note"))
     for column, (status, n) in zip(st.columns(len(counts)), counts.items(), strict=True):
         column.metric(t(f"mail_status.{status}"), widgets.number(n))
