@@ -206,6 +206,12 @@ def create_app(engine: Engine | None = None, reader: Engine | None = None) -> Fa
     @app.post(
         "/requests.{fmt}",
         summary="Create a service request (needs an api_key)",
+        description=(
+            "The reporter's `first_name`, `last_name`, `email` and `phone` are stored apart"
+            " and never published. An `email` receives the registration number and each"
+            " step of the request (taken up, resolved, rejected...), where the city has set"
+            " up its mail server."
+        ),
         responses=POST_RESPONSES,
     )
     def post_request(fmt: Format, fields: Annotated[ServiceRequestFields, Form()]) -> Response:
