@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import psycopg
 import sqlalchemy as sa
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -394,16 +395,36 @@ def notify_send(
     missing = mail_settings_missing(settings)
     if missing:
         _fail(SesizariError(f"no mail server: set {' and '.join(missing)} (see .env.example)"))
-    engine = db.get_engine()
+    engine: sa.Engine | None = None
     while True:
         try:
+            if engine is None:
+                engine = db.get_engine()
+                _known_city(engine, city)
             report = _send_round(engine, settings, city, limit)
         except SesizariError as exc:
             _fail(exc)
-        typer.echo(str(report))
+        except (sa.exc.OperationalError, psycopg.OperationalError) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip()
+            if not every:
+                _fail(SesizariError(f"the database cannot be reached: {reason}"))
+            # a service outlives a database restart: the next round tries again
+            typer.secho(f"database unreachable, next round in {every:g} s: {reason}",
+                        fg="yellow", err=True)  # fmt: skip
+        else:
+            typer.echo(str(report))
         if not every:
             return
         time.sleep(every)
+
+
+def _known_city(engine: sa.Engine, city: str | None) -> None:
+    """Refuse a city that does not exist (a typo would otherwise send nothing, silently)."""
+    if city is not None:
+        from sesizari.catalog import get_city
+
+        with engine.connect() as conn:
+            get_city(conn, city)
 
 
 def _send_round(engine: sa.Engine, settings: Settings, city: str | None, limit: int) -> SendReport:
@@ -435,6 +456,7 @@ def notify_status(city: str = typer.Option(..., help="City slug.")) -> None:
 
     try:
         engine = db.get_engine()
+        _known_city(engine, city)
         counts = outbox_counts(engine, city)
         problems = outbox_problems(engine, city)
     except SesizariError as exc:

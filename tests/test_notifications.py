@@ -334,6 +334,7 @@ def test_the_command_line(engine, city, inbox, monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv("SESIZARI_MAIL_FROM", "sesizari@testville.ro")
         sent = runner.invoke(app, ["notify", "send", "--city", "testville"])
         status = runner.invoke(app, ["notify", "status", "--city", "testville"])
+        typo = runner.invoke(app, ["notify", "send", "--city", "testvile"])
     finally:
         db.get_engine().dispose()
         db._engine_for.cache_clear()
@@ -343,6 +344,7 @@ def test_the_command_line(engine, city, inbox, monkeypatch: pytest.MonkeyPatch):
     assert "sent 1, will retry 0, failed 0, skipped 0" in sent.output
     assert MARIA not in sent.output
     assert "pending 0, sent 1, failed 0, skipped 0" in status.output
+    assert typo.exit_code == 1 and "No city 'testvile'; known cities: testville" in typo.output
     assert inbox.messages[0]["Subject"] == f"Sesizarea nr. {number} a fost înregistrată"
     # without a public address, the message gives the number, not a link
     assert "/track?id=" not in _body(inbox.messages[0])
@@ -523,3 +525,35 @@ def test_a_report_moved_on_before_sending_still_names_the_department_told(
     [message] = inbox.messages  # lighting has no mailbox
     assert message["To"] == "drumuri@testville.ro"
     assert "a fost repartizată compartimentului Drumuri la" in _body(message)
+
+
+def test_the_sender_as_a_service_outlives_a_database_that_is_down(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    env = {**os.environ, "SESIZARI_SMTP_HOST": "127.0.0.1", "SESIZARI_MAIL_FROM": "s@t.ro",
+           "DATABASE_URL": f"postgresql+psycopg://nobody@127.0.0.1:{_free_port()}/none"}
+    once = subprocess.run([sys.executable, "-m", "sesizari", "notify", "send"], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert once.returncode == 1
+    assert "Error: the database cannot be reached" in once.stderr
+    err = tmp_path / "err.txt"
+    with err.open("w") as sink:
+        service = subprocess.Popen(
+            [sys.executable, "-m", "sesizari", "notify", "send", "--every", "0.2"],
+            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=sink,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while err.read_text().count("database unreachable") < 2:
+                assert service.poll() is None, err.read_text()  # still running
+                assert time.monotonic() < deadline, err.read_text()
+                time.sleep(0.2)
+        finally:
+            service.terminate()
+            service.wait(10)
+    assert "database unreachable, next round in 0.2 s" in err.read_text()
