@@ -204,6 +204,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "account.changed": ("Parola a fost schimbată.", "The password was changed."),
     "account.history": ("Istoricul contului", "The account's history"),
     "account.created": ("Cont creat", "Account created"),
+    "account.email_set": ("adresă de e-mail nouă", "new e-mail address"),
     "account.password_set": ("parolă nouă", "new password"),
     "account.by_system": ("Linia de comandă", "The command line"),
     "account.yes": ("da", "yes"),
@@ -940,6 +941,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col.mail": ("E-mail către reclamant", "E-mail to the reporter"),
     "col.recipient": ("Către", "To"),
     "mail_to.reporter": ("Reclamant", "Reporter"),
+    "admin.user_email_help": (
+        "Primește un mesaj pentru fiecare sesizare dată acestui cont (de o regulă de"
+        " repartizare sau de un coleg). Goală: niciun mesaj.",
+        "Receives a message for each report given to this account (by a routing rule or by"
+        " a colleague). Empty: no messages.",
+    ),
     "admin.department_mail": ("E-mailul compartimentului", "The department's e-mail"),
     "admin.department_mail_note": (
         "Adresa primește un mesaj pentru fiecare sesizare repartizată compartimentului sau"

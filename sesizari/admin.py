@@ -57,7 +57,7 @@ def _require_admin(user: StaffUser) -> None:
 
 #: The city's accounts as the Administration page lists them (no password hashes).
 _ACCOUNTS = (
-    "SELECT u.username, u.full_name, u.role, d.code AS department, u.active"
+    "SELECT u.username, u.full_name, u.role, d.code AS department, u.email, u.active"
     " FROM users u LEFT JOIN departments d ON d.city_id = u.city_id"
     " AND d.department_id = u.department_id WHERE u.city_id = :c"
 )
@@ -124,9 +124,12 @@ def create_user(
     role: str,
     department: str | None,
     password: str,
+    email: str | None = None,
 ) -> int:
+    """A new staff account; ``email`` (optional) receives the reports given to it."""
     _require_admin(user)
     full_name = _full_name(full_name)
+    email = _email(email)
     hashed = auth.hash_password(password)
     with engine.begin() as conn:
         _require_free(conn, user.city_id, "users", username)
@@ -139,7 +142,21 @@ def create_user(
             role=role,
             department_code=department,
             password_hash=hashed,
+            email=email,
         )
+
+
+def _email(value: str | None) -> str | None:
+    """A staff or department mailbox as stored: trimmed, checked, None when empty."""
+    value = (value or "").strip() or None
+    if value is not None and (len(value) > 254 or not EMAIL_RE.fullmatch(value)):
+        raise ValidationError(
+            "email",
+            f"{value!r} is not a valid e-mail address (one address, like drumuri@primarie.ro)",
+            ro=f"{value!r} nu este o adresă de e-mail validă (o singură adresă, ca"
+            " drumuri@primarie.ro)",
+        )
+    return value
 
 
 def update_user(
@@ -152,9 +169,11 @@ def update_user(
     department: str | None,
     active: bool,
     password: str | None = None,
+    email: str | None = None,
 ) -> None:
     """Change a colleague's account: name, role, department, whether it may
-    sign in, and its password when one is given (empty keeps it).
+    sign in, its password when one is given (empty keeps it), and the address
+    that receives the reports given to it (None keeps it, empty removes it).
 
     Disabling an account is how someone who left loses access (accounts are
     never deleted: their name stays on the history they wrote).  Any change
@@ -171,6 +190,7 @@ def update_user(
             ro="nu vă puteți retrage propriul acces; cereți-i altui administrator",
         )
     hashed = auth.hash_password(password) if password else None
+    email = None if email is None else (_email(email) or "")
     with engine.begin() as conn:
         auth.act_as(conn, user)
         catalog.update_user(
@@ -182,6 +202,7 @@ def update_user(
             department_code=department,
             active=active,
             password_hash=hashed,
+            email=email,
         )
 
 
@@ -434,14 +455,7 @@ def set_department_email(engine: Engine, user: StaffUser, code: str, email: str 
     the department or re-routed to it (migration 0036); empty: none.  A
     shared mailbox (``drumuri@primarie.ro``) outlives its staff."""
     _require_admin(user)
-    email = (email or "").strip() or None
-    if email is not None and (len(email) > 254 or not EMAIL_RE.fullmatch(email)):
-        raise ValidationError(
-            "email",
-            f"{email!r} is not a valid e-mail address (one address, like drumuri@primarie.ro)",
-            ro=f"{email!r} nu este o adresă de e-mail validă (o singură adresă, ca"
-            " drumuri@primarie.ro)",
-        )
+    email = _email(email)
     with engine.begin() as conn:
         row = _locked(conn, user.city_id, "departments", code)
         conn.execute(

@@ -405,8 +405,10 @@ def update_user(
     department_code: str | None,
     active: bool,
     password_hash: str | None = None,
+    email: str | None = None,
 ) -> None:
-    """Change an account; ``password_hash`` None keeps the password.
+    """Change an account; ``password_hash`` None keeps the password, ``email``
+    None keeps the address and ``""`` removes it.
 
     A new password, role or department, or a disabled account, ends the
     account's open sessions (migration 0031's trigger on ``users``).
@@ -416,10 +418,12 @@ def update_user(
     conn.execute(
         sa.text(
             "UPDATE users SET full_name = :n, role = :r, department_id = :d, active = :a,"
-            " password_hash = COALESCE(:p, password_hash)"
+            " password_hash = COALESCE(:p, password_hash),"
+            " email = CASE WHEN CAST(:e AS text) IS NULL THEN email ELSE NULLIF(:e, '') END"
             " WHERE city_id = :c AND user_id = :u"
         ),
         {
+            "e": email,
             "n": full_name,
             "r": role.value,
             "d": dep,

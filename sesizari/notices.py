@@ -154,30 +154,47 @@ def compose(row: Mapping[str, Any], mail_from: str, public_url: str = "") -> Ema
     return _message(row, mail_from, subject, body)
 
 
-#: How a department's message says why the report is theirs.
+#: How a staff message says why the report is theirs: the subject's first
+#: words, then the first sentence in Romanian and in English.
 ROUTED: dict[str, tuple[str, str, str]] = {
-    # subject's first words, Romanian sentence, English sentence
-    "created": ("Sesizare nouă", "a fost repartizată compartimentului",
-                "has been routed to"),
-    "rerouted": ("Sesizare redirecționată", "a fost redirecționată către compartimentul",
-                 "has been re-routed to"),
-}  # fmt: skip
+    "created": (
+        "Sesizare nouă",
+        "Sesizarea nr. {number} ({category}) a fost repartizată compartimentului {department}"
+        " la {when}.",
+        "Report {number} ({category}) has been routed to {department} on {when}.",
+    ),
+    "rerouted": (
+        "Sesizare redirecționată",
+        "Sesizarea nr. {number} ({category}) a fost redirecționată către compartimentul"
+        " {department} la {when}.",
+        "Report {number} ({category}) has been re-routed to {department} on {when}.",
+    ),
+    "assigned": (
+        "Sesizare dată dumneavoastră",
+        "Sesizarea nr. {number} ({category}), din compartimentul {department}, v-a fost dată"
+        " la {when}.",
+        "Report {number} ({category}), of {department}, has been given to you on {when}.",
+    ),
+}
+
+
+def _staff_sentence(row: Mapping[str, Any]) -> str:
+    """Which :data:`ROUTED` entry: a person is told that it was given to them."""
+    return "assigned" if row["recipient"] == "assignee" else row["kind"]
 
 
 def _department_part(row: Mapping[str, Any], public_url: str, lang: int) -> list[str]:
     number = row["registry_number"]
-    category = (row["category_ro"], row["category_en"])[lang]
-    department = (row["department_ro"], row["department_en"])[lang]
-    when = _local(row["event_at"], row["timezone"])
-    routed = ROUTED[row["kind"]][1 + lang]
     lines = [
-        (
-            f"Sesizarea nr. {number} ({category}) {routed} {department} la {when}.",
-            f"Report {number} ({category}) {routed} {department} on {when}.",
-        )[lang],
+        ROUTED[_staff_sentence(row)][1 + lang].format(
+            number=number,
+            category=(row["category_ro"], row["category_en"])[lang],
+            department=(row["department_ro"], row["department_en"])[lang],
+            when=_local(row["event_at"], row["timezone"]),
+        )
     ]
     place = f"{row['lat']:.6f}, {row['lon']:.6f}"
-    if row["assignee"]:
+    if row["assignee"] and row["recipient"] != "assignee":
         lines.append((f"Responsabil: {row['assignee']}", f"Assignee: {row['assignee']}")[lang])
     lines += [
         (f"Adresa: {row['address'] or '—'}", f"Address: {row['address'] or '—'}")[lang],
@@ -204,8 +221,8 @@ def _department_part(row: Mapping[str, Any], public_url: str, lang: int) -> list
         )
     lines.append(
         (
-            f"Sesizări {row['city_ro']}: mesaj trimis automat compartimentului.",
-            f"Sesizari {row['city_en']}: an automatic message to the department.",
+            f"Sesizări {row['city_ro']}: mesaj trimis automat.",
+            f"Sesizari {row['city_en']}: an automatic message.",
         )[lang]
     )
     return lines
@@ -215,16 +232,19 @@ def compose_for_department(
     row: Mapping[str, Any], mail_from: str, public_url: str = ""
 ) -> EmailMessage:
     """The message to a department's mailbox about a report registered for
-    it or re-routed to it (``row``: a row of the outbox's claim query).
+    it or re-routed to it, or to the person it was given to (``row``: a row
+    of the outbox's claim query).
 
-    It goes to the city's own mailbox and carries what staff work from: the
+    It goes to the city's own mailboxes and carries what staff work from: the
     place, the address and the description, unless the description looks
     like it holds personal data (it stays in the application).  Never the
     reporter's contact details.
     """
     body = [*_department_part(row, public_url, 0), "", "— English —", "",
             *_department_part(row, public_url, 1)]  # fmt: skip
-    subject = f"{ROUTED[row['kind']][0]} nr. {row['registry_number']}: {row['category_ro']}"
+    subject = (
+        f"{ROUTED[_staff_sentence(row)][0]} nr. {row['registry_number']}: {row['category_ro']}"
+    )
     return _message(row, mail_from, subject, body)
 
 

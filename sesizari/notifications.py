@@ -4,7 +4,8 @@ sent with retries.
 An event that concerns the reporter (registration, a status change, a public
 update...) puts a row in ``notifications`` in its own transaction (the
 trigger of migration 0035); a report registered for a department, or
-re-routed to it, one for the department's mailbox (migration 0036).
+re-routed to it, one for the department's mailbox (migration 0036); a
+report given to a person, one for theirs (migration 0037).
 :func:`send_due` delivers the rows that are due, one transaction each: the
 row is locked (``SKIP LOCKED``: two senders never take the same one), the
 message is sent, and the outcome is written before the commit.  A crash
@@ -83,7 +84,8 @@ _CLAIM = sa.text(
     " i.address, ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon,"
     " CASE WHEN i.description_public THEN i.description END AS description,"
     " u.full_name AS assignee,"
-    " CASE n.recipient WHEN 'reporter' THEN c.email ELSE rd.email END AS email"
+    " CASE n.recipient WHEN 'reporter' THEN c.email WHEN 'department' THEN rd.email"
+    "  ELSE ru.email END AS email"
     " FROM notifications n"
     " JOIN incident_events e ON e.city_id = n.city_id AND e.event_id = n.event_id"
     " JOIN incidents i ON i.city_id = n.city_id AND i.incident_id = n.incident_id"
@@ -93,6 +95,7 @@ _CLAIM = sa.text(
     " LEFT JOIN users u ON u.city_id = i.city_id AND u.user_id = i.assignee_user_id"
     " LEFT JOIN incident_contacts c ON c.city_id = n.city_id AND c.incident_id = n.incident_id"
     " LEFT JOIN departments rd ON rd.city_id = n.city_id AND rd.department_id = n.department_id"
+    " LEFT JOIN users ru ON ru.city_id = n.city_id AND ru.user_id = n.user_id AND ru.active"
     " WHERE n.status = 'pending' AND n.next_attempt_at <= COALESCE(:now, now())"
     "  AND (CAST(:city AS text) IS NULL OR ci.slug = :city)"
     " ORDER BY n.next_attempt_at, n.notification_id"
@@ -165,7 +168,8 @@ def send_due(
             if row is None:
                 break
             if row.email is None:
-                gone = "erased" if row.recipient == "reporter" else "removed from the department"
+                gone = {"reporter": "erased", "department": "removed from the department",
+                        "assignee": "removed, or the account disabled"}[row.recipient]
                 _finish(conn, row, "skipped", tried=0, error=f"no address ({gone})", now=now)
                 report.skipped += 1
             else:
@@ -242,6 +246,7 @@ def outbox_problems(engine: Engine, city: str, limit: int = 20) -> pd.DataFrame:
         return pd.read_sql(
             sa.text(
                 "SELECT i.registry_number, e.kind AS about, n.recipient, d.code AS department,"
+                " u.full_name AS person,"
                 " n.status, n.attempts, n.last_error,"
                 " CASE WHEN n.status = 'pending' THEN n.next_attempt_at END AS next_attempt_at,"
                 " n.created_at AS queued_at"
@@ -250,6 +255,7 @@ def outbox_problems(engine: Engine, city: str, limit: int = 20) -> pd.DataFrame:
                 " JOIN incident_events e ON e.city_id = n.city_id AND e.event_id = n.event_id"
                 " LEFT JOIN departments d ON d.city_id = n.city_id"
                 "  AND d.department_id = n.department_id"
+                " LEFT JOIN users u ON u.city_id = n.city_id AND u.user_id = n.user_id"
                 " WHERE ci.slug = :city AND (n.status = 'failed'"
                 "  OR (n.status = 'pending' AND n.attempts > 0))"
                 " ORDER BY n.created_at DESC, n.notification_id DESC LIMIT :lim"

@@ -224,7 +224,7 @@ def test_every_change_to_an_account_is_in_its_history(demo):
         "Administrator", "Administrator", "Administrator", "Ana Popa", "-"]
     changes = list(history["changes"])
     assert changes[0] == {"full_name": "Ana Pop", "role": "staff", "department": "roads",
-                          "active": True, "password": True}  # fmt: skip
+                          "active": True, "password": True, "email": False}  # fmt: skip
     assert changes[1] == {"role": ["staff", "dept_head"], "department": ["roads", "water"],
                           "active": [True, False]}  # fmt: skip
     assert changes[2] == {"active": [False, True], "password": True}

@@ -557,3 +557,89 @@ def test_the_sender_as_a_service_outlives_a_database_that_is_down(tmp_path):
             service.terminate()
             service.wait(10)
     assert "database unreachable, next round in 0.2 s" in err.read_text()
+
+
+def test_the_person_a_report_is_given_to_is_told(engine, city, city_admin, inbox):
+    from sesizari import admin
+    from sesizari.incidents import assign
+
+    admin.update_user(engine, city_admin, "ana", full_name="Ana", role="staff",
+                      department="roads", active=True, email="ana@testville.ro")
+    admin.update_user(engine, city_admin, "ion", full_name="Ion", role="staff",
+                      department="lighting", active=True, email="ion@testville.ro")
+    admin.create_rule(engine, city_admin, name="Gropi: Ana", category="pothole",
+                      department="roads", assignee="ana")
+    ruled = _report(engine, email=None)  # the rule gives it to Ana
+    ana = Actor("ana", _user_id(engine, "ana"))
+    assign(engine, "testville", ruled, "ana", ana)  # her own doing: no message
+    light = create_incident(engine, NewIncident(
+        "testville", "street_light", TEST_LAT, TEST_LON, "Stâlp stins")).registry_number
+    assign(engine, "testville", light, "ion", STAFF)  # a colleague gives it to Ion
+    assert _send(engine, inbox.port).sent == 2
+    to_ana, to_ion = inbox.messages
+    assert to_ana["To"] == "ana@testville.ro"
+    assert to_ana["Subject"] == f"Sesizare dată dumneavoastră nr. {ruled}: Groapă"
+    body = _body(to_ana)
+    assert (f"Sesizarea nr. {ruled} (Groapă), din compartimentul Drumuri, v-a fost dată la"
+            in body)
+    assert f"Report {ruled} (Pothole), of Roads, has been given to you on" in body
+    assert "Responsabil:" not in body  # it is the reader
+    assert f"https://sesizari.testville.ro/incident?id={ruled}" in body
+    assert to_ion["To"] == "ion@testville.ro"
+    assert to_ion["Subject"] == f"Sesizare dată dumneavoastră nr. {light}: Iluminat"
+    # an account disabled before its message left is not written to
+    assign(engine, "testville", light, "ion", STAFF)
+    admin.update_user(engine, city_admin, "ion", full_name="Ion", role="staff",
+                      department="lighting", active=False)
+    report = _send(engine, inbox.port)
+    assert (report.sent, report.skipped) == (0, 1)
+    assert _outbox(engine)[-1][2:] == ("skipped", 0, "no address (removed, or the account"
+                                       " disabled)")
+
+
+def _user_id(engine, username: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT user_id FROM users WHERE username = :u"),
+                            {"u": username}).scalar_one()
+
+
+def test_a_staff_address_is_checked_and_its_history_keeps_no_address(engine, city, city_admin):
+    from sesizari import admin
+
+    with pytest.raises(ValidationError, match="is not a valid e-mail address"):
+        admin.create_user(engine, city_admin, username="dan", full_name="Dan", role="staff",
+                          department="roads", password="o-parola-lunga-42", email="dan@")
+    admin.create_user(engine, city_admin, username="dan", full_name="Dan", role="staff",
+                      department="roads", password="o-parola-lunga-42", email="dan@t.ro")
+    keep = dict(full_name="Dan", role="staff", department="roads", active=True)
+    admin.update_user(engine, city_admin, "dan", **keep)  # None keeps the address
+    assert admin.user(engine, city_admin, "dan")["email"] == "dan@t.ro"
+    admin.update_user(engine, city_admin, "dan", **keep, email=" dan.pop@t.ro ")
+    assert admin.user(engine, city_admin, "dan")["email"] == "dan.pop@t.ro"
+    admin.update_user(engine, city_admin, "dan", **keep, email="")  # empty removes it
+    assert admin.user(engine, city_admin, "dan")["email"] is None
+    history = admin.account_history(engine, city_admin, "dan")
+    changes = [c for c in history["changes"]]
+    assert changes[0] == {"email": True} and changes[1] == {"email": True}
+    assert changes[2]["email"] is True  # created with an address
+    assert "t.ro" not in history.to_csv()
+    with pytest.raises(sa.exc.IntegrityError, match="users_email_check"), engine.begin() as c:
+        c.execute(sa.text("UPDATE users SET email = 'a@b.ro, c@d.ro' WHERE username = 'dan'"))
+
+
+def test_the_administrator_gives_an_account_its_address(lugoj):
+    from tests.apptest_support import load_user, run_app
+
+    head = load_user(lugoj, "admin")
+    at = run_app("admin", user=head)
+    at.selectbox(key="eu_pick").select("agent1.roads").run()
+    at.text_input(key="eu_email_agent1.roads").input("ion.agent@primarialugoj.ro")
+    [save] = [b for b in at.button if b.label == "Salvează contul"]
+    save.click().run()
+    assert not at.exception
+    from sesizari import admin
+
+    assert admin.user(lugoj, head, "agent1.roads")["email"] == "ion.agent@primarialugoj.ro"
+    history = [d.value for d in at.dataframe if "Ce" in d.value.columns][-1]
+    assert "adresă de e-mail nouă" in history["Ce"].iloc[0]
+    assert "primarialugoj" not in history.to_csv()

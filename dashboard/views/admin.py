@@ -117,6 +117,8 @@ def account_change(kind: str, changes: dict) -> str:
         ]
         if changes.get("password"):
             parts.append(t("account.password_set"))
+        if changes.get("email"):
+            parts.append(t("account.email_set"))
     return "; ".join(parts)
 
 
@@ -212,7 +214,9 @@ with tab_users:
             format_func=lambda c: dep_names[c] if c else t("admin.no_department"),
             key="nu_department",
         )
-        password = st.text_input(t("login.password"), type="password", key="nu_password")
+        password = c1.text_input(t("login.password"), type="password", key="nu_password")
+        email = c2.text_input(t("report.email"), max_chars=254, key="nu_email",
+                              help=t("admin.user_email_help"))  # fmt: skip
         if st.form_submit_button(t("admin.create")):
             attempt(
                 lambda: admin.create_user(
@@ -223,9 +227,11 @@ with tab_users:
                     role=role,
                     department=dep,
                     password=password,
+                    email=email,
                 ),
                 "admin.created",
-                clear=("nu_username", "nu_full_name", "nu_role", "nu_department", "nu_password"),
+                clear=("nu_username", "nu_full_name", "nu_role", "nu_department", "nu_password",
+                       "nu_email"),
             )
 
     # A colleague's account: role, department, access, a new password.  The
@@ -263,9 +269,11 @@ with tab_users:
             format_func=lambda c: dep_name(c) if c else t("admin.no_department"),
             key=f"eu_department_{pick}",
         )
-        password = st.text_input(
+        password = c1.text_input(
             t("admin.new_password"), type="password", key=f"eu_password_{pick}"
         )
+        email = c2.text_input(t("report.email"), value=account["email"] or "", max_chars=254,
+                              key=f"eu_email_{pick}", help=t("admin.user_email_help"))  # fmt: skip
         st.caption(t("admin.edit_note"))
         if st.form_submit_button(t("admin.save_account")):
             attempt(
@@ -278,6 +286,7 @@ with tab_users:
                     department=dep,
                     active=active,
                     password=password or None,
+                    email=email,
                 ),
                 "admin.saved",
                 clear=(f"eu_password_{pick}",),
@@ -474,11 +483,12 @@ with tab_mail:
         column.metric(t(f"mail_status.{status}"), widgets.number(n))
     st.markdown(f"**{t('admin.mail_problems')}**")
     widgets.grid(
-        widgets.headers(problems.drop(columns="department").assign(
+        widgets.headers(problems.drop(columns=["department", "person"]).assign(
             about=[widgets.label("event", k) for k in problems["about"]],
-            recipient=[t("mail_to.reporter") if r == "reporter" else dep_name(d) or d
-                       for r, d in zip(problems["recipient"], problems["department"],
-                                       strict=True)],
+            recipient=[{"reporter": t("mail_to.reporter"), "department": dep_name(d) or d,
+                        "assignee": p}.get(r)
+                       for r, d, p in zip(problems["recipient"], problems["department"],
+                                          problems["person"], strict=True)],
             status=[t("mail_state.failed" if s == "failed" else "mail_state.retrying")
                     for s in problems["status"]],
         )),
