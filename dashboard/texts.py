@@ -950,11 +950,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "admin.department_mail": ("E-mailul compartimentului", "The department's e-mail"),
     "admin.department_mail_note": (
         "Adresa primește un mesaj pentru fiecare sesizare repartizată compartimentului sau"
-        " redirecționată către el (cu locul, adresa și descrierea, fără datele reclamantului)."
-        " Goală: niciun mesaj.",
+        " redirecționată către el (cu locul, adresa și descrierea, fără datele reclamantului)"
+        " și, în fiecare dimineață, lista sesizărilor lui peste termen. Goală: niciun mesaj.",
         "The address receives a message for each report routed or re-routed to the department"
-        " (with the place, the address and the description, never the reporter's details)."
-        " Empty: no messages.",
+        " (with the place, the address and the description, never the reporter's details) and,"
+        " each morning, the list of its reports past their target. Empty: no messages.",
     ),
     "mail_state.sent": ("Trimis la {at}", "Sent on {at}"),
     "mail_state.skipped": ("Fără adresă", "No address"),

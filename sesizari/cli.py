@@ -11,6 +11,7 @@ python -m sesizari apikey issue|revoke|list --city SLUG
 python -m sesizari privacy expire [--city SLUG] [--dry-run]
 python -m sesizari privacy erase NUMBER --city SLUG --by NAME [--reason TEXT]
 python -m sesizari notify send [--city SLUG] [--limit N] [--every SECONDS]
+python -m sesizari notify digest [--city SLUG]
 python -m sesizari notify status --city SLUG
 """
 
@@ -447,6 +448,32 @@ def _send_round(engine: sa.Engine, settings: Settings, city: str | None, limit: 
         return send_due(
             engine, settings, mailer, city=city, limit=limit, on_each=lambda: bar.advance(task)
         )
+
+
+@notify_app.command("digest")
+def notify_digest(
+    city: str | None = typer.Option(None, help="City slug; default every city."),
+) -> None:
+    """E-mail each department its open reports past their target (run each morning).
+
+    One message a day per department with a mailbox (Administration page)
+    and something overdue; a second run the same day sends nothing.
+    """
+    from sesizari.digests import send_digests
+    from sesizari.mailer import SmtpMailer, mail_settings_missing
+
+    settings = load_settings()
+    missing = mail_settings_missing(settings)
+    if missing:
+        _fail(SesizariError(f"no mail server: set {' and '.join(missing)} (see .env.example)"))
+    try:
+        engine = db.get_engine()
+        _known_city(engine, city)
+        with SmtpMailer(settings) as mailer:
+            report = send_digests(engine, settings, mailer, city=city)
+    except SesizariError as exc:
+        _fail(exc)
+    typer.echo(str(report))
 
 
 @notify_app.command("status")

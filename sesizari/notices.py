@@ -16,7 +16,7 @@ header.  The body is plain text, so nothing in it is markup to escape.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -251,12 +251,27 @@ def compose_for_department(
 def _message(
     row: Mapping[str, Any], mail_from: str, subject: str, body: list[str]
 ) -> EmailMessage:
+    return message_to(row["email"], row["city_ro"], mail_from, subject, body, row["event_at"])
+
+
+def message_to(
+    to: str,
+    city_ro: str,
+    mail_from: str,
+    subject: str,
+    body: list[str],
+    at: datetime | None = None,
+) -> EmailMessage:
+    """A plain-text message from the city's sender to ``to``; ``body`` is its lines.
+
+    Raises ``ValueError`` when an address cannot be written.
+    """
     message = EmailMessage()
     username, _, domain = mail_from.rpartition("@")
-    message["From"] = Address(f"Sesizări {row['city_ro']}", username, domain)
-    message["To"] = row["email"]
+    message["From"] = Address(f"Sesizări {city_ro}", username, domain)
+    message["To"] = to
     message["Subject"] = subject
-    message["Date"] = format_datetime(row["event_at"])
+    message["Date"] = format_datetime(at or datetime.now(UTC))
     message["Message-ID"] = make_msgid("sesizari", domain or None)
     # RFC 3834: out-of-office robots do not answer an automatic message.
     message["Auto-Submitted"] = "auto-generated"

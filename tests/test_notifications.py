@@ -5,11 +5,7 @@ A real SMTP server (aiosmtpd) on 127.0.0.1 receives the messages.
 
 from __future__ import annotations
 
-import dataclasses
-import socket
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
-from email.policy import default
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,62 +27,21 @@ from sesizari.incidents import (
 from sesizari.mailer import MailConfigError, SmtpMailer
 from sesizari.notifications import MAX_ATTEMPTS, outbox_counts, outbox_problems, send_due
 from sesizari.privacy import erase
-from sesizari.settings import load_settings
 from sesizari.vocab import Action
 from tests.conftest import TEST_LAT, TEST_LON
+from tests.mail_support import Inbox, smtp_inbox
+from tests.mail_support import body as _body
+from tests.mail_support import free_port as _free_port
+from tests.mail_support import mail_settings as _settings
 
 STAFF = Actor("tester")
 MARIA = "maria.pop@example.ro"
 
 
-class Inbox:
-    """What the SMTP server received; it refuses the addresses in ``refuse`` (550)."""
-
-    def __init__(self) -> None:
-        self.messages: list = []
-        self.refuse: set[str] = set()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content, policy=default))
-        return "250 Message accepted for delivery"
-
-
-def _body(message) -> str:
-    return message.get_content().replace("\r\n", "\n")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def inbox():
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    handler.port = controller.port
-    yield handler
-    controller.stop()
-
-
-def _settings(port: int, **more):
-    return dataclasses.replace(
-        load_settings({}),
-        smtp_host="127.0.0.1",
-        smtp_port=port,
-        smtp_security="none",
-        mail_from="sesizari@testville.ro",
-        public_url="https://sesizari.testville.ro",
-        **more,
-    )
+    with smtp_inbox() as received:
+        yield received
 
 
 def _send(engine, port: int, **kwargs):
