@@ -390,12 +390,7 @@ def notify_send(
     """
     import time
 
-    from sesizari.mailer import mail_settings_missing
-
-    settings = load_settings()
-    missing = mail_settings_missing(settings)
-    if missing:
-        _fail(SesizariError(f"no mail server: set {' and '.join(missing)} (see .env.example)"))
+    settings = _mail_settings()
     engine: sa.Engine | None = None
     while True:
         try:
@@ -417,6 +412,17 @@ def notify_send(
         if not every:
             return
         time.sleep(every)
+
+
+def _mail_settings() -> Settings:
+    """The settings, or a clear stop when the mail server is not set up."""
+    from sesizari.mailer import mail_settings_missing
+
+    settings = load_settings()
+    missing = mail_settings_missing(settings)
+    if missing:
+        _fail(SesizariError(f"no mail server: set {' and '.join(missing)} (see .env.example)"))
+    return settings
 
 
 def _known_city(engine: sa.Engine, city: str | None) -> None:
@@ -460,12 +466,9 @@ def notify_digest(
     and something overdue; a second run the same day sends nothing.
     """
     from sesizari.digests import send_digests
-    from sesizari.mailer import SmtpMailer, mail_settings_missing
+    from sesizari.mailer import SmtpMailer
 
-    settings = load_settings()
-    missing = mail_settings_missing(settings)
-    if missing:
-        _fail(SesizariError(f"no mail server: set {' and '.join(missing)} (see .env.example)"))
+    settings = _mail_settings()
     try:
         engine = db.get_engine()
         _known_city(engine, city)
