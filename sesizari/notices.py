@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sesizari.commitments import setting
+from sesizari.vocab import ro_count
 
 #: What happened, as the subject and the first sentence say it.
 WHAT: dict[str, tuple[str, str]] = {
@@ -65,6 +66,20 @@ def _local(at: datetime | None, tz: str) -> str:
     return at.astimezone(ZoneInfo(tz)).strftime("%d.%m.%Y %H:%M") if at else "—"
 
 
+def _duration(hours: float, lang: int) -> str:
+    """Hours as the report page says them: "18 ore", "3,5 zile" ("18 hours", "3.5 days")."""
+    if hours < 48:
+        whole = max(1, round(hours))
+        if lang == 0:
+            return ro_count(whole, "ore", "oră")
+        return f"{whole} hour{'s' if whole != 1 else ''}"
+    days = round(hours / 24, 1)
+    if days == int(days):
+        whole = int(days)
+        return (ro_count(whole, "zile", "zi"), f"{whole} day{'s' if whole != 1 else ''}")[lang]
+    return (f"{days:.1f} zile".replace(".", ","), f"{days:.1f} days")[lang]
+
+
 def _details(row: Mapping[str, Any], lang: int) -> list[str]:
     """The lines that say more than the status, for the event ``row``."""
     kind, data = row["kind"], row["data"] or {}
@@ -74,6 +89,29 @@ def _details(row: Mapping[str, Any], lang: int) -> list[str]:
         lines.append(
             (f"Se ocupă de ea: {dep}.", f"It is handled by: {dep}.")[lang]
         )
+        if row["legal_due_at"] is not None:
+            due = _local(row["legal_due_at"], row["timezone"])
+            lines.append(
+                (
+                    f"Termenul legal de răspuns (OG 27/2002): {due}.",
+                    f"The legal reply deadline (OG 27/2002): {due}.",
+                )[lang]
+            )
+        if row["expected_hours_p50"] is not None and row["expected_hours_p80"] is not None:
+            p50 = _duration(float(row["expected_hours_p50"]), lang)
+            p80 = _duration(float(row["expected_hours_p80"]), lang)
+            lines.append(
+                (
+                    f"Jumătate din sesizările similare se rezolvă în {p50}, 80% în {p80}.",
+                    f"Half of similar reports are fixed within {p50}, 80% within {p80}.",
+                )[lang]
+                if row["expected_basis"] == "history"
+                # too few fixed reports like it yet: the category's own target
+                else (
+                    f"Termenul de rezolvare al categoriei: {p50}.",
+                    f"The category's target time to fix: {p50}.",
+                )[lang]
+            )
     elif kind == "duplicate" and data.get("duplicate_of"):
         orig = data["duplicate_of"]
         lines.append(

@@ -31,6 +31,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from sesizari.commitments import LEGAL_DUE_SQL
 from sesizari.mailer import MailConfigError, PermanentFailure, TemporaryFailure
 from sesizari.notices import compose, compose_for_department
 from sesizari.opendata import unless_personal
@@ -81,6 +82,8 @@ _CLAIM = sa.text(
     " COALESCE(rd.name_ro, d.name_ro) AS department_ro,"
     " COALESCE(rd.name_en, d.name_en) AS department_en,"
     " i.pin_hash IS NOT NULL AS has_pin, ci.settings AS city_settings,"
+    " CASE WHEN i.owes_reply THEN " + LEGAL_DUE_SQL + " END AS legal_due_at,"
+    " i.expected_hours_p50, i.expected_hours_p80, i.expected_basis,"
     " i.address, ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon,"
     " CASE WHEN i.description_public THEN i.description END AS description,"
     " u.full_name AS assignee,"

@@ -27,6 +27,7 @@ from sesizari.incidents import (
 from sesizari.mailer import MailConfigError, SmtpMailer
 from sesizari.notifications import MAX_ATTEMPTS, outbox_counts, outbox_problems, send_due
 from sesizari.privacy import erase
+from sesizari.tracking import track
 from sesizari.vocab import Action
 from tests.conftest import TEST_LAT, TEST_LON
 from tests.mail_support import Inbox, smtp_inbox
@@ -90,6 +91,13 @@ def test_the_reporter_gets_the_number_once(engine, city, inbox):
     assert f"Your report {number} (Pothole) has been registered on" in body
     assert "It is handled by: Roads." in body
     assert f"https://sesizari.testville.ro/track?id={number}" in body
+    due = track(engine, number)["legal_due_at"].astimezone(ZoneInfo("Europe/Bucharest"))
+    assert f"Termenul legal de răspuns (OG 27/2002): {due:%d.%m.%Y %H:%M}." in body
+    assert f"The legal reply deadline (OG 27/2002): {due:%d.%m.%Y %H:%M}." in body
+    # no fixed reports like it yet: the category's target (72 h), not a made-up history
+    assert "se rezolvă în" not in body
+    assert "Termenul de rezolvare al categoriei: 3 zile." in body
+    assert "The category's target time to fix: 3 days." in body
     # the reporter's own words and personal data are not repeated back
     assert "Groapă mare" not in body and "0711111111" not in body and "Maria" not in body
     again = _send(engine, inbox.port)
@@ -598,3 +606,24 @@ def test_the_administrator_gives_an_account_its_address(lugoj):
     history = [d.value for d in at.dataframe if "Ce" in d.value.columns][-1]
     assert "adresă de e-mail nouă" in history["Ce"].iloc[0]
     assert "primarialugoj" not in history.to_csv()
+
+
+def test_the_receipt_gives_the_estimate_in_words():
+    from sesizari.notices import _duration
+
+    assert [_duration(h, 0) for h in (0.2, 1, 18, 24, 47.4, 48, 84, 24 * 21)] == [
+        "1 oră", "1 oră", "18 ore", "24 de ore", "47 de ore", "2 zile", "3,5 zile",
+        "21 de zile"]
+    assert [_duration(h, 1) for h in (1, 18, 48, 84)] == [
+        "1 hour", "18 hours", "2 days", "3.5 days"]
+
+
+def test_the_receipt_gives_the_estimate_when_there_is_one(lugoj, inbox):
+    number = create_incident(lugoj, NewIncident(
+        "lugoj", "pothole", 45.6887, 21.9035, "Groapă", contact=Contact(email=MARIA, consent=True),
+    ))
+    assert number.expected_hours_p50 is not None  # the demo's history gives one
+    _send(lugoj, inbox.port, city="lugoj")
+    body = _body(inbox.messages[0])
+    assert "Jumătate din sesizările similare se rezolvă în " in body
+    assert "Half of similar reports are fixed within " in body
