@@ -836,6 +836,25 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Redirecționată către {institution} la {when}.",
         "Forwarded to {institution} on {when}.",
     ),
+    "track.stop_emails": (
+        "Nu mai doriți e-mailuri despre această sesizare?",
+        "No more e-mails about this report?",
+    ),
+    "track.stop_emails_note": (
+        "Cu PIN-ul primit la înregistrare, ștergem adresa de e-mail lăsată la sesizare;"
+        " sesizarea rămâne și o puteți urmări aici.",
+        "With the PIN given when you reported, we remove the e-mail address left with the"
+        " report; the report stays, and you can follow it here.",
+    ),
+    "track.stop_emails_button": ("Nu mai trimiteți e-mailuri", "Stop the e-mails"),
+    "track.stop_emails_done": (
+        "Adresa de e-mail a fost ștearsă: nu vă mai scriem despre această sesizare.",
+        "The e-mail address is removed: we will not write to you about this report again.",
+    ),
+    "track.stop_emails_none": (
+        "Sesizarea nu are o adresă de e-mail: nu primiți mesaje despre ea.",
+        "The report has no e-mail address: no messages are sent about it.",
+    ),
     "track.expected": (
         "Estimare la înregistrare: {p50} (80%: {p80})",
         "Estimate at registration: {p50} (80%: {p80})",

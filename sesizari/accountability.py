@@ -324,6 +324,18 @@ def _check_verdict(engine: Engine, number: str, pin: str) -> None:
         )
 
 
+def check_pin(engine: Engine, number: str, pin: str) -> None:
+    """The reporter's PIN for ``number``, under the verdict's guard (each wrong
+    PIN counted, the report locked after :data:`MAX_PIN_FAILURES`): every
+    request a reporter makes with it shares the one count."""
+    _check_verdict(engine, number, pin)
+
+
+def lock_report(conn: Connection, number: str) -> sa.Row:
+    """The report ``number`` found by its number alone, locked for the transaction."""
+    return _lock_public(conn, number)
+
+
 def _verdict(conn: Connection, number: str) -> sa.Row:
     """The locked row after the PIN check, refused unless a verdict may be given now."""
     row = _lock_public(conn, number)

@@ -172,9 +172,11 @@ def _part(row: Mapping[str, Any], public_url: str, lang: int) -> list[str]:
         (f"Primăria {city}", f"{city} City Hall")[lang],
         (
             "Mesaj trimis automat; răspunsurile la el nu sunt citite. L-ați primit pentru că ați"
-            f" lăsat această adresă la sesizarea nr. {number}.",
+            f" lăsat această adresă la sesizarea nr. {number}. Nu mai doriți mesaje? Pe pagina"
+            " de urmărire, cu PIN-ul primit la înregistrare: „Nu mai trimiteți e-mailuri”.",
             "An automatic message; replies to it are not read. You received it because this"
-            f" address was given with report {number}.",
+            f" address was given with report {number}. No more messages? On the tracking page,"
+            " with the PIN you were given when reporting: 'Stop the e-mails'.",
         )[lang],
     ]
     return lines

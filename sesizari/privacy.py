@@ -193,3 +193,31 @@ def _incident(conn: Connection, city: City, number: str) -> int:
             f" (de ex. {city.registry_prefix}-2026-000123)",
         )
     return found
+
+
+def stop_emails(engine: Engine, number: str, pin: str) -> bool:
+    """The reporter asks, with their PIN, for no more e-mails about ``number``
+    (GDPR art. 21): their address is removed, since nothing else needs it,
+    and an ``erased`` event says so (never the address).  Messages still
+    waiting are then skipped by the sender.  Returns False when there was no
+    address to remove.
+    """
+    from sesizari import accountability
+
+    accountability.check_pin(engine, number, pin)
+    with engine.begin() as conn:
+        row = accountability.lock_report(conn, number)
+        removed = conn.execute(
+            sa.text("UPDATE incident_contacts SET email = NULL"
+                    " WHERE city_id = :c AND incident_id = :i AND email IS NOT NULL"),
+            {"c": row.city_id, "i": row.incident_id},
+        ).rowcount > 0  # fmt: skip
+        if removed:
+            conn.execute(
+                sa.text("INSERT INTO incident_events (city_id, incident_id, kind, actor_label,"
+                        " channel, data) VALUES (:c, :i, 'erased', 'reporter', 'web',"
+                        " CAST(:d AS jsonb))"),
+                {"c": row.city_id, "i": row.incident_id,
+                 "d": json.dumps({"why": "reporter", "removed": ["email"]})},
+            )  # fmt: skip
+    return removed

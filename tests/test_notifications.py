@@ -627,3 +627,50 @@ def test_the_receipt_gives_the_estimate_when_there_is_one(lugoj, inbox):
     body = _body(inbox.messages[0])
     assert "Jumătate din sesizările similare se rezolvă în " in body
     assert "Half of similar reports are fixed within " in body
+
+
+def test_the_reporter_stops_the_e_mails_with_their_pin(engine, city, inbox):
+    from sesizari.privacy import stop_emails
+
+    created = create_incident(engine, NewIncident(
+        "testville", "pothole", TEST_LAT, TEST_LON, "Groapă",
+        contact=Contact(name="Maria Pop", email=MARIA, consent=True), want_pin=True,
+    ))
+    number = created.registry_number
+    with pytest.raises(ValidationError, match="wrong PIN"):
+        stop_emails(engine, number, "000000" if created.pin != "000000" else "111111")
+    assert stop_emails(engine, number, created.pin) is True
+    assert stop_emails(engine, number, created.pin) is False  # nothing left to remove
+    report = _send(engine, inbox.port)
+    assert (report.sent, report.skipped) == (0, 1) and inbox.messages == []
+    perform(engine, "testville", number, Action.ACKNOWLEDGE, STAFF)
+    assert [k for _, k, *_ in _outbox(engine)] == ["created"]  # nothing more is queued
+    with engine.connect() as conn:
+        contact = conn.execute(sa.text("SELECT name, email FROM incident_contacts")).one()
+        erased = conn.execute(sa.text(
+            "SELECT actor_label, data FROM incident_events WHERE kind = 'erased'")).all()
+        failures = conn.execute(sa.text("SELECT pin_failures FROM incidents")).scalar_one()
+    assert tuple(contact) == ("Maria Pop", None)  # only the address goes
+    assert [tuple(e) for e in erased] == [("reporter", {"why": "reporter", "removed": ["email"]})]
+    assert failures == 1
+
+
+def test_the_tracking_page_stops_the_e_mails(lugoj):
+    from tests.apptest_support import run_app, shown
+
+    created = create_incident(lugoj, NewIncident(
+        "lugoj", "pothole", 45.6887, 21.9035, "Groapă",
+        contact=Contact(email=MARIA, consent=True), want_pin=True,
+    ))
+    at = run_app("track", id=created.registry_number)
+    assert any(e.label == "Nu mai doriți e-mailuri despre această sesizare?" for e in at.expander)
+    at.text_input(key="stop_pin").input(created.pin)
+    [stop] = [b for b in at.button if b.label == "Nu mai trimiteți e-mailuri"]
+    stop.click().run()
+    assert not at.exception
+    assert [shown(s.value) for s in at.success] == [
+        "Adresa de e-mail a fost ștearsă: nu vă mai scriem despre această sesizare."]
+    with lugoj.connect() as conn:
+        assert conn.execute(sa.text(
+            "SELECT c.email FROM incident_contacts c JOIN incidents i USING (city_id, incident_id)"
+            " WHERE i.registry_number = :n"), {"n": created.registry_number}).scalar_one() is None

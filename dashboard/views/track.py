@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import data, widgets
 from dashboard.i18n import current_language, t, t_md
-from sesizari import accountability, tracking
+from sesizari import accountability, privacy, tracking
 from sesizari import photos as photo_store
 from sesizari.errors import SesizariError
 
@@ -28,7 +28,7 @@ widgets.show_flash()
 # The verdict form belongs to one report: another one opens with no PIN or
 # words typed for this one.
 if st.session_state.get("verify_of") != view["registry_number"]:
-    for key in ("verify_pin", "verify_text"):
+    for key in ("verify_pin", "verify_text", "stop_pin"):
         st.session_state.pop(key, None)
     st.session_state["verify_of"] = view["registry_number"]
 lang = current_language()
@@ -114,3 +114,18 @@ elif view["verdict_open"]:
             st.rerun()
     except SesizariError as exc:
         widgets.show_error(exc)
+
+if view["owes_reply"]:  # a report with contact details: it has a PIN
+    with st.expander(t("track.stop_emails")):
+        st.caption(t("track.stop_emails_note"))
+        with st.form("stop_emails"):
+            stop_pin = st.text_input(t("track.pin"), max_chars=6, type="password", key="stop_pin")
+            stop = st.form_submit_button(t("track.stop_emails_button"))
+        if stop:
+            try:
+                removed = privacy.stop_emails(data.engine(), view["registry_number"], stop_pin)
+            except SesizariError as exc:
+                widgets.show_error(exc)
+            else:
+                widgets.flash("track.stop_emails_done" if removed else "track.stop_emails_none")
+                st.rerun()
