@@ -117,6 +117,14 @@ def _code(exc: Exception) -> int:
     return int(getattr(exc, "smtp_code", 0) or 0)
 
 
+def _answer(exc: Exception) -> str:
+    """The server's code and words, as text."""
+    text = getattr(exc, "smtp_error", b"")
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{_code(exc)} {text}".strip()
+
+
 def _classify(exc: Exception, settings: Settings) -> Exception:
     """The failure ``exc`` stands for (see the module's docstring)."""
     if isinstance(exc, smtplib.SMTPAuthenticationError):
@@ -125,6 +133,14 @@ def _classify(exc: Exception, settings: Settings) -> Exception:
             " SESIZARI_SMTP_PASSWORD",
             ro="serverul de e-mail a refuzat autentificarea: verificați SESIZARI_SMTP_USER și"
             " SESIZARI_SMTP_PASSWORD",
+        )
+    if _code(exc) == 530:  # "Must issue a STARTTLS command first", "Authentication required"
+        answer = _answer(exc)
+        return MailConfigError(
+            f"the mail server asks for encryption or a login first ({answer}): check"
+            " SESIZARI_SMTP_SECURITY (starttls or ssl) and SESIZARI_SMTP_USER",
+            ro=f"serverul de e-mail cere întâi criptare sau autentificare ({answer}): verificați"
+            " SESIZARI_SMTP_SECURITY (starttls sau ssl) și SESIZARI_SMTP_USER",
         )
     if isinstance(exc, smtplib.SMTPSenderRefused) and _code(exc) >= 500:
         return MailConfigError(

@@ -85,7 +85,8 @@ SETTINGS_DOC: dict[str, tuple[str | None, str]] = {
     "SESIZARI_SMTP_PORT": ("587", "Port number of the mail server."),
     "SESIZARI_SMTP_SECURITY": (
         "starttls",
-        "How the connection to the mail server is protected: starttls, ssl or none.",
+        "How the connection to the mail server is protected: starttls, ssl or none. A server"
+        " whose certificate comes from the city's own authority: SSL_CERT_FILE=/path/ca.pem.",
     ),
     "SESIZARI_SMTP_USER": (None, "Login at the mail server. Unset: send without logging in."),
     "SESIZARI_SMTP_PASSWORD": (None, "Password of SESIZARI_SMTP_USER."),

@@ -59,12 +59,11 @@ def smtp_inbox() -> Iterator[Inbox]:
 
 def mail_settings(port: int, **more) -> Settings:
     """The settings of a sender to the local server on ``port``."""
-    return dataclasses.replace(
-        load_settings({}),
-        smtp_host="127.0.0.1",
-        smtp_port=port,
-        smtp_security="none",
-        mail_from="sesizari@testville.ro",
-        public_url="https://sesizari.testville.ro",
-        **more,
-    )
+    values = {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "smtp_security": "none",
+        "mail_from": "sesizari@testville.ro",
+        "public_url": "https://sesizari.testville.ro",
+    }
+    return dataclasses.replace(load_settings({}), **(values | more))

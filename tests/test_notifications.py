@@ -674,3 +674,53 @@ def test_the_tracking_page_stops_the_e_mails(lugoj):
         assert conn.execute(sa.text(
             "SELECT c.email FROM incident_contacts c JOIN incidents i USING (city_id, incident_id)"
             " WHERE i.registry_number = :n"), {"n": created.registry_number}).scalar_one() is None
+
+
+@pytest.fixture
+def tls_inbox(tmp_path):
+    """A mail server that takes messages only over STARTTLS, with a certificate
+    from a throw-away authority (``ca.pem``)."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(),
+                            tls_context=context, require_starttls=True)
+    controller.start()
+    handler.port = controller.port
+    handler.ca_file = tmp_path / "ca.pem"
+    yield handler
+    controller.stop()
+
+
+def test_starttls_to_a_server_the_machine_trusts(engine, city, tls_inbox, monkeypatch):
+    number = _report(engine)
+    settings = _settings(tls_inbox.port, smtp_security="starttls")
+    # an unknown authority: the run stops, the message waits untouched
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_inbox.ca_file.with_name("none.pem")))
+    with SmtpMailer(settings, timeout=5) as mailer, pytest.raises(
+        MailConfigError, match="cannot protect the connection as SESIZARI_SMTP_SECURITY=starttls"
+    ):
+        send_due(engine, settings, mailer)
+    assert _outbox(engine)[0][2:4] == ("pending", 0)
+    # the city's own authority, named the standard way (SSL_CERT_FILE)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_inbox.ca_file))
+    with SmtpMailer(settings, timeout=5) as mailer:
+        assert send_due(engine, settings, mailer).sent == 1
+    assert tls_inbox.messages[0]["Subject"] == f"Sesizarea nr. {number} a fost înregistrată"
+
+
+def test_a_server_that_requires_tls_stops_a_plain_text_run(engine, city, tls_inbox):
+    _report(engine)
+    settings = _settings(tls_inbox.port)  # security "none"
+    with SmtpMailer(settings, timeout=5) as mailer, pytest.raises(
+        MailConfigError, match=r"asks for encryption or a login first \(530 Must issue a STARTTLS"
+        r" command first\): check SESIZARI_SMTP_SECURITY"
+    ):
+        send_due(engine, settings, mailer)
+    assert _outbox(engine)[0][2:4] == ("pending", 0)  # no attempt counted against it
