@@ -1,5 +1,6 @@
 """The e-mails about a report, in Romanian then English: to its reporter, and
-to the department it is routed to (:func:`compose_for_department`).
+to the department or the person it is given to (:func:`compose_for_department`);
+:func:`message_to` makes every message of the project, the morning digest's too.
 
 Only public words go in it, the same the tracking page shows: the number,
 the category, the department, the status, and staff text that does not look
@@ -16,7 +17,7 @@ header.  The body is plain text, so nothing in it is markup to escape.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -66,6 +67,12 @@ def _local(at: datetime | None, tz: str) -> str:
     return at.astimezone(ZoneInfo(tz)).strftime("%d.%m.%Y %H:%M") if at else "—"
 
 
+def _last_day(due: datetime, tz: str) -> str:
+    """A term that ends at local midnight, as the tracking page says it: its
+    last minute ("28.12.2026 23:59", not the next day's 00:00)."""
+    return _local(due - timedelta(minutes=1), tz)
+
+
 def _duration(hours: float, lang: int) -> str:
     """Hours as the report page says them: "18 ore", "3,5 zile" ("18 hours", "3.5 days")."""
     if hours < 48:
@@ -90,7 +97,7 @@ def _details(row: Mapping[str, Any], lang: int) -> list[str]:
             (f"Se ocupă de ea: {dep}.", f"It is handled by: {dep}.")[lang]
         )
         if row["legal_due_at"] is not None:
-            due = _local(row["legal_due_at"], row["timezone"])
+            due = _last_day(row["legal_due_at"], row["timezone"])
             lines.append(
                 (
                     f"Termenul legal de răspuns (OG 27/2002): {due}.",
@@ -121,7 +128,7 @@ def _details(row: Mapping[str, Any], lang: int) -> list[str]:
             )[lang]
         )
     elif kind == "extended" and data.get("to"):
-        due = _local(datetime.fromisoformat(data["to"]), row["timezone"])
+        due = _last_day(datetime.fromisoformat(data["to"]), row["timezone"])
         lines.append((f"Noul termen de răspuns: {due}.", f"The new reply deadline: {due}.")[lang])
     if kind in TEXT_HEADING and row["has_text"]:
         lines += ["", TEXT_HEADING[kind][lang]]

@@ -91,7 +91,10 @@ def test_the_reporter_gets_the_number_once(engine, city, inbox):
     assert f"Your report {number} (Pothole) has been registered on" in body
     assert "It is handled by: Roads." in body
     assert f"https://sesizari.testville.ro/track?id={number}" in body
-    due = track(engine, number)["legal_due_at"].astimezone(ZoneInfo("Europe/Bucharest"))
+    # the term ends at local midnight: its last minute, as the tracking page says it
+    due = (track(engine, number)["legal_due_at"] - timedelta(minutes=1)).astimezone(
+        ZoneInfo("Europe/Bucharest"))
+    assert due.strftime("%H:%M") == "23:59"
     assert f"Termenul legal de răspuns (OG 27/2002): {due:%d.%m.%Y %H:%M}." in body
     assert f"The legal reply deadline (OG 27/2002): {due:%d.%m.%Y %H:%M}." in body
     # no fixed reports like it yet: the category's target (72 h), not a made-up history
@@ -178,7 +181,9 @@ def test_a_later_deadline_a_forward_and_a_duplicate_say_what_they_mean(engine, c
     _send(engine, inbox.port)
     by_subject = {m["Subject"]: _body(m) for m in inbox.messages}
     extended = by_subject[f"Sesizarea nr. {later} are un termen de răspuns prelungit"]
-    local_due = due.astimezone(ZoneInfo("Europe/Bucharest")).strftime("%d.%m.%Y %H:%M")
+    local_due = (due - timedelta(minutes=1)).astimezone(ZoneInfo("Europe/Bucharest")).strftime(
+        "%d.%m.%Y %H:%M")
+    assert local_due.endswith("23:59")
     assert f"Noul termen de răspuns: {local_due}.\n\nMotivul:\nNecesită aviz de la ISU" in extended
     assert f"The new reply deadline: {local_due}." in extended
     forwarded = by_subject[f"Sesizarea nr. {elsewhere} a fost trimisă altei instituții"]
