@@ -140,6 +140,11 @@ def test_post_request_is_routed_numbered_and_stores_the_contact(api, engine, key
     assert contact.name == "Maria Pop" and contact.email == "maria@example.ro"
     assert contact.phone == "0712345678" and contact.consent_at is not None
     assert actor.actor_label == "open311:test app" and actor.channel == "app"
+    with engine.connect() as conn:  # the reporter's receipt waits in the outbox
+        queued = conn.execute(sa.text(
+            "SELECT n.recipient, e.kind FROM notifications n"
+            " JOIN incident_events e USING (city_id, event_id)")).all()
+    assert [tuple(q) for q in queued] == [("reporter", "created")]
 
 
 def test_post_request_xml(api, key):
