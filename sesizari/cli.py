@@ -13,6 +13,7 @@ python -m sesizari privacy erase NUMBER --city SLUG --by NAME [--reason TEXT]
 python -m sesizari notify send [--city SLUG] [--limit N] [--every SECONDS]
 python -m sesizari notify digest [--city SLUG]
 python -m sesizari notify status --city SLUG
+python -m sesizari notify test ADDRESS
 """
 
 from __future__ import annotations
@@ -477,6 +478,38 @@ def notify_digest(
     except SesizariError as exc:
         _fail(exc)
     typer.echo(str(report))
+
+
+@notify_app.command("test")
+def notify_test(
+    to: str = typer.Argument(..., help="Address that receives the test message."),
+) -> None:
+    """Send one message to TO through the mail settings, to check them.
+
+    Says what the server answered: a refused login, sender or encryption
+    names the setting to check. Nothing is stored.
+    """
+    from sesizari.incidents import EMAIL_RE
+    from sesizari.mailer import MailConfigError, PermanentFailure, SmtpMailer, TemporaryFailure
+    from sesizari.notices import message_to
+
+    settings = _mail_settings()
+    if not EMAIL_RE.fullmatch(to.strip()):
+        _fail(SesizariError(f"{to!r} is not a valid e-mail address"))
+    body = [
+        "Acesta este un mesaj de probă: setările de e-mail ale platformei Sesizări funcționează.",
+        "",
+        "This is a test message: the e-mail settings of the Sesizari platform work.",
+    ]
+    message = message_to(to.strip(), "", settings.mail_from, "Sesizări: mesaj de probă", body)
+    try:
+        with SmtpMailer(settings) as mailer:
+            mailer.send(message)
+    except (MailConfigError, PermanentFailure, TemporaryFailure) as exc:
+        from sesizari.notifications import without_address
+
+        _fail(SesizariError(f"not sent: {without_address(str(exc), to.strip())}"))
+    typer.echo(f"sent to {settings.smtp_host}:{settings.smtp_port} ({settings.smtp_security})")
 
 
 @notify_app.command("status")

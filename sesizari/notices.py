@@ -315,7 +315,7 @@ def message_to(
     """
     message = EmailMessage()
     username, _, domain = mail_from.rpartition("@")
-    message["From"] = Address(f"Sesizări {city_ro}", username, domain)
+    message["From"] = Address(f"Sesizări {city_ro}".strip(), username, domain)
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = format_datetime(at or datetime.now(UTC))

@@ -729,3 +729,32 @@ def test_a_server_that_requires_tls_stops_a_plain_text_run(engine, city, tls_inb
     ):
         send_due(engine, settings, mailer)
     assert _outbox(engine)[0][2:4] == ("pending", 0)  # no attempt counted against it
+
+
+def test_the_command_line_sends_a_test_message(inbox, monkeypatch: pytest.MonkeyPatch):
+    from typer.testing import CliRunner
+
+    from sesizari.cli import app
+
+    for name, value in (("SESIZARI_SMTP_HOST", "127.0.0.1"),
+                        ("SESIZARI_SMTP_PORT", str(inbox.port)),
+                        ("SESIZARI_SMTP_SECURITY", "none"),
+                        ("SESIZARI_MAIL_FROM", "sesizari@testville.ro")):
+        monkeypatch.setenv(name, value)
+    inbox.refuse.add("nimeni@testville.ro")
+    runner = CliRunner()
+    sent = runner.invoke(app, ["notify", "test", "admin@testville.ro"])
+    refused = runner.invoke(app, ["notify", "test", "nimeni@testville.ro"])
+    bad = runner.invoke(app, ["notify", "test", "admin"])
+    monkeypatch.setenv("SESIZARI_SMTP_PORT", str(_free_port()))
+    down = runner.invoke(app, ["notify", "test", "admin@testville.ro"])
+    assert sent.exit_code == 0, sent.output
+    assert f"sent to 127.0.0.1:{inbox.port} (none)" in sent.output
+    [message] = inbox.messages
+    assert message["To"] == "admin@testville.ro"
+    assert message["Subject"] == "Sesizări: mesaj de probă"
+    assert message["From"] == "Sesizări <sesizari@testville.ro>"
+    assert refused.exit_code == 1 and "not sent: recipient refused: 550" in refused.output
+    assert "nimeni@" not in refused.output and "<adresa>" in refused.output
+    assert bad.exit_code == 1 and "'admin' is not a valid e-mail address" in bad.output
+    assert down.exit_code == 1 and "not sent: ConnectionRefusedError" in down.output
