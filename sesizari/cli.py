@@ -47,7 +47,8 @@ app.add_typer(privacy_app, name="privacy")
 city_app = typer.Typer(help="The cities served: a new city from its boundary file.")
 app.add_typer(city_app, name="city")
 notify_app = typer.Typer(
-    help="E-mails to reporters: their registration number and what happens to their report."
+    help="E-mails: reporters' numbers and replies, new work for departments and staff, the"
+    " morning list of overdue reports."
 )
 app.add_typer(notify_app, name="notify")
 

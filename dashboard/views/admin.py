@@ -1,5 +1,5 @@
 """Admin page: users, departments, categories and targets, routing rules, city settings,
-and the e-mails to reporters."""
+and the e-mails the platform sends (to reporters, departments and staff)."""
 
 from __future__ import annotations
 
