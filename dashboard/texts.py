@@ -476,6 +476,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Ultimele mesaje eșuate sau reîncercate",
         "The latest messages that failed or are being retried",
     ),
+    "admin.mail_digests": (
+        "Ultimele liste de dimineață cu sesizările peste termen (`notify digest`)",
+        "The latest morning lists of reports past their target (`notify digest`)",
+    ),
+    "col.local_day": ("Ziua", "Day"),
+    "col.sent_at": ("Trimisă", "Sent"),
     "mail_status.pending": ("De trimis", "To send"),
     "mail_status.sent": ("Trimise", "Sent"),
     "mail_status.failed": ("Eșuate", "Failed"),

@@ -13,7 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from sesizari import auth, catalog, notifications
+from sesizari import auth, catalog, digests, notifications
 from sesizari.auth import StaffUser
 from sesizari.errors import NotFoundError, PermissionDeniedError, ValidationError
 from sesizari.incidents import EMAIL_RE
@@ -206,14 +206,18 @@ def update_user(
         )
 
 
-def outbox(engine: Engine, user: StaffUser) -> tuple[dict[str, int], pd.DataFrame]:
-    """The city's e-mails to reporters by status, and the latest that failed
-    or wait after a failure (:mod:`sesizari.notifications`): the
-    administrator sees that the mail server works without reading its logs."""
+def outbox(
+    engine: Engine, user: StaffUser
+) -> tuple[dict[str, int], pd.DataFrame, pd.DataFrame]:
+    """The city's e-mails by status, the latest that failed or wait after a
+    failure (:mod:`sesizari.notifications`), and the latest morning lists
+    (:mod:`sesizari.digests`): the administrator sees that the mail server
+    works without reading its logs."""
     _require_admin(user)
     return (
         notifications.outbox_counts(engine, user.city),
         notifications.outbox_problems(engine, user.city),
+        digests.recent_digests(engine, user.city),
     )
 
 

@@ -20,6 +20,7 @@ from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -179,3 +180,19 @@ def compose_digest(dep: Any, rows: list[Any], settings: Settings) -> EmailMessag
         f" ({day:%d.%m.%Y})"
     )
     return message_to(dep["email"], dep["city_ro"], settings.mail_from, subject, body)
+
+
+def recent_digests(engine: Engine, city: str, limit: int = 20) -> pd.DataFrame:
+    """The latest morning lists sent in ``city``: department, local day, how
+    many reports each listed, when it left; newest first."""
+    with engine.connect() as conn:
+        return pd.read_sql(
+            sa.text(
+                "SELECT d.code AS department, o.local_day, o.incidents, o.sent_at"
+                " FROM overdue_digests o JOIN cities ci USING (city_id)"
+                " JOIN departments d ON d.city_id = o.city_id AND d.department_id = o.department_id"
+                " WHERE ci.slug = :city ORDER BY o.sent_at DESC, d.code LIMIT :lim"
+            ),
+            conn,
+            params={"city": city, "lim": limit},
+        )

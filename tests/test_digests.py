@@ -138,3 +138,27 @@ def test_the_command_line(engine, city, mailboxes, inbox, monkeypatch: pytest.Mo
     assert "sent 1, already sent today 0, nothing overdue 1, failed 0" in first.output
     assert "sent 0, already sent today 1, nothing overdue 1, failed 0" in second.output
     assert typo.exit_code == 1 and "No city 'nowhere'" in typo.output
+
+
+def test_the_administrator_sees_the_morning_lists(demo_copy, inbox, monkeypatch):
+    import streamlit as st
+
+    from tests.apptest_support import load_user, run_app
+
+    monkeypatch.setenv("DATABASE_URL", demo_copy)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    engine = db.make_engine(demo_copy)
+    try:
+        head = load_user(engine, "admin")
+        admin.set_department_email(engine, head, "roads", "drumuri@primarialugoj.ro")
+        report = _digest(engine, inbox.port, city="lugoj")
+        at = run_app("admin", user=head)
+    finally:
+        engine.dispose()
+    assert report.sent == 1  # the demo's roads department has reports past their target
+    [lists] = [d.value for d in at.dataframe if "Ziua" in d.value.columns]
+    today = NOW.astimezone(ZoneInfo("Europe/Bucharest")).date()
+    assert list(lists["Ziua"]) == [f"{today:%d.%m.%Y}"]
+    assert lists["Compartiment"].iloc[0] != "roads"  # its name, not its code
+    assert lists["Sesizări"].iloc[0] > 0

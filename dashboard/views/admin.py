@@ -474,7 +474,7 @@ with tab_settings, st.form("settings"):
         attempt(lambda: admin.update_settings(engine, user, changes), "admin.saved")
 
 with tab_mail:
-    counts, problems = admin.outbox(engine, user)
+    counts, problems, digests = admin.outbox(engine, user)
     missing = mail_settings_missing(data.settings())
     if missing:
         st.warning(t_md("admin.mail_off", settings=", ".join(missing)))
@@ -494,3 +494,9 @@ with tab_mail:
         )),
         data.zone(city),
     )  # fmt: skip
+    st.markdown(f"**{t('admin.mail_digests')}**")
+    sent_lists = digests.assign(
+        department=digests["department"].map(dep_name),
+        local_day=[f"{d:%d.%m.%Y}" for d in digests["local_day"]],
+    )
+    widgets.grid(widgets.headers(sent_lists), data.zone(city))
