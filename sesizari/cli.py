@@ -14,11 +14,15 @@ python -m sesizari notify send [--city SLUG] [--limit N] [--every SECONDS]
 python -m sesizari notify digest [--city SLUG]
 python -m sesizari notify status --city SLUG
 python -m sesizari notify test ADDRESS
+python -m sesizari backup create [--output FILE]
+python -m sesizari backup verify FILE
+python -m sesizari backup restore FILE [--replace]
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,6 +55,10 @@ notify_app = typer.Typer(
     " morning list of overdue reports."
 )
 app.add_typer(notify_app, name="notify")
+backup_app = typer.Typer(
+    help="Backups: the database and the photo store in one file; check one; restore one."
+)
+app.add_typer(backup_app, name="backup")
 
 
 def _fail(exc: Exception) -> None:
@@ -128,21 +136,8 @@ def demo(
 
     try:
         engine = db.get_engine()
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            disable=not sys.stderr.isatty(),
-        ) as bar:
-            tasks: dict[str, int] = {}
-
-            def progress(label: str, done: int, total: int) -> None:
-                if label not in tasks:
-                    tasks[label] = bar.add_task(label, total=total)
-                bar.update(tasks[label], completed=done, total=total)
-
-            loaded = load_demo(engine, incidents, seed, as_of, progress)
+        with _progress_bar() as bar:
+            loaded = load_demo(engine, incidents, seed, as_of, _reporter(bar))
     except SesizariError as exc:
         _fail(exc)
     for slug, n in loaded.items():
@@ -528,6 +523,114 @@ def notify_status(city: str = typer.Option(..., help="City slug.")) -> None:
     typer.echo(", ".join(f"{status} {n}" for status, n in counts.items()))
     for p in problems.itertuples():
         typer.echo(f"{p.registry_number}\t{p.about}\t{p.status}\t{p.attempts}\t{p.last_error}")
+
+
+def _progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=not sys.stderr.isatty(),
+    )
+
+
+def _reporter(bar: Progress) -> Callable[[str, int, int], None]:
+    """``progress(label, done, total)`` drawing one bar per label."""
+    tasks: dict[str, int] = {}
+
+    def progress(label: str, done: int, total: int) -> None:
+        if label not in tasks:
+            tasks[label] = bar.add_task(label, total=total)
+        bar.update(tasks[label], completed=done, total=total)
+
+    return progress
+
+
+@backup_app.command("create")
+def backup_create(
+    output: Path = typer.Option(
+        None, "--output", "-o",
+        help="The backup file to write (default var/backups/sesizari-<local time>.tar).",
+    ),
+) -> None:
+    """Back up the database and the photos it refers to, into one file.
+
+    Consistent while the platform runs: the rows and the photos are those of
+    one moment. The file holds reporters' contacts: it is readable by its
+    owner only; keep it no longer than the contacts' retention period.
+    """
+    from sesizari import backup
+
+    output = output or backup.default_path()
+    try:
+        with _progress_bar() as bar:
+            manifest = backup.create(db.database_url(), output, progress=_reporter(bar))
+    except SesizariError as exc:
+        _fail(exc)
+    typer.echo(f"{output}\n{backup.describe(manifest)}")
+    if manifest.missing_photos:
+        typer.secho("Warning: photo files were missing from the store (listed in the backup's"
+                    " manifest); run `backup verify` on older backups to find them.",
+                    fg="yellow", err=True)  # fmt: skip
+
+
+@backup_app.command("verify")
+def backup_verify(
+    file: Path = typer.Argument(..., help="The backup file."),
+) -> None:
+    """Read a backup whole and check every checksum and the database dump.
+
+    Run it on each backup you keep: a damaged file is found now, not on the
+    day it is needed. Changes nothing.
+    """
+    from sesizari import backup
+
+    try:
+        with _progress_bar() as bar:
+            manifest = backup.verify(file, progress=_reporter(bar))
+    except SesizariError as exc:
+        _fail(exc)
+    typer.echo(f"{file}: complete and intact\n{backup.describe(manifest)}")
+
+
+@backup_app.command("restore")
+def backup_restore(
+    file: Path = typer.Argument(..., help="The backup file."),
+    replace: bool = typer.Option(
+        False, "--replace",
+        help="Embedded cluster only: keep the current database as"
+        " sesizari_before_restore_<time> and restore in its place. Stop the dashboard and"
+        " the API first.",
+    ),
+) -> None:
+    """Restore a backup into the database (embedded, or DATABASE_URL's) and the photo store.
+
+    The backup is verified first. The database must hold no city (a new
+    machine after `db start`, or a new empty database on your server),
+    unless --replace. It is restored whole or not at all, its rows are
+    checked against the backup's, then newer migrations are applied and
+    contacts past their retention period removed.
+    """
+    from sesizari import backup
+
+    try:
+        with _progress_bar() as bar:
+            done = backup.restore(file, replace=replace, progress=_reporter(bar))
+    except SesizariError as exc:
+        _fail(exc)
+    m = done.manifest
+    typer.echo(f"restored {file}\n{backup.describe(m)}")
+    typer.echo(f"photo files: {done.photos_written} written, {done.photos_present} already there")
+    if done.migrations_applied:
+        typer.echo(f"migrations applied since the backup: {len(done.migrations_applied)}")
+    expired = sum(done.contacts_expired.values())
+    typer.echo(f"contacts past their retention period removed: {expired}")
+    if done.kept_as:
+        typer.echo(f"the previous database is kept as {done.kept_as}; its photos stay in the"
+                   " store until `photos clean`")  # fmt: skip
+    typer.echo(f"Erasure requests carried out after {m.created_at} are not in this backup:"
+               " carry them out again (`privacy erase`).")  # fmt: skip
 
 
 def main() -> None:
