@@ -98,7 +98,14 @@ def _format_of(request: Request) -> Format:
 def language_of(request: Request) -> str:
     """``"ro"`` when the client prefers Romanian (``Accept-Language: ro``, e.g. a
     city's own app), else ``"en"``: the language of the errors' descriptions."""
-    best, best_q = "en", 0.0
+    return stated_language(request) or "en"
+
+
+def stated_language(request: Request) -> str | None:
+    """The one of ``ro``/``en`` the client's ``Accept-Language`` prefers, or
+    None when it names neither: the language a reporter's e-mails are
+    written in (None: both)."""
+    best, best_q = None, 0.0
     for part in request.headers.get("accept-language", "").split(","):
         tag, _, params = part.strip().partition(";")
         try:
@@ -210,12 +217,16 @@ def create_app(engine: Engine | None = None, reader: Engine | None = None) -> Fa
             "The reporter's `first_name`, `last_name`, `email` and `phone` are stored apart"
             " and never published. An `email` receives the registration number and each"
             " step of the request (taken up, resolved, rejected...), where the city has set"
-            " up its mail server."
+            " up its mail server, in the language the request's `Accept-Language` prefers"
+            " (`ro` or `en`; both when it names neither)."
         ),
         responses=POST_RESPONSES,
     )
-    def post_request(fmt: Format, fields: Annotated[ServiceRequestFields, Form()]) -> Response:
-        created = open311.submit(db(), open311.ServiceRequestForm(**fields.model_dump()))
+    def post_request(
+        fmt: Format, fields: Annotated[ServiceRequestFields, Form()], request: Request
+    ) -> Response:
+        created = open311.submit(db(), open311.ServiceRequestForm(**fields.model_dump()),
+                                 lang=stated_language(request))  # fmt: skip
         return respond(fmt, [created], "service_requests", "request")
 
     @app.get(

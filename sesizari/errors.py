@@ -64,6 +64,7 @@ FIELDS_RO: dict[str, str] = {
     "incident": "sesizarea",
     "jurisdiction_id": "jurisdicția",
     "kind": "felul",
+    "lang": "limba",
     "last_name": "numele de familie",
     "lat": "latitudinea",
     "latitude": "latitudinea",

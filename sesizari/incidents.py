@@ -75,6 +75,9 @@ class Contact:
     phone: str | None = None
     email: str | None = None
     consent: bool = False
+    #: The language of the page or app the report came from ("ro"/"en"): the
+    #: e-mails are written in it.  None: not known, they are written in both.
+    lang: str | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,11 @@ def _validate_new(new: NewIncident) -> Channel:
             raise ValidationError(
                 "name", "at most 200 characters", ro="scrieți cel mult 200 de caractere"
             )
+        if c.lang not in (None, "ro", "en"):
+            raise ValidationError(
+                "lang", f"unknown language {c.lang!r}; use 'ro' or 'en'",
+                ro=f"limbă necunoscută {c.lang!r}; folosiți 'ro' sau 'en'",
+            )
         if (c.name or c.phone or c.email) and not c.consent:
             raise ValidationError(
                 "consent",
@@ -309,7 +317,7 @@ def create_incident_in(
         conn.execute(
             sa.text(
                 "INSERT INTO incident_contacts (city_id, incident_id, name, phone, email,"
-                " consent_at) VALUES (:c, :i, :n, :p, :e, now())"
+                " consent_at, lang) VALUES (:c, :i, :n, :p, :e, now(), :lang)"
             ),
             {
                 "c": city.city_id,
@@ -317,6 +325,7 @@ def create_incident_in(
                 "n": new.contact.name,
                 "p": new.contact.phone,
                 "e": new.contact.email,
+                "lang": new.contact.lang,
             },
         )
     promised = commitments.register(

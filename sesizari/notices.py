@@ -1,5 +1,6 @@
-"""The e-mails about a report, in Romanian then English: to its reporter, and
-to the department or the person it is given to (:func:`compose_for_department`);
+"""The e-mails about a report: to its reporter, in the language they
+reported in (Romanian then English when it is not known); to the department
+or the person it is given to, in both (:func:`compose_for_department`);
 :func:`message_to` makes every message of the project, the morning digest's too.
 
 Only public words go in it, the same the tracking page shows: the number,
@@ -191,13 +192,20 @@ def _part(row: Mapping[str, Any], public_url: str, lang: int) -> list[str]:
 
 def compose(row: Mapping[str, Any], mail_from: str, public_url: str = "") -> EmailMessage:
     """The message to the reporter about the event ``row`` (a row of the
-    outbox's claim query).
+    outbox's claim query), in the language the report was made in
+    (``reporter_lang``), or in Romanian then English when it is not known.
 
     Raises ``ValueError`` when the sender or recipient cannot be written as
     an address (the outbox then gives up on this message).
     """
+    number, what = row["registry_number"], WHAT[row["kind"]]
+    lang = row.get("reporter_lang")
+    if lang == "en":
+        return _message(row, mail_from, f"Report {number} {what[1]}", _part(row, public_url, 1))
+    subject = f"Sesizarea nr. {number} {what[0]}"
+    if lang == "ro":
+        return _message(row, mail_from, subject, _part(row, public_url, 0))
     body = [*_part(row, public_url, 0), "", "— English —", "", *_part(row, public_url, 1)]
-    subject = f"Sesizarea nr. {row['registry_number']} {WHAT[row['kind']][0]}"
     return _message(row, mail_from, subject, body)
 
 

@@ -86,7 +86,7 @@ _CLAIM = sa.text(
     " i.expected_hours_p50, i.expected_hours_p80, i.expected_basis,"
     " i.address, ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon,"
     " CASE WHEN i.description_public THEN i.description END AS description,"
-    " u.full_name AS assignee,"
+    " u.full_name AS assignee, c.lang AS reporter_lang,"
     " CASE n.recipient WHEN 'reporter' THEN c.email WHEN 'department' THEN rd.email"
     "  ELSE ru.email END AS email"
     " FROM notifications n"

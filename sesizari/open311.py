@@ -358,8 +358,11 @@ def _coordinate(value: str | None, field: str) -> float:
     return number
 
 
-def submit(engine: Engine, form: ServiceRequestForm) -> dict[str, Any]:
+def submit(engine: Engine, form: ServiceRequestForm, lang: str | None = None) -> dict[str, Any]:
     """``POST /requests``: check the key, create the incident, return its number.
+
+    ``lang``: the language the reporter's e-mails are written in (the
+    request's ``Accept-Language``); None writes them in Romanian and English.
 
     Raises :class:`PermissionDeniedError` for a missing, unknown or revoked key,
     :class:`RateLimitError` past the key's hourly budget
@@ -399,7 +402,11 @@ def submit(engine: Engine, form: ServiceRequestForm) -> dict[str, Any]:
     )
     email = clean(form.email, "email")
     phone = clean(form.phone, "phone")
-    contact = Contact(name or None, phone, email, consent=True) if name or email or phone else None
+    contact = (
+        Contact(name or None, phone, email, consent=True, lang=lang)
+        if name or email or phone
+        else None
+    )
     new = NewIncident(
         city=city.slug,
         category=service_code,

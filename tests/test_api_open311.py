@@ -147,6 +147,24 @@ def test_post_request_is_routed_numbered_and_stores_the_contact(api, engine, key
     assert [tuple(q) for q in queued] == [("reporter", "created")]
 
 
+def test_the_reporter_s_e_mails_follow_the_request_s_language(api, engine, key):
+    """``Accept-Language`` says which language the reporter's e-mails are in;
+    a request that names neither Romanian nor English gets both."""
+    stored = []
+    for header in ("en-GB,en;q=0.9", "ro-RO", "de", None):
+        fields = form(api_key=key, service_code="pothole", lat=TEST_LAT, long=TEST_LON,
+                      description="Groapă", email="maria@example.ro")
+        headers = {"Accept-Language": header} if header else {}
+        r = api.post("/requests.json", data=fields, headers=headers)
+        assert r.status_code == 200, r.text
+        with engine.connect() as conn:
+            stored.append(conn.execute(sa.text(
+                "SELECT c.lang FROM incident_contacts c JOIN incidents i"
+                " USING (city_id, incident_id) WHERE i.registry_number = :n"),
+                {"n": r.json()[0]["service_request_id"]}).scalar_one())
+    assert stored == ["en", "ro", None, None]
+
+
 def test_post_request_xml(api, key):
     r = api.post(
         "/requests.xml",

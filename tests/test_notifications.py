@@ -51,8 +51,8 @@ def _send(engine, port: int, **kwargs):
         return send_due(engine, settings, mailer, **kwargs)
 
 
-def _report(engine, email: str | None = MARIA, **kwargs) -> str:
-    contact = Contact(name="Maria Pop", phone="0711111111", email=email, consent=True)
+def _report(engine, email: str | None = MARIA, lang: str | None = None, **kwargs) -> str:
+    contact = Contact(name="Maria Pop", phone="0711111111", email=email, consent=True, lang=lang)
     return create_incident(
         engine,
         NewIncident("testville", "pothole", TEST_LAT, TEST_LON, "Groapă mare", contact=contact,
@@ -106,6 +106,26 @@ def test_the_reporter_gets_the_number_once(engine, city, inbox):
     again = _send(engine, inbox.port)
     assert again.sent == 0 and len(inbox.messages) == 1
     assert _outbox(engine) == [(number, "created", "sent", 1, None)]
+
+
+def test_the_reporter_is_written_to_in_the_language_they_reported_in(engine, city, inbox):
+    english = _report(engine, lang="en")
+    romanian = _report(engine, lang="ro")
+    perform(engine, "testville", english, Action.RESOLVE, STAFF, text="Filled with asphalt")
+    assert _send(engine, inbox.port).sent == 3
+    subjects = [m["Subject"] for m in inbox.messages]
+    assert subjects == [f"Report {english} has been registered",
+                        f"Sesizarea nr. {romanian} a fost înregistrată",
+                        f"Report {english} has been resolved"]
+    receipt, ro_receipt, resolved = (_body(m) for m in inbox.messages)
+    assert f"Your report {english} (Pothole) has been registered on" in receipt
+    assert "It is handled by: Roads." in receipt and "Stop the e-mails" in receipt
+    assert "Sesizarea" not in receipt and "English" not in receipt
+    assert "How it was fixed:\nFilled with asphalt" in resolved and "Cum a fost" not in resolved
+    assert f"Sesizarea dumneavoastră nr. {romanian} (Groapă)" in ro_receipt
+    assert "Your report" not in ro_receipt and "English" not in ro_receipt
+    with pytest.raises(ValidationError, match="unknown language 'de'"):
+        _report(engine, lang="de")
 
 
 def test_which_events_write_to_the_reporter(engine, city, inbox):

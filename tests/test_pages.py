@@ -78,6 +78,26 @@ def test_citizen_reports_and_tracks(demo):
     assert all(XSS not in m.value for m in track.markdown)
 
 
+def test_a_report_s_e_mails_are_written_in_the_page_s_language(demo):
+    """The page's language goes with the contact: the reporter's e-mails use it."""
+    numbers = {}
+    for lang, button in (("en", "Send the report"), ("ro", "Trimite sesizarea")):
+        at = run_app("report")
+        at.query_params["lang"] = lang  # on this page: the home page's radio is AppTest-shy
+        at = _fill_report(at.run(), f"Pothole {lang}")
+        at.text_input(key="email").set_value(f"{lang}@example.ro")
+        at.checkbox(key="consent").check()
+        _click(at, button)
+        numbers[lang] = _count(demo, "SELECT max(registry_number) FROM incidents"
+                                     " WHERE registry_number LIKE 'LUG-%'")
+    with demo.connect() as conn:
+        stored = dict(conn.execute(sa.text(
+            "SELECT c.email, c.lang FROM incident_contacts c JOIN incidents i"
+            " USING (city_id, incident_id) WHERE i.registry_number = ANY(:n)"),
+            {"n": list(numbers.values())}).all())
+    assert stored == {"en@example.ro": "en", "ro@example.ro": "ro"}
+
+
 def test_nearby_reports_show_no_description_that_is_not_published(demo):
     number = create_incident(demo, NewIncident(
         "lugoj", "pothole", 45.6887, 21.9035, "Groapă; sunați-mă la 0722 123 456")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.i18n import t, t_md
+from dashboard.i18n import current_language, t, t_md
 from sesizari import intake
 from sesizari.errors import SesizariError
 from sesizari.incidents import Contact, NewIncident, create_incident
@@ -99,7 +99,8 @@ if submitted:
                 description=description,
                 address=address or None,
                 channel="web",
-                contact=Contact(name or None, phone or None, email or None, consent),
+                contact=Contact(name or None, phone or None, email or None, consent,
+                                lang=current_language()),
                 want_pin=want_pin,
             ),
         )
