@@ -33,6 +33,7 @@ crafted archive cannot write outside the photo folder.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -270,11 +271,11 @@ def create(
         raise BackupError(
             f"{output} already exists; choose another name (a backup is never overwritten)"
         )
-    output.parent.mkdir(parents=True, exist_ok=True)
     conninfo, env = _conninfo(url)
     engine = db.make_engine(url, poolclass=sa.pool.NullPool)
     partial = output.with_name(f".{output.name}.partial")
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)
         snapshot_conn = engine.connect().execution_options(isolation_level="REPEATABLE READ")
         with tempfile.TemporaryDirectory(prefix="sesizari-backup-") as tmp, snapshot_conn as conn:
             conn.execute(sa.text("SET TRANSACTION READ ONLY"))
@@ -325,12 +326,24 @@ def create(
                 raw.flush()
                 os.fsync(raw.fileno())
         os.replace(partial, output)
+    except OSError as exc:
+        _remove(partial)
+        raise BackupError(
+            f"cannot write the backup: {exc}; check the free space and the permissions of"
+            f" {output.parent}, or choose another --output"
+        ) from exc
     except BaseException:
-        partial.unlink(missing_ok=True)
+        _remove(partial)
         raise
     finally:
         engine.dispose()
     return manifest
+
+
+def _remove(path: Path) -> None:
+    """Remove a half-written file, if it could be written at all."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 class _BytesReader:
@@ -587,8 +600,15 @@ def restore(
         url, kept_as = settings.database_url or "", None
         _check_external(url)
     try:
-        with _open(path) as (tar, _):
-            written, present = _write_photos(tar, manifest, path, settings.photo_dir, progress)
+        try:
+            with _open(path) as (tar, _):
+                written, present = _write_photos(tar, manifest, path, settings.photo_dir,
+                                                 progress)  # fmt: skip
+        except OSError as exc:
+            raise BackupError(
+                f"cannot write the photos: {exc}; check the free space and the permissions of"
+                f" SESIZARI_PHOTO_DIR ({settings.photo_dir})"
+            ) from exc
         conninfo, env = _conninfo(url)
         scratch = tempfile.TemporaryDirectory(prefix="sesizari-restore-")
         with _open(path) as (tar, _), scratch as tmp:

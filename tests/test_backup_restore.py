@@ -232,6 +232,23 @@ def test_a_damaged_or_foreign_file_is_refused_before_anything_is_written(
     assert _files(store) == {}
 
 
+def test_a_place_that_cannot_be_written_is_named(
+    monkeypatch, source, empty_database: str, tmp_path: Path
+):
+    out = _backup(monkeypatch, source, tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    made = _cli(monkeypatch, ["backup", "create", "-o", str(blocker / "b.tar")],
+                url=source["url"], photos=source["store"])  # fmt: skip
+    assert made.exit_code == 1 and "cannot write the backup" in made.output
+    assert "choose another --output" in " ".join(made.output.split())
+    done = _cli(monkeypatch, ["backup", "restore", str(out)], url=empty_database,
+                photos=blocker / "photos")  # fmt: skip
+    assert done.exit_code == 1 and "cannot write the photos" in done.output
+    assert "SESIZARI_PHOTO_DIR" in " ".join(done.output.split())
+    assert _rows(empty_database, "SELECT to_regclass('public.incidents')") == [(None,)]
+
+
 def test_a_photo_missing_from_the_store_is_named_not_fatal(monkeypatch, source, tmp_path: Path):
     victim = next(p for p in source["store"].rglob("*.jpg") if "_thumb" not in p.name)
     victim.unlink()
