@@ -98,12 +98,15 @@ def db_stop() -> None:
 
 @db_app.command("status")
 def db_status() -> None:
-    """Show where the database is and whether it runs."""
+    """Show where the database is, whether it runs, and the latest backup."""
+    from sesizari.backup import latest_backup
+
     settings = load_settings()
     if not settings.embedded:
         typer.echo(f"external database: {mask_url(settings.database_url)}")
-        return
-    typer.echo(db.embedded_cluster(settings).status())
+    else:
+        typer.echo(db.embedded_cluster(settings).status())
+    typer.echo(latest_backup(settings))
 
 
 @db_app.command("url")

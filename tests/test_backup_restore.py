@@ -313,3 +313,26 @@ def test_replace_keeps_the_previous_database_and_puts_it_back_on_failure(
     assert kept[0] == "sesizari" and kept[1].startswith("sesizari_before_restore_")
     assert f"kept as {kept[1]}" in done.output
     assert _rows(embedded.url(kept[1]), ROWS) == changed
+
+
+def test_db_status_says_how_old_the_latest_backup_is(tmp_path: Path):
+    from datetime import UTC, datetime, timedelta
+
+    from sesizari.backup import latest_backup
+
+    settings = load_settings({"SESIZARI_DATA_DIR": str(tmp_path)})
+    assert "backups: none in" in latest_backup(settings)
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    now = datetime.now(UTC)
+    for name, age in (("sesizari-2026-11-25-020000.tar", 75),
+                      ("sesizari-2026-11-26-020000.tar", 51)):  # fmt: skip
+        path = folder / name
+        path.write_bytes(b"")
+        stamp = (now - timedelta(hours=age)).timestamp()
+        os.utime(path, (stamp, stamp))
+    (folder / "notes.tar").write_bytes(b"")  # not a backup of ours
+    line = latest_backup(settings, now)
+    assert "sesizari-2026-11-26-020000.tar (2 days ago; 2 in the folder)" in line
+    assert "is the nightly backup running?" in line
+    assert "nightly" not in latest_backup(settings, now - timedelta(hours=50))
