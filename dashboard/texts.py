@@ -432,6 +432,15 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "actor.open311": ("Aplicația {name}", "App {name}"),
     "channel.app": ("Aplicație (Open311)", "App (Open311)"),
     "channel.feed": ("Import de date", "Data feed"),
+    "dispatch.mail_lang": ("Limba e-mailurilor", "Language of the e-mails"),
+    "dispatch.mail_lang_help": (
+        "În ce limbă primește reclamantul numărul și răspunsurile, dacă a lăsat un e-mail.",
+        "The language in which the reporter receives the number and the replies, if they left"
+        " an e-mail address.",
+    ),
+    "mail_lang.both": ("Română și engleză", "Romanian and English"),
+    "mail_lang.ro": ("Română", "Romanian"),
+    "mail_lang.en": ("Engleză", "English"),
     "dispatch.consent": (
         "Reclamantul a fost de acord cu folosirea datelor de contact.",
         "The caller agreed to the use of their contact details.",

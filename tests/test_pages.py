@@ -294,6 +294,9 @@ def test_a_dispatcher_files_an_e_mail_with_its_photos_and_starts_the_next_call_b
     at.text_area(key="dispatch_text").set_value("Moloz lângă pod, vezi pozele din e-mail")
     at.text_input(key="dispatch_name").set_value("Ion Popescu")
     at.text_input(key="dispatch_phone").set_value("0722 123 456")
+    at.text_input(key="dispatch_email").set_value("ion.popescu@example.ro")
+    assert at.radio(key="dispatch_mail_lang").value == "both"
+    at.radio(key="dispatch_mail_lang").set_value("en")  # the e-mail was written in English
     at.checkbox(key="dispatch_consent").check()
     at.file_uploader(key="dispatch_photos").set_value([
         ("pod.jpg", _jpeg(), "image/jpeg"), ("scrisoare.jpg", b"nu este o poza", "image/jpeg"),
@@ -312,12 +315,15 @@ def test_a_dispatcher_files_an_e_mail_with_its_photos_and_starts_the_next_call_b
     assert stored == 1
     assert _count(demo, "SELECT count(*) FROM incidents WHERE registry_number ="
                         f" '{number}' AND channel = 'email'") == 1  # fmt: skip
+    assert _count(demo, "SELECT lang FROM incident_contacts JOIN incidents USING (city_id,"
+                        f" incident_id) WHERE registry_number = '{number}'") == "en"  # fmt: skip
     # The next caller starts on a blank form.
     assert at.text_input(key="dispatch_name").value == ""
     assert at.text_input(key="dispatch_phone").value == ""
     assert at.text_area(key="dispatch_text").value == ""
     assert at.selectbox(key="dispatch_category").value is None
     assert not at.checkbox(key="dispatch_consent").value
+    assert at.radio(key="dispatch_mail_lang").value == "both"
     assert not at.file_uploader(key="dispatch_photos").value
     assert [n.value for n in at.number_input if n.label in ("Latitudine", "Longitudine")] == [
         None, None]

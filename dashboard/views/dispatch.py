@@ -57,6 +57,12 @@ with st.form("dispatch_form"):
     email = c3.text_input(
         t("report.email"), max_chars=254, key="dispatch_email", help=t("dispatch.email_help")
     )
+    # An e-mail in English gets its replies in English; a call, in the caller's words.
+    mail_lang = st.radio(
+        t("dispatch.mail_lang"), ["both", "ro", "en"], horizontal=True,
+        format_func=lambda x: t(f"mail_lang.{x}"), help=t("dispatch.mail_lang_help"),
+        key="dispatch_mail_lang",
+    )  # fmt: skip
     consent = st.checkbox(t("dispatch.consent"), key="dispatch_consent")
     submitted = st.form_submit_button(t("report.submit"), type="primary")
 if submitted:
@@ -77,7 +83,8 @@ if submitted:
                 description=description,
                 address=address or None,
                 channel=channel,
-                contact=Contact(name or None, phone or None, email or None, consent),
+                contact=Contact(name or None, phone or None, email or None, consent,
+                                lang=None if mail_lang == "both" else mail_lang),
             ),
             workspace.actor(user),
         )
@@ -97,6 +104,6 @@ if submitted:
     widgets.forget_point("dispatch")
     for key in ("dispatch_category", "dispatch_text", "dispatch_address",
                 "dispatch_name", "dispatch_phone", "dispatch_email", "dispatch_consent",
-                "dispatch_photos"):  # fmt: skip
+                "dispatch_photos", "dispatch_mail_lang"):  # fmt: skip
         st.session_state.pop(key, None)
     st.rerun()
