@@ -336,3 +336,40 @@ def test_db_status_says_how_old_the_latest_backup_is(tmp_path: Path):
     assert "sesizari-2026-11-26-020000.tar (2 days ago; 2 in the folder)" in line
     assert "is the nightly backup running?" in line
     assert "nightly" not in latest_backup(settings, now - timedelta(hours=50))
+
+
+def test_a_backup_of_an_older_version_is_brought_up_to_date(
+    monkeypatch, pg_cluster: Cluster, empty_database: str, tmp_path: Path
+):
+    """A backup made before the newest migration restores, then gets it."""
+    from sesizari import catalog
+    from tests.conftest import TEST_BOUNDARY
+
+    older = tmp_path / "migrations"
+    older.mkdir()
+    newest = sorted(p for p in db.MIGRATIONS_DIR.glob("0*.sql"))[-1]
+    for p in db.MIGRATIONS_DIR.glob("*.sql"):
+        if p != newest:
+            shutil.copy(p, older / p.name)
+    name = f"o_{uuid.uuid4().hex[:12]}"
+    pg_cluster.ensure_database(name)
+    try:
+        db.migrate(pg_cluster.url(name), older)
+        engine = db.make_engine(pg_cluster.url(name))
+        with engine.begin() as conn:
+            catalog.create_city(conn, slug="oldtown", name_ro="Oldtown", name_en="Oldtown",
+                                registry_prefix="OLD", boundary=TEST_BOUNDARY)  # fmt: skip
+        engine.dispose()
+        out = tmp_path / "old.tar"
+        made = _cli(monkeypatch, ["backup", "create", "-o", str(out)], url=pg_cluster.url(name),
+                    photos=tmp_path / "p")  # fmt: skip
+        assert made.exit_code == 0, made.output
+    finally:
+        pg_cluster.psql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    done = _cli(monkeypatch, ["backup", "restore", str(out)], url=empty_database,
+                photos=tmp_path / "p2")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "migrations applied since the backup: 1" in done.output
+    applied = _rows(empty_database, "SELECT migration_id FROM _yoyo_migration ORDER BY 1")
+    assert applied[-1] == (newest.stem,)
+    assert _rows(empty_database, "SELECT slug FROM cities") == [("oldtown",)]
