@@ -14,6 +14,8 @@ python -m sesizari notify send [--city SLUG] [--limit N] [--every SECONDS]
 python -m sesizari notify digest [--city SLUG]
 python -m sesizari notify status --city SLUG
 python -m sesizari notify test ADDRESS
+python -m sesizari inbox import --city SLUG --maildir DIR
+python -m sesizari inbox status --city SLUG
 python -m sesizari backup create [--output FILE]
 python -m sesizari backup verify FILE
 python -m sesizari backup restore FILE [--replace]
@@ -55,6 +57,11 @@ notify_app = typer.Typer(
     " morning list of overdue reports."
 )
 app.add_typer(notify_app, name="notify")
+inbox_app = typer.Typer(
+    help="Reports received by e-mail: from the city's mailbox (a Maildir) to the dispatcher's"
+    " desk."
+)
+app.add_typer(inbox_app, name="inbox")
 backup_app = typer.Typer(
     help="Backups: the database and the photo store in one file; check one; restore one."
 )
@@ -548,6 +555,45 @@ def _reporter(bar: Progress) -> Callable[[str, int, int], None]:
         bar.update(tasks[label], completed=done, total=total)
 
     return progress
+
+
+@inbox_app.command("import")
+def inbox_import(
+    city: str = typer.Option(..., help="City slug: whose mailbox this is."),
+    maildir: Path = typer.Option(
+        ..., help="The Maildir the city's mailbox is delivered to (fetchmail, getmail, the"
+        " mail server)."
+    ),
+) -> None:
+    """Copy the mailbox's unseen e-mails to the dispatcher's desk and mark them seen.
+
+    Run it every few minutes (cron). The pictures are checked and cleaned
+    (no EXIF, no GPS) as uploads are; other attachments stay in the mailbox.
+    """
+    from sesizari.inbox import import_maildir
+
+    try:
+        with _progress_bar() as bar:
+            task = bar.add_task("e-mails", total=None)
+            report = import_maildir(
+                db.get_engine(), city, maildir,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )  # fmt: skip
+    except SesizariError as exc:
+        _fail(exc)
+    typer.echo(str(report))
+
+
+@inbox_app.command("status")
+def inbox_status(city: str = typer.Option(..., help="City slug.")) -> None:
+    """Count the city's e-mails: waiting for the dispatcher, filed as reports, set aside."""
+    from sesizari.inbox import counts
+
+    try:
+        found = counts(db.get_engine(), city)
+    except SesizariError as exc:
+        _fail(exc)
+    typer.echo(", ".join(f"{status} {n}" for status, n in found.items()))
 
 
 @backup_app.command("create")

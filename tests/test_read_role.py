@@ -28,7 +28,8 @@ from tests.conftest import DEMO_AS_OF
 
 #: Tables with personal data or secrets: the reader may not even read them.
 PRIVATE = ["incident_contacts", "users", "api_keys", "submission_attempts", "staff_sessions",
-           "sign_in_failures", "account_events", "notifications"]
+           "sign_in_failures", "account_events", "notifications", "inbound_messages",
+           "inbound_photos"]
 
 WRITES = [
     "INSERT INTO incident_events (city_id, incident_id, kind) SELECT city_id, incident_id,"

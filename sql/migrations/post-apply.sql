@@ -6,7 +6,8 @@
 -- day slipped text into the SQL could then neither change data nor read the
 -- tables below, which hold personal data and secrets: reporters' contacts,
 -- staff accounts (password hashes) and their sessions, API keys, salted
--- client hashes; and the mail outbox, which only the sender needs.
+-- client hashes; the mail outbox, which only the sender needs; and the
+-- e-mails received, waiting for the dispatcher.
 --
 -- The role is created by the embedded cluster (sesizari/cluster.py); on
 -- another server an administrator creates it (README: "A read-only login").
@@ -18,7 +19,8 @@ DO $$
 DECLARE
     private CONSTANT text[] := ARRAY['incident_contacts', 'users', 'api_keys',
                                      'submission_attempts', 'staff_sessions',
-                                     'sign_in_failures', 'account_events', 'notifications'];
+                                     'sign_in_failures', 'account_events', 'notifications',
+                                     'inbound_messages', 'inbound_photos'];
     rel record;
     may_read boolean;
 BEGIN

@@ -1,0 +1,186 @@
+"""Reports received by e-mail: a real Maildir, real messages, the real database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from sesizari import db, inbox
+from sesizari.errors import NotFoundError
+from sesizari.inbox import InboxError, import_maildir, parse_message
+from sesizari.incidents import Actor, Contact, NewIncident
+from tests.conftest import TEST_LAT, TEST_LON
+from tests.test_photos import CANARIES, _leaky_jpeg
+
+
+def _mail(subject: str, body: str, *, sender: str = "Maria Pop <maria.pop@example.ro>",
+          message_id: str | None = "<1@example.ro>", html: str | None = None,
+          attachments: list[tuple[bytes, str, str]] = (),
+          date: str = "Tue, 24 Nov 2026 09:15:00 +0200") -> bytes:  # fmt: skip
+    m = EmailMessage()
+    m["From"] = sender
+    m["To"] = "registratura@testville.ro"
+    m["Subject"] = subject
+    m["Date"] = date
+    if message_id:
+        m["Message-ID"] = message_id
+    if body is not None:
+        m.set_content(body)
+    if html is not None:
+        if body is None:
+            m.set_content(html, subtype="html")
+        else:
+            m.add_alternative(html, subtype="html")
+    for data, kind, name in attachments:
+        maintype, subtype = kind.split("/")
+        m.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return m.as_bytes()
+
+
+def _maildir(root: Path, messages: dict[str, bytes]) -> Path:
+    for sub in ("new", "cur", "tmp"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for name, raw in messages.items():
+        (root / "new" / name).write_bytes(raw)
+    return root
+
+
+def test_a_message_is_read_as_the_desk_needs_it():
+    leaky = _leaky_jpeg()
+    text = "Bună ziua,\n\n\n\nE o groapă mare\x00 în fața blocului 4."
+    raw = _mail("Groapă pe str. Bucegi", text,
+                attachments=[(leaky, "image/jpeg", "groapa.jpg"),
+                             (b"%PDF-1.4 ...", "application/pdf", "cerere.pdf"),
+                             (b"not a picture", "image/png", "fake.png")])  # fmt: skip
+    parsed = parse_message(raw)
+    assert parsed.sender_name == "Maria Pop" and parsed.sender_email == "maria.pop@example.ro"
+    assert parsed.subject == "Groapă pe str. Bucegi"
+    assert parsed.body == "Bună ziua,\n\nE o groapă mare în fața blocului 4."
+    assert parsed.received_at == datetime(2026, 11, 24, 7, 15, tzinfo=UTC)
+    assert len(parsed.photos) == 1 and parsed.refused == 2
+    assert not any(c in parsed.photos[0] for c in CANARIES)  # no EXIF, GPS, comments
+    assert parsed.photos[0][:3] == b"\xff\xd8\xff"
+
+
+def test_html_only_encoded_headers_and_nonsense_still_give_a_message():
+    html_only = parse_message(_mail(
+        "=?utf-8?b?xZ5hbnRpZXIgbMOubmfEgyDFn2NvYWzEgw==?=", None,
+        sender="=?utf-8?q?Ion_=C8=98tefan?= <ion@example.ro>",
+        html="<html><head><style>p{}</style><script>alert(1)</script></head><body>"
+             "<p>Moloz &amp; resturi</p><p>lângă școală</p></body></html>",
+    ))  # fmt: skip
+    assert html_only.subject == "Şantier lîngă şcoală"
+    assert html_only.sender_name == "Ion Ștefan"
+    assert html_only.body == "Moloz & resturi\n\nlângă școală"
+    nonsense = parse_message(b"\x00\xff garbage without headers")
+    assert nonsense.sender_email is None and nonsense.subject == ""
+    future = parse_message(_mail("x", "y", date="Fri, 1 Jan 2100 00:00:00 +0000",
+                                 sender="not an address"), now=datetime(2026, 11, 28, tzinfo=UTC))
+    assert future.received_at == datetime(2026, 11, 28, tzinfo=UTC) and future.sender_email is None
+    long = parse_message(_mail("s" * 1000, "b" * 20_000))
+    assert len(long.subject) == inbox.MAX_SUBJECT and len(long.body) == inbox.MAX_BODY
+    assert long.body.endswith(" …")
+
+
+def _rows(engine, sql: str) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(sql))]
+
+
+def test_the_mailbox_is_imported_once_and_marked_seen(engine, city, tmp_path: Path):
+    box = _maildir(tmp_path / "Maildir", {
+        "1.a": _mail("Groapă", "Groapă mare", attachments=[(_leaky_jpeg(), "image/jpeg", "g.jpg")]),
+        "2.b": _mail("Gunoi", "Gunoi neridicat", message_id="<2@example.ro>"),
+        "3.c": _mail("Gunoi", "Gunoi neridicat", message_id="<2@example.ro>"),  # sent twice
+        "4.d": _mail("Fără id", "Lampă stinsă", message_id=None),
+    })  # fmt: skip
+    (box / "cur" / "0.z:2,S").write_bytes(_mail("Citit deja", "x", message_id="<0@x>"))
+    (box / "cur" / "5.e:2,F").write_bytes(_mail("Marcat", "Copac căzut", message_id="<5@x>"))
+    report = import_maildir(engine, "testville", box)
+    assert (report.read, report.imported, report.already, report.photos) == (5, 4, 1, 1)
+    stored = _rows(engine, "SELECT subject, status, sender_email FROM inbound_messages"
+                           " ORDER BY message_id")  # fmt: skip
+    assert stored == [(subject, "pending", "maria.pop@example.ro")
+                      for subject in ("Groapă", "Gunoi", "Fără id", "Marcat")]  # fmt: skip
+    assert sorted(p.name for p in (box / "new").iterdir()) == []
+    assert sorted(p.name for p in (box / "cur").iterdir()) == [
+        "0.z:2,S", "1.a:2,S", "2.b:2,S", "3.c:2,S", "4.d:2,S", "5.e:2,FS"]
+    again = import_maildir(engine, "testville", box)
+    assert again.read == 0
+    # A message moved back to new/ by a mail client is recognised.
+    (box / "cur" / "1.a:2,S").rename(box / "new" / "1.a")
+    assert import_maildir(engine, "testville", box).already == 1
+    assert _rows(engine, "SELECT count(*) FROM inbound_messages") == [(4,)]
+    with pytest.raises(InboxError, match="is not a Maildir"):
+        import_maildir(engine, "testville", tmp_path)
+    with pytest.raises(NotFoundError, match="No city 'nowhere'"):
+        import_maildir(engine, "nowhere", box)
+
+
+def _dispatcher(engine, city) -> Actor:
+    with engine.connect() as conn:
+        user_id = conn.execute(sa.text("SELECT user_id FROM users WHERE username = 'ana'"))
+        return Actor("ana", user_id.scalar_one(), "staff")
+
+
+def test_filing_makes_the_report_and_keeps_only_a_stub(engine, city, tmp_path: Path):
+    box = _maildir(tmp_path / "Maildir", {
+        "1.a": _mail("Groapă", "Groapă mare", attachments=[(_leaky_jpeg(), "image/jpeg", "g.jpg")]),
+        "2.b": _mail("Reclamă", "Câștigați un premiu", message_id="<spam@x>"),
+    })  # fmt: skip
+    import_maildir(engine, "testville", box)
+    waiting = inbox.pending(engine, "testville")
+    assert list(waiting["subject"]) == ["Groapă", "Reclamă"] and list(waiting["photos"]) == [1, 0]
+    first, spam = (int(m) for m in waiting["message_id"])
+    assert len(inbox.photos_of(engine, "testville", first)) == 1
+    ana = _dispatcher(engine, city)
+    new = NewIncident("testville", "pothole", TEST_LAT, TEST_LON, "Groapă mare", channel="email",
+                      contact=Contact("Maria Pop", None, "maria.pop@example.ro", consent=True))
+    created = inbox.file_message(engine, first, new, ana)
+    assert created.registry_number.startswith("TST-")
+    with pytest.raises(InboxError, match="already filed by a colleague"):
+        inbox.file_message(engine, first, new, ana)
+    inbox.discard(engine, "testville", spam, ana)
+    with pytest.raises(InboxError, match="already set aside"):
+        inbox.discard(engine, "testville", spam, ana)
+    assert inbox.pending(engine, "testville").empty
+    stubs = _rows(engine, "SELECT status, sender_name, sender_email, subject, body,"
+                          " incident_id IS NOT NULL, handled_by FROM inbound_messages"
+                          " ORDER BY message_id")  # fmt: skip
+    assert stubs == [("filed", None, None, None, None, True, ana.user_id),
+                     ("discarded", None, None, None, None, False, ana.user_id)]
+    assert _rows(engine, "SELECT channel FROM incidents") == [("email",)]
+    # The set-aside message's pictures went with it; the filed one's wait to be attached.
+    assert _rows(engine, "SELECT message_id FROM inbound_photos") == [(first,)]
+    inbox.forget_photos(engine, "testville", first)
+    assert _rows(engine, "SELECT count(*) FROM inbound_photos") == [(0,)]
+    assert inbox.counts(engine, "testville") == {"pending": 0, "filed": 1, "discarded": 1}
+    with pytest.raises(NotFoundError):
+        inbox.discard(engine, "testville", 999, ana)
+
+
+def test_the_command_line(engine, city, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from sesizari.cli import app
+
+    box = _maildir(tmp_path / "Maildir", {"1.a": _mail("Groapă", "Groapă mare")})
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    db._engine_for.cache_clear()
+    try:
+        runner = CliRunner()
+        done = runner.invoke(app, ["inbox", "import", "--city", "testville",
+                                   "--maildir", str(box)])
+        status = runner.invoke(app, ["inbox", "status", "--city", "testville"])
+        wrong = runner.invoke(app, ["inbox", "import", "--city", "testville",
+                                    "--maildir", str(tmp_path)])
+    finally:
+        db.get_engine().dispose()
+        db._engine_for.cache_clear()
+    assert done.exit_code == 0, done.output
+    assert "messages read 1: imported 1, already imported 0" in done.output
+    assert status.output.strip() == "pending 1, filed 0, discarded 0"
+    assert wrong.exit_code == 1 and "is not a Maildir" in wrong.output
