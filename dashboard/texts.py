@@ -182,6 +182,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "event.assigned": ("Repartizată", "Assigned"),
     "event.updated": ("Actualizată din sursă", "Updated from source"),
     "col.when": ("Data", "When"),
+    "col.received_at": ("Primit", "Received"),
+    "col.sender_name": ("De la", "From"),
+    "col.subject": ("Subiect", "Subject"),
+    "col.photos": ("Fotografii", "Pictures"),
+    "col.refused": ("Alte atașamente", "Other attachments"),
     "col.what": ("Ce", "What"),
     "col.text": ("Text", "Text"),
     "col.who": ("Cine", "Who"),
@@ -432,6 +437,30 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "actor.open311": ("Aplicația {name}", "App {name}"),
     "channel.app": ("Aplicație (Open311)", "App (Open311)"),
     "channel.feed": ("Import de date", "Data feed"),
+    "inbox.title": ("E-mailuri primite, de înregistrat: {n}", "E-mails received, to file: {n}"),
+    "inbox.empty": (
+        "Niciun e-mail nu așteaptă. Ele sosesc din căsuța primăriei"
+        " (`python -m sesizari inbox import`).",
+        "No e-mail is waiting. They come from the city hall's mailbox"
+        " (`python -m sesizari inbox import`).",
+    ),
+    "inbox.pick": ("E-mailul", "The e-mail"),
+    "inbox.take": ("Preia în formular", "Take it into the form"),
+    "inbox.discard": ("Nu este o sesizare", "Not a report"),
+    "inbox.discarded": ("E-mailul a fost pus deoparte.", "The e-mail was set aside."),
+    "inbox.refused": (
+        "Atașamente care nu sunt fotografii (sau nu au putut fi citite): {n}; le găsiți în"
+        " căsuța de e-mail.",
+        "Attachments that are not pictures (or could not be read): {n}; find them in the"
+        " mailbox.",
+    ),
+    "inbox.taken": (
+        "Înregistrați e-mailul „{subject}”: așezați problema pe hartă, alegeți categoria,"
+        " verificați textul și trimiteți. Fotografiile lui ({photos}) se atașează sesizării.",
+        "Filing the e-mail \"{subject}\": place the problem on the map, choose the category,"
+        " check the text and send. Its pictures ({photos}) are attached to the report.",
+    ),
+    "inbox.release": ("Lasă e-mailul în listă", "Put the e-mail back in the list"),
     "dispatch.mail_lang": ("Limba e-mailurilor", "Language of the e-mails"),
     "dispatch.mail_lang_help": (
         "În ce limbă primește reclamantul numărul și răspunsurile, dacă a lăsat un e-mail.",

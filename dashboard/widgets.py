@@ -8,6 +8,7 @@ plain background and nothing is fetched from the internet.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -338,8 +339,20 @@ def uploader(
 MAX_PHOTOS = 5
 
 
+@dataclasses.dataclass(frozen=True)
+class Picture:
+    """A picture that did not come through an uploader (an e-mail's), with
+    what :func:`attach_photos` reads of one."""
+
+    name: str
+    data: bytes = dataclasses.field(repr=False)
+
+    def getvalue(self) -> bytes:
+        return self.data
+
+
 def attach_photos(
-    uploads: Sequence[UploadedFile] | None, attach: Callable[[bytes], object]
+    uploads: Sequence[UploadedFile | Picture] | None, attach: Callable[[bytes], object]
 ) -> list[tuple[str, dict]]:
     """Attach the first :data:`MAX_PHOTOS` of ``uploads`` with ``attach``,
     after the report is stored: a photo refused (its reason in the page's

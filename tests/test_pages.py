@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.i18n import escape_markdown
 from sesizari import admin, db, workspace
-from sesizari.incidents import Contact, NewIncident, create_incident
+from sesizari.incidents import Actor, Contact, NewIncident, create_incident
 from sesizari.vocab import ro_count
 from tests.apptest_support import load_user, run_app, shown
 
@@ -330,6 +330,60 @@ def test_a_dispatcher_files_an_e_mail_with_its_photos_and_starts_the_next_call_b
     # The number is said once: the next caller's first step takes it away.
     next(n for n in at.number_input if n.label == "Latitudine").set_value(45.69).run()
     assert not at.success, at.success
+
+
+def test_a_dispatcher_files_an_e_mail_from_the_city_s_mailbox(demo, monkeypatch, tmp_path):
+    """An e-mail imported from the mailbox fills the desk's form; filing it
+    makes the report with its pictures, and another is set aside."""
+    from sesizari import inbox
+    from tests.test_inbox import _leaky_jpeg, _mail, _maildir
+
+    monkeypatch.setenv("SESIZARI_PHOTO_DIR", str(tmp_path / "photos"))
+    box = _maildir(tmp_path / "Maildir", {
+        "1.a": _mail("Groapă pe Bucegi", "Groapă adâncă în dreptul nr. 4" + XSS,
+                     attachments=[(_leaky_jpeg(), "image/jpeg", "g.jpg"),
+                                  (b"%PDF", "application/pdf", "cerere.pdf")]),
+        "2.b": _mail("Ofertă", "Câștigați un premiu", message_id="<spam@x>"),
+        "3.c": _mail("Mulțumiri", "Vă mulțumesc", message_id="<thanks@x>"),
+    })  # fmt: skip
+    assert inbox.import_maildir(demo, "lugoj", box).imported == 3
+    at = run_app("dispatch", user=load_user(demo, "dispecer"))
+    assert at.expander[0].label == "E-mailuri primite, de înregistrat: 3"
+    assert at.text[0].value.startswith("Groapă adâncă") and XSS in at.text[0].value
+    assert "nu sunt fotografii (sau nu au putut fi citite): 1;" in at.caption[0].value
+    assert len(at.get("image")) == 1  # the picture, seen before it is taken
+    _click(at, "Preia în formular")
+    assert at.text_area(key="dispatch_text").value.startswith("Groapă adâncă")
+    assert at.text_input(key="dispatch_email").value == "maria.pop@example.ro"
+    assert at.text_input(key="dispatch_name").value == "Maria Pop"
+    assert at.radio(key="dispatch_channel").value == "email"
+    assert at.checkbox(key="dispatch_consent").value
+    assert "Înregistrați e-mailul „Groapă pe Bucegi”" in shown(at.info[0].value)
+    at.number_input(key="dispatch_lat").set_value(45.6887).run()
+    at.number_input(key="dispatch_lon").set_value(21.9035).run()
+    at.selectbox(key="dispatch_category").set_value("pothole")
+    _click(at, "Trimite sesizarea")
+    assert not at.error, [e.value for e in at.error]
+    number = shown(at.success[0].value).split("numărul ")[1].split(" ")[0]
+    facts = _count(demo, "SELECT i.channel || ' ' || c.email || ' ' || (SELECT count(*)"
+                         " FROM photos p WHERE p.city_id = i.city_id AND p.incident_id ="
+                         " i.incident_id) FROM incidents i JOIN incident_contacts c"
+                         f" USING (city_id, incident_id) WHERE i.registry_number = '{number}'")
+    assert facts == "email maria.pop@example.ro 1"
+    assert _count(demo, "SELECT count(*) FROM inbound_photos") == 0
+    # The next one is not a report: set aside.
+    assert at.expander[0].label == "E-mailuri primite, de înregistrat: 2"
+    assert not at.info and at.text_area(key="dispatch_text").value == ""
+    _click(at, "Nu este o sesizare")
+    assert at.expander[0].label == "E-mailuri primite, de înregistrat: 1"
+    assert "E-mailul a fost pus deoparte." in at.success[0].value
+    # A colleague set the last one aside meanwhile: the desk says so, and moves on.
+    last = int(inbox.pending(demo, "lugoj")["message_id"].iloc[0])
+    inbox.discard(demo, "lugoj", last, Actor("dispecer2", None, "staff"))
+    _click(at, "Nu este o sesizare")
+    assert "a fost deja pus deoparte de un coleg" in at.error[0].value
+    assert at.expander[0].label == "E-mailuri primite, de înregistrat: 0"
+    assert inbox.counts(demo, "lugoj") == {"pending": 0, "filed": 1, "discarded": 2}
 
 
 def test_a_second_call_about_an_open_report_is_added_to_it(demo):

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import data, widgets
 from dashboard.i18n import t, t_md
-from sesizari import intake, workspace
+from sesizari import inbox, intake, workspace
 from sesizari.errors import SesizariError
 from sesizari.incidents import Contact, NewIncident, create_incident
 
@@ -20,6 +20,66 @@ if done := st.session_state.pop("dispatch_done", None):
     st.success(t_md("report.done", number=done["number"], department=department))
     for key, values in done["warnings"]:
         st.warning(t_md(key, **values))
+# E-mails from the city's mailbox wait here (sesizari.inbox); taking one
+# fills the form below, and filing it makes the report.
+taken = st.session_state.get("dispatch_message")
+
+
+def _take(row: dict) -> None:
+    st.session_state.update({
+        "dispatch_message": {"id": row["message_id"], "subject": row["subject"],
+                             "photos": row["photos"]},
+        "dispatch_channel": "email", "dispatch_text": row["body"],
+        "dispatch_name": row["sender_name"] or "", "dispatch_email": row["sender_email"] or "",
+        # They wrote to the city hall, to be answered: the box is ticked, to untick.
+        "dispatch_consent": bool(row["sender_email"]),
+    })  # fmt: skip
+
+
+def _release() -> None:
+    st.session_state.pop("dispatch_message", None)
+    for key in ("dispatch_text", "dispatch_name", "dispatch_email", "dispatch_consent"):
+        st.session_state.pop(key, None)
+
+
+def _discard(message_id: int) -> None:
+    try:
+        inbox.discard(data.engine(), city, message_id, workspace.actor(user))
+    except SesizariError as exc:
+        st.session_state["inbox_error"] = exc
+        return
+    if (st.session_state.get("dispatch_message") or {}).get("id") == message_id:
+        _release()
+    widgets.flash("inbox.discarded")
+
+
+waiting = inbox.pending(data.engine(), city)
+with st.expander(t_md("inbox.title", n=len(waiting)), expanded=not waiting.empty and not taken):
+    widgets.show_flash()
+    if error := st.session_state.pop("inbox_error", None):
+        widgets.show_error(error)
+    shown = waiting[["received_at", "sender_name", "subject", "photos", "refused"]]
+    if widgets.grid(widgets.headers(shown), data.zone(city)):
+        rows = {int(r["message_id"]): r for r in waiting.to_dict("records")}
+        pick = st.selectbox(
+            t("inbox.pick"), list(rows), key="inbox_pick",
+            format_func=lambda m: f"{widgets.local_time(rows[m]['received_at'], data.zone(city))}"
+            f" · {rows[m]['subject'] or '—'}",
+        )  # fmt: skip
+        row = rows[pick]
+        st.text(row["body"])  # plain text: the sender's words are never markup here
+        if row["photos"]:  # already checked and re-encoded at import: no EXIF, no GPS
+            st.image(inbox.photos_of(data.engine(), city, pick), width=160)
+        if row["refused"]:
+            st.caption(t_md("inbox.refused", n=row["refused"]))
+        c1, c2 = st.columns(2)
+        c1.button(t("inbox.take"), on_click=_take, args=(row,), type="primary")
+        c2.button(t("inbox.discard"), on_click=_discard, args=(pick,))
+    else:
+        st.caption(t("inbox.empty"))
+if taken:
+    st.info(t_md("inbox.taken", subject=taken["subject"] or "—", photos=taken["photos"]))
+    st.button(t("inbox.release"), on_click=_release)
 channel = st.radio(
     t("dispatch.channel"),
     ["phone", "email", "counter"],
@@ -73,21 +133,21 @@ if submitted:
         st.error(t("report.no_category"))
         st.stop()
     try:
-        created = create_incident(
-            data.engine(),
-            NewIncident(
-                city=city,
-                category=category,
-                latitude=point[0],
-                longitude=point[1],
-                description=description,
-                address=address or None,
-                channel=channel,
-                contact=Contact(name or None, phone or None, email or None, consent,
-                                lang=None if mail_lang == "both" else mail_lang),
-            ),
-            workspace.actor(user),
+        new = NewIncident(
+            city=city,
+            category=category,
+            latitude=point[0],
+            longitude=point[1],
+            description=description,
+            address=address or None,
+            channel=channel,
+            contact=Contact(name or None, phone or None, email or None, consent,
+                            lang=None if mail_lang == "both" else mail_lang),
         )
+        if taken:
+            created = inbox.file_message(data.engine(), taken["id"], new, workspace.actor(user))
+        else:
+            created = create_incident(data.engine(), new, workspace.actor(user))
     except SesizariError as exc:
         widgets.show_error(exc)
         st.stop()
@@ -96,14 +156,19 @@ if submitted:
         "number": number,
         "department": created.department_code,
         "warnings": widgets.attach_photos(
-            photos, lambda image: workspace.attach_report_photo(data.engine(), user, number, image)
+            [*(widgets.Picture(f"e-mail {k}", image) for k, image in enumerate(
+                inbox.photos_of(data.engine(), city, taken["id"]) if taken else [], 1)),
+             *(photos or [])],
+            lambda image: workspace.attach_report_photo(data.engine(), user, number, image),
         ),
     }
+    if taken:
+        inbox.forget_photos(data.engine(), city, taken["id"])
     # The next caller starts on a blank form: their report must not carry
     # this caller's name, phone or words (the channel stays, as calls come).
     widgets.forget_point("dispatch")
     for key in ("dispatch_category", "dispatch_text", "dispatch_address",
                 "dispatch_name", "dispatch_phone", "dispatch_email", "dispatch_consent",
-                "dispatch_photos", "dispatch_mail_lang"):  # fmt: skip
+                "dispatch_photos", "dispatch_mail_lang", "dispatch_message"):  # fmt: skip
         st.session_state.pop(key, None)
     st.rerun()
