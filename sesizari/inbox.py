@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import html
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ from sesizari.errors import NotFoundError, SesizariError, ValidationError
 from sesizari.incidents import EMAIL_RE, Actor, CreatedIncident, NewIncident, create_incident_in
 from sesizari.photos import PhotoError, process_photo
 from sesizari.transactions import run_in_transaction
+
+logger = logging.getLogger(__name__)
 
 #: Larger messages are read for their text only (their pictures are refused).
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024
@@ -118,15 +121,28 @@ def _clean(text: str, limit: int) -> str:
 def _part_text(part: EmailMessage) -> str:
     try:
         return part.get_content()
-    except (LookupError, UnicodeError, AssertionError):  # an unknown or lying charset
+    except Exception:  # an unknown or lying charset, a broken transfer encoding
         raw = part.get_payload(decode=True) or b""
         return raw.decode("utf-8", errors="replace")
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    """A header's decoded value; its raw text when the standard library's
+    parser trips on it (a malformed Message-ID raises IndexError), "" when absent."""
+    try:
+        value = message[name]
+        return "" if value is None else str(value)
+    except Exception:  # the header parsers raise what they meet
+        for key, raw in message.raw_items():
+            if key.lower() == name.lower():
+                return str(raw)
+        return ""
 
 
 def _received(message: EmailMessage, now: datetime) -> datetime:
     """The Date header when it is sane (not in the future, not before 2000), else now."""
     try:
-        at = parsedate_to_datetime(str(message["Date"]))
+        at = parsedate_to_datetime(_header(message, "Date"))
     except (TypeError, ValueError, IndexError):
         return now
     if at.tzinfo is None:
@@ -137,13 +153,14 @@ def _received(message: EmailMessage, now: datetime) -> datetime:
 def _sender(message: EmailMessage) -> tuple[str | None, str | None]:
     try:
         addresses = message["From"].addresses if message["From"] is not None else ()
-    except (AttributeError, IndexError, ValueError):
+    except Exception:  # the header parsers raise what they meet
         return None, None
     if not addresses:
         return None, None
     name = _clean(addresses[0].display_name or "", 200) or None
     address = (addresses[0].addr_spec or "").strip()
-    return name, address if EMAIL_RE.fullmatch(address) and len(address) <= 254 else None
+    usable = EMAIL_RE.fullmatch(address) and len(address) <= 254 and address.isprintable()
+    return name, address if usable else None
 
 
 def parse_message(raw: bytes, now: datetime | None = None) -> ParsedMessage:
@@ -152,15 +169,12 @@ def parse_message(raw: bytes, now: datetime | None = None) -> ParsedMessage:
     too_big = len(raw) > MAX_MESSAGE_BYTES
     message = BytesParser(policy=policy.default).parsebytes(raw[:MAX_MESSAGE_BYTES])
     assert isinstance(message, EmailMessage)
-    message_id = str(message["Message-ID"] or "").strip()
+    message_id = _header(message, "Message-ID").strip()
     source_key = hashlib.sha256(
         ("id:" + message_id).encode() if message_id else b"raw:" + raw
     ).hexdigest()
     name, address = _sender(message)
-    try:
-        subject = str(message["Subject"] or "")
-    except (ValueError, IndexError):
-        subject = ""
+    subject = _header(message, "Subject")
     plain = html_part = None
     photos: list[bytes] = []
     refused = 0
@@ -180,6 +194,9 @@ def parse_message(raw: bytes, now: datetime | None = None) -> ParsedMessage:
             try:
                 photos.append(process_photo(part.get_payload(decode=True) or b"").data)
             except PhotoError:
+                refused += 1
+            except Exception:  # a broken part: counted, the message still reaches the desk
+                logger.warning("an e-mail attachment could not be read", exc_info=True)
                 refused += 1
     body = plain if plain is not None else _html_text(html_part or "")
     return ParsedMessage(

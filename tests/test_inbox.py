@@ -77,6 +77,10 @@ def test_html_only_encoded_headers_and_nonsense_still_give_a_message():
     assert html_only.subject == "Şantier lîngă şcoală"
     assert html_only.sender_name == "Ion Ștefan"
     assert html_only.body == "Moloz & resturi\n\nlângă școală"
+    # Headers the standard library's parser trips on (found by fuzzing).
+    broken = parse_message(b"Message-ID: <@>\nFrom: a\x00b@example.ro\nSubject: x\x00y\n\nText")
+    assert broken.body == "Text" and broken.subject == "xy" and broken.sender_email is None
+    assert broken.source_key != parse_message(b"Message-ID: < @ >\n\nText").source_key
     nonsense = parse_message(b"\x00\xff garbage without headers")
     assert nonsense.sender_email is None and nonsense.subject == ""
     future = parse_message(_mail("x", "y", date="Fri, 1 Jan 2100 00:00:00 +0000",
@@ -184,3 +188,34 @@ def test_the_command_line(engine, city, tmp_path: Path, monkeypatch: pytest.Monk
     assert "messages read 1: imported 1, already imported 0" in done.output
     assert status.output.strip() == "pending 1, filed 0, discarded 0"
     assert wrong.exit_code == 1 and "is not a Maildir" in wrong.output
+
+
+def test_mangled_messages_never_stop_the_import():
+    """Random damage to real messages (bytes flipped, cut, boundaries and
+    encoded words thrown in): each still parses into storable text."""
+    import random
+
+    base = [
+        _mail("Groapă", "Bună ziua\nGroapă", attachments=[
+            (_leaky_jpeg((64, 48)), "image/jpeg", "g.jpg"), (b"%PDF", "application/pdf", "x.pdf")]),
+        _mail("x", None, html="<p>a &amp; b</p><script>x</script>"),
+        _mail("=?utf-8?b?xZ5h?=", "y", sender='"Weird, Name" <a@b.ro>, other@c.ro'),
+    ]  # fmt: skip
+    noise = [b"\r\n", b"\n\n", b"=?", b"?=", b"--", b"<@>", b"\x00", b"\xff\xfe",
+             b"Content-Type: multipart/mixed; boundary=x\n", b"charset=foo"]  # fmt: skip
+    rng = random.Random(20261128)
+    for _ in range(600):
+        raw = bytearray(rng.choice(base))
+        for _ in range(rng.randint(1, 30)):
+            pos = rng.randrange(len(raw) or 1)
+            roll = rng.random()
+            if roll < 0.4 and raw:
+                raw[pos] = rng.randrange(256)
+            elif roll < 0.7:
+                del raw[pos : pos + rng.randint(1, 50)]
+            else:
+                raw[pos:pos] = rng.choice(noise)
+        parsed = parse_message(bytes(raw))
+        for text in (parsed.body, parsed.subject, parsed.sender_name or ""):
+            assert "\x00" not in text
+        assert parsed.sender_email is None or parsed.sender_email.isprintable()
