@@ -207,7 +207,9 @@ def test_mangled_messages_never_stop_the_import():
     for _ in range(600):
         raw = bytearray(rng.choice(base))
         for _ in range(rng.randint(1, 30)):
-            pos = rng.randrange(len(raw) or 1)
+            # Half the damage in the headers, where the parsers are most picky.
+            span = min(len(raw), 400) if rng.random() < 0.5 else len(raw)
+            pos = rng.randrange(span or 1)
             roll = rng.random()
             if roll < 0.4 and raw:
                 raw[pos] = rng.randrange(256)
