@@ -223,7 +223,13 @@ def _unseen(path: Path) -> list[Path]:
             _, _, info = f.name.partition(":2,")
             if "S" not in info:
                 files.append(f)
-    return sorted(files, key=lambda f: (f.stat().st_mtime, f.name))
+    def arrived(f: Path) -> tuple[float, str]:
+        try:
+            return f.stat().st_mtime, f.name
+        except FileNotFoundError:  # moved by another reader meanwhile: skipped below
+            return 0.0, f.name
+
+    return sorted(files, key=arrived)
 
 
 def _mark_seen(path: Path, file: Path) -> None:
