@@ -111,7 +111,10 @@ def _html_text(markup: str) -> str:
 
 def _clean(text: str, limit: int) -> str:
     """Printable text PostgreSQL can store: no NUL or control characters,
-    blank runs folded, cut at ``limit`` with a mark."""
+    blank runs folded, cut at ``limit`` with a mark.  Raw 8-bit bytes in a
+    header come out of the parser as lone surrogates, which no database
+    stores: they are read as UTF-8, or replaced."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text.replace("\r\n", "\n"))
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
@@ -171,7 +174,7 @@ def parse_message(raw: bytes, now: datetime | None = None) -> ParsedMessage:
     assert isinstance(message, EmailMessage)
     message_id = _header(message, "Message-ID").strip()
     source_key = hashlib.sha256(
-        ("id:" + message_id).encode() if message_id else b"raw:" + raw
+        ("id:" + message_id).encode("utf-8", "surrogateescape") if message_id else b"raw:" + raw
     ).hexdigest()
     name, address = _sender(message)
     subject = _header(message, "Subject")

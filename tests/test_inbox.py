@@ -81,6 +81,9 @@ def test_html_only_encoded_headers_and_nonsense_still_give_a_message():
     broken = parse_message(b"Message-ID: <@>\nFrom: a\x00b@example.ro\nSubject: x\x00y\n\nText")
     assert broken.body == "Text" and broken.subject == "xy" and broken.sender_email is None
     assert broken.source_key != parse_message(b"Message-ID: < @ >\n\nText").source_key
+    latin1 = parse_message(b"From: J\xe9r\xf4me <j@example.ro>\nSubject: caf\xe9\n\nx")
+    assert latin1.sender_name == "J\ufffdr\ufffdme" and latin1.subject == "caf\ufffd"
+    assert latin1.sender_email == "j@example.ro"
     nonsense = parse_message(b"\x00\xff garbage without headers")
     assert nonsense.sender_email is None and nonsense.subject == ""
     future = parse_message(_mail("x", "y", date="Fri, 1 Jan 2100 00:00:00 +0000",
@@ -220,4 +223,5 @@ def test_mangled_messages_never_stop_the_import():
         parsed = parse_message(bytes(raw))
         for text in (parsed.body, parsed.subject, parsed.sender_name or ""):
             assert "\x00" not in text
+            text.encode("utf-8")  # what PostgreSQL stores: no lone surrogate
         assert parsed.sender_email is None or parsed.sender_email.isprintable()
