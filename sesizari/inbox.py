@@ -253,12 +253,16 @@ class ImportReport:
     already: int = 0
     photos: int = 0
     refused: int = 0
+    failed: int = 0
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"messages read {self.read}: imported {self.imported}, already imported"
             f" {self.already}; pictures kept {self.photos}, attachments not kept {self.refused}"
         )
+        if self.failed:
+            text += f"; {self.failed} not imported (see the log), tried again next time"
+        return text
 
 
 _INSERT = sa.text(
@@ -323,8 +327,15 @@ def import_maildir(
         except FileNotFoundError:  # another reader moved it meanwhile
             continue
         parsed = parse_message(raw)
-        with engine.begin() as conn:
-            stored = store(conn, city_id, parsed)
+        try:
+            with engine.begin() as conn:
+                stored = store(conn, city_id, parsed)
+        except (sa.exc.DataError, sa.exc.IntegrityError, SesizariError):
+            # One message the database will not take must not hold back the
+            # others: it stays unseen, named in the log, and is tried again.
+            logger.warning("e-mail %s not imported", file.name, exc_info=True)
+            report.failed += 1
+            continue
         report.read += 1
         if stored is None:
             report.already += 1

@@ -225,3 +225,23 @@ def test_mangled_messages_never_stop_the_import():
             assert "\x00" not in text
             text.encode("utf-8")  # what PostgreSQL stores: no lone surrogate
         assert parsed.sender_email is None or parsed.sender_email.isprintable()
+
+
+def test_a_message_the_database_refuses_does_not_hold_back_the_others(
+    engine, city, tmp_path: Path
+):
+    box = _maildir(tmp_path / "Maildir", {
+        "1.a": _mail("poison", "x", message_id="<p@x>"),
+        "2.b": _mail("Groapă", "Groapă mare", message_id="<g@x>"),
+    })  # fmt: skip
+    refuse = "ALTER TABLE inbound_messages ADD CONSTRAINT t_refuse CHECK (subject <> 'poison')"
+    with engine.begin() as conn:
+        conn.execute(sa.text(refuse))
+    report = import_maildir(engine, "testville", box)
+    assert (report.imported, report.failed) == (1, 1)
+    assert "1 not imported (see the log), tried again next time" in str(report)
+    assert [p.name for p in (box / "new").iterdir()] == ["1.a"]  # still unseen
+    with engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE inbound_messages DROP CONSTRAINT t_refuse"))
+    assert import_maildir(engine, "testville", box).imported == 1
+    assert _rows(engine, "SELECT count(*) FROM inbound_messages") == [(2,)]
