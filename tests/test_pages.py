@@ -336,9 +336,13 @@ def test_a_dispatcher_files_an_e_mail_from_the_city_s_mailbox(demo, monkeypatch,
     """An e-mail imported from the mailbox fills the desk's form; filing it
     makes the report with its pictures, and another is set aside."""
     from sesizari import inbox
+    from sesizari.demo.load import DEMO_MAILS
     from tests.test_inbox import _leaky_jpeg, _mail, _maildir
 
     monkeypatch.setenv("SESIZARI_PHOTO_DIR", str(tmp_path / "photos"))
+    at = run_app("dispatch", user=load_user(demo, "dispecer"))
+    demo_mails = len(DEMO_MAILS)  # the demo's own, so that the desk shows its inbox
+    assert at.expander[0].label == f"E-mailuri primite, de înregistrat: {demo_mails}"
     box = _maildir(tmp_path / "Maildir", {
         "1.a": _mail("Groapă pe Bucegi", "Groapă adâncă în dreptul nr. 4" + XSS,
                      attachments=[(_leaky_jpeg(), "image/jpeg", "g.jpg"),
@@ -347,8 +351,11 @@ def test_a_dispatcher_files_an_e_mail_from_the_city_s_mailbox(demo, monkeypatch,
         "3.c": _mail("Mulțumiri", "Vă mulțumesc", message_id="<thanks@x>"),
     })  # fmt: skip
     assert inbox.import_maildir(demo, "lugoj", box).imported == 3
-    at = run_app("dispatch", user=load_user(demo, "dispecer"))
-    assert at.expander[0].label == "E-mailuri primite, de înregistrat: 3"
+    waiting = inbox.pending(demo, "lugoj")
+    ids = dict(zip(waiting["subject"], waiting["message_id"].astype(int), strict=True))
+    at.run()
+    assert at.expander[0].label == f"E-mailuri primite, de înregistrat: {demo_mails + 3}"
+    at.selectbox(key="inbox_pick").set_value(ids["Groapă pe Bucegi"]).run()
     assert at.text[0].value.startswith("Groapă adâncă") and XSS in at.text[0].value
     assert "nu sunt fotografii (sau nu au putut fi citite): 1;" in at.caption[0].value
     assert len(at.get("image")) == 1  # the picture, seen before it is taken
@@ -370,20 +377,22 @@ def test_a_dispatcher_files_an_e_mail_from_the_city_s_mailbox(demo, monkeypatch,
                          " i.incident_id) FROM incidents i JOIN incident_contacts c"
                          f" USING (city_id, incident_id) WHERE i.registry_number = '{number}'")
     assert facts == "email maria.pop@example.ro 1"
-    assert _count(demo, "SELECT count(*) FROM inbound_photos") == 0
-    # The next one is not a report: set aside.
-    assert at.expander[0].label == "E-mailuri primite, de înregistrat: 2"
+    assert _count(demo, "SELECT count(*) FROM inbound_photos p JOIN inbound_messages m"
+                        " USING (city_id, message_id) WHERE m.status = 'filed'") == 0
+    assert at.expander[0].label == f"E-mailuri primite, de înregistrat: {demo_mails + 2}"
     assert not at.info and at.text_area(key="dispatch_text").value == ""
+    # The next one is not a report: set aside.
+    at.selectbox(key="inbox_pick").set_value(ids["Ofertă"]).run()
     _click(at, "Nu este o sesizare")
-    assert at.expander[0].label == "E-mailuri primite, de înregistrat: 1"
+    assert at.expander[0].label == f"E-mailuri primite, de înregistrat: {demo_mails + 1}"
     assert "E-mailul a fost pus deoparte." in at.success[0].value
-    # A colleague set the last one aside meanwhile: the desk says so, and moves on.
-    last = int(inbox.pending(demo, "lugoj")["message_id"].iloc[0])
-    inbox.discard(demo, "lugoj", last, Actor("dispecer2", None, "staff"))
+    # A colleague set one aside meanwhile: the desk says so, and moves on.
+    at.selectbox(key="inbox_pick").set_value(ids["Mulțumiri"]).run()
+    inbox.discard(demo, "lugoj", ids["Mulțumiri"], Actor("dispecer2", None, "staff"))
     _click(at, "Nu este o sesizare")
     assert "a fost deja pus deoparte de un coleg" in at.error[0].value
-    assert at.expander[0].label == "E-mailuri primite, de înregistrat: 0"
-    assert inbox.counts(demo, "lugoj") == {"pending": 0, "filed": 1, "discarded": 2}
+    assert at.expander[0].label == f"E-mailuri primite, de înregistrat: {demo_mails}"
+    assert inbox.counts(demo, "lugoj") == {"pending": demo_mails, "filed": 1, "discarded": 2}
 
 
 def test_a_second_call_about_an_open_report_is_added_to_it(demo):

@@ -7,9 +7,10 @@ start without duplicating anything.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 import shapely
@@ -228,6 +229,51 @@ def load_city(conn: Connection, city: DemoCity, progress: Progress = _quiet) -> 
     return city_id
 
 
+#: The e-mails waiting at each demo city's dispatcher desk: hours before the
+#: newest report, sender, subject, text (its {street}), with a picture.
+DEMO_MAILS = (
+    (2, "Elena Marin", "Groapă periculoasă",
+     "Bună ziua,\n\nPe {street}, în dreptul nr. 12, s-a format o groapă adâncă în care au"
+     " căzut deja doi bicicliști. Vă rog să interveniți.\n\nCu stimă,\nElena Marin", True),
+    (5, "Andrei Pavel", "Container plin de o săptămână",
+     "Containerul de gunoi de pe {street} nu a mai fost golit de o săptămână; gunoiul e pe"
+     " trotuar.", False),
+    (26, "Oferte Rapide", "Câștigați un premiu!", "Ați fost selectat pentru un premiu.", False),
+)
+
+
+def _demo_picture() -> bytes:
+    """A made-up photo (a grey street under a pale sky), cleaned like an upload."""
+    from PIL import Image, ImageDraw
+
+    from sesizari.photos import process_photo
+
+    image = Image.new("RGB", (640, 480), (176, 196, 222))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 260, 640, 480), fill=(96, 96, 96))
+    draw.ellipse((250, 330, 400, 390), fill=(40, 40, 40))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return process_photo(out.getvalue()).data
+
+
+def load_inbox(conn: Connection, city_id: int, city: DemoCity) -> None:
+    """The demo's e-mails waiting at the dispatcher's desk (:mod:`sesizari.inbox`)."""
+    from sesizari.inbox import ParsedMessage, store
+
+    latest = pd.Timestamp(city.incidents["created_at"].max()).to_pydatetime()
+    picture = _demo_picture()
+    street = city.spec.streets[0]
+    for n, (hours, name, subject, body, with_picture) in enumerate(DEMO_MAILS, 1):
+        key = hashlib.sha256(f"demo:{city.spec.slug}:{n}".encode()).hexdigest()
+        address = name.lower().replace(" ", ".") + "@example.ro"
+        store(conn, city_id, ParsedMessage(
+            source_key=key, received_at=latest - timedelta(hours=hours), sender_name=name,
+            sender_email=address, subject=subject, body=body.format(street=street),
+            photos=[picture] if with_picture else [],
+        ))  # fmt: skip
+
+
 def load_demo(
     engine: Engine,
     total: int = 20_000,
@@ -266,7 +312,8 @@ def load_demo(
         with engine.begin() as conn:
             # History, not news: its events e-mail nobody (migration 0035).
             conn.execute(sa.text("SET LOCAL sesizari.notify = 'off'"))
-            load_city(conn, city, progress)
+            city_id = load_city(conn, city, progress)
+            load_inbox(conn, city_id, city)
         loaded[city.spec.slug] = len(city.incidents)
     with engine.begin() as conn:
         conn.execute(sa.text("ANALYZE"))
