@@ -7,13 +7,14 @@ through :mod:`sesizari.catalog`, and writes in one transaction.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from sesizari import auth, catalog, digests, notifications
+from sesizari import auth, catalog, digests, inbox, notifications
 from sesizari.auth import StaffUser
 from sesizari.errors import NotFoundError, PermissionDeniedError, ValidationError
 from sesizari.incidents import EMAIL_RE
@@ -219,6 +220,13 @@ def outbox(
         notifications.outbox_problems(engine, user.city),
         digests.recent_digests(engine, user.city),
     )
+
+
+def inbox_summary(engine: Engine, user: StaffUser) -> tuple[dict[str, int], datetime | None]:
+    """The e-mails received (:mod:`sesizari.inbox`) by status and the latest
+    import: the administrator sees that the mailbox is being read."""
+    _require_admin(user)
+    return inbox.summary(engine, user.city)
 
 
 def departments(engine: Engine, user: StaffUser) -> pd.DataFrame:

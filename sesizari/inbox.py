@@ -443,10 +443,18 @@ def discard(engine: Engine, city: str, message_id: int, actor: Actor) -> None:
 
 def counts(engine: Engine, city: str) -> dict[str, int]:
     """Messages by status, for ``inbox status``."""
+    return summary(engine, city)[0]
+
+
+def summary(engine: Engine, city: str) -> tuple[dict[str, int], datetime | None]:
+    """Messages by status, and when the newest was imported (None: never):
+    an import that stopped running shows as a date that no longer moves."""
     with engine.connect() as conn:
         city_id = _city_id(conn, city)
         rows = conn.execute(sa.text(
-            "SELECT status, count(*) FROM inbound_messages WHERE city_id = :c GROUP BY 1"
-        ), {"c": city_id})  # fmt: skip
-        found = dict(rows.all())
-    return {s: found.get(s, 0) for s in ("pending", "filed", "discarded")}
+            "SELECT status, count(*), max(imported_at) FROM inbound_messages WHERE city_id = :c"
+            " GROUP BY 1"
+        ), {"c": city_id}).all()  # fmt: skip
+    found = {status: n for status, n, _ in rows}
+    latest = max((at for _, _, at in rows), default=None)
+    return {s: found.get(s, 0) for s in ("pending", "filed", "discarded")}, latest

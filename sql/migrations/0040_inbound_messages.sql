@@ -39,6 +39,8 @@ CREATE TABLE inbound_messages (
 );
 CREATE INDEX inbound_messages_pending_idx ON inbound_messages (city_id, received_at)
     WHERE status = 'pending';
+-- the key to incidents: an incident's deletion looks its message up
+CREATE INDEX inbound_messages_incident_idx ON inbound_messages (city_id, incident_id);
 
 CREATE TABLE inbound_photos (
     city_id    integer NOT NULL,
