@@ -437,6 +437,20 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "actor.open311": ("Aplicația {name}", "App {name}"),
     "channel.app": ("Aplicație (Open311)", "App (Open311)"),
     "channel.feed": ("Import de date", "Data feed"),
+    "admin.inbox": ("E-mailuri primite", "E-mails received"),
+    "admin.inbox_latest": (
+        "Ultimul importat din căsuța primăriei: {at}.", "The latest imported from the city"
+        " hall's mailbox: {at}.",
+    ),
+    "admin.inbox_never": (
+        "Niciun e-mail importat încă: `python -m sesizari inbox import` citește căsuța"
+        " primăriei (README, „Reports received by e-mail”).",
+        "No e-mail imported yet: `python -m sesizari inbox import` reads the city hall's"
+        " mailbox (README, \"Reports received by e-mail\").",
+    ),
+    "inbox_status.pending": ("De înregistrat", "To file"),
+    "inbox_status.filed": ("Înregistrate ca sesizări", "Filed as reports"),
+    "inbox_status.discarded": ("Puse deoparte", "Set aside"),
     "inbox.title": ("E-mailuri primite, de înregistrat: {n}", "E-mails received, to file: {n}"),
     "inbox.empty": (
         "Niciun e-mail nu așteaptă. Ele sosesc din căsuța primăriei"

@@ -108,8 +108,12 @@ def test_the_mailbox_is_imported_once_and_marked_seen(engine, city, tmp_path: Pa
     })  # fmt: skip
     (box / "cur" / "0.z:2,S").write_bytes(_mail("Citit deja", "x", message_id="<0@x>"))
     (box / "cur" / "5.e:2,F").write_bytes(_mail("Marcat", "Copac căzut", message_id="<5@x>"))
+    assert inbox.summary(engine, "testville") == (
+        {"pending": 0, "filed": 0, "discarded": 0}, None)  # never read: the admin is told
     report = import_maildir(engine, "testville", box)
     assert (report.read, report.imported, report.already, report.photos) == (5, 4, 1, 1)
+    counted, latest = inbox.summary(engine, "testville")
+    assert counted["pending"] == 4 and latest is not None
     stored = _rows(engine, "SELECT subject, status, sender_email FROM inbound_messages"
                            " ORDER BY message_id")  # fmt: skip
     assert stored == [(subject, "pending", "maria.pop@example.ro")

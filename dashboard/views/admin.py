@@ -494,6 +494,13 @@ with tab_mail:
         )),
         data.zone(city),
     )  # fmt: skip
+    # The other way: what the city's mailbox brought (sesizari.inbox).
+    received, latest = admin.inbox_summary(engine, user)
+    st.markdown(f"**{t('admin.inbox')}**")
+    st.caption(t_md("admin.inbox_latest", at=widgets.local_time(latest, data.zone(city)))
+               if latest else t("admin.inbox_never"))  # fmt: skip
+    for column, (status, n) in zip(st.columns(len(received)), received.items(), strict=True):
+        column.metric(t(f"inbox_status.{status}"), widgets.number(n))
     st.markdown(f"**{t('admin.mail_digests')}**")
     sent_lists = digests.assign(
         department=digests["department"].map(dep_name),
