@@ -41,6 +41,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from sesizari.catalog import get_city
 from sesizari.errors import NotFoundError, SesizariError, ValidationError
 from sesizari.incidents import EMAIL_RE, Actor, CreatedIncident, NewIncident, create_incident_in
 from sesizari.photos import PhotoError, process_photo
@@ -272,14 +273,6 @@ _INSERT = sa.text(
 )
 
 
-def _city_id(conn: Connection, slug: str) -> int:
-    found = conn.execute(sa.text("SELECT city_id FROM cities WHERE slug = :s"), {"s": slug})
-    city_id = found.scalar()
-    if city_id is None:
-        raise NotFoundError(f"No city {slug!r}; `python -m sesizari city list` names them")
-    return city_id
-
-
 def store(conn: Connection, city_id: int, parsed: ParsedMessage) -> int | None:
     """Insert one parsed message with its pictures; None when it was already there."""
     message_id = conn.execute(_INSERT, {
@@ -318,7 +311,7 @@ def import_maildir(
             " folder your mail system delivers the city's mailbox to"
         )
     with engine.connect() as conn:
-        city_id = _city_id(conn, city)
+        city_id = get_city(conn, city).city_id
     report = ImportReport()
     unseen = _unseen(path)
     for n, file in enumerate(unseen, 1):
@@ -450,7 +443,7 @@ def summary(engine: Engine, city: str) -> tuple[dict[str, int], datetime | None]
     """Messages by status, and when the newest was imported (None: never):
     an import that stopped running shows as a date that no longer moves."""
     with engine.connect() as conn:
-        city_id = _city_id(conn, city)
+        city_id = get_city(conn, city).city_id
         rows = conn.execute(sa.text(
             "SELECT status, count(*), max(imported_at) FROM inbound_messages WHERE city_id = :c"
             " GROUP BY 1"
