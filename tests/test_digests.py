@@ -50,6 +50,10 @@ def _report(engine, category: str, days_ago: float, address: str | None = None) 
 
 
 def _digest(engine, port: int, **kwargs):
+    """One digest run at the module's NOW unless told otherwise: the day it
+    names must be the day the assertions expect, even when the suite crosses
+    midnight in Bucharest between import and this call."""
+    kwargs.setdefault("now", NOW)
     settings = _settings(port)
     with SmtpMailer(settings, timeout=5) as mailer:
         return digests.send_digests(engine, settings, mailer, **kwargs)
