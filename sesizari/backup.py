@@ -26,9 +26,13 @@ never writes over a database that holds cities: on the embedded cluster,
 ``replace`` keeps the old one under another name, and puts it back if the
 restore fails.
 
-A backup holds reporters' contacts: it is written readable by its owner
-only (mode 0600), and its member names are checked on the way in, so a
-crafted archive cannot write outside the photo folder.
+A backup holds reporters' contacts of its day: after the rows, a restore
+removes the contacts past their retention period and carries out again the
+erasure requests of the erasure journal (:mod:`sesizari.erasure_log`),
+read beside the backup file and in this installation's backups folder, so
+a request made after the backup does not come undone.  It is written
+readable by its owner only (mode 0600), and its member names are checked
+on the way in, so a crafted archive cannot write outside the photo folder.
 """
 
 from __future__ import annotations
@@ -47,18 +51,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import Connection, make_url
 
-from sesizari import db
+from sesizari import db, erasure_log
 from sesizari.cluster import APP_DB, find_bindir
+from sesizari.erasure_log import Journal
 from sesizari.errors import SesizariError
 from sesizari.photos import _KEY_RE, thumb_key
 from sesizari.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sesizari.privacy import Reapplied
 
 FORMAT = "sesizari-backup/1"
 MANIFEST = "manifest.json"
@@ -470,6 +478,9 @@ class Restored:
     migrations_applied: list[str]
     contacts_expired: dict[str, int]
     kept_as: str | None = None
+    #: The erasure journals read, and what carrying their requests out again did.
+    journal: Journal | None = None
+    erasures: Reapplied | None = None
 
 
 def _check_version(manifest: Manifest, path: Path) -> None:
@@ -599,11 +610,14 @@ def restore(
     restored row never names a missing file; an interrupted restore leaves
     only unreferenced files, which ``photos clean`` removes.
     """
-    from sesizari.privacy import expire_contacts
+    from sesizari.privacy import expire_contacts, reapply_erasures
 
     settings = settings or load_settings()
     path = Path(path)
     manifest = verify(path, progress=progress)
+    # Read before anything is written: a journal that cannot be read stops the restore here.
+    journal = erasure_log.read([path.parent / erasure_log.JOURNAL,
+                                erasure_log.journal_path(settings)])  # fmt: skip
     _check_version(manifest, path)
     if settings.embedded:
         url, kept_as = _prepare_embedded(settings, replace)
@@ -669,9 +683,10 @@ def restore(
     engine = db.make_engine(url, poolclass=sa.pool.NullPool)
     try:
         expired = expire_contacts(engine)
+        erasures = reapply_erasures(engine, journal)
     finally:
         engine.dispose()
-    return Restored(manifest, written, present, applied, expired, kept_as)
+    return Restored(manifest, written, present, applied, expired, kept_as, journal, erasures)
 
 
 def describe(manifest: Manifest) -> str:

@@ -10,6 +10,7 @@ python -m sesizari photos clean [--grace-minutes M]
 python -m sesizari apikey issue|revoke|list --city SLUG
 python -m sesizari privacy expire [--city SLUG] [--dry-run]
 python -m sesizari privacy erase NUMBER --city SLUG --by NAME [--reason TEXT]
+python -m sesizari privacy reapply [--journal FILE]
 python -m sesizari notify send [--city SLUG] [--limit N] [--every SECONDS]
 python -m sesizari notify digest [--city SLUG]
 python -m sesizari notify status --city SLUG
@@ -381,6 +382,40 @@ def privacy_erase(
                   " next `photos clean`)" if done.photos else ""))
 
 
+@privacy_app.command("reapply")
+def privacy_reapply(
+    journal: Path = typer.Option(
+        None, help="An erasure journal (erasures.jsonl); default this installation's"
+        " (var/backups/erasures.jsonl).",
+    ),
+) -> None:
+    """Carry out again the erasure requests of an erasure journal.
+
+    A restore does it by itself with the journal beside the backup or in
+    var/backups; run this when the journal came later (another machine, a
+    copy). A request already carried out removes nothing; run it as often
+    as needed.
+    """
+    from sesizari import erasure_log
+    from sesizari.privacy import reapply_erasures
+
+    path = journal or erasure_log.journal_path()
+    try:
+        if not path.is_file():
+            raise erasure_log.JournalError(f"no erasure journal at {path}; give --journal FILE")
+        found = erasure_log.read([path])
+        again = reapply_erasures(db.get_engine(), found)
+    except SesizariError as exc:
+        _fail(exc)
+    typer.echo(f"{path}: {len(found.entries)} requests; {again.carried_out} carried out again,"
+               f" {again.already} already carried out, {again.not_found} for reports not in"
+               " the database" + (f"; {again.photos} report photos removed (files: `photos"
+                                  " clean`)" if again.photos else ""))  # fmt: skip
+    if found.unreadable:
+        typer.secho(f"Warning: {found.unreadable} lines are not requests; check them.",
+                    fg="yellow", err=True)  # fmt: skip
+
+
 @notify_app.command("send")
 def notify_send(
     city: str | None = typer.Option(None, help="City slug; default every city."),
@@ -658,10 +693,12 @@ def backup_restore(
     The backup is verified first. The database must hold no city (a new
     machine after `db start`, or a new empty database on your server),
     unless --replace. It is restored whole or not at all, its rows are
-    checked against the backup's, then newer migrations are applied and
-    contacts past their retention period removed.
+    checked against the backup's, then newer migrations are applied,
+    contacts past their retention period removed, and the erasure requests
+    of the erasure journal (erasures.jsonl, beside the backup file or in
+    var/backups) carried out again.
     """
-    from sesizari import backup
+    from sesizari import backup, erasure_log
 
     try:
         with _progress_bar() as bar:
@@ -678,8 +715,24 @@ def backup_restore(
     if done.kept_as:
         typer.echo(f"the previous database is kept as {done.kept_as}; its photos stay in the"
                    " store until `photos clean`")  # fmt: skip
-    typer.echo(f"Erasure requests carried out after {m.created_at} are not in this backup:"
-               " carry them out again (`privacy erase`).")  # fmt: skip
+    journal, again = done.journal, done.erasures
+    if journal and journal.files and again:
+        typer.echo(f"erasure requests in {', '.join(map(str, journal.files))}:"
+                   f" {again.carried_out} carried out again, {again.already} already in the"
+                   f" backup, {again.not_found} for reports it does not hold")  # fmt: skip
+        if again.photos:
+            typer.echo(f"{again.photos} report photos removed again; their files go with"
+                       " `photos clean`")  # fmt: skip
+        if journal.unreadable:
+            typer.secho(f"Warning: {journal.unreadable} lines of the erasure journal are not"
+                        " requests; check them and carry those out again (`privacy erase`).",
+                        fg="yellow", err=True)  # fmt: skip
+    else:
+        typer.secho(f"No erasure journal ({erasure_log.JOURNAL}) beside the backup or in"
+                    f" {erasure_log.journal_path().parent}: erasure requests carried out after"
+                    f" {m.created_at} are not in this backup; run `privacy reapply --journal FILE`"
+                    " with a copy of it, or carry them out again (`privacy erase`).",
+                    fg="yellow", err=True)  # fmt: skip
 
 
 def main() -> None:

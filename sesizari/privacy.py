@@ -15,6 +15,11 @@ and photos, the history of what staff did.  Every removal writes an
 ``erased`` event naming what went and why, never the values (migration
 0029).  Photo files go with the next ``python -m sesizari photos clean``
 (the rows are gone at once; files no row refers to are collected there).
+
+Each request is also written to the erasure journal
+(:mod:`sesizari.erasure_log`), outside the database, so that restoring a
+backup made before it does not bring the data back:
+:func:`reapply_erasures` carries the journal out again after a restore.
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from sesizari import catalog
+from sesizari import catalog, erasure_log
 from sesizari.catalog import City
 from sesizari.errors import NotFoundError, ValidationError
 from sesizari.vocab import OPEN_STATUSES, Status
@@ -126,12 +132,23 @@ class Erasure:
         return [what for what, gone in done.items() if gone]
 
 
-def erase(engine: Engine, city: str, number: str, *, by: str, reason: str = "") -> Erasure:
+def erase(
+    engine: Engine,
+    city: str,
+    number: str,
+    *,
+    by: str,
+    reason: str = "",
+    journal: Path | None = None,
+) -> Erasure:
     """Carry out an erasure request for the report ``number`` of ``city``:
     its reporter's contacts, the photos sent with it and its description go;
     the registry entry stays.  ``by`` names who carried it out (recorded on
     the ``erased`` event with ``reason``, e.g. the request's own number).
 
+    The request is written to the erasure journal (``journal``, default the
+    installation's: :mod:`sesizari.erasure_log`) before the removal commits,
+    so a backup restored later carries it out again.
     Run twice, the second call removes nothing and says so (all False / 0).
     """
     by = (by or "").strip()
@@ -148,33 +165,44 @@ def erase(engine: Engine, city: str, number: str, *, by: str, reason: str = "") 
         )
     with engine.begin() as conn:
         c = catalog.get_city(conn, city)
-        incident_id = _incident(conn, c, number)
-        contacts = conn.execute(
-            sa.text("DELETE FROM incident_contacts WHERE city_id = :c AND incident_id = :i"),
-            {"c": c.city_id, "i": incident_id},
-        ).rowcount > 0
-        photos = conn.execute(
-            sa.text("DELETE FROM photos WHERE city_id = :c AND incident_id = :i"
-                    " AND stage = 'report'"),
-            {"c": c.city_id, "i": incident_id},
-        ).rowcount
-        description = conn.execute(
-            # updated_at stays: it dates the last change of the case (a rejected
-            # report's answer, sesizari/queries/accountability.py), which this is not.
-            sa.text("UPDATE incidents SET description = :d"
-                    " WHERE city_id = :c AND incident_id = :i AND description <> :d"),
-            {"c": c.city_id, "i": incident_id, "d": ERASED_DESCRIPTION},
-        ).rowcount > 0
-        done = Erasure(number.strip().upper(), contacts, photos, description)
+        done = _erase_report(conn, c, _incident(conn, c, number), number, by,
+                             {"why": "request", "reason": reason or None})  # fmt: skip
         if done.removed:
-            conn.execute(
-                sa.text("INSERT INTO incident_events (city_id, incident_id, kind, actor_label,"
-                        " channel, data) VALUES (:c, :i, 'erased', :by, 'staff',"
-                        " CAST(:d AS jsonb))"),
-                {"c": c.city_id, "i": incident_id, "by": by,
-                 "d": json.dumps({"why": "request", "reason": reason or None,
-                                  "removed": done.removed, "photos": photos})},
+            erasure_log.append(
+                erasure_log.entry(c.slug, done.registry_number, "report", by=by, reason=reason),
+                journal,
             )
+    return done
+
+
+def _erase_report(conn: Connection, c: City, incident_id: int, number: str, by: str,
+                  why: dict[str, object]) -> Erasure:  # fmt: skip
+    """The removals of an erasure request, and their ``erased`` event (``why`` and what went)."""
+    contacts = conn.execute(
+        sa.text("DELETE FROM incident_contacts WHERE city_id = :c AND incident_id = :i"),
+        {"c": c.city_id, "i": incident_id},
+    ).rowcount > 0
+    photos = conn.execute(
+        sa.text("DELETE FROM photos WHERE city_id = :c AND incident_id = :i"
+                " AND stage = 'report'"),
+        {"c": c.city_id, "i": incident_id},
+    ).rowcount
+    description = conn.execute(
+        # updated_at stays: it dates the last change of the case (a rejected
+        # report's answer, sesizari/queries/accountability.py), which this is not.
+        sa.text("UPDATE incidents SET description = :d"
+                " WHERE city_id = :c AND incident_id = :i AND description <> :d"),
+        {"c": c.city_id, "i": incident_id, "d": ERASED_DESCRIPTION},
+    ).rowcount > 0
+    done = Erasure(number.strip().upper(), contacts, photos, description)
+    if done.removed:
+        conn.execute(
+            sa.text("INSERT INTO incident_events (city_id, incident_id, kind, actor_label,"
+                    " channel, data) VALUES (:c, :i, 'erased', :by, 'staff',"
+                    " CAST(:d AS jsonb))"),
+            {"c": c.city_id, "i": incident_id, "by": by,
+             "d": json.dumps({**why, "removed": done.removed, "photos": photos})},
+        )
     return done
 
 
@@ -195,29 +223,84 @@ def _incident(conn: Connection, city: City, number: str) -> int:
     return found
 
 
-def stop_emails(engine: Engine, number: str, pin: str) -> bool:
+def stop_emails(engine: Engine, number: str, pin: str, *, journal: Path | None = None) -> bool:
     """The reporter asks, with their PIN, for no more e-mails about ``number``
     (GDPR art. 21): their address is removed, since nothing else needs it,
     and an ``erased`` event says so (never the address).  Messages still
-    waiting are then skipped by the sender.  Returns False when there was no
-    address to remove.
+    waiting are then skipped by the sender.  The request goes to the erasure
+    journal, as :func:`erase`'s do.  Returns False when there was no address
+    to remove.
     """
     from sesizari import accountability
 
     accountability.check_pin(engine, number, pin)
     with engine.begin() as conn:
         row = accountability.lock_report(conn, number)
-        removed = conn.execute(
-            sa.text("UPDATE incident_contacts SET email = NULL"
-                    " WHERE city_id = :c AND incident_id = :i AND email IS NOT NULL"),
-            {"c": row.city_id, "i": row.incident_id},
-        ).rowcount > 0  # fmt: skip
+        removed = _forget_email(conn, row.city_id, row.incident_id, {"why": "reporter"})
         if removed:
-            conn.execute(
-                sa.text("INSERT INTO incident_events (city_id, incident_id, kind, actor_label,"
-                        " channel, data) VALUES (:c, :i, 'erased', 'reporter', 'web',"
-                        " CAST(:d AS jsonb))"),
-                {"c": row.city_id, "i": row.incident_id,
-                 "d": json.dumps({"why": "reporter", "removed": ["email"]})},
-            )  # fmt: skip
+            erasure_log.append(
+                erasure_log.entry(row.slug, row.registry_number, "email", by="reporter"), journal
+            )
     return removed
+
+
+def _forget_email(conn: Connection, city_id: int, incident_id: int,
+                  why: dict[str, object]) -> bool:  # fmt: skip
+    """Remove the reporter's address of one incident, with its ``erased`` event."""
+    removed = conn.execute(
+        sa.text("UPDATE incident_contacts SET email = NULL"
+                " WHERE city_id = :c AND incident_id = :i AND email IS NOT NULL"),
+        {"c": city_id, "i": incident_id},
+    ).rowcount > 0  # fmt: skip
+    if removed:
+        conn.execute(
+            sa.text("INSERT INTO incident_events (city_id, incident_id, kind, actor_label,"
+                    " channel, data) VALUES (:c, :i, 'erased', 'reporter', 'web',"
+                    " CAST(:d AS jsonb))"),
+            {"c": city_id, "i": incident_id, "d": json.dumps({**why, "removed": ["email"]})},
+        )  # fmt: skip
+    return removed
+
+
+@dataclass(frozen=True)
+class Reapplied:
+    """What carrying the journal's requests out again did (after a restore)."""
+
+    #: Requests that removed something again: the backup predates them.
+    carried_out: int = 0
+    #: Requests the restored database had already carried out.
+    already: int = 0
+    #: Requests for a report the restored database does not hold (made after the backup).
+    not_found: int = 0
+    #: Report photos removed again (their files go with ``photos clean``).
+    photos: int = 0
+
+
+def reapply_erasures(engine: Engine, journal: erasure_log.Journal) -> Reapplied:
+    """Carry out again every request of ``journal`` (oldest first), each in its
+    own transaction.  Only what is still there is removed, and its ``erased``
+    event says ``again_after_restore`` with the date of the original request;
+    nothing is written to the journal, which already holds them.
+    """
+    counts = {"carried_out": 0, "already": 0, "not_found": 0, "photos": 0}
+    for e in journal.entries:
+        with engine.begin() as conn:
+            try:
+                c = catalog.get_city(conn, e.city)
+                incident_id = _incident(conn, c, e.number)
+            except NotFoundError:
+                counts["not_found"] += 1
+                continue
+            if e.scope == "report":
+                done = _erase_report(
+                    conn, c, incident_id, e.number, (e.by or "erasures.jsonl")[:200],
+                    {"why": "request", "reason": e.reason[:500] or None,
+                     "again_after_restore": e.at},
+                )  # fmt: skip
+                removed = bool(done.removed)
+                counts["photos"] += done.photos
+            else:
+                removed = _forget_email(conn, c.city_id, incident_id,
+                                        {"why": "reporter", "again_after_restore": e.at})
+        counts["carried_out" if removed else "already"] += 1
+    return Reapplied(**counts)

@@ -373,3 +373,72 @@ def test_a_backup_of_an_older_version_is_brought_up_to_date(
     applied = _rows(empty_database, "SELECT migration_id FROM _yoyo_migration ORDER BY 1")
     assert applied[-1] == (newest.stem,)
     assert _rows(empty_database, "SELECT slug FROM cities") == [("oldtown",)]
+
+
+def test_a_restore_carries_out_again_the_erasures_made_after_the_backup(
+    monkeypatch, source, engine, empty_database: str, tmp_path: Path, pg_cluster: Cluster
+):
+    """R16: an erasure request is not undone by restoring a backup made before it."""
+    from sesizari.privacy import erase, stop_emails
+
+    monkeypatch.setenv("SESIZARI_DATA_DIR", str(tmp_path / "var"))
+    numbers = source["numbers"]
+    asked = create_incident(engine, NewIncident(
+        "testville", "pothole", TEST_LAT, TEST_LON, "Groapă",
+        contact=Contact(name="Ion Pop", email="ion@example.ro", consent=True), want_pin=True,
+    ))  # fmt: skip
+    erase(engine, "testville", numbers[2], by="DPO", reason="cerere 1")  # before the backup
+    out = _backup(monkeypatch, source, tmp_path)
+    erase(engine, "testville", numbers[0], by="DPO", reason="cerere 2")
+    assert stop_emails(engine, asked.registry_number, asked.pin)
+    later = create_incident(engine, NewIncident(
+        "testville", "pothole", TEST_LAT, TEST_LON, "După copie",
+        contact=Contact(name="X", consent=True)))  # fmt: skip
+    erase(engine, "testville", later.registry_number, by="DPO")
+
+    # The backups folder (the backup and the journal) was copied to a new machine.
+    moved = tmp_path / "copied"
+    moved.mkdir()
+    shutil.copy(out, moved / out.name)
+    shutil.copy(tmp_path / "var" / "backups" / "erasures.jsonl", moved / "erasures.jsonl")
+    monkeypatch.setenv("SESIZARI_DATA_DIR", str(tmp_path / "new-machine"))
+    done = _cli(monkeypatch, ["backup", "restore", str(moved / out.name)], url=empty_database,
+                photos=tmp_path / "photos-restored")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    said = " ".join(done.output.split())
+    assert "2 carried out again, 1 already in the backup, 1 for reports it does not hold" in said
+    assert "1 report photos removed again" in said
+    assert _rows(empty_database, CONTACTS) == _rows(source["url"], CONTACTS) == [
+        ("Maria Pop", "maria@example.ro"), ("Ion Pop", None)]
+    assert _rows(empty_database, PHOTOS) == _rows(source["url"], PHOTOS)
+    assert _rows(empty_database, ROWS) == _rows(source["url"], ROWS)[:4]
+    again = _rows(empty_database, "SELECT data FROM incident_events WHERE kind = 'erased'"
+                                  " AND data ? 'again_after_restore' ORDER BY event_id")
+    assert [sorted(d["removed"]) for (d,) in again] == [
+        ["contacts", "description", "photos"], ["email"]]
+
+    # Without a journal the restore says what it could not do.
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    shutil.copy(out, bare / out.name)
+    fresh = f"r_{uuid.uuid4().hex[:12]}"
+    pg_cluster.ensure_database(fresh)
+    cluster_url = pg_cluster.url(fresh)
+    try:
+        monkeypatch.setenv("SESIZARI_DATA_DIR", str(tmp_path / "another-machine"))
+        blind = _cli(monkeypatch, ["backup", "restore", str(bare / out.name)], url=cluster_url,
+                     photos=tmp_path / "photos-blind")  # fmt: skip
+        assert blind.exit_code == 0, blind.output
+        assert "No erasure journal (erasures.jsonl) beside the backup" in " ".join(
+            blind.output.split())
+        assert len(_rows(cluster_url, CONTACTS)) == 3  # what the backup held
+        # The journal arrives later: one command carries it out.
+        late = _cli(monkeypatch, ["privacy", "reapply", "--journal",
+                                  str(moved / "erasures.jsonl")], url=cluster_url,
+                    photos=tmp_path / "photos-blind")  # fmt: skip
+        assert late.exit_code == 0, late.output
+        assert "4 requests; 2 carried out again, 1 already carried out, 1 for" in " ".join(
+            late.output.split())
+        assert _rows(cluster_url, CONTACTS) == _rows(source["url"], CONTACTS)
+    finally:
+        pg_cluster.psql(f'DROP DATABASE "{fresh}" WITH (FORCE)')

@@ -5,6 +5,7 @@ A real SMTP server (aiosmtpd) on 127.0.0.1 receives the messages.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -267,9 +268,9 @@ def test_a_refused_address_fails_and_is_not_kept(engine, city, inbox):
     assert "example.ro" not in problems.to_csv()
 
 
-def test_an_erased_contact_is_not_written_to(engine, city, inbox):
+def test_an_erased_contact_is_not_written_to(engine, city, inbox, tmp_path):
     number = _report(engine)
-    erase(engine, "testville", number, by="DPO")
+    erase(engine, "testville", number, by="DPO", journal=tmp_path / "erasures.jsonl")
     report = _send(engine, inbox.port)
     assert (report.sent, report.skipped) == (0, 1)
     assert inbox.messages == []
@@ -658,8 +659,12 @@ def test_the_receipt_gives_the_estimate_when_there_is_one(lugoj, inbox):
     assert "Half of similar reports are fixed within " in body
 
 
-def test_the_reporter_stops_the_e_mails_with_their_pin(engine, city, inbox):
+def test_the_reporter_stops_the_e_mails_with_their_pin(engine, city, inbox, tmp_path,
+                                                       monkeypatch):  # fmt: skip
+    from sesizari.erasure_log import journal_path
     from sesizari.privacy import stop_emails
+
+    monkeypatch.setenv("SESIZARI_DATA_DIR", str(tmp_path))
 
     created = create_incident(engine, NewIncident(
         "testville", "pothole", TEST_LAT, TEST_LON, "Groapă",
@@ -682,10 +687,15 @@ def test_the_reporter_stops_the_e_mails_with_their_pin(engine, city, inbox):
     assert tuple(contact) == ("Maria Pop", None)  # only the address goes
     assert [tuple(e) for e in erased] == [("reporter", {"why": "reporter", "removed": ["email"]})]
     assert failures == 1
+    [line] = journal_path().read_text().splitlines()  # once: the second call removed nothing
+    assert json.loads(line)["scope"] == "email" and MARIA not in line
 
 
-def test_the_tracking_page_stops_the_e_mails(lugoj):
+def test_the_tracking_page_stops_the_e_mails(lugoj, tmp_path, monkeypatch):
+    from sesizari.erasure_log import journal_path
     from tests.apptest_support import run_app, shown
+
+    monkeypatch.setenv("SESIZARI_DATA_DIR", str(tmp_path))
 
     created = create_incident(lugoj, NewIncident(
         "lugoj", "pothole", 45.6887, 21.9035, "Groapă",
@@ -703,6 +713,7 @@ def test_the_tracking_page_stops_the_e_mails(lugoj):
         assert conn.execute(sa.text(
             "SELECT c.email FROM incident_contacts c JOIN incidents i USING (city_id, incident_id)"
             " WHERE i.registry_number = :n"), {"n": created.registry_number}).scalar_one() is None
+    assert json.loads(journal_path().read_text())["number"] == created.registry_number
 
 
 @pytest.fixture

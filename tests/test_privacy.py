@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from sesizari import admin, auth, catalog, db, tracking
+from sesizari import admin, auth, catalog, db, erasure_log, tracking
 from sesizari.errors import NotFoundError, ValidationError
 from sesizari.incidents import Actor, Contact, NewIncident, create_incident, perform
 from sesizari.photos import attach_photo, photo_path, remove_orphans
@@ -117,8 +117,15 @@ def _jpeg(colour: tuple[int, int, int]) -> bytes:
     return out.getvalue()
 
 
+@pytest.fixture
+def journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This installation's erasure journal, in a data folder of the test's own."""
+    monkeypatch.setenv("SESIZARI_DATA_DIR", str(tmp_path / "var"))
+    return erasure_log.journal_path()
+
+
 def test_an_erasure_request_removes_what_identifies_the_reporter(
-    engine, city, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine, city, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, journal: Path
 ):
     monkeypatch.setenv("SESIZARI_PHOTO_DIR", str(tmp_path / "photos"))
     number = _report(engine, at=T0, description="Groapă în fața casei mele, Maria Pop")
@@ -149,6 +156,14 @@ def test_an_erasure_request_removes_what_identifies_the_reporter(
     assert event["actor_label"] == "Responsabil GDPR"
     assert event["data"] == {"why": "request", "reason": "cerere TST-2026-000042",
                              "removed": ["contacts", "photos", "description"], "photos": 1}
+    # The journal outside the database remembers the request, never a contact.
+    [line] = journal.read_text().splitlines()
+    kept = json.loads(line)
+    assert {k: kept[k] for k in ("city", "number", "scope", "by", "reason")} == {
+        "city": "testville", "number": number, "scope": "report", "by": "Responsabil GDPR",
+        "reason": "cerere TST-2026-000042"}
+    assert "Maria" not in line and "0711111111" not in line and "@" not in line
+    assert (journal.stat().st_mode & 0o777) == 0o600
     # The photo's file goes at the next clean-up; the fix's photo stays.
     remove_orphans(engine, 0)
     assert not photo_path(sent.storage_key).exists()
@@ -157,6 +172,7 @@ def test_an_erasure_request_removes_what_identifies_the_reporter(
     # Again: nothing left to erase, and no second event.
     again = erase(engine, "testville", number, by="Responsabil GDPR")
     assert again.removed == [] and len(_erased_events(engine, number)) == 1
+    assert len(journal.read_text().splitlines()) == 1
     with pytest.raises(NotFoundError, match=r"no report 'TST-2026-999999'.*registry number"):
         erase(engine, "testville", "TST-2026-999999", by="DPO")
     with pytest.raises(ValidationError, match="who carries out"):
@@ -164,7 +180,28 @@ def test_an_erasure_request_removes_what_identifies_the_reporter(
     assert _contacts(engine) == {other}
 
 
-def test_the_command_line(engine, city, monkeypatch: pytest.MonkeyPatch):
+def test_an_erasure_the_journal_cannot_remember_is_not_carried_out(
+    engine, city, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A removal the journal does not know of would come back with the next
+    restore: the request fails whole, and says what to fix."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("SESIZARI_DATA_DIR", str(blocker))
+    number = _report(engine, at=T0, description="Maria Pop")
+    entry = _entry(engine, number)
+    with pytest.raises(erasure_log.JournalError, match="nothing was erased") as failed:
+        erase(engine, "testville", number, by="DPO")
+    assert "SESIZARI_DATA_DIR" in str(failed.value) and "nu s-a șters nimic" in failed.value.ro
+    assert _contacts(engine) == {number}
+    assert _erased_events(engine, number) == []
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT description FROM incidents")).scalar_one() == (
+            "Maria Pop")
+    assert _entry(engine, number) == entry
+
+
+def test_the_command_line(engine, city, monkeypatch: pytest.MonkeyPatch, journal: Path):
     from typer.testing import CliRunner
 
     from sesizari.cli import app
@@ -184,6 +221,9 @@ def test_the_command_line(engine, city, monkeypatch: pytest.MonkeyPatch):
         twice = runner.invoke(app, ["privacy", "erase", kept, "--city", "testville",
                                     "--by", "DPO"])
         unknown = runner.invoke(app, ["privacy", "expire", "--city", "nowhere"])
+        reapply = runner.invoke(app, ["privacy", "reapply"])
+        elsewhere = runner.invoke(app, ["privacy", "reapply", "--journal",
+                                        str(journal.with_name("none.jsonl"))])
     finally:
         db.get_engine().dispose()
         db._engine_for.cache_clear()
@@ -194,6 +234,10 @@ def test_the_command_line(engine, city, monkeypatch: pytest.MonkeyPatch):
     assert "no personal data left to erase" in twice.output
     assert unknown.exit_code == 1 and "No city 'nowhere'" in unknown.output
     assert _contacts(engine) == set()
+    assert reapply.exit_code == 0, reapply.output
+    assert "1 requests; 0 carried out again, 1 already carried out, 0 for reports not in" in (
+        " ".join(reapply.output.split()))
+    assert elsewhere.exit_code == 1 and "no erasure journal at" in elsewhere.output
 
 
 def test_every_setting_has_a_default():
@@ -201,3 +245,23 @@ def test_every_setting_has_a_default():
         value = admin.setting_default(key)
         assert isinstance(value, kind), key
         assert kind is bool or low <= value <= high, key
+
+
+def test_the_journal_keeps_each_request_once_and_survives_a_cut_line(tmp_path: Path):
+    """A crash while a line was written leaves it cut: that line is counted,
+    the others are read; the same request in two copies of the journal is
+    carried out once."""
+    first = tmp_path / "a" / erasure_log.JOURNAL
+    erasure_log.append(erasure_log.entry("lugoj", " lug-2026-000002 ", "report", by="DPO"), first)
+    erasure_log.append(erasure_log.entry("lugoj", "LUG-2026-000001", "email",
+                                         at=datetime(2026, 1, 1, tzinfo=UTC)), first)
+    copy = tmp_path / "b" / erasure_log.JOURNAL
+    copy.parent.mkdir()
+    copy.write_text(first.read_text() + '{"city": "lugoj", "number": "LUG-2026-0000\n[1, 2]\n'
+                    '{"city": "lugoj", "number": "LUG-2026-000003", "scope": "all"}\n')
+    found = erasure_log.read([first, copy, tmp_path / "none.jsonl", first])
+    assert [(e.number, e.scope) for e in found.entries] == [
+        ("LUG-2026-000001", "email"), ("LUG-2026-000002", "report")]  # oldest first
+    assert found.files == [first.resolve(), copy.resolve()] and found.unreadable == 3
+    with pytest.raises(ValueError, match="scope"):
+        erasure_log.append(erasure_log.entry("lugoj", "LUG-2026-000001", "all"), first)
