@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what Sesizari needs, idempotently: OS packages (PostgreSQL + PostGIS;
-# with --test Chromium for the browser tests; with --bench GDAL's ogr2ogr, the
-# loader the ETL benchmark compares with) and the Python virtualenv.
+# with --test Chromium for the browser tests and Dovecot for the mailbox tests;
+# with --bench GDAL's ogr2ogr, the loader the ETL benchmark compares with) and
+# the Python virtualenv.
 # A second run installs nothing new.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,8 @@ if command -v apt-get >/dev/null 2>&1; then
   if [ "$want_test" = 1 ]; then
     have_pkg chromium || need+=(chromium)
     have_pkg fonts-dejavu-core || need+=(fonts-dejavu-core)
+    # The IMAP server the mailbox tests read from (started by the tests themselves).
+    have_pkg dovecot-imapd || need+=(dovecot-imapd)
   fi
   if [ "$want_bench" = 1 ]; then
     have_pkg gdal-bin || need+=(gdal-bin)
@@ -51,10 +54,15 @@ if command -v apt-get >/dev/null 2>&1; then
       fi
     done
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+    # Installing Dovecot may start it as a system service: the tests run their own.
+    if [[ " ${need[*]} " == *" dovecot-imapd "* ]] && command -v systemctl >/dev/null 2>&1 \
+        && systemctl is-active --quiet dovecot 2>/dev/null; then
+      $SUDO systemctl disable --now dovecot >/dev/null 2>&1 || true
+    fi
   fi
 elif [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "This is not a Debian/Ubuntu machine: install PostgreSQL (>= 14) with PostGIS 3 and" >&2
-  echo "Chromium yourself, or set DATABASE_URL to an existing PostGIS database." >&2
+  echo "Chromium and Dovecot (tests) yourself, or set DATABASE_URL to an existing PostGIS database." >&2
   exit 1
 fi
 

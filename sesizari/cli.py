@@ -15,7 +15,7 @@ python -m sesizari notify send [--city SLUG] [--limit N] [--every SECONDS]
 python -m sesizari notify digest [--city SLUG]
 python -m sesizari notify status --city SLUG
 python -m sesizari notify test ADDRESS
-python -m sesizari inbox import --city SLUG --maildir DIR
+python -m sesizari inbox import --city SLUG (--imap imaps://USER@HOST/INBOX | --maildir DIR)
 python -m sesizari inbox status --city SLUG
 python -m sesizari backup create [--output FILE]
 python -m sesizari backup verify FILE
@@ -59,8 +59,8 @@ notify_app = typer.Typer(
 )
 app.add_typer(notify_app, name="notify")
 inbox_app = typer.Typer(
-    help="Reports received by e-mail: from the city's mailbox (a Maildir) to the dispatcher's"
-    " desk."
+    help="Reports received by e-mail: from the city's mailbox (IMAP or a Maildir) to the"
+    " dispatcher's desk."
 )
 app.add_typer(inbox_app, name="inbox")
 backup_app = typer.Typer(
@@ -595,25 +595,38 @@ def _reporter(bar: Progress) -> Callable[[str, int, int], None]:
 @inbox_app.command("import")
 def inbox_import(
     city: str = typer.Option(..., help="City slug: whose mailbox this is."),
+    imap: str = typer.Option(
+        None, help="The city's mailbox over IMAP: imaps://USER@HOST:PORT/FOLDER (TLS; port"
+        " and folder optional) or imap://... (STARTTLS); the password in"
+        " SESIZARI_IMAP_PASSWORD.",
+    ),
     maildir: Path = typer.Option(
-        ..., help="The Maildir the city's mailbox is delivered to (fetchmail, getmail, the"
-        " mail server)."
+        None, help="Or the Maildir the mailbox is delivered to (the mail server, fetchmail)."
     ),
 ) -> None:
     """Copy the mailbox's unseen e-mails to the dispatcher's desk and mark them seen.
 
     Run it every few minutes (cron). The pictures are checked and cleaned
-    (no EXIF, no GPS) as uploads are; other attachments stay in the mailbox.
+    (no EXIF, no GPS) as uploads are; other attachments stay in the mailbox,
+    which stays the archive.
     """
-    from sesizari.inbox import import_maildir
+    from sesizari.inbox import import_imap, import_maildir
 
+    if (imap is None) == (maildir is None):
+        _fail(SesizariError("give the mailbox: --imap imaps://USER@HOST/INBOX or --maildir DIR"
+                            " (one of them)"))  # fmt: skip
     try:
         with _progress_bar() as bar:
             task = bar.add_task("e-mails", total=None)
-            report = import_maildir(
-                db.get_engine(), city, maildir,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )  # fmt: skip
+
+            def shown(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            if imap is not None:
+                report = import_imap(db.get_engine(), city, imap,
+                                     load_settings().imap_password, progress=shown)  # fmt: skip
+            else:
+                report = import_maildir(db.get_engine(), city, maildir, progress=shown)
     except SesizariError as exc:
         _fail(exc)
     typer.echo(str(report))

@@ -1,10 +1,11 @@
 """Reports received by e-mail: from the city's mailbox to the dispatcher's desk.
 
-Citizens write to the city hall's address.  The mail system delivers that
-mailbox to a Maildir (``fetchmail``/``getmail`` from an IMAP account, or the
-mail server itself); :func:`import_maildir` copies each message it has not
+Citizens write to the city hall's address.  :func:`import_imap` reads that
+mailbox over IMAP (:mod:`sesizari.imap`); where the mail system delivers it
+to a Maildir instead (the mail server itself, ``fetchmail``),
+:func:`import_maildir` reads that.  Either copies each message it has not
 seen into ``inbound_messages`` (migration 0040) and marks it seen in the
-Maildir, which stays the archive.  The dispatcher's desk lists the pending
+mailbox, which stays the archive.  The dispatcher's desk lists the pending
 messages; :func:`file_message` makes the report from one (the dispatcher
 places it on the map and picks the category: an e-mail says neither
 reliably) and :func:`discard` sets one aside.  Either way the message's
@@ -27,7 +28,7 @@ import hashlib
 import html
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -36,6 +37,7 @@ from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
@@ -48,6 +50,8 @@ from sesizari.photos import PhotoError, process_photo
 from sesizari.transactions import run_in_transaction
 
 logger = logging.getLogger(__name__)
+#: A message's name in its mailbox: a Maildir file, an IMAP unique id.
+Key = TypeVar("Key")
 
 #: Larger messages are read for their text only (their pictures are refused).
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024
@@ -247,7 +251,7 @@ def _mark_seen(path: Path, file: Path) -> None:
 
 @dataclass
 class ImportReport:
-    """What one run of :func:`import_maildir` did."""
+    """What one run of :func:`import_maildir` or :func:`import_imap` did."""
 
     read: int = 0
     imported: int = 0
@@ -312,34 +316,90 @@ def import_maildir(
         )
     with engine.connect() as conn:
         city_id = get_city(conn, city).city_id
-    report = ImportReport()
-    unseen = _unseen(path)
-    for n, file in enumerate(unseen, 1):
+
+    def read(file: Path) -> bytes | None:
         try:
-            raw = file.read_bytes()
+            return file.read_bytes()
         except FileNotFoundError:  # another reader moved it meanwhile
-            continue
-        parsed = parse_message(raw)
-        try:
-            with engine.begin() as conn:
-                stored = store(conn, city_id, parsed)
-        except (sa.exc.DataError, sa.exc.IntegrityError, SesizariError):
-            # One message the database will not take must not hold back the
-            # others: it stays unseen, named in the log, and is tried again.
-            logger.warning("e-mail %s not imported", file.name, exc_info=True)
-            report.failed += 1
-            continue
-        report.read += 1
-        if stored is None:
-            report.already += 1
-        else:
-            report.imported += 1
-            report.photos += len(parsed.photos)
-            report.refused += parsed.refused
-        _mark_seen(path, file)
-        if progress:
-            progress(n, len(unseen))
+            return None
+
+    report = ImportReport()
+    _import_each(engine, city_id, _unseen(path), read, lambda f: _mark_seen(path, f),
+                 lambda f: f.name, report, progress)  # fmt: skip
     return report
+
+
+def import_imap(
+    engine: Engine,
+    city: str,
+    address: str,
+    password: str | None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    timeout: float = 60,
+) -> ImportReport:
+    """Copy the unseen messages of the city's IMAP mailbox into its inbox and flag them seen.
+
+    As :func:`import_maildir`, one transaction per message, flagged
+    ``\\Seen`` on the server once stored (:mod:`sesizari.imap`).  A
+    connection lost half way raises :class:`~sesizari.imap.MailboxError`
+    saying what was imported before; the next run takes the rest.
+    """
+    from sesizari import imap
+
+    where = imap.parse_address(address)
+    with engine.connect() as conn:
+        city_id = get_city(conn, city).city_id
+    report = ImportReport()
+    try:
+        with imap.session(where, password, timeout=timeout) as box:
+            _import_each(engine, city_id, box.unseen(),
+                         lambda uid: box.fetch(uid, MAX_MESSAGE_BYTES), box.mark_seen,
+                         lambda uid: f"{where} uid {uid.decode()}", report, progress)  # fmt: skip
+    except imap.MailboxError as exc:
+        if report.read or report.failed:
+            raise imap.MailboxError(f"{exc} (before it, {report})") from exc
+        raise
+    return report
+
+
+def _import_each(
+    engine: Engine,
+    city_id: int,
+    keys: Sequence[Key],
+    read: Callable[[Key], bytes | None],
+    mark_seen: Callable[[Key], None],
+    name: Callable[[Key], str],
+    report: ImportReport,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Store each message of a mailbox in its own transaction, then flag it seen.
+
+    One message the database will not take must not hold back the others:
+    it stays unseen, named in the log, counted ``failed`` and tried again
+    by the next run.
+    """
+    for n, key in enumerate(keys, 1):
+        raw = read(key)
+        if raw is not None:
+            parsed = parse_message(raw)
+            try:
+                with engine.begin() as conn:
+                    stored = store(conn, city_id, parsed)
+            except (sa.exc.DataError, sa.exc.IntegrityError, SesizariError):
+                logger.warning("e-mail %s not imported", name(key), exc_info=True)
+                report.failed += 1
+                continue
+            report.read += 1
+            if stored is None:
+                report.already += 1
+            else:
+                report.imported += 1
+                report.photos += len(parsed.photos)
+                report.refused += parsed.refused
+            mark_seen(key)
+        if progress:
+            progress(n, len(keys))
 
 
 # -- the dispatcher's desk ----------------------------------------------------------

@@ -90,6 +90,11 @@ SETTINGS_DOC: dict[str, tuple[str | None, str]] = {
     ),
     "SESIZARI_SMTP_USER": (None, "Login at the mail server. Unset: send without logging in."),
     "SESIZARI_SMTP_PASSWORD": (None, "Password of SESIZARI_SMTP_USER."),
+    "SESIZARI_IMAP_PASSWORD": (
+        None,
+        "Password of the city mailbox `inbox import --imap` reads (never on the command line,"
+        " which every user of the machine can see).",
+    ),
     "SESIZARI_MAIL_FROM": (
         "",
         "Sender address of the e-mails (e.g. sesizari@primarialugoj.ro); needed to send.",
@@ -133,6 +138,7 @@ class Settings:
     smtp_user: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
     mail_from: str = ""
+    imap_password: str | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:  # pragma: no cover - trivial
         return (
@@ -198,4 +204,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         smtp_user=_get(env, "SESIZARI_SMTP_USER"),
         smtp_password=_get(env, "SESIZARI_SMTP_PASSWORD"),
         mail_from=_get(env, "SESIZARI_MAIL_FROM") or "",
+        imap_password=_get(env, "SESIZARI_IMAP_PASSWORD"),
     )
