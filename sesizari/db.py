@@ -46,7 +46,9 @@ def database_url(settings: Settings | None = None, start: bool = True) -> str:
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
-    """A SQLAlchemy engine with the project's defaults (UTC sessions, pre-ping).
+    """A SQLAlchemy engine with the project's defaults (UTC sessions, pre-ping,
+    parameters kept out of error messages: they hold what citizens wrote and
+    their contacts, and a message ends in a log).
 
     Every statement's parameters are checked for NUL characters first
     (:func:`_refuse_nul`), so text PostgreSQL cannot store is a
@@ -54,12 +56,27 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     """
     options: dict[str, object] = {
         "pool_pre_ping": True,
+        "hide_parameters": True,
         "connect_args": {"options": "-c timezone=UTC"},
     }
     options.update(kwargs)
     engine = sa.create_engine(url, **options)
     sa.event.listen(engine, "before_cursor_execute", _refuse_nul)
     return engine
+
+
+def describe_error(exc: BaseException) -> str:
+    """What went wrong with a statement, for a log: the error's class, its
+    SQLSTATE, and the constraint, table and column it names; never the
+    values (PostgreSQL's DETAIL quotes the refused row, contacts included)."""
+    orig = getattr(exc, "orig", None)
+    diag = getattr(orig, "diag", None)
+    if diag is None:
+        return type(exc).__name__
+    named = [f"{what} {value}" for what, value in (
+        ("constraint", diag.constraint_name), ("table", diag.table_name),
+        ("column", diag.column_name)) if value]  # fmt: skip
+    return " ".join([type(orig).__name__, diag.sqlstate or "", *named]).strip()
 
 
 def _nul_in(value: object, name: str) -> str | None:

@@ -44,6 +44,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from sesizari.catalog import get_city
+from sesizari.db import describe_error
 from sesizari.errors import NotFoundError, SesizariError, ValidationError
 from sesizari.incidents import EMAIL_RE, Actor, CreatedIncident, NewIncident, create_incident_in
 from sesizari.photos import PhotoError, process_photo
@@ -386,8 +387,9 @@ def _import_each(
             try:
                 with engine.begin() as conn:
                     stored = store(conn, city_id, parsed)
-            except (sa.exc.DataError, sa.exc.IntegrityError, SesizariError):
-                logger.warning("e-mail %s not imported", name(key), exc_info=True)
+            except (sa.exc.DataError, sa.exc.IntegrityError, SesizariError) as exc:
+                # Not the traceback: PostgreSQL's message quotes the row, sender included.
+                logger.warning("e-mail %s not imported: %s", name(key), describe_error(exc))
                 report.failed += 1
                 continue
             report.read += 1

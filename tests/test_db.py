@@ -152,3 +152,13 @@ def test_every_foreign_key_to_incidents_leads_an_index(engine):
         ).scalar_one()
     assert referring >= 7  # events, contacts, photos, supports, checks, duplicates, recurrences
     assert unindexed == []
+
+
+def test_an_error_keeps_the_statement_values_out(engine):
+    """A failed statement's message ends in a log: it must not carry what a
+    citizen wrote or their contacts (the statement's parameters)."""
+    with pytest.raises(sa.exc.DBAPIError) as failed, engine.connect() as conn:
+        conn.execute(sa.text("SELECT 1 / 0 WHERE :e <> ''"), {"e": "maria.pop@example.ro"})
+    assert "maria.pop" not in str(failed.value)
+    assert "parameters hidden" in str(failed.value)
+    assert db.describe_error(failed.value) == "DivisionByZero 22012"

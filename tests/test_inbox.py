@@ -232,7 +232,7 @@ def test_mangled_messages_never_stop_the_import():
 
 
 def test_a_message_the_database_refuses_does_not_hold_back_the_others(
-    engine, city, tmp_path: Path
+    engine, city, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
     box = _maildir(tmp_path / "Maildir", {
         "1.a": _mail("poison", "x", message_id="<p@x>"),
@@ -245,6 +245,10 @@ def test_a_message_the_database_refuses_does_not_hold_back_the_others(
     assert (report.imported, report.failed) == (1, 1)
     assert "1 not imported (see the log), tried again next time" in str(report)
     assert [p.name for p in (box / "new").iterdir()] == ["1.a"]  # still unseen
+    # The log names the file and the refusal, never what the sender wrote or who they are.
+    assert "1.a not imported: CheckViolation 23514 constraint t_refuse table inbound_messages" in (
+        caplog.text)
+    assert "maria.pop@example.ro" not in caplog.text and "Maria Pop" not in caplog.text
     with engine.begin() as conn:
         conn.execute(sa.text("ALTER TABLE inbound_messages DROP CONSTRAINT t_refuse"))
     assert import_maildir(engine, "testville", box).imported == 1
