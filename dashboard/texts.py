@@ -528,6 +528,60 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Ultimele mesaje eșuate sau reîncercate",
         "The latest messages that failed or are being retried",
     ),
+    "admin.privacy": ("Date personale", "Personal data"),
+    "admin.erase_title": (
+        "Cerere de ștergere a datelor personale (GDPR, art. 17)",
+        "Erasure request (GDPR art. 17)",
+    ),
+    "admin.erase_note": (
+        "Se șterg datele de contact ale persoanei care a făcut sesizarea, fotografiile"
+        " trimise de ea și textul sesizării (înlocuit cu un text fix). Rămân în registru"
+        " numărul, datele, categoria, locul, starea, rezolvarea și istoricul. Cererea se"
+        " scrie și în jurnalul ștergerilor, ca o copie de siguranță restaurată mai târziu"
+        " să nu readucă datele.",
+        "The reporter's contacts, the photos they sent and the report's text (replaced"
+        " by a fixed text) are removed. The registry keeps the number, dates, category,"
+        " place, status, the fix and the history. The request is also written to the"
+        " erasure journal, so that a backup restored later does not bring the data back.",
+    ),
+    "admin.erase_number": (
+        "Numărul de înregistrare al sesizării (de ex. {example})",
+        "The report's registry number (e.g. {example})",
+    ),
+    "admin.erase_reason": (
+        "Motivul sau numărul cererii de ștergere",
+        "The reason, or the erasure request's own number",
+    ),
+    "admin.erase_confirm": (
+        "Am verificat că cererea vine de la persoana care a făcut sesizarea",
+        "I have checked that the request comes from the person who made the report",
+    ),
+    "admin.erase_button": ("Șterge datele personale", "Erase the personal data"),
+    "admin.erase_unconfirmed": (
+        "Bifați confirmarea: ștergerea nu se poate anula.",
+        "Tick the confirmation: an erasure cannot be undone.",
+    ),
+    "admin.erased": ("{number}: s-au șters {what}.", "{number}: erased {what}."),
+    "admin.erase_nothing": (
+        "{number}: nu mai există date personale de șters.",
+        "{number}: no personal data left to erase.",
+    ),
+    "admin.erasures": ("Ștergeri recente de date personale", "Recent removals of personal data"),
+    "col.erased_at": ("Data", "When"),
+    "col.erased_by": ("De către", "By"),
+    "col.why": ("De ce", "Why"),
+    "col.removed": ("Ce s-a șters", "What went"),
+    "erased_why.request": ("cerere de ștergere", "erasure request"),
+    "erased_why.reporter": (
+        "cererea persoanei (fără e-mailuri)", "the reporter's request (no e-mails)"
+    ),
+    "erased_by.reporter": ("persoana care a făcut sesizarea", "the reporter"),
+    "erased_by.retention": ("automat (`privacy expire`)", "automatic (`privacy expire`)"),
+    "erased_why.retention": ("termen de păstrare depășit", "retention period over"),
+    "erased_what.contacts": ("datele de contact", "the contacts"),
+    "erased_what.photos": ("fotografiile trimise", "the photos sent"),
+    "erased_what.description": ("textul sesizării", "the report's text"),
+    "erased_what.email": ("adresa de e-mail", "the e-mail address"),
     "admin.mail_digests": (
         "Ultimele liste de dimineață cu sesizările peste termen (`notify digest`)",
         "The latest morning lists of reports past their target (`notify digest`)",

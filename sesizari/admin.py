@@ -14,10 +14,11 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from sesizari import auth, catalog, digests, inbox, notifications
+from sesizari import auth, catalog, digests, inbox, notifications, privacy
 from sesizari.auth import StaffUser
 from sesizari.errors import NotFoundError, PermissionDeniedError, ValidationError
 from sesizari.incidents import EMAIL_RE
+from sesizari.privacy import Erasure
 from sesizari.vocab import Role, ro_count
 
 #: City settings an admin may change: name -> (type, minimum, maximum) for numbers.
@@ -227,6 +228,28 @@ def inbox_summary(engine: Engine, user: StaffUser) -> tuple[dict[str, int], date
     import: the administrator sees that the mailbox is being read."""
     _require_admin(user)
     return inbox.summary(engine, user.city)
+
+
+def erase_report(engine: Engine, user: StaffUser, number: str, reason: str) -> Erasure:
+    """Carry out an erasure request (GDPR art. 17) from the Administration
+    page, as ``privacy erase`` does: recorded with the administrator's name,
+    written to the erasure journal, and the photo files sent with the report
+    removed at once (those younger than the clean-up's grace period at the
+    next ``photos clean``)."""
+    from sesizari.photos import remove_orphans
+
+    _require_admin(user)
+    done = privacy.erase(engine, user.city, number, by=user.full_name or user.username,
+                         reason=reason)  # fmt: skip
+    if done.photos:
+        remove_orphans(engine)
+    return done
+
+
+def erasures(engine: Engine, user: StaffUser) -> pd.DataFrame:
+    """The city's latest removals of personal data (:func:`sesizari.privacy.erasure_history`)."""
+    _require_admin(user)
+    return privacy.erasure_history(engine, user.city)
 
 
 def departments(engine: Engine, user: StaffUser) -> pd.DataFrame:

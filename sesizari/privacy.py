@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -204,6 +205,23 @@ def _erase_report(conn: Connection, c: City, incident_id: int, number: str, by: 
              "d": json.dumps({**why, "removed": done.removed, "photos": photos})},
         )
     return done
+
+
+def erasure_history(engine: Engine, city: str, limit: int = 200) -> pd.DataFrame:
+    """The city's latest removals of personal data, newest first: when, which
+    report, who carried it out (a person, ``reporter``, ``retention``), why
+    and what went.  Read from the ``erased`` events, which never hold the
+    values removed."""
+    with engine.connect() as conn:
+        c = catalog.get_city(conn, city)
+        return pd.read_sql(sa.text(
+            "SELECT e.created_at AS erased_at, i.registry_number, e.actor_label AS erased_by,"
+            " e.data->>'why' AS why, e.data->>'reason' AS reason,"
+            " ARRAY(SELECT jsonb_array_elements_text(e.data->'removed')) AS removed"
+            " FROM incident_events e JOIN incidents i USING (city_id, incident_id)"
+            " WHERE e.city_id = :c AND e.kind = 'erased'"
+            " ORDER BY e.created_at DESC, e.event_id DESC LIMIT :n"
+        ), conn, params={"c": c.city_id, "n": limit})  # fmt: skip
 
 
 def _incident(conn: Connection, city: City, number: str) -> int:

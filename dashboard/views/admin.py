@@ -122,7 +122,7 @@ def account_change(kind: str, changes: dict) -> str:
     return "; ".join(parts)
 
 
-tab_users, tab_deps, tab_cats, tab_rules, tab_settings, tab_mail = st.tabs(
+tab_users, tab_deps, tab_cats, tab_rules, tab_settings, tab_mail, tab_privacy = st.tabs(
     [
         t("admin.users"),
         t("admin.departments"),
@@ -130,6 +130,7 @@ tab_users, tab_deps, tab_cats, tab_rules, tab_settings, tab_mail = st.tabs(
         t("admin.rules"),
         t("admin.settings"),
         t("admin.mail"),
+        t("admin.privacy"),
     ]
 )
 
@@ -507,3 +508,38 @@ with tab_mail:
         local_day=[f"{d:%d.%m.%Y}" for d in digests["local_day"]],
     )
     widgets.grid(widgets.headers(sent_lists), data.zone(city))
+
+with tab_privacy:
+    # An erasure request (GDPR art. 17), as `privacy erase` carries it out (sesizari.privacy).
+    st.markdown(f"**{t('admin.erase_title')}**")
+    st.caption(t("admin.erase_note"))
+    cities = data.cities()
+    prefix = cities.loc[cities["slug"] == city, "registry_prefix"].iloc[0]
+    with st.form("erase"):
+        number = st.text_input(t_md("admin.erase_number", example=f"{prefix}-2026-000123"),
+                               key="erase_number", max_chars=40)  # fmt: skip
+        reason = st.text_input(t("admin.erase_reason"), key="erase_reason", max_chars=500)
+        confirmed = st.checkbox(t("admin.erase_confirm"), key="erase_confirm")
+        if st.form_submit_button(t("admin.erase_button")):
+            if not confirmed:
+                st.warning(t("admin.erase_unconfirmed"))
+            else:
+                try:
+                    done = admin.erase_report(engine, user, number, reason)
+                except SesizariError as exc:
+                    widgets.show_error(exc)
+                else:
+                    what = ", ".join(t(f"erased_what.{w}") for w in done.removed)
+                    widgets.flash("admin.erased" if done.removed else "admin.erase_nothing",
+                                  number=done.registry_number, what=what)  # fmt: skip
+                    for key in ("erase_number", "erase_reason", "erase_confirm"):
+                        st.session_state.pop(key, None)
+                    st.rerun()
+    st.markdown(f"**{t('admin.erasures')}**")
+    history = admin.erasures(engine, user)
+    widgets.grid(widgets.headers(history.assign(
+        why=[t(f"erased_why.{w}") if w else "" for w in history["why"]],
+        erased_by=[t(f"erased_by.{b}") if b in ("reporter", "retention") else b
+                   for b in history["erased_by"]],
+        removed=[", ".join(t(f"erased_what.{w}") for w in r) for r in history["removed"]],
+    )), data.zone(city))  # fmt: skip
