@@ -17,6 +17,7 @@ stops half way leaves the rest for the next one.
 
 from __future__ import annotations
 
+import base64
 import imaplib
 import re
 import ssl
@@ -137,7 +138,31 @@ def session(address: MailboxAddress, password: str | None, *,
 
 
 def _quoted(folder: str) -> str:
-    return '"' + folder + '"'
+    """The folder's name as IMAP writes it: quoted, in modified UTF-7 (RFC 3501
+    5.1.3), so that a folder called "Sesizări" is found."""
+    return '"' + encode_folder(folder) + '"'
+
+
+def encode_folder(name: str) -> str:
+    """``name`` in IMAP's modified UTF-7: printable ASCII as itself (``&`` as
+    ``&-``), other characters as ``&`` + base64 of UTF-16 with ``,`` for ``/`` + ``-``."""
+    out: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            raw = base64.b64encode("".join(pending).encode("utf-16-be")).decode("ascii")
+            out.append("&" + raw.rstrip("=").replace("/", ",") + "-")
+            pending.clear()
+
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            pending.append(ch)
+    flush()
+    return "".join(out)
 
 
 class Mailbox:

@@ -62,6 +62,24 @@ def test_the_mailbox_is_read_over_imap_once_and_flagged_seen(engine, city, imap)
     assert imap.seen() == [True, True, True]
 
 
+def test_a_folder_named_in_romanian_is_found(engine, city, imap):
+    """IMAP writes folder names in modified UTF-7: "Sesizări" is "Sesiz&AQM-ri"."""
+    from urllib.parse import quote
+
+    from sesizari.imap import encode_folder
+
+    assert encode_folder("Sesizări & alte") == "Sesiz&AQM-ri &- alte"
+    assert encode_folder("日本語") == "&ZeVnLIqe-"  # RFC 3501's own example
+    client = imap.client()
+    assert client.create('"Sesiz&AQM-ri"')[0] == "OK"
+    client.logout()
+    imap.deliver(_mail("Groapă", "Groapă mare"), folder='"Sesiz&AQM-ri"')
+    report = import_imap(engine, "testville", imap.url(folder=quote("Sesizări")), PASSWORD,
+                         timeout=10)  # fmt: skip
+    assert report.imported == 1
+    assert imap.seen('"Sesiz&AQM-ri"') == [True]
+
+
 def test_a_message_too_large_is_read_for_its_text_only(engine, city, imap, monkeypatch):
     monkeypatch.setattr(inbox, "MAX_MESSAGE_BYTES", 20_000)
     imap.deliver(_mail("Mare", "Groapă" + " " * 10 + "\n",
