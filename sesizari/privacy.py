@@ -214,14 +214,19 @@ def erasure_history(engine: Engine, city: str, limit: int = 200) -> pd.DataFrame
     values removed."""
     with engine.connect() as conn:
         c = catalog.get_city(conn, city)
-        return pd.read_sql(sa.text(
-            "SELECT e.created_at AS erased_at, i.registry_number, e.actor_label AS erased_by,"
-            " e.data->>'why' AS why, e.data->>'reason' AS reason,"
-            " ARRAY(SELECT jsonb_array_elements_text(e.data->'removed')) AS removed"
-            " FROM incident_events e JOIN incidents i USING (city_id, incident_id)"
-            " WHERE e.city_id = :c AND e.kind = 'erased'"
-            " ORDER BY e.created_at DESC, e.event_id DESC LIMIT :n"
-        ), conn, params={"c": c.city_id, "n": limit})  # fmt: skip
+        return pd.read_sql(ERASURE_HISTORY, conn, params={"c": c.city_id, "n": limit})
+
+
+#: The latest ``erased`` events of city ``:c`` (at most ``:n``); migration
+#: 0041's partial index serves it.
+ERASURE_HISTORY = sa.text(
+    "SELECT e.created_at AS erased_at, i.registry_number, e.actor_label AS erased_by,"
+    " e.data->>'why' AS why, e.data->>'reason' AS reason,"
+    " ARRAY(SELECT jsonb_array_elements_text(e.data->'removed')) AS removed"
+    " FROM incident_events e JOIN incidents i USING (city_id, incident_id)"
+    " WHERE e.city_id = :c AND e.kind = 'erased'"
+    " ORDER BY e.created_at DESC LIMIT :n"
+)
 
 
 def _incident(conn: Connection, city: City, number: str) -> int:

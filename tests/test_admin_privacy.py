@@ -101,3 +101,14 @@ def test_only_an_administrator_of_the_city_erases(demo):
     with pytest.raises(Exception, match="LUG-2026"):  # another city's registry: not found
         admin.erase_report(demo, other, number, "")
     assert _contact_and_text(demo, number)[0] == "Ion"
+
+
+def test_the_list_of_removals_reads_an_index_not_every_event(demo):
+    """The page reads it on every visit, among millions of events at city scale."""
+    from sesizari.privacy import ERASURE_HISTORY
+
+    with demo.connect() as conn:
+        conn.execute(sa.text("SET enable_seqscan = off"))
+        plan = conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) {ERASURE_HISTORY.text}"),
+                            {"c": 1, "n": 200}).scalar_one()  # fmt: skip
+    assert "incident_events_erased_idx" in json.dumps(plan)
