@@ -9,6 +9,7 @@ with IMAP ``APPEND``, as the mail server's own delivery would.
 
 from __future__ import annotations
 
+import grp
 import imaplib
 import os
 import pwd
@@ -73,14 +74,14 @@ class ImapServer:
             conn.logout()
 
 
-def _users() -> tuple[str, str, int, int]:
-    """(internal user, login user, mail uid, mail gid): Dovecot's own accounts when
-    run as root, the current user otherwise."""
+def _users() -> tuple[str, str, str, int, int]:
+    """(internal user, its group, login user, mail uid, mail gid): Dovecot's own
+    accounts when run as root, the current user otherwise."""
     if os.geteuid() == 0:
         mail = pwd.getpwnam("dovecot")
-        return "dovecot", "dovenull", mail.pw_uid, mail.pw_gid
+        return "dovecot", "dovecot", "dovenull", mail.pw_uid, mail.pw_gid
     me = pwd.getpwuid(os.geteuid())
-    return me.pw_name, me.pw_name, me.pw_uid, me.pw_gid
+    return me.pw_name, grp.getgrgid(me.pw_gid).gr_name, me.pw_name, me.pw_uid, me.pw_gid
 
 
 @contextmanager
@@ -92,7 +93,7 @@ def dovecot() -> Iterator[ImapServer]:
         raise RuntimeError("Dovecot is missing: run scripts/setup.sh --test (dovecot-imapd)")
     root = Path(tempfile.mkdtemp(prefix="sz-imap-", dir="/tmp"))
     os.chmod(root, 0o755)
-    internal, login, uid, gid = _users()
+    internal, group, login, uid, gid = _users()
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1")
     cert.cert_chain_pems[0].write_to_path(str(root / "cert.pem"))
@@ -109,6 +110,7 @@ log_path = {root}/log
 protocols = imap
 listen = 127.0.0.1
 default_internal_user = {internal}
+default_internal_group = {group}
 default_login_user = {login}
 first_valid_uid = 1
 ssl = yes
