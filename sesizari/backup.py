@@ -261,20 +261,37 @@ def default_path(settings: Settings | None = None, now: datetime | None = None) 
     return settings.data_dir / "backups" / f"sesizari-{at:%Y-%m-%d-%H%M%S}.tar"
 
 
+#: Hours after which the newest backup says that the nightly one did not run.
+NIGHTLY_HOURS = 26
+
+
+def backups(settings: Settings | None = None) -> list[Path]:
+    """The backups in the default folder (``var/backups``), oldest first."""
+    settings = settings or load_settings()
+    folder = settings.data_dir / "backups"
+    return sorted(folder.glob("sesizari-*.tar"), key=lambda p: p.stat().st_mtime)
+
+
+def backup_age_hours(path: Path, now: datetime | None = None) -> float:
+    """How many hours ago the backup ``path`` was written."""
+    made = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    return ((now or datetime.now(UTC)) - made).total_seconds() / 3600
+
+
 def latest_backup(settings: Settings | None = None, now: datetime | None = None) -> str:
     """A line on the newest backup in the default folder, and how old it is:
     a server whose nightly backup stopped says so where the operator looks."""
     settings = settings or load_settings()
     folder = settings.data_dir / "backups"
-    found = sorted(folder.glob("sesizari-*.tar"), key=lambda p: p.stat().st_mtime)
+    found = backups(settings)
     if not found:
         return f"backups: none in {folder} yet (`python -m sesizari backup create`)"
     newest = found[-1]
-    made = datetime.fromtimestamp(newest.stat().st_mtime, UTC)
-    hours = ((now or datetime.now(UTC)) - made).total_seconds() / 3600
+    hours = backup_age_hours(newest, now)
     age = f"{hours:.0f} hours ago" if hours < 48 else f"{hours / 24:.0f} days ago"
     line = f"latest backup: {newest} ({age}; {len(found)} in the folder)"
-    return line + (" - older than a day: is the nightly backup running?" if hours > 26 else "")
+    late = hours > NIGHTLY_HOURS
+    return line + (" - older than a day: is the nightly backup running?" if late else "")
 
 
 def create(

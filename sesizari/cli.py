@@ -1,6 +1,7 @@
 """``python -m sesizari``: manage the database and the demo.
 
 python -m sesizari db start|stop|status|url|migrate
+python -m sesizari check [--strict]
 python -m sesizari demo [--incidents N] [--seed S]
 python -m sesizari city create --slug SLUG --name-ro NAME --name-en NAME --prefix ABC
     --boundary FILE [--feature NAME] [--districts FILE]
@@ -115,6 +116,31 @@ def db_status() -> None:
     else:
         typer.echo(db.embedded_cluster(settings).status())
     typer.echo(latest_backup(settings))
+
+
+@app.command("check")
+def check(
+    strict: bool = typer.Option(
+        False, "--strict", help="Exit 1 on a warning too (a late backup, e-mails waiting)."
+    ),
+) -> None:
+    """Check that the installation does its work: the database and its
+    migrations, the folders it writes, the nightly backup, the e-mail sender,
+    the mailbox import and the feeds. One line each, with what to do.
+
+    Exit status 1 when something fails (with --strict, also on a warning):
+    run it from your monitoring. Changes nothing.
+    """
+    from sesizari.health import check as look
+    from sesizari.health import worst
+
+    findings = look()
+    for finding in findings:
+        colour = {"ok": None, "warn": "yellow", "fail": "red"}[finding.level]
+        typer.secho(str(finding), fg=colour)
+    level = worst(findings)
+    if level == "fail" or (strict and level == "warn"):
+        raise typer.Exit(1)
 
 
 @db_app.command("url")

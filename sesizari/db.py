@@ -161,6 +161,17 @@ def _yoyo_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
+def pending_migrations(url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
+    """The ids of the migrations not yet applied to ``url``'s database (changes nothing)."""
+    from yoyo import get_backend, read_migrations
+
+    backend = get_backend(_yoyo_url(url))
+    try:
+        return [m.id for m in backend.to_apply(read_migrations(str(migrations_dir)))]
+    finally:
+        backend.connection.close()
+
+
 def migrate(url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
     """Apply pending migrations; return the ids applied (empty when up to date)."""
     from yoyo import get_backend, read_migrations
