@@ -15,8 +15,10 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Form, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, create_model
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -185,6 +187,21 @@ def create_app(engine: Engine | None = None, reader: Engine | None = None) -> Fa
         response = errors(_format_of(request), exc.status_code, [str(exc.detail)])
         response.headers.update(exc.headers or {})  # e.g. Allow on 405
         return response
+
+    @app.get(
+        "/health",
+        summary="Whether the API can read its database (for a load balancer or a monitor)",
+        responses={503: {"description": "The database cannot be read; try again later"}},
+    )
+    def health() -> JSONResponse:
+        try:
+            with reads().connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except (sa.exc.SQLAlchemyError, SesizariError):
+            # No detail: the address is public; `python -m sesizari check` says why.
+            return JSONResponse({"status": "unavailable"}, status_code=503,
+                                headers={"Cache-Control": "no-store", "Retry-After": "30"})
+        return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
     @app.get(
         "/services.{fmt}",

@@ -491,6 +491,7 @@ def test_openapi_schema_lists_every_endpoint(api):
         "/requests.{fmt}",
         "/requests/{service_request_id}.{fmt}",
         "/opendata/incidents.{fmt}",
+        "/health",
     } <= set(paths)
     assert "post" in paths["/requests.{fmt}"] and "get" in paths["/requests.{fmt}"]
 
@@ -547,3 +548,22 @@ def test_unknown_route_and_method_use_the_error_format(api):
     r = api.delete("/services.json")
     assert r.status_code == 405 and "GET" in r.headers["allow"]
     assert r.json()[0]["code"] == 405
+
+
+def test_health_says_whether_the_database_can_be_read(engine, city):
+    """For a load balancer or a monitor: 200 while the database answers, 503 without
+    a word about why (the address is public) when it does not."""
+    from sesizari import db
+    from tests.api_support import client
+    from tests.conftest import _free_port
+
+    fine = client(engine).get("/health")
+    assert (fine.status_code, fine.json()) == (200, {"status": "ok"})
+    assert fine.headers["cache-control"] == "no-store"
+    gone = db.make_engine(f"postgresql+psycopg://u:secret@127.0.0.1:{_free_port()}/x")
+    try:
+        down = client(gone).get("/health")
+    finally:
+        gone.dispose()
+    assert (down.status_code, down.json()) == (503, {"status": "unavailable"})
+    assert down.headers["retry-after"] == "30" and "secret" not in down.text
