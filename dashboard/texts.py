@@ -459,6 +459,13 @@ _TEXTS: dict[str, tuple[str, str]] = {
         " (`python -m sesizari inbox import`).",
     ),
     "inbox.pick": ("E-mailul", "The e-mail"),
+    "inbox.placed": (
+        "Locul de pe hartă este cel în care a fost făcută fotografia trimisă (GPS-ul"
+        " telefonului): verificați-l cu textul e-mailului înainte de a trimite.",
+        "The place on the map is where the e-mailed picture was taken (the phone's GPS):"
+        " check it against the e-mail's text before sending.",
+    ),
+    "inbox.has_place": ("📍 fotografia spune unde", "📍 the picture says where"),
     "inbox.take": ("Preia în formular", "Take it into the form"),
     "inbox.discard": ("Nu este o sesizare", "Not a report"),
     "inbox.discarded": ("E-mailul a fost pus deoparte.", "The e-mail was set aside."),

@@ -567,6 +567,13 @@ def forget_point(key: str) -> None:
     st.session_state[moves] = st.session_state.get(moves, 0) + 1
 
 
+def propose_point(key: str, point: tuple[float, float]) -> None:
+    """Put ``point`` on the map of :func:`pick_point` (``key``) as if clicked,
+    for the person at the screen to check (a place a report brought with it)."""
+    forget_point(key)
+    st.session_state[f"{key}_point"] = point
+
+
 def pick_point(city: str, key: str, locate: bool = True) -> tuple[float, float] | None:
     """A map to click on, a "my location" button and coordinate inputs; returns (lat, lon).
 

@@ -47,7 +47,7 @@ from sesizari.catalog import get_city
 from sesizari.db import describe_error
 from sesizari.errors import NotFoundError, SesizariError, ValidationError
 from sesizari.incidents import EMAIL_RE, Actor, CreatedIncident, NewIncident, create_incident_in
-from sesizari.photos import PhotoError, process_photo
+from sesizari.photos import PhotoError, gps_point, process_photo
 from sesizari.transactions import run_in_transaction
 
 logger = logging.getLogger(__name__)
@@ -79,6 +79,8 @@ class ParsedMessage:
     body: str
     photos: list[bytes] = field(default_factory=list, repr=False)
     refused: int = 0
+    #: Where the first picture that says so was taken (EXIF GPS), as (lat, lon).
+    place: tuple[float, float] | None = None
 
 
 class _Text(HTMLParser):
@@ -187,6 +189,7 @@ def parse_message(raw: bytes, now: datetime | None = None) -> ParsedMessage:
     plain = html_part = None
     photos: list[bytes] = []
     refused = 0
+    place: tuple[float, float] | None = None
     for part in message.walk():
         if part.is_multipart():
             continue
@@ -201,7 +204,9 @@ def parse_message(raw: bytes, now: datetime | None = None) -> ParsedMessage:
                 refused += 1
                 continue
             try:
-                photos.append(process_photo(part.get_payload(decode=True) or b"").data)
+                raw_photo = part.get_payload(decode=True) or b""
+                photos.append(process_photo(raw_photo).data)
+                place = place or gps_point(raw_photo)
             except PhotoError:
                 refused += 1
             except Exception:  # a broken part: counted, the message still reaches the desk
@@ -217,6 +222,7 @@ def parse_message(raw: bytes, now: datetime | None = None) -> ParsedMessage:
         body=_clean(body, MAX_BODY),
         photos=photos,
         refused=refused,
+        place=place,
     )
 
 
@@ -273,7 +279,8 @@ class ImportReport:
 
 _INSERT = sa.text(
     "INSERT INTO inbound_messages (city_id, source_key, received_at, sender_name, sender_email,"
-    " subject, body, refused) VALUES (:c, :k, :at, :n, :e, :s, :b, :r)"
+    " subject, body, refused, photo_lat, photo_lon)"
+    " VALUES (:c, :k, :at, :n, :e, :s, :b, :r, :lat, :lon)"
     " ON CONFLICT (city_id, source_key) DO NOTHING RETURNING message_id"
 )
 
@@ -284,6 +291,8 @@ def store(conn: Connection, city_id: int, parsed: ParsedMessage) -> int | None:
         "c": city_id, "k": parsed.source_key, "at": parsed.received_at,
         "n": parsed.sender_name, "e": parsed.sender_email, "s": parsed.subject,
         "b": parsed.body, "r": parsed.refused,
+        "lat": parsed.place[0] if parsed.place else None,
+        "lon": parsed.place[1] if parsed.place else None,
     }).scalar()  # fmt: skip
     if message_id is None:
         return None
@@ -413,6 +422,11 @@ def pending(engine: Engine, city: str) -> pd.DataFrame:
         return pd.read_sql(sa.text(
             "SELECT m.message_id, m.received_at, m.sender_name, m.sender_email, m.subject,"
             " m.body, m.refused,"
+            # A picture's place inside the city only: one taken elsewhere proposes nothing.
+            " CASE WHEN ST_Covers(c.boundary, ST_SetSRID(ST_MakePoint(m.photo_lon,"
+            " m.photo_lat), 4326)) THEN m.photo_lat END AS photo_lat,"
+            " CASE WHEN ST_Covers(c.boundary, ST_SetSRID(ST_MakePoint(m.photo_lon,"
+            " m.photo_lat), 4326)) THEN m.photo_lon END AS photo_lon,"
             " (SELECT count(*) FROM inbound_photos p WHERE p.city_id = m.city_id"
             "  AND p.message_id = m.message_id) AS photos"
             " FROM inbound_messages m JOIN cities c USING (city_id)"
@@ -431,8 +445,8 @@ def photos_of(engine: Engine, city: str, message_id: int) -> list[bytes]:
 
 _HANDLE = sa.text(
     "UPDATE inbound_messages SET status = :s, incident_id = :i, handled_by = :u,"
-    " handled_at = now(), sender_name = NULL, sender_email = NULL, subject = NULL, body = NULL"
-    " WHERE city_id = :c AND message_id = :m"
+    " handled_at = now(), sender_name = NULL, sender_email = NULL, subject = NULL, body = NULL,"
+    " photo_lat = NULL, photo_lon = NULL WHERE city_id = :c AND message_id = :m"
 )
 
 

@@ -384,6 +384,33 @@ def _encode(img: Image.Image, mime: str) -> bytes:
 _DECODING = threading.BoundedSemaphore(DECODE_SLOTS)
 
 
+def gps_point(data: bytes) -> tuple[float, float] | None:
+    """The place a photo's EXIF says it was taken, as (lat, lon), or None.
+
+    For the dispatcher's desk only (:mod:`sesizari.inbox`): a citizen's
+    e-mail rarely says where, but the phone that took the picture often
+    did.  Call it on a picture :func:`process_photo` accepted; the stored
+    copy never keeps the tag.  Anything odd (no GPS, a broken tag, a place
+    off the globe) is None, never an error.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            gps = img.getexif().get_ifd(0x8825)
+        values = []
+        for ref_tag, tag, negative in ((1, 2, "S"), (3, 4, "W")):
+            degrees, minutes, seconds = (float(v) for v in gps[tag])
+            value = degrees + minutes / 60 + seconds / 3600
+            ref = gps.get(ref_tag, "")
+            ref = ref.decode("ascii", "replace") if isinstance(ref, bytes) else str(ref)
+            values.append(-value if ref.strip().upper() == negative else value)
+    except Exception:  # a photo without GPS, or one whose tag is not numbers
+        return None
+    lat, lon = values
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat, lon) == (0.0, 0.0):
+        return None  # NaN fails the range too; (0, 0) is a camera without a fix
+    return lat, lon
+
+
 def process_photo(data: bytes) -> ProcessedPhoto:
     """Verify an upload and return a cleaned, resized, re-encoded copy with its thumbnail.
 

@@ -253,3 +253,52 @@ def test_a_message_the_database_refuses_does_not_hold_back_the_others(
         conn.execute(sa.text("ALTER TABLE inbound_messages DROP CONSTRAINT t_refuse"))
     assert import_maildir(engine, "testville", box).imported == 1
     assert _rows(engine, "SELECT count(*) FROM inbound_messages") == [(2,)]
+
+
+def _gps_jpeg(lat: float, lon: float) -> bytes:
+    """A phone's picture: its EXIF says where it was taken (and more: see _leaky_jpeg)."""
+    from tests.test_photos import _exif, _gradient, _save
+
+    exif = _exif()
+    gps = exif.get_ifd(0x8825)
+    for ref_tag, tag, value, signs in ((1, 2, lat, "NS"), (3, 4, lon, "EW")):
+        whole = abs(value)
+        degrees, rest = int(whole), (whole - int(whole)) * 60
+        gps[ref_tag] = signs[value < 0]
+        gps[tag] = (float(degrees), float(int(rest)), round((rest - int(rest)) * 60, 4))
+    return _save(_gradient((320, 240)), "JPEG", exif=exif)
+
+
+def test_where_an_e_mailed_picture_was_taken_is_proposed_inside_the_city_only(
+    engine, city, tmp_path: Path
+):
+    from sesizari.photos import gps_point
+
+    inside = _gps_jpeg(TEST_LAT + 0.001, TEST_LON - 0.002)
+    assert gps_point(inside) == pytest.approx((TEST_LAT + 0.001, TEST_LON - 0.002), abs=1e-6)
+    assert gps_point(_gps_jpeg(-33.86, -151.2)) == pytest.approx((-33.86, -151.2), abs=1e-6)
+    assert gps_point(_leaky_jpeg()) is None  # a latitude without a longitude
+    assert gps_point(b"not a picture") is None
+    box = _maildir(tmp_path / "Maildir", {
+        "1.a": _mail("Aici", "Groapă", message_id="<in@x>",
+                     attachments=[(_leaky_jpeg(), "image/jpeg", "no-gps.jpg"),
+                                  (inside, "image/jpeg", "gps.jpg")]),
+        "2.b": _mail("Departe", "Groapă", message_id="<out@x>",
+                     attachments=[(_gps_jpeg(44.4268, 26.1025), "image/jpeg", "g.jpg")]),
+        "3.c": _mail("Fără", "Groapă", message_id="<none@x>"),
+    })  # fmt: skip
+    parsed = parse_message((box / "new" / "1.a").read_bytes())
+    assert parsed.place == pytest.approx((TEST_LAT + 0.001, TEST_LON - 0.002), abs=1e-6)
+    assert not any(b"CANARY-GPS" in p for p in parsed.photos)  # the stored copies keep none
+    import_maildir(engine, "testville", box)
+    waiting = inbox.pending(engine, "testville").set_index("subject")
+    assert waiting.at["Aici", "photo_lat"] == pytest.approx(TEST_LAT + 0.001, abs=1e-6)
+    assert waiting.at["Aici", "photo_lon"] == pytest.approx(TEST_LON - 0.002, abs=1e-6)
+    for elsewhere in ("Departe", "Fără"):  # Bucharest is not Testville: nothing proposed
+        assert waiting[["photo_lat", "photo_lon"]].loc[elsewhere].isna().all()
+    # Handled, the message keeps no place, as it keeps no words.
+    dispatcher = _dispatcher(engine, city)
+    for message_id in waiting["message_id"]:
+        inbox.discard(engine, "testville", int(message_id), dispatcher)
+    assert _rows(engine, "SELECT count(*) FROM inbound_messages WHERE photo_lat IS NOT NULL"
+                         " OR photo_lon IS NOT NULL") == [(0,)]  # fmt: skip

@@ -399,6 +399,37 @@ def test_a_dispatcher_files_an_e_mail_from_the_city_s_mailbox(demo, monkeypatch,
     assert inbox.counts(demo, "lugoj") == {"pending": demo_mails, "filed": 1, "discarded": 2}
 
 
+def test_the_desk_puts_an_e_mailed_picture_s_place_on_its_map(demo, monkeypatch, tmp_path):
+    """A citizen's e-mail rarely says where; the phone's picture did. The desk
+    proposes that place, says where it came from, and the report is made there."""
+    from sesizari import inbox
+    from tests.test_inbox import _gps_jpeg, _mail, _maildir
+
+    monkeypatch.setenv("SESIZARI_PHOTO_DIR", str(tmp_path / "photos"))
+    box = _maildir(tmp_path / "Maildir", {"1.a": _mail(
+        "Groapă", "Groapă mare lângă bancă", message_id="<gps@x>",
+        attachments=[(_gps_jpeg(45.68712, 21.90455), "image/jpeg", "g.jpg")])})
+    inbox.import_maildir(demo, "lugoj", box)
+    [message_id] = inbox.pending(demo, "lugoj").query("subject == 'Groapă'")["message_id"]
+    at = run_app("dispatch", user=load_user(demo, "dispecer"))
+    at.number_input(key="dispatch_lat").set_value(45.70).run()  # a place typed before
+    at.selectbox(key="inbox_pick").set_value(int(message_id)).run()
+    assert "📍 fotografia spune unde" in [c.value for c in at.caption]
+    _click(at, "Preia în formular")
+    [lat] = [n for n in at.number_input if n.key.startswith("dispatch_lat")]
+    [lon] = [n for n in at.number_input if n.key.startswith("dispatch_lon")]
+    assert (lat.value, lon.value) == pytest.approx((45.68712, 21.90455), abs=1e-6)
+    assert any("fotografia trimisă (GPS-ul telefonului)" in c.value for c in at.caption)
+    at.selectbox(key="dispatch_category").set_value("pothole")
+    _click(at, "Trimite sesizarea")
+    assert not at.error, [e.value for e in at.error]
+    number = shown(at.success[0].value).split("numărul ")[1].split(" ")[0]
+    place = _count(demo, "SELECT round(ST_Y(geom)::numeric, 5) || ' ' ||"
+                         " round(ST_X(geom)::numeric, 5) FROM incidents"
+                         f" WHERE registry_number = '{number}'")  # fmt: skip
+    assert place == "45.68712 21.90455"
+
+
 def test_a_second_call_about_an_open_report_is_added_to_it(demo):
     """The desk filed a second report for every call about the same pothole;
     the web form offered citizens to support the open one, but what they

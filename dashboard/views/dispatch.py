@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import data, widgets
@@ -26,9 +27,13 @@ taken = st.session_state.get("dispatch_message")
 
 
 def _take(row: dict) -> None:
+    # Where the e-mailed picture was taken (inside the city): proposed, to check.
+    placed = pd.notna(row.get("photo_lat")) and pd.notna(row.get("photo_lon"))
+    if placed:
+        widgets.propose_point("dispatch", (float(row["photo_lat"]), float(row["photo_lon"])))
     st.session_state.update({
         "dispatch_message": {"id": row["message_id"], "subject": row["subject"],
-                             "photos": row["photos"]},
+                             "photos": row["photos"], "placed": placed},
         "dispatch_channel": "email", "dispatch_text": row["body"],
         "dispatch_name": row["sender_name"] or "", "dispatch_email": row["sender_email"] or "",
         # They wrote to the city hall, to be answered: the box is ticked, to untick.
@@ -72,6 +77,8 @@ with st.expander(t_md("inbox.title", n=len(waiting)), expanded=not waiting.empty
             st.image(inbox.photos_of(data.engine(), city, pick), width=160)
         if row["refused"]:
             st.caption(t_md("inbox.refused", n=row["refused"]))
+        if pd.notna(row.get("photo_lat")):
+            st.caption(t("inbox.has_place"))
         c1, c2 = st.columns(2)
         c1.button(t("inbox.take"), on_click=_take, args=(row,), type="primary")
         c2.button(t("inbox.discard"), on_click=_discard, args=(pick,))
@@ -79,6 +86,8 @@ with st.expander(t_md("inbox.title", n=len(waiting)), expanded=not waiting.empty
         st.caption(t("inbox.empty"))
 if taken:
     st.info(t_md("inbox.taken", subject=taken["subject"] or "—", photos=taken["photos"]))
+    if taken.get("placed"):
+        st.caption(t("inbox.placed"))
     st.button(t("inbox.release"), on_click=_release)
 channel = st.radio(
     t("dispatch.channel"),
