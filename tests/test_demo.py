@@ -192,3 +192,13 @@ def test_the_demo_s_staff_events_are_signed_by_a_colleague_of_the_department(dem
             " WHERE e.channel = 'staff'")).one()
     assert signed.staff_events > 1_000, signed
     assert (signed.unsigned, signed.elsewhere, signed.mislabelled) == (0, 0, 0), signed
+
+
+def test_the_demo_s_e_mailed_picture_says_where_it_was_taken(demo_engine):
+    """So that the dispatcher's desk shows, on the demo, the place it proposes."""
+    from sesizari import inbox
+
+    for slug in ("lugoj", "alba-iulia"):
+        waiting = inbox.pending(demo_engine, slug)
+        placed = waiting.dropna(subset=["photo_lat"])
+        assert len(placed) == 1 and placed["photos"].iloc[0] == 1, slug  # inside the city

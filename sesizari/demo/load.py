@@ -264,6 +264,7 @@ def load_inbox(conn: Connection, city_id: int, city: DemoCity) -> None:
     latest = pd.Timestamp(city.incidents["created_at"].max()).to_pydatetime()
     picture = _demo_picture()
     street = city.spec.streets[0]
+    centre = city.spec.center  # (lon, lat)
     for n, (hours, name, subject, body, with_picture) in enumerate(DEMO_MAILS, 1):
         key = hashlib.sha256(f"demo:{city.spec.slug}:{n}".encode()).hexdigest()
         address = name.lower().replace(" ", ".") + "@example.ro"
@@ -271,6 +272,8 @@ def load_inbox(conn: Connection, city_id: int, city: DemoCity) -> None:
             source_key=key, received_at=latest - timedelta(hours=hours), sender_name=name,
             sender_email=address, subject=subject, body=body.format(street=street),
             photos=[picture] if with_picture else [],
+            # As a phone's picture says where it was taken: near the centre.
+            place=(centre[1] + 0.0012, centre[0] - 0.0016) if with_picture else None,
         ))  # fmt: skip
 
 
