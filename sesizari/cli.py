@@ -624,7 +624,7 @@ def inbox_import(
     imap: str = typer.Option(
         None, help="The city's mailbox over IMAP: imaps://USER@HOST:PORT/FOLDER (TLS; port"
         " and folder optional) or imap://... (STARTTLS); the password in"
-        " SESIZARI_IMAP_PASSWORD.",
+        " SESIZARI_IMAP_PASSWORD_<SLUG> (e.g. _ALBA_IULIA) or SESIZARI_IMAP_PASSWORD.",
     ),
     maildir: Path = typer.Option(
         None, help="Or the Maildir the mailbox is delivered to (the mail server, fetchmail)."
@@ -649,13 +649,22 @@ def inbox_import(
                 bar.update(task, completed=done, total=total)
 
             if imap is not None:
-                report = import_imap(db.get_engine(), city, imap,
-                                     load_settings().imap_password, progress=shown)  # fmt: skip
+                report = import_imap(db.get_engine(), city, imap, _imap_password(city),
+                                     progress=shown)  # fmt: skip
             else:
                 report = import_maildir(db.get_engine(), city, maildir, progress=shown)
     except SesizariError as exc:
         _fail(exc)
     typer.echo(str(report))
+
+
+def _imap_password(city: str) -> str | None:
+    """The city's own SESIZARI_IMAP_PASSWORD_<SLUG> (one operator, many cities,
+    each its own mailbox), else SESIZARI_IMAP_PASSWORD."""
+    import os
+
+    own = os.environ.get("SESIZARI_IMAP_PASSWORD_" + city.upper().replace("-", "_"))
+    return own or load_settings().imap_password
 
 
 @inbox_app.command("status")

@@ -93,7 +93,8 @@ SETTINGS_DOC: dict[str, tuple[str | None, str]] = {
     "SESIZARI_IMAP_PASSWORD": (
         None,
         "Password of the city mailbox `inbox import --imap` reads (never on the command line,"
-        " which every user of the machine can see).",
+        " which every user of the machine can see). One per city:"
+        " SESIZARI_IMAP_PASSWORD_<SLUG>, e.g. SESIZARI_IMAP_PASSWORD_ALBA_IULIA.",
     ),
     "SESIZARI_MAIL_FROM": (
         "",

@@ -148,6 +148,11 @@ def test_the_command_line(engine, city, imap, monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv("SESIZARI_IMAP_PASSWORD", "wrong")
         refused = runner.invoke(app, ["inbox", "import", "--city", "testville",
                                       "--imap", imap.url()])
+        # One operator, many cities: the city's own password comes first.
+        imap.deliver(_mail("A doua", "Groapă", message_id="<2@x>"))
+        monkeypatch.setenv("SESIZARI_IMAP_PASSWORD_TESTVILLE", PASSWORD)
+        own = runner.invoke(app, ["inbox", "import", "--city", "testville",
+                                  "--imap", imap.url()])
     finally:
         db.get_engine().dispose()
         db._engine_for.cache_clear()
@@ -156,4 +161,5 @@ def test_the_command_line(engine, city, imap, monkeypatch: pytest.MonkeyPatch):
     assert neither.exit_code == 1 and "--imap imaps://USER@HOST/INBOX or --maildir" in (
         " ".join(neither.output.split()))
     assert refused.exit_code == 1 and "refused the login" in refused.output
+    assert own.exit_code == 0 and "messages read 1: imported 1" in own.output
     assert PASSWORD not in done.output + refused.output and "wrong" not in refused.output
