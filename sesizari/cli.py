@@ -692,15 +692,19 @@ def backup_create(
     one moment. The file holds reporters' contacts: it is readable by its
     owner only; keep it no longer than the contacts' retention period.
     """
-    from sesizari import backup
+    from sesizari import backup, erasure_log
 
     output = output or backup.default_path()
     try:
         with _progress_bar() as bar:
             manifest = backup.create(db.database_url(), output, progress=_reporter(bar))
+        # The requests a restore of this file must carry out again go with it.
+        journal = erasure_log.copy_to(output.parent)
     except SesizariError as exc:
         _fail(exc)
     typer.echo(f"{output}\n{backup.describe(manifest)}")
+    if journal:
+        typer.echo(f"erasure journal copied beside it: {journal}")
     if manifest.missing_photos:
         typer.secho("Warning: photo files were missing from the store (listed in the backup's"
                     " manifest); run `backup verify` on older backups to find them.",

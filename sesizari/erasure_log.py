@@ -128,3 +128,36 @@ def read(paths: list[Path]) -> Journal:
                 continue
             seen.setdefault((found.city, found.number, found.scope), found)
     return Journal(sorted(seen.values(), key=lambda e: e.at), files, unreadable)
+
+
+def copy_to(folder: Path, journal: Path | None = None) -> Path | None:
+    """Bring the journal ``journal`` (default this installation's) into ``folder``,
+    beside a backup written there, so that it travels with the backups.
+
+    A journal already in ``folder`` keeps its lines and gains the missing
+    ones (requests are only ever added); the file is replaced whole.
+    Returns the copy, or None when there is nothing to copy or it is the
+    same file.
+    """
+    journal = journal or journal_path()
+    target = folder / JOURNAL
+    if not journal.is_file() or (target.exists() and target.resolve() == journal.resolve()):
+        return None
+    try:
+        lines = target.read_text(encoding="utf-8").splitlines() if target.exists() else []
+        known = set(lines)
+        lines += [line for line in journal.read_text(encoding="utf-8").splitlines()
+                  if line.strip() and line not in known]  # fmt: skip
+        partial = folder / f".{JOURNAL}.partial"
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write("".join(line + "\n" for line in lines))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, target)
+    except OSError as exc:
+        raise JournalError(
+            f"the backup is written, but the erasure journal could not be copied beside it"
+            f" ({exc}); copy {journal} to {folder} yourself"
+        ) from exc
+    return target

@@ -396,6 +396,17 @@ def test_a_restore_carries_out_again_the_erasures_made_after_the_backup(
         contact=Contact(name="X", consent=True)))  # fmt: skip
     erase(engine, "testville", later.registry_number, by="DPO")
 
+    # The nightly backup written to the city's file server carries the journal.
+    nas = tmp_path / "nas"
+    nas.mkdir()
+    (nas / "erasures.jsonl").write_text('{"city": "elsewhere", "number": "X-1", "scope":'
+                                        ' "report", "at": "2026-01-01"}\n')  # fmt: skip
+    made = _cli(monkeypatch, ["backup", "create", "-o", str(nas / "later.tar")],
+                url=source["url"], photos=source["store"])  # fmt: skip
+    assert made.exit_code == 0 and "erasure journal copied beside it" in made.output
+    beside = (nas / "erasures.jsonl").read_text().splitlines()
+    assert len(beside) == 5 and beside[0].startswith('{"city": "elsewhere"')  # kept, and added
+    assert ((nas / "erasures.jsonl").stat().st_mode & 0o777) == 0o600
     # The backups folder (the backup and the journal) was copied to a new machine.
     moved = tmp_path / "copied"
     moved.mkdir()
