@@ -458,6 +458,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "No e-mail is waiting. They come from the city hall's mailbox"
         " (`python -m sesizari inbox import`).",
     ),
+    "report.photo_place": (
+        "Am pus pe hartă locul în care a fost făcută fotografia dumneavoastră. Verificați-l"
+        " (îl puteți muta cu un clic) și apăsați din nou „Trimite sesizarea”.",
+        "The map now shows where your photo was taken. Check it (one click moves it) and"
+        " press \"Send the report\" again.",
+    ),
     "inbox.pick": ("E-mailul", "The e-mail"),
     "inbox.placed": (
         "Locul de pe hartă este cel în care a fost făcută fotografia trimisă (GPS-ul"

@@ -166,3 +166,27 @@ def attach_report_photo(engine: Engine, city: str, number: str, data: bytes) -> 
     from sesizari.incidents import CITIZEN
 
     photos.attach_photo(engine, city, number, data, "report", CITIZEN)
+
+
+def photo_place(engine: Engine, city: str, pictures: list[bytes]) -> tuple[float, float] | None:
+    """Where the first of ``pictures`` that says so was taken, if inside ``city``.
+
+    A citizen who reports from home, later, finds the place on the map with
+    difficulty; the phone that took the picture recorded it.  The place is
+    only proposed (the form puts it on the map for them to check), never
+    kept: the stored picture has no GPS (:func:`sesizari.photos.process_photo`).
+    """
+    from sesizari.photos import MAX_UPLOAD_BYTES, gps_point
+
+    for data in pictures:
+        place = gps_point(data) if 0 < len(data) <= MAX_UPLOAD_BYTES else None
+        if place is None:
+            continue
+        with engine.connect() as conn:
+            inside = conn.execute(sa.text(
+                "SELECT ST_Covers(boundary, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"
+                " FROM cities WHERE slug = :city"), {"lon": place[1], "lat": place[0],
+                                                    "city": city}).scalar()  # fmt: skip
+        if inside:
+            return place
+    return None

@@ -220,6 +220,53 @@ def test_report_track_resolve_with_photos(pg_cluster, demo_copy, browser, tmp_pa
     assert stored, "the photos were not stored"
 
 
+def test_a_photo_that_says_where_it_was_taken_places_the_report(pg_cluster, demo_copy, browser,
+                                                                tmp_path):  # fmt: skip
+    """A citizen reporting from home, later, did not find the place on the map:
+    the phone's picture knew it. Sent without a place, the form puts the
+    picture's on the map, says so, and the second press files it there."""
+    import sqlalchemy as sa
+
+    from sesizari import db
+    from tests.test_inbox import _gps_jpeg
+
+    photo = tmp_path / "groapa.jpg"
+    photo.write_bytes(_gps_jpeg(45.68765, 21.90385))
+    with serve(demo_copy, "photo-place", SESIZARI_PHOTO_DIR=str(tmp_path / "photos")) as base:
+        page = browser.new_page(viewport={"width": 1400, "height": 1300})
+        errors, outside = _watch(page)
+        page.goto(f"{base}/report?city=lugoj")
+        page.wait_for_selector("iframe", timeout=60_000)
+        _choose(page, "Categorie", "Groapă în carosabil")
+        page.get_by_label("Descriere (obligatorie)").fill("Groapă lângă bancă")
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+            str(photo)
+        )
+        page.wait_for_timeout(1000)
+        page.get_by_role("button", name="Trimite sesizarea").click()
+        page.get_by_text("locul în care a fost făcută fotografia").wait_for(timeout=60_000)
+        assert page.get_by_label("Latitudine", exact=True).input_value() == "45.687650"
+        assert page.get_by_label("Longitudine", exact=True).input_value() == "21.903850"
+        page.get_by_role("button", name="Trimite sesizarea").click()
+        done = page.get_by_text("a fost înregistrată cu numărul")
+        done.wait_for(timeout=60_000)
+        number = done.inner_text().split("numărul ")[1].split()[0]
+        page.close()
+    assert not errors, errors
+    assert not outside, outside
+    engine = db.make_engine(demo_copy)
+    try:
+        with engine.connect() as conn:
+            place = conn.execute(sa.text(
+                "SELECT round(ST_Y(geom)::numeric, 5), round(ST_X(geom)::numeric, 5),"
+                " (SELECT count(*) FROM photos p WHERE p.city_id = i.city_id"
+                "  AND p.incident_id = i.incident_id)"
+                " FROM incidents i WHERE registry_number = :n"), {"n": number}).one()
+    finally:
+        engine.dispose()
+    assert tuple(map(float, place)) == (45.68765, 21.90385, 1.0)  # and the photo went with it
+
+
 def test_point_from_geolocation_and_from_a_map_click(app_url, browser):
     context = browser.new_context(
         geolocation={"latitude": 45.6901, "longitude": 21.9012},

@@ -125,3 +125,16 @@ def test_track_shows_public_timeline_only(engine, city):
         tracking.track(engine, "not a number")
     with pytest.raises(NotFoundError):
         tracking.track(engine, "TST-2026-999999")
+
+
+def test_a_photo_proposes_where_it_was_taken_inside_the_city_only(engine, city):
+    from sesizari.intake import photo_place
+    from tests.test_inbox import _gps_jpeg
+    from tests.test_photos import _leaky_jpeg
+
+    inside = _gps_jpeg(TEST_LAT + 0.002, TEST_LON + 0.001)
+    elsewhere = _gps_jpeg(44.4268, 26.1025)  # Bucharest, not Testville
+    assert photo_place(engine, "testville", [_leaky_jpeg(), elsewhere, inside]) == pytest.approx(
+        (TEST_LAT + 0.002, TEST_LON + 0.001), abs=1e-6)
+    assert photo_place(engine, "testville", [elsewhere, b"", b"not a picture"]) is None
+    assert photo_place(engine, "testville", []) is None

@@ -34,6 +34,8 @@ if done:
         st.warning(t_md(key, **values))
 
 st.markdown(f"**{t('report.where')}**")
+if st.session_state.pop("report_photo_place", False):
+    st.info(t("report.photo_place"))
 point = widgets.pick_point(city, key="report")
 
 st.markdown(f"**{t('report.what')}**")
@@ -78,6 +80,12 @@ st.html("<style>.st-key-hp {display: none;}</style>")
 
 if submitted:
     if point is None:
+        # The picture may say where: put it on the map for the citizen to check.
+        place = intake.photo_place(data.engine(), city, [p.getvalue() for p in photos or []])
+        if place is not None:
+            widgets.propose_point("report", place)
+            st.session_state["report_photo_place"] = True
+            st.rerun()
         st.error(t("report.no_point"))
         st.stop()
     if category is None:
