@@ -62,6 +62,19 @@ def clone_database(cluster: Cluster, template: str) -> str:
     return name
 
 
+def migrations_but_the_newest(folder: Path) -> Path:
+    """Copy every migration but the newest into ``folder``; return the newest.
+
+    A database migrated from ``folder`` is one an older version left behind.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    newest = sorted(db.MIGRATIONS_DIR.glob("0*.sql"))[-1]
+    for p in db.MIGRATIONS_DIR.glob("*.sql"):
+        if p != newest:
+            shutil.copy(p, folder / p.name)
+    return newest
+
+
 @pytest.fixture
 def engine(pg_cluster: Cluster) -> Iterator[Engine]:
     """A fresh, migrated, empty database for one test."""

@@ -343,14 +343,10 @@ def test_a_backup_of_an_older_version_is_brought_up_to_date(
 ):
     """A backup made before the newest migration restores, then gets it."""
     from sesizari import catalog
-    from tests.conftest import TEST_BOUNDARY
+    from tests.conftest import TEST_BOUNDARY, migrations_but_the_newest
 
     older = tmp_path / "migrations"
-    older.mkdir()
-    newest = sorted(p for p in db.MIGRATIONS_DIR.glob("0*.sql"))[-1]
-    for p in db.MIGRATIONS_DIR.glob("*.sql"):
-        if p != newest:
-            shutil.copy(p, older / p.name)
+    newest = migrations_but_the_newest(older)
     name = f"o_{uuid.uuid4().hex[:12]}"
     pg_cluster.ensure_database(name)
     try:

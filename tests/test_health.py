@@ -4,7 +4,6 @@ with what to do, and the exit status tells a monitoring system."""
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,7 @@ from sesizari.cli import app
 from sesizari.health import check, worst
 from sesizari.incidents import Contact, NewIncident, create_incident
 from sesizari.settings import load_settings
-from tests.conftest import TEST_LAT, TEST_LON, _free_port
+from tests.conftest import TEST_LAT, TEST_LON, _free_port, migrations_but_the_newest
 
 NOW = datetime.now(UTC)
 
@@ -115,11 +114,7 @@ def test_what_is_broken_fails(installation, monkeypatch, tmp_path: Path):
 def test_a_database_behind_its_migrations_fails(pg_cluster, installation, monkeypatch,
                                                 tmp_path: Path):  # fmt: skip
     older = tmp_path / "migrations"
-    older.mkdir()
-    newest = sorted(db.MIGRATIONS_DIR.glob("0*.sql"))[-1]
-    for p in db.MIGRATIONS_DIR.glob("*.sql"):
-        if p != newest:
-            shutil.copy(p, older / p.name)
+    newest = migrations_but_the_newest(older)
     name = f"h_{uuid.uuid4().hex[:12]}"
     pg_cluster.ensure_database(name)
     try:
