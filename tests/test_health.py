@@ -19,8 +19,6 @@ from sesizari.incidents import Contact, NewIncident, create_incident
 from sesizari.settings import load_settings
 from tests.conftest import TEST_LAT, TEST_LON, _free_port, migrations_but_the_newest
 
-NOW = datetime.now(UTC)
-
 
 @pytest.fixture
 def installation(engine, city, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -34,7 +32,7 @@ def installation(engine, city, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     return tmp_path / "var"
 
 
-def _said(now: datetime = NOW) -> dict[str, tuple[str, str]]:
+def _said(now: datetime | None = None) -> dict[str, tuple[str, str]]:
     return {f.what: (f.level, f.says) for f in check(load_settings(), now)}
 
 
@@ -72,9 +70,10 @@ def test_each_job_that_stopped_is_named_with_what_to_do(engine, installation):
             "INSERT INTO inbound_messages (city_id, source_key, received_at, imported_at,"
             " subject, body) SELECT city_id, repeat('a', 64), now() - interval '3 days',"
             " now() - interval '3 days', 's', 'b' FROM cities"))
-    old = (NOW - timedelta(hours=40)).timestamp()
+    now = datetime.now(UTC)  # this test's clock: the rows above were written just before
+    old = (now - timedelta(hours=40)).timestamp()
     os.utime(installation / "backups" / "sesizari-2026-11-29-020000.tar", (old, old))
-    said = _said(NOW + timedelta(hours=1))
+    said = _said(now + timedelta(hours=1))
     assert said["e-mails"] == ("warn", "1 waiting for more than 30 minutes: set"
                                " SESIZARI_SMTP_HOST, SESIZARI_MAIL_FROM")  # fmt: skip
     assert said["feed testville/registru"] == (
@@ -86,7 +85,7 @@ def test_each_job_that_stopped_is_named_with_what_to_do(engine, installation):
         "warn", "last read 3 days ago: is `inbox import` running?")
     assert said["backups"][0] == "warn" and "is the nightly `backup create` running?" in (
         said["backups"][1])
-    assert worst(check(load_settings(), NOW)) == "warn"
+    assert worst(check(load_settings(), now)) == "warn"
     assert _cli().exit_code == 0  # warnings: the platform works
     strict = _cli("--strict")
     assert strict.exit_code == 1 and "warn  backups" in strict.output
