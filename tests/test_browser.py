@@ -245,8 +245,14 @@ def test_a_photo_that_says_where_it_was_taken_places_the_report(pg_cluster, demo
         page.wait_for_timeout(1000)
         page.get_by_role("button", name="Trimite sesizarea").click()
         page.get_by_text("locul în care a fost făcută fotografia").wait_for(timeout=60_000)
-        assert page.get_by_label("Latitudine", exact=True).input_value() == "45.687650"
-        assert page.get_by_label("Longitudine", exact=True).input_value() == "21.903850"
+        # The coordinate boxes are drawn anew (new keys) with the photo's place.
+        for label, value in (("Latitudine", "45.687650"), ("Longitudine", "21.903850")):
+            boxes = f"[...document.querySelectorAll('input[aria-label=\"{label}\"]')]"
+            page.wait_for_function(
+                f"() => {{ const a = {boxes};"
+                f" return a.length === 1 && a[0].value === '{value}'; }}",
+                timeout=30_000,
+            )
         page.get_by_role("button", name="Trimite sesizarea").click()
         done = page.get_by_text("a fost înregistrată cu numărul")
         done.wait_for(timeout=60_000)
