@@ -16,7 +16,7 @@ import streamlit as st
 
 from sesizari import admin, db
 from sesizari.erasure_log import journal_path
-from sesizari.errors import PermissionDeniedError
+from sesizari.errors import NotFoundError, PermissionDeniedError
 from sesizari.incidents import Contact, NewIncident, create_incident
 from sesizari.privacy import ERASED_DESCRIPTION
 from tests.apptest_support import load_user, run_app, shown
@@ -98,7 +98,7 @@ def test_only_an_administrator_of_the_city_erases(demo):
     with pytest.raises(PermissionDeniedError):
         admin.erasures(demo, load_user(demo, "manager"))
     other = load_user(demo, "admin", "alba-iulia")
-    with pytest.raises(Exception, match="LUG-2026"):  # another city's registry: not found
+    with pytest.raises(NotFoundError, match="LUG-2026"):  # another city's registry: not found
         admin.erase_report(demo, other, number, "")
     assert _contact_and_text(demo, number)[0] == "Ion"
 
