@@ -232,17 +232,11 @@ def inbox_summary(engine: Engine, user: StaffUser) -> tuple[dict[str, int], date
 
 def erase_report(engine: Engine, user: StaffUser, number: str, reason: str) -> Erasure:
     """Carry out an erasure request (GDPR art. 17) from the Administration
-    page, as ``privacy erase`` does: recorded with the administrator's name,
-    written to the erasure journal, and the photo files sent with the report
-    removed at once (those younger than the clean-up's grace period at the
-    next ``photos clean``)."""
-    from sesizari.photos import remove_orphans
-
+    page, as ``privacy erase`` does (:func:`sesizari.privacy.erase_with_files`),
+    recorded with the administrator's name."""
     _require_admin(user)
-    done = privacy.erase(engine, user.city, number, by=user.full_name or user.username,
-                         reason=reason)  # fmt: skip
-    if done.photos:
-        remove_orphans(engine)
+    done, _ = privacy.erase_with_files(engine, user.city, number,
+                                       by=user.full_name or user.username, reason=reason)
     return done
 
 

@@ -391,13 +391,10 @@ def privacy_erase(
     The reporter's contacts, the photos sent with the report and its
     description go; the registry entry stays.
     """
-    from sesizari.photos import remove_orphans
-    from sesizari.privacy import erase
+    from sesizari.privacy import erase_with_files
 
-    engine = db.get_engine()
     try:
-        done = erase(engine, city, number, by=by, reason=reason)
-        files = remove_orphans(engine) if done.photos else []
+        done, files = erase_with_files(db.get_engine(), city, number, by=by, reason=reason)
     except SesizariError as exc:
         _fail(exc)
     if not done.removed:

@@ -422,14 +422,14 @@ def pending(engine: Engine, city: str) -> pd.DataFrame:
         return pd.read_sql(sa.text(
             "SELECT m.message_id, m.received_at, m.sender_name, m.sender_email, m.subject,"
             " m.body, m.refused,"
-            # A picture's place inside the city only: one taken elsewhere proposes nothing.
-            " CASE WHEN ST_Covers(c.boundary, ST_SetSRID(ST_MakePoint(m.photo_lon,"
-            " m.photo_lat), 4326)) THEN m.photo_lat END AS photo_lat,"
-            " CASE WHEN ST_Covers(c.boundary, ST_SetSRID(ST_MakePoint(m.photo_lon,"
-            " m.photo_lat), 4326)) THEN m.photo_lon END AS photo_lon,"
+            " CASE WHEN here.inside THEN m.photo_lat END AS photo_lat,"
+            " CASE WHEN here.inside THEN m.photo_lon END AS photo_lon,"
             " (SELECT count(*) FROM inbound_photos p WHERE p.city_id = m.city_id"
             "  AND p.message_id = m.message_id) AS photos"
             " FROM inbound_messages m JOIN cities c USING (city_id)"
+            # A picture's place inside the city only: one taken elsewhere proposes nothing.
+            " CROSS JOIN LATERAL (SELECT ST_Covers(c.boundary, ST_SetSRID(ST_MakePoint("
+            " m.photo_lon, m.photo_lat), 4326)) AS inside) here"
             " WHERE c.slug = :city AND m.status = 'pending' ORDER BY m.received_at, m.message_id"
         ), conn, params={"city": city})  # fmt: skip
 

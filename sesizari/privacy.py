@@ -176,6 +176,18 @@ def erase(
     return done
 
 
+def erase_with_files(engine: Engine, city: str, number: str, *, by: str,
+                     reason: str = "") -> tuple[Erasure, list[str]]:  # fmt: skip
+    """:func:`erase`, then the photo files no row names any longer removed at
+    once (those younger than the clean-up's grace period go with the next
+    ``photos clean``); returns the erasure and the files removed.  What the
+    command line and the Administration page both do."""
+    from sesizari.photos import remove_orphans
+
+    done = erase(engine, city, number, by=by, reason=reason)
+    return done, (remove_orphans(engine) if done.photos else [])
+
+
 def _erase_report(conn: Connection, c: City, incident_id: int, number: str, by: str,
                   why: dict[str, object]) -> Erasure:  # fmt: skip
     """The removals of an erasure request, and their ``erased`` event (``why`` and what went)."""
