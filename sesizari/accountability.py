@@ -37,7 +37,7 @@ from sesizari.commitments import (
 )
 from sesizari.errors import NotFoundError, PermissionDeniedError, TransitionError, ValidationError
 from sesizari.incidents import Actor
-from sesizari.registry import parse_number
+from sesizari.registry import read_number
 from sesizari.transactions import run_in_transaction
 from sesizari.vocab import OPEN_STATUSES, STATUS_RO, Action, EventKind, Role, Status, ro_count
 
@@ -267,14 +267,7 @@ def forward(
 
 
 def _lock_public(conn: Connection, number: str) -> sa.Row:
-    parsed = parse_number(number or "")
-    if parsed is None:
-        raise ValidationError(
-            "registry_number",
-            "use the form LUG-2026-000123",
-            ro="scrieți-l în forma LUG-2026-000123",
-        )
-    normalized = f"{parsed[0]}-{parsed[1]:04d}-{parsed[2]:06d}"
+    prefix, normalized = read_number(number)
     row = conn.execute(
         sa.text(
             "SELECT i.city_id, i.incident_id, i.registry_number, i.status, i.resolved_at,"
@@ -282,7 +275,7 @@ def _lock_public(conn: Connection, number: str) -> sa.Row:
             " FROM incidents i JOIN cities c USING (city_id)"
             " WHERE c.registry_prefix = :p AND i.registry_number = :n FOR UPDATE OF i"
         ),
-        {"p": parsed[0], "n": normalized},
+        {"p": prefix, "n": normalized},
     ).one_or_none()
     if row is None:
         raise NotFoundError(f"No report {normalized}", ro=f"Nu există sesizarea {normalized}")

@@ -14,6 +14,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from sesizari.errors import ValidationError
+
 REGISTRY_RE = re.compile(r"^(?P<prefix>[A-Z]{2,6})-(?P<year>\d{4})-(?P<seq>\d{6,})$")
 
 
@@ -28,6 +30,23 @@ def parse_number(number: str) -> tuple[str, int, int] | None:
     if not m:
         return None
     return m["prefix"], int(m["year"]), int(m["seq"])
+
+
+def read_number(number: str | None) -> tuple[str, str]:
+    """A number as a citizen types it: (its city's prefix, the number as stored).
+
+    Lower case, spaces around it and a sequence with more leading zeros than
+    needed all find the report; anything else is a :class:`ValidationError`
+    that shows the expected form, in both languages.
+    """
+    parsed = parse_number(number or "")
+    if parsed is None:
+        raise ValidationError(
+            "registry_number",
+            "use the form LUG-2026-000123",
+            ro="scrieți-l în forma LUG-2026-000123",
+        )
+    return parsed[0], format_number(*parsed)
 
 
 def next_number(conn: Connection, city_id: int, prefix: str, year: int) -> str:

@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 
 from sesizari.catalog import get_city
 from sesizari.commitments import LEGAL_DUE_SQL, setting
-from sesizari.errors import NotFoundError, ValidationError
+from sesizari.errors import NotFoundError
 from sesizari.opendata import PUBLIC_POINT_SQL, public_precision, unless_personal
-from sesizari.registry import parse_number
+from sesizari.registry import read_number
 
 #: Event kinds shown on the public timeline (internal notes never are).
 PUBLIC_KINDS = (
@@ -62,17 +62,10 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
     they let the page offer the form only while it can still be used
     (``verdict_open``, on the database's clock, as the verdict itself is checked).
     """
-    parsed = parse_number(number or "")
-    if parsed is None:
-        raise ValidationError(
-            "registry_number",
-            "use the form LUG-2026-000123",
-            ro="scrieți-l în forma LUG-2026-000123",
-        )
-    normalized = f"{parsed[0]}-{parsed[1]:04d}-{parsed[2]:06d}"
+    prefix, normalized = read_number(number)
     with engine.connect() as conn:
         slug = conn.execute(sa.text("SELECT slug FROM cities WHERE registry_prefix = :p"),
-                            {"p": parsed[0]}).scalar_one_or_none()
+                            {"p": prefix}).scalar_one_or_none()
         if slug is None:
             raise NotFoundError(f"No report {normalized}", ro=f"Nu există sesizarea {normalized}")
         city = get_city(conn, slug)

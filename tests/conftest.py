@@ -111,6 +111,25 @@ def demo_copy(pg_cluster: Cluster, demo_template: str) -> Iterator[str]:
     pg_cluster.psql(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def demo(demo_copy: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Engine]:
+    """A private copy of the demo as the database of the app under test; its engine.
+
+    The app reads ``DATABASE_URL`` and its own data folder (photos, the
+    erasure journal) from the environment, so both point at this test's;
+    Streamlit's caches are process-wide, so each test starts them afresh.
+    """
+    import streamlit as st
+
+    monkeypatch.setenv("DATABASE_URL", demo_copy)
+    monkeypatch.setenv("SESIZARI_DATA_DIR", str(tmp_path / "var"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    eng = db.make_engine(demo_copy)
+    yield eng
+    eng.dispose()
+
+
 @pytest.fixture(scope="session")
 def demo_engine(pg_cluster: Cluster, demo_database: str) -> Iterator[Engine]:
     eng = db.make_engine(pg_cluster.url(demo_database))

@@ -11,25 +11,14 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-import streamlit as st
 
-from sesizari import admin, db, open311, workspace
+from sesizari import admin, open311, workspace
 from sesizari.catalog import get_city
 from sesizari.errors import ValidationError
 from sesizari.incidents import NewIncident, create_incident
 from tests.apptest_support import load_user, run_app, shown
 
 LAT, LON = 45.6887, 21.9035  # Lugoj, inside the boundary
-
-
-@pytest.fixture
-def demo(demo_copy, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", demo_copy)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    eng = db.make_engine(demo_copy)
-    yield eng
-    eng.dispose()
 
 
 def _report(engine, category: str) -> str:

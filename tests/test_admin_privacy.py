@@ -8,29 +8,16 @@ answers such requests at the city hall does not work on the server.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import streamlit as st
 
-from sesizari import admin, db
+from sesizari import admin
 from sesizari.erasure_log import journal_path
 from sesizari.errors import NotFoundError, PermissionDeniedError
 from sesizari.incidents import Contact, NewIncident, create_incident
 from sesizari.privacy import ERASED_DESCRIPTION
 from tests.apptest_support import load_user, run_app, shown
-
-
-@pytest.fixture
-def demo(demo_copy, monkeypatch, tmp_path: Path):
-    monkeypatch.setenv("DATABASE_URL", demo_copy)
-    monkeypatch.setenv("SESIZARI_DATA_DIR", str(tmp_path / "var"))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    eng = db.make_engine(demo_copy)
-    yield eng
-    eng.dispose()
 
 
 def _contact_and_text(engine, number: str) -> tuple:

@@ -8,23 +8,12 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-import streamlit as st
 
-from sesizari import admin, auth, db, staff_sessions
+from sesizari import admin, auth, staff_sessions
 from sesizari.errors import NotFoundError, PermissionDeniedError, RateLimitError, ValidationError
 from tests.apptest_support import load_user, run_app, shown
 
 PASSWORD = "sesizari-demo"
-
-
-@pytest.fixture
-def demo(demo_copy, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", demo_copy)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    eng = db.make_engine(demo_copy)
-    yield eng
-    eng.dispose()
 
 
 def _sign_in(engine, username: str, password: str = PASSWORD):

@@ -144,22 +144,13 @@ def test_the_command_line(engine, city, mailboxes, inbox, monkeypatch: pytest.Mo
     assert typo.exit_code == 1 and "No city 'nowhere'" in typo.output
 
 
-def test_the_administrator_sees_the_morning_lists(demo_copy, inbox, monkeypatch):
-    import streamlit as st
-
+def test_the_administrator_sees_the_morning_lists(demo, inbox):
     from tests.apptest_support import load_user, run_app
 
-    monkeypatch.setenv("DATABASE_URL", demo_copy)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    engine = db.make_engine(demo_copy)
-    try:
-        head = load_user(engine, "admin")
-        admin.set_department_email(engine, head, "roads", "drumuri@primarialugoj.ro")
-        report = _digest(engine, inbox.port, city="lugoj")
-        at = run_app("admin", user=head)
-    finally:
-        engine.dispose()
+    head = load_user(demo, "admin")
+    admin.set_department_email(demo, head, "roads", "drumuri@primarialugoj.ro")
+    report = _digest(demo, inbox.port, city="lugoj")
+    at = run_app("admin", user=head)
     assert report.sent == 1  # the demo's roads department has reports past their target
     [lists] = [d.value for d in at.dataframe if "Ziua" in d.value.columns]
     today = NOW.astimezone(ZoneInfo("Europe/Bucharest")).date()

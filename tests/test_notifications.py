@@ -340,18 +340,11 @@ def test_the_command_line(engine, city, inbox, monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.fixture
-def lugoj(demo_copy, monkeypatch: pytest.MonkeyPatch):
+def lugoj(demo, monkeypatch: pytest.MonkeyPatch):
     """The demo database, for the pages, with no mail server configured."""
-    import streamlit as st
-
     for name in ("SESIZARI_SMTP_HOST", "SESIZARI_MAIL_FROM"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DATABASE_URL", demo_copy)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    engine = db.make_engine(demo_copy)
-    yield engine
-    engine.dispose()
+    return demo
 
 
 def test_the_incident_page_says_whether_the_reporter_was_told(lugoj, inbox):

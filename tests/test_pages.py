@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.i18n import escape_markdown
-from sesizari import admin, db, workspace
+from sesizari import admin, workspace
 from sesizari.incidents import Actor, Contact, NewIncident, create_incident
 from sesizari.vocab import ro_count
 from tests.apptest_support import load_user, run_app, shown
@@ -19,14 +19,10 @@ XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
 
 @pytest.fixture
-def demo(demo_copy, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", demo_copy)
+def demo(demo, monkeypatch):
+    """The demo of ``tests/conftest.py``, with a low limit of reports per client."""
     monkeypatch.setenv("SESIZARI_RATE_LIMIT", "3")
-    st.cache_data.clear()  # Streamlit caches are process-wide: start each test afresh
-    st.cache_resource.clear()
-    eng = db.make_engine(demo_copy)
-    yield eng
-    eng.dispose()
+    return demo
 
 
 def _count(engine, sql="SELECT count(*) FROM incidents"):
