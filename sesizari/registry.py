@@ -16,7 +16,9 @@ from sqlalchemy.engine import Connection
 
 from sesizari.errors import ValidationError
 
-REGISTRY_RE = re.compile(r"^(?P<prefix>[A-Z]{2,6})-(?P<year>\d{4})-(?P<seq>\d{6,})$")
+#: Stored numbers have at least six digits of sequence; one typed by hand may
+#: have fewer ("LUG-2026-123" is read as LUG-2026-000123).
+REGISTRY_RE = re.compile(r"^(?P<prefix>[A-Z]{2,6})-(?P<year>\d{4})-(?P<seq>\d{1,12})$")
 
 
 def format_number(prefix: str, year: int, seq: int) -> str:
@@ -35,8 +37,8 @@ def parse_number(number: str) -> tuple[str, int, int] | None:
 def read_number(number: str | None) -> tuple[str, str]:
     """A number as a citizen types it: (its city's prefix, the number as stored).
 
-    Lower case, spaces around it and a sequence with more leading zeros than
-    needed all find the report; anything else is a :class:`ValidationError`
+    Lower case, spaces around it and a sequence with fewer or more leading
+    zeros than stored all find the report; anything else is a :class:`ValidationError`
     that shows the expected form, in both languages.
     """
     parsed = parse_number(number or "")

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from sesizari import registry
+from sesizari.errors import ValidationError
 from sesizari.incidents import NewIncident, create_incident, create_incident_in
 from tests.conftest import TEST_LAT, TEST_LON
 
@@ -29,6 +30,16 @@ def test_format_and_parse():
     assert registry.format_number("LUG", 2026, 123) == "LUG-2026-000123"
     assert registry.parse_number(" lug-2026-000123 ") == ("LUG", 2026, 123)
     assert registry.parse_number("LUG-26-1") is None
+
+
+def test_a_typed_number_finds_the_stored_one_or_shows_the_form():
+    assert registry.read_number(" lug-2026-123 ") == ("LUG", "LUG-2026-000123")
+    assert registry.read_number("LUG-2026-0000123") == ("LUG", "LUG-2026-000123")
+    for typed in ("", None, "LUG 2026 123", "2026-000123"):
+        with pytest.raises(ValidationError) as err:
+            registry.read_number(typed)
+        assert err.value.field == "registry_number"
+        assert "LUG-2026-000123" in str(err.value) and "LUG-2026-000123" in err.value.ro
 
 
 def test_fifty_concurrent_submissions_get_distinct_consecutive_numbers(engine, city):
