@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from sesizari import incidents
+from sesizari import incidents, registry
 from sesizari.auth import StaffUser
 from sesizari.commitments import (
     DEFAULTS,
@@ -37,7 +37,6 @@ from sesizari.commitments import (
 )
 from sesizari.errors import NotFoundError, PermissionDeniedError, TransitionError, ValidationError
 from sesizari.incidents import Actor
-from sesizari.registry import read_number
 from sesizari.transactions import run_in_transaction
 from sesizari.vocab import OPEN_STATUSES, STATUS_RO, Action, EventKind, Role, Status, ro_count
 
@@ -267,7 +266,7 @@ def forward(
 
 
 def _lock_public(conn: Connection, number: str) -> sa.Row:
-    prefix, normalized = read_number(number)
+    prefix, normalized = registry.read_number(number)
     row = conn.execute(
         sa.text(
             "SELECT i.city_id, i.incident_id, i.registry_number, i.status, i.resolved_at,"
@@ -446,7 +445,7 @@ def has_after_photo(conn: Connection, city_id: int, number: str) -> bool:
                 "  FROM incident_events e WHERE e.city_id = i.city_id"
                 "  AND e.incident_id = i.incident_id AND e.kind = 'reopened')))"
             ),
-            {"c": city_id, "n": (number or "").strip().upper()},
+            {"c": city_id, "n": registry.normalize(number)},
         ).scalar_one()
     )
 

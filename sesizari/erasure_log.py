@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sesizari.errors import SesizariError
+from sesizari.registry import normalize
 from sesizari.settings import Settings, load_settings
 
 #: The journal's file name, in the backups folder (and beside a backup being restored).
@@ -85,7 +86,7 @@ def entry(city: str, number: str, scope: str, *, by: str = "", reason: str = "",
           at: datetime | None = None) -> Entry:  # fmt: skip
     """An :class:`Entry` dated now (UTC), with the number as the registry writes it."""
     when = (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
-    return Entry(city, number.strip().upper(), scope, when, by, reason)
+    return Entry(city, normalize(number), scope, when, by, reason)
 
 
 @dataclass(frozen=True)

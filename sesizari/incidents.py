@@ -427,7 +427,7 @@ def _lock(conn: Connection, city_slug: str, registry_number: str) -> IncidentRef
             "SELECT incident_id, status FROM incidents"
             " WHERE city_id = :c AND registry_number = :n FOR UPDATE"
         ),
-        {"c": city.city_id, "n": (registry_number or "").strip().upper()},
+        {"c": city.city_id, "n": registry.normalize(registry_number)},
     ).one_or_none()
     if row is None:
         raise NotFoundError(
@@ -586,8 +586,8 @@ def _duplicate_target(conn: Connection, ref: IncidentRef, number: str | None) ->
             "give the registry number of the original incident",
             ro="scrieți numărul de înregistrare al sesizării originale",
         )
-    number = number.strip().upper()
-    if number == ref.registry_number.strip().upper():
+    number = registry.normalize(number)
+    if number == ref.registry_number:
         raise ValidationError(
             "duplicate_of",
             "an incident cannot duplicate itself",
@@ -780,7 +780,7 @@ def get_incident(conn: Connection, city: str, registry_number: str) -> dict[str,
             "  AND rec.incident_id = i.recurrence_of"
             " WHERE i.city_id = :c AND i.registry_number = :n"
         ),
-        {"c": city_row.city_id, "n": (registry_number or "").strip().upper()},
+        {"c": city_row.city_id, "n": registry.normalize(registry_number)},
     ).one_or_none()
     if row is None:
         raise NotFoundError(

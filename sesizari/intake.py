@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sesizari.catalog import get_city
 from sesizari.errors import NotFoundError, RateLimitError, ValidationError
 from sesizari.opendata import PUBLIC_POINT_SQL, public_precision
+from sesizari.registry import normalize as normalize_number
 from sesizari.settings import load_settings
 
 NEARBY_METRES = 50
@@ -88,7 +89,7 @@ def add_support(engine: Engine, city: str, number: str, channel: str = "web") ->
                 "SELECT i.city_id, i.incident_id, i.status FROM incidents i JOIN cities c"
                 " USING (city_id) WHERE c.slug = :city AND i.registry_number = :n"
             ),
-            {"city": city, "n": (number or "").strip().upper()},
+            {"city": city, "n": normalize_number(number)},
         ).one_or_none()
         if row is None:
             raise NotFoundError(f"No incident {number!r}", ro=f"Nu există sesizarea {number!r}")

@@ -55,6 +55,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from sesizari.errors import NotFoundError, ValidationError
 from sesizari.incidents import Actor, _city, _event, _lock
+from sesizari.registry import normalize as normalize_number
 from sesizari.settings import load_settings
 from sesizari.vocab import EventKind, ro_count
 
@@ -652,7 +653,7 @@ def photos_for(
 ) -> list[dict[str, Any]]:
     """The incident's photos, oldest first (``public_only`` for public pages)."""
     city = _city(conn, city_slug)
-    number = (registry_number or "").strip().upper()
+    number = normalize_number(registry_number)
     incident_id = conn.execute(
         sa.text("SELECT incident_id FROM incidents WHERE city_id = :c AND registry_number = :n"),
         {"c": city.city_id, "n": number},

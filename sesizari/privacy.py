@@ -33,7 +33,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from sesizari import catalog, erasure_log
+from sesizari import catalog, erasure_log, registry
 from sesizari.catalog import City
 from sesizari.errors import NotFoundError, ValidationError
 from sesizari.vocab import OPEN_STATUSES, Status
@@ -207,7 +207,7 @@ def _erase_report(conn: Connection, c: City, incident_id: int, number: str, by: 
                 " WHERE city_id = :c AND incident_id = :i AND description <> :d"),
         {"c": c.city_id, "i": incident_id, "d": ERASED_DESCRIPTION},
     ).rowcount > 0
-    done = Erasure(number.strip().upper(), contacts, photos, description)
+    done = Erasure(registry.normalize(number), contacts, photos, description)
     if done.removed:
         conn.execute(
             sa.text("INSERT INTO incident_events (city_id, incident_id, kind, actor_label,"
@@ -245,7 +245,7 @@ def _incident(conn: Connection, city: City, number: str) -> int:
     found = conn.execute(
         sa.text("SELECT incident_id FROM incidents WHERE city_id = :c AND registry_number = :n"
                 " FOR UPDATE"),
-        {"c": city.city_id, "n": (number or "").strip().upper()},
+        {"c": city.city_id, "n": registry.normalize(number)},
     ).scalar_one_or_none()
     if found is None:
         raise NotFoundError(

@@ -34,6 +34,16 @@ def parse_number(number: str) -> tuple[str, int, int] | None:
     return m["prefix"], int(m["year"]), int(m["seq"])
 
 
+def normalize(number: str | None) -> str:
+    """The number as stored, for a lookup: ``" lug-2026-123 "`` -> ``"LUG-2026-000123"``.
+
+    Text that is no number comes back trimmed and in capitals: it finds
+    nothing, and the caller's "not found" quotes what was typed.
+    """
+    parsed = parse_number(number or "")
+    return format_number(*parsed) if parsed else (number or "").strip().upper()
+
+
 def read_number(number: str | None) -> tuple[str, str]:
     """A number as a citizen types it: (its city's prefix, the number as stored).
 

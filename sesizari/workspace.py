@@ -14,7 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from sesizari import accountability, incidents
+from sesizari import accountability, incidents, registry
 from sesizari.auth import StaffUser
 from sesizari.errors import PermissionDeniedError, TransitionError, ValidationError
 from sesizari.incidents import Actor
@@ -148,7 +148,7 @@ def check_scope(engine: Engine, user: StaffUser, number: str) -> None:
             sa.text(
                 "SELECT department_id FROM incidents WHERE city_id = :c AND registry_number = :n"
             ),
-            {"c": user.city_id, "n": (number or "").strip().upper()},
+            {"c": user.city_id, "n": registry.normalize(number)},
         ).scalar_one_or_none()
     if dep is None:
         raise incidents.NotFoundError(

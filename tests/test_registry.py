@@ -95,3 +95,32 @@ def test_numbers_are_per_city(engine, city):
     b = create_incident(engine, _new(city="other"))
     assert a.registry_number.endswith("-000001") and a.registry_number.startswith("TST-")
     assert b.registry_number.endswith("-000001") and b.registry_number.startswith("OTH-")
+
+
+def test_staff_and_citizens_find_a_report_by_the_number_as_they_type_it(engine, city, tmp_path,
+                                                                        monkeypatch):  # fmt: skip
+    """Lower case, no leading zeros: the tracking page, a support, a duplicate
+    link and an erasure request all find the stored number, and the erasure
+    journal keeps it as stored."""
+    from sesizari import erasure_log, intake, privacy, tracking
+    from sesizari.incidents import Action, Actor, Contact, perform
+
+    monkeypatch.setenv("SESIZARI_DATA_DIR", str(tmp_path))
+    original = create_incident(engine, _new()).registry_number
+    again = create_incident(engine, _new(contact=Contact(name="Ana Pop", consent=True)))
+    typed = lambda number: number.lower().replace("-000", "-")  # noqa: E731
+    assert typed(original) != original.lower()  # e.g. tst-2026-1
+
+    assert tracking.track(engine, typed(original))["registry_number"] == original
+    assert intake.add_support(engine, "testville", typed(original)) == 1
+    perform(engine, "testville", typed(again.registry_number), Action.MARK_DUPLICATE,
+            Actor("ana"), duplicate_of=typed(original))  # fmt: skip
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(
+            "SELECT d.registry_number FROM incidents i JOIN incidents d"
+            " ON d.incident_id = i.duplicate_of WHERE i.registry_number = :n"),
+            {"n": again.registry_number}).scalar_one() == original  # fmt: skip
+    done = privacy.erase(engine, "testville", typed(again.registry_number), by="test")
+    assert done.registry_number == again.registry_number and done.contacts
+    [entry] = erasure_log.read([erasure_log.journal_path()]).entries
+    assert entry.number == again.registry_number
