@@ -45,9 +45,7 @@ def sidebar_filters(city: str, today: date | None = None) -> Filters:
     whatever the widgets say (``Filters.department``).
     """
     today = today or widgets.city_today(data.zone(city))
-    choices = data.choices(city)
-    names = widgets.name_column()
-    cats = dict(zip(choices["categories"]["code"], choices["categories"][names], strict=True))
+    cats = widgets.category_names(city)
     deps = widgets.department_names(city)
     districts = data.district_names(city)
     side = st.sidebar

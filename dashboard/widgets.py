@@ -512,6 +512,25 @@ def department_names(city: str) -> dict[str, str]:
     return dict(zip(deps["code"], deps[name_column()], strict=True))
 
 
+def category_names(city: str) -> dict[str, str]:
+    """Each category that takes reports, its name in the page's language, by code."""
+    cats = data.choices(city)["categories"]
+    return dict(zip(cats["code"], cats[name_column()], strict=True))
+
+
+def category_picker(city: str, key: str) -> str | None:
+    """The category of a new report, chosen by the person filing it.
+
+    Nothing is chosen at first: a report sent without a look at the list
+    would go, as the first category, to a department it is not for.
+    """
+    names = category_names(city)
+    return st.selectbox(
+        t("report.category"), list(names), index=None, format_func=names.get,
+        placeholder=t("report.choose_category"), key=key,
+    )  # fmt: skip
+
+
 def name_column() -> str:
     return f"name_{current_language()}"
 

@@ -23,8 +23,7 @@ chosen = filters.sidebar_filters(city)
 lang = current_language()
 st.subheader(t("acc.title"))
 dep_names = widgets.department_names(city)
-cats = data.choices(city)["categories"]
-cat_names = dict(zip(cats["code"], cats[f"name_{lang}"], strict=True))
+cat_names = widgets.category_names(city)
 
 
 def show(frame: pd.DataFrame, name: str) -> None:

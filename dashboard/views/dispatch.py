@@ -98,13 +98,8 @@ channel = st.radio(
 )
 # The caller's place, not the dispatcher's: no "use my location" here.
 point = widgets.pick_point(city, key="dispatch", locate=False)
-cats = data.choices(city)["categories"]
-names = dict(zip(cats["code"], cats[widgets.name_column()], strict=True))
 # Outside the form: the reports already open nearby follow the category.
-category = st.selectbox(
-    t("report.category"), list(names), index=None, format_func=names.get,
-    placeholder=t("report.choose_category"), key="dispatch_category",
-)  # fmt: skip
+category = widgets.category_picker(city, key="dispatch_category")
 if point is not None and category is not None:
     # A second call about the same pothole is one more voice on its report,
     # not a second report for the department to close.

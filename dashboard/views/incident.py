@@ -251,8 +251,7 @@ with tab_assign, st.form("assign_form"):
         except SesizariError as exc:
             widgets.show_error(exc)
 with tab_reroute, st.form("reroute_form"):
-    cats = data.choices(user.city)["categories"]
-    names = dict(zip(cats["code"], cats[f"name_{current_language()}"], strict=True))
+    names = widgets.category_names(user.city)
     codes = list(names)
     new_cat = st.selectbox(
         t("incident.new_category"), codes, format_func=names.get, key="reroute_category",

@@ -15,13 +15,7 @@ if city is None:
 chosen = filters.sidebar_filters(city)
 user = st.session_state.get("user")
 lang = current_language()
-cat_names = dict(
-    zip(
-        data.choices(city)["categories"]["code"],
-        data.choices(city)["categories"][f"name_{lang}"],
-        strict=True,
-    )
-)
+cat_names = widgets.category_names(city)
 
 st.subheader(t_md("live.title", city=widgets.city_name(city)))
 layers = ["hexagons", "clusters", "hotspots", "points"]

@@ -39,14 +39,7 @@ if st.session_state.pop("report_photo_place", False):
 point = widgets.pick_point(city, key="report")
 
 st.markdown(f"**{t('report.what')}**")
-cats = data.choices(city)["categories"]
-names = dict(zip(cats["code"], cats[widgets.name_column()], strict=True))
-# No category is chosen for the citizen: a report sent without a look at the
-# list would go, as the first category, to a department it is not for.
-category = st.selectbox(
-    t("report.category"), list(names), index=None, format_func=names.get,
-    placeholder=t("report.choose_category"), key="category",
-)  # fmt: skip
+category = widgets.category_picker(city, key="category")
 
 if point is not None and category is not None:
     nearby = intake.nearby_open(data.engine(), city, category, point[1], point[0])
