@@ -43,6 +43,7 @@ app = typer.Typer(
     help="Feeds into the incidents table: CSV, GeoJSON, GeoPackage, Shapefile (a path or a URL),"
     " and Open311 servers.",
     no_args_is_help=True,
+    rich_markup_mode="markdown",  # as sesizari.cli.MARKUP says
 )
 
 

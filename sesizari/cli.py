@@ -43,31 +43,41 @@ from sesizari.settings import Settings, load_settings, mask_url
 if TYPE_CHECKING:
     from sesizari.notifications import SendReport
 
-app = typer.Typer(help="Sesizari: city incident reports on a map.", no_args_is_help=True)
-db_app = typer.Typer(help="The PostGIS database (embedded cluster unless DATABASE_URL is set).")
-app.add_typer(db_app, name="db")
-photos_app = typer.Typer(help="The photo store (SESIZARI_PHOTO_DIR).")
-app.add_typer(photos_app, name="photos")
-key_app = typer.Typer(help="API keys of the apps that file reports through the HTTP API.")
-app.add_typer(key_app, name="apikey")
-privacy_app = typer.Typer(help="Reporters' personal data: retention and erasure (GDPR).")
-app.add_typer(privacy_app, name="privacy")
-city_app = typer.Typer(help="The cities served: a new city from its boundary file.")
-app.add_typer(city_app, name="city")
-notify_app = typer.Typer(
-    help="E-mails: reporters' numbers and replies, new work for departments and staff, the"
-    " morning list of overdue reports."
+# Help texts are Markdown: a docstring's lines are joined into paragraphs at
+# the terminal's width, and `code` shows as code (a <placeholder> must be in
+# backticks, or Markdown takes it for a tag and drops it).
+MARKUP = "markdown"
+
+app = typer.Typer(
+    help="Sesizari: city incident reports on a map.", no_args_is_help=True, rich_markup_mode=MARKUP
 )
-app.add_typer(notify_app, name="notify")
-inbox_app = typer.Typer(
-    help="Reports received by e-mail: from the city's mailbox (IMAP or a Maildir) to the"
-    " dispatcher's desk."
+
+
+def _group(name: str, text: str) -> typer.Typer:
+    """A command group of the main app (``python -m sesizari NAME ...``)."""
+    group = typer.Typer(help=text, rich_markup_mode=MARKUP)
+    app.add_typer(group, name=name)
+    return group
+
+
+db_app = _group("db", "The PostGIS database (embedded cluster unless DATABASE_URL is set).")
+photos_app = _group("photos", "The photo store (SESIZARI_PHOTO_DIR).")
+key_app = _group("apikey", "API keys of the apps that file reports through the HTTP API.")
+privacy_app = _group("privacy", "Reporters' personal data: retention and erasure (GDPR).")
+city_app = _group("city", "The cities served: a new city from its boundary file.")
+notify_app = _group(
+    "notify",
+    "E-mails: reporters' numbers and replies, new work for departments and staff, the"
+    " morning list of overdue reports.",
 )
-app.add_typer(inbox_app, name="inbox")
-backup_app = typer.Typer(
-    help="Backups: the database and the photo store in one file; check one; restore one."
+inbox_app = _group(
+    "inbox",
+    "Reports received by e-mail: from the city's mailbox (IMAP or a Maildir) to the"
+    " dispatcher's desk.",
 )
-app.add_typer(backup_app, name="backup")
+backup_app = _group(
+    "backup", "Backups: the database and the photo store in one file; check one; restore one."
+)
 
 
 def _fail(exc: Exception) -> None:
@@ -621,7 +631,7 @@ def inbox_import(
     imap: str = typer.Option(
         None, help="The city's mailbox over IMAP: imaps://USER@HOST:PORT/FOLDER (TLS; port"
         " and folder optional) or imap://... (STARTTLS); the password in"
-        " SESIZARI_IMAP_PASSWORD_<SLUG> (e.g. _ALBA_IULIA) or SESIZARI_IMAP_PASSWORD.",
+        " `SESIZARI_IMAP_PASSWORD_<SLUG>` (e.g. `_ALBA_IULIA`) or `SESIZARI_IMAP_PASSWORD`.",
     ),
     maildir: Path = typer.Option(
         None, help="Or the Maildir the mailbox is delivered to (the mail server, fetchmail)."
@@ -656,7 +666,7 @@ def inbox_import(
 
 
 def _imap_password(city: str) -> str | None:
-    """The city's own SESIZARI_IMAP_PASSWORD_<SLUG> (one operator, many cities,
+    """The city's own `SESIZARI_IMAP_PASSWORD_<SLUG>` (one operator, many cities,
     each its own mailbox), else SESIZARI_IMAP_PASSWORD."""
     import os
 
@@ -680,7 +690,7 @@ def inbox_status(city: str = typer.Option(..., help="City slug.")) -> None:
 def backup_create(
     output: Path = typer.Option(
         None, "--output", "-o",
-        help="The backup file to write (default var/backups/sesizari-<local time>.tar).",
+        help="The backup file to write (default `var/backups/sesizari-<local time>.tar`).",
     ),
 ) -> None:
     """Back up the database and the photos it refers to, into one file.
@@ -733,7 +743,7 @@ def backup_restore(
     replace: bool = typer.Option(
         False, "--replace",
         help="Embedded cluster only: keep the current database as"
-        " sesizari_before_restore_<time> and restore in its place. Stop the dashboard and"
+        " `sesizari_before_restore_<time>` and restore in its place. Stop the dashboard and"
         " the API first.",
     ),
 ) -> None:
