@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 import streamlit as st  # noqa: E402
 
 from dashboard import staff_session, widgets  # noqa: E402
-from dashboard.i18n import LANGUAGES, current_language, t, t_md  # noqa: E402
+from dashboard.i18n import DEFAULT, LANGUAGES, current_language, t, t_md  # noqa: E402
 from sesizari.vocab import Role  # noqa: E402
 
 st.set_page_config(
@@ -29,9 +29,12 @@ lang = current_language()
 chosen = st.sidebar.selectbox(
     t("lang.label"), list(LANGUAGES), index=list(LANGUAGES).index(lang), format_func=LANGUAGES.get
 )
-if chosen != lang:
-    st.query_params["lang"] = chosen
-    lang = chosen
+lang = chosen
+# Kept in the address (a shared or reloaded link opens in the same language)
+# and in the session: Streamlit opens a page chosen in the list at its bare
+# address, and the next run puts the language back.
+if lang != DEFAULT or "lang" in st.query_params:
+    st.query_params["lang"] = lang
 st.session_state["lang"] = lang
 
 VIEWS = Path(__file__).resolve().parent / "views"

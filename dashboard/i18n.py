@@ -1,7 +1,9 @@
 """UI texts in Romanian (default) and English.
 
 Pages never hard-code text: they call ``t("key")``.  The language comes from
-the ``lang`` query parameter, so a shared link keeps it.  A test checks that
+the ``lang`` query parameter, so a shared link keeps it; the router
+(``dashboard/app.py``) puts it back in the address of every page the tab
+opens.  A test checks that
 both languages have the same keys.
 
 Streamlit reads the text of ``st.error``, ``st.info``, ``st.caption``,
@@ -26,9 +28,13 @@ DEFAULT = "ro"
 
 
 def current_language() -> str:
-    """Language of this session: ``?lang=`` first, then the default (Romanian)."""
-    lang = st.query_params.get("lang", DEFAULT)
-    return lang if lang in MESSAGES else DEFAULT
+    """Language of this session: ``?lang=`` first, then the one this browser tab
+    chose before (a click in the page list opens the next page without the
+    query), then the default (Romanian)."""
+    for lang in (st.query_params.get("lang"), st.session_state.get("lang")):
+        if lang in MESSAGES:
+            return lang
+    return DEFAULT
 
 
 def t(key: str, lang: str | None = None, **values: object) -> str:

@@ -22,7 +22,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from streamlit_folium import st_folium
 
 from dashboard import charts, data
-from dashboard.i18n import collation_key, current_language, escape_markdown, t, t_md
+from dashboard.i18n import DEFAULT, collation_key, current_language, escape_markdown, t, t_md
 from sesizari import opendata, photos
 from sesizari.errors import SesizariError
 from sesizari.queries import EXACT_PERCENTILE_LIMIT, SAMPLE_RATE
@@ -91,7 +91,12 @@ def show_error(exc: SesizariError) -> None:
 
 
 def md_link(text: str, page: str, **params: str) -> str:
-    """A Markdown link to one of the app's pages: its text escaped, its query encoded."""
+    """A Markdown link to one of the app's pages: its text escaped, its query
+    encoded, with the page's language (a link opens a new session, which
+    knows only its address)."""
+    lang = current_language()
+    if lang != DEFAULT:
+        params = {**params, "lang": lang}
     return f"[{escape_markdown(text)}]({page}?{urlencode(params)})"
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -295,3 +296,39 @@ def test_a_reload_keeps_the_sign_in_until_sign_out(staff_app, browser):
             assert staff_sessions.restore(conn, newer["value"]) is not None
     finally:
         engine.dispose()
+
+
+def test_english_stays_english_from_sign_in_to_an_incident(staff_app, browser):
+    """An English-speaking department head signs in on the English page and
+    lands on the English scorecard (it was Romanian: the landing page's
+    address had no ``lang``); the page list keeps English; a row picked in
+    the work queue opens the incident at an address that names it."""
+    base, _url, (_number, department) = staff_app
+    en = MESSAGES["en"]
+    context = browser.new_context(viewport={"width": 1400, "height": 1200})
+    page = context.new_page()
+    errors, outside = _watch(page)
+    page.goto(f"{base}/login?city=lugoj&lang=en")
+    _fill(page, en["login.username"], f"sef.{department}")
+    _fill(page, en["login.password"], PASSWORD)
+    page.get_by_role("button", name=en["login.submit"]).click()
+    page.get_by_text("Signed in as").wait_for(timeout=60_000)
+    page.get_by_text(en["dep.title"].split(" (")[0]).first.wait_for(timeout=60_000)
+    page.wait_for_url(re.compile(r"/departments\?.*lang=en"), timeout=30_000)
+
+    page.get_by_role("link", name=en["nav.queue"]).click()
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for(timeout=60_000)
+    page.wait_for_url(re.compile(r"/queue\?.*lang=en"), timeout=30_000)
+    _settle(page)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 18)  # the first row's selection box
+    page.wait_for_url(re.compile(r"/incident\?.*id=[A-Z]+-\d{4}-\d{6}"), timeout=60_000)
+    number = re.search(r"id=([A-Z]+-\d{4}-\d{6})", page.url)[1]
+    page.get_by_text(en["incident.title"].format(number=number)).wait_for(timeout=60_000)
+    assert "lang=en" in page.url, page.url
+    page.reload()  # the address alone opens the same incident, in English
+    page.get_by_text(en["incident.title"].format(number=number)).wait_for(timeout=60_000)
+    context.close()
+    assert not errors, errors
+    assert not outside, outside

@@ -86,6 +86,11 @@ def test_a_report_s_e_mails_are_written_in_the_page_s_language(demo):
         _click(at, button)
         numbers[lang] = _count(demo, "SELECT max(registry_number) FROM incidents"
                                      " WHERE registry_number LIKE 'LUG-%'")
+        # The link to follow it names the number and keeps the page's language
+        # (a link opens a new session, which knows only its address).
+        query = "id=" + numbers[lang] + ("&lang=en" if lang == "en" else "")
+        [link] = [m.value for m in at.markdown if "(track?" in m.value]
+        assert f"[{escape_markdown(numbers[lang])}](track?{query})" in link, link
     with demo.connect() as conn:
         stored = dict(conn.execute(sa.text(
             "SELECT c.email, c.lang FROM incident_contacts c JOIN incidents i"

@@ -33,6 +33,9 @@ except SesizariError as exc:
     st.stop()
 number = inc["registry_number"]
 st.session_state["incident_id"] = number
+# The address names the incident shown: a reload, a bookmark or a link sent
+# to a colleague opens it again (the queue opens this page at its bare address).
+st.query_params["id"] = number
 
 #: The keys of the widgets below that hold a choice about this incident.
 #: Another incident must not open with this one's person, category or unsent

@@ -18,7 +18,7 @@ if city is None:
 done = st.session_state.get("report_done")
 if done:
     st.success(t_md("report.done", number=done["number"], department=done["department"]))
-    link = widgets.md_link(f"?id={done['number']}", "track", id=done["number"])
+    link = widgets.md_link(done["number"], "track", id=done["number"])
     st.markdown(t("report.track_link", link=link))
     if done.get("p50"):
         st.info(
