@@ -170,7 +170,9 @@ def create_app(engine: Engine | None = None, reader: Engine | None = None) -> Fa
     @app.exception_handler(SesizariError)
     def domain_error(request: Request, exc: SesizariError) -> Response:
         lang = language_of(request)
-        response = errors(_format_of(request), _status_of(exc), [exc.says(lang)])
+        # An English client reads the inputs by the API's own names (``lat``).
+        said = exc.says(lang) if lang == "ro" else str(exc)
+        response = errors(_format_of(request), _status_of(exc), [said])
         response.headers["Content-Language"] = lang
         return response
 

@@ -121,12 +121,67 @@ FIELDS_RO: dict[str, str] = {
 }
 
 
+#: The English name of an input, for the pages, where the field's code is
+#: not plain words; any other code is read with its underscores as spaces
+#: (``registry_number`` -> "registry number").
+FIELDS_EN: dict[str, str] = {
+    "address_string": "address",
+    "api_key": "API key",
+    "bins": "intervals",
+    "boundary": "city boundary",
+    "cell_m": "cell size (m)",
+    "contact_retention_days": "contact retention (days)",
+    "email": "e-mail",
+    "eps_m": "clustering distance (m)",
+    "estimate_days": "period for estimates (days)",
+    "external_id": "external ID",
+    "forward_days": "forwarding term (days)",
+    "forwarded_at": "forwarding date",
+    "forwarded_to": "institution",
+    "geom": "geometry",
+    "group_by": "grouping",
+    "jurisdiction_id": "jurisdiction",
+    "lang": "language",
+    "lat": "latitude",
+    "legal_due_at": "legal deadline",
+    "legal_extension_days": "extension of the legal term (days)",
+    "legal_reply_days": "legal reply term (days)",
+    "long": "longitude",
+    "min_points": "minimum cluster size",
+    "min_recurrences": "minimum repeats",
+    "name_en": "name in English",
+    "name_ro": "name in Romanian",
+    "now": "reference time",
+    "open311": "Open311 server",
+    "pin": "PIN",
+    "public_precision_m": "location generalisation (m)",
+    "rate_limit": "limit reached",
+    "recurrence_days": "window for recurring problems (days)",
+    "recurrence_m": "distance for recurring problems (m)",
+    "resolution_photo_required": "photo required on resolution",
+    "resolution_text": "description of the fix",
+    "service_code": "category",
+    "service_request_id": "report number",
+    "since": "start date",
+    "size_m": "hexagon size (m)",
+    "slug": "city identifier",
+    "sort": "order",
+    "target_hours": "target time",
+    "timezone": "time zone",
+    "username": "user name",
+    "verification_days": "confirmation window (days)",
+    "work_anonymous": "work on anonymous reports",
+}
+
+
 class ValidationError(SesizariError):
     """Input refused before anything was written.
 
     ``field`` names the offending input (``"latitude"``, ``"category"``...) so a
-    form can put the message next to the right widget; ``ro`` is the message
-    in Romanian, prefixed with the field's Romanian name (:data:`FIELDS_RO`).
+    form can put the message next to the right widget.  ``str(exc)`` starts
+    with that code (the HTTP API's clients and the logs know the inputs by
+    it); the pages show the field's name in words, ``ro`` with its Romanian
+    name (:data:`FIELDS_RO`), English with :data:`FIELDS_EN`.
     """
 
     def __init__(self, field: str, message: str, ro: str | None = None) -> None:
@@ -134,6 +189,12 @@ class ValidationError(SesizariError):
         super().__init__(f"{field}: {message}", said)
         self.field = field
         self.message = message
+
+    def says(self, lang: str) -> str:
+        """The message for a person: the field named in words, in ``lang``."""
+        if lang == "ro" and self.ro:
+            return self.ro
+        return f"{FIELDS_EN.get(self.field, self.field.replace('_', ' '))}: {self.message}"
 
 
 class RateLimitError(ValidationError):

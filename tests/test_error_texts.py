@@ -11,10 +11,11 @@ answer in English by design.
 from __future__ import annotations
 
 import ast
+import re
 
 import pytest
 
-from sesizari.errors import FIELDS_RO, NotFoundError, ValidationError
+from sesizari.errors import FIELDS_EN, FIELDS_RO, NotFoundError, ValidationError
 from sesizari.vocab import ro_count
 from tests.conftest import REPO
 
@@ -68,12 +69,21 @@ def test_every_field_a_refusal_names_has_a_romanian_name():
         and isinstance(c.args[0], ast.Constant)
     }
     assert named and not named - FIELDS_RO.keys(), sorted(named - FIELDS_RO.keys())
+    # ... and an English one in words (FIELDS_EN where the code is not plain words).
+    assert not set(FIELDS_EN) - FIELDS_RO.keys(), sorted(set(FIELDS_EN) - FIELDS_RO.keys())
+    coded = [f for f in named if re.search(r"_(m|id|at|days)$|^(lat|long|geom|pin)$", f)]
+    assert coded and not set(coded) - FIELDS_EN.keys(), sorted(set(coded) - FIELDS_EN.keys())
 
 
 def test_a_refusal_says_itself_in_each_language():
     refused = ValidationError("description", "describe the problem", ro="descrieți problema")
     assert str(refused) == "description: describe the problem"  # the API's and logs'
     assert refused.says("en") == "description: describe the problem"
+    # The pages name a field in words; the API and the logs by its code.
+    typo = ValidationError("registry_number", "use the form LUG-2026-000123", ro="scrieți-l")
+    assert typo.says("en") == "registry number: use the form LUG-2026-000123"
+    assert str(typo) == "registry_number: use the form LUG-2026-000123"
+    assert ValidationError("eps_m", "too far").says("en") == "clustering distance (m): too far"
     assert refused.says("ro") == "descrierea: descrieți problema"
     missing = NotFoundError("No report LUG-2026-000001", ro="Nu există sesizarea LUG-2026-000001")
     assert missing.says("ro") == "Nu există sesizarea LUG-2026-000001"

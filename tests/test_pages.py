@@ -135,6 +135,17 @@ def test_missing_point_and_empty_description_are_explained(demo):
 
 
 
+@pytest.mark.parametrize(("lang", "said"), [
+    ("ro", "Eroare: numărul de înregistrare: scrieți-l în forma LUG-2026-000123"),
+    ("en", "Error: registry number: use the form LUG-2026-000123"),
+])  # fmt: skip
+def test_a_mistyped_number_is_explained_in_words(demo, lang, said):
+    """The field is named as people say it, not by its code (``registry_number``)."""
+    at = run_app("track", id="ABC")
+    at.query_params["lang"] = lang  # on this page: the home page's radio is AppTest-shy
+    assert [shown(e.value) for e in at.run().error] == [said]
+
+
 def test_a_report_without_a_chosen_category_is_refused(demo):
     """The form chooses no category for the reader: a report sent without
     a look at the list went, as the first category, to the wrong department."""
