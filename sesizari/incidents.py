@@ -65,6 +65,11 @@ CITIZEN = Actor("citizen", None, Channel.WEB.value)
 #: An address the city can write to: one ``@``, a dot in the domain, no
 #: spaces or characters that would make it a list of addresses.
 EMAIL_RE = re.compile(r"[^@\s<>,;:\"()\[\]]+@[^@\s<>,;:\"()\[\]]+\.[^@\s<>,;:\"()\[\]]+")
+#: A number the city can call back: 6 to 15 digits (ITU E.164 has at most
+#: 15), a ``+`` before another country's code, spaces, dots, dashes,
+#: slashes and brackets as people group them ("0256 123 456", "+40 (740) 123-456").
+PHONE_SEPARATORS = re.compile(r"[\s.()/\-]")
+PHONE_RE = re.compile(r"\+?\d{6,15}")
 
 
 @dataclass(frozen=True)
@@ -191,6 +196,14 @@ def _validate_new(new: NewIncident) -> Channel:
         if c.phone and len(c.phone) > 40:
             raise ValidationError(
                 "phone", "at most 40 characters", ro="scrieți cel mult 40 de caractere"
+            )
+        if c.phone and not PHONE_RE.fullmatch(PHONE_SEPARATORS.sub("", c.phone)):
+            raise ValidationError(
+                "phone",
+                f"{c.phone!r} is not a phone number: write its digits (6 to 15, + before"
+                " another country's code), e.g. 0740 123 456",
+                ro=f"{c.phone!r} nu este un număr de telefon: scrieți cifrele lui (6 până la"
+                " 15, cu + înaintea prefixului altei țări), de ex. 0740 123 456",
             )
         if c.name and len(c.name) > 200:
             raise ValidationError(
@@ -323,7 +336,7 @@ def create_incident_in(
                 "c": city.city_id,
                 "i": incident_id,
                 "n": new.contact.name,
-                "p": new.contact.phone,
+                "p": new.contact.phone.strip() if new.contact.phone else None,
                 "e": new.contact.email,
                 "lang": new.contact.lang,
             },

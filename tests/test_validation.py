@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from sesizari.errors import ValidationError
 from sesizari.incidents import Contact, NewIncident, create_incident
@@ -32,6 +33,10 @@ CASES = [
     ({"contact": Contact(name="Ion", email="ion@example.ro")}, "consent", "consent"),
     ({"contact": Contact(email="not-an-email", consent=True)}, "email", "e-mail"),
     ({"source": "nyc"}, "external_id", "together"),
+    ({"contact": Contact(phone="abc", consent=True)}, "phone", "not a phone number"),
+    ({"contact": Contact(phone="12345", consent=True)}, "phone", "6 to 15"),
+    ({"contact": Contact(phone="0740 123 456 seara", consent=True)}, "phone", "not a phone"),
+    ({"contact": Contact(phone="07401234567890123", consent=True)}, "phone", "6 to 15"),
 ]
 
 
@@ -60,3 +65,15 @@ def test_good_input_writes_incident_event_and_contact(engine, city):
         count(engine, "incident_events"),
         count(engine, "incident_contacts"),
     ) == (1, 1, 1)
+
+
+@pytest.mark.parametrize("phone", [
+    "0740123456", "0740 123 456", "0256-123.456", "+40 (740) 123-456", "+43 1 234567",
+    "0256/123456", " 0740123456 ",
+])  # fmt: skip
+def test_phone_numbers_as_people_write_them_are_taken(engine, city, phone):
+    create_incident(engine, NewIncident(**GOOD, contact=Contact(phone=phone, consent=True)))
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT phone FROM incident_contacts")).scalar_one() == (
+            phone.strip()
+        )
