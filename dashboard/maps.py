@@ -169,6 +169,21 @@ def point_layer(points: pd.DataFrame, tooltip: list[str], highlight: list[bool])
     )
 
 
+def place_layer(latitude: float, longitude: float) -> pdk.Layer:
+    """One incident's place: a red dot in a white ring, seen over any outline."""
+    return pdk.Layer(
+        "ScatterplotLayer",
+        pd.DataFrame({"lon": [longitude], "lat": [latitude]}),
+        get_position=["lon", "lat"],
+        get_radius=12,
+        radius_min_pixels=7,
+        stroked=True,
+        line_width_min_pixels=2,
+        get_line_color=[255, 255, 255],
+        get_fill_color=[200, 30, 30],
+    )
+
+
 def district_layer(outline: dict) -> pdk.Layer:
     districts = {
         "type": "FeatureCollection",

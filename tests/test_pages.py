@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -266,6 +267,11 @@ def test_staff_resolves_and_other_department_is_refused(demo):
     # Staff read the category and department by name, not by code.
     facts = [x.value for x in at.text]
     assert "Groapă în carosabil" in facts and "Drumuri și poduri" in facts, facts
+    # The map draws the city's outline and districts around the point, no lone dot.
+    [deck] = [json.loads(d.proto.json) for d in at.get("deck_gl_json_chart")]
+    kinds = [layer["@@type"] for layer in deck["layers"]]
+    assert kinds == ["GeoJsonLayer", "ScatterplotLayer"], kinds
+    assert len(deck["layers"][0]["data"]["features"]) > 1  # the boundary and its districts
     at.selectbox(key="action").set_value("resolved")
     at.text_area(key="action_text").set_value("Plombat cu asfalt")
     _click(at, "Aplică")

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-import pydeck as pdk
 import streamlit as st
 
 from dashboard import data, maps, widgets
@@ -129,27 +128,17 @@ if inc["address"]:
 
 left, right = st.columns(2)
 with left:
-    point = pd.DataFrame({"lon": [inc["longitude"]], "lat": [inc["latitude"]]})
+    # No street map offline: the city's boundary and districts say where the
+    # point is (a lone dot on a blank background said nothing).
     st.pydeck_chart(
-        pdk.Deck(
-            layers=[
-                pdk.Layer(
-                    "ScatterplotLayer",
-                    point,
-                    get_position=["lon", "lat"],
-                    get_radius=12,
-                    radius_min_pixels=6,
-                    get_fill_color=[200, 30, 30],
-                )
-            ],
-            initial_view_state=pdk.ViewState(
-                latitude=inc["latitude"], longitude=inc["longitude"], zoom=15
-            ),
-            map_provider=None,
-            map_style=maps.PLAIN_STYLE,
+        maps.deck(
+            [maps.district_layer(data.outline(user.city)),
+             maps.place_layer(inc["latitude"], inc["longitude"])],
+            {"latitude": inc["latitude"], "longitude": inc["longitude"], "zoom": 12},
+            None,
         ),
         height=260,
-    )
+    )  # fmt: skip
 with right:
     st.markdown(f"**{t('incident.contact')}**")
     contact = inc["contact"]
