@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, filters, maps, widgets
-from dashboard.i18n import current_language, t, t_md
+from dashboard.i18n import t, t_md
 from sesizari import accountability
 from sesizari.errors import SesizariError
 from sesizari.vocab import Role
@@ -20,7 +20,6 @@ city = widgets.city_selector()
 if city is None:
     st.stop()
 chosen = filters.sidebar_filters(city)
-lang = current_language()
 st.subheader(t("acc.title"))
 dep_names = widgets.department_names(city)
 cat_names = widgets.category_names(city)
