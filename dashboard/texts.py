@@ -885,10 +885,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col.resolve_median_change_h": ("Δ mediană (h)", "Δ median (h)"),
     "col.within_target_change_pct": ("Δ în termen (p.p.)", "Δ within target (pp)"),
     "col.rank": ("Loc", "Rank"),
-    "col.age_h": ("Vechime (h)", "Age (h)"),
     "col.target_hours": ("Termen (h)", "Target (h)"),
     "col.sensitive": ("Sensibilă", "Sensitive"),
-    "col.overdue_h": ("Depășire (h)", "Overdue by (h)"),
+    "col.overdue_days": ("Depășire (zile)", "Overdue by (days)"),
     "col.created_at": ("Înregistrată", "Registered"),
     # open data
     "nav.open_data": ("Date deschise", "Open data"),

@@ -1147,6 +1147,11 @@ def test_the_overdue_table_registers_reports_on_the_city_s_clock(demo):
                            {"n": overdue["Număr"].iloc[0]}).scalar_one()
     local = utc.astimezone(ZoneInfo("Europe/Bucharest")).replace(tzinfo=None)
     assert registered.iloc[0].to_pydatetime() == local
+    # Ages in days, as the work queue gives them (hours read "4.077,2 h").
+    assert list(overdue.columns[-3:]) == ["Vechime (zile)", "Termen (h)", "Depășire (zile)"]
+    age, target, late = overdue.iloc[0, -3:]
+    assert abs((age - late) * 24 - target) < 5  # 0.05 days each way, rounded to 0.1
+    assert late > 0
 
 
 def test_the_queue_says_how_many_it_holds_and_how_many_it_shows(demo, monkeypatch):

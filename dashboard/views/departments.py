@@ -114,15 +114,19 @@ st.markdown(f"**{t('dep.overdue')}**")
 overdue = data.department_overdue(chosen, department)
 overdue["category"] = overdue[f"category_{lang}"]
 overdue["status"] = overdue["status"].map(lambda s: widgets.label("status", s))
+# Ages in days, as on the work queue ("170 days", not "4,077 h"); the target
+# in hours, as categories set it.
+overdue["age_days"] = overdue["age_h"] / 24
+overdue["overdue_days"] = overdue["overdue_h"] / 24
 cols = [
     "registry_number",
     "category",
     "status",
     "district",
     "created_at",
-    "age_h",
+    "age_days",
     "target_hours",
-    "overdue_h",
+    "overdue_days",
 ]
-table = overdue[cols].round({"age_h": 1, "target_hours": 1, "overdue_h": 1})
+table = overdue[cols].round({"age_days": 1, "target_hours": 1, "overdue_days": 1})
 widgets.table(widgets.headers(table), "overdue", data.zone(chosen.city))
