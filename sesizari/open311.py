@@ -23,7 +23,12 @@ from sesizari import apikeys, intake
 from sesizari.catalog import City, get_city, list_city_slugs
 from sesizari.errors import NotFoundError, PermissionDeniedError, ValidationError
 from sesizari.incidents import Actor, Contact, NewIncident, create_incident
-from sesizari.opendata import PUBLIC_POINT_SQL, public_precision, unless_personal
+from sesizari.opendata import (
+    PUBLIC_ADDRESS_SQL,
+    PUBLIC_POINT_SQL,
+    public_precision,
+    unless_personal,
+)
 from sesizari.settings import load_settings
 from sesizari.vocab import OPEN_STATUSES, Channel, ro_count
 
@@ -161,7 +166,7 @@ _REQUESTS_SQL = (
     " CASE WHEN i.description_public THEN i.description END AS description,"
     " dep.name_ro AS department, i.created_at, i.updated_at,"
     " i.created_at + cat.target_hours * interval '1 hour' AS expected_at,"
-    " CASE WHEN cat.sensitive THEN NULL ELSE i.address END AS address,"
+    " " + PUBLIC_ADDRESS_SQL + " AS address,"
     # The resolution text, else the latest public update: either left out
     # when it holds an e-mail, phone, CNP or plate (migration 0027).
     " " + unless_personal("n.notes") + " AS status_notes,"

@@ -156,6 +156,13 @@ def unless_personal(expr: str) -> str:
     return f"CASE WHEN NOT looks_personal({expr}) THEN {expr} END"
 
 
+#: SQL for an incident's address as published (``i`` the incident, ``cat``
+#: its category): none for a sensitive category (its point is generalised,
+#: :data:`PUBLIC_POINT_SQL`), none when the text holds an e-mail, phone, CNP
+#: or plate (a reporter who wrote "Str. X 3, Ion Pop, tel. 0744 ..." there).
+PUBLIC_ADDRESS_SQL = "CASE WHEN NOT cat.sensitive THEN " + unless_personal("i.address") + " END"
+
+
 def public_precision(city: City) -> float:
     """The city's grid for sensitive points, in metres (default when unset or invalid)."""
     value = (city.settings or {}).get("public_precision_m", DEFAULT_PRECISION_M)

@@ -18,7 +18,12 @@ from sqlalchemy.engine import Engine
 from sesizari.catalog import get_city
 from sesizari.commitments import LEGAL_DUE_SQL, setting
 from sesizari.errors import NotFoundError
-from sesizari.opendata import PUBLIC_POINT_SQL, public_precision, unless_personal
+from sesizari.opendata import (
+    PUBLIC_ADDRESS_SQL,
+    PUBLIC_POINT_SQL,
+    public_precision,
+    unless_personal,
+)
 from sesizari.registry import read_number
 
 #: Event kinds shown on the public timeline (internal notes never are).
@@ -80,8 +85,9 @@ def track(engine: Engine, number: str) -> dict[str, Any]:
                 # e-mail, phone, CNP or plate is left out (migration 0027).
                 " " + unless_personal("i.resolution_text") + " AS resolution_text,"
                 # A sensitive category's place as the open data gives it: no
-                # address, the point snapped to the city's public grid.
-                " CASE WHEN cat.sensitive THEN NULL ELSE i.address END AS address,"
+                # address, the point snapped to the city's public grid; no
+                # address that holds contact data either.
+                " " + PUBLIC_ADDRESS_SQL + " AS address,"
                 " ST_Y(p.geom) AS latitude, ST_X(p.geom) AS longitude,"
                 " dup.registry_number AS duplicate_of,"
                 " " + LEGAL_DUE_SQL + " AS legal_due_at,"

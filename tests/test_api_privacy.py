@@ -61,6 +61,9 @@ def _seed(engine, city, n: int = N) -> list[str]:
                     long=TEST_LON + dlon,
                     description=(f"Sunați-mă la 0799123{i:03d}" if i % 10 == 3
                                  else f"Problemă {i}"),
+                    # Some write their phone where the address goes.
+                    address_string=(f"Str. Lungă 3, tel. 0799123{i:03d}" if i % 10 == 7
+                                    else None),
                     first_name=f"CANARY-NAME-{i:03d}",
                     last_name="CANARY-SURNAME",
                     email=f"canary{i:03d}@example.ro",

@@ -105,6 +105,28 @@ def test_a_resolution_text_with_contact_data_is_left_out_of_the_public_outputs(e
         assert get_incident(conn, "testville", phone)["resolution_text"].endswith("confirmat")
 
 
+def test_an_address_with_contact_data_is_left_out_of_the_public_outputs(engine, city):
+    """The address box is free text too: "Str. Banatului 3, Ion Pop, tel. ..."
+    was published word for word by the Open311 API and the tracking page."""
+    def report(address: str) -> str:
+        return create_incident(engine, NewIncident(
+            city="testville", category="pothole", latitude=TEST_LAT, longitude=TEST_LON,
+            description="Groapă", address=address)).registry_number  # fmt: skip
+
+    plain = report("Str. Banatului nr. 3, bl. 12")
+    personal = report("Str. Banatului 3, Ion Pop, tel 0744 555 666, ion.pop@example.com")
+    addresses = {r["service_request_id"]: r["address"]
+                 for r in client(engine).get("/requests.json").json()}
+    assert addresses == {plain: "Str. Banatului nr. 3, bl. 12", personal: None}
+    assert track(engine, plain)["address"] == "Str. Banatului nr. 3, bl. 12"
+    assert track(engine, personal)["address"] is None
+    assert "0744" not in str(track(engine, personal))
+    xml = client(engine).get(f"/requests/{personal}.xml").text
+    assert "0744" not in xml and "ion.pop" not in xml
+    with engine.connect() as conn:  # staff still read it
+        assert get_incident(conn, "testville", personal)["address"].endswith("example.com")
+
+
 def _public_by_id(engine, source: str) -> dict[str, bool]:
     with engine.connect() as conn:
         rows = conn.execute(sa.text(
