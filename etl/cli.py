@@ -31,7 +31,7 @@ from sqlalchemy.engine import Engine
 
 from etl.download import display_name, downloaded, is_url
 from etl.load import DEFAULT_BATCH, RunResult, load_file, load_source
-from etl.mapping import load_mapping
+from etl.mapping import load_mapping, read_delimiter
 from etl.messages import LANGUAGES
 from etl.preflight import unmapped_categories
 from etl.readers import Source
@@ -111,7 +111,8 @@ def load(
         None, help="Text encoding of a CSV (default: detect UTF-8 with/without BOM, cp1250)."
     ),
     delimiter: str | None = typer.Option(
-        None, help="CSV delimiter (default: from the mapping, else detected)."
+        None, help="CSV delimiter: one character, `tab` or `auto` (default: from the mapping,"
+        " else detected)."
     ),
     layer: str | None = typer.Option(
         None, help="Sheet of a spreadsheet or layer of a GIS file (default: the first)."
@@ -138,6 +139,7 @@ def load(
     """
     try:
         spec = load_mapping(mapping)
+        delimiter = read_delimiter(delimiter, "--delimiter")
         engine = _engine()
     except SesizariError as exc:
         _fail(exc)

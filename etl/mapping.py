@@ -135,6 +135,21 @@ def _str(table: dict[str, Any], key: str, where: str, required: bool = False) ->
     return value
 
 
+def read_delimiter(value: str | None, field: str) -> str | None:
+    """A CSV delimiter as written in a mapping or on the command line: one
+    character, ``tab`` (or ``\\t``), or ``auto``; None means "detect it"."""
+    if value is None or value.strip().lower() == "auto":
+        return None
+    char = {"\\t": "\t", "tab": "\t"}.get(value.strip().lower(), value)
+    if len(char) != 1:
+        raise ValidationError(
+            field, f"{value!r} is not a delimiter: give one character (; , |), 'tab' or 'auto'",
+            ro=f"{value!r} nu este un separator: dați un singur caracter (; , |), 'tab' sau"
+            " 'auto'",
+        )
+    return char
+
+
 def fold(value: str) -> str:
     """How a map compares a source value that is not one of its keys: in
     lower case, runs of white space as one space ("GROAPĂ  mare" -> "groapă
@@ -268,11 +283,7 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         if not re.fullmatch(r"[a-z0-9_]{2,40}", code):
             raise ValidationError("department.map", f"{code!r} is not a department code")
 
-    delimiter = _str(csv, "delimiter", "csv.")
-    if delimiter is not None and delimiter != "auto":
-        delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
-        if len(delimiter) != 1:
-            raise ValidationError("csv.delimiter", "one character, 'tab' or 'auto'")
+    delimiter = read_delimiter(_str(csv, "delimiter", "csv."), "csv.delimiter")
     encoding = _str(csv, "encoding", "csv.")
 
     return Mapping(
@@ -300,7 +311,7 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         resolution=_str(cols, "resolution", "columns."),
         resolution_default=_str(data, "resolution_default", "") or DEFAULT_RESOLUTION,
         registry_number=_str(cols, "registry_number", "columns."),
-        delimiter=None if delimiter == "auto" else delimiter,
+        delimiter=delimiter,
         encoding=None if encoding == "auto" else encoding,
         null_values=_null_values(data),
         publish_descriptions=_flag(data, "publish_descriptions", True),

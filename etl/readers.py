@@ -357,6 +357,13 @@ def open_source(
     """
     if not path.exists():
         raise ValidationError("file", f"{path} does not exist")
+    if path.is_dir():
+        raise ValidationError(
+            "file", f"{path} is a folder: give the file to load (a Shapefile's .shp, or the"
+            " folder zipped)",
+            ro=f"{path} este un dosar: dați fișierul de încărcat (fișierul .shp al unui"
+            " Shapefile, sau dosarul arhivat .zip)",
+        )
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
         from etl.spreadsheets import open_sheet  # imports this module
 

@@ -217,6 +217,25 @@ def test_a_bad_mapping_is_explained(engine, city, tmp_path):
     assert "columns.external_id: is required in the mapping" in out.stderr
 
 
+def test_the_delimiter_and_the_file_are_read_or_explained(engine, city, tmp_path):
+    """``--delimiter tab`` (as a mapping may say it) reads a TSV; a delimiter
+    of two characters, and a folder given for a file, are explained: both
+    ended in a Python traceback."""
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(MAPPING_TOML, "utf-8")
+    tsv = write_csv(tmp_path / "export.tsv", [row(id="1"), row(id="2")], delimiter="\t")
+    args = ["--city", "testville", "--mapping", str(mapping), "--dry-run"]
+    out = _run(["load", str(tsv), "--delimiter", "tab", *args], engine, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "read 2 = would insert 2" in out.stdout
+    out = _run(["load", str(tsv), "--delimiter", ";;", *args], engine, cwd=tmp_path)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "--delimiter: ';;' is not a delimiter: give one character" in out.stderr
+    out = _run(["load", str(tmp_path), *args], engine, cwd=tmp_path)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert f"{tmp_path} is a folder: give the file to load" in out.stderr
+
+
 def test_names_and_values_that_look_like_markup_are_printed_as_text(engine, city, tmp_path):
     mapping = tmp_path / "m.toml"
     mapping.write_text(MAPPING_TOML, "utf-8")
