@@ -47,8 +47,17 @@ OPEN311_RESPONSES: dict[int | str, dict] = {
 POST_RESPONSES: dict[int | str, dict] = {
     **OPEN311_RESPONSES,
     403: _error_doc("Missing, invalid or revoked api_key"),
+    415: _error_doc("The body is not a form (application/x-www-form-urlencoded or"
+                    " multipart/form-data)"),
     429: _error_doc("The api_key's hourly budget is spent (SESIZARI_API_RATE_LIMIT)"),
 }
+#: The bodies ``POST /requests`` reads, as Open311 GeoReport v2 defines it.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class NotAFormError(SesizariError):
+    """A ``POST /requests`` whose body is not a form (JSON, say): its fields
+    would all read as missing, and the answer would name the first one."""
 DATA_RESPONSES: dict[int | str, dict] = {
     200: {
         "content": {
@@ -127,6 +136,8 @@ def _status_of(exc: SesizariError) -> int:
         return 429
     if isinstance(exc, NotFoundError):
         return 404
+    if isinstance(exc, NotAFormError):
+        return 415
     return 400
 
 
@@ -244,6 +255,14 @@ def create_app(engine: Engine | None = None, reader: Engine | None = None) -> Fa
     def post_request(
         fmt: Format, fields: Annotated[ServiceRequestFields, Form()], request: Request
     ) -> Response:
+        sent = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if sent not in FORM_TYPES:
+            raise NotAFormError(
+                f"send the fields as a form ({' or '.join(FORM_TYPES)}), as Open311"
+                f" GeoReport v2 asks; this body is {sent or 'of no stated type'}",
+                ro=f"trimiteți câmpurile ca formular ({' sau '.join(FORM_TYPES)}), cum cere"
+                f" Open311 GeoReport v2; corpul primit este {sent or 'fără tip declarat'}",
+            )
         created = open311.submit(db(), open311.ServiceRequestForm(**fields.model_dump()),
                                  lang=stated_language(request))  # fmt: skip
         return respond(fmt, [created], "service_requests", "request")

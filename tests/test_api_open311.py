@@ -15,7 +15,7 @@ from api.app import language_of
 from sesizari import apikeys, catalog
 from sesizari.incidents import Actor, NewIncident, create_incident, get_incident, perform
 from tests.api_support import REPO, client, form, new_key, parse_xml, validate
-from tests.conftest import TEST_LAT, TEST_LON
+from tests.conftest import TEST_LAT, TEST_LON, count
 
 STAFF = Actor("ana", None, "staff")
 
@@ -181,6 +181,26 @@ def test_post_request_xml(api, key):
     assert root.tag == "service_requests"
     assert root.findtext("request/service_request_id").startswith("TST-")
     assert "Iluminat" in root.findtext("request/service_notice")
+
+
+def test_a_post_that_is_not_a_form_is_415_and_says_so(api, engine, key):
+    """A JSON body (what most developers try first) read as a form with every
+    field missing, and the answer named the first: "jurisdiction_id: required"."""
+    fields = dict(api_key=key, service_code="pothole", lat=TEST_LAT, long=TEST_LON,
+                  description="Groapă")  # fmt: skip
+    before = count(engine, "incidents")
+    r = api.post("/requests.json", json=fields)
+    assert r.status_code == 415, r.text
+    [said] = r.json()
+    assert said["code"] == 415
+    assert said["description"].startswith("send the fields as a form (application/x-www-form")
+    assert "this body is application/json" in said["description"]
+    r = api.post("/requests.xml", content=b"", headers={"Accept-Language": "ro"})
+    assert r.status_code == 415 and "trimiteți câmpurile ca formular" in r.text
+    assert count(engine, "incidents") == before
+    # The forms Open311 names are taken, multipart too.
+    r = api.post("/requests.json", data=form(**fields), files={"media": ("a.txt", b"x")})
+    assert r.status_code != 415, r.text
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
