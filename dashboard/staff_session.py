@@ -95,12 +95,25 @@ def hand_over() -> None:
     """Post what the browser's cookie is waiting for, from a same-origin frame
     one pixel high: the one-time code after a sign-in, or the sign-out.
 
-    The code is posted once (a repeated post is refused harmlessly); without
-    scripts or cookies the tab stays signed in until it is closed, as before.
+    The code is posted on every run until the server has claimed it (a
+    repeated post is refused harmlessly): a run cut short by the next one (a
+    department head's landing page, a click in the page list) could take the
+    frame away before its script ran, and the browser was left without its
+    cookie.  Without scripts or cookies the tab stays signed in until it is
+    closed, as before.
     """
-    code = st.session_state.pop(_HANDOFF, None)
+    code = st.session_state.get(_HANDOFF)
     if code is not None:
-        _post(url("session"), code)
+        user: StaffUser | None = st.session_state.get(_USER)
+        session_id = st.session_state.get(_SESSION)
+        waiting = False
+        if user is not None and session_id is not None:
+            with data.engine().connect() as conn:
+                waiting = staff_sessions.handoff_waiting(conn, user.city_id, session_id)
+        if waiting:
+            _post(url("session"), code)
+        else:
+            st.session_state.pop(_HANDOFF, None)
     elif st.session_state.pop(_CLEAR, False):
         # Whether the browser holds a cookie cannot be told from here (the
         # tab's cookies are those of its first request, before any sign-in),

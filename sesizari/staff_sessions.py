@@ -130,6 +130,16 @@ def claim(conn: Connection, code: str | None) -> Cookie | None:
     return Cookie(f"{city_id}.{secret}", row.expires_at)
 
 
+def handoff_waiting(conn: Connection, city_id: int, session_id: int) -> bool:
+    """Whether the session's one-time code is still to be claimed (not yet
+    swapped for the cookie, and within its minute)."""
+    return bool(conn.execute(
+        sa.text("SELECT EXISTS (SELECT 1 FROM staff_sessions WHERE city_id = :c"
+                " AND session_id = :s AND handoff_hash IS NOT NULL AND handoff_expires > now())"),
+        {"c": city_id, "s": session_id},
+    ).scalar_one())  # fmt: skip
+
+
 _SESSION_USER = (
     "SELECT s.session_id, c.slug, u.username FROM staff_sessions s"
     " JOIN users u ON u.city_id = s.city_id AND u.user_id = s.user_id"

@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.i18n import escape_markdown
-from sesizari import admin, workspace
+from sesizari import admin, staff_sessions, workspace
 from sesizari.incidents import Actor, Contact, NewIncident, create_incident
 from sesizari.vocab import ro_count
 from tests.apptest_support import load_user, run_app, shown
@@ -224,6 +224,32 @@ def test_a_session_ended_elsewhere_signs_the_tab_out(demo):
     assert _sessions(demo) == 1
     _click(at, "Ieșire")
     assert "user" not in at.session_state and _sessions(demo) == 0
+
+
+def _handovers(at) -> list[str]:
+    """The frames this run draws (the one that posts the cookie's code among them)."""
+    return [str(f.proto) for f in at.get("iframe")]
+
+
+def test_the_cookie_s_code_is_posted_until_the_server_claims_it(demo):
+    """A department head lands on the scorecard straight after signing in; a
+    run cut short there took the frame that posts the code away before its
+    script ran, and the code was not posted again: no cookie, and a reload
+    asked for the sign-in (it happened in Chromium)."""
+    at = run_app("login")
+    at.selectbox(key="city").set_value("lugoj").run()
+    at.text_input(key="login_user").set_value("sef.roads")
+    at.text_input(key="login_password").set_value("sesizari-demo")
+    _click(at, "Intră")
+    code = at.session_state["staff_session_code"]
+    assert any(code in frame for frame in _handovers(at))
+    at.run()  # not claimed yet: posted again
+    assert any(code in frame for frame in _handovers(at))
+    with demo.begin() as conn:
+        assert staff_sessions.claim(conn, code) is not None
+    at.run()  # claimed: no more posts, and the code is forgotten
+    assert not any(code in frame for frame in _handovers(at))
+    assert "staff_session_code" not in at.session_state
 
 
 def test_queue_shows_only_the_users_department(demo):

@@ -78,6 +78,17 @@ def test_a_code_works_once_and_only_within_its_minute(engine, ana):
         assert staff_sessions.alive(conn, ana, late.session_id)
 
 
+def test_a_code_waits_until_it_is_claimed_or_late(engine, ana):
+    with engine.begin() as conn:
+        claimed, late = staff_sessions.begin(conn, ana, 12), staff_sessions.begin(conn, ana, 12)
+        assert staff_sessions.handoff_waiting(conn, ana.city_id, claimed.session_id)
+        staff_sessions.claim(conn, claimed.code)
+        assert not staff_sessions.handoff_waiting(conn, ana.city_id, claimed.session_id)
+        conn.execute(sa.text("UPDATE staff_sessions SET handoff_expires = now() - interval '1 s'"
+                             " WHERE session_id = :s"), {"s": late.session_id})  # fmt: skip
+        assert not staff_sessions.handoff_waiting(conn, ana.city_id, late.session_id)
+
+
 @pytest.mark.parametrize(
     "value",
     [None, "", "1", "1.", "x.y", "1." + "a" * 42, "1." + "a" * 44, "1." + "a" * 42 + "!",
