@@ -244,7 +244,8 @@ def _request(row: Any, tz: ZoneInfo) -> dict[str, Any]:
 
 
 def _list_param(value: str | None, field: str, upper: bool = False) -> list[str] | None:
-    text = clean(value, field)
+    # Room for the spec's 1000 values, each as long as a code may be (100).
+    text = clean(value, field, MAX_REQUESTS * 101)
     if text is None:
         return None
     items = [v.strip().upper() if upper else v.strip() for v in text.split(",")]
