@@ -182,7 +182,8 @@ def _str_list(values: Iterable[str] | str | None, field: str) -> list[str] | Non
     cleaned = [str(v).strip() for v in items if str(v).strip()]
     for v in cleaned:
         if "\x00" in v or len(v) > 200:
-            raise ValidationError(field, f"not a valid value: {v[:40]!r}")
+            raise ValidationError(field, f"not a valid value: {v[:40]!r}",
+                                  ro=f"valoare nevalidă: {v[:40]!r}")
     return cleaned or None
 
 
@@ -199,12 +200,15 @@ def _query_params(
     for s in status_list or ():
         if s not in Status.__members__.values():
             raise ValidationError(
-                "status", f"unknown status {s!r}; use one of {[x.value for x in Status]}"
+                "status", f"unknown status {s!r}; use one of {[x.value for x in Status]}",
+                ro=f"stare necunoscută {s!r}; folosiți una dintre {[x.value for x in Status]}",
             )
     if start is not None and end is not None and start > end:
-        raise ValidationError("start", "the start is after the end")
+        raise ValidationError("start", "the start is after the end",
+                              ro="începutul este după sfârșit")  # fmt: skip
     if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise ValidationError("limit", "a positive whole number is required")
+        raise ValidationError("limit", "a positive whole number is required",
+                              ro="dați un număr întreg pozitiv")  # fmt: skip
     return {
         "c": city.city_id,
         "bnd_city": city.city_id,

@@ -21,7 +21,7 @@ from tests.conftest import REPO
 
 #: The modules whose refusals the pages and the API show.
 PAGE_MODULES = [
-    "sesizari/open311.py",
+    "sesizari/open311.py", "sesizari/opendata.py",
     "sesizari/incidents.py", "sesizari/workspace.py", "sesizari/intake.py",
     "sesizari/tracking.py", "sesizari/auth.py", "sesizari/photos.py", "sesizari/privacy.py",
     "sesizari/transactions.py", "sesizari/accountability.py", "sesizari/admin.py",
