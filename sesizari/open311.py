@@ -434,11 +434,17 @@ def submit(engine: Engine, form: ServiceRequestForm, lang: str | None = None) ->
         ) from None
     with engine.connect() as conn:
         department = conn.execute(
-            sa.text("SELECT name_ro FROM departments WHERE city_id = :c AND code = :d"),
+            sa.text("SELECT name_ro, name_en FROM departments WHERE city_id = :c AND code = :d"),
             {"c": city.city_id, "d": created.department_code},
-        ).scalar_one()
+        ).one()
+    # In the language the client asked for, as its errors are (English by default).
+    notice = (
+        f"Înregistrată cu numărul {created.registry_number}; răspunde: {department.name_ro}."
+        if lang == "ro" else
+        f"Registered as {created.registry_number}; responsible: {department.name_en}."
+    )  # fmt: skip
     return {
         "service_request_id": created.registry_number,
-        "service_notice": f"Registered as {created.registry_number}; responsible: {department}.",
+        "service_notice": notice,
         "account_id": None,
     }

@@ -128,7 +128,9 @@ def test_post_request_is_routed_numbered_and_stores_the_contact(api, engine, key
     [created] = r.json()
     # The year is the city's local one (Europe/Bucharest), hence the pattern.
     assert re.fullmatch(r"TST-20\d\d-000001", created["service_request_id"])
-    assert "Drumuri" in created["service_notice"]
+    # In the client's language, as its errors are: English unless it asks for Romanian.
+    assert created["service_notice"] == (
+        f"Registered as {created['service_request_id']}; responsible: Roads.")
     with engine.connect() as conn:
         incident = get_incident(conn, "testville", created["service_request_id"])
         contact = conn.execute(
@@ -180,7 +182,13 @@ def test_post_request_xml(api, key):
     root = parse_xml(r.content)
     assert root.tag == "service_requests"
     assert root.findtext("request/service_request_id").startswith("TST-")
-    assert "Iluminat" in root.findtext("request/service_notice")
+    assert "responsible: Lighting." in root.findtext("request/service_notice")
+    r = api.post("/requests.xml", headers={"Accept-Language": "ro"}, data=form(
+        api_key=key, service_code="street_light", lat=TEST_LAT, long=TEST_LON,
+        description="Alt bec ars"))  # fmt: skip
+    number = parse_xml(r.content).findtext("request/service_request_id")
+    assert parse_xml(r.content).findtext("request/service_notice") == (
+        f"Înregistrată cu numărul {number}; răspunde: Iluminat.")
 
 
 def test_a_post_that_is_not_a_form_is_415_and_says_so(api, engine, key):
