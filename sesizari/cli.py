@@ -282,9 +282,22 @@ def city_list() -> None:
         typer.echo(f"{row.slug}\t{row.name_ro}\t{row.registry_prefix}\t{row.n} incidents")
 
 
+def _known_city(slug: str) -> str:
+    """``--city`` checked when it is read, before any prompt: a typo is said
+    before the password is asked for twice, not after."""
+    from sesizari import catalog
+
+    try:
+        with db.get_engine().connect() as conn:
+            catalog.get_city(conn, slug)
+    except SesizariError as exc:
+        _fail(exc)
+    return slug
+
+
 @app.command("create-admin")
 def create_admin(
-    city: str = typer.Option(..., help="City slug, e.g. lugoj."),
+    city: str = typer.Option(..., help="City slug, e.g. lugoj.", callback=_known_city),
     username: str = typer.Option("admin", help="Login name of the new administrator."),
     full_name: str = typer.Option("Administrator", help="Name shown in the history."),
     password: str = typer.Option(

@@ -142,3 +142,24 @@ def test_the_demo_stays_out_of_a_database_that_serves_a_real_city(cli, engine):
     assert refused.exit_code == 1 and "serves real cities (lugoj)" in refused.output
     assert _rows(engine, "SELECT count(*) FROM users")[0][0] == 0
     assert _rows(engine, "SELECT slug FROM cities") == [("lugoj",)]
+
+
+def test_create_admin_names_an_unknown_city_before_asking_for_a_password(cli):
+    """It asked for the password twice, then said the city did not exist."""
+    done = cli("create-admin", "--city", "lugj")
+    assert done.exit_code == 1
+    assert "No city 'lugj'" in done.output
+    assert "Password" not in done.output
+
+
+def test_create_admin_makes_an_administrator_who_can_sign_in(cli, engine, city):
+    from sesizari import auth
+
+    runner = CliRunner()
+    done = runner.invoke(app, ["create-admin", "--city", "testville"],
+                         input="parola-lunga-1\nparola-lunga-1\n")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "admin can now sign in to testville as administrator" in done.output
+    with engine.connect() as conn:
+        user = auth.authenticate(conn, "testville", "admin", "parola-lunga-1")
+    assert user is not None and user.role.value == "admin"
