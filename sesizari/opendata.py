@@ -269,6 +269,21 @@ def public_incidents(
     return _public_incidents(engine, city, start, end, categories, statuses, districts, limit)
 
 
+def _known(conn: Connection, city: City, field: str, asked: list[str] | None,
+           sql: str) -> None:  # fmt: skip
+    """Refuse a filter value the city does not have, naming those it has: a
+    typo ("potholes") gave an empty file that read as "no data"."""
+    if not asked:
+        return
+    known = list(conn.execute(sa.text(sql), {"c": city.city_id}).scalars())
+    unknown = [v for v in asked if v not in known]
+    if unknown:
+        raise ValidationError(
+            field, f"{city.slug} has no {field} {unknown[0]!r}; it has: {', '.join(known)}",
+            ro=f"{city.name_ro} nu are {unknown[0]!r}; are: {', '.join(known)}",
+        )
+
+
 def _public_incidents(
     conn: Connection,
     city_slug: str,
@@ -281,6 +296,10 @@ def _public_incidents(
 ) -> gpd.GeoDataFrame:
     city = get_city(conn, city_slug)
     params = _query_params(city, start, end, categories, statuses, districts, limit)
+    _known(conn, city, "category", params["cats"],
+           "SELECT code FROM categories WHERE city_id = :c ORDER BY code")  # fmt: skip
+    _known(conn, city, "district", params["dists"],
+           "SELECT name FROM districts WHERE city_id = :c ORDER BY name")  # fmt: skip
     rows = conn.execute(sa.text(_PUBLIC_SQL), params).all()
     columns = [c for c in PUBLIC_COLUMNS if c != "geometry"]
     # Text columns stay ``object`` with None for missing values (not NaN), so

@@ -124,6 +124,18 @@ def test_filters(engine, city):
     with pytest.raises(ValidationError) as err:
         opendata.public_incidents(engine, "testville", statuses=["lost"])
     assert err.value.field == "status"
+    # A category or district the city does not have is a typo, not "no data":
+    # the answer names the ones it has (it was an empty file).
+    with pytest.raises(ValidationError) as err:
+        opendata.public_incidents(engine, "testville", categories=["street_light", "potholes"])
+    assert err.value.field == "category"
+    assert str(err.value) == ("category: testville has no category 'potholes'; it has: noise,"
+                              " pothole, street_light")  # fmt: skip
+    api = client(engine)
+    r = api.get("/opendata/incidents.csv?category=potholes", headers={"Accept-Language": "ro"})
+    assert r.status_code == 400 and "Testville nu are 'potholes'" in r.text
+    r = api.get("/opendata/incidents.geojson?district=Nord")
+    assert r.status_code == 400 and "testville has no district 'Nord'; it has: Vest" in r.text
 
 
 def test_hidden_description_is_not_published(engine, city):
