@@ -403,6 +403,12 @@ class _BytesReader:
 @contextmanager
 def _open(path: Path) -> Iterator[tuple[tarfile.TarFile, Manifest]]:
     path = Path(path)
+    if path.is_dir():
+        backups = sorted(path.glob("sesizari-*.tar"))
+        raise BackupError(
+            f"{path} is a folder: give the backup file in it"
+            + (f" (the newest: {backups[-1]})" if backups else "")
+        )
     if not path.is_file():
         raise BackupError(f"{path}: no such backup file")
     try:

@@ -224,7 +224,8 @@ def test_a_damaged_or_foreign_file_is_refused_before_anything_is_written(
     text = tmp_path / "notes.txt"
     text.write_text("not a backup")
     for bad, message in ((cut, "cut short"), (text, "not a Sesizari backup"),
-                         (tmp_path / "none.tar", "no such backup file")):  # fmt: skip
+                         (tmp_path / "none.tar", "no such backup file"),
+                         (out.parent, "is a folder: give the backup file in it")):  # fmt: skip
         done = _cli(monkeypatch, ["backup", "restore", str(bad)], url=empty_database, photos=store)
         assert done.exit_code == 1 and message in " ".join(done.output.split()), done.output
     # Nothing reached the target.
