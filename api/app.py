@@ -350,4 +350,25 @@ def create_app(engine: Engine | None = None, reader: Engine | None = None) -> Fa
             },
         )
 
+    _document_errors_as_sent(app)
     return app
+
+
+def _document_errors_as_sent(app: FastAPI) -> None:
+    """The spec without FastAPI's "422 Validation Error": bad input is answered
+    400 with ``[{code, description}]`` (``bad_request`` above), as Open311 does,
+    and a client generated from the spec must expect that, not FastAPI's
+    schema."""
+    made = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = made()
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(name, None)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
