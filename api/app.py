@@ -141,6 +141,20 @@ def _status_of(exc: SesizariError) -> int:
     return 400
 
 
+def _check_ro(error: dict) -> str:
+    """A parameter check of the framework's (pydantic's), said in Romanian:
+    the usual kinds by name, any other with the English words after it."""
+    ctx = error.get("ctx") or {}
+    said = {
+        "enum": f"folosiți una dintre: {str(ctx.get('expected')).replace(' or ', ' sau ')}",
+        "int_parsing": "dați un număr întreg",
+        "greater_than_equal": f"trebuie să fie cel puțin {ctx.get('ge')}",
+        "less_than_equal": f"trebuie să fie cel mult {ctx.get('le')}",
+        "missing": "este obligatoriu",
+    }.get(error.get("type", ""))
+    return said or f"valoare nevalidă ({error.get('msg')})"
+
+
 def create_app(engine: Engine | None = None, reader: Engine | None = None) -> FastAPI:
     """The API application, on ``engine`` (default: the configured database).
 
@@ -189,11 +203,15 @@ def create_app(engine: Engine | None = None, reader: Engine | None = None) -> Fa
 
     @app.exception_handler(RequestValidationError)
     def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        lang = language_of(request)
         messages = [
-            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: {e.get('msg')}"
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}:"
+            f" {_check_ro(e) if lang == 'ro' else e.get('msg')}"
             for e in exc.errors()
         ]
-        return errors(_format_of(request), 400, messages or ["bad request"])
+        response = errors(_format_of(request), 400, messages or ["bad request"])
+        response.headers["Content-Language"] = lang
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -323,6 +323,15 @@ def test_a_client_that_asks_for_romanian_is_refused_in_romanian(api, key):
     missing = api.get("/requests/LUG-2026-999999.xml", headers={"Accept-Language": "ro"})
     assert missing.status_code == 404
     assert parse_xml(missing.content).findtext("error/description").startswith("Nu există")
+    # The framework's own checks of a parameter too (they were English only).
+    ro = {"Accept-Language": "ro"}
+    r = api.get("/services.yaml", headers=ro)
+    assert r.status_code == 400 and r.headers["Content-Language"] == "ro"
+    assert r.json()[0]["description"] == "fmt: folosiți una dintre: 'json' sau 'xml'"
+    r = api.get("/opendata/incidents.csv?limit=0", headers=ro)
+    assert r.json()[0]["description"] == "limit: trebuie să fie cel puțin 1"
+    r = api.get("/opendata/incidents.csv?limit=0")
+    assert r.json()[0]["description"] == "limit: Input should be greater than or equal to 1"
 
 
 @pytest.mark.parametrize(
