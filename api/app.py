@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.docs import add_docs
+from api.head import HeadAsGet
 from api.render import Format, errors, respond
 from sesizari import open311, opendata
 from sesizari.errors import NotFoundError, PermissionDeniedError, RateLimitError, SesizariError
@@ -173,6 +174,7 @@ def create_app(engine: Engine | None = None, reader: Engine | None = None) -> Fa
         ),
     )
     add_docs(app)
+    app.add_middleware(HeadAsGet)
     from sesizari import db as databases
 
     state: dict[str, Engine | None] = {"engine": engine, "reader": reader or engine}
