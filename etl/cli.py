@@ -33,7 +33,7 @@ from etl.download import display_name, downloaded, is_url
 from etl.load import DEFAULT_BATCH, RunResult, load_file, load_source
 from etl.mapping import load_mapping, read_delimiter
 from etl.messages import LANGUAGES
-from etl.preflight import unmapped_categories
+from etl.preflight import shown_header, unmapped_categories
 from etl.readers import Source
 from etl.rejects import default_path, forget_raw, write_rejects_csv
 from etl.runs import check_run, last_watermark, list_rejects, list_runs, reject_counts
@@ -230,6 +230,14 @@ def _summary(result: RunResult, engine: Engine, city: str, rejects_csv: Path | N
     )
     for reason, n in result.reasons.most_common():
         typer.echo(f"  rejected {n:>8} {reason}")
+    if result.absent_columns:
+        typer.secho(
+            f"Warning: the file has no column(s) {result.absent_columns} that the mapping"
+            f" reads, so they are empty on every row (its columns:"
+            f" {shown_header(result.file_columns)}). If a name is misspelt, fix"
+            " the mapping and load the file again: the rows loaded now will be updated.",
+            fg="yellow", err=True,
+        )
     for fmt, n in result.swapped_formats.most_common():
         typer.secho(
             f"Warning: {n} rejected date(s) read as dates in {fmt!r}, the mapping's format"

@@ -85,6 +85,11 @@ class RunResult:
     #: reads them: a sign that the rows loaded have their day and month
     #: swapped too (see :meth:`Loader.reads_day_month_swapped`).
     swapped_formats: Counter[str] = field(default_factory=Counter)
+    #: Columns the mapping names that no feature of a GeoJSON file has: empty
+    #: on every row, which a misspelt name would be too.
+    absent_columns: list[str] = field(default_factory=list)
+    #: The source's own columns, shown beside ``absent_columns``.
+    file_columns: list[str] = field(default_factory=list)
 
     @property
     def rows_per_second(self) -> float:
@@ -725,7 +730,7 @@ def load_source(
         raise ValidationError("dry_run", "a dry run checks a normal load: leave out --bulk")
     if lang not in messages.LANGUAGES:
         raise ValidationError("lang", f"use one of {', '.join(messages.LANGUAGES)}")
-    preflight.check_columns(source, mapping, name)
+    absent = preflight.check_columns(source, mapping, name)
     with engine.connect() as conn, engine.connect() as helper:
         city_row = get_city(conn, city)
         preflight.check_targets(conn, city_row, mapping)
@@ -759,6 +764,7 @@ def load_source(
                 result = RunResult(None)
             else:
                 result = RunResult(loader.start_run())
+            result.absent_columns, result.file_columns = absent, list(source.columns)
             loader.create_temp_tables()
             if on_start:
                 on_start(source)

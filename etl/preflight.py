@@ -18,7 +18,7 @@ from sesizari.catalog import City, get_city
 from sesizari.errors import ValidationError
 
 
-def _shown_header(columns: list[str], most: int = 30, width: int = 60) -> str:
+def shown_header(columns: list[str], most: int = 30, width: int = 60) -> str:
     """A header for a message: a file that is not what the mapping expects
     (a binary file, the wrong delimiter) can have one name of megabytes."""
     names = [c if len(c) <= width else c[:width] + "…" for c in columns[:most]]
@@ -26,10 +26,13 @@ def _shown_header(columns: list[str], most: int = 30, width: int = 60) -> str:
     return f"{names}{more}"
 
 
-def check_columns(source: Source, mapping: Mapping, name: str) -> None:
+def check_columns(source: Source, mapping: Mapping, name: str) -> list[str]:
     """The source's header has every column the mapping reads, once.  A GIS
-    file or a feed (``strict_columns`` False) lists only the properties some
-    feature has, so it needs only the id and creation columns."""
+    file (``strict_columns`` False) lists only the properties some
+    feature has, a GeoPackage or Shapefile those of its export, so it needs
+    only the id and creation columns; the other columns it lacks are
+    returned, for the load to warn of (a misspelt name would otherwise read
+    as empty on every row, in silence)."""
     needed = mapping.columns() if source.strict_columns else {
         mapping.external_id, mapping.created
     }
@@ -40,7 +43,7 @@ def check_columns(source: Source, mapping: Mapping, name: str) -> None:
             where = f"{name} (sheet or layer {source.layer!r} of {list(source.layers)})"
         raise ValidationError(
             "mapping",
-            f"{where} has no column(s) {missing}; its header is {_shown_header(source.columns)}."
+            f"{where} has no column(s) {missing}; its header is {shown_header(source.columns)}."
             " Fix the mapping's column names or give the right file, --layer or --delimiter.",
         )
     # Two header cells with one name: a row would keep only the last one's value.
@@ -51,6 +54,9 @@ def check_columns(source: Source, mapping: Mapping, name: str) -> None:
             f"{name} has column(s) {twice} more than once in its header, so the mapping"
             " cannot tell which one to read. Rename the duplicates in the file's header.",
         )
+    if source.no_rows:
+        return []
+    return sorted(mapping.columns() - set(source.columns))
 
 
 #: The city's active codes, per table a mapping's values may target (fixed texts).

@@ -76,9 +76,11 @@ class Source:
     """An opened source file: its columns, CRS and batches.
 
     ``strict_columns``: every column the mapping names must be in the header
-    (CSV: a missing one means a wrong mapping or delimiter).  GIS files and
-    feeds list only the properties some feature has, so there an absent
-    optional column simply reads as empty.
+    (CSV: a missing one means a wrong mapping or delimiter).  GIS files
+    list only the properties some feature has (GeoJSON) or those of their
+    export (one generic mapping serves several layouts), so there an absent
+    optional column reads as empty, and the load names it
+    (:attr:`etl.load.RunResult.absent_columns`): a misspelt name looks the same.
     """
 
     strict_columns = True

@@ -298,3 +298,22 @@ def test_dates_read_day_first_under_a_month_first_format_warn_on_the_summary(
         assert out.returncode == 0, out.stderr
         assert ("Warning: 2 rejected date(s) read as dates in 'DD/MM/YYYY HH24:MI', the"
                 " mapping's format with day and month swapped.") in out.stderr
+
+
+def test_a_column_a_gis_file_lacks_is_named_on_the_summary(engine, city, tmp_path):
+    """A GeoJSON file lists the properties its features have: one the mapping
+    names and none has (a misspelt name) reads as empty, and the summary says
+    which, beside the file's own columns."""
+    import json
+
+    path = tmp_path / "f.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [21.9, 45.69]},
+         "properties": {"id": "J1", "created_at": "2026-05-04T10:15:00",
+                        "category": "pothole", "Data_inch": None}}]}), "utf-8")
+    out = _run(["load", str(path), "--city", "testville", "--mapping", "geojson"],
+               engine, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert ("Warning: the file has no column(s) ['address', 'closed_at', 'description',"
+            " 'status', 'updated_at'] that the mapping reads, so they are empty on every row"
+            " (its columns: ['id', 'created_at', 'category', 'Data_inch'])") in out.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -283,6 +284,10 @@ def test_mapping_validation():
 
 
 def test_shapefile_with_its_own_mapping_and_absent_optional_properties(engine, city, tmp_path):
+    """A GIS file lists only the fields of its export (one generic mapping
+    serves several): a field the mapping names and the file lacks reads as
+    empty, and the result names it, for a misspelt name (a Shapefile cuts
+    names at ten characters) looks the same."""
     import geopandas as gpd
     from shapely.geometry import Point
 
@@ -294,31 +299,51 @@ def test_shapefile_with_its_own_mapping_and_absent_optional_properties(engine, c
             "data": ["2026-05-04 10:15", "2026-05-04 11:00"],
             "tip": ["pothole", "noise"],
             "descr": ["Groapă mare", "Zgomot noaptea"],
+            "DataInch": [None, "2026-05-05 09:00"],
         },
         geometry=[Point(21.9, 45.69), Point(21.91, 45.7)],
         crs=4326,
     ).to_crs(3844)
     path = tmp_path / "sesizari.shp"
     frame.to_file(path, driver="ESRI Shapefile", encoding="utf-8")
-    mapping = parse_mapping(
-        {
-            "source": "shp",
-            "columns": {
-                "external_id": "nr",
-                "created": "data",
-                "description": "descr",
-                "address": "adresa",
-            },  # no such field: reads as empty
-            "time": {"format": "YYYY-MM-DD HH24:MI"},
-            "category": {"column": "tip"},
-        }
-    )
-    result = load_file(engine, path, "testville", mapping)
+    columns = {"external_id": "nr", "created": "data", "description": "descr",
+               "address": "adresa", "closed": "Data inchidere"}
+    spec = {"source": "shp", "columns": columns,
+            "time": {"format": "YYYY-MM-DD HH24:MI"}, "category": {"column": "tip"}}
+    result = load_file(engine, path, "testville", parse_mapping(spec))
     assert (result.inserted, result.rejected) == (2, 0)
+    assert result.absent_columns == ["Data inchidere", "adresa"]
+    assert result.file_columns == ["nr", "data", "tip", "descr", "DataInch"]
     got = {i["external_id"]: i for i in incidents(engine, "shp")}
     assert got["S1"]["description"] == "Groapă mare"
     assert got["S2"]["lon"] == pytest.approx(21.91, abs=1e-6)
-    assert got["S1"]["address"] is None
+    assert got["S1"]["address"] is None and got["S2"]["status"] == "new"
+    # The name put right, the same file again: the closed report is updated.
+    columns["closed"] = "DataInch"
+    result = load_file(engine, path, "testville", parse_mapping(spec))
+    assert (result.updated, result.unchanged, result.absent_columns) == (1, 1, ["adresa"])
+    assert {i["external_id"]: i["status"] for i in incidents(engine, "shp")} == {
+        "S1": "new", "S2": "closed"}
+
+
+def test_geojson_properties_no_feature_has_load_empty_and_are_named(engine, city, tmp_path):
+    """GeoJSON has no schema: a property that no feature carries (no report
+    closed yet) reads as empty, and the result names it, since a misspelt
+    name looks the same."""
+    from etl.mapping import parse_mapping
+
+    path = tmp_path / "f.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [21.9, 45.69]},
+         "properties": {"nr": "J1", "data": "2026-05-04 10:15", "tip": "pothole"}}]}), "utf-8")
+    mapping = parse_mapping({
+        "source": "gj", "columns": {"external_id": "nr", "created": "data",
+                                    "address": "adresa", "closed": "inchis"},
+        "time": {"format": "YYYY-MM-DD HH24:MI"}, "category": {"column": "tip"}})
+    result = load_file(engine, path, "testville", mapping)
+    assert (result.inserted, result.absent_columns) == (1, ["adresa", "inchis"])
+    (got,) = incidents(engine, "gj")
+    assert got["address"] is None and got["status"] == "new"
 
 
 def test_csv_is_read_in_batches_not_whole(tmp_path):
