@@ -285,6 +285,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "oră ambiguă (trecerea la ora de iarnă)", "ambiguous time (DST change)"
     ),
     "reject.closed_before_created": ("închisă înainte de creare", "closed before created"),
+    "reject.closed_without_date": (
+        "închisă fără dată de închidere", "closed without a closing date"
+    ),
     "reject.date_in_future": ("dată în viitor", "date in the future"),
     "reject.missing_coordinates": ("lipsesc coordonatele", "no coordinates"),
     "reject.bad_coordinates": ("coordonate greșite", "bad coordinates"),

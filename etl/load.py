@@ -510,9 +510,9 @@ class Loader:
         stereo70 = self.stereo70_inside(
             batch, [r for r, reason, *_ in rejects if reason == "bad_coordinates"])
         reads_with = self.reads_day_month_swapped(
-            batch, [(r, fld) for r, reason, fld, _ in rejects if reason == "bad_date"])
+            batch, [(r, fld) for r, reason, fld, *_ in rejects if reason == "bad_date"])
         result.swapped_formats.update(reads_with.values())
-        for source_row, reason, fld, length in rejects:
+        for source_row, reason, fld, length, status in rejects:
             at = batch.index(source_row)
             row = batch.rows[at]
             formats = {c: self.date_format(c, row.get(c or ""))
@@ -520,6 +520,7 @@ class Loader:
             detail = {
                 "field": fld,
                 "length": length,
+                "status": status,
                 "problem": batch.problems[at],
                 "swapped": source_row in swapped,
                 "stereo70": stereo70.get(source_row),

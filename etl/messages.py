@@ -73,6 +73,12 @@ REASONS: dict[str, dict[str, str]] = {
         "en": "'{closed_col}' {closed!r} is before '{col}' {value!r}",
         "ro": "'{closed_col}' {closed!r} este înainte de '{col}' {value!r}",
     },
+    "closed_without_date": {
+        "en": "'{status_col}' {status!r} says the report is {status_to}, but {closing}: a"
+        " closing time is never made up (it would be a time to resolve of zero)",
+        "ro": "'{status_col}' {status!r} spune că sesizarea este {status_to}, dar {closing}:"
+        " o dată de închidere nu se inventează (ar fi un timp de rezolvare zero)",
+    },
     "date_in_future": {
         "en": "'{col}' {value!r} is more than a day after the load; check the date"
         " (day and month swapped?) and the mapping's format {fmt!r}",
@@ -202,6 +208,18 @@ PIECES: dict[str, dict[str, str]] = {
         "ro": "; cu x și y inversate cade în interior: sursa își scrie coordonatele în"
         " ordinea cealaltă (întâi latitudinea sau nordul)",
     },
+    "closing_empty": {
+        "en": "'{closed_col}' is empty; give the date it was closed",
+        "ro": "'{closed_col}' este gol; completați data la care a fost închisă",
+    },
+    "closing_unmapped": {
+        "en": "the mapping names no closing-date column; add closed = \"COLUMN\" to its"
+        " [columns]",
+        "ro": "maparea nu numește o coloană cu data închiderii; adăugați closed = \"COLOANĂ\""
+        " în [columns]",
+    },
+    "status_resolved": {"en": "resolved", "ro": "rezolvată"},
+    "status_closed": {"en": "closed", "ro": "închisă"},
     "feature_geometry": {
         "en": "the feature geometry",
         "ro": "geometria obiectului",
@@ -315,6 +333,12 @@ def message(reason: str, row: dict[str, str | None], mapping: Mapping, city: Cit
         "col": col,
         "value": (row.get(col or "") or "")[:100],
         "closed_col": mapping.closed,
+        "status_col": mapping.status,
+        "status": (row.get(mapping.status or "") or "")[:100],
+        "status_to": PIECES[f"status_{detail.get('status')}"][lang]
+        if detail.get("status") in ("resolved", "closed") else "",
+        "closing": PIECES["closing_empty" if mapping.closed else "closing_unmapped"][lang]
+        .format(closed_col=mapping.closed),
         "closed": (row.get(mapping.closed or "") or "")[:100],
         "fmt": fmt,
         "tz": mapping.timezone or city.timezone,

@@ -190,6 +190,12 @@ WITH v AS MATERIALIZED (
            up.ts AS updated_src, up.problem AS updated_problem,
            COALESCE(c1.category_id, c2.category_id) AS category_id,
            s.status AS status_raw,
+           CASE WHEN :status_from_closed
+                THEN CASE WHEN cl.ts IS NOT NULL THEN 'closed' ELSE :status_default END
+                ELSE COALESCE(CAST(:statmap AS jsonb) ->> btrim(s.status),
+                              CAST(:statmap_folded AS jsonb) ->> {folded_status},
+                              :status_default)
+           END AS status,
            NULLIF(btrim(s.address), '') AS address,
            COALESCE(NULLIF(btrim(s.description), ''), NULLIF(btrim(s.category), ''),
                     'Sesizare ' || :src) AS description,
@@ -243,6 +249,10 @@ q AS MATERIALIZED (
             WHEN v.closed_problem IS NOT NULL THEN v.closed_problem
             WHEN v.updated_problem IS NOT NULL THEN v.updated_problem
             WHEN v.closed_src < v.created_at THEN 'closed_before_created'
+            -- A closing time is never made up: it would be a resolution
+            -- time of zero in every median and share within target.
+            WHEN v.closed_src IS NULL AND v.status IN ('resolved', 'closed')
+                THEN 'closed_without_date'
             -- A day of leeway for clocks; later is a wrong date (day and month
             -- swapped...), which would also hold the feed's watermark.
             WHEN v.created_at > now() + interval '1 day'
@@ -263,13 +273,7 @@ q AS MATERIALIZED (
              WHEN v.created_at > now() + interval '1 day' THEN 'created'
              WHEN v.closed_src > now() + interval '1 day' THEN 'closed'
              WHEN v.updated_src > now() + interval '1 day' THEN 'updated'
-             ELSE 'created' END AS field,
-        CASE WHEN :status_from_closed
-             THEN CASE WHEN v.closed_src IS NOT NULL THEN 'closed' ELSE :status_default END
-             ELSE COALESCE(CAST(:statmap AS jsonb) ->> btrim(v.status_raw),
-                           CAST(:statmap_folded AS jsonb) ->> {folded_status},
-                           :status_default)
-        END AS status
+             ELSE 'created' END AS field
     FROM v JOIN cities city ON city.city_id = :c
 )
 INSERT INTO etl_work (source_row, ext, reason, field, length, incident_id, created_at,
@@ -293,9 +297,8 @@ SELECT q.source_row, q.ext, q.reason, q.field,
                   WHEN 'address_too_long' THEN length(q.address)
                   WHEN 'resolution_too_long' THEN length(q.resolution) END AS length,
     {incident_id} AS incident_id, q.created_at, q.category_id, q.status,
-    CASE WHEN q.status IN ('resolved', 'closed') THEN COALESCE(q.closed_src, q.created_at)
-         END AS resolved_at,
-    CASE WHEN q.status = 'closed' THEN COALESCE(q.closed_src, q.created_at) END AS closed_at,
+    CASE WHEN q.status IN ('resolved', 'closed') THEN q.closed_src END AS resolved_at,
+    CASE WHEN q.status = 'closed' THEN q.closed_src END AS closed_at,
     CASE WHEN q.status IN ('resolved', 'closed')
          THEN COALESCE(q.resolution, :resolution_default) END AS resolution_text,
     q.address, q.description, q.geom,
@@ -364,13 +367,13 @@ def work_insert(mapping: Mapping, match_existing: bool = True) -> str:
         existing=_EXISTING if match_existing else "",
         folded_category=FOLDED.format("s.category"),
         folded_agency=FOLDED.format("s.agency"),
-        folded_status=FOLDED.format("v.status_raw"),
+        folded_status=FOLDED.format("s.status"),
         incident_id="i.incident_id" if match_existing else "CAST(NULL AS bigint)",
     )
 
 
 SELECT_REJECTS = (
-    "SELECT source_row, reason, field, length FROM etl_work WHERE reason IS NOT NULL"
+    "SELECT source_row, reason, field, length, status FROM etl_work WHERE reason IS NOT NULL"
     " ORDER BY source_row"
 )
 

@@ -23,6 +23,7 @@ CORPUS: dict[str, dict[str, str]] = {
     "nonexistent_local_time": row(id="B", creat="2026-03-29 03:30"),
     "ambiguous_local_time": row(id="B", creat="2025-10-26 03:30"),
     "closed_before_created": row(id="B", stare="Închisă", inchis="2026-05-03 09:00"),
+    "closed_without_date": row(id="B", stare="Închisă", inchis=""),
     "date_in_future": row(id="B", creat="2099-05-04 10:15"),
     "missing_coordinates": row(id="B", lat="", lon=""),
     "bad_coordinates": row(id="B", lat="45,69,1"),
@@ -122,6 +123,31 @@ def test_a_date_in_the_future_names_its_column(engine, city, tmp_path):
     assert got[1][0] == "date_in_future" and got[1][1].startswith("'inchis' '2099-01-01 10:00'")
     assert got[2][0] == "closed_before_created" and "before 'creat'" in got[2][1]
     assert result.inserted == 1
+
+
+def test_a_closed_report_without_its_closing_date_is_refused_not_given_one(
+        engine, city, tmp_path):
+    """A closing time made up from the creation time would be a time to
+    resolve of zero in every median; the message says what is missing, also
+    when the mapping has no closing-date column at all."""
+    rows = [row(id="C1", stare="Închisă", inchis=""), row(id="C2", stare="Deschisă", inchis="")]
+    path = write_csv(tmp_path / "c.csv", rows)
+    result = load_file(engine, path, "testville", test_mapping())
+    assert (result.inserted, result.reasons) == (1, {"closed_without_date": 1})
+    (rej,) = rejects(engine, result.run_id)
+    assert rej["message"] == (
+        "'stare' 'Închisă' says the report is closed, but 'inchis' is empty; give the date it"
+        " was closed: a closing time is never made up (it would be a time to resolve of zero)")
+    assert rej["message_ro"].startswith(
+        "'stare' 'Închisă' spune că sesizarea este închisă, dar 'inchis' este gol;")
+    columns = {"external_id": "id", "created": "creat", "description": "descriere"}
+    result = load_file(engine, path, "testville", test_mapping(columns=columns,
+                                                                 source="fara_inchis"))
+    assert result.reasons == {"closed_without_date": 1}
+    (rej,) = rejects(engine, result.run_id)
+    assert "but the mapping names no closing-date column; add closed = \"COLUMN\"" in (
+        rej["message"])
+    assert [i["status"] for i in incidents(engine, "fara_inchis")] == ["new"]
 
 
 def test_wrong_number_of_fields_is_a_malformed_row(engine, city, tmp_path):
