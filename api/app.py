@@ -268,7 +268,10 @@ def create_app(engine: Engine | None = None, reader: Engine | None = None) -> Fa
             " and never published. An `email` receives the registration number and each"
             " step of the request (taken up, resolved, rejected...), where the city has set"
             " up its mail server, in the language the request's `Accept-Language` prefers"
-            " (`ro` or `en`; both when it names neither)."
+            " (`ro` or `en`; both when it names neither). The answer's `pin` (an"
+            " extension of GeoReport v2) is the reporter's, shown once and stored only as"
+            " a hash: the tracking page asks for it to confirm or dispute the fix and to"
+            " stop the e-mails, so the app must show it to the reporter."
         ),
         responses=POST_RESPONSES,
     )

@@ -375,6 +375,9 @@ def submit(engine: Engine, form: ServiceRequestForm, lang: str | None = None) ->
     (``SESIZARI_API_RATE_LIMIT``), :class:`ValidationError` (with the Open311
     field name) for bad input.
     ``media_url`` and ``device_id``/``account_id`` are accepted and ignored.
+    The answer carries the reporter's ``pin`` (an extension of the standard):
+    the app shows it once, and the tracking page asks for it to confirm or
+    dispute the fix or stop the e-mails.
     """
     with engine.connect() as conn:
         city = resolve_city(conn, form.jurisdiction_id)
@@ -422,6 +425,9 @@ def submit(engine: Engine, form: ServiceRequestForm, lang: str | None = None) ->
         channel=Channel.APP,
         address=clean(form.address_string, "address_string"),
         contact=contact,
+        # The reporter confirms or disputes the fix, and stops the e-mails,
+        # with this PIN: the app is the only one that can hand it over.
+        want_pin=True,
     )
     try:
         created = create_incident(engine, new, Actor(f"open311:{key.name}", None, Channel.APP))
@@ -447,4 +453,6 @@ def submit(engine: Engine, form: ServiceRequestForm, lang: str | None = None) ->
         "service_request_id": created.registry_number,
         "service_notice": notice,
         "account_id": None,
+        # An extension of GeoReport v2: shown once (only its hash is stored).
+        "pin": created.pin,
     }

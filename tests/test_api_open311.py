@@ -13,6 +13,8 @@ from shapely.geometry import box
 
 from api.app import language_of
 from sesizari import apikeys, catalog, open311
+from sesizari.accountability import check_pin
+from sesizari.errors import SesizariError
 from sesizari.incidents import Actor, NewIncident, create_incident, get_incident, perform
 from tests.api_support import REPO, client, form, new_key, parse_xml, validate
 from tests.conftest import TEST_LAT, TEST_LON, count
@@ -131,6 +133,12 @@ def test_post_request_is_routed_numbered_and_stores_the_contact(api, engine, key
     # In the client's language, as its errors are: English unless it asks for Romanian.
     assert created["service_notice"] == (
         f"Registered as {created['service_request_id']}; responsible: Roads.")
+    # The reporter's PIN, which the tracking page asks for to confirm the fix
+    # or stop the e-mails: the app alone can hand it over.
+    assert re.fullmatch(r"\d{6}", created["pin"])
+    check_pin(engine, created["service_request_id"], created["pin"])
+    with pytest.raises(SesizariError):
+        check_pin(engine, created["service_request_id"], f"{(int(created['pin']) + 1) % 10**6:06d}")
     with engine.connect() as conn:
         incident = get_incident(conn, "testville", created["service_request_id"])
         contact = conn.execute(
