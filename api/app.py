@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
+import psycopg
 import sqlalchemy as sa
 from fastapi import FastAPI, Form, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -203,6 +204,18 @@ def create_app(engine: Engine | None = None, reader: Engine | None = None) -> Fa
         response.headers["Content-Language"] = lang
         return response
 
+    @app.exception_handler(sa.exc.OperationalError)
+    @app.exception_handler(psycopg.OperationalError)
+    def unavailable(request: Request, exc: Exception) -> Response:
+        # No detail: the address is public; `python -m sesizari check` says why.
+        lang = language_of(request)
+        said = ("baza de date nu este disponibilă; încercați din nou peste puțin timp"
+                if lang == "ro" else "the database is unavailable; try again shortly")
+        response = errors(_format_of(request), 503, [said])
+        response.headers.update({"Content-Language": lang, "Retry-After": "30",
+                                 "Cache-Control": "no-store"})
+        return response
+
     @app.exception_handler(RequestValidationError)
     def bad_request(request: Request, exc: RequestValidationError) -> Response:
         lang = language_of(request)
@@ -230,7 +243,7 @@ def create_app(engine: Engine | None = None, reader: Engine | None = None) -> Fa
         try:
             with reads().connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
-        except (sa.exc.SQLAlchemyError, SesizariError):
+        except (sa.exc.SQLAlchemyError, psycopg.Error, SesizariError):
             # No detail: the address is public; `python -m sesizari check` says why.
             return JSONResponse({"status": "unavailable"}, status_code=503,
                                 headers={"Cache-Control": "no-store", "Retry-After": "30"})

@@ -1,3 +1,4 @@
 from etl.cli import app
+from sesizari.cli import run
 
-app(prog_name="python -m etl")
+run(app, "python -m etl")

@@ -35,10 +35,11 @@ import psycopg
 import sqlalchemy as sa
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from yoyo.connections import BadConnectionURI
 
 from sesizari import db
 from sesizari.errors import SesizariError
-from sesizari.settings import Settings, load_settings, mask_url
+from sesizari.settings import Settings, SettingsError, load_settings, mask_url
 
 if TYPE_CHECKING:
     from sesizari.notifications import SendReport
@@ -807,5 +808,32 @@ def backup_restore(
                     fg="yellow", err=True)  # fmt: skip
 
 
+#: What the command lines say when the database cannot be reached.
+UNREACHABLE = (
+    "cannot reach the database ({reason}). With DATABASE_URL set, check that its server"
+    " runs and that the URL is right; without it, see `python -m sesizari db status`."
+)
+
+
+def run(cli: typer.Typer, prog_name: str) -> None:
+    """Run a command line: a setting that cannot be used, a database that
+    cannot be reached or a DATABASE_URL that is not one end it with what to
+    do, in one line, not a traceback (exit status 1)."""
+    try:
+        cli(prog_name=prog_name)
+    except SettingsError as exc:
+        typer.secho(f"Error: {exc}; fix the setting (see .env.example).", fg="red", err=True)
+        raise SystemExit(1) from None
+    except (sa.exc.OperationalError, psycopg.OperationalError) as exc:
+        orig = getattr(exc, "orig", None) or exc
+        reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+        typer.secho(f"Error: {UNREACHABLE.format(reason=reason)}", fg="red", err=True)
+        raise SystemExit(1) from None
+    except (sa.exc.ArgumentError, BadConnectionURI) as exc:
+        typer.secho(f"Error: DATABASE_URL cannot be used ({exc}); write it as"
+                    " postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME", fg="red", err=True)
+        raise SystemExit(1) from None
+
+
 def main() -> None:
-    app()
+    run(app, "python -m sesizari")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import sqlalchemy as sa
 
 from sesizari import db, erasure_log
@@ -92,8 +93,12 @@ def _database(settings: Settings) -> tuple[Finding, str | None]:
         if not cluster.initialised or not cluster.is_running():
             return Finding("fail", "database", f"the embedded cluster is {cluster.status()}:"
                            " `python -m sesizari db start`"), None
-    url = db.database_url(settings, start=False)
-    engine = db.make_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        url = db.database_url(settings, start=False)
+        engine = db.make_engine(url, poolclass=sa.pool.NullPool)
+    except (sa.exc.ArgumentError, ValueError, psycopg.Error) as exc:
+        return Finding("fail", "database", f"DATABASE_URL cannot be used ({exc}): write it as"
+                       " postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME"), None
     try:
         with engine.connect() as conn:
             version = conn.execute(sa.text("SHOW server_version")).scalar_one()

@@ -160,12 +160,34 @@ def _get(env: dict[str, str], name: str) -> str | None:
     return value
 
 
+class SettingsError(ValueError):
+    """A setting of the environment that cannot be used: the command lines
+    say it in one line (:func:`sesizari.cli.run`), not as a traceback."""
+
+
 def _int(env: dict[str, str], name: str) -> int:
     raw = _get(env, name)
     try:
         return int(raw or "")
     except ValueError:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _database_url(raw: str | None) -> str | None:
+    """A database URL for psycopg 3: ``postgres://`` and ``postgresql://``
+    (as hosting services and libpq write them) name SQLAlchemy's psycopg 2
+    driver, which is not installed."""
+    if raw is None:
+        return None
+    for scheme in ("postgres://", "postgresql://"):
+        if raw.startswith(scheme):
+            return "postgresql+psycopg://" + raw[len(scheme):]
+    if not raw.startswith("postgresql+psycopg://"):
+        raise SettingsError(
+            f"the database URL must be a PostgreSQL one, postgresql+psycopg://USER:PASSWORD@"
+            f"HOST:5432/NAME; it starts {raw.split('://')[0][:30]!r}"
+        )
+    return raw
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -174,16 +196,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     data_dir = Path(_get(env, "SESIZARI_DATA_DIR") or "").resolve()
     photo_dir = _get(env, "SESIZARI_PHOTO_DIR")
     if _int(env, "SESIZARI_STAFF_SESSION_HOURS") < 1:
-        raise ValueError("SESIZARI_STAFF_SESSION_HOURS must be at least 1 (hours)")
+        raise SettingsError("SESIZARI_STAFF_SESSION_HOURS must be at least 1 (hours)")
     if _int(env, "SESIZARI_QUEUE_ROWS") < 1:
-        raise ValueError("SESIZARI_QUEUE_ROWS must be at least 1 (rows)")
+        raise SettingsError("SESIZARI_QUEUE_ROWS must be at least 1 (rows)")
     security = (_get(env, "SESIZARI_SMTP_SECURITY") or "").lower()
     if security not in SMTP_SECURITY:
-        raise ValueError(
+        raise SettingsError(
             f"SESIZARI_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, got {security!r}"
         )
     return Settings(
-        database_url=_get(env, "DATABASE_URL"),
+        database_url=_database_url(_get(env, "DATABASE_URL")),
         data_dir=data_dir,
         photo_dir=Path(photo_dir).resolve() if photo_dir else data_dir / "photos",
         pg_port=_int(env, "SESIZARI_PG_PORT"),
@@ -195,7 +217,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         api_rate_limit_per_hour=_int(env, "SESIZARI_API_RATE_LIMIT"),
         secret=_get(env, "SESIZARI_SECRET") or "change-me",
         tile_url=_get(env, "SESIZARI_TILE_URL") or "",
-        read_database_url=_get(env, "SESIZARI_READ_DATABASE_URL"),
+        read_database_url=_database_url(_get(env, "SESIZARI_READ_DATABASE_URL")),
         staff_session_hours=_int(env, "SESIZARI_STAFF_SESSION_HOURS"),
         queue_rows=_int(env, "SESIZARI_QUEUE_ROWS"),
         public_url=(_get(env, "SESIZARI_PUBLIC_URL") or "").rstrip("/"),

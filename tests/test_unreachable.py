@@ -1,0 +1,85 @@
+"""A database that cannot be reached, or a setting that cannot be used: the
+command lines say what to do in one line and the API answers 503, never a
+traceback or a bare 500."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from sesizari.settings import SettingsError, load_settings
+from tests.conftest import REPO, _free_port
+
+
+@pytest.fixture
+def nowhere() -> str:
+    """A PostgreSQL URL on a port where nothing listens."""
+    return f"postgresql+psycopg://u:secret@127.0.0.1:{_free_port()}/x"
+
+
+def _cli(module: str, args: list[str], **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=REPO, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), **env}, timeout=120,
+    )
+
+
+@pytest.mark.parametrize(("module", "args"), [
+    ("sesizari", ["city", "list"]), ("sesizari", ["apikey", "list", "--city", "x"]),
+    ("etl", ["runs"]),
+])
+def test_an_unreachable_database_is_one_line_with_what_to_do(nowhere, module, args):
+    out = _cli(module, args, DATABASE_URL=nowhere)
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr and "secret" not in out.stderr + out.stdout
+    assert out.stderr.startswith("Error: cannot reach the database (connection failed:")
+    assert out.stderr.strip().endswith(
+        "With DATABASE_URL set, check that its server runs and that the URL is right;"
+        " without it, see `python -m sesizari db status`.")
+
+
+@pytest.mark.parametrize(("env", "said"), [
+    ({"SESIZARI_PG_PORT": "abc"}, "Error: SESIZARI_PG_PORT must be an integer, got 'abc'"),
+    ({"DATABASE_URL": "mysql://u@h/x"}, "Error: the database URL must be a PostgreSQL one"),
+    ({"DATABASE_URL": "localhost:5432/x"}, "Error: the database URL must be a PostgreSQL one"),
+])
+def test_a_setting_that_cannot_be_used_is_named(env, said):
+    out = _cli("sesizari", ["city", "list"], **env)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.startswith(said) and "fix the setting (see .env.example)" in out.stderr
+
+
+def test_the_check_command_says_a_bad_url_instead_of_failing():
+    out = _cli("sesizari", ["check"], DATABASE_URL="postgresql+psycopg://u@h:port/x")
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    assert "DATABASE_URL cannot be used" in out.stdout
+
+
+def test_libpq_style_urls_are_read_with_psycopg_3():
+    """``postgres://`` (hosting services) and ``postgresql://`` (libpq) name
+    SQLAlchemy's psycopg 2 driver, which is not installed."""
+    for given in ("postgres://u:p@h:5432/d", "postgresql://u:p@h:5432/d"):
+        settings = load_settings({"DATABASE_URL": given})
+        assert settings.database_url == "postgresql+psycopg://u:p@h:5432/d"
+    with pytest.raises(SettingsError, match="must be a PostgreSQL one"):
+        load_settings({"DATABASE_URL": "sqlite:///x.db"})
+
+
+def test_the_api_answers_503_while_the_database_is_down(nowhere):
+    engine = sa.create_engine(nowhere, poolclass=sa.pool.NullPool)
+    api = TestClient(create_app(engine))
+    r = api.get("/health")
+    assert (r.status_code, r.json()) == (503, {"status": "unavailable"})
+    r = api.get("/services.json", params={"jurisdiction_id": "testville"})
+    assert r.status_code == 503 and r.headers["Retry-After"] == "30"
+    assert r.json() == [{"code": 503,
+                         "description": "the database is unavailable; try again shortly"}]
+    r = api.get("/services.xml", headers={"Accept-Language": "ro"})
+    assert r.status_code == 503 and "baza de date nu este disponibilă" in r.text
+    assert "secret" not in r.text and "127.0.0.1" not in r.text
