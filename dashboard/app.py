@@ -50,7 +50,10 @@ def page(name: str, icon: str, default: bool = False) -> st.Page:
 STAFF_PAGES = ("queue", "incident", "dispatch", "feeds", "admin", "account")
 
 
-user = staff_session.current_user()
+try:
+    user = staff_session.current_user()
+except widgets.DATABASE_DOWN:
+    widgets.database_unavailable()
 # The live map is the app's root for everyone, so a shared link opens the same
 # page whoever follows it; a department head is taken to their own scorecard
 # when signing in (views/login.py).
@@ -121,4 +124,7 @@ current = st.navigation(sections, expanded=True)
 st.session_state["page_path"] = current.url_path
 # The hint under a field being typed in, in the page's language (Streamlit's is English).
 st.html(widgets.input_hints_style())
-current.run()
+try:
+    current.run()
+except widgets.DATABASE_DOWN:
+    widgets.database_unavailable()

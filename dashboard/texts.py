@@ -29,6 +29,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "nav.public": ("Cetățeni", "Citizens"),
     "nav.staff": ("Personal", "Staff"),
     "lang.label": ("Limba", "Language"),
+    "db.unavailable": (
+        "Baza de date nu răspunde acum. Reîncărcați pagina peste puțin timp; dacă"
+        " mesajul rămâne, administratorul vede cauza cu `python -m sesizari check`.",
+        "The database is not answering right now. Reload the page shortly; if this"
+        " stays, an administrator sees why with `python -m sesizari check`.",
+    ),
     "city.label": ("Oraș", "City"),
     "city.none": (
         "Nu există încă niciun oraș în baza de date. Rulați `make run` pentru demo.",

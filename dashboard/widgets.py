@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 import folium
 import pandas as pd
+import psycopg
+import sqlalchemy as sa
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 from streamlit_folium import st_folium
@@ -82,6 +84,17 @@ def city_selector(sidebar: bool = True) -> str | None:
     )
     st.query_params["city"] = city
     return city
+
+
+#: What a database that cannot be reached raises (a server down, a network cut).
+DATABASE_DOWN = (sa.exc.OperationalError, psycopg.OperationalError)
+
+
+def database_unavailable() -> None:
+    """Say that the database is not answering, in the page's language, and
+    stop the run: instead of Streamlit's error page with a traceback."""
+    st.error(t("db.unavailable"), icon=":material/cloud_off:")
+    st.stop()
 
 
 def show_error(exc: SesizariError) -> None:

@@ -83,3 +83,28 @@ def test_the_api_answers_503_while_the_database_is_down(nowhere):
     r = api.get("/services.xml", headers={"Accept-Language": "ro"})
     assert r.status_code == 503 and "baza de date nu este disponibilă" in r.text
     assert "secret" not in r.text and "127.0.0.1" not in r.text
+
+
+@pytest.mark.parametrize(("lang", "said"), [
+    ("ro", "Baza de date nu răspunde acum."), ("en", "The database is not answering right now."),
+])
+def test_the_dashboard_says_the_database_is_not_answering(nowhere, monkeypatch, tmp_path,
+                                                          lang, said):
+    """Every page, signed out or in: the message in the page's language, not
+    Streamlit's error page with a traceback."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("DATABASE_URL", nowhere)
+    monkeypatch.setenv("SESIZARI_DATA_DIR", str(tmp_path / "var"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    for page in (None, "track", "open_data"):
+        at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=60)
+        at.query_params["lang"] = lang
+        at.query_params["id"] = "LUG-2026-000001"  # the tracking page reads it
+        at.run()
+        if page:
+            at.switch_page(f"views/{page}.py").run()
+        assert not at.exception, at.exception
+        assert [e.value.split(" Re")[0] for e in at.error] == [said.split(" Re")[0]], page
