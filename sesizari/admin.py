@@ -291,6 +291,26 @@ def _require_target(code: str, hours: float) -> None:
         )
 
 
+def _require_name_free(conn: Connection, city_id: int, table: str, code: str, name_ro: str,
+                       name_en: str) -> None:
+    """No other row of ``table`` (departments or categories, fixed names)
+    has either name: pickers, the report form and the Open311 service list
+    would show two alike."""
+    taken = conn.execute(
+        sa.text(
+            f"SELECT code FROM {table} WHERE city_id = :c AND code <> :code"  # noqa: S608
+            " AND (lower(name_ro) = lower(:ro) OR lower(name_en) = lower(:en)) LIMIT 1"
+        ),
+        {"c": city_id, "code": code, "ro": name_ro.strip(), "en": name_en.strip()},
+    ).scalar_one_or_none()
+    if taken is not None:
+        raise ValidationError(
+            "name_ro",
+            f"{taken!r} already has this name",
+            ro=f"{taken!r} are deja acest nume",
+        )
+
+
 def create_department(
     engine: Engine, user: StaffUser, *, code: str, name_ro: str, name_en: str
 ) -> int:
@@ -299,6 +319,7 @@ def create_department(
     catalog.require_names(name_ro, name_en)
     with engine.begin() as conn:
         _require_free(conn, user.city_id, "departments", code)
+        _require_name_free(conn, user.city_id, "departments", code, name_ro, name_en)
         return catalog.create_department(conn, user.city_id, code, name_ro.strip(), name_en.strip())
 
 
@@ -322,6 +343,7 @@ def create_category(
     _require_target(code, target_hours)
     with engine.begin() as conn:
         _require_free(conn, user.city_id, "categories", code)
+        _require_name_free(conn, user.city_id, "categories", code, name_ro, name_en)
         return catalog.create_category(
             conn,
             user.city_id,
@@ -356,19 +378,7 @@ def rename(
     names = {"ro": name_ro.strip(), "en": name_en.strip()}
     table = _RENAMED[kind]
     with engine.begin() as conn:
-        taken = conn.execute(
-            sa.text(
-                f"SELECT code FROM {table} WHERE city_id = :c AND code <> :code"  # noqa: S608
-                " AND (lower(name_ro) = lower(:ro) OR lower(name_en) = lower(:en)) LIMIT 1"
-            ),
-            {"c": user.city_id, "code": code, **names},
-        ).scalar_one_or_none()
-        if taken is not None:
-            raise ValidationError(
-                "name_ro",
-                f"{taken!r} already has this name",
-                ro=f"{taken!r} are deja acest nume",
-            )
+        _require_name_free(conn, user.city_id, table, code, names["ro"], names["en"])
         done = conn.execute(
             sa.text(
                 f"UPDATE {table} SET name_ro = :ro, name_en = :en"  # noqa: S608
@@ -590,6 +600,20 @@ def rules(engine: Engine, user: StaffUser) -> pd.DataFrame:
             conn,
             params={"c": user.city_id},
         )
+
+
+def read_area(raw: bytes) -> dict:
+    """An uploaded area file as a GeoJSON object: a file that is not JSON at
+    all (a Shapefile, a KML, a page saved by mistake) is named as such."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise ValidationError(
+            "area", "the file is not GeoJSON (it cannot be read as JSON): export the area"
+            " as GeoJSON in longitude/latitude",
+            ro="fișierul nu este GeoJSON (nu poate fi citit ca JSON): exportați zona ca"
+            " GeoJSON în longitudine/latitudine",
+        ) from None
 
 
 def _geometry(area: dict | None) -> dict | None:

@@ -312,6 +312,21 @@ def create_routing_rule(
                 f" {department_code!r}: sesizările regulii n-ar ajunge la nimeni care le vede",
             )
         assignee = person.user_id
+    shape = None if area is None else _multipolygon(area, "area")
+    if shape is not None and not conn.execute(
+        sa.text("SELECT ST_Intersects(boundary, ST_SetSRID(ST_GeomFromGeoJSON(:a), 4326))"
+                " FROM cities WHERE city_id = :c"),
+        {"a": shape, "c": city_id},
+    ).scalar_one():
+        # No report can ever fall in it: every one outside the boundary is refused.
+        raise ValidationError(
+            "area",
+            "the area lies wholly outside the city's boundary, so no report could ever fall"
+            " in it: check that the file is this city's, in longitude/latitude (EPSG:4326)",
+            ro="zona este în întregime în afara limitei localității, deci nicio sesizare n-ar"
+            " cădea în ea: verificați că fișierul este al acestei localități, în longitudine/"
+            "latitudine (EPSG:4326)",
+        )
     return conn.execute(
         sa.text(
             "INSERT INTO routing_rules (city_id, name, category_id, area, department_id,"
@@ -322,7 +337,7 @@ def create_routing_rule(
             "c": city_id,
             "name": name,
             "cat": category,
-            "area": None if area is None else _multipolygon(area, "area"),
+            "area": shape,
             "dep": department,
             "who": assignee,
         },

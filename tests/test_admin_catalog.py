@@ -9,6 +9,8 @@ one takes no new work from any form or call.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 
@@ -221,3 +223,53 @@ def test_an_incident_of_a_stopped_category_is_rerouted_to_a_category_someone_cho
     assert at.selectbox(key="reroute_category").value is None
     same = run_app("incident", user=load_user(demo, "dispecer"), id=_report(demo, "pothole"))
     assert same.selectbox(key="reroute_category").value == "pothole"
+
+
+def test_an_area_file_that_is_not_geojson_or_lies_outside_the_city_is_refused(demo, parks):
+    """An area file that is not JSON broke the page; an area in another city
+    (Alba Iulia's streets uploaded to Lugoj) was taken, and no report could
+    ever fall in it."""
+    head = parks["head"]
+    for raw in (b"hello", b"\xff\xfe\x00binary", b"[" * 100_000):
+        with pytest.raises(ValidationError, match="not GeoJSON"):
+            admin.read_area(raw)
+
+    def square(lon: float, lat: float) -> dict:
+        d = 0.002
+        return {"type": "Polygon", "coordinates": [[[lon, lat], [lon + d, lat],
+                                                    [lon + d, lat + d], [lon, lat + d],
+                                                    [lon, lat]]]}
+
+    before = len(admin.rules(demo, head))
+    with pytest.raises(ValidationError, match="wholly outside the city's boundary"):
+        admin.create_rule(demo, head, name="Alba", category="bench", department="parks",
+                          area=admin.read_area(json.dumps(square(23.57, 46.07)).encode()))
+    assert len(admin.rules(demo, head)) == before
+    # Partly outside (drawn loosely over the edge) is taken: it still holds reports.
+    inside = square(LON, LAT)
+    assert admin.create_rule(demo, head, name="Parc", category="bench", department="parks",
+                             area=admin.read_area(json.dumps(inside).encode()))
+
+
+def test_a_new_department_or_category_may_not_take_a_name_already_given(demo):
+    """Renaming refused a name another row had; creating took it, and the
+    report form and the Open311 service list showed two alike."""
+    head = load_user(demo, "admin")
+    with demo.connect() as conn:
+        roads_ro, roads_en = conn.execute(sa.text(
+            "SELECT d.name_ro, d.name_en FROM departments d JOIN cities c USING (city_id)"
+            " WHERE c.slug = 'lugoj' AND d.code = 'roads'")).one()
+        pothole_en = conn.execute(sa.text(
+            "SELECT t.name_en FROM categories t JOIN cities c USING (city_id)"
+            " WHERE c.slug = 'lugoj' AND t.code = 'pothole'")).scalar_one()
+    with pytest.raises(ValidationError, match="'roads' already has this name"):
+        admin.create_department(demo, head, code="roads2", name_ro=roads_ro.upper(),
+                                name_en="Other roads")
+    with pytest.raises(ValidationError, match="'roads' already has this name"):
+        admin.create_department(demo, head, code="roads2", name_ro="Alte drumuri",
+                                name_en=f" {roads_en} ")
+    with pytest.raises(ValidationError, match="'pothole' already has this name"):
+        admin.create_category(demo, head, code="pothole2", name_ro="Gropi noi",
+                              name_en=pothole_en, department="roads", target_hours=24)
+    with pytest.raises(sa.exc.NoResultFound):
+        _active(demo, "departments", "roads2")  # not made

@@ -3,7 +3,6 @@ and the e-mails the platform sends (to reporters, departments and staff)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import pandas as pd
@@ -43,7 +42,7 @@ def attempt(
     """
     try:
         action()
-    except (SesizariError, ValueError) as exc:  # ValueError: an area file that is not JSON
+    except SesizariError as exc:
         widgets.show_error(exc)
         return
     if refresh:
@@ -440,7 +439,7 @@ with tab_rules:
                     name=name,
                     category=rule_cat,
                     department=rule_dep,
-                    area=json.loads(area_file.getvalue()) if area_file else None,
+                    area=admin.read_area(area_file.getvalue()) if area_file else None,
                     assignee=rule_who,
                 ),
                 "admin.created",
