@@ -305,19 +305,34 @@ def create_admin(
         ..., prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters."
     ),
 ) -> None:
-    """Create the first administrator of a city (or reset that user's password)."""
+    """Create the first administrator of a city, or give an existing user back
+    the way in: a new password and, if needed, the administrator role and an
+    enabled account (a locked-out or disabled administrator's recovery)."""
     from sesizari import auth, catalog
 
+    done: list[str] = []
     try:
         engine = db.get_engine()
         with engine.begin() as conn:
             city_row = catalog.get_city(conn, city)
             exists = conn.execute(
-                sa.text("SELECT 1 FROM users WHERE city_id = :c AND username = :u"),
+                sa.text("SELECT role, active FROM users WHERE city_id = :c AND username = :u"
+                        " FOR UPDATE"),
                 {"c": city_row.city_id, "u": username},
             ).first()
             if exists:
                 auth.set_password(conn, city_row.city_id, username, password)
+                done.append("new password")
+                if exists.role != "admin":
+                    done.append(f"role {exists.role} -> admin")
+                if not exists.active:
+                    done.append("account enabled again")
+                conn.execute(
+                    sa.text("UPDATE users SET role = 'admin', active = true"
+                            " WHERE city_id = :c AND username = :u"
+                            " AND (role <> 'admin' OR NOT active)"),
+                    {"c": city_row.city_id, "u": username},
+                )
             else:
                 catalog.create_user(
                     conn,
@@ -329,6 +344,8 @@ def create_admin(
                 )
     except SesizariError as exc:
         _fail(exc)
+    if done:
+        typer.echo(f"{username} already existed in {city}: {', '.join(done)}.")
     typer.echo(f"{username} can now sign in to {city} as administrator.")
 
 

@@ -163,3 +163,20 @@ def test_create_admin_makes_an_administrator_who_can_sign_in(cli, engine, city):
     with engine.connect() as conn:
         user = auth.authenticate(conn, "testville", "admin", "parola-lunga-1")
     assert user is not None and user.role.value == "admin"
+    # Again for the same user, now a disabled member of staff: the way in is
+    # given back whole (it only set the password, and said "administrator").
+    with engine.begin() as conn:
+        dept = conn.execute(sa.text(
+            "INSERT INTO departments (city_id, code, name_ro, name_en)"
+            " SELECT city_id, 'roadsx', 'Drumuri X', 'Roads X' FROM cities"
+            " WHERE slug = 'testville' RETURNING department_id")).scalar_one()
+        conn.execute(sa.text("UPDATE users SET role = 'staff', department_id = :d,"
+                             " active = false WHERE username = 'admin'"), {"d": dept})
+    done = runner.invoke(app, ["create-admin", "--city", "testville"],
+                         input="parola-lunga-2\nparola-lunga-2\n")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert ("admin already existed in testville: new password, role staff -> admin,"
+            " account enabled again.") in done.output
+    with engine.connect() as conn:
+        user = auth.authenticate(conn, "testville", "admin", "parola-lunga-2")
+    assert user is not None and user.role.value == "admin"
