@@ -699,9 +699,9 @@ def inbox_import(
 def _imap_password(city: str) -> str | None:
     """The city's own `SESIZARI_IMAP_PASSWORD_<SLUG>` (one operator, many cities,
     each its own mailbox), else SESIZARI_IMAP_PASSWORD."""
-    import os
+    from sesizari.settings import environment
 
-    own = os.environ.get("SESIZARI_IMAP_PASSWORD_" + city.upper().replace("-", "_"))
+    own = environment().get("SESIZARI_IMAP_PASSWORD_" + city.upper().replace("-", "_"))
     return own or load_settings().imap_password
 
 

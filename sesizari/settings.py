@@ -190,10 +190,55 @@ def _database_url(raw: str | None) -> str | None:
     return raw
 
 
+#: The settings file beside the code (git-ignored; ``.env.example`` lists
+#: every variable): what it sets counts unless the environment sets it too,
+#: so a cron job or a service reads the same settings as a shell.
+ENV_FILE = REPO_ROOT / ".env"
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+
+
+def read_env_file(path: Path | None = None) -> dict[str, str]:
+    """``KEY=VALUE`` lines as shells write them: comments and blank lines
+    skipped, an ``export`` prefix and quotes around the value taken off."""
+    path = path or ENV_FILE
+    try:
+        text = path.read_text("utf-8-sig")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"cannot read {path} ({exc})") from None
+    found: dict[str, str] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _ENV_LINE.match(line)
+        if match is None:
+            raise SettingsError(f"{path}, line {n}: write it as NAME=value")
+        name, value = match.groups()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        found[name] = value
+    return found
+
+
+def environment() -> dict[str, str]:
+    """The process environment over the settings file (:data:`ENV_FILE`)."""
+    return {**read_env_file(), **os.environ}
+
+
+def _folder(value: str) -> Path:
+    """A folder setting; a relative one is read from the repository, not from
+    wherever a command happens to run (a cron job started elsewhere would
+    otherwise start a second, empty cluster)."""
+    path = Path(value).expanduser()
+    return (path if path.is_absolute() else REPO_ROOT / path).resolve()
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
-    """Read the settings from ``env`` (default: the process environment)."""
-    env = dict(os.environ if env is None else env)
-    data_dir = Path(_get(env, "SESIZARI_DATA_DIR") or "").resolve()
+    """Read the settings from ``env`` (default: the process environment over
+    the settings file, :func:`environment`)."""
+    env = environment() if env is None else dict(env)
+    data_dir = _folder(_get(env, "SESIZARI_DATA_DIR") or "var")
     photo_dir = _get(env, "SESIZARI_PHOTO_DIR")
     if _int(env, "SESIZARI_STAFF_SESSION_HOURS") < 1:
         raise SettingsError("SESIZARI_STAFF_SESSION_HOURS must be at least 1 (hours)")
@@ -207,7 +252,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     return Settings(
         database_url=_database_url(_get(env, "DATABASE_URL")),
         data_dir=data_dir,
-        photo_dir=Path(photo_dir).resolve() if photo_dir else data_dir / "photos",
+        photo_dir=_folder(photo_dir) if photo_dir else data_dir / "photos",
         pg_port=_int(env, "SESIZARI_PG_PORT"),
         pg_listen=_get(env, "SESIZARI_PG_LISTEN") or "",
         pg_user=_get(env, "SESIZARI_PG_USER") or "postgres",

@@ -29,3 +29,30 @@ def test_bad_mail_security_is_named():
         load_settings({"SESIZARI_SMTP_SECURITY": "tls"})
     assert load_settings({"SESIZARI_SMTP_SECURITY": "SSL"}).smtp_security == "ssl"
     assert load_settings({"SESIZARI_PUBLIC_URL": "https://x.ro/"}).public_url == "https://x.ro"
+
+
+def test_the_settings_file_is_read_under_the_environment(tmp_path, monkeypatch):
+    """`.env.example` says to copy it to .env, and the README's cron lines rely
+    on it: nothing read it, so a mail server set there was never used."""
+    from sesizari import settings as settings_module
+
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "\ufeff# the city's settings\n\nSESIZARI_SMTP_HOST=mail.primarie.ro\n"
+        "export SESIZARI_MAIL_FROM=\"Primaria <sesizari@primarie.ro>\"\n"
+        "SESIZARI_QUEUE_ROWS='200'\nSESIZARI_DATA_DIR=./date\n", "utf-8")
+    monkeypatch.setattr(settings_module, "ENV_FILE", env_file)
+    monkeypatch.delenv("SESIZARI_SMTP_HOST", raising=False)
+    monkeypatch.delenv("SESIZARI_MAIL_FROM", raising=False)
+    monkeypatch.delenv("SESIZARI_DATA_DIR", raising=False)
+    monkeypatch.setenv("SESIZARI_QUEUE_ROWS", "300")  # the environment wins
+    got = load_settings()
+    assert got.smtp_host == "mail.primarie.ro"
+    assert got.mail_from == "Primaria <sesizari@primarie.ro>"
+    assert got.queue_rows == 300
+    # A relative folder is the repository's, wherever the command runs.
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().data_dir == settings_module.REPO_ROOT / "date"
+    env_file.write_text("SESIZARI_SMTP_HOST mail\n", "utf-8")
+    with pytest.raises(ValueError, match=r"\.env, line 1: write it as NAME=value"):
+        load_settings()
