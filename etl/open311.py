@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -65,13 +66,23 @@ class Service:
     group: str | None = None
 
 
+#: What PostgreSQL text cannot hold and JSON can (``\u0000``, a lone
+#: ``\ud800``): one such request would fail its whole batch.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _text(value: object) -> str | None:
-    """A JSON value as the text a file would hold (numbers as written, no empties)."""
+    """A JSON value as the text a file would hold (numbers as written, no
+    empties); NUL characters dropped and lone surrogates replaced (U+FFFD),
+    as the CSV reader does with what it cannot store."""
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value).strip() or None
+    text = str(value)
+    if _UNSTORABLE.search(text):
+        text = _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
+    return text.strip() or None
 
 
 def _row(request: ET.Element | dict, names: dict[str, str]) -> dict[str, str | None]:
@@ -90,25 +101,46 @@ def _row(request: ET.Element | dict, names: dict[str, str]) -> dict[str, str | N
     return row
 
 
+#: The start of a web page (a login page, a proxy's or a web server's error
+#: page): its text is no message for a person running a feed.
+_WEB_PAGE = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
+
+#: What to check after an HTTP error, by its first digit or code (en, ro).
+_HTTP_ADVICE = {
+    "4": ("check the base URL, jurisdiction and API key",
+          "verificați adresa de bază, jurisdicția și cheia API"),
+    "404": ("check the base URL: it ends before /services.json, e.g."
+            " https://city.example/open311/v2; and the jurisdiction",
+            "verificați adresa de bază: se termină înainte de /services.json, de exemplu"
+            " https://oras.example/open311/v2; și jurisdicția"),
+    "5": ("the server failed; try again later, or ask its operator",
+          "serverul a eșuat; încercați din nou mai târziu sau întrebați-i pe cei care îl"
+          " administrează"),
+}
+
+
 def _get(url: str) -> bytes:
     try:
         # Callers build URLs from a base checked to be http(s): no file:// or other scheme.
         with urllib.request.urlopen(url, timeout=TIMEOUT) as resp:
             body = resp.read(MAX_ANSWER_BYTES + 1)
     except urllib.error.HTTPError as exc:
-        text = exc.read(2000).decode("utf-8", "replace")
+        raw = exc.read(2000)
+        text = raw.decode("utf-8", "replace")
         try:
             detail = _error_text(json.loads(text))
         except ValueError:
             detail = None
-        detail = detail or (
+        if detail is None and _WEB_PAGE.match(raw):
+            detail = "a web page, not a GeoReport v2 error"
+        detail = " ".join((detail or (
             text.split("<error>")[-1].split("</error>")[0].strip() if "<error>" in text
-            else text.strip())
+            else text.strip())).split())
+        en, ro = _HTTP_ADVICE.get(str(exc.code)) or _HTTP_ADVICE.get(
+            str(exc.code)[0], _HTTP_ADVICE["4"])
         raise ValidationError(
-            "open311", f"{url.split('?')[0]} answered HTTP {exc.code}: {detail[:200]}"
-            " (check the base URL, jurisdiction and API key)",
-            ro=f"{url.split('?')[0]} a răspuns HTTP {exc.code}: {detail[:200]}"
-            " (verificați adresa de bază, jurisdicția și cheia API)",
+            "open311", f"{url.split('?')[0]} answered HTTP {exc.code}: {detail[:200]} ({en})",
+            ro=f"{url.split('?')[0]} a răspuns HTTP {exc.code}: {detail[:200]} ({ro})",
         ) from None
     except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
         raise ValidationError(
@@ -141,10 +173,24 @@ def _error_text(doc: object) -> str | None:
     return None
 
 
+def _not_a_web_page(shown: str, body: bytes, fmt: str) -> bytes:
+    """``body``, unless it is a web page (a base URL that names a site's page,
+    a login or a proxy's page): then what to check instead."""
+    if _WEB_PAGE.match(body):
+        raise ValidationError(
+            "open311", f"{shown} answered a web page, not GeoReport v2 {fmt.upper()}: check the"
+            f" base URL (it ends before /services.{fmt}, e.g. https://city.example/open311/v2)",
+            ro=f"{shown} a răspuns o pagină web, nu {fmt.upper()} GeoReport v2: verificați"
+            f" adresa de bază (se termină înainte de /services.{fmt}, de exemplu"
+            " https://oras.example/open311/v2)",
+        )
+    return body
+
+
 def _json(url: str) -> list[dict]:
     """The answer's JSON list; an error answer or another body is an error."""
     shown = url.split("?")[0]
-    body = _get(url)
+    body = _not_a_web_page(shown, _get(url), "json")
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -171,8 +217,9 @@ def _xml(url: str) -> ET.Element:
     Parsed with defusedxml: the server is not ours, and entities or a DTD (even
     one with no entities, naming an outside file) are refused."""
     shown = url.split("?")[0]
+    body = _not_a_web_page(shown, _get(url), "xml")
     try:
-        root = SafeET.fromstring(_get(url), forbid_dtd=True)
+        root = SafeET.fromstring(body, forbid_dtd=True)
     except (ET.ParseError, DefusedXmlException) as exc:
         raise ValidationError(
             "open311", f"{shown} did not answer plain XML ({exc})",

@@ -165,6 +165,24 @@ def test_open311_errors_say_what_to_do(engine, sf, server):
     handler.fixtures = {"services.xml": (200, b"<!DOCTYPE x [<!ENTITY a 'b'>]><services/>")}
     with pytest.raises(ValidationError, match="did not answer plain XML"):
         open311_source(base)
+    # A web page (the base URL names a site's page, a login, a proxy's error):
+    # what to check, not the page's text or the XML parser's complaint.
+    page = b"<!DOCTYPE html>\n<html><head><title>Primaria</title></head><body>Bun venit"
+    for fmt in ("xml", "json"):
+        handler.fixtures = {f"services.{fmt}": (200, page)}
+        with pytest.raises(ValidationError, match=(
+                rf"answered a web page, not GeoReport v2 {fmt.upper()}: check the base URL"
+                rf" \(it ends before /services\.{fmt}")):
+            open311_source(base, fmt=fmt)
+    for status, advice in ((404, "check the base URL: it ends before /services.json"),
+                           (500, "the server failed; try again later"),
+                           (502, "the server failed; try again later")):
+        handler.fixtures = {"services.xml": (status, page * 20)}
+        with pytest.raises(ValidationError) as refused:
+            open311_source(base)
+        said = str(refused.value)
+        assert f"answered HTTP {status}: a web page, not a GeoReport v2 error" in said, said
+        assert advice in said and "Bun venit" not in said and "\n" not in said
     assert len(list_runs(engine, "sf")) == 3
     with pytest.raises(ValidationError, match="http"):
         list(open311_source("file:///etc/passwd").rows)
@@ -393,3 +411,34 @@ def test_an_older_copy_of_a_request_changes_nothing(engine, sf, server):
     got = {i["external_id"]: i for i in incidents(engine, "open311")}["638349"]
     assert (got["status"], got["resolution_text"]) == ("closed", "Cleaned")
     assert [e["kind"] for e in events(engine, "638349")] == ["created", "updated"]
+
+
+class _StrangeText(QuietHandler):
+    """Requests whose JSON holds what PostgreSQL text cannot: NUL and a lone surrogate."""
+
+    def do_GET(self) -> None:
+        path = self.path.partition("?")[0]
+        if path.endswith("/services.json"):
+            body = b'[{"service_code": "other", "service_name": "Other"}]'
+        elif "page=1" in self.path:
+            body = (b'[{"service_request_id": "N1", "status": "open", "service_code": "other",'
+                    b' "description": "Groap\\u0103\\u0000 mare \\ud800 aici",'
+                    b' "requested_datetime": "2026-05-04T10:15:00-07:00",'
+                    b' "lat": 37.76, "long": -122.45},'
+                    b' {"service_request_id": "N2", "status": "open", "service_code": "other",'
+                    b' "requested_datetime": "2026-05-04T11:15:00-07:00",'
+                    b' "lat": 37.77, "long": -122.45}]')
+        else:
+            body = b"[]"
+        self.answer(200, "application/json", body)
+
+
+def test_text_postgresql_cannot_hold_costs_one_character_not_the_run(engine, sf):
+    """A request with \\u0000 or a lone surrogate in its JSON failed the whole
+    run with a traceback; now the character goes, as in a CSV."""
+    with http_server(_StrangeText) as base:
+        result = load_source(engine, open311_source(f"{base}/v2", fmt="json"), base, "sf",
+                             load_mapping("open311"))
+    assert (result.inserted, result.rejected) == (2, 0)
+    got = {i["external_id"]: i["description"] for i in incidents(engine, "open311")}
+    assert got["N1"].endswith("Groapă mare \ufffd aici")
