@@ -397,3 +397,35 @@ def test_day_and_month_swapped_in_a_format():
     assert day_month_swapped("iso") is None
     assert day_month_swapped("DD Mon YYYY") is None      # no MM: nothing to swap
     assert day_month_swapped("DDD YYYY HH24:MI") is None  # day of the year
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text", "expected"),
+    [
+        ("DD.MM.YYYY HH24:MI", "15.03.2026 10:00", datetime(2026, 3, 15, 8, 0, tzinfo=UTC)),
+        # Leading zeros, other separators, letter case: the same date.
+        ("DD.MM.YYYY HH24:MI", "5.3.2026 9:05", datetime(2026, 3, 5, 7, 5, tzinfo=UTC)),
+        ("DD.MM.YYYY HH24:MI", "15/03/2026  10:00", datetime(2026, 3, 15, 8, 0, tzinfo=UTC)),
+        ("DD Mon YYYY HH24:MI", "05 JAN 2026 10:00", datetime(2026, 1, 5, 8, 0, tzinfo=UTC)),
+        ("MM/DD/YYYY HH12:MI:SS AM", "2/7/2020 1:05:00 pm",
+         datetime(2020, 2, 7, 11, 5, tzinfo=UTC)),
+        ("YYYYMMDDHH24MI", "202603151000", datetime(2026, 3, 15, 8, 0, tzinfo=UTC)),
+        # What to_timestamp() read without a word: now refused.
+        ("DD.MM.YYYY HH24:MI", "00.00.2026 10:00", None),  # read as 1 January
+        ("DD.MM.YYYY HH24:MI", "31.02.2026 10:00", None),  # carried into March
+        ("DD.MM.YYYY HH24:MI", "15.03.2026 10:00:99", None),  # seconds past the pattern
+        ("DD.MM.YYYY HH24:MI", "15.03.2026 10:00 UTC", None),  # a zone it would ignore
+        ("DD.MM.YYYY HH24:MI", "15.03.2026 10:00 extra text", None),
+        ("DD.MM.YYYY HH24:MI", "15.03.2026", None),  # no time given: not midnight
+        ("DD.MM.YYYY HH24:MI", "15.03.2026 24:00", None),
+    ],
+)
+def test_a_date_read_with_a_pattern_is_the_date_the_source_wrote(engine, fmt, text, expected):
+    """Written back with the same pattern, the value read must be the source's
+    (migration 0043): to_timestamp() reads what it can and drops the rest."""
+    with engine.connect() as conn:
+        ts, problem = conn.execute(
+            sa.text("SELECT * FROM etl_local_time(:s, :f, 'Europe/Bucharest')"),
+            {"s": text, "f": fmt},
+        ).one()
+    assert (ts, problem) == (expected, None if expected else "bad_date")
