@@ -536,11 +536,16 @@ class Loader:
             return
         dbapi = self.conn.connection.driver_connection
         assert dbapi is not None
+        # Only the columns the mapping reads: what fixing and reloading the row
+        # needs.  The rest of a source row (a petitioner's name, phone or CNP
+        # in an export) is personal data the load never used.
+        kept = self.mapping.columns()
         with dbapi.cursor() as cur, cur.copy(sql.COPY_REJECTS) as cp:
             for source_row, reason, text, row in out:
+                raw = {c: v for c, v in row.items() if c in kept}
                 cp.write_row(
                     (self.city.city_id, self.params["run"], source_row, reason, text["en"],
-                     text["ro"], json.dumps(row, ensure_ascii=False))
+                     text["ro"], json.dumps(raw, ensure_ascii=False))
                 )
 
 

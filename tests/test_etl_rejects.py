@@ -377,3 +377,19 @@ def test_map_keys_that_differ_only_in_case_must_agree():
         test_mapping(category__map={"Groapă": "pothole", "GROAPĂ": "noise"})
     same = test_mapping(category__map={"Groapă": "pothole", "GROAPĂ": "pothole"})
     assert same.category_map == {"Groapă": "pothole", "GROAPĂ": "pothole"}
+
+
+def test_a_rejected_row_keeps_only_the_columns_the_mapping_reads(engine, city, tmp_path):
+    """What fixing and reloading the row needs: the petitioner's name and phone
+    of a registry export, which the load never read, are not kept with it."""
+    header = [*HEADER, "Nume petent", "Telefon"]
+    bad = {**CORPUS["bad_date"], "Nume petent": "Ion Popescu", "Telefon": "0744 123 456"}
+    good = {**GOOD, "Nume petent": "Ana Pop", "Telefon": "0755 000 111"}
+    path = write_csv(tmp_path / "p.csv", [good, bad], header=header)
+    result = load_file(engine, path, "testville", test_mapping())
+    (rej,) = rejects(engine, result.run_id)
+    assert set(rej["raw"]) == set(HEADER)
+    assert rej["raw"]["creat"] == "2026-13-45 10:00"
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT raw::text FROM feed_rejects")).scalar_one()
+    assert "Popescu" not in stored and "0744" not in stored
