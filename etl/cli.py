@@ -204,7 +204,27 @@ def load(
                 )
     except SesizariError as exc:
         _fail(exc)
+    except KeyboardInterrupt as exc:
+        _interrupted(exc, bulk)
     _summary(result, engine, city, rejects_csv, lang)
+
+
+def _interrupted(exc: KeyboardInterrupt, bulk: bool = False) -> None:
+    """Ctrl-C during a load: what is kept and what to do, then exit 130 (as
+    a shell reports an interrupted command)."""
+    kept = getattr(exc, "etl_rows_kept", None)
+    if kept is None:  # a dry run, or stopped before the load began
+        typer.secho("Interrupted: nothing was written.", fg="yellow", err=True)
+    elif bulk:
+        typer.secho("Interrupted: the bulk load was taken back whole; nothing was loaded."
+                    " Run it again to load the file.", fg="yellow", err=True)
+    else:
+        typer.secho(
+            f"Interrupted: the {kept:,} rows of the batches committed before are kept. Run the"
+            " same command again to finish: those rows will be found unchanged.",
+            fg="yellow", err=True,
+        )
+    raise typer.Exit(130)
 
 
 def _dry_run_csv(city: str, rejects_csv: Path | None) -> Path:
@@ -350,6 +370,8 @@ def open311(
             )
     except SesizariError as exc:
         _fail(exc)
+    except KeyboardInterrupt as exc:
+        _interrupted(exc)
     typer.echo(
         f"requests from {start:%Y-%m-%d %H:%M:%S %Z} on" if start is not None
         else "requests of the server's default range (no start date)"

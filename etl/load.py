@@ -55,6 +55,25 @@ class LoadError(SesizariError):
     personal data, and this text reaches feed_runs.error and the terminal)."""
 
 
+#: What a run stopped by its operator (Ctrl-C) records, in both languages.
+INTERRUPTED = ("interrupted (Ctrl-C); the batches committed before are kept: run the same"
+               " load again to finish it")
+INTERRUPTED_RO = ("întrerupt (Ctrl-C); loturile salvate înainte rămân: rulați din nou același"
+                  " import pentru a-l termina")
+
+
+def _by_ctrl_c(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Ctrl-C, or what a Ctrl-C led to: cut mid-statement,
+    the transaction's rollback fails on the busy connection and that error
+    replaces the interruption (which stays in its context)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__context__
+    return False
+
+
 def _safe_error(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None)
     diag = getattr(orig, "diag", None)
@@ -253,12 +272,16 @@ class Loader:
         *,
         error_row: int | None = None,
         error_ro: str | None = None,
+        conn: Connection | None = None,
     ) -> None:
         """Record the run's end; a failure's first row and Romanian text go in
-        their own columns for the Feeds page (migration 0032)."""
+        their own columns for the Feeds page (migration 0032).  ``conn``:
+        another connection than the load's (one a Ctrl-C cut mid-statement
+        cannot send another)."""
         if self.dry_run:
             return  # a dry run records nothing
-        self.conn.execute(
+        conn = conn or self.conn
+        conn.execute(
             sa.text(
                 "UPDATE feed_runs SET status = :s, finished_at = now(), error = :e,"
                 " error_row = :row, error_ro = :ro"
@@ -272,7 +295,7 @@ class Loader:
                 "ro": error_ro[:5000] if error_ro else None,
             },
         )
-        self.conn.commit()
+        conn.commit()
 
     # -- one batch ----------------------------------------------------------------
 
@@ -797,6 +820,9 @@ def load_source(
                                                   loader.prepare):
                         first_row = batch.first_row
                         _commit_batch(conn, loader, batch, result, work)
+                        # Committed: a stop from here on is the next batch's.
+                        first_row = batch.number(len(batch.rows) - 1) + 1 if batch.rows \
+                            else first_row
                         if out is not None:
                             for reject in loader.dry_rejects:
                                 out.write(*reject)
@@ -807,17 +833,33 @@ def load_source(
             except BaseException as exc:
                 # An error of the helper session names the batch it prepared.
                 first_row = getattr(exc, "etl_first_row", first_row)
-                error = _safe_error(exc)
+                interrupted = _by_ctrl_c(exc)
+                error = INTERRUPTED if interrupted else _safe_error(exc)
+                ending = {
+                    "error_row": first_row,
+                    "error_ro": INTERRUPTED_RO if interrupted
+                    else exc.ro if isinstance(exc, SesizariError) else None,
+                }
                 try:
                     conn.rollback()
-                    loader.finish_run(
-                        "failed",
-                        error,
-                        error_row=first_row,
-                        error_ro=exc.ro if isinstance(exc, SesizariError) else None,
-                    )
-                except Exception:  # the original error matters more: raised below
-                    pass
+                    loader.finish_run("aborted" if interrupted else "failed", error, **ending)
+                except Exception:
+                    # A statement cut short (Ctrl-C) leaves the connection unable
+                    # to send another: drop it (its lock and open batch go with
+                    # it) and record the end on a new one.
+                    try:
+                        conn.invalidate()
+                        with engine.connect() as fresh:
+                            loader.finish_run("aborted" if interrupted else "failed", error,
+                                              conn=fresh, **ending)
+                    except Exception:  # the original error matters more: raised below
+                        pass
+                if interrupted:
+                    stop = KeyboardInterrupt()
+                    if not dry_run:
+                        # For the command line to say what is kept (bulk: nothing).
+                        stop.etl_rows_kept = 0 if bulk else result.read  # type: ignore[attr-defined]
+                    raise stop from None
                 if out is not None:
                     out.abort()
                 if isinstance(exc, sa.exc.DBAPIError) and dry_run:

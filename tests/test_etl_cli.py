@@ -317,3 +317,41 @@ def test_a_column_a_gis_file_lacks_is_named_on_the_summary(engine, city, tmp_pat
     assert ("Warning: the file has no column(s) ['address', 'closed_at', 'description',"
             " 'status', 'updated_at'] that the mapping reads, so they are empty on every row"
             " (its columns: ['id', 'created_at', 'category', 'Data_inch'])") in out.stderr
+
+
+def test_ctrl_c_says_what_is_kept_and_records_where_the_load_stopped(engine, city, tmp_path):
+    """SIGINT ended the load with nothing on the terminal, and the run read
+    "failed: batch from row 20001: KeyboardInterrupt" for a batch that had
+    been committed."""
+    n, batch = 30_000, 500
+    path = write_csv(tmp_path / "big.csv", [
+        row(id=f"C{k}", descriere=f"Sesizarea {k}", creat=f"2026-04-{k % 28 + 1:02d} 10:00")
+        for k in range(n)])
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(MAPPING_TOML, "utf-8")
+    proc = _run(["load", str(path), "--city", "testville", "--mapping", str(mapping),
+                 "--batch-size", str(batch)], engine, background=True)
+    deadline = time.monotonic() + 120
+    with engine.connect() as conn:
+        while time.monotonic() < deadline and proc.poll() is None:
+            done = conn.execute(
+                sa.text("SELECT COALESCE(max(rows_read), 0) FROM feed_runs")).scalar_one()
+            conn.commit()
+            if done >= 4 * batch:
+                break
+            time.sleep(0.02)
+    assert proc.poll() is None, f"the load ended before it could be stopped: {proc.stderr}"
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    with engine.connect() as conn:
+        count = conn.execute(sa.text("SELECT count(*) FROM incidents")).scalar_one()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert (f"Interrupted: the {count:,} rows of the batches committed before are kept. Run the"
+            " same command again to finish") in err
+    (run,) = list_runs(engine, "testville")
+    assert run["status"] == "aborted" and run["error"].startswith("interrupted (Ctrl-C)")
+    assert count % batch == 0 and run["error_row"] == count + 1
+    assert run["error_ro"].startswith("întrerupt (Ctrl-C)")
+    result = load_file(engine, path, "testville", load_mapping(mapping), batch_size=5000)
+    assert (result.read, result.inserted, result.unchanged) == (n, n - count, count)
