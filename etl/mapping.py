@@ -360,7 +360,7 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
 def _read(path: Path) -> Any:
     """The parsed file: YAML for .yaml/.yml, TOML otherwise."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Notepad's "UTF-8 with BOM" too
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError("mapping", f"cannot read {path} ({exc})") from None
     if path.suffix.lower() in (".yaml", ".yml"):

@@ -194,9 +194,13 @@ class CsvSource(Source):
             head = fh.read(SNIFF_BYTES)
         self.encoding = encoding or detect_encoding(head)
         try:
-            codecs.lookup(self.encoding)
+            codec = codecs.lookup(self.encoding)
         except LookupError:
             raise ValidationError("encoding", f"unknown encoding {self.encoding!r}") from None
+        if codec.name == "utf-8" and head.startswith(codecs.BOM_UTF8):
+            # --encoding utf-8 for a file Excel saved "UTF-8 with BOM": the
+            # mark is not part of the first column's name.
+            self.encoding = "utf-8-sig"
         text = head.decode(self.encoding, errors="ignore")
         if self.encoding == "utf-8-sig":
             text = text.lstrip("\ufeff")

@@ -65,7 +65,7 @@ class RejectsFile:
 
     def _open(self) -> None:
         try:
-            self._fh = self.tmp.open("w", encoding="utf-8", newline="")
+            self._fh = self.tmp.open("w", encoding="utf-8-sig", newline="")
         except OSError as exc:
             raise self._error(exc) from None
         self._writer = csv.writer(self._fh, lineterminator="\r\n")

@@ -90,7 +90,7 @@ def test_load_and_runs_from_the_command_line(engine, city, tmp_path):
     assert "Bucegi" not in out.stdout + out.stderr  # no row content in the output
     # The rejects, by default in the working directory: row, reason, message.
     assert "rejects-testville-run1.csv" in out.stdout
-    written = (tmp_path / "rejects-testville-run1.csv").read_text("utf-8")
+    written = (tmp_path / "rejects-testville-run1.csv").read_text("utf-8-sig")
     assert written.splitlines() == [
         "source_row,reason,message",
         "2,missing_coordinates,no coordinates ('lon'/'lat' empty)",
@@ -103,13 +103,13 @@ def test_load_and_runs_from_the_command_line(engine, city, tmp_path):
                engine)
     assert out.returncode == 0, out.stderr
     assert "1 missing_coordinates" in out.stdout and "│ 2 " in out.stdout
-    assert (tmp_path / "r.csv").read_text("utf-8") == written
+    assert (tmp_path / "r.csv").read_text("utf-8-sig") == written
     # In Romanian, on request: the list and the file.
     out = _run(["rejects", "1", "--city", "testville", "--lang", "ro",
                 "--csv", str(tmp_path / "ro.csv")], engine)
     assert out.returncode == 0, out.stderr
     assert "lipsesc coordonatele" in out.stdout
-    assert (tmp_path / "ro.csv").read_text("utf-8").splitlines()[1] == (
+    assert (tmp_path / "ro.csv").read_text("utf-8-sig").splitlines()[1] == (
         "2,missing_coordinates,lipsesc coordonatele ('lon'/'lat': gol)")
     out = _run(["rejects", "1", "--city", "testville", "--lang", "fr"], engine)
     assert out.returncode == 2 and "'fr' is not one of: en, ro" in out.stderr
@@ -118,7 +118,7 @@ def test_load_and_runs_from_the_command_line(engine, city, tmp_path):
                 "--dry-run", "--lang", "ro", "--rejects-csv", str(tmp_path / "dry.csv")],
                engine)
     assert out.returncode == 0, out.stderr
-    assert (tmp_path / "dry.csv").read_text("utf-8").splitlines()[1] == (
+    assert (tmp_path / "dry.csv").read_text("utf-8-sig").splitlines()[1] == (
         "2,missing_coordinates,lipsesc coordonatele ('lon'/'lat': gol)")
     out = _run(["load", str(path), "--city", "nowhere", "--mapping", str(mapping)], engine)
     assert out.returncode == 1 and "No city 'nowhere'" in out.stderr

@@ -55,8 +55,8 @@ def test_a_dry_run_counts_what_the_load_then_does_and_keeps_nothing(engine, city
     assert dry.run_id is None
     assert (dry.read, dry.inserted, dry.updated, dry.unchanged, dry.rejected) == (7, 1, 1, 1, 4)
     assert _state(engine) == before
-    assert out.read_text("utf-8").splitlines()[0] == "source_row,reason,message"
-    assert [line.split(",")[:2] for line in out.read_text("utf-8").splitlines()[1:]] == [
+    assert out.read_text("utf-8-sig").splitlines()[0] == "source_row,reason,message"
+    assert [line.split(",")[:2] for line in out.read_text("utf-8-sig").splitlines()[1:]] == [
         ["4", "missing_coordinates"], ["5", "bad_date"], ["6", "duplicate_external_id"],
         ["7", "unknown_category"]]
 
@@ -74,7 +74,7 @@ def test_a_dry_run_without_rejects_empties_its_file_and_refuses_bulk(engine, cit
     path = write_csv(tmp_path / "a.csv", [row(id="A1")])
     dry = load_file(engine, path, "testville", test_mapping(), dry_run=True, rejects_csv=out)
     assert (dry.inserted, dry.rejected) == (1, 0)
-    assert out.read_bytes() == b"source_row,reason,message\r\n"
+    assert out.read_bytes() == b"\xef\xbb\xbfsource_row,reason,message\r\n"
     assert list(tmp_path.glob(".*.part")) == []
     with pytest.raises(ValidationError, match="leave out --bulk"):
         load_file(engine, path, "testville", test_mapping(), dry_run=True, bulk=True)
@@ -91,7 +91,7 @@ def test_dry_run_from_the_command_line(engine, city, tmp_path):
     assert ("dry run, nothing kept: read 2 = would insert 1 + update 0 + leave unchanged 0"
             " + reject 1") in out.stdout
     assert "rejects-testville-dry-run.csv" in out.stdout
-    assert (tmp_path / "rejects-testville-dry-run.csv").read_text("utf-8").splitlines() == [
+    assert (tmp_path / "rejects-testville-dry-run.csv").read_text("utf-8-sig").splitlines() == [
         "source_row,reason,message",
         "2,missing_coordinates,no coordinates ('lon'/'lat' empty)",
     ]

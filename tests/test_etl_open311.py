@@ -289,7 +289,7 @@ def test_open311_from_the_command_line_since_a_local_date(engine, sf, server, da
     assert out.returncode == 0, out.stderr
     assert "dry run, nothing kept: read 2 = would insert 2" in out.stdout
     assert list_runs(engine, "sf") == [] and incidents(engine, "open311") == []
-    assert (tmp_path / "rejects-sf-dry-run.csv").read_text("utf-8").splitlines() == [
+    assert (tmp_path / "rejects-sf-dry-run.csv").read_text("utf-8-sig").splitlines() == [
         "source_row,reason,message"]
     out = _run(["open311", base, "--city", "sf"], engine, cwd=tmp_path)
     assert out.returncode == 0, out.stderr

@@ -64,11 +64,13 @@ def test_each_bad_row_is_rejected_with_its_reason(engine, city, tmp_path, reason
     # ... and in the run's reject CSV, with its row number and reason.
     out = tmp_path / "rejects.csv"
     assert write_rejects_csv(engine, "testville", result.run_id, out) == 1
-    with out.open(encoding="utf-8", newline="") as fh:
+    # With a byte-order mark: Excel then reads the Romanian messages as UTF-8.
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfsource_row,")
+    with out.open(encoding="utf-8-sig", newline="") as fh:
         assert list(csv.reader(fh)) == [["source_row", "reason", "message"],
                                         ["2", reason, rej["message"]]]
     assert write_rejects_csv(engine, "testville", result.run_id, out, "ro") == 1
-    with out.open(encoding="utf-8", newline="") as fh:
+    with out.open(encoding="utf-8-sig", newline="") as fh:
         assert list(csv.reader(fh))[1] == ["2", reason, rej["message_ro"]]
 
 
@@ -83,7 +85,7 @@ def test_the_whole_corpus_in_one_file_counts_every_row_once(engine, city, tmp_pa
     assert result.read == result.inserted + result.updated + result.unchanged + result.rejected
     out = tmp_path / "rejects.csv"
     assert write_rejects_csv(engine, "testville", result.run_id, out) == len(CORPUS)
-    with out.open(encoding="utf-8", newline="") as fh:
+    with out.open(encoding="utf-8-sig", newline="") as fh:
         lines = list(csv.DictReader(fh))
     # Every rejected row once, in the file's order (the rows after the good one).
     assert [int(r["source_row"]) for r in lines] == list(range(2, 2 + len(CORPUS)))
@@ -102,7 +104,7 @@ def test_a_reject_csv_that_cannot_be_written_says_so_and_leaves_no_file(
     # A file in the way of the final name is only replaced once the new one is complete.
     (tmp_path / "rejects.csv").write_text("old", "utf-8")
     write_rejects_csv(engine, "testville", result.run_id, tmp_path / "rejects.csv")
-    assert (tmp_path / "rejects.csv").read_text("utf-8").startswith("source_row,reason")
+    assert (tmp_path / "rejects.csv").read_text("utf-8-sig").startswith("source_row,reason")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "rejects.csv"]
 
 

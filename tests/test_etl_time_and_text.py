@@ -429,3 +429,21 @@ def test_a_date_read_with_a_pattern_is_the_date_the_source_wrote(engine, fmt, te
             {"s": text, "f": fmt},
         ).one()
     assert (ts, problem) == (expected, None if expected else "bad_date")
+
+
+def test_a_byte_order_mark_is_no_part_of_a_name(engine, city, tmp_path):
+    """Excel's and Notepad's "UTF-8 with BOM": the CSV loaded with an explicit
+    --encoding utf-8 named its first column '\\ufeffid' (so: "no column id"),
+    and a mapping saved so was "not valid TOML"."""
+    from etl.mapping import load_mapping
+
+    path = write_csv(tmp_path / "b.csv", [GOOD], encoding="utf-8-sig")
+    for encoding in ("utf-8", "UTF8"):
+        result = load_file(engine, path, "testville", test_mapping(), encoding=encoding)
+        assert (result.read, result.rejected) == (1, 0)
+    toml = tmp_path / "m.toml"
+    toml.write_text('source = "bom"\n[columns]\nexternal_id = "id"\ncreated = "creat"\n'
+                    '[time]\nformat = "YYYY-MM-DD HH24:MI"\n[category]\ncolumn = "tip"\n'
+                    '[category.map]\n"Groapă" = "pothole"\n[geometry]\nlon = "lon"\nlat = "lat"\n',
+                    "utf-8-sig")
+    assert load_mapping(toml).source == "bom"
