@@ -284,11 +284,16 @@ def windows(since: datetime | None, until: datetime,
     if days < 1:
         raise ValidationError("window_days", "must be at least 1")
     # A little overlap: requests of the last second are matched, not lost.
-    start = since - timedelta(seconds=1)
+    # In UTC: a local window over a clock change would be an hour longer than
+    # its days (90 days + 1 hour, past the spec's limit) or shorter.
+    # Each bound is then written in the start's own zone, as it was given.
+    zone = since.tzinfo
+    start = since.astimezone(UTC) - timedelta(seconds=1)
+    until = until.astimezone(UTC)
     out: list[tuple[datetime, datetime] | None] = []
     while True:
         end = min(start + timedelta(days=days), until)
-        out.append((start, end))
+        out.append((start.astimezone(zone), end.astimezone(zone)))
         if end >= until:
             return out
         start = end
@@ -337,8 +342,10 @@ def fetch(
                 break
             in_window |= keys
             for row in rows:
-                key = row.get("service_request_id") or ""
-                if key and key in seen:
+                # A request without its id (rejected by the load) is known by
+                # all its values: one met again at a window's edge is one row.
+                key = row.get("service_request_id") or repr(sorted(row.items()))
+                if key in seen:
                     continue
                 seen.add(key)
                 yield row

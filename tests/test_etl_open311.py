@@ -442,3 +442,44 @@ def test_text_postgresql_cannot_hold_costs_one_character_not_the_run(engine, sf)
     assert (result.inserted, result.rejected) == (2, 0)
     got = {i["external_id"]: i["description"] for i in incidents(engine, "open311")}
     assert got["N1"].endswith("Groapă mare \ufffd aici")
+
+
+def test_windows_over_a_clock_change_last_their_days_exactly():
+    """Added in local wall time, the window over the October change was 90
+    days and an hour, past the spec's limit for a server that holds to it."""
+    from itertools import pairwise
+    from zoneinfo import ZoneInfo
+
+    from etl.open311 import windows
+
+    zone = ZoneInfo("Europe/Bucharest")
+    got = windows(datetime(2025, 9, 1, tzinfo=zone), datetime(2026, 5, 1, tzinfo=UTC), 90)
+    spans = {(b.astimezone(UTC) - a.astimezone(UTC)) for a, b in got[:-1]}
+    assert spans == {timedelta(days=90)}
+    assert got[0][0].isoformat() == "2025-08-31T23:59:59+03:00"  # written in the start's zone
+    assert got[1][0].utcoffset() == timedelta(hours=2)  # past the October change
+    assert all(a[1] == b[0] for a, b in pairwise(got))
+
+
+class _NoIds(QuietHandler):
+    """Every window answers the same request without its id (a server that
+    ignores the dates, or a request on the windows' shared edge)."""
+
+    def do_GET(self) -> None:
+        if self.path.partition("?")[0].endswith("/services.json"):
+            body = b'[{"service_code": "other", "service_name": "Other"}]'
+        elif "page=1" in self.path:
+            body = (b'[{"service_request_id": null, "status": "open", "service_code": "other",'
+                    b' "requested_datetime": "2026-01-04T10:15:00Z", "lat": 37.76,'
+                    b' "long": -122.45}]')
+        else:
+            body = b"[]"
+        self.answer(200, "application/json", body)
+
+
+def test_a_request_without_its_id_met_in_every_window_is_one_reject(engine, sf):
+    with http_server(_NoIds) as base:
+        source = open311_source(f"{base}/v2", fmt="json",
+                                since=datetime(2025, 1, 1, tzinfo=UTC), window_days=30)
+        result = load_source(engine, source, base, "sf", load_mapping("open311"))
+    assert (result.read, result.reasons) == (1, {"missing_external_id": 1})
