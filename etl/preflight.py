@@ -41,6 +41,13 @@ def check_columns(source: Source, mapping: Mapping, name: str) -> list[str]:
         where = name
         if len(source.layers) > 1:
             where = f"{name} (sheet or layer {source.layer!r} of {list(source.layers)})"
+        if not source.columns:
+            raise ValidationError(
+                "mapping",
+                f"{where} has no columns at all (no properties): a GIS file needs features"
+                " whose properties hold the mapping's columns, as in a GeoJSON"
+                " FeatureCollection, not a bare geometry",
+            )
         raise ValidationError(
             "mapping",
             f"{where} has no column(s) {missing}; its header is {shown_header(source.columns)}."

@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -291,20 +292,22 @@ class OgrSource(Source):
 
         self.path = path
         self.encoding = encoding
+        #: What GDAL opens: the file, or the folder inside a .zip that holds it.
+        self.gdal_path: str | Path = _inside_zip(path) if path.suffix.lower() == ".zip" else path
         try:
-            self.layers = tuple(str(name) for name, _ in pyogrio.list_layers(path))
+            self.layers = tuple(str(name) for name, _ in pyogrio.list_layers(self.gdal_path))
             if layer is not None and layer not in self.layers:
                 raise ValidationError(
                     "layer", f"{path.name} has no layer or sheet {layer!r}; it has"
                     f" {list(self.layers)}"
                 )
             self.layer = layer if layer is not None else (self.layers[0] if self.layers else None)
-            info = pyogrio.read_info(path, layer=self.layer, encoding=encoding)
+            info = pyogrio.read_info(self.gdal_path, layer=self.layer, encoding=encoding)
         except ValidationError:
             raise
         except Exception as exc:  # GDAL raises several types for unreadable files
             raise ValidationError(
-                "file", f"cannot read {path.name} as a GIS file ({exc})"
+                "file", f"cannot read {path.name} as a GIS file: {_not_gis(path, exc)}"
             ) from None
         self.columns = [str(c) for c in info["fields"]]
         self.typed_dates = frozenset(
@@ -330,7 +333,7 @@ class OgrSource(Source):
 
         n = 0
         with open_arrow(
-            self.path,
+            self.gdal_path,
             layer=self.layer,
             batch_size=batch_size,
             use_pyarrow=True,
@@ -351,6 +354,53 @@ class OgrSource(Source):
                     n + count,
                 )
                 n += count
+
+
+#: The files GDAL reads that a .zip may hold (a Shapefile's .shp names its layer).
+_GIS_MEMBERS = (".shp", ".gpkg", ".geojson", ".json", ".fgb", ".gml", ".kml")
+
+
+def _inside_zip(path: Path) -> str | Path:
+    """The .zip itself when its GIS files are at its top, else GDAL's path to
+    the one folder that holds them: "zip the folder" is what people do, and
+    GDAL looks only at the top of an archive."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist() if n.lower().endswith(_GIS_MEMBERS)
+                     and not n.startswith("__MACOSX/")]
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ValidationError("file", f"{path.name} is not a readable .zip ({exc})") from None
+    folders = sorted({n.rpartition("/")[0] for n in names})
+    if not names:
+        raise ValidationError(
+            "file", f"{path.name} holds no GIS file ({', '.join(_GIS_MEMBERS)}): zip the"
+            " Shapefile's files (.shp, .shx, .dbf, .prj) or give the file itself",
+        )
+    if folders == [""]:
+        return path
+    if len(folders) > 1:
+        raise ValidationError(
+            "file", f"{path.name} holds GIS files in several folders ({folders}): unzip it"
+            " and give the one to load",
+        )
+    return f"/vsizip/{path.resolve()}/{folders[0]}"
+
+
+def _not_gis(path: Path, exc: Exception) -> str:
+    """Why GDAL could not read ``path``, in words for the common mistakes
+    (a JSON list or a web page saved as .geojson), else GDAL's own, cut."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        head = b""
+    if head[:1] == b"[":
+        return ("it holds a JSON list; GeoJSON is an object, {\"type\": \"FeatureCollection\","
+                " \"features\": [...]}")
+    if re.match(rb"(?i)<(!doctype\s+html|html|head|body)", head):
+        return "it is a web page (HTML), not GeoJSON: download the data file itself"
+    said = str(exc).split("; It might help")[0]
+    return f"{said[:300]} (GeoJSON, GeoPackage, a Shapefile or a .zip of one)"
 
 
 def open_source(

@@ -632,3 +632,47 @@ def test_a_row_older_than_the_version_loaded_changes_nothing(engine, city, tmp_p
             "SELECT source_updated_at <= now() FROM incidents WHERE external_id = 'U5'"
         )).scalar_one()
     assert stored  # two hours ahead (clocks) is kept as the present, so later versions apply
+
+
+def test_gis_files_people_make_by_mistake_are_explained(engine, city, tmp_path):
+    """A folder zipped whole (GDAL looks only at the top of a .zip), a JSON list
+    or a web page saved as .geojson, a bare geometry: each said what GDAL
+    said ("not recognized as being in a supported file format ... 'CSV:path'")
+    or "its header is []"."""
+    import zipfile
+
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    folder = tmp_path / "sesizari"
+    folder.mkdir()
+    gpd.GeoDataFrame(
+        {"id": ["Z1"], "created_at": ["2026-05-04T10:15:00"], "category": ["pothole"]},
+        geometry=[Point(21.9, 45.69)], crs=4326,
+    ).to_file(folder / "s.shp")
+    zipped = tmp_path / "sesizari.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        for f in folder.iterdir():
+            zf.write(f, f"sesizari/{f.name}")
+    result = load_file(engine, zipped, "testville", load_mapping("geojson"))
+    assert (result.inserted, result.rejected) == (1, 0)
+
+    empty = tmp_path / "nothing.zip"
+    with zipfile.ZipFile(empty, "w") as zf:
+        zf.writestr("readme.txt", "x")
+    cases = {
+        empty: "nothing.zip holds no GIS file",
+        tmp_path / "list.geojson": "it holds a JSON list; GeoJSON is an object",
+        tmp_path / "page.geojson": "it is a web page (HTML), not GeoJSON",
+        tmp_path / "bare.geojson": "has no columns at all (no properties)",
+    }
+    (tmp_path / "list.geojson").write_text(json.dumps([{"id": 1}]), "utf-8")
+    (tmp_path / "page.geojson").write_text("<!DOCTYPE html><html><body>Login</body></html>",
+                                           "utf-8")
+    (tmp_path / "bare.geojson").write_text(
+        json.dumps({"type": "Point", "coordinates": [21.9, 45.69]}), "utf-8")
+    for path, said in cases.items():
+        with pytest.raises(ValidationError) as refused:
+            load_file(engine, path, "testville", load_mapping("geojson"))
+        assert said in str(refused.value), str(refused.value)
+        assert "CSV:path" not in str(refused.value)
