@@ -12,6 +12,8 @@ administrator.
 
 from __future__ import annotations
 
+import difflib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,19 +59,66 @@ def read_areas(path: Path, field: str) -> gpd.GeoDataFrame:
     return frame
 
 
+#: The most names a refusal lists (a national file has thousands).
+_SHOWN = 12
+
+
+def _folded(name: object) -> str:
+    """A place name as matched: diacritics, case and spaces aside.  Most files
+    still write Romanian letters with a cedilla (ş), people type them with a
+    comma below (ș) or without (s): "Sebeş", "Sebeș" and "sebes" are one town."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", str(name))
+                   if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+def _other_key(areas: gpd.GeoDataFrame, field: str) -> str | None:
+    """A field other than ``field`` whose values tell every area apart (a
+    national code), for the areas that share a name."""
+    for column in areas.columns:
+        if column not in (field, "geometry") and areas[column].is_unique \
+                and areas[column].notna().all():
+            return str(column)
+    return None
+
+
 def pick_boundary(areas: gpd.GeoDataFrame, field: str, name: str | None) -> BaseGeometry:
-    """The one feature named ``name`` (or the file's only feature)."""
+    """The one feature named ``name`` (or the file's only feature), matched as
+    :func:`_folded`, or by a code that tells every area apart (``natcode``)."""
     if name is None:
         if len(areas) != 1:
-            names = ", ".join(sorted(str(v) for v in areas[field]))
-            raise ValidationError("feature", f"{len(areas)} areas in the file; pick one: {names}")
+            names = sorted(str(v) for v in areas[field])
+            shown = ", ".join(names[:_SHOWN]) + (" ..." if len(names) > _SHOWN else "")
+            raise ValidationError(
+                "feature", f"{len(areas)} areas in the file; pick one with --feature NAME"
+                f" ({shown})")
         return areas.geometry.iloc[0]
-    chosen = areas[areas[field].astype(str) == name]
-    if len(chosen) != 1:
-        names = ", ".join(sorted(str(v) for v in areas[field]))
-        found = "no area" if chosen.empty else f"{len(chosen)} areas"
-        raise ValidationError("feature", f"{found} named {name!r}; the file's: {names}")
-    return chosen.geometry.iloc[0]
+    folded = areas[field].map(_folded)
+    chosen = areas[folded == _folded(name)]
+    key = _other_key(areas, field)
+    if chosen.empty and key is not None:
+        # An area's code (a national file's natcode), for a name several share.
+        chosen = areas[areas[key].astype(str) == name.strip()]
+    if len(chosen) == 1:
+        return chosen.geometry.iloc[0]
+    if chosen.empty:
+        near = difflib.get_close_matches(_folded(name), list(folded.unique()), n=_SHOWN)
+        by_fold = dict(zip(folded, areas[field].astype(str), strict=False))
+        hint = (f"; the nearest: {', '.join(by_fold[n] for n in near)}" if near
+                else f"; the file names its {len(areas)} areas in the field {field!r}"
+                     " (--name-field chooses another)")
+        raise ValidationError("feature", f"no area named {name!r}{hint}")
+    if key is None:
+        raise ValidationError("feature", f"{len(chosen)} areas named {name!r}; the file cannot"
+                              " tell them apart")
+    extra = [c for c in ("county", "judet", "countyMn") if c in areas.columns][:1]
+    listed = "; ".join(
+        f"{row[key]}" + (f" ({row[extra[0]]})" if extra else "")
+        for _, row in chosen.iterrows()
+    )
+    raise ValidationError(
+        "feature", f"{len(chosen)} areas named {name!r}: give its {key!r} instead,"
+        f" --feature VALUE ({listed})")
 
 
 def create_city(

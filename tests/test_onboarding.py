@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from sesizari import db
 from sesizari.cli import app
 from sesizari.demo.reference import CATEGORIES, DEPARTMENTS
-from tests.conftest import REPO
+from sesizari.errors import ValidationError
+from tests.conftest import REPO, SHARED
 
 BOUNDARIES = REPO / "data" / "cities" / "lugoj_alba_iulia.geojson"
 
@@ -88,7 +89,8 @@ def test_a_city_from_the_real_boundary_file_with_its_catalogue(cli, engine, tmp_
 
 def test_bad_input_is_named_and_leaves_nothing_behind(cli, engine, tmp_path: Path):
     two = _create(cli)  # the file holds two cities
-    assert two.exit_code == 1 and "2 areas in the file; pick one: Alba Iulia, Lugoj" in two.output
+    assert two.exit_code == 1 and (
+        "2 areas in the file; pick one with --feature NAME (Alba Iulia, Lugoj)" in two.output)
     none = _create(cli, "--feature", "Timișoara")
     assert none.exit_code == 1 and "no area named 'Timișoara'" in none.output
     field = _create(cli, "--feature", "Lugoj", "--name-field", "nume")
@@ -180,3 +182,31 @@ def test_create_admin_makes_an_administrator_who_can_sign_in(cli, engine, city):
     with engine.connect() as conn:
         user = auth.authenticate(conn, "testville", "admin", "parola-lunga-2")
     assert user is not None and user.role.value == "admin"
+
+UAT = SHARED / "data" / "romania-uat" / "romania_uat_simplified.geojson"
+
+
+@pytest.mark.skipif(not UAT.exists(), reason="shared national boundaries not present")
+def test_the_boundary_is_found_by_name_as_people_type_it_or_by_its_code():
+    """The national file (3,186 areas): a refusal listed every name (35 KB);
+    "Sebeş" (cedilla, as most files write it) did not match "Sebeș"; five
+    towns called Traian could not be told apart."""
+    from sesizari import onboarding
+
+    areas = onboarding.read_areas(UAT, "name")
+    sebes = onboarding.pick_boundary(areas, "name", "Sebeș")
+    for typed in ("Sebeş", "sebes", " SEBEȘ "):
+        assert onboarding.pick_boundary(areas, "name", typed).equals(sebes)
+    with pytest.raises(ValidationError) as refused:
+        onboarding.pick_boundary(areas, "name", "Devaa")
+    said = str(refused.value)
+    assert said.startswith("feature: no area named 'Devaa'; the nearest: Deva,") and len(said) < 300
+    with pytest.raises(ValidationError) as refused:
+        onboarding.pick_boundary(areas, "name", "Traian")
+    said = str(refused.value)
+    assert "5 areas named 'Traian': give its 'natcode' instead, --feature VALUE" in said
+    assert "(Teleorman)" in said
+    code = said.split("(")[1].split(" ")[0]
+    assert onboarding.pick_boundary(areas, "name", code).area > 0
+    with pytest.raises(ValidationError, match=r"3186 areas in the file; pick one .*\.\.\.\)$"):
+        onboarding.pick_boundary(areas, "name", None)
