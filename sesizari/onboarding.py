@@ -53,6 +53,7 @@ def read_areas(path: Path, field: str) -> gpd.GeoDataFrame:
         raise ValidationError("file", f"{path} holds no features")
     if frame.crs is not None and frame.crs.to_epsg() != 4326:
         frame = frame.to_crs(4326)
+    _check_lon_lat(path, frame)
     if field not in frame.columns:
         columns = ", ".join(c for c in frame.columns if c != "geometry")
         raise ValidationError("field", f"{path} has no field {field!r}; its fields: {columns}")
@@ -80,6 +81,38 @@ def _other_key(areas: gpd.GeoDataFrame, field: str) -> str | None:
                 and areas[column].notna().all():
             return str(column)
     return None
+
+
+#: Romania's extent, longitude/latitude, with a margin: the country the
+#: product serves, against which coordinates the wrong way round show.
+_ROMANIA = (20.0, 43.5, 30.0, 48.5)
+#: Stereo 70 (EPSG:3844) eastings and northings over Romania, in metres.
+_STEREO70 = (100_000, 200_000, 950_000, 800_000)
+
+
+def _within(bounds: tuple[float, ...], box: tuple[float, ...]) -> bool:
+    minx, miny, maxx, maxy = bounds
+    return box[0] <= minx <= maxx <= box[2] and box[1] <= miny <= maxy <= box[3]
+
+
+def _check_lon_lat(path: Path, frame: gpd.GeoDataFrame) -> None:
+    """Coordinates that cannot be longitude/latitude as read: Stereo 70 metres
+    in a file that names no CRS (a Shapefile without its .prj), or latitude
+    written first (a city drawn in the sea, or in Arabia)."""
+    minx, miny, maxx, maxy = frame.total_bounds
+    if frame.crs is None and _within((minx, miny, maxx, maxy), _STEREO70):
+        raise ValidationError(
+            "file", f"{path} names no CRS (a Shapefile without its .prj?) and its coordinates"
+            " are metres, Stereo 70 (EPSG:3844) by their size: put the .prj beside it, or"
+            " export the file in EPSG:4326",
+        )
+    if not _within((minx, miny, maxx, maxy), _ROMANIA) \
+            and _within((miny, minx, maxy, maxx), _ROMANIA):
+        raise ValidationError(
+            "file", f"{path} has its coordinates the wrong way round: read as longitude,"
+            " latitude they fall outside Romania, swapped they fall inside; export it with"
+            " longitude first (GeoJSON's order, EPSG:4326)",
+        )
 
 
 def pick_boundary(areas: gpd.GeoDataFrame, field: str, name: str | None) -> BaseGeometry:

@@ -210,3 +210,24 @@ def test_the_boundary_is_found_by_name_as_people_type_it_or_by_its_code():
     assert onboarding.pick_boundary(areas, "name", code).area > 0
     with pytest.raises(ValidationError, match=r"3186 areas in the file; pick one .*\.\.\.\)$"):
         onboarding.pick_boundary(areas, "name", None)
+
+
+def test_boundaries_the_wrong_way_round_or_without_their_crs_are_named(tmp_path):
+    """A boundary with latitude first became a city in Arabia; a Stereo 70
+    Shapefile without its .prj was "coordinates must be longitude/latitude"."""
+    from shapely.affinity import affine_transform
+
+    from sesizari import onboarding
+
+    lugoj = gpd.read_file(BOUNDARIES).query("name == 'Lugoj'")
+    swapped = lugoj.copy()
+    swapped["geometry"] = lugoj.geometry.map(lambda g: affine_transform(g, [0, 1, 1, 0, 0, 0]))
+    swapped.to_file(tmp_path / "swapped.geojson", driver="GeoJSON")
+    with pytest.raises(ValidationError, match="coordinates the wrong way round"):
+        onboarding.read_areas(tmp_path / "swapped.geojson", "name")
+    lugoj.to_crs(3844).to_file(tmp_path / "s70.shp")
+    assert onboarding.read_areas(tmp_path / "s70.shp", "name").total_bounds[0] > 21
+    (tmp_path / "s70.prj").unlink()
+    with pytest.raises(ValidationError, match=r"names no CRS \(a Shapefile without its \.prj\?\)"
+                                              r" and its coordinates are metres, Stereo 70"):
+        onboarding.read_areas(tmp_path / "s70.shp", "name")
