@@ -25,7 +25,9 @@ from sesizari.vocab import Role, ro_count
 SETTINGS: dict[str, tuple[type, int, int]] = {
     "resolution_photo_required": (bool, 0, 1),
     "work_anonymous": (bool, 0, 1),
-    "legal_reply_days": (int, 1, 90),
+    # OG 27/2002 gives 30 days (art. 8); a city may promise less, never more:
+    # the Accountability page's "within the legal term" reads this.
+    "legal_reply_days": (int, 1, 30),
     "verification_days": (int, 1, 90),
     "recurrence_days": (int, 1, 730),
     "recurrence_m": (int, 1, 1000),
