@@ -1034,6 +1034,12 @@ def test_admin_settings_change_deadlines_and_anonymous_handling(demo):
     for days in (31, 400):
         with pytest.raises(ValidationError, match="from 1 to 30"):
             admin.update_settings(demo, load_user(demo, "admin"), {"legal_reply_days": days})
+    # One stored before the bound narrowed is offered at the edge, not a broken page.
+    with demo.begin() as conn:
+        conn.execute(sa.text("UPDATE cities SET settings = settings"
+                             " || '{\"legal_reply_days\": 45}' WHERE slug = 'lugoj'"))
+    at = run_app("admin", user=load_user(demo, "admin"))
+    assert at.number_input(key="set_legal_reply_days").value == 30
     with pytest.raises(ValidationError, match="unknown"):
         admin.update_settings(demo, load_user(demo, "admin"), {"colour": "red"})
 

@@ -465,7 +465,9 @@ with tab_settings, st.form("settings"):
                     label,
                     min_value=low,
                     max_value=high,
-                    value=int(default),
+                    # Within the bounds: a value stored before they narrowed
+                    # (a legal term over the law's 30 days) is offered at the edge.
+                    value=min(max(int(default), low), high),
                     step=1,
                     key=f"set_{key}",
                 )
