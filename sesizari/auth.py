@@ -42,12 +42,55 @@ class StaffUser:
         return self.role in (Role.MANAGER, Role.ADMIN, Role.DISPATCHER)
 
 
+#: Words that make a password guessed first, alone or with digits after them.
+_COMMON = frozenset({
+    "password", "parola", "passw0rd", "qwerty", "qwertyuiop", "azerty", "admin",
+    "administrator", "administrare", "letmein", "welcome", "iloveyou", "primaria",
+    "primarie", "sesizare", "sesizari", "romania", "bucuresti", "lugoj", "albaiulia",
+    "changeme", "secret", "parolamea", "abc",
+})
+#: Runs of keys and letters that make no password however long: any piece of
+#: them (forwards or backwards) is refused.
+_RUNS = ("01234567890", "abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "asdfghjkl", "zxcvbnm",
+         "qwertzuiop", "yxcvbnm")
+
+
+def weak_password(password: str) -> str | None:
+    """Why ``password`` would be guessed in a few tries (None when it would
+    not): too short, few different characters, one piece repeated, a run of
+    keys, or a common word with digits."""
+    if len(password) < MIN_PASSWORD:
+        return "short"
+    low = password.casefold()
+    if len(set(low)) < 5:
+        return "few"
+    if any(len(low) % n == 0 and low == low[:n] * (len(low) // n)
+           for n in range(1, len(low) // 2 + 1)):
+        return "repeated"
+    bare = "".join(c for c in low if c.isalnum())
+    if any(bare in run or bare in run[::-1] for run in _RUNS):
+        return "run"
+    if bare.rstrip("0123456789") in _COMMON or bare.lstrip("0123456789") in _COMMON:
+        return "common"
+    return None
+
+
 def hash_password(password: str) -> str:
-    if len(password or "") < MIN_PASSWORD:
+    why = weak_password(password or "")
+    if why == "short":
         raise ValidationError(
             "password",
             f"use at least {MIN_PASSWORD} characters",
             ro=f"folosiți cel puțin {ro_count(MIN_PASSWORD, 'caractere')}",
+        )
+    if why is not None:
+        raise ValidationError(
+            "password",
+            "too easy to guess (a common word, a run of keys, one piece repeated or few"
+            " different characters): use a few unrelated words, e.g. 'lampa-verde-rau-42'",
+            ro="prea ușor de ghicit (un cuvânt obișnuit, un șir de taste, o bucată repetată"
+            " sau prea puține caractere diferite): folosiți câteva cuvinte fără legătură,"
+            " de exemplu „lampa-verde-rau-42”",
         )
     return _hasher.hash(password)
 

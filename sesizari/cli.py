@@ -302,7 +302,9 @@ def create_admin(
     username: str = typer.Option("admin", help="Login name of the new administrator."),
     full_name: str = typer.Option("Administrator", help="Name shown in the history."),
     password: str = typer.Option(
-        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters."
+        ..., prompt=True, hide_input=True, confirmation_prompt=True,
+        help="At least 10 characters, and not easy to guess (no common word, run of keys or"
+        " repeated piece).",
     ),
 ) -> None:
     """Create the first administrator of a city, or give an existing user back

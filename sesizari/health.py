@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sesizari import db, erasure_log
 from sesizari.backup import NIGHTLY_HOURS, backup_age_hours, backups
 from sesizari.mailer import mail_settings_missing
-from sesizari.settings import Settings, load_settings
+from sesizari.settings import SETTINGS_DOC, Settings, load_settings
 
 #: A message waiting longer than this says the sender (`notify send`) is not running.
 OUTBOX_LATE = timedelta(minutes=30)
@@ -85,6 +85,16 @@ def _backups(settings: Settings, now: datetime) -> Finding:
         return Finding("warn", "backups", f"the newest, {found[-1].name}, is {hours:.0f} hours"
                        " old: is the nightly `backup create` running?")
     return Finding("ok", "backups", f"the newest, {found[-1].name}, is {hours:.0f} hours old")
+
+
+def _secret(settings: Settings) -> Finding:
+    """The salt of the client hashes (rate limits, sign-in failures): left at
+    its published default, anyone can recompute which address made a report."""
+    if settings.secret == SETTINGS_DOC["SESIZARI_SECRET"][0]:
+        return Finding("warn", "secret", "SESIZARI_SECRET is the published default: set a"
+                       " random value in .env (`python -c 'import secrets;"
+                       " print(secrets.token_hex(32))'`)")
+    return Finding("ok", "secret", "SESIZARI_SECRET is set")
 
 
 def _database(settings: Settings) -> tuple[Finding, str | None]:
@@ -185,7 +195,7 @@ def check(settings: Settings | None = None, now: datetime | None = None) -> list
     """Look at everything; the database's findings stop at the first that fails."""
     settings = settings or load_settings()
     now = now or datetime.now(UTC)
-    found = [*_folders(settings), _backups(settings, now)]
+    found = [*_folders(settings), _backups(settings, now), _secret(settings)]
     database, url = _database(settings)
     found.append(database)
     if url is not None:

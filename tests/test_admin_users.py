@@ -332,3 +332,18 @@ def test_a_form_that_made_something_starts_blank_and_keeps_no_password(demo):
     assert at.success[0].value == "Salvat.", at.error
     assert at.text_input(key="eu_password_ana.pop").value == ""
     assert _sign_in(demo, "ana.pop", "alta-parola-lunga-43") is not None
+
+
+@pytest.mark.parametrize("weak", ["1234567890", "aaaaaaaaaa", "weak2weak2", "Parola2026!",
+                                  "0987654321", "qwertyuiop"])
+def test_a_password_guessed_in_a_few_tries_is_refused(demo, weak):
+    """Ten characters were the only rule: "1234567890" and "aaaaaaaaaa" made
+    administrators."""
+    from sesizari.errors import ValidationError
+
+    head = load_user(demo, "admin")
+    with pytest.raises(ValidationError, match="too easy to guess"):
+        admin.create_user(demo, head, username="ana.weak", full_name="Ana Pop",
+                          role="manager", department=None, password=weak)
+    assert admin.create_user(demo, head, username="ana.weak", full_name="Ana Pop",
+                             role="manager", department=None, password="lampa-verde-rau-42")

@@ -25,6 +25,7 @@ def installation(engine, city, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     """DATABASE_URL on a fresh database, a data folder of its own with last night's backup."""
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("SESIZARI_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("SESIZARI_SECRET", uuid.uuid4().hex)
     for name in ("SESIZARI_PHOTO_DIR", "SESIZARI_SMTP_HOST", "SESIZARI_MAIL_FROM"):
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "var" / "backups").mkdir(parents=True)
@@ -47,8 +48,8 @@ def _cli(*args: str):
 def test_a_healthy_installation_says_so(installation):
     said = _said()
     assert {level for level, _ in said.values()} == {"ok"}, said
-    assert set(said) == {"photos", "erasure journal", "backups", "database", "migrations",
-                         "e-mails"}  # fmt: skip
+    assert set(said) == {"photos", "erasure journal", "backups", "secret", "database",
+                         "migrations", "e-mails"}  # fmt: skip
     assert not (installation / "photos").exists()  # looked at, not made
     done = _cli()
     assert done.exit_code == 0 and "all applied" in done.output
@@ -101,10 +102,10 @@ def test_what_is_broken_fails(installation, monkeypatch, tmp_path: Path):
     done = _cli()
     assert done.exit_code == 1 and "fail  photos" in done.output
     # A server out of reach: said, not a traceback; nothing after it is looked at.
-    monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg://u:secret@127.0.0.1:{_free_port()}/x")
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg://u:pw-not-shown@127.0.0.1:{_free_port()}/x")
     said = _said()
     assert said["database"][0] == "fail" and "cannot connect (" in said["database"][1]
-    assert "check DATABASE_URL" in said["database"][1] and "secret" not in str(said)
+    assert "check DATABASE_URL" in said["database"][1] and "pw-not-shown" not in str(said)
     assert "migrations" not in said
     unreachable = _cli()
     assert unreachable.exit_code == 1 and "Traceback" not in unreachable.output
@@ -125,3 +126,11 @@ def test_a_database_behind_its_migrations_fails(pg_cluster, installation, monkey
         assert "e-mails" not in said
     finally:
         pg_cluster.psql(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def test_the_published_default_secret_is_a_warning(installation, monkeypatch):
+    """The salt of the client hashes left at "change-me": anyone can recompute
+    which address made a report."""
+    monkeypatch.delenv("SESIZARI_SECRET")
+    level, says = _said()["secret"]
+    assert level == "warn" and says.startswith("SESIZARI_SECRET is the published default")
