@@ -848,6 +848,9 @@ def run(cli: typer.Typer, prog_name: str) -> None:
         reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
         typer.secho(f"Error: {UNREACHABLE.format(reason=reason)}", fg="red", err=True)
         raise SystemExit(1) from None
+    except SesizariError as exc:  # one a command did not catch (the embedded cluster's)
+        typer.secho(f"Error: {exc}", fg="red", err=True)
+        raise SystemExit(1) from None
     except (sa.exc.ArgumentError, BadConnectionURI) as exc:
         typer.secho(f"Error: DATABASE_URL cannot be used ({exc}); write it as"
                     " postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME", fg="red", err=True)

@@ -182,10 +182,31 @@ class Cluster:
             return False
         return self._run("pg_ctl", "status", "-D", str(self.data), check=False).returncode == 0
 
+    def running_port(self) -> int | None:
+        """The port the running server took (line 4 of ``postmaster.pid``),
+        None when it does not run or the file cannot be read."""
+        try:
+            lines = (self.data / "postmaster.pid").read_text().splitlines()
+            return int(lines[3])
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def _same_port(self) -> None:
+        """A server started with another ``SESIZARI_PG_PORT`` listens on
+        another socket: every connection would fail with "no such file"."""
+        running = self.running_port()
+        if running is not None and running != self.port:
+            raise ClusterError(
+                f"the embedded cluster in {self.data} runs on port {running}, but"
+                f" SESIZARI_PG_PORT is {self.port}: set SESIZARI_PG_PORT={running} (or stop"
+                f" it with that port and start it again with {self.port})"
+            )
+
     def start(self) -> None:
         """Initialise if needed and start; harmless when already running."""
         self.init()
         if self.is_running():
+            self._same_port()
             return
         self._run("pg_ctl", "start", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60")
         self._wait_ready()
@@ -198,8 +219,12 @@ class Cluster:
     def status(self) -> str:
         if not self.initialised:
             return f"not initialised ({self.data})"
-        state = "running" if self.is_running() else "stopped"
-        return f"{state} ({self.data}, socket {self.socket_dir}, port {self.port})"
+        if not self.is_running():
+            return f"stopped ({self.data}, socket {self.socket_dir}, port {self.port})"
+        running = self.running_port() or self.port
+        other = (f"; SESIZARI_PG_PORT is {self.port}: set it to {running}"
+                 if running != self.port else "")
+        return f"running ({self.data}, socket {self.socket_dir}, port {running}{other})"
 
     def _wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout

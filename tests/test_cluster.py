@@ -82,3 +82,19 @@ def test_database_url_setting_bypasses_the_cluster(tmp_path):
 def test_embedded_default_lives_in_the_data_dir(tmp_path):
     settings = load_settings({"SESIZARI_DATA_DIR": str(tmp_path)})
     assert db.embedded_cluster(settings).root == tmp_path.resolve() / "pg"
+
+
+def test_a_cluster_running_on_another_port_is_named_with_the_setting_to_use(own_cluster):
+    """Started with one SESIZARI_PG_PORT and used with another: `db status`
+    said "running" on the wrong port and every command failed on a missing
+    socket file, with the server's log."""
+    own_cluster.start()
+    other = Cluster(root=own_cluster.root, port=own_cluster.port + 1, fast=True)
+    assert other.status().endswith(
+        f"port {own_cluster.port}; SESIZARI_PG_PORT is {own_cluster.port + 1}:"
+        f" set it to {own_cluster.port})")
+    with pytest.raises(ClusterError, match=(
+            f"runs on port {own_cluster.port}, but SESIZARI_PG_PORT is {own_cluster.port + 1}:"
+            f" set SESIZARI_PG_PORT={own_cluster.port}")):
+        other.start()
+    assert f"port {own_cluster.port})" in own_cluster.status()
