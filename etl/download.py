@@ -9,6 +9,7 @@ The body is copied in 1 MiB chunks, so memory stays flat whatever its size.
 
 from __future__ import annotations
 
+import base64
 import email.message
 import http.client
 import re
@@ -59,6 +60,25 @@ def display_name(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))[:500]
 
 
+def _request(url: str) -> urllib.request.Request:
+    """The request for ``url``; a user and password written in it
+    (``https://user:pw@host/...``, as many export links are) go as HTTP Basic
+    authentication, which urllib does not do by itself (it took them for
+    part of the host name: "Name or service not known")."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None:
+        return urllib.request.Request(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    bare = urllib.parse.urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
+    said = urllib.parse.unquote(parts.username) + ":" + urllib.parse.unquote(parts.password or "")
+    token = base64.b64encode(said.encode()).decode()
+    return urllib.request.Request(bare, headers={"Authorization": f"Basic {token}"})
+
+
 def _file_name(url: str, content_type: str, disposition: str | None) -> str:
     """A safe local name whose suffix tells the reader the format."""
     name = ""
@@ -98,7 +118,7 @@ def downloaded(url: str, on_progress: DownloadProgress | None = None) -> Iterato
     with tempfile.TemporaryDirectory(prefix="sesizari-etl-") as tmp:
         try:
             # Only http(s) reaches urlopen (checked above): no file:// or ftp://.
-            with urllib.request.urlopen(url, timeout=TIMEOUT) as resp:
+            with urllib.request.urlopen(_request(url), timeout=TIMEOUT) as resp:
                 content_type = resp.headers.get_content_type()
                 path = Path(tmp) / _file_name(
                     resp.url or url, content_type, resp.headers.get("Content-Disposition")

@@ -129,3 +129,25 @@ def test_a_web_page_instead_of_the_file_is_refused_with_advice(files, tmp_path):
     handler.files["/share/export.csv"] = (200, "text/html", csv_body, None)
     with downloaded(f"{base}/share/export.csv") as p:
         assert p.read_bytes() == csv_body
+
+
+def test_a_user_and_password_in_the_url_are_sent_as_basic_authentication(files, tmp_path):
+    """`https://user:pw@host/export.csv`, as export links are given: urllib took
+    the user and password for part of the host ("Name or service not known")."""
+    import base64
+
+    _base, handler = files
+    auth: list[str | None] = []
+
+    class Guarded(handler):  # type: ignore[misc, valid-type]
+        def do_GET(self) -> None:
+            auth.append(self.headers.get("Authorization"))
+            super().do_GET()
+
+    handler.files["/x.csv"] = (200, "text/csv", b"id\n1\n", None)
+    with http_server(Guarded) as guarded:
+        url = guarded.replace("http://", "http://ana%40primarie:p%3Ass@") + "/x.csv?t=1"
+        with downloaded(url) as path:
+            assert path.read_bytes() == b"id\n1\n"
+    assert auth == ["Basic " + base64.b64encode(b"ana@primarie:p:ss").decode()]
+    assert display_name(url) == f"{guarded}/x.csv"  # neither shown nor recorded
