@@ -552,6 +552,10 @@ class Loader:
             text = {lang: messages.message(reason, row, self.mapping, self.city, self.srid,
                                            detail, formats, lang)
                     for lang in messages.LANGUAGES}
+            ext = row.get(self.mapping.external_id)
+            if self.source.rows_by_id and ext:
+                text = {lang: f"{self.mapping.external_id} {ext[:100]!r}: {said}"
+                        for lang, said in text.items()}
             out.append((source_row, reason, text, row))
             result.reasons[reason] += 1
         if self.dry_run:

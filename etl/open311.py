@@ -363,6 +363,8 @@ class Open311Source(RowsSource):
     """A GeoReport v2 server's requests as a load source; ``services`` is its
     service list, ``format`` the one it answers in (json or xml)."""
 
+    rows_by_id = True
+
     def __init__(self, services: list[Service], fmt: str,
                  rows: Iterator[dict[str, str | None]]) -> None:
         super().__init__(FIELDS, rows)

@@ -99,6 +99,10 @@ class Source:
     #: spreadsheets; empty for CSV).
     layer: str | None = None
     layers: tuple[str, ...] = ()
+    #: The row number means nothing to whoever fixes the source (a feed's
+    #: position in what it answered): reject messages then start with the
+    #: row's id, by which the source finds it.
+    rows_by_id: bool = False
     #: Known to hold no rows at all (a GIS layer without features): then no
     #: column can be missing, and the load reads 0 rows instead of failing,
     #: as for a CSV with a header only.  A scheduled feed's quiet day is

@@ -483,3 +483,31 @@ def test_a_request_without_its_id_met_in_every_window_is_one_reject(engine, sf):
                                 since=datetime(2025, 1, 1, tzinfo=UTC), window_days=30)
         result = load_source(engine, source, base, "sf", load_mapping("open311"))
     assert (result.read, result.reasons) == (1, {"missing_external_id": 1})
+
+
+class _FarAway(QuietHandler):
+    """One request outside the city: its reject must name it by its id."""
+
+    def do_GET(self) -> None:
+        if self.path.partition("?")[0].endswith("/services.json"):
+            body = b'[{"service_code": "other", "service_name": "Other"}]'
+        elif "page=1" in self.path:
+            body = (b'[{"service_request_id": "638344", "status": "open", "service_code":'
+                    b' "other", "requested_datetime": "2026-01-04T10:15:00Z", "lat": 40.7,'
+                    b' "long": -74.0}]')
+        else:
+            body = b"[]"
+        self.answer(200, "application/json", body)
+
+
+def test_a_rejected_request_is_named_by_its_id(engine, sf):
+    """"row 3" is a position in what the server answered: the message starts
+    with the request's id, by which it is found on the server."""
+    from tests.etl_helpers import rejects
+
+    with http_server(_FarAway) as base:
+        result = load_source(engine, open311_source(f"{base}/v2", fmt="json"), base, "sf",
+                             load_mapping("open311"))
+    (rej,) = rejects(engine, result.run_id)
+    assert rej["message"].startswith("service_request_id '638344': the point is outside")
+    assert rej["message_ro"].startswith("service_request_id '638344': punctul este în afara")
