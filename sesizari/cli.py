@@ -228,6 +228,10 @@ def city_create(
     districts: Path = typer.Option(
         None, help="Optional districts (neighbourhoods) of the city, one polygon each."
     ),
+    clip_districts: bool = typer.Option(
+        False, "--clip-districts",
+        help="Cut districts drawn past the boundary to it (most of each must lie inside).",
+    ),
     timezone: str = typer.Option("Europe/Bucharest", help="The city's time zone."),
     catalogue: bool = typer.Option(
         True, help="Add the usual departments and categories (then edit them on the Admin page)."
@@ -253,6 +257,7 @@ def city_create(
                 districts=parts,
                 district_field=name_field,
                 catalogue=catalogue,
+                clip_districts=clip_districts,
             )
     except SesizariError as exc:
         _fail(exc)

@@ -166,11 +166,14 @@ def create_city(
     districts: gpd.GeoDataFrame | None = None,
     district_field: str = "name",
     catalogue: bool = True,
+    clip_districts: bool = False,
 ) -> NewCity:
     """The city, its districts and (``catalogue``) the usual departments and categories.
 
     Districts must lie within the boundary (a district file of another city
-    is the usual mistake); their names must be unique.
+    is the usual mistake); their names must be unique.  ``clip_districts``:
+    a district drawn past the boundary (files of other origins follow other
+    limits) is cut to it, unless most of it lies outside.
     """
     catalog.require_names(name_ro, name_en)
     taken = conn.execute(
@@ -199,8 +202,20 @@ def create_city(
         for name, geom in zip(names, districts.geometry, strict=True):
             if geom is None or geom.is_empty:
                 raise ValidationError("districts", f"{name!r} has no area in the file")
-            if not city_area.contains(geom):
-                raise ValidationError("districts", f"{name!r} lies outside the city's boundary")
+            if not (boundary if clip_districts else city_area).contains(geom):
+                inside = geom.intersection(boundary)
+                share = inside.area / geom.area if geom.area else 0.0
+                if not clip_districts or share < 0.5:
+                    hint = ("; most of it is outside: a districts file of another city?"
+                            if share < 0.5 else "; --clip-districts cuts each district to the"
+                            " boundary")
+                    raise ValidationError(
+                        "districts", f"{name!r} lies outside the city's boundary"
+                        f" ({1 - share:.0%} of its area){hint}")
+                # Only the areas of the cut (it may also leave lines along the edge).
+                geom = shapely.MultiPolygon([
+                    p for p in shapely.get_parts(shapely.get_parts(inside))
+                    if p.geom_type == "Polygon"])
             catalog.create_district(conn, city_id, name, geom)
             made += 1
     departments = categories = 0

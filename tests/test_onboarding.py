@@ -231,3 +231,27 @@ def test_boundaries_the_wrong_way_round_or_without_their_crs_are_named(tmp_path)
     with pytest.raises(ValidationError, match=r"names no CRS \(a Shapefile without its \.prj\?\)"
                                               r" and its coordinates are metres, Stereo 70"):
         onboarding.read_areas(tmp_path / "s70.shp", "name")
+
+
+TIMISOARA = SHARED / "data" / "districts" / "timisoara_neighborhoods.geojson"
+
+
+@pytest.mark.skipif(not (UAT.exists() and TIMISOARA.exists()),
+                    reason="shared boundaries and districts not present")
+def test_districts_drawn_past_the_boundary_are_cut_to_it_when_asked(cli, engine):
+    """Timișoara's neighbourhoods follow other limits than the national
+    boundary file: six stick out by up to a quarter of their area."""
+    args = ("city", "create", "--slug", "timisoara", "--name-ro", "Timișoara", "--name-en",
+            "Timisoara", "--prefix", "TM", "--boundary", UAT, "--feature", "timisoara",
+            "--districts", TIMISOARA, "--no-catalogue")
+    refused = cli(*args)
+    assert refused.exit_code == 1
+    assert "lies outside the city's boundary (" in refused.output
+    assert "--clip-districts cuts each district to the boundary" in refused.output
+    assert _rows(engine, "SELECT count(*) FROM cities")[0][0] == 0  # all or nothing
+    done = cli(*args, "--clip-districts")
+    assert done.exit_code == 0, done.output
+    assert "31 districts" in done.output
+    (outside,) = _rows(engine, "SELECT count(*) FROM districts d JOIN cities c USING (city_id)"
+                               " WHERE NOT ST_Covers(ST_Buffer(c.boundary, 1e-9), d.geom)")
+    assert outside == (0,)
