@@ -75,6 +75,8 @@ def _by_ctrl_c(exc: BaseException) -> bool:
 
 
 def _safe_error(exc: BaseException) -> str:
+    if isinstance(exc, SesizariError):
+        return str(exc)  # written for people already: no class name before it
     orig = getattr(exc, "orig", None)
     diag = getattr(orig, "diag", None)
     if diag is not None and diag.message_primary:
@@ -397,6 +399,16 @@ class Loader:
 
     # -- bulk mode ------------------------------------------------------------------
 
+    def refuse_bulk_if_loaded(self) -> None:
+        """A bulk load is only a source's first import into a city."""
+        if self.conn.execute(sa.text(sql.SOURCE_HAS_INCIDENTS), self.params).scalar_one():
+            raise ValidationError(
+                "bulk",
+                f"{self.city.slug} already has incidents from source {self.mapping.source!r};"
+                " bulk mode is only for the first import of a source into a city."
+                " Load without --bulk.",
+            )
+
     def bulk_prepare(self) -> list[tuple[str, str]]:
         """Set incidents and incident_events up for a bulk load (in the load's
         transaction) and return the statements that put them back, each
@@ -412,14 +424,8 @@ class Loader:
         batch (``BULK_ROLLUPS``).  Dropping an index takes the tables'
         ``ACCESS EXCLUSIVE`` lock, which the rest needs no more than.
         """
-        conn, p = self.conn, self.params
-        if conn.execute(sa.text(sql.SOURCE_HAS_INCIDENTS), p).scalar_one():
-            raise ValidationError(
-                "bulk",
-                f"{self.city.slug} already has incidents from source {self.mapping.source!r};"
-                " bulk mode is only for the first import of a source into a city."
-                " Load without --bulk.",
-            )
+        conn = self.conn
+        self.refuse_bulk_if_loaded()
         restore = []
         for name, drop_stmt, create_stmt in conn.execute(sa.text(sql.BULK_DEFERRABLE)).all():
             conn.execute(sa.text(drop_stmt))
@@ -796,6 +802,9 @@ def load_source(
                 loader.params["run"] = None
                 result = RunResult(None)
             else:
+                if bulk:  # refused before a run is recorded (checked again, locked, below)
+                    loader.refuse_bulk_if_loaded()
+                    conn.commit()
                 result = RunResult(loader.start_run())
             result.absent_columns, result.file_columns = absent, list(source.columns)
             loader.create_temp_tables()

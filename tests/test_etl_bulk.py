@@ -10,6 +10,7 @@ from sqlalchemy.pool import NullPool
 
 from etl import sql
 from etl.load import LoadError, load_file
+from etl.runs import list_runs
 from sesizari.errors import ValidationError
 from tests.etl_helpers import incidents, rejects, row, test_mapping, write_csv
 from tests.test_rollup import assert_rollup_exact
@@ -74,8 +75,10 @@ def test_bulk_load_gives_the_rows_of_a_normal_load(engine, city, tmp_path):
     assert _schema(engine) == before
     assert_rollup_exact(engine)
     # A second bulk load of the same source is refused; a normal one finds no change.
+    runs = len(list_runs(engine, "testville"))
     with pytest.raises(ValidationError, match="first import"):
         load_file(engine, path, "testville", test_mapping(source="bulk"), bulk=True)
+    assert len(list_runs(engine, "testville")) == runs  # refused, not a failed run
     again = load_file(engine, path, "testville", test_mapping(source="bulk"))
     assert (again.inserted, again.unchanged) == (0, 8)
 
