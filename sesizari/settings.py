@@ -7,6 +7,7 @@ they agree.  Secrets never appear in ``repr`` (see :func:`mask_url`).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -199,12 +200,22 @@ _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\
 
 def read_env_file(path: Path | None = None) -> dict[str, str]:
     """``KEY=VALUE`` lines as shells write them: comments and blank lines
-    skipped, an ``export`` prefix and quotes around the value taken off."""
+    skipped, an ``export`` prefix and quotes around the value taken off.
+    Read again only when the file changes (settings are read per request)."""
     path = path or ENV_FILE
     try:
-        text = path.read_text("utf-8-sig")
+        stat = path.stat()
     except FileNotFoundError:
         return {}
+    except OSError as exc:
+        raise SettingsError(f"cannot read {path} ({exc})") from None
+    return dict(_parse_env_file(path, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_env_file(path: Path, _mtime_ns: int, _size: int) -> tuple[tuple[str, str], ...]:
+    try:
+        text = path.read_text("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError(f"cannot read {path} ({exc})") from None
     found: dict[str, str] = {}
@@ -217,8 +228,10 @@ def read_env_file(path: Path | None = None) -> dict[str, str]:
         name, value = match.groups()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
+        else:  # as a shell reads it: " # ..." after an unquoted value is a comment
+            value = re.split(r"\s+#", value, maxsplit=1)[0]
         found[name] = value
-    return found
+    return tuple(found.items())
 
 
 def environment() -> dict[str, str]:

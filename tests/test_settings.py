@@ -40,7 +40,7 @@ def test_the_settings_file_is_read_under_the_environment(tmp_path, monkeypatch):
     env_file.write_text(
         "\ufeff# the city's settings\n\nSESIZARI_SMTP_HOST=mail.primarie.ro\n"
         "export SESIZARI_MAIL_FROM=\"Primaria <sesizari@primarie.ro>\"\n"
-        "SESIZARI_QUEUE_ROWS='200'\nSESIZARI_DATA_DIR=./date\n", "utf-8")
+        "SESIZARI_QUEUE_ROWS='200'\nSESIZARI_DATA_DIR=./date  # beside the code\n", "utf-8")
     monkeypatch.setattr(settings_module, "ENV_FILE", env_file)
     monkeypatch.delenv("SESIZARI_SMTP_HOST", raising=False)
     monkeypatch.delenv("SESIZARI_MAIL_FROM", raising=False)
