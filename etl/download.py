@@ -76,7 +76,32 @@ def _request(url: str) -> urllib.request.Request:
     bare = urllib.parse.urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
     said = urllib.parse.unquote(parts.username) + ":" + urllib.parse.unquote(parts.password or "")
     token = base64.b64encode(said.encode()).decode()
-    return urllib.request.Request(bare, headers={"Authorization": f"Basic {token}"})
+    request = urllib.request.Request(bare)
+    # Unredirected: urllib copies ordinary headers onto a redirect, whatever
+    # its host (a CDN, http:// after https://); _SameSiteAuth puts it back
+    # only for the same scheme and host.
+    request.add_unredirected_header("Authorization", f"Basic {token}")
+    return request
+
+
+def _site(url: str) -> tuple[str, str]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), (parts.netloc.rpartition("@")[2]).lower()
+
+
+class _SameSiteAuth(urllib.request.HTTPRedirectHandler):
+    """Follows redirects; the Basic authentication goes with one only to the
+    same scheme and host, never to another server or over plain http."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        auth = req.unredirected_hdrs.get("Authorization")
+        if new is not None and auth and _site(newurl) == _site(req.full_url):
+            new.add_unredirected_header("Authorization", auth)
+        return new
+
+
+_OPENER = urllib.request.build_opener(_SameSiteAuth)
 
 
 def _file_name(url: str, content_type: str, disposition: str | None) -> str:
@@ -118,7 +143,7 @@ def downloaded(url: str, on_progress: DownloadProgress | None = None) -> Iterato
     with tempfile.TemporaryDirectory(prefix="sesizari-etl-") as tmp:
         try:
             # Only http(s) reaches urlopen (checked above): no file:// or ftp://.
-            with urllib.request.urlopen(_request(url), timeout=TIMEOUT) as resp:
+            with _OPENER.open(_request(url), timeout=TIMEOUT) as resp:
                 content_type = resp.headers.get_content_type()
                 path = Path(tmp) / _file_name(
                     resp.url or url, content_type, resp.headers.get("Content-Disposition")

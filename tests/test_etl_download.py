@@ -131,23 +131,37 @@ def test_a_web_page_instead_of_the_file_is_refused_with_advice(files, tmp_path):
         assert p.read_bytes() == csv_body
 
 
-def test_a_user_and_password_in_the_url_are_sent_as_basic_authentication(files, tmp_path):
+def test_a_user_and_password_in_the_url_are_sent_as_basic_authentication(tmp_path):
     """`https://user:pw@host/export.csv`, as export links are given: urllib took
-    the user and password for part of the host ("Name or service not known")."""
+    the user and password for part of the host ("Name or service not known").
+    They go to that site only: a redirect to another host (a CDN) does not
+    carry them, one on the same site does."""
     import base64
 
-    _base, handler = files
-    auth: list[str | None] = []
+    from tests.etl_helpers import QuietHandler
 
-    class Guarded(handler):  # type: ignore[misc, valid-type]
+    seen: list[tuple[str, str | None]] = []
+    elsewhere: list[str] = []
+
+    class Site(QuietHandler):
         def do_GET(self) -> None:
-            auth.append(self.headers.get("Authorization"))
-            super().do_GET()
+            seen.append((self.path, self.headers.get("Authorization")))
+            if self.path.startswith("/moved"):
+                self.send_response(302)
+                self.send_header("Location", "/x.csv" if "here" in self.path else elsewhere[0])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.answer(200, "text/csv", b"id\n1\n")
 
-    handler.files["/x.csv"] = (200, "text/csv", b"id\n1\n", None)
-    with http_server(Guarded) as guarded:
-        url = guarded.replace("http://", "http://ana%40primarie:p%3Ass@") + "/x.csv?t=1"
-        with downloaded(url) as path:
-            assert path.read_bytes() == b"id\n1\n"
-    assert auth == ["Basic " + base64.b64encode(b"ana@primarie:p:ss").decode()]
-    assert display_name(url) == f"{guarded}/x.csv"  # neither shown nor recorded
+    with http_server(Site) as site, http_server(Site) as other:
+        # Another server (another port): what a CDN or a storage link is.
+        elsewhere.append(f"{other}/x.csv")
+        url = site.replace("http://", "http://ana%40primarie:p%3Ass@")
+        for path in ("/x.csv?t=1", "/moved-here", "/moved-away"):
+            with downloaded(url + path) as got:
+                assert got.read_bytes() == b"id\n1\n"
+    token = "Basic " + base64.b64encode(b"ana@primarie:p:ss").decode()
+    assert seen == [("/x.csv?t=1", token), ("/moved-here", token), ("/x.csv", token),
+                    ("/moved-away", token), ("/x.csv", None)]
+    assert display_name(url + "/x.csv") == f"{site}/x.csv"  # neither shown nor recorded
