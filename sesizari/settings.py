@@ -174,35 +174,40 @@ def _int(env: dict[str, str], name: str) -> int:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
 
 
-def _database_url(raw: str | None) -> str | None:
+def _database_url(raw: str | None, name: str) -> str | None:
     """A database URL for psycopg 3: ``postgres://`` and ``postgresql://``
     (as hosting services and libpq write them) name SQLAlchemy's psycopg 2
-    driver, which is not installed."""
+    driver, which is not installed.  A refusal shows the scheme alone: the
+    rest of the text may hold the password."""
     if raw is None:
         return None
-    for scheme in ("postgres://", "postgresql://"):
-        if raw.startswith(scheme):
-            return "postgresql+psycopg://" + raw[len(scheme):]
-    if not raw.startswith("postgresql+psycopg://"):
-        raise SettingsError(
-            f"the database URL must be a PostgreSQL one, postgresql+psycopg://USER:PASSWORD@"
-            f"HOST:5432/NAME; it starts {raw.split('://')[0][:30]!r}"
-        )
-    return raw
+    found = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", raw)
+    scheme = found.group(1).lower() if found else None
+    if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
+        return "postgresql+psycopg://" + raw[found.end():]  # type: ignore[union-attr]
+    shown = f"its scheme is {scheme!r}" if scheme else "it has no scheme (NAME://)"
+    raise SettingsError(
+        f"{name} must be a PostgreSQL URL, postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME;"
+        f" {shown}"
+    )
 
 
 #: The settings file beside the code (git-ignored; ``.env.example`` lists
 #: every variable): what it sets counts unless the environment sets it too,
 #: so a cron job or a service reads the same settings as a shell.
+#: ``SESIZARI_ENV_FILE`` names another (the test suite: one that does not
+#: exist, so that a checkout's own settings never reach the tests).
 ENV_FILE = REPO_ROOT / ".env"
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+#: A quoted value, and a comment after it.
+_QUOTED = re.compile(r"""^(["'])(.*)\1\s*(?:#.*)?$""")
 
 
 def read_env_file(path: Path | None = None) -> dict[str, str]:
     """``KEY=VALUE`` lines as shells write them: comments and blank lines
     skipped, an ``export`` prefix and quotes around the value taken off.
     Read again only when the file changes (settings are read per request)."""
-    path = path or ENV_FILE
+    path = path or Path(os.environ.get("SESIZARI_ENV_FILE") or ENV_FILE)
     try:
         stat = path.stat()
     except FileNotFoundError:
@@ -226,8 +231,9 @@ def _parse_env_file(path: Path, _mtime_ns: int, _size: int) -> tuple[tuple[str, 
         if match is None:
             raise SettingsError(f"{path}, line {n}: write it as NAME=value")
         name, value = match.groups()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
+        quoted = _QUOTED.match(value)
+        if quoted:
+            value = quoted.group(2)
         else:  # as a shell reads it: " # ..." after an unquoted value is a comment
             value = re.split(r"\s+#", value, maxsplit=1)[0]
         found[name] = value
@@ -263,7 +269,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             f"SESIZARI_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, got {security!r}"
         )
     return Settings(
-        database_url=_database_url(_get(env, "DATABASE_URL")),
+        database_url=_database_url(_get(env, "DATABASE_URL"), "DATABASE_URL"),
         data_dir=data_dir,
         photo_dir=_folder(photo_dir) if photo_dir else data_dir / "photos",
         pg_port=_int(env, "SESIZARI_PG_PORT"),
@@ -275,7 +281,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         api_rate_limit_per_hour=_int(env, "SESIZARI_API_RATE_LIMIT"),
         secret=_get(env, "SESIZARI_SECRET") or "change-me",
         tile_url=_get(env, "SESIZARI_TILE_URL") or "",
-        read_database_url=_database_url(_get(env, "SESIZARI_READ_DATABASE_URL")),
+        read_database_url=_database_url(_get(env, "SESIZARI_READ_DATABASE_URL"),
+                                        "SESIZARI_READ_DATABASE_URL"),
         staff_session_hours=_int(env, "SESIZARI_STAFF_SESSION_HOURS"),
         queue_rows=_int(env, "SESIZARI_QUEUE_ROWS"),
         public_url=(_get(env, "SESIZARI_PUBLIC_URL") or "").rstrip("/"),

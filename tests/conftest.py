@@ -28,6 +28,9 @@ from sesizari.cluster import Cluster
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+# A checkout's own settings file (.env: a real DATABASE_URL, a mail server)
+# never reaches the tests, nor the commands they start.
+os.environ["SESIZARI_ENV_FILE"] = str(REPO / "tests" / "no-such.env")
 ARTIFACTS = REPO / "test-artifacts"
 TEMPLATE = "sesizari_template"
 DEMO_TEMPLATE = "sesizari_demo"

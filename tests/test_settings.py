@@ -40,8 +40,9 @@ def test_the_settings_file_is_read_under_the_environment(tmp_path, monkeypatch):
     env_file.write_text(
         "\ufeff# the city's settings\n\nSESIZARI_SMTP_HOST=mail.primarie.ro\n"
         "export SESIZARI_MAIL_FROM=\"Primaria <sesizari@primarie.ro>\"\n"
-        "SESIZARI_QUEUE_ROWS='200'\nSESIZARI_DATA_DIR=./date  # beside the code\n", "utf-8")
-    monkeypatch.setattr(settings_module, "ENV_FILE", env_file)
+        "SESIZARI_QUEUE_ROWS='200'\nSESIZARI_DATA_DIR=./date  # beside the code\n"
+        "SESIZARI_SMTP_PASSWORD=\"p#w x\"  # the mail password\n", "utf-8")
+    monkeypatch.setenv("SESIZARI_ENV_FILE", str(env_file))
     monkeypatch.delenv("SESIZARI_SMTP_HOST", raising=False)
     monkeypatch.delenv("SESIZARI_MAIL_FROM", raising=False)
     monkeypatch.delenv("SESIZARI_DATA_DIR", raising=False)
@@ -50,6 +51,7 @@ def test_the_settings_file_is_read_under_the_environment(tmp_path, monkeypatch):
     assert got.smtp_host == "mail.primarie.ro"
     assert got.mail_from == "Primaria <sesizari@primarie.ro>"
     assert got.queue_rows == 300
+    assert got.smtp_password == "p#w x"
     # A relative folder is the repository's, wherever the command runs.
     monkeypatch.chdir(tmp_path)
     assert load_settings().data_dir == settings_module.REPO_ROOT / "date"

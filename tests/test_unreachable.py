@@ -46,13 +46,18 @@ def test_an_unreachable_database_is_one_line_with_what_to_do(nowhere, module, ar
 
 @pytest.mark.parametrize(("env", "said"), [
     ({"SESIZARI_PG_PORT": "abc"}, "Error: SESIZARI_PG_PORT must be an integer, got 'abc'"),
-    ({"DATABASE_URL": "mysql://u@h/x"}, "Error: the database URL must be a PostgreSQL one"),
-    ({"DATABASE_URL": "localhost:5432/x"}, "Error: the database URL must be a PostgreSQL one"),
+    ({"DATABASE_URL": "mysql://u:S3cretPass@h/x"},
+     "Error: DATABASE_URL must be a PostgreSQL URL, postgresql+psycopg://USER:PASSWORD@HOST"),
+    ({"DATABASE_URL": "host=db user=app password=S3cretPass"},
+     "Error: DATABASE_URL must be a PostgreSQL URL"),
+    ({"SESIZARI_READ_DATABASE_URL": "app:S3cretPass@db/x"},
+     "Error: SESIZARI_READ_DATABASE_URL must be a PostgreSQL URL"),
 ])
 def test_a_setting_that_cannot_be_used_is_named(env, said):
     out = _cli("sesizari", ["city", "list"], **env)
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert out.stderr.startswith(said) and "fix the setting (see .env.example)" in out.stderr
+    assert "S3cret" not in out.stderr  # the text around a scheme may hold the password
 
 
 def test_the_check_command_says_a_bad_url_instead_of_failing():
@@ -64,10 +69,11 @@ def test_the_check_command_says_a_bad_url_instead_of_failing():
 def test_libpq_style_urls_are_read_with_psycopg_3():
     """``postgres://`` (hosting services) and ``postgresql://`` (libpq) name
     SQLAlchemy's psycopg 2 driver, which is not installed."""
-    for given in ("postgres://u:p@h:5432/d", "postgresql://u:p@h:5432/d"):
+    for given in ("postgres://u:p@h:5432/d", "postgresql://u:p@h:5432/d",
+                  "POSTGRESQL://u:p@h:5432/d"):
         settings = load_settings({"DATABASE_URL": given})
         assert settings.database_url == "postgresql+psycopg://u:p@h:5432/d"
-    with pytest.raises(SettingsError, match="must be a PostgreSQL one"):
+    with pytest.raises(SettingsError, match="must be a PostgreSQL URL"):
         load_settings({"DATABASE_URL": "sqlite:///x.db"})
 
 
