@@ -417,7 +417,11 @@ def test_day_and_month_swapped_in_a_format():
         ("DD.MM.YYYY HH24:MI", "15.03.2026 10:00 UTC", None),  # a zone it would ignore
         ("DD.MM.YYYY HH24:MI", "15.03.2026 10:00 extra text", None),
         ("DD.MM.YYYY HH24:MI", "15.03.2026", None),  # no time given: not midnight
-        ("DD.MM.YYYY HH24:MI", "15.03.2026 24:00", None),
+        ("DD.MM.YYYY HH24:MI", "15.03.2026 10:00 ąșț", None),  # words outside ASCII too
+        # A number touching a word, as to_timestamp() reads it: the same date.
+        ("MM/DD/YYYY HH12:MI AM", "3/15/2026 9:05PM", datetime(2026, 3, 15, 19, 5, tzinfo=UTC)),
+        ("MM/DD/YYYY HH12:MIAM", "3/15/2026 9:05 PM", datetime(2026, 3, 15, 19, 5, tzinfo=UTC)),
+        ("DD-Mon-YYYY", "15Mar2026", datetime(2026, 3, 14, 22, 0, tzinfo=UTC)),
     ],
 )
 def test_a_date_read_with_a_pattern_is_the_date_the_source_wrote(engine, fmt, text, expected):

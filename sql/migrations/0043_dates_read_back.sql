@@ -10,17 +10,26 @@
 -- never guessed.  The value read is now written back with the same pattern
 -- (to_char) and compared with the source's: equal up to letter case, the
 -- separators between numbers and words (any run of them reads as one
--- space, as to_timestamp() reads them) and leading zeros ('4/5/2026' under
+-- space, and a number touching a word as if one stood between them, as
+-- to_timestamp() reads them) and leading zeros ('4/5/2026' under
 -- 'MM/DD/YYYY').  Patterns with a zone or offset (TZ, TZH, OF), fractions
 -- of a second (MS, US, FF1-6) or localized names (TM) are left as they
 -- were: to_char() cannot write those back as the source did.
 
--- The words and numbers of a date as text, for that comparison.
+-- The words and numbers of a date as text, for that comparison: lower case,
+-- a number and a word that touch apart ('9:05PM', '15Mar2026', as
+-- to_timestamp() reads them), every run of ASCII spaces and punctuation one
+-- space, leading zeros gone.  Letters outside ASCII stay words: text after
+-- the date in them ('10:00 ąść') still differs.
 CREATE OR REPLACE FUNCTION etl_date_words(s text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
     SELECT regexp_replace(
-        btrim(regexp_replace(lower(s), '[^0-9a-z]+', ' ', 'g')),
+        btrim(regexp_replace(
+            regexp_replace(
+                regexp_replace(lower(s), '([0-9])([^0-9[:space:]!-/:-@[-`{-~])', '\1 \2', 'g'),
+                '([^0-9[:space:]!-/:-@[-`{-~])([0-9])', '\1 \2', 'g'),
+            '[[:space:]!-/:-@[-`{-~]+', ' ', 'g')),
         '(^|[^0-9])0+([0-9])', '\1\2', 'g')
 $$;
 
