@@ -1275,3 +1275,39 @@ def test_the_queue_page_searches_by_address(demo):
     at.text_input(key="queue_search").set_value("nicăieri așa ceva").run()
     said = [i.value for i in at.info]
     assert not at.dataframe and "Nicio sesizare din selecție nu se potrivește căutării." in said
+
+
+
+def test_a_legal_term_stored_over_thirty_days_is_brought_to_thirty(pg_cluster, tmp_path):
+    """Migration 0044: a term the page took before the cap (up to 90 days)
+    would still set new reports' due dates; a shorter one, the city's own
+    promise, stays."""
+    import shutil
+    import uuid
+
+    from sesizari import catalog, db
+    from tests.conftest import TEST_BOUNDARY
+
+    older = tmp_path / "migrations"
+    older.mkdir()
+    for p in db.MIGRATIONS_DIR.glob("*.sql"):
+        if not p.name[:4].isdigit() or p.name < "0044":
+            shutil.copy(p, older / p.name)
+    name = f"l_{uuid.uuid4().hex[:12]}"
+    pg_cluster.ensure_database(name)
+    try:
+        db.migrate(pg_cluster.url(name), older)
+        engine = db.make_engine(pg_cluster.url(name))
+        with engine.begin() as conn:
+            for slug, prefix, days in (("longer", "LNG", 60), ("shorter", "SHT", 20)):
+                catalog.create_city(conn, slug=slug, name_ro=slug, name_en=slug,
+                                    registry_prefix=prefix, boundary=TEST_BOUNDARY,
+                                    settings={"legal_reply_days": days})
+        db.migrate(pg_cluster.url(name))
+        with engine.connect() as conn:
+            got = dict(conn.execute(sa.text(
+                "SELECT slug, (settings ->> 'legal_reply_days')::int FROM cities")).all())
+        engine.dispose()
+        assert got == {"longer": 30, "shorter": 20}
+    finally:
+        pg_cluster.psql(f'DROP DATABASE "{name}" WITH (FORCE)')
