@@ -208,6 +208,8 @@ def update_user(
             password_hash=hashed,
             email=email,
         )
+        if hashed is not None:
+            auth.forget_failures(conn, user.city_id, username)
 
 
 def outbox(

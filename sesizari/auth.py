@@ -184,6 +184,15 @@ def authenticate(conn: Connection, city: str, username: str, password: str) -> S
     return None
 
 
+def forget_failures(conn: Connection, city_id: int, username: str) -> None:
+    """A new password given by an administrator (or ``create-admin``) opens
+    the way at once: the wrong passwords typed before it no longer count."""
+    conn.execute(
+        sa.text("DELETE FROM sign_in_failures WHERE city_id = :c AND name_hash = :h"),
+        {"c": city_id, "h": _name_hash(city_id, username)},
+    )
+
+
 def _name_hash(city_id: int, username: str) -> str:
     """A typed user name as the failures table keeps it: salted, never in clear."""
     salted = f"{load_settings().secret}:sign-in:{city_id}:{username}"
@@ -243,6 +252,7 @@ def set_password(conn: Connection, city_id: int, username: str, password: str) -
         sa.text("UPDATE users SET password_hash = :h WHERE city_id = :c AND username = :u"),
         {"h": hash_password(password), "c": city_id, "u": username},
     ).rowcount
+    forget_failures(conn, city_id, username)
     if not done:
         raise ValidationError(
             "username",

@@ -179,6 +179,25 @@ def test_five_wrong_passwords_make_a_name_wait(demo):
     assert _failures(demo) == []
 
 
+def test_a_new_password_from_an_administrator_opens_the_way_at_once(demo):
+    """The refusal says to ask an administrator for a new password: with it,
+    the name no longer waits out the fifteen minutes (nor after create-admin)."""
+    for _ in range(auth.MAX_FAILURES):
+        assert _sign_in_committed(demo, "agent1.roads", "greșită-de-tot") is None
+    with pytest.raises(RateLimitError):
+        _sign_in_committed(demo, "agent1.roads", PASSWORD)
+    admin.update_user(demo, load_user(demo, "admin"), "agent1.roads",
+                      full_name="Agent Unu", role="staff", department="roads", active=True,
+                      password="lampa-verde-rau-42")
+    assert _sign_in_committed(demo, "agent1.roads", "lampa-verde-rau-42") is not None
+    for _ in range(auth.MAX_FAILURES):
+        assert _sign_in_committed(demo, "admin", "greșită-de-tot") is None
+    with demo.begin() as conn:
+        city_id = conn.execute(sa.text("SELECT city_id FROM cities WHERE slug = 'lugoj'")).scalar()
+        auth.set_password(conn, city_id, "admin", "alt-cuvant-lung-7")
+    assert _sign_in_committed(demo, "admin", "alt-cuvant-lung-7") is not None
+
+
 def test_the_sign_in_page_says_when_a_name_must_wait(demo):
     at = run_app("login")
     at.selectbox(key="city").set_value("lugoj").run()
