@@ -52,8 +52,8 @@ STAFF_PAGES = ("queue", "incident", "dispatch", "feeds", "admin", "account")
 
 try:
     user = staff_session.current_user()
-except widgets.DATABASE_DOWN:
-    widgets.database_unavailable()
+except widgets.DATABASE_DOWN as exc:
+    widgets.database_unavailable(exc)
 # The live map is the app's root for everyone, so a shared link opens the same
 # page whoever follows it; a department head is taken to their own scorecard
 # when signing in (views/login.py).
@@ -126,5 +126,5 @@ st.session_state["page_path"] = current.url_path
 st.html(widgets.input_hints_style())
 try:
     current.run()
-except widgets.DATABASE_DOWN:
-    widgets.database_unavailable()
+except widgets.DATABASE_DOWN as exc:
+    widgets.database_unavailable(exc)

@@ -90,9 +90,14 @@ def city_selector(sidebar: bool = True) -> str | None:
 DATABASE_DOWN = (sa.exc.OperationalError, psycopg.OperationalError)
 
 
-def database_unavailable() -> None:
+def database_unavailable(exc: BaseException) -> None:
     """Say that the database is not answering, in the page's language, and
-    stop the run: instead of Streamlit's error page with a traceback."""
+    stop the run: instead of Streamlit's error page with a traceback.  An
+    error of the work itself (a timeout) is not hidden behind it: raised."""
+    from sesizari.db import unreachable
+
+    if not unreachable(exc):
+        raise exc
     st.error(t("db.unavailable"), icon=":material/cloud_off:")
     st.stop()
 

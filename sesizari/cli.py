@@ -851,7 +851,10 @@ def run(cli: typer.Typer, prog_name: str) -> None:
     except (sa.exc.OperationalError, psycopg.OperationalError) as exc:
         orig = getattr(exc, "orig", None) or exc
         reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-        typer.secho(f"Error: {UNREACHABLE.format(reason=reason)}", fg="red", err=True)
+        said = (UNREACHABLE.format(reason=reason) if db.unreachable(exc) else
+                f"the database refused the work ({reason}); nothing of it was kept. Run it"
+                " again; if this stays, `python -m sesizari check` and the server's log say more.")
+        typer.secho(f"Error: {said}", fg="red", err=True)
         raise SystemExit(1) from None
     except SesizariError as exc:  # one a command did not catch (the embedded cluster's)
         typer.secho(f"Error: {exc}", fg="red", err=True)

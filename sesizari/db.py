@@ -45,6 +45,16 @@ def database_url(settings: Settings | None = None, start: bool = True) -> str:
     return cluster.url()
 
 
+def unreachable(exc: BaseException) -> bool:
+    """Whether an operational error means the server cannot be reached (no
+    connection, or one lost or refused: SQLSTATE class 08, 57P01-57P03 for a
+    server shutting down or starting), not a statement's own failure (a lock
+    or statement timeout, a full disk), which has another cause."""
+    orig = getattr(exc, "orig", None) or exc
+    state = getattr(orig, "sqlstate", None)
+    return state is None or state.startswith("08") or state in ("57P01", "57P02", "57P03")
+
+
 def make_engine(url: str, **kwargs: object) -> Engine:
     """A SQLAlchemy engine with the project's defaults (UTC sessions, pre-ping,
     parameters kept out of error messages: they hold what citizens wrote and

@@ -114,3 +114,20 @@ def test_the_dashboard_says_the_database_is_not_answering(nowhere, monkeypatch, 
             at.switch_page(f"views/{page}.py").run()
         assert not at.exception, at.exception
         assert [e.value.split(" Re")[0] for e in at.error] == [said.split(" Re")[0]], page
+
+
+def test_only_a_connection_failure_is_called_unreachable():
+    """A lock or statement timeout, a full disk: the server answered, and its
+    answer names another cause than "cannot reach"."""
+    import psycopg
+
+    from sesizari.db import unreachable
+
+    assert unreachable(psycopg.OperationalError("connection failed"))  # no SQLSTATE
+    assert unreachable(psycopg.errors.AdminShutdown())  # 57P01
+    assert unreachable(psycopg.errors.ConnectionFailure())  # 08006
+    assert not unreachable(psycopg.errors.LockNotAvailable())  # 55P03
+    assert not unreachable(psycopg.errors.QueryCanceled())  # 57014, a statement timeout
+    assert not unreachable(psycopg.errors.DiskFull())  # 53100
+    wrapped = sa.exc.OperationalError("SELECT 1", {}, psycopg.errors.LockNotAvailable())
+    assert not unreachable(wrapped)
