@@ -55,11 +55,16 @@ class LoadError(SesizariError):
     personal data, and this text reaches feed_runs.error and the terminal)."""
 
 
-#: What a run stopped by its operator (Ctrl-C) records, in both languages.
+#: What a run stopped by its operator (Ctrl-C) records (English, Romanian).
 INTERRUPTED = ("interrupted (Ctrl-C); the batches committed before are kept: run the same"
-               " load again to finish it")
-INTERRUPTED_RO = ("întrerupt (Ctrl-C); loturile salvate înainte rămân: rulați din nou același"
-                  " import pentru a-l termina")
+               " load again to finish it",
+               "întrerupt (Ctrl-C); loturile salvate înainte rămân: rulați din nou același"
+               " import pentru a-l termina")
+#: The same for a bulk load, which is one transaction: nothing of it stays.
+INTERRUPTED_BULK = ("interrupted (Ctrl-C); the bulk load was taken back whole, nothing of it"
+                    " is kept: run it again",
+                    "întrerupt (Ctrl-C); importul în bloc a fost anulat în întregime, nu a"
+                    " rămas nimic din el: rulați-l din nou")
 
 
 def _by_ctrl_c(exc: BaseException) -> bool:
@@ -847,10 +852,12 @@ def load_source(
                 # An error of the helper session names the batch it prepared.
                 first_row = getattr(exc, "etl_first_row", first_row)
                 interrupted = _by_ctrl_c(exc)
-                error = INTERRUPTED if interrupted else _safe_error(exc)
+                said, said_ro = INTERRUPTED_BULK if bulk else INTERRUPTED
+                error = said if interrupted else _safe_error(exc)
                 ending = {
-                    "error_row": first_row,
-                    "error_ro": INTERRUPTED_RO if interrupted
+                    # A bulk load is taken back whole: no row to resume from.
+                    "error_row": None if interrupted and bulk else first_row,
+                    "error_ro": said_ro if interrupted
                     else exc.ro if isinstance(exc, SesizariError) else None,
                 }
                 try:
@@ -867,14 +874,14 @@ def load_source(
                                               conn=fresh, **ending)
                     except Exception:  # the original error matters more: raised below
                         pass
+                if out is not None:
+                    out.abort()
                 if interrupted:
                     stop = KeyboardInterrupt()
                     if not dry_run:
                         # For the command line to say what is kept (bulk: nothing).
                         stop.etl_rows_kept = 0 if bulk else result.read  # type: ignore[attr-defined]
                     raise stop from None
-                if out is not None:
-                    out.abort()
                 if isinstance(exc, sa.exc.DBAPIError) and dry_run:
                     raise LoadError(
                         f"the batch from row {first_row} was refused by the database ({error});"

@@ -355,3 +355,40 @@ def test_ctrl_c_says_what_is_kept_and_records_where_the_load_stopped(engine, cit
     assert run["error_ro"].startswith("întrerupt (Ctrl-C)")
     result = load_file(engine, path, "testville", load_mapping(mapping), batch_size=5000)
     assert (result.read, result.inserted, result.unchanged) == (n, n - count, count)
+
+
+def test_ctrl_c_in_a_bulk_load_or_a_dry_run_keeps_nothing_and_says_so(engine, city, tmp_path,
+                                                                     monkeypatch):
+    """A bulk load is one transaction: its interruption keeps nothing, and the
+    run must not say that committed batches are kept; a dry run's reject file
+    is not left half-written."""
+    n = 40_000
+    path = write_csv(tmp_path / "big.csv", [
+        row(id=f"C{k}", descriere=f"Sesizarea {k}", creat=f"2026-04-{k % 28 + 1:02d} 10:00")
+        for k in range(n)])
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(MAPPING_TOML, "utf-8")
+    monkeypatch.setenv("PGAPPNAME", "etl-ctrl-c")  # the loader's sessions, to watch
+    for extra in (["--bulk"], ["--dry-run", "--rejects-csv", str(tmp_path / "dry.csv")]):
+        proc = _run(["load", str(path), "--city", "testville", "--mapping", str(mapping),
+                     "--batch-size", "500", *extra], engine, background=True)
+        deadline = time.monotonic() + 120
+        with engine.connect() as conn:
+            # Stopped once it inserts its batches (one transaction: nothing to count).
+            while time.monotonic() < deadline and proc.poll() is None and not conn.execute(
+                    sa.text("SELECT count(*) FROM pg_stat_activity WHERE application_name ="
+                            " 'etl-ctrl-c' AND pid <> pg_backend_pid()"
+                            " AND query LIKE '%INSERT INTO incidents%'")).scalar():
+                conn.commit()
+                time.sleep(0.01)
+        assert proc.poll() is None, f"the load ended before it could be stopped: {proc.stderr}"
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130 and "Traceback" not in err, err
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM incidents")).scalar_one() == 0
+    # The bulk run, recorded (a dry run records nothing).
+    (run,) = list_runs(engine, "testville")
+    assert run["status"] == "aborted" and run["error_row"] is None
+    assert run["error"].startswith("interrupted (Ctrl-C); the bulk load was taken back whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv", "m.toml"]
