@@ -374,20 +374,26 @@ def _inside_zip(path: Path) -> str | Path:
                      and not n.startswith("__MACOSX/")]
     except (OSError, zipfile.BadZipFile) as exc:
         raise ValidationError("file", f"{path.name} is not a readable .zip ({exc})") from None
-    folders = sorted({n.rpartition("/")[0] for n in names})
     if not names:
         raise ValidationError(
             "file", f"{path.name} holds no GIS file ({', '.join(_GIS_MEMBERS)}): zip the"
             " Shapefile's files (.shp, .shx, .dbf, .prj) or give the file itself",
         )
-    if folders == [""]:
+    # A Shapefile is read from its folder, which GDAL opens as a folder of
+    # Shapefiles (a metadata .json beside it does not count); any other
+    # format from its one file.
+    shapefiles = [n for n in names if n.lower().endswith(".shp")]
+    folders = sorted({n.rpartition("/")[0] for n in shapefiles})
+    if shapefiles and folders == [""]:
         return path
-    if len(folders) > 1:
-        raise ValidationError(
-            "file", f"{path.name} holds GIS files in several folders ({folders}): unzip it"
-            " and give the one to load",
-        )
-    return f"/vsizip/{path.resolve()}/{folders[0]}"
+    if len(folders) == 1:
+        return f"/vsizip/{path.resolve()}/{folders[0]}"
+    if not shapefiles and len(names) == 1:
+        return f"/vsizip/{path.resolve()}/{names[0]}"
+    raise ValidationError(
+        "file", f"{path.name} holds several GIS files ({sorted(names)[:10]}): unzip it and give"
+        " the one to load",
+    )
 
 
 def _not_gis(path: Path, exc: Exception) -> str:

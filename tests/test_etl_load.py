@@ -656,6 +656,18 @@ def test_gis_files_people_make_by_mistake_are_explained(engine, city, tmp_path):
             zf.write(f, f"sesizari/{f.name}")
     result = load_file(engine, zipped, "testville", load_mapping("geojson"))
     assert (result.inserted, result.rejected) == (1, 0)
+    # With a metadata file beside the folder; a GeoJSON in a zipped folder.
+    with zipfile.ZipFile(zipped, "a") as zf:
+        zf.writestr("metadata.json", "{}")
+    assert load_file(engine, zipped, "testville", load_mapping("geojson")).unchanged == 1
+    gj = tmp_path / "gj.zip"
+    with zipfile.ZipFile(gj, "w") as zf:
+        zf.writestr("export/sesizari.geojson", json.dumps({
+            "type": "FeatureCollection", "features": [{
+                "type": "Feature", "geometry": {"type": "Point", "coordinates": [21.9, 45.69]},
+                "properties": {"id": "Z2", "created_at": "2026-05-04T10:15:00",
+                               "category": "pothole"}}]}))
+    assert load_file(engine, gj, "testville", load_mapping("geojson")).inserted == 1
 
     empty = tmp_path / "nothing.zip"
     with zipfile.ZipFile(empty, "w") as zf:
