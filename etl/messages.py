@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from etl import sql
-from etl.mapping import MERIDIEM_FORMAT, Mapping
+from etl.mapping import MERIDIEM_FORMAT, Mapping, fold, folded
 from sesizari.catalog import City
 
 #: The languages a reject message is written in: English (the command line's
@@ -74,9 +74,9 @@ REASONS: dict[str, dict[str, str]] = {
         "ro": "'{closed_col}' {closed!r} este înainte de '{col}' {value!r}",
     },
     "closed_without_date": {
-        "en": "'{status_col}' {status!r} says the report is {status_to}, but {closing}: a"
+        "en": "{status_said} says the report is {status_to}, but {closing}: a"
         " closing time is never made up (it would be a time to resolve of zero)",
-        "ro": "'{status_col}' {status!r} spune că sesizarea este {status_to}, dar {closing}:"
+        "ro": "{status_said} spune că sesizarea este {status_to}, dar {closing}:"
         " o dată de închidere nu se inventează (ar fi un timp de rezolvare zero)",
     },
     "date_in_future": {
@@ -218,6 +218,10 @@ PIECES: dict[str, dict[str, str]] = {
         "ro": "maparea nu numește o coloană cu data închiderii; adăugați closed = \"COLOANĂ\""
         " în [columns]",
     },
+    "status_default": {
+        "en": "the mapping's [status] default, {default!r},",
+        "ro": "valoarea implicită din [status] a mapării, {default!r},",
+    },
     "status_resolved": {"en": "resolved", "ro": "rezolvată"},
     "status_closed": {"en": "closed", "ro": "închisă"},
     "feature_geometry": {
@@ -298,6 +302,15 @@ def _swap_hint(mapping: Mapping, swapped: bool, lang: str) -> str:
     return PIECES["swapped_geometry"][lang]
 
 
+def _status_said(row: dict[str, str | None], mapping: Mapping, lang: str) -> str:
+    """Who says a report's status: its status column's value when the map
+    has it, else the mapping's default (an empty or unmapped value)."""
+    value = (row.get(mapping.status or "") or "").strip()
+    if value and (value in mapping.status_map or fold(value) in folded(mapping.status_map)):
+        return f"'{mapping.status}' {value[:100]!r}"
+    return PIECES["status_default"][lang].format(default=mapping.status_default)
+
+
 def message(reason: str, row: dict[str, str | None], mapping: Mapping, city: City,
             crs: int, detail: dict[str, Any], formats: dict[str | None, str],
             lang: str = "en") -> str:
@@ -333,8 +346,7 @@ def message(reason: str, row: dict[str, str | None], mapping: Mapping, city: Cit
         "col": col,
         "value": (row.get(col or "") or "")[:100],
         "closed_col": mapping.closed,
-        "status_col": mapping.status,
-        "status": (row.get(mapping.status or "") or "")[:100],
+        "status_said": _status_said(row, mapping, lang),
         "status_to": PIECES[f"status_{detail.get('status')}"][lang]
         if detail.get("status") in ("resolved", "closed") else "",
         "closing": PIECES["closing_empty" if mapping.closed else "closing_unmapped"][lang]

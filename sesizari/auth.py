@@ -68,7 +68,7 @@ def weak_password(password: str) -> str | None:
            for n in range(1, len(low) // 2 + 1)):
         return "repeated"
     bare = "".join(c for c in low if c.isalnum())
-    if any(bare in run or bare in run[::-1] for run in _RUNS):
+    if bare and any(bare in run or bare in run[::-1] for run in _RUNS):
         return "run"
     if bare.rstrip("0123456789") in _COMMON or bare.lstrip("0123456789") in _COMMON:
         return "common"

@@ -211,7 +211,7 @@ def create_city(
                             " boundary")
                     raise ValidationError(
                         "districts", f"{name!r} lies outside the city's boundary"
-                        f" ({1 - share:.0%} of its area){hint}")
+                        f" ({max(1 - share, 0.001):.1%} of its area){hint}")
                 # Only the areas of the cut (it may also leave lines along the edge).
                 geom = shapely.MultiPolygon([
                     p for p in shapely.get_parts(shapely.get_parts(inside))

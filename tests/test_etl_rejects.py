@@ -395,3 +395,15 @@ def test_a_rejected_row_keeps_only_the_columns_the_mapping_reads(engine, city, t
     with engine.connect() as conn:
         stored = conn.execute(sa.text("SELECT raw::text FROM feed_rejects")).scalar_one()
     assert "Popescu" not in stored and "0744" not in stored
+
+
+def test_a_closed_default_without_a_closing_date_names_the_default(engine, city, tmp_path):
+    """An empty or unmapped status falls to the mapping's default: the message
+    must not credit the row's value ("'stare' '' says ...")."""
+    path = write_csv(tmp_path / "d.csv", [row(id="D1", stare="", inchis="")])
+    result = load_file(engine, path, "testville", test_mapping(status__default="closed"))
+    (rej,) = rejects(engine, result.run_id)
+    assert rej["message"].startswith(
+        "the mapping's [status] default, 'closed', says the report is closed, but 'inchis'"
+        " is empty")
+    assert rej["message_ro"].startswith("valoarea implicită din [status] a mapării, 'closed',")
