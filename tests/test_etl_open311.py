@@ -413,30 +413,46 @@ def test_an_older_copy_of_a_request_changes_nothing(engine, sf, server):
     assert [e["kind"] for e in events(engine, "638349")] == ["created", "updated"]
 
 
-class _StrangeText(QuietHandler):
-    """Requests whose JSON holds what PostgreSQL text cannot: NUL and a lone surrogate."""
+def _one_page(requests: bytes) -> type[QuietHandler]:
+    """A JSON GeoReport v2 server with one service, ``other``, whose requests
+    are ``requests`` on page 1 of every window (a server that ignores the
+    dates answers so too)."""
 
-    def do_GET(self) -> None:
-        path = self.path.partition("?")[0]
-        if path.endswith("/services.json"):
-            body = b'[{"service_code": "other", "service_name": "Other"}]'
-        elif "page=1" in self.path:
-            body = (b'[{"service_request_id": "N1", "status": "open", "service_code": "other",'
-                    b' "description": "Groap\\u0103\\u0000 mare \\ud800 aici",'
-                    b' "requested_datetime": "2026-05-04T10:15:00-07:00",'
-                    b' "lat": 37.76, "long": -122.45},'
-                    b' {"service_request_id": "N2", "status": "open", "service_code": "other",'
-                    b' "requested_datetime": "2026-05-04T11:15:00-07:00",'
-                    b' "lat": 37.77, "long": -122.45}]')
-        else:
-            body = b"[]"
-        self.answer(200, "application/json", body)
+    class OnePage(QuietHandler):
+        def do_GET(self) -> None:
+            if self.path.partition("?")[0].endswith("/services.json"):
+                body = b'[{"service_code": "other", "service_name": "Other"}]'
+            else:
+                body = requests if "page=1" in self.path else b"[]"
+            self.answer(200, "application/json", body)
+
+    return OnePage
+
+
+#: Requests whose JSON holds what PostgreSQL text cannot: NUL and a lone surrogate.
+_STRANGE_TEXT = (b'[{"service_request_id": "N1", "status": "open", "service_code": "other",'
+                 b' "description": "Groap\\u0103\\u0000 mare \\ud800 aici",'
+                 b' "requested_datetime": "2026-05-04T10:15:00-07:00",'
+                 b' "lat": 37.76, "long": -122.45},'
+                 b' {"service_request_id": "N2", "status": "open", "service_code": "other",'
+                 b' "requested_datetime": "2026-05-04T11:15:00-07:00",'
+                 b' "lat": 37.77, "long": -122.45}]')
+
+#: A request without its id, met in every window (a server that ignores the dates).
+_NO_IDS = (b'[{"service_request_id": null, "status": "open", "service_code": "other",'
+           b' "requested_datetime": "2026-01-04T10:15:00Z", "lat": 37.76,'
+           b' "long": -122.45}]')
+
+#: One request outside the city: its reject must name it by its id.
+_FAR_AWAY = (b'[{"service_request_id": "638344", "status": "open", "service_code":'
+             b' "other", "requested_datetime": "2026-01-04T10:15:00Z", "lat": 40.7,'
+             b' "long": -74.0}]')
 
 
 def test_text_postgresql_cannot_hold_costs_one_character_not_the_run(engine, sf):
     """A request with \\u0000 or a lone surrogate in its JSON failed the whole
     run with a traceback; now the character goes, as in a CSV."""
-    with http_server(_StrangeText) as base:
+    with http_server(_one_page(_STRANGE_TEXT)) as base:
         result = load_source(engine, open311_source(f"{base}/v2", fmt="json"), base, "sf",
                              load_mapping("open311"))
     assert (result.inserted, result.rejected) == (2, 0)
@@ -461,43 +477,12 @@ def test_windows_over_a_clock_change_last_their_days_exactly():
     assert all(a[1] == b[0] for a, b in pairwise(got))
 
 
-class _NoIds(QuietHandler):
-    """Every window answers the same request without its id (a server that
-    ignores the dates, or a request on the windows' shared edge)."""
-
-    def do_GET(self) -> None:
-        if self.path.partition("?")[0].endswith("/services.json"):
-            body = b'[{"service_code": "other", "service_name": "Other"}]'
-        elif "page=1" in self.path:
-            body = (b'[{"service_request_id": null, "status": "open", "service_code": "other",'
-                    b' "requested_datetime": "2026-01-04T10:15:00Z", "lat": 37.76,'
-                    b' "long": -122.45}]')
-        else:
-            body = b"[]"
-        self.answer(200, "application/json", body)
-
-
 def test_a_request_without_its_id_met_in_every_window_is_one_reject(engine, sf):
-    with http_server(_NoIds) as base:
+    with http_server(_one_page(_NO_IDS)) as base:
         source = open311_source(f"{base}/v2", fmt="json",
                                 since=datetime(2025, 1, 1, tzinfo=UTC), window_days=30)
         result = load_source(engine, source, base, "sf", load_mapping("open311"))
     assert (result.read, result.reasons) == (1, {"missing_external_id": 1})
-
-
-class _FarAway(QuietHandler):
-    """One request outside the city: its reject must name it by its id."""
-
-    def do_GET(self) -> None:
-        if self.path.partition("?")[0].endswith("/services.json"):
-            body = b'[{"service_code": "other", "service_name": "Other"}]'
-        elif "page=1" in self.path:
-            body = (b'[{"service_request_id": "638344", "status": "open", "service_code":'
-                    b' "other", "requested_datetime": "2026-01-04T10:15:00Z", "lat": 40.7,'
-                    b' "long": -74.0}]')
-        else:
-            body = b"[]"
-        self.answer(200, "application/json", body)
 
 
 def test_a_rejected_request_is_named_by_its_id(engine, sf):
@@ -505,7 +490,7 @@ def test_a_rejected_request_is_named_by_its_id(engine, sf):
     with the request's id, by which it is found on the server."""
     from tests.etl_helpers import rejects
 
-    with http_server(_FarAway) as base:
+    with http_server(_one_page(_FAR_AWAY)) as base:
         result = load_source(engine, open311_source(f"{base}/v2", fmt="json"), base, "sf",
                              load_mapping("open311"))
     (rej,) = rejects(engine, result.run_id)
