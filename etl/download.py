@@ -122,12 +122,21 @@ def _file_name(url: str, content_type: str, disposition: str | None) -> str:
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
 
 
+def is_web_page(head: bytes) -> bool:
+    """Whether ``head`` (a body's first bytes) starts as an HTML document: a
+    sign-in page, a proxy's or server's error page, or a site's page where
+    a data file or a feed was expected."""
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+
+
 def _looks_like_html(path: Path) -> bool:
     """Whether the body starts as an HTML document does.  Only an HTML content
-    type leads here: a data file served under the wrong type still loads."""
+    type leads here (so a leading comment counts too): a data file served
+    under the wrong type still loads."""
     with path.open("rb") as fh:
-        head = fh.read(1024).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<!--"))
+        head = fh.read(1024)
+    return is_web_page(head) or head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<!--")
 
 
 @contextmanager
@@ -182,4 +191,4 @@ def downloaded(url: str, on_progress: DownloadProgress | None = None) -> Iterato
         yield path
 
 
-__all__ = ["display_name", "downloaded", "is_url"]
+__all__ = ["display_name", "downloaded", "is_url", "is_web_page"]

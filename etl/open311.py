@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
+from etl.download import is_web_page
 from etl.readers import RowsSource
 from sesizari.errors import ValidationError
 
@@ -101,10 +102,6 @@ def _row(request: ET.Element | dict, names: dict[str, str]) -> dict[str, str | N
     return row
 
 
-#: The start of a web page (a login page, a proxy's or a web server's error
-#: page): its text is no message for a person running a feed.
-_WEB_PAGE = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
-
 #: What to check after an HTTP error, by its first digit or code (en, ro).
 _HTTP_ADVICE = {
     "4": ("check the base URL, jurisdiction and API key",
@@ -131,7 +128,7 @@ def _get(url: str) -> bytes:
             detail = _error_text(json.loads(text))
         except ValueError:
             detail = None
-        if detail is None and _WEB_PAGE.match(raw):
+        if detail is None and is_web_page(raw):  # its text is no message
             detail = "a web page, not a GeoReport v2 error"
         detail = " ".join((detail or (
             text.split("<error>")[-1].split("</error>")[0].strip() if "<error>" in text
@@ -176,7 +173,7 @@ def _error_text(doc: object) -> str | None:
 def _not_a_web_page(shown: str, body: bytes, fmt: str) -> bytes:
     """``body``, unless it is a web page (a base URL that names a site's page,
     a login or a proxy's page): then what to check instead."""
-    if _WEB_PAGE.match(body):
+    if is_web_page(body):
         raise ValidationError(
             "open311", f"{shown} answered a web page, not GeoReport v2 {fmt.upper()}: check the"
             f" base URL (it ends before /services.{fmt}, e.g. https://city.example/open311/v2)",

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from etl.download import is_web_page
 from etl.messages import bad_bytes, field_count
 from sesizari.errors import ValidationError
 
@@ -407,7 +408,7 @@ def _not_gis(path: Path, exc: Exception) -> str:
     if head[:1] == b"[":
         return ("it holds a JSON list; GeoJSON is an object, {\"type\": \"FeatureCollection\","
                 " \"features\": [...]}")
-    if re.match(rb"(?i)<(!doctype\s+html|html|head|body)", head):
+    if is_web_page(head):
         return "it is a web page (HTML), not GeoJSON: download the data file itself"
     said = str(exc).split("; It might help")[0]
     return f"{said[:300]} (GeoJSON, GeoPackage, a Shapefile or a .zip of one)"
