@@ -35,7 +35,6 @@ import psycopg
 import sqlalchemy as sa
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from yoyo.connections import BadConnectionURI
 
 from sesizari import db
 from sesizari.errors import SesizariError
@@ -840,9 +839,10 @@ UNREACHABLE = (
 
 
 def run(cli: typer.Typer, prog_name: str) -> None:
-    """Run a command line: a setting that cannot be used, a database that
-    cannot be reached or a DATABASE_URL that is not one end it with what to
-    do, in one line, not a traceback (exit status 1)."""
+    """Run a command line: a setting that cannot be used (a DATABASE_URL
+    that is not one: :func:`sesizari.settings.load_settings`) or a database
+    that cannot be reached end it with what to do, in one line, not a
+    traceback (exit status 1)."""
     try:
         cli(prog_name=prog_name)
     except SettingsError as exc:
@@ -858,10 +858,6 @@ def run(cli: typer.Typer, prog_name: str) -> None:
         raise SystemExit(1) from None
     except SesizariError as exc:  # one a command did not catch (the embedded cluster's)
         typer.secho(f"Error: {exc}", fg="red", err=True)
-        raise SystemExit(1) from None
-    except (sa.exc.ArgumentError, BadConnectionURI) as exc:
-        typer.secho(f"Error: DATABASE_URL cannot be used ({exc}); write it as"
-                    " postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME", fg="red", err=True)
         raise SystemExit(1) from None
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import sqlalchemy as sa
 
 from sesizari import db, erasure_log
@@ -103,12 +102,8 @@ def _database(settings: Settings) -> tuple[Finding, str | None]:
         if not cluster.initialised or not cluster.is_running():
             return Finding("fail", "database", f"the embedded cluster is {cluster.status()}:"
                            " `python -m sesizari db start`"), None
-    try:
-        url = db.database_url(settings, start=False)
-        engine = db.make_engine(url, poolclass=sa.pool.NullPool)
-    except (sa.exc.ArgumentError, ValueError, psycopg.Error) as exc:
-        return Finding("fail", "database", f"DATABASE_URL cannot be used ({exc}): write it as"
-                       " postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME"), None
+    url = db.database_url(settings, start=False)  # checked by load_settings
+    engine = db.make_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
             version = conn.execute(sa.text("SHOW server_version")).scalar_one()

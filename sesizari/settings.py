@@ -10,8 +10,12 @@ from __future__ import annotations
 import functools
 import os
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -184,7 +188,18 @@ def _database_url(raw: str | None, name: str) -> str | None:
     found = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", raw)
     scheme = found.group(1).lower() if found else None
     if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
-        return "postgresql+psycopg://" + raw[found.end():]  # type: ignore[union-attr]
+        url = "postgresql+psycopg://" + raw[found.end():]  # type: ignore[union-attr]
+        try:
+            # Read as the migration tool and SQLAlchemy will (a port that is
+            # not a number, an unclosed bracket): here, not as a traceback later.
+            urllib.parse.urlsplit(url).port  # noqa: B018 - read for its check
+            make_url(url)
+        except (ValueError, ArgumentError) as exc:  # their texts quote no password
+            raise SettingsError(
+                f"{name} cannot be used ({exc}): write it as"
+                " postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME"
+            ) from None
+        return url
     shown = f"its scheme is {scheme!r}" if scheme else "it has no scheme (NAME://)"
     raise SettingsError(
         f"{name} must be a PostgreSQL URL, postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME;"

@@ -60,10 +60,16 @@ def test_a_setting_that_cannot_be_used_is_named(env, said):
     assert "S3cret" not in out.stderr  # the text around a scheme may hold the password
 
 
-def test_the_check_command_says_a_bad_url_instead_of_failing():
-    out = _cli("sesizari", ["check"], DATABASE_URL="postgresql+psycopg://u@h:port/x")
+@pytest.mark.parametrize("command", [["check"], ["city", "list"], ["db", "migrate"]])
+@pytest.mark.parametrize("url", ["postgresql+psycopg://u:S3cret@h:port/x",
+                                 "postgresql+psycopg://u:S3cret@[bad/x"])
+def test_a_url_that_cannot_be_read_is_said_by_every_command(command, url):
+    """A port that is not a number or an unclosed bracket: `check` and every
+    other command say so (the migration tool's ValueError was a traceback)."""
+    out = _cli("sesizari", command, DATABASE_URL=url)
     assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
-    assert "DATABASE_URL cannot be used" in out.stdout
+    assert out.stderr.startswith("Error: DATABASE_URL cannot be used (")
+    assert "S3cret" not in out.stderr
 
 
 def test_libpq_style_urls_are_read_with_psycopg_3():
