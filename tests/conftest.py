@@ -65,16 +65,20 @@ def clone_database(cluster: Cluster, template: str) -> str:
     return name
 
 
-def migrations_but_the_newest(folder: Path) -> Path:
-    """Copy every migration but the newest into ``folder``; return the newest.
-
-    A database migrated from ``folder`` is one an older version left behind.
-    """
+def migrations_before(folder: Path, first_left_out: str) -> None:
+    """Copy into ``folder`` the migrations numbered below ``first_left_out``
+    ("0044"), and the files run after every migration: a database migrated
+    from ``folder`` is one an older version left behind."""
     folder.mkdir(parents=True, exist_ok=True)
-    newest = sorted(db.MIGRATIONS_DIR.glob("0*.sql"))[-1]
     for p in db.MIGRATIONS_DIR.glob("*.sql"):
-        if p != newest:
+        if not p.name[:4].isdigit() or p.name[:4] < first_left_out:
             shutil.copy(p, folder / p.name)
+
+
+def migrations_but_the_newest(folder: Path) -> Path:
+    """Copy every migration but the newest into ``folder``; return the newest."""
+    newest = sorted(db.MIGRATIONS_DIR.glob("0*.sql"))[-1]
+    migrations_before(folder, newest.name[:4])
     return newest
 
 

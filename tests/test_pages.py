@@ -1282,17 +1282,13 @@ def test_a_legal_term_stored_over_thirty_days_is_brought_to_thirty(pg_cluster, t
     """Migration 0044: a term the page took before the cap (up to 90 days)
     would still set new reports' due dates; a shorter one, the city's own
     promise, stays."""
-    import shutil
     import uuid
 
     from sesizari import catalog, db
-    from tests.conftest import TEST_BOUNDARY
+    from tests.conftest import TEST_BOUNDARY, migrations_before
 
     older = tmp_path / "migrations"
-    older.mkdir()
-    for p in db.MIGRATIONS_DIR.glob("*.sql"):
-        if not p.name[:4].isdigit() or p.name < "0044":
-            shutil.copy(p, older / p.name)
+    migrations_before(older, "0044")
     name = f"l_{uuid.uuid4().hex[:12]}"
     pg_cluster.ensure_database(name)
     try:
