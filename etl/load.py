@@ -111,8 +111,8 @@ class RunResult:
     #: reads them: a sign that the rows loaded have their day and month
     #: swapped too (see :meth:`Loader.reads_day_month_swapped`).
     swapped_formats: Counter[str] = field(default_factory=Counter)
-    #: Columns the mapping names that no feature of a GeoJSON file has: empty
-    #: on every row, which a misspelt name would be too.
+    #: Columns the mapping names that a GIS file lacks (its features' or its
+    #: export's fields): empty on every row, which a misspelt name would be too.
     absent_columns: list[str] = field(default_factory=list)
     #: The source's own columns, shown beside ``absent_columns``.
     file_columns: list[str] = field(default_factory=list)
@@ -854,6 +854,7 @@ def load_source(
                 interrupted = _by_ctrl_c(exc)
                 said, said_ro = INTERRUPTED_BULK if bulk else INTERRUPTED
                 error = said if interrupted else _safe_error(exc)
+                ended = "aborted" if interrupted else "failed"
                 ending = {
                     # A bulk load is taken back whole: no row to resume from.
                     "error_row": None if interrupted and bulk else first_row,
@@ -862,7 +863,7 @@ def load_source(
                 }
                 try:
                     conn.rollback()
-                    loader.finish_run("aborted" if interrupted else "failed", error, **ending)
+                    loader.finish_run(ended, error, **ending)
                 except Exception:
                     # A statement cut short (Ctrl-C) leaves the connection unable
                     # to send another: drop it (its lock and open batch go with
@@ -870,8 +871,7 @@ def load_source(
                     try:
                         conn.invalidate()
                         with engine.connect() as fresh:
-                            loader.finish_run("aborted" if interrupted else "failed", error,
-                                              conn=fresh, **ending)
+                            loader.finish_run(ended, error, conn=fresh, **ending)
                     except Exception:  # the original error matters more: raised below
                         pass
                 if out is not None:
