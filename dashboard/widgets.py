@@ -86,7 +86,8 @@ def city_selector(sidebar: bool = True) -> str | None:
     return city
 
 
-#: What a database that cannot be reached raises (a server down, a network cut).
+#: What a database that cannot be reached raises (a server down, a network cut),
+#: among other failures: :func:`sesizari.db.unreachable` tells them apart.
 DATABASE_DOWN = (sa.exc.OperationalError, psycopg.OperationalError)
 
 
